@@ -1,0 +1,63 @@
+/** Child-process plumbing for the local world: free loopback ports, readiness waits, and stops that leave nothing behind. */
+import { type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Polls `check` until it resolves true, or throws after `timeoutMs` with `what` and the process's captured output. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, output?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs} ms${output ? `:\n${output()}` : ''}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Keeps the last few KB of a child's stdout/stderr for error messages. */
+export function captureOutput(child: ChildProcess, limit = 8192): () => string {
+  let buf = ''
+  const add = (chunk: Buffer) => {
+    buf = (buf + chunk.toString()).slice(-limit)
+  }
+  child.stdout?.on('data', add)
+  child.stderr?.on('data', add)
+  return () => buf
+}
+
+const live = new Set<ChildProcess>()
+let hooked = false
+
+/** Registers a child so it is killed if this process exits without stopping it. */
+export function track(child: ChildProcess): void {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  if (!hooked) {
+    hooked = true
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL')
+    })
+  }
+}
+
+/** Stops a child: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}

@@ -1,0 +1,138 @@
+/**
+ * The domain's vocabulary: the universe the bot reads at one block, and what scoring, planning and
+ * diffing produce from it. Plain data only (bigint for token amounts, number for rates and scores).
+ */
+import type { Address, Hex } from 'viem'
+
+export type { Address, Hex }
+
+/** Which restaking protocol a service or position lives in. */
+export type Protocol = 'symbiotic' | 'eigenlayer'
+
+/**
+ * Service id: a Symbiotic subnetwork (`network ++ uint96 identifier`, bytes32) or an EigenLayer
+ * operator set key (`avs ++ uint96 operatorSetId`, bytes32). Always lower-case hex.
+ */
+export type ServiceId = Hex
+
+/** One observed slash of an operator in a service, as read from chain events. */
+export interface SlashRecord {
+  /** Service (subnetwork / operator set) that slashed. */
+  service: ServiceId
+  /** Operator slashed. */
+  operator: Address
+  /** Vault / position that lost stake (lower-case address), if known. */
+  position?: string
+  /** Amount slashed from that vault, in collateral wei. */
+  amount: bigint
+  /** Operator's stake in the service at the capture timestamp (0n when unknown). */
+  stakeAtCapture: bigint
+  /** Capture timestamp (unix seconds) of the slash. */
+  captureTimestamp: bigint
+  /** Block timestamp (unix seconds) at which the slash executed. */
+  timestamp: bigint
+  blockNumber: bigint
+  txHash: Hex
+}
+
+/** A service: an EigenLayer AVS operator set or a Symbiotic (sub)network. */
+export interface Service {
+  id: ServiceId
+  protocol: Protocol
+  /** Network / AVS address. */
+  network: Address
+  /** Subnetwork identifier / operator set id. */
+  identifier: bigint
+  /** Human label (from scenario metadata or policy), e.g. "oracle-net/0". */
+  label: string
+  /** Staker reward rate, annualised fraction of allocated stake per year (e.g. 0.045 = 4.5 %/yr), derived from on-chain reward events. */
+  rewardRatePerYear: number
+  /** Unix seconds from which this service's history has been observed (start of the exposure window). */
+  observedSince: bigint
+  /** Veto window of the slasher in seconds (0 for an instant slasher). */
+  vetoWindowSeconds: number
+  /** Slashes observed in this service (all operators). */
+  slashes: SlashRecord[]
+}
+
+/** An operator: who it secures and how much stake it holds overall. */
+export interface Operator {
+  address: Address
+  label: string
+  /** Services the operator is opted into (and so may receive stake in). */
+  services: ServiceId[]
+  /** Commission the operator takes from rewards, fraction 0..1 (0 when the protocol has none on-chain). */
+  commission: number
+  /** Stake the operator holds across every vault/strategy read (for concentration), collateral wei. */
+  totalRestakedStake: bigint
+}
+
+/** Delegator type of a Symbiotic vault (TYPE in the DelegatorFactory); EigenLayer stakers use 'eigenlayer-staker'. */
+export type DelegatorKind =
+  | 'network-restake' // Symbiotic TYPE 0: network limits + operator shares
+  | 'full-restake' // Symbiotic TYPE 1: network limits + operator network limits
+  | 'operator-specific' // Symbiotic TYPE 2: network limits only
+  | 'operator-network-specific' // Symbiotic TYPE 3: nothing settable
+  | 'eigenlayer-staker' // EigenLayer: one staker per operator, moves are sagas
+
+/** Per (position, service) facts: the service's limits for this vault. */
+export interface PositionService {
+  service: ServiceId
+  /** Limit the network allows for this vault (`maxNetworkLimit`), collateral wei. */
+  maxNetworkLimit: bigint
+  /** Limit the curator has set (`networkLimit`), collateral wei. */
+  networkLimit: bigint
+  /** Σ operator shares in this subnetwork (NetworkRestakeDelegator), 0n otherwise. */
+  totalOperatorShares: bigint
+}
+
+/** Current allocation of a position to one (service, operator) pair, as on chain. */
+export interface Allocation {
+  service: ServiceId
+  operator: Address
+  /** NetworkRestakeDelegator operator shares (0n for other kinds). */
+  shares: bigint
+  /** FullRestakeDelegator operator network limit (0n for other kinds). */
+  operatorLimit: bigint
+  /** Effective stake now: `delegator.stake(subnetwork, operator)`, collateral wei. */
+  stake: bigint
+}
+
+/** Roles our signer holds on the position's delegator. */
+export interface CuratorRoles {
+  networkLimitSet: boolean
+  operatorNetworkSharesSet: boolean
+  operatorNetworkLimitSet: boolean
+}
+
+/** A position we steer: one vault (Symbiotic) or one staker set (EigenLayer). */
+export interface Position {
+  /** Stable id: vault address (lower-case) for Symbiotic. */
+  id: string
+  protocol: Protocol
+  label: string
+  vault: Address
+  delegator: Address
+  delegatorKind: DelegatorKind
+  collateral: Address
+  /** Active stake of the vault (what delegation is computed on), collateral wei. */
+  activeStake: bigint
+  /** Epoch duration (seconds): stake stays slashable for up to one epoch after it is removed. */
+  epochDurationSeconds: number
+  /** Operators opted into this vault. */
+  operatorsOptedIn: Address[]
+  services: PositionService[]
+  allocations: Allocation[]
+  roles: CuratorRoles
+}
+
+/** Everything scoring and planning see: the state of the world at one block. */
+export interface Universe {
+  chainId: number
+  blockNumber: bigint
+  /** Block timestamp, unix seconds. */
+  timestamp: bigint
+  services: Service[]
+  operators: Operator[]
+  positions: Position[]
+}
