@@ -1,0 +1,99 @@
+/**
+ * Errors of the pure domain. One base (`DomainError`) with a stable `name`, a `shortMessage`,
+ * optional `details` and `cause`; each subclass carries its data in typed fields.
+ */
+
+/** Base class of every error thrown by `shared/domain`. */
+export class DomainError extends Error {
+  override name: string = 'DomainError'
+  /** The message without details, for one-line logs. */
+  readonly shortMessage: string
+  /** Extra context (multi-line allowed), appended to `message`. */
+  readonly details: string | undefined
+
+  /**
+   * @param shortMessage one sentence a person understands
+   * @param opts optional `details` (appended to the message) and `cause`
+   */
+  constructor(shortMessage: string, opts: { details?: string; cause?: unknown } = {}) {
+    super(opts.details ? `${shortMessage}\n${opts.details}` : shortMessage, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.shortMessage = shortMessage
+    this.details = opts.details
+  }
+}
+
+/** One problem found in a policy document: where (JSON path) and why. */
+export interface PolicyIssue {
+  /** JSON path of the offending value, e.g. `$.caps.perOperator` or `$.operators.deny[2]`. */
+  path: string
+  /** Reason, in words a person understands. */
+  message: string
+}
+
+/** A policy document was refused; `issues` lists every problem with its path. */
+export class PolicyError extends DomainError {
+  override name = 'PolicyError' as const
+  readonly issues: PolicyIssue[]
+
+  /** @param issues every problem found (at least one) */
+  constructor(issues: PolicyIssue[]) {
+    super(`Policy is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}).`, {
+      details: issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'),
+    })
+    this.issues = issues
+  }
+}
+export type PolicyErrorType = PolicyError & { name: 'PolicyError' }
+
+/** One named constraint that takes part in an infeasibility. */
+export interface ConflictingConstraint {
+  /** Stable constraint name, e.g. `turnoverCapPerRun`, `caps.perOperator`. */
+  constraint: string
+  /** What it demands, in words. */
+  detail: string
+}
+
+/** The policy cannot be satisfied by any allocation of a position; names the constraints that conflict. */
+export class InfeasiblePolicyError extends DomainError {
+  override name = 'InfeasiblePolicyError' as const
+  readonly position: string
+  readonly conflicts: ConflictingConstraint[]
+
+  /**
+   * @param p.position the position (vault id) whose LP is infeasible
+   * @param p.conflicts the constraints that cannot hold together
+   */
+  constructor(p: { position: string; conflicts: ConflictingConstraint[]; cause?: unknown }) {
+    super(`Policy is infeasible for position ${p.position}: ${p.conflicts.map((c) => c.constraint).join(' vs ')}.`, {
+      details: p.conflicts.map((c) => `  ${c.constraint}: ${c.detail}`).join('\n'),
+      cause: p.cause,
+    })
+    this.position = p.position
+    this.conflicts = p.conflicts
+  }
+}
+export type InfeasiblePolicyErrorType = InfeasiblePolicyError & { name: 'InfeasiblePolicyError' }
+
+/** A solver failed to reach an optimum (numerical trouble, iteration limit, or an unexpected status). */
+export class SolverError extends DomainError {
+  override name = 'SolverError' as const
+  readonly solver: 'fast' | 'highs'
+
+  /** @param p.solver which solver failed; @param p.reason what happened */
+  constructor(p: { solver: 'fast' | 'highs'; reason: string; details?: string; cause?: unknown }) {
+    super(`${p.solver} solver failed: ${p.reason}`, { details: p.details, cause: p.cause })
+    this.solver = p.solver
+  }
+}
+export type SolverErrorType = SolverError & { name: 'SolverError' }
+
+/** The universe handed to the domain is inconsistent (e.g. an allocation on an unknown service). */
+export class UniverseError extends DomainError {
+  override name = 'UniverseError' as const
+
+  /** @param reason what is inconsistent */
+  constructor(reason: string, opts: { details?: string } = {}) {
+    super(reason, opts)
+  }
+}
+export type UniverseErrorType = UniverseError & { name: 'UniverseError' }

@@ -1,0 +1,381 @@
+/**
+ * The owner's policy: one JSON document, validated by zod, JSON Schema generated from the same schema.
+ * Every field is documented with `.describe()` (that text ends up in `policy.schema.json` and
+ * `docs/policy.md`). Addresses are normalised to lower case, service ids likewise.
+ */
+import { z } from 'zod'
+import { PolicyError, type PolicyIssue } from './errors.js'
+
+export type { PolicyIssue }
+
+const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/
+const SERVICE_ID_RE = /^0x[0-9a-fA-F]{64}$/
+const MEMBER_RE = /^0x(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/
+const SNS_ARN_RE = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/
+
+/** EVM address: `0x` + 40 hex digits, normalised to lower case. */
+const AddressSchema = z
+  .string()
+  .regex(ADDRESS_RE, 'must be an address: 0x followed by 40 hex digits')
+  .toLowerCase()
+  .describe('EVM address (0x + 40 hex digits), case-insensitive, stored lower-case.')
+
+/** Service id: bytes32 subnetwork / operator-set key, `0x` + 64 hex digits, lower case. */
+const ServiceIdSchema = z
+  .string()
+  .regex(SERVICE_ID_RE, 'must be a service id: 0x followed by 64 hex digits (network address ++ uint96 identifier)')
+  .toLowerCase()
+  .describe('Service id (Symbiotic subnetwork or EigenLayer operator set): 0x + 64 hex digits, stored lower-case.')
+
+const fraction = (what: string) => z.number().min(0, `${what} must be ≥ 0`).max(1, `${what} must be ≤ 1 (a fraction: 1 = 100 %)`)
+
+const RiskGroupSchema = z
+  .strictObject({
+    group: z.string().min(1, 'group name must not be empty').describe('Name of the risk group (unique), e.g. "same-client-team".'),
+    members: z
+      .array(
+        z
+          .string()
+          .regex(MEMBER_RE, 'must be an operator address (0x + 40 hex) or a service id (0x + 64 hex)')
+          .toLowerCase(),
+      )
+      .default([])
+      .describe('Operator addresses and/or service ids in the group. Stake on a (service, operator) pair counts once if its operator or its service is a member.'),
+    cap: fraction('cap').describe('Max stake allocated to pairs in the group, as a fraction of the position\'s active stake.'),
+  })
+  .describe('A set of operators/services that fail together (same client software, same team, same cloud), capped together.')
+
+const OverrideSchema = z
+  .strictObject({
+    operator: AddressSchema.optional().describe('Operator the override applies to (omit = every operator).'),
+    service: ServiceIdSchema.optional().describe('Service the override applies to (omit = every service).'),
+    probabilityPerYear: fraction('probabilityPerYear').describe('Slash probability per year to use instead of the Beta-prior estimate.'),
+  })
+  .describe('Replaces the estimated slash probability of matching (operator, service) pairs. The most specific match wins: operator+service, then operator, then service.')
+
+const ContractRiskSchema = z
+  .strictObject({
+    audits: z.int().min(0, 'audits must be ≥ 0').describe('Number of independent audits of the service contracts.'),
+    ageDays: z.int().min(0, 'ageDays must be ≥ 0').describe('Days since the service contracts went live.'),
+    tvlUsd: z.number().min(0, 'tvlUsd must be ≥ 0').optional().describe('Value secured by the service, USD (optional; more battle-tested when larger).'),
+  })
+  .describe('Facts from which the contract-risk haircut is derived (see docs/policy.md for the formula).')
+
+const ServiceMetadataSchema = z
+  .strictObject({
+    service: ServiceIdSchema,
+    label: z.string().optional().describe('Human label shown in explanations.'),
+    contractRisk: ContractRiskSchema.optional(),
+    haircut: fraction('haircut')
+      .optional()
+      .describe('Contract-risk haircut given directly (instead of contractRisk): expected loss is multiplied by (1 + haircut).'),
+    severity: fraction('severity').optional().describe('Fraction of allocated stake lost per slash event (overrides history and scoring.defaultSeverity).'),
+    riskGroup: z.string().min(1).optional().describe('Name of a group in caps.perRiskGroup this service belongs to.'),
+  })
+  .describe('What the owner knows about a service that the chain does not say.')
+
+const OperatorMetadataSchema = z
+  .strictObject({
+    operator: AddressSchema,
+    label: z.string().optional().describe('Human label shown in explanations.'),
+    commission: fraction('commission').optional().describe('Commission the operator takes from rewards (overrides the on-chain value).'),
+    riskGroup: z.string().min(1).optional().describe('Name of a group in caps.perRiskGroup this operator belongs to.'),
+  })
+  .describe('What the owner knows about an operator that the chain does not say.')
+
+const PolicyObjectSchema = z.strictObject({
+  $schema: z.string().optional().describe('Optional pointer to this JSON Schema, for editors. Ignored.'),
+  version: z.literal(1, 'version must be 1').describe('Policy format version. Always 1.'),
+  positions: z
+    .array(
+      z.strictObject({
+        vault: AddressSchema.describe('Vault address of the position (Symbiotic vault; EigenLayer: the position id).'),
+        label: z.string().optional().describe('Human label shown in explanations.'),
+      }),
+    )
+    .default([])
+    .describe('Positions (vaults) the bot manages. Empty = every position read from chain.'),
+  operators: z
+    .strictObject({
+      allow: z.array(AddressSchema).optional().describe('If present, only these operators may receive stake.'),
+      deny: z.array(AddressSchema).default([]).describe('Operators that must never hold stake; stake on them is removed at once (not limited by the turnover cap).'),
+    })
+    .default({ deny: [] })
+    .describe('Allow / deny lists of operators.'),
+  services: z
+    .strictObject({
+      allow: z.array(ServiceIdSchema).optional().describe('If present, only these services may receive stake.'),
+      deny: z.array(ServiceIdSchema).default([]).describe('Services that must never be secured; stake in them is removed at once (not limited by the turnover cap).'),
+    })
+    .default({ deny: [] })
+    .describe('Allow / deny lists of services (subnetworks / operator sets).'),
+  caps: z
+    .strictObject({
+      perOperator: fraction('caps.perOperator')
+        .default(0.25)
+        .describe('Max stake one operator secures across all services, as a fraction of the position\'s active stake.'),
+      perService: fraction('caps.perService').default(0.5).describe('Max stake allocated to one service (all operators), as a fraction of the position\'s active stake.'),
+      perRiskGroup: z.array(RiskGroupSchema).default([]).describe('Caps on groups of operators/services that may fail together.'),
+    })
+    .default({ perOperator: 0.25, perService: 0.5, perRiskGroup: [] })
+    .describe('Concentration caps, each a fraction of the position\'s active stake.'),
+  minOperatorsPerService: z
+    .int('minOperatorsPerService must be a whole number')
+    .min(1, 'minOperatorsPerService must be ≥ 1')
+    .max(1000, 'minOperatorsPerService must be ≤ 1000')
+    .default(2)
+    .describe('Diversification: every operator holds at most 1/m of a service\'s allocation, so a served service has at least m operators.'),
+  riskBudget: fraction('riskBudget')
+    .default(0.01)
+    .describe('Max expected annual loss (Σ p·severity·contract factor·stake) as a fraction of the position\'s active stake.'),
+  maxCompoundedSlashProbability: fraction('maxCompoundedSlashProbability')
+    .default(0.1)
+    .describe('Max probability per year that an operator is slashed by at least one of the services it secures for us: 1 − Π(1 − p).'),
+  leverageCap: z
+    .number()
+    .min(1, 'leverageCap must be ≥ 1 (1 = no restaking amplification)')
+    .max(1000, 'leverageCap must be ≤ 1000')
+    .default(2)
+    .describe('Restaking leverage cap k: Σ over services of the network limits ≤ k × active stake.'),
+  turnoverCapPerRun: fraction('turnoverCapPerRun')
+    .default(0.25)
+    .describe('Max stake moved in one run, Σ|target − current|, as a fraction of active stake. Forced removals (deny lists, slash response) do not count.'),
+  minNetGainBpsPerYear: z
+    .number()
+    .min(0, 'minNetGainBpsPerYear must be ≥ 0')
+    .default(5)
+    .describe('Act only if the plan improves net expected yield by at least this many basis points of stake per year, after gas.'),
+  gas: z
+    .strictObject({
+      maxFeePerGasGwei: z.number().positive('maxFeePerGasGwei must be > 0').default(50).describe('Gas price cap (gwei): above it the run is skipped (gasTooHigh) and no transaction pays more.'),
+      estimatedGasPerCall: z.int().positive('estimatedGasPerCall must be > 0').default(80_000).describe('Gas assumed per curator call when weighing gain against cost.'),
+    })
+    .default({ maxFeePerGasGwei: 50, estimatedGasPerCall: 80_000 })
+    .describe('Gas limits and estimates.'),
+  cooldownSeconds: z.int().min(0, 'cooldownSeconds must be ≥ 0').default(21_600).describe('Minimum time between two rebalances (seconds). De-risk runs ignore it.'),
+  mode: z
+    .enum(['autopilot', 'propose', 'dry-run'], 'mode must be one of "autopilot", "propose", "dry-run"')
+    .default('propose')
+    .describe('autopilot = send transactions; propose = prepare and record them, do not send; dry-run = plan and explain only.'),
+  slashResponse: z
+    .enum(['zero-out', 'halve', 'alert-only'], 'slashResponse must be one of "zero-out", "halve", "alert-only"')
+    .default('zero-out')
+    .describe('What to do when a slash of an operator we delegate to is seen: remove all its stake in the slashing service, halve it, or only alert.'),
+  notifications: z
+    .strictObject({
+      webhookUrls: z
+        .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+        .default([])
+        .describe('URLs that receive a JSON POST for every run outcome and slash alert.'),
+      snsTopicArn: z.string().regex(SNS_ARN_RE, 'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)').optional().describe('SNS topic for notifications (AWS deployments).'),
+      console: z.boolean().default(true).describe('Also print notifications to the console / log.'),
+    })
+    .default({ webhookUrls: [], console: true })
+    .describe('Where notifications go.'),
+  scoring: z
+    .strictObject({
+      priorAlpha: z.number().positive('priorAlpha must be > 0').default(0.1).describe('Beta prior α: prior slash events (p = (α + slashes) / (α + β + exposure years)).'),
+      priorBeta: z.number().positive('priorBeta must be > 0').default(9.9).describe('Beta prior β: prior slash-free years.'),
+      defaultSeverity: fraction('defaultSeverity')
+        .default(0.25)
+        .describe('Fraction of allocated stake lost per slash when neither metadata nor history gives one.'),
+      defaultHaircut: fraction('defaultHaircut')
+        .default(0.5)
+        .describe('Contract-risk haircut of a service without metadata (treated like a new, unaudited contract).'),
+      slashProbabilityOverrides: z.array(OverrideSchema).default([]).describe('Owner-set slash probabilities that win over the estimate.'),
+      serviceMetadata: z.array(ServiceMetadataSchema).default([]).describe('Per-service facts: label, contract risk, severity, risk group.'),
+      operatorMetadata: z.array(OperatorMetadataSchema).default([]).describe('Per-operator facts: label, commission, risk group.'),
+    })
+    .default({
+      priorAlpha: 0.1,
+      priorBeta: 9.9,
+      defaultSeverity: 0.25,
+      defaultHaircut: 0.5,
+      slashProbabilityOverrides: [],
+      serviceMetadata: [],
+      operatorMetadata: [],
+    })
+    .describe('Parameters of scoring (see shared/domain/score.ts).'),
+})
+
+/** Adds the cross-field checks to a parsed policy (an issue per problem, each with its path). */
+function crossFieldChecks(p: z.output<typeof PolicyObjectSchema>, ctx: z.RefinementCtx): void {
+  const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message })
+
+  // Allowed and denied at once.
+  for (const kind of ['operators', 'services'] as const) {
+    const allow = new Set(p[kind].allow ?? [])
+    p[kind].deny.forEach((d, i) => {
+      if (allow.has(d)) add([kind, 'deny', i], `${d} is also in ${kind}.allow; a${kind === 'operators' ? 'n operator' : ' service'} cannot be both allowed and denied`)
+    })
+  }
+  // Too few allowed operators for the diversification rule: no service could ever be served.
+  const allowOps = p.operators.allow
+  if (allowOps !== undefined) {
+    const deny = new Set(p.operators.deny)
+    const usable = new Set(allowOps.filter((o) => !deny.has(o))).size
+    if (usable < p.minOperatorsPerService) {
+      add(
+        ['minOperatorsPerService'],
+        `minOperatorsPerService is ${p.minOperatorsPerService} but only ${usable} operator${usable === 1 ? ' is' : 's are'} allowed (and not denied): no service could receive stake`,
+      )
+    }
+  }
+  // Duplicate keys that would make the document ambiguous.
+  const dup = <T>(items: T[], key: (t: T) => string, path: (i: number) => (string | number)[], what: (k: string) => string) => {
+    const seen = new Map<string, number>()
+    items.forEach((it, i) => {
+      const k = key(it)
+      const first = seen.get(k)
+      if (first !== undefined) add(path(i), `${what(k)} appears twice (first at index ${first})`)
+      else seen.set(k, i)
+    })
+  }
+  dup(p.positions, (x) => x.vault, (i) => ['positions', i, 'vault'], (k) => `position ${k}`)
+  dup(p.caps.perRiskGroup, (x) => x.group, (i) => ['caps', 'perRiskGroup', i, 'group'], (k) => `risk group "${k}"`)
+  dup(p.scoring.serviceMetadata, (x) => x.service, (i) => ['scoring', 'serviceMetadata', i, 'service'], (k) => `metadata for service ${k}`)
+  dup(p.scoring.operatorMetadata, (x) => x.operator, (i) => ['scoring', 'operatorMetadata', i, 'operator'], (k) => `metadata for operator ${k}`)
+  dup(
+    p.scoring.slashProbabilityOverrides,
+    (x) => `${x.operator ?? '*'}/${x.service ?? '*'}`,
+    (i) => ['scoring', 'slashProbabilityOverrides', i],
+    (k) => `an override for ${k}`,
+  )
+  // Overrides must say what they apply to.
+  p.scoring.slashProbabilityOverrides.forEach((o, i) => {
+    if (o.operator === undefined && o.service === undefined) add(['scoring', 'slashProbabilityOverrides', i], 'give an operator, a service, or both')
+  })
+  // Contract risk given twice.
+  p.scoring.serviceMetadata.forEach((m, i) => {
+    if (m.contractRisk !== undefined && m.haircut !== undefined) add(['scoring', 'serviceMetadata', i], 'give either contractRisk or haircut, not both')
+  })
+  // Risk groups named in metadata must exist.
+  const groups = new Set(p.caps.perRiskGroup.map((g) => g.group))
+  for (const [list, key] of [
+    ['serviceMetadata', 'service'],
+    ['operatorMetadata', 'operator'],
+  ] as const) {
+    p.scoring[list].forEach((m, i) => {
+      if (m.riskGroup !== undefined && !groups.has(m.riskGroup)) {
+        add(['scoring', list, i, 'riskGroup'], `risk group "${m.riskGroup}" of ${key} ${(m as Record<string, unknown>)[key]} is not defined in caps.perRiskGroup`)
+      }
+    })
+  }
+}
+
+/** Normalises list order (sorted, de-duplicated) so that equal policies are byte-identical. */
+function normalise(p: z.output<typeof PolicyObjectSchema>): z.output<typeof PolicyObjectSchema> {
+  const uniq = <T extends string>(xs: T[]): T[] => [...new Set(xs)].sort()
+  return {
+    ...p,
+    operators: { ...p.operators, ...(p.operators.allow ? { allow: uniq(p.operators.allow) } : {}), deny: uniq(p.operators.deny) },
+    services: { ...p.services, ...(p.services.allow ? { allow: uniq(p.services.allow) } : {}), deny: uniq(p.services.deny) },
+    caps: { ...p.caps, perRiskGroup: p.caps.perRiskGroup.map((g) => ({ ...g, members: uniq(g.members) })) },
+  }
+}
+
+/**
+ * The policy schema (zod 4). Parse with {@link parsePolicy}; the output type {@link Policy} has every
+ * default applied, addresses and service ids lower-cased, allow/deny lists sorted and de-duplicated.
+ */
+export const PolicySchema = PolicyObjectSchema.superRefine(crossFieldChecks).transform(normalise)
+
+/** A validated policy (defaults applied). */
+export type Policy = z.output<typeof PolicySchema>
+/** A policy document as written by a person (defaults optional). */
+export type PolicyInput = z.input<typeof PolicySchema>
+
+/** Result of {@link parsePolicy}. */
+export type ParsePolicyResult = { ok: true; policy: Policy } | { ok: false; errors: PolicyIssue[] }
+
+/** Formats a zod path as a JSON path: `$.caps.perRiskGroup[0].cap`. */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let out = '$'
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`
+    else if (typeof seg === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg)) out += `.${seg}`
+    else out += `[${JSON.stringify(String(seg))}]`
+  }
+  return out
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return 'an object'
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`
+  return `${typeof v} ${String(v)}`
+}
+
+/** Turns zod issues into policy issues with JSON paths and plain reasons. */
+function toPolicyIssues(issues: readonly z.core.$ZodIssue[], input: unknown): PolicyIssue[] {
+  const out: PolicyIssue[] = []
+  const valueAt = (path: readonly PropertyKey[]): unknown => {
+    let v: unknown = input
+    for (const seg of path) {
+      if (v === null || typeof v !== 'object') return undefined
+      v = (v as Record<PropertyKey, unknown>)[seg]
+    }
+    return v
+  }
+  for (const iss of issues) {
+    switch (iss.code) {
+      case 'unrecognized_keys':
+        for (const k of iss.keys) out.push({ path: jsonPath([...iss.path, k]), message: `unknown field "${k}" (check the spelling; see docs/policy.md)` })
+        break
+      case 'invalid_type': {
+        const v = valueAt(iss.path)
+        const expected = iss.expected === 'int' ? 'a whole number' : iss.expected
+        out.push({
+          path: jsonPath(iss.path),
+          message: v === undefined ? `required field is missing (expected ${expected})` : `expected ${expected}, got ${describeValue(v)}`,
+        })
+        break
+      }
+      default:
+        out.push({ path: jsonPath(iss.path), message: iss.message })
+    }
+  }
+  // Stable order: by path, then message.
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0))
+}
+
+/**
+ * Validates a policy document.
+ * @param input parsed JSON (unknown shape)
+ * @returns the policy with defaults applied, or every problem with its JSON path and reason
+ */
+export function parsePolicy(input: unknown): ParsePolicyResult {
+  const r = PolicySchema.safeParse(input)
+  if (r.success) return { ok: true, policy: r.data }
+  return { ok: false, errors: toPolicyIssues(r.error.issues, input) }
+}
+
+/**
+ * Validates a policy document or throws.
+ * @throws {PolicyError} listing every problem
+ */
+export function loadPolicyOrThrow(input: unknown): Policy {
+  const r = parsePolicy(input)
+  if (!r.ok) throw new PolicyError(r.errors)
+  return r.policy
+}
+
+/** The default policy: `{ version: 1 }` with every default applied. */
+export function defaultPolicy(): Policy {
+  return loadPolicyOrThrow({ version: 1 })
+}
+
+/** JSON Schema (draft 2020-12) of a policy document, generated from {@link PolicySchema}. */
+export function policyJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(PolicyObjectSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>
+  const { $schema, ...rest } = schema
+  return {
+    $schema,
+    $id: 'https://restake-autopilot.local/policy.schema.json',
+    title: 'restake-autopilot policy',
+    description:
+      'Policy of restake-autopilot: which positions, operators and services, the caps and risk limits, and how to act. Generated from shared/domain/policy.ts (PolicySchema); do not edit by hand. Cross-field rules (allowed and denied at once, duplicates, unknown risk groups) are checked by `autopilot policy validate` only.',
+    ...rest,
+  }
+}
