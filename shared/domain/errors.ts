@@ -64,7 +64,7 @@ export class InfeasiblePolicyError extends DomainError {
    * @param p.conflicts the constraints that cannot hold together
    */
   constructor(p: { position: string; conflicts: ConflictingConstraint[]; cause?: unknown }) {
-    super(`Policy is infeasible for position ${p.position}: ${p.conflicts.map((c) => c.constraint).join(' vs ')}.`, {
+    super(`Policy is infeasible for position ${p.position}: ${[...new Set(p.conflicts.map((c) => c.constraint))].join(' vs ')} cannot all hold.`, {
       details: p.conflicts.map((c) => `  ${c.constraint}: ${c.detail}`).join('\n'),
       cause: p.cause,
     })

@@ -1,0 +1,131 @@
+/**
+ * `autopilot explain RUN`: the scores, the plan and every action with its reasons, as plain text.
+ * Pure and deterministic (same run → same text).
+ */
+import type { Decision } from './diff.js'
+import type { Plan } from './plan.js'
+import type { UniverseScores } from './score.js'
+import { cmp, num, pct, short, units, unitsFloat } from './format.js'
+
+/** What a recorded run holds (the parts explain needs). */
+export interface ExplainableRun {
+  scores: UniverseScores
+  plan: Plan
+  decision: Decision
+}
+
+/** Options of {@link explainRun}. */
+export interface ExplainOptions {
+  /** Show every operator, not only those in the plan (default false). */
+  allOperators?: boolean
+}
+
+/** Renders rows as an aligned text table. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ')
+      .trimEnd()
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+/**
+ * Explains a run: decision, service and operator scores, the plan per position, binding constraints,
+ * forced moves, residual exposure and each action with its reasons.
+ * @param run the scores, plan and decision of one run
+ * @returns multi-line text
+ */
+export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): string {
+  const { scores, plan, decision } = run
+  const out: string[] = []
+  out.push(`Run at block ${scores.blockNumber} (chain ${scores.chainId}), now ${scores.now}, solver ${plan.solver}`)
+  out.push('')
+  if (decision.kind === 'act') {
+    out.push(
+      `Decision: ACT — ${decision.actions.length} call${decision.actions.length === 1 ? '' : 's'}, gain ${unitsFloat(decision.gainPerYear)}/yr, gas ${units(decision.gasCostWei)}, net ${decision.netGainBpsPerYear.toFixed(3)} bps/yr${decision.derisk ? ' (de-risk: cooldown and threshold not applied)' : ''}`,
+    )
+  } else {
+    out.push(`Decision: SKIP (${decision.reason}) — ${decision.detail}`)
+  }
+  out.push(
+    `Objective: ${unitsFloat(plan.currentObjectivePerYear)}/yr now → ${unitsFloat(plan.objectivePerYear)}/yr planned (net expected yield after expected loss)`,
+  )
+  const rf = plan.riskFigures
+  out.push(
+    `Risk: expected loss ${unitsFloat(rf.currentExpectedAnnualLoss)}/yr → ${unitsFloat(rf.expectedAnnualLoss)}/yr (${pct(rf.expectedLossFraction)} of stake); HHI ${num(rf.currentHerfindahl)} → ${num(rf.herfindahl)}; max vault P(slash/yr) ${pct(rf.maxVaultCompoundedSlashProbability)}; max leverage ${num(rf.maxLeverage)}×`,
+  )
+  for (const w of plan.warnings) out.push(`Warning: ${w}`)
+
+  out.push('', `Services (risk bands: low < ${scores.bandThresholds.medium} ≤ medium < ${scores.bandThresholds.high} ≤ high < ${scores.bandThresholds.critical} ≤ critical)`)
+  out.push(
+    table(
+      ['service', 'label', 'r/yr', 'p/yr', 'sev', 'h', 'E[loss]/yr', 'ops', 'score', 'band'],
+      scores.services.map((s) => [
+        short(s.service),
+        s.label,
+        pct(s.rewardRatePerYear),
+        pct(s.slashProbabilityPerYear),
+        pct(s.severity, 0),
+        num(s.contractFactor, 3),
+        pct(s.expectedLossPerYear),
+        `${s.operatorCount}`,
+        s.score.toFixed(1),
+        s.band,
+      ]),
+    ),
+  )
+
+  const inPlan = new Set<string>()
+  for (const p of plan.positions) for (const t of p.targets) if (t.stake > 0n || t.current > 0n) inPlan.add(t.operator)
+  const ops = scores.operators.filter((o) => opts.allOperators || inPlan.has(o.operator))
+  out.push('', `Operators${opts.allOperators ? '' : ' (those holding stake now or in the plan)'}`)
+  out.push(
+    table(
+      ['operator', 'label', 'commission', 'services', 'P(any slash)/yr', 'concentration', 'score', 'band'],
+      ops.map((o) => [short(o.operator), o.label, pct(o.commission), `${o.serviceCount}`, pct(o.compoundedSlashProbability), pct(o.concentration), o.score.toFixed(1), o.band]),
+    ),
+  )
+
+  for (const p of plan.positions) {
+    out.push('', `Position ${p.label || short(p.position)} (${p.position}, ${p.delegatorKind}${p.steerable ? '' : ', not steerable'})`)
+    out.push(
+      `  active stake ${units(p.activeStake)}; yield ${unitsFloat(p.currentObjectivePerYear)} → ${unitsFloat(p.objectivePerYear)}/yr; expected loss ${unitsFloat(p.currentExpectedAnnualLoss)} → ${unitsFloat(p.expectedAnnualLoss)}/yr; ` +
+        `P(vault slashed)/yr ${pct(p.compoundedSlashProbability)}; HHI ${num(p.currentHerfindahl)} → ${num(p.herfindahl)}; leverage ${num(p.currentLeverage)} → ${num(p.leverage)}×; turnover ${units(p.turnover)} of ${units(p.turnoverLimit)} allowed`,
+    )
+    const rows = p.targets
+      .filter((t) => t.stake > 0n || t.current > 0n)
+      .map((t) => [short(t.service), short(t.operator), units(t.current), units(t.stake), delta(t.stake - t.current), pct(t.netValuePerYear)])
+    if (rows.length > 0) out.push(indent(table(['service', 'operator', 'current', 'target', 'change', 'net value/yr'], rows), 2))
+    const nl = p.networkLimits.filter((l) => l.limit !== l.current || l.limit > 0n).map((l) => [short(l.service), units(l.current), units(l.limit)])
+    if (nl.length > 0) out.push(indent(table(['service', 'network limit now', 'planned'], nl), 2))
+    for (const f of p.forced) out.push(`  forced: ${short(f.operator)} in ${short(f.service)} ${units(f.from)} → ${units(f.to)}: ${f.reason}`)
+    for (const r of p.residualExposure) out.push(`  residual exposure: ${units(r.stake)} with ${short(r.operator)} in ${short(r.service)} stays slashable until ${r.until}`)
+  }
+
+  const binding = [...plan.binding].sort((a, b) => cmp(a.position, b.position) || cmp(a.constraint, b.constraint) || cmp(a.subject, b.subject))
+  out.push('', binding.length === 0 ? 'Binding constraints: none' : 'Binding constraints')
+  for (const b of binding) out.push(`  ${short(b.position)}: ${b.message}${b.shadowPrice > 0 ? ` (shadow price ${pct(b.shadowPrice)}/yr per unit of stake)` : ''}`)
+
+  if (decision.kind === 'act') {
+    out.push('', 'Actions (in execution order)')
+    decision.actions.forEach((a, i) => {
+      out.push(`  ${i + 1}. ${a.kind}(${short(a.service)}${a.operator ? `, ${short(a.operator)}` : ''}) on ${short(a.delegator)}: ${units(a.from)} → ${units(a.to)}`)
+      for (const r of a.reasons) out.push(`       - ${r}`)
+    })
+  }
+  return `${out.join('\n')}\n`
+}
+
+function delta(d: bigint): string {
+  return d === 0n ? '0' : d > 0n ? `+${units(d)}` : `-${units(-d)}`
+}
+
+function indent(s: string, n: number): string {
+  const pad = ' '.repeat(n)
+  return s
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n')
+}

@@ -1,0 +1,72 @@
+/**
+ * The pure domain of restake-autopilot: types, policy, score, plan, diff, explain.
+ * No I/O, no clients, no clock: `now` is passed in. HiGHS (`./solvers/highs.js`) is NOT re-exported
+ * here so that Lambda bundles stay small; import it directly where it is needed (tests, bench, CLI).
+ */
+export * from './types.js'
+export * from './errors.js'
+export {
+  PolicySchema,
+  type Policy,
+  type PolicyInput,
+  type ParsePolicyResult,
+  parsePolicy,
+  loadPolicyOrThrow,
+  defaultPolicy,
+  policyJsonSchema,
+  jsonPath,
+} from './policy.js'
+export {
+  type Band,
+  type ScoreCategory,
+  type ScoreTerm,
+  type ServiceScore,
+  type OperatorScore,
+  type PairScore,
+  type PositionScore,
+  type UniverseScores,
+  type ScoreUniverseOptions,
+  type SeveritySource,
+  type HaircutSource,
+  BAND_THRESHOLDS,
+  RISK_WEIGHTS,
+  scoreUniverse,
+  bandOf,
+  contractHaircut,
+  herfindahl,
+  managedPositions,
+  pairKey,
+} from './score.js'
+export {
+  type LpModel,
+  type LpBlock,
+  type LpRow,
+  type LpPair,
+  type RowKind,
+  type ForcedMove,
+  type DeriskRequest,
+  type BuildLpOptions,
+  type BlockSolution,
+  type LpSolution,
+  buildLp,
+  toCplexLp,
+  mulFloor,
+} from './lp.js'
+export { solveFast, solveBlockFast, type SolveFastOptions } from './solvers/fast.js'
+export {
+  type Plan,
+  type PlanOptions,
+  type PositionPlan,
+  type TargetStake,
+  type NetworkLimitTarget,
+  type ResidualExposure,
+  type BindingConstraint,
+  type PlanRiskFigures,
+  planAllocation,
+  planFromSolution,
+  pairReason,
+} from './plan.js'
+export { type Action, type ActionKind, type Decision, type DiffOptions, type SkipReason, diffPlan, actionPhase, gweiToWei } from './diff.js'
+export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
+export { deriskRequestsForSlashes } from './derisk.js'
+export { SECONDS_PER_YEAR, bigintReplacer, pct, short, units } from './format.js'

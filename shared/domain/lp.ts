@@ -1,0 +1,690 @@
+/**
+ * The allocation LP, built once and handed to either solver (the pure-TS fast path in
+ * `solvers/fast.ts`, or HiGHS in `solvers/highs.ts`), so both solve exactly the same model.
+ *
+ * One independent block per managed, steerable position p (no policy constraint couples positions:
+ * every cap is a fraction of the position's own stake), in stake-normalised units (÷ activeStake):
+ *
+ *   x_j  stake of pair j = (service s, operator o), x_j = x0_j + u_j − v_j,
+ *        u_j ∈ [0, ∞) (increase; only pairs with positive net value), v_j ∈ [0, x0_j] (decrease)
+ *   t_s  service total used by diversification, t_s = t0_s + τ_s with t0_s = Σ_o x0_{s,o}, τ_s ≥ −t0_s
+ *
+ *   max  Σ_j c_j x_j                               c_j = r_s(1 − c_o) − p_{o,s}·sev_s·h_s
+ *   S_s  Σ_o x_{s,o} ≤ min(A, maxNetworkLimit_s, perService·A) / A
+ *   O_o  Σ_s x_{s,o} ≤ perOperator
+ *   G_g  Σ_{j ∈ g} x_j ≤ cap_g                      j ∈ g if its operator or its service is a member
+ *   L    Σ_j x_j ≤ leverageCap
+ *   R    Σ_j ℓ_j x_j ≤ riskBudget                   ℓ_j = p·sev·h
+ *   T    Σ_j (u_j + v_j) ≤ turnoverCapPerRun − margin
+ *   DS_s t_s − Σ_o x_{s,o} ≤ 0                      (only when minOperatorsPerService m > 1)
+ *   D_j  x_j − t_s / m ≤ 0                           ⇔ x_{s,o} ≤ Σ_o x_{s,o} / m
+ *
+ * Eligible pairs: service in the position's services, allowed and not denied; operator opted into the
+ * vault and into the service, allowed and not denied; and admitted by the compounded-probability
+ * filter below. Current stake on any other pair is a forced move to 0 ("deny wins"): it is not a
+ * variable and is not counted in the turnover budget T. The same holds for `derisk` requests
+ * (slash response): zero-out removes the pair, halve fixes its current stake to ⌊x0/2⌋ and forbids
+ * increases; the forced part is exempt from T.
+ *
+ * Max compounded slash probability (1 − Π_s(1 − p_{o,s}) ≤ P_max over the services o secures for the
+ * position) is not linear in x: it depends on which pairs are positive. We linearise by fixing, per
+ * (position, operator), the admissible service set before the LP: services where the pair already
+ * holds stake first, then by net value (descending, ties by service id); a service is admitted if the
+ * compounded probability of the admitted set stays ≤ P_max. Every LP solution then satisfies the
+ * constraint exactly (an operator can only be positive on admitted services). This is conservative
+ * (the exact condition is combinatorial), and it is documented in docs/policy.md.
+ *
+ * Exactness on chain: bigint limits are computed exactly (`floor(cap · A)` with the float cap read as
+ * an exact binary fraction) and the row right-hand sides are those limits ÷ A. Only the turnover row
+ * is tightened by a margin (1e-9 + a few wei per pair) so that rounding to bigint in plan.ts can
+ * always restore every cap exactly without exceeding the turnover budget.
+ */
+import type { Address, Position, ServiceId, Universe } from './types.js'
+import type { Policy } from './policy.js'
+import { type PairScore, type UniverseScores, managedPositions, pairKey } from './score.js'
+import { cmp } from './format.js'
+
+/** Kind of an LP row; names the policy constraint it encodes. */
+export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | 'turnover' | 'diversificationTotal' | 'diversification'
+
+/** Why a service row has the limit it has (the smallest of the three). */
+export type ServiceLimitSource = 'activeStake' | 'maxNetworkLimit' | 'caps.perService'
+
+/** One row `Σ a·x ≤ rhs` of a block. */
+export interface LpRow {
+  kind: RowKind
+  /** Service id, operator address, group name, or pair key `service|operator`; '' for global rows. */
+  subject: string
+  /** Right-hand side in the solver's (shifted, normalised) space: limit − A·x0 (− margin for turnover). */
+  rhs: number
+  /** The row's limit in normalised stake (before shifting), for reporting. */
+  limit: number
+  /** Exact limit in wei (service, operator, group, leverage, turnover), or the risk budget in wei/yr as a bigint floor. */
+  limitWei: bigint
+  /** For service rows: which limit is the smallest. */
+  source?: ServiceLimitSource
+}
+
+/** One pair (service, operator) of a block. */
+export interface LpPair {
+  service: ServiceId
+  operator: Address
+  /** Objective coefficient c_j (per unit of normalised stake per year). */
+  value: number
+  /** Risk coefficient ℓ_j = p·sev·h. */
+  loss: number
+  /** Slash probability per year of the pair. */
+  probability: number
+  /** Current stake after forced reductions, normalised. */
+  x0: number
+  /** Current stake after forced reductions, wei. */
+  x0Wei: bigint
+  /** Current on-chain stake, wei. */
+  currentWei: bigint
+  /** May the LP increase the pair (net value > 0 and no halve order)? */
+  canIncrease: boolean
+  /** Column of u_j (−1 if none). */
+  uCol: number
+  /** Column of v_j (−1 if none). */
+  vCol: number
+  /** Groups (indices into `LpBlock.groups`) the pair belongs to. */
+  groups: number[]
+}
+
+/** A move the LP does not decide: removal of stake from a pair that policy forbids. */
+export interface ForcedMove {
+  service: ServiceId
+  operator: Address
+  from: bigint
+  to: bigint
+  reason: string
+}
+
+/** Column kinds. */
+export const COL_U = 0
+export const COL_V = 1
+export const COL_T = 2
+
+/** The LP of one position. */
+export interface LpBlock {
+  position: string
+  activeStake: bigint
+  /** Number(activeStake): multiply normalised figures by it to get wei. */
+  scale: number
+  minOperators: number
+  pairs: LpPair[]
+  /** Services with at least one pair (order of the τ columns). */
+  services: ServiceId[]
+  groups: { group: string; cap: number }[]
+  // Columns (structural variables), lower/upper bounds and costs.
+  nCols: number
+  colKind: Uint8Array
+  /** Pair index (u, v) or service index (τ). */
+  colRef: Int32Array
+  colLower: Float64Array
+  colUpper: Float64Array
+  colCost: Float64Array
+  // Matrix, column-wise (CSC) and row-wise (CSR).
+  colStart: Int32Array
+  colRow: Int32Array
+  colVal: Float64Array
+  rows: LpRow[]
+  rowStart: Int32Array
+  rowCol: Int32Array
+  rowVal: Float64Array
+  /** Σ_j c_j x0_j: objective of the starting point (u = v = τ = 0). */
+  objectiveConstant: number
+  forced: ForcedMove[]
+  /** Index of the turnover row. */
+  turnoverRow: number
+}
+
+/** A position the LP leaves as it is (nothing settable, or no stake). */
+export interface FixedPosition {
+  position: string
+  reason: string
+}
+
+/** The whole model: independent blocks. */
+export interface LpModel {
+  blocks: LpBlock[]
+  fixed: FixedPosition[]
+  /** Managed positions named by the policy but absent from the universe. */
+  missing: string[]
+}
+
+/** A request to de-risk (slash response), applied as a forced move. */
+export interface DeriskRequest {
+  operator: Address
+  /** Only this service (omit = every service of the operator). */
+  service?: ServiceId
+  response: 'zero-out' | 'halve'
+  /** Shown in reasons, e.g. "slashed by oracle-net/0 at block 123". */
+  reason?: string
+}
+
+/** Options of {@link buildLp}. */
+export interface BuildLpOptions {
+  derisk?: DeriskRequest[]
+}
+
+/** Solution of one block, in the block's column space. */
+export interface BlockSolution {
+  position: string
+  status: 'optimal' | 'infeasible'
+  /** Column values (u, v, τ). */
+  x: Float64Array
+  /** Row duals (shadow prices, ≥ 0 for binding ≤ rows of a max problem); zeros when unknown. */
+  duals: Float64Array
+  /** Objective in normalised units, including `objectiveConstant`. */
+  objective: number
+  /** Rows that take part in the infeasibility (phase-1 certificate), when infeasible. */
+  conflictRows?: number[]
+  iterations?: number
+}
+
+/** Solution of a model. */
+export interface LpSolution {
+  solver: 'fast' | 'highs'
+  /** Σ over blocks of objective × scale: collateral wei per year (float). */
+  objective: number
+  blocks: BlockSolution[]
+}
+
+/**
+ * Exact `floor(f · a)` for a finite float f ≥ 0 and bigint a ≥ 0 (f read as the binary fraction it is).
+ * @param a amount in wei
+ * @param f factor (e.g. a cap fraction)
+ */
+export function mulFloor(a: bigint, f: number): bigint {
+  if (!(f > 0) || a <= 0n) return 0n
+  if (!Number.isFinite(f)) throw new RangeError('mulFloor: factor must be finite')
+  let x = f
+  let den = 1n
+  while (!Number.isInteger(x)) {
+    x *= 2
+    den *= 2n
+  }
+  return (a * BigInt(x)) / den
+}
+
+/** Exact rational of a finite float: [numerator, denominator] with denominator a power of two. */
+export function floatToRational(f: number): [bigint, bigint] {
+  if (!Number.isFinite(f)) throw new RangeError('floatToRational: not finite')
+  let x = f
+  let den = 1n
+  while (!Number.isInteger(x)) {
+    x *= 2
+    den *= 2n
+  }
+  return [BigInt(x), den]
+}
+
+/** Is the position's delegator one whose allocation the bot can set? */
+export function isSteerable(p: Position): boolean {
+  return p.delegatorKind !== 'operator-network-specific'
+}
+
+/** Turnover margin of a block in wei: covers rounding of every pair (see plan.ts). */
+export function turnoverMarginWei(nPairs: number, minOperators: number): bigint {
+  return BigInt(4 * (nPairs + 1) * (minOperators + 2))
+}
+
+/** Relative feasibility margin applied to the turnover row (solver tolerance). */
+export const LP_FEASIBILITY_MARGIN = 1e-9
+
+/**
+ * Builds the allocation LP of every managed position.
+ * @param universe state of the world
+ * @param scores output of scoreUniverse for the same universe and policy
+ * @param policy validated policy
+ * @param opts de-risk requests (slash response)
+ * @returns independent blocks, one per steerable managed position with stake
+ */
+export function buildLp(universe: Universe, scores: UniverseScores, policy: Policy, opts: BuildLpOptions = {}): LpModel {
+  const pairScores = new Map<string, PairScore>()
+  for (const p of scores.pairs) pairScores.set(pairKey(p.service, p.operator), p)
+  const opServices = new Map<string, Set<string>>()
+  for (const o of universe.operators) opServices.set(o.address.toLowerCase(), new Set(o.services.map((s) => s.toLowerCase())))
+  const knownServices = new Set(universe.services.map((s) => s.id.toLowerCase()))
+
+  const opAllow = policy.operators.allow ? new Set(policy.operators.allow) : undefined
+  const opDeny = new Set(policy.operators.deny)
+  const svAllow = policy.services.allow ? new Set<string>(policy.services.allow) : undefined
+  const svDeny = new Set<string>(policy.services.deny)
+
+  // Risk groups: explicit members plus metadata memberships.
+  const groups = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group))
+  const groupMembers = groups.map((g) => new Set<string>(g.members))
+  const groupIndex = new Map(groups.map((g, i) => [g.group, i]))
+  for (const m of policy.scoring.serviceMetadata) if (m.riskGroup !== undefined) groupMembers[groupIndex.get(m.riskGroup) ?? -1]?.add(m.service)
+  for (const m of policy.scoring.operatorMetadata) if (m.riskGroup !== undefined) groupMembers[groupIndex.get(m.riskGroup) ?? -1]?.add(m.operator)
+
+  const derisk = [...(opts.derisk ?? [])].map((d) => ({ ...d, operator: d.operator.toLowerCase(), service: d.service?.toLowerCase() }))
+  const deriskFor = (service: string, operator: string) => {
+    let best: (typeof derisk)[number] | undefined
+    for (const d of derisk) {
+      if (d.operator !== operator || (d.service !== undefined && d.service !== service)) continue
+      if (best === undefined || (best.response === 'halve' && d.response === 'zero-out')) best = d
+    }
+    return best
+  }
+
+  const m = policy.minOperatorsPerService
+  const managed = managedPositions(universe.positions, policy)
+  const present = new Set(managed.map((p) => p.vault.toLowerCase()))
+  const missing = policy.positions.map((p) => p.vault).filter((v) => !present.has(v) && !universe.positions.some((p) => p.id.toLowerCase() === v)).sort()
+  const blocks: LpBlock[] = []
+  const fixed: FixedPosition[] = []
+
+  for (const pos of managed) {
+    if (!isSteerable(pos)) {
+      fixed.push({ position: pos.id, reason: `${pos.delegatorKind} delegator: nothing is settable by the curator` })
+      continue
+    }
+    const A = pos.activeStake
+    const forced: ForcedMove[] = []
+    // Current stake per pair (sum if listed twice).
+    const current = new Map<string, bigint>()
+    for (const a of pos.allocations) {
+      const k = pairKey(a.service.toLowerCase(), a.operator.toLowerCase())
+      current.set(k, (current.get(k) ?? 0n) + (a.stake > 0n ? a.stake : 0n))
+    }
+    if (A <= 0n) {
+      for (const [k, st] of [...current].sort((a, b) => cmp(a[0], b[0])))
+        if (st > 0n) {
+          const [s, o] = k.split('|') as [ServiceId, Address]
+          forced.push({ service: s, operator: o, from: st, to: 0n, reason: 'position has no active stake' })
+        }
+      fixed.push({ position: pos.id, reason: 'no active stake' })
+      continue
+    }
+    const scale = Number(A)
+    const posServices = new Map(pos.services.map((ps) => [ps.service.toLowerCase(), ps]))
+    const optedIn = new Set(pos.operatorsOptedIn.map((o) => o.toLowerCase()))
+
+    // Eligibility of a pair, with the reason when not eligible.
+    const whyNot = (s: string, o: string): string | undefined => {
+      if (!posServices.has(s)) return `service ${s} is not enabled for this vault`
+      if (!knownServices.has(s)) return `service ${s} is unknown`
+      if (svDeny.has(s)) return `service ${s} is deny-listed`
+      if (svAllow !== undefined && !svAllow.has(s)) return `service ${s} is not in services.allow`
+      if (opDeny.has(o)) return `operator ${o} is deny-listed`
+      if (opAllow !== undefined && !opAllow.has(o)) return `operator ${o} is not in operators.allow`
+      if (!optedIn.has(o)) return `operator ${o} is not opted into the vault`
+      if (!(opServices.get(o)?.has(s) ?? false)) return `operator ${o} is not opted into service ${s}`
+      if (!pairScores.has(pairKey(s, o))) return 'pair has no score'
+      return undefined
+    }
+
+    // Candidate pairs: every eligible (service, operator) plus every pair holding stake.
+    interface Cand {
+      s: ServiceId
+      o: Address
+      score: PairScore
+      x0Wei: bigint
+      currentWei: bigint
+      canIncrease: boolean
+    }
+    const cands: Cand[] = []
+    const seen = new Set<string>()
+    const consider = (s: string, o: string) => {
+      const k = pairKey(s, o)
+      if (seen.has(k)) return
+      seen.add(k)
+      const cur = current.get(k) ?? 0n
+      const why = whyNot(s, o)
+      if (why !== undefined) {
+        if (cur > 0n) forced.push({ service: s as ServiceId, operator: o as Address, from: cur, to: 0n, reason: why })
+        return
+      }
+      const score = pairScores.get(k) as PairScore
+      const d = deriskFor(s, o)
+      let x0Wei = cur
+      let canIncrease = score.netValuePerYear > 0
+      if (d !== undefined) {
+        const to = d.response === 'zero-out' ? 0n : cur / 2n
+        if (cur > to) forced.push({ service: s as ServiceId, operator: o as Address, from: cur, to, reason: d.reason ?? `slash response: ${d.response}` })
+        x0Wei = to
+        canIncrease = false
+      }
+      if (x0Wei === 0n && !canIncrease) return
+      cands.push({ s: s as ServiceId, o: o as Address, score, x0Wei, currentWei: cur, canIncrease })
+    }
+    for (const o of [...optedIn].sort()) for (const s of [...(opServices.get(o) ?? [])].sort()) if (posServices.has(s)) consider(s, o)
+    for (const k of [...current.keys()].sort()) {
+      const [s, o] = k.split('|') as [string, string]
+      consider(s, o)
+    }
+
+    // Compounded slash probability filter per operator (see module comment).
+    const byOp = new Map<string, Cand[]>()
+    for (const c of cands) (byOp.get(c.o) ?? byOp.set(c.o, []).get(c.o)!).push(c)
+    const admitted: Cand[] = []
+    const pMax = policy.maxCompoundedSlashProbability
+    for (const o of [...byOp.keys()].sort()) {
+      const list = (byOp.get(o) as Cand[]).sort(
+        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || b.score.netValuePerYear - a.score.netValuePerYear || cmp(a.s, b.s),
+      )
+      let survive = 1
+      for (const c of list) {
+        const p = c.score.slashProbabilityPerYear
+        if (1 - survive * (1 - p) <= pMax + 1e-12) {
+          survive *= 1 - p
+          admitted.push(c)
+        } else if (c.currentWei > 0n) {
+          forced.push({
+            service: c.s,
+            operator: c.o,
+            from: c.currentWei,
+            to: 0n,
+            reason: `operator ${c.o}: securing service ${c.s} too would raise its compounded slash probability above ${pMax}`,
+          })
+        }
+      }
+    }
+    admitted.sort((a, b) => cmp(a.s, b.s) || cmp(a.o, b.o))
+    forced.sort((a, b) => cmp(a.service, b.service) || cmp(a.operator, b.operator))
+
+    // Pairs and columns.
+    const pairs: LpPair[] = admitted.map((c) => ({
+      service: c.s,
+      operator: c.o,
+      value: c.score.netValuePerYear,
+      loss: c.score.expectedLossPerYear,
+      probability: c.score.slashProbabilityPerYear,
+      x0: Number(c.x0Wei) / scale,
+      x0Wei: c.x0Wei,
+      currentWei: c.currentWei,
+      canIncrease: c.canIncrease,
+      uCol: -1,
+      vCol: -1,
+      groups: [],
+    }))
+    if (pairs.length === 0) {
+      blocks.push(emptyBlock(pos.id, A, scale, m, forced))
+      continue
+    }
+    const services = [...new Set(pairs.map((p) => p.service))].sort()
+    const svcIdx = new Map(services.map((s, i) => [s, i]))
+    const operators = [...new Set(pairs.map((p) => p.operator))].sort()
+    const opIdx = new Map(operators.map((o, i) => [o, i]))
+    pairs.forEach((p) => {
+      groups.forEach((_, g) => {
+        const mem = groupMembers[g] as Set<string>
+        if (mem.has(p.operator) || mem.has(p.service)) p.groups.push(g)
+      })
+    })
+
+    const colKind: number[] = []
+    const colRef: number[] = []
+    const colLower: number[] = []
+    const colUpper: number[] = []
+    const colCost: number[] = []
+    pairs.forEach((p, j) => {
+      if (p.canIncrease) {
+        p.uCol = colKind.length
+        colKind.push(COL_U), colRef.push(j), colLower.push(0), colUpper.push(Infinity), colCost.push(p.value)
+      }
+    })
+    pairs.forEach((p, j) => {
+      if (p.x0Wei > 0n) {
+        p.vCol = colKind.length
+        colKind.push(COL_V), colRef.push(j), colLower.push(0), colUpper.push(p.x0), colCost.push(-p.value)
+      }
+    })
+    const t0 = new Array<number>(services.length).fill(0)
+    for (const p of pairs) {
+      const si = svcIdx.get(p.service) as number
+      t0[si] = (t0[si] as number) + p.x0
+    }
+    const tauCol: number[] = []
+    if (m > 1)
+      services.forEach((_, si) => {
+        tauCol.push(colKind.length)
+        colKind.push(COL_T), colRef.push(si), colLower.push(-(t0[si] as number)), colUpper.push(Infinity), colCost.push(0)
+      })
+
+    // Rows as lists of (pair, coef) over x, converted to (u, v) columns below.
+    interface RowSpec {
+      row: LpRow
+      terms: [number, number][] // (pair index, coefficient on x_j)
+      tau?: [number, number][] // (service index, coefficient on t_s)
+    }
+    const specs: RowSpec[] = []
+    const x0A = (terms: [number, number][]) => terms.reduce((acc, [j, a]) => acc + a * (pairs[j] as LpPair).x0, 0)
+    const byService: [number, number][][] = services.map(() => [])
+    const byOperator: [number, number][][] = operators.map(() => [])
+    pairs.forEach((p, j) => {
+      byService[svcIdx.get(p.service) as number]?.push([j, 1])
+      byOperator[opIdx.get(p.operator) as number]?.push([j, 1])
+    })
+    services.forEach((s, si) => {
+      const ps = posServices.get(s)!
+      const capCfg = mulFloor(A, policy.caps.perService)
+      let limitWei = A
+      let source: ServiceLimitSource = 'activeStake'
+      if (ps.maxNetworkLimit < limitWei) [limitWei, source] = [ps.maxNetworkLimit < 0n ? 0n : ps.maxNetworkLimit, 'maxNetworkLimit']
+      if (capCfg < limitWei) [limitWei, source] = [capCfg, 'caps.perService']
+      const terms = byService[si] as [number, number][]
+      const limit = Number(limitWei) / scale
+      specs.push({ row: { kind: 'service', subject: s, rhs: limit - x0A(terms), limit, limitWei, source }, terms })
+    })
+    operators.forEach((o, oi) => {
+      const limitWei = mulFloor(A, policy.caps.perOperator)
+      const terms = byOperator[oi] as [number, number][]
+      const limit = Number(limitWei) / scale
+      specs.push({ row: { kind: 'operator', subject: o, rhs: limit - x0A(terms), limit, limitWei }, terms })
+    })
+    groups.forEach((g, gi) => {
+      const terms: [number, number][] = []
+      pairs.forEach((p, j) => p.groups.includes(gi) && terms.push([j, 1]))
+      if (terms.length === 0) return
+      const limitWei = mulFloor(A, g.cap)
+      const limit = Number(limitWei) / scale
+      specs.push({ row: { kind: 'group', subject: g.group, rhs: limit - x0A(terms), limit, limitWei }, terms })
+    })
+    {
+      const terms = pairs.map((_, j) => [j, 1] as [number, number])
+      const limitWei = mulFloor(A, policy.leverageCap)
+      const limit = Number(limitWei) / scale
+      specs.push({ row: { kind: 'leverage', subject: '', rhs: limit - x0A(terms), limit, limitWei }, terms })
+    }
+    {
+      const terms = pairs.map((p, j) => [j, p.loss] as [number, number]).filter(([, a]) => a > 0)
+      if (terms.length > 0) {
+        const limitWei = mulFloor(A, policy.riskBudget)
+        const limit = Number(limitWei) / scale
+        specs.push({ row: { kind: 'risk', subject: '', rhs: limit - x0A(terms), limit, limitWei }, terms })
+      }
+    }
+    const turnoverLimitWei = mulFloor(A, policy.turnoverCapPerRun)
+    const marginWei = turnoverMarginWei(pairs.length, m)
+    const turnoverLimit = Number(turnoverLimitWei) / scale
+    const turnoverRhs = Math.max(0, turnoverLimit - LP_FEASIBILITY_MARGIN - Number(marginWei) / scale)
+    const turnoverSpecIndex = specs.length
+    specs.push({ row: { kind: 'turnover', subject: '', rhs: turnoverRhs, limit: turnoverLimit, limitWei: turnoverLimitWei }, terms: [] })
+    if (m > 1) {
+      services.forEach((s, si) => {
+        const terms = (byService[si] as [number, number][]).map(([j]) => [j, -1] as [number, number])
+        // t0 − Σ x0 = 0 by construction of t0.
+        specs.push({ row: { kind: 'diversificationTotal', subject: s, rhs: 0, limit: 0, limitWei: 0n }, terms, tau: [[si, 1]] })
+      })
+      pairs.forEach((p, j) => {
+        const si = svcIdx.get(p.service) as number
+        specs.push({
+          row: { kind: 'diversification', subject: pairKey(p.service, p.operator), rhs: (t0[si] as number) / m - p.x0, limit: 0, limitWei: 0n },
+          terms: [[j, 1]],
+          tau: [[si, -1 / m]],
+        })
+      })
+    }
+
+    // Assemble CSR then CSC.
+    const nCols = colKind.length
+    const rowStart: number[] = [0]
+    const rowCol: number[] = []
+    const rowVal: number[] = []
+    for (let r = 0; r < specs.length; r++) {
+      const sp = specs[r] as RowSpec
+      const entries: [number, number][] = []
+      if (r === turnoverSpecIndex) {
+        for (let c = 0; c < nCols; c++) if (colKind[c] !== COL_T) entries.push([c, 1])
+      } else {
+        for (const [j, a] of sp.terms) {
+          const p = pairs[j] as LpPair
+          if (p.uCol >= 0) entries.push([p.uCol, a])
+          if (p.vCol >= 0) entries.push([p.vCol, -a])
+        }
+        for (const [si, a] of sp.tau ?? []) entries.push([tauCol[si] as number, a])
+      }
+      entries.sort((a, b) => a[0] - b[0])
+      for (const [c, a] of entries) rowCol.push(c), rowVal.push(a)
+      rowStart.push(rowCol.length)
+    }
+    const nnz = rowCol.length
+    const colCount = new Int32Array(nCols + 1)
+    for (let k = 0; k < nnz; k++) colCount[(rowCol[k] as number) + 1]!++
+    for (let c = 0; c < nCols; c++) colCount[c + 1]! += colCount[c] as number
+    const colStart = Int32Array.from(colCount)
+    const fill = Int32Array.from(colCount)
+    const colRow = new Int32Array(nnz)
+    const colVal = new Float64Array(nnz)
+    for (let r = 0; r < specs.length; r++)
+      for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
+        const c = rowCol[k] as number
+        const at = fill[c]!++
+        colRow[at] = r
+        colVal[at] = rowVal[k] as number
+      }
+
+    blocks.push({
+      position: pos.id,
+      activeStake: A,
+      scale,
+      minOperators: m,
+      pairs,
+      services,
+      groups: groups.map((g) => ({ group: g.group, cap: g.cap })),
+      nCols,
+      colKind: Uint8Array.from(colKind),
+      colRef: Int32Array.from(colRef),
+      colLower: Float64Array.from(colLower),
+      colUpper: Float64Array.from(colUpper),
+      colCost: Float64Array.from(colCost),
+      colStart,
+      colRow,
+      colVal,
+      rows: specs.map((s) => s.row),
+      rowStart: Int32Array.from(rowStart),
+      rowCol: Int32Array.from(rowCol),
+      rowVal: Float64Array.from(rowVal),
+      objectiveConstant: pairs.reduce((acc, p) => acc + p.value * p.x0, 0),
+      forced,
+      turnoverRow: turnoverSpecIndex,
+    })
+  }
+  return { blocks, fixed, missing }
+}
+
+function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[]): LpBlock {
+  return {
+    position,
+    activeStake: A,
+    scale,
+    minOperators: m,
+    pairs: [],
+    services: [],
+    groups: [],
+    nCols: 0,
+    colKind: new Uint8Array(0),
+    colRef: new Int32Array(0),
+    colLower: new Float64Array(0),
+    colUpper: new Float64Array(0),
+    colCost: new Float64Array(0),
+    colStart: new Int32Array(1),
+    colRow: new Int32Array(0),
+    colVal: new Float64Array(0),
+    rows: [],
+    rowStart: new Int32Array(1),
+    rowCol: new Int32Array(0),
+    rowVal: new Float64Array(0),
+    objectiveConstant: 0,
+    forced,
+    turnoverRow: -1,
+  }
+}
+
+/** Values x_j (normalised) of every pair of a block from a column solution. */
+export function pairValues(block: LpBlock, x: Float64Array): Float64Array {
+  const out = new Float64Array(block.pairs.length)
+  block.pairs.forEach((p, j) => {
+    out[j] = p.x0 + (p.uCol >= 0 ? (x[p.uCol] as number) : 0) - (p.vCol >= 0 ? (x[p.vCol] as number) : 0)
+  })
+  return out
+}
+
+/** Row activities (Σ a·col, shifted space) of a block for a column solution. */
+export function rowActivities(block: LpBlock, x: Float64Array): Float64Array {
+  const out = new Float64Array(block.rows.length)
+  for (let r = 0; r < block.rows.length; r++) {
+    let s = 0
+    for (let k = block.rowStart[r] as number; k < (block.rowStart[r + 1] as number); k++) s += (block.rowVal[k] as number) * (x[block.rowCol[k] as number] as number)
+    out[r] = s
+  }
+  return out
+}
+
+/** Objective (normalised, with constant) of a block for a column solution. */
+export function blockObjective(block: LpBlock, x: Float64Array): number {
+  let s = block.objectiveConstant
+  for (let c = 0; c < block.nCols; c++) s += (block.colCost[c] as number) * (x[c] as number)
+  return s
+}
+
+/**
+ * Writes the model as one CPLEX LP text (all blocks in one monolithic LP), for HiGHS.
+ * Columns are named `c<block>_<col>`, rows `r<block>_<row>`.
+ */
+export function toCplexLp(model: LpModel): string {
+  const parts: string[] = ['Maximize\n obj:']
+  let any = false
+  const fmt = (v: number) => (Object.is(v, -0) ? '0' : `${v}`)
+  for (let b = 0; b < model.blocks.length; b++) {
+    const bl = model.blocks[b] as LpBlock
+    for (let c = 0; c < bl.nCols; c++) {
+      const v = bl.colCost[c] as number
+      if (v === 0) continue
+      parts.push(v < 0 ? ` - ${fmt(-v)} c${b}_${c}` : ` + ${fmt(v)} c${b}_${c}`)
+      any = true
+    }
+  }
+  if (!any) parts.push(' 0 c_dummy')
+  parts.push('\nSubject To\n')
+  for (let b = 0; b < model.blocks.length; b++) {
+    const bl = model.blocks[b] as LpBlock
+    for (let r = 0; r < bl.rows.length; r++) {
+      const s = bl.rowStart[r] as number
+      const e = bl.rowStart[r + 1] as number
+      if (s === e) continue
+      let line = ` r${b}_${r}:`
+      for (let k = s; k < e; k++) {
+        const a = bl.rowVal[k] as number
+        line += a < 0 ? ` - ${fmt(-a)} c${b}_${bl.rowCol[k]}` : ` + ${fmt(a)} c${b}_${bl.rowCol[k]}`
+      }
+      parts.push(`${line} <= ${fmt((bl.rows[r] as LpRow).rhs)}\n`)
+    }
+  }
+  parts.push('Bounds\n')
+  for (let b = 0; b < model.blocks.length; b++) {
+    const bl = model.blocks[b] as LpBlock
+    for (let c = 0; c < bl.nCols; c++) {
+      const lo = bl.colLower[c] as number
+      const hi = bl.colUpper[c] as number
+      parts.push(` ${fmt(lo)} <= c${b}_${c} <= ${hi === Infinity ? '+inf' : fmt(hi)}\n`)
+    }
+  }
+  if (!any) parts.push(' c_dummy = 0\n')
+  parts.push('End\n')
+  return parts.join('')
+}

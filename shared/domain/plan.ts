@@ -1,0 +1,733 @@
+/**
+ * Planning: the allocation that maximises net expected yield under the policy (an exact LP optimum,
+ * see lp.ts for the model and solvers/fast.ts for the method), converted once to exact bigint wei.
+ *
+ * Rounding (float LP → bigint targets), per position:
+ * 1. pairs within 1e-11 (normalised) of their current stake keep it exactly (no dust moves);
+ * 2. every other pair gets ⌊x·A⌋ of its exact value (the float read as the binary fraction it is) and,
+ *    per service, the ⌊Σ fractional parts⌋ leftover units go to the largest remainders (ties: pairs
+ *    moving back toward their current stake first, then by operator) — largest-remainder rounding;
+ * 3. repair, exactly in bigint: every row over its limit (service, operator, risk group, leverage,
+ *    risk budget) is brought back by trimming increases first (which also lowers turnover), then
+ *    diversification `m·t_{s,o} ≤ Σ_o t_{s,o}` is restored by trimming the largest pairs;
+ * 4. verify every constraint exactly; the turnover row of the LP carries a margin (lp.ts) that covers
+ *    what steps 2–3 can add, so verification cannot fail on a correct LP solution (it throws
+ *    SolverError otherwise, never returns a plan that breaks the policy).
+ *
+ * On chain (NetworkRestakeDelegator) `stake = shares · min(activeStake, networkLimit) / totalShares`;
+ * we set `networkLimit_s = Σ_o target_{s,o}` and `shares_{s,o} = target_{s,o}`, so the stake equals the
+ * target exactly, and `networkLimit_s ≤ min(activeStake, maxNetworkLimit_s)` holds by the service row.
+ */
+import type { Address, DelegatorKind, Position, ServiceId, Universe } from './types.js'
+import type { Policy } from './policy.js'
+import { type PairScore, type UniverseScores, herfindahl, managedPositions, pairKey } from './score.js'
+import {
+  type BlockSolution,
+  type DeriskRequest,
+  type ForcedMove,
+  type LpBlock,
+  type LpModel,
+  type LpPair,
+  type LpRow,
+  type LpSolution,
+  buildLp,
+  floatToRational,
+  pairValues,
+} from './lp.js'
+import { solveFast } from './solvers/fast.js'
+import { type ConflictingConstraint, InfeasiblePolicyError, SolverError } from './errors.js'
+import { cmp, num, pct, short } from './format.js'
+
+/** One (service, operator) target of a position. */
+export interface TargetStake {
+  service: ServiceId
+  operator: Address
+  /** Planned stake, wei. */
+  stake: bigint
+  /** Stake on chain now, wei. */
+  current: bigint
+  /** Net value per unit of stake per year (LP objective coefficient); 0 when the pair has no score. */
+  netValuePerYear: number
+  /** The pair's score terms in one sentence (empty when the pair has no score). */
+  reason: string
+}
+
+/** Network limit to set per service of a position (Σ of the service's targets). */
+export interface NetworkLimitTarget {
+  service: ServiceId
+  limit: bigint
+  /** Limit set on chain now. */
+  current: bigint
+}
+
+/** Stake removed from a pair that stays slashable until one epoch has passed. */
+export interface ResidualExposure {
+  service: ServiceId
+  operator: Address
+  stake: bigint
+  /** Unix seconds: now + epoch duration. */
+  until: bigint
+}
+
+/** A policy constraint that holds with equality at the optimum (or has a positive shadow price). */
+export interface BindingConstraint {
+  position: string
+  /** Policy field (or chain limit) behind the row: caps.perService, maxNetworkLimit, activeStake, caps.perOperator, caps.perRiskGroup, leverageCap, riskBudget, turnoverCapPerRun, minOperatorsPerService. */
+  constraint: string
+  /** Service id, operator address, risk group, or `service|operator`; '' for position-wide rows. */
+  subject: string
+  /** Limit as a fraction of active stake (for riskBudget: loss fraction per year). */
+  limit: number
+  /** Planned value as a fraction of active stake. */
+  value: number
+  /** Objective gain per year per unit of normalised stake if the limit were relaxed (LP dual). */
+  shadowPrice: number
+  /** The same in words, e.g. `operator 0xab…cd: caps.perOperator binding at 20 %`. */
+  message: string
+}
+
+/** The plan of one position. */
+export interface PositionPlan {
+  position: string
+  label: string
+  vault: Address
+  delegator: Address
+  delegatorKind: DelegatorKind
+  activeStake: bigint
+  /** False for delegators nothing can be set on (targets = current allocation). */
+  steerable: boolean
+  /** Sorted by (service, operator); includes zero targets for pairs that hold stake, shares or a limit now. */
+  targets: TargetStake[]
+  /** One per service of the position, sorted. */
+  networkLimits: NetworkLimitTarget[]
+  /** Removals the policy forces (deny lists, eligibility, slash response), not limited by turnover. */
+  forced: ForcedMove[]
+  objectivePerYear: number
+  currentObjectivePerYear: number
+  /** Σ p·sev·h·stake of the targets, wei per year. */
+  expectedAnnualLoss: number
+  currentExpectedAnnualLoss: number
+  /** 1 − Π(1 − p) over every pair holding stake: probability per year that the vault is slashed at least once. */
+  compoundedSlashProbability: number
+  /** Largest per-operator compounded slash probability over the services it secures for this vault. */
+  maxOperatorCompoundedSlashProbability: number
+  herfindahl: number
+  currentHerfindahl: number
+  /** Σ_s networkLimit_s / activeStake. */
+  leverage: number
+  currentLeverage: number
+  /** Σ |target − current| over pairs the LP decides (forced moves excluded), wei. */
+  turnover: bigint
+  turnoverLimit: bigint
+  residualExposure: ResidualExposure[]
+}
+
+/** Risk figures of the whole plan (managed positions together). */
+export interface PlanRiskFigures {
+  expectedAnnualLoss: number
+  currentExpectedAnnualLoss: number
+  /** expectedAnnualLoss ÷ Σ active stake. */
+  expectedLossFraction: number
+  /** Max over positions of the vault compounded slash probability. */
+  maxVaultCompoundedSlashProbability: number
+  maxOperatorCompoundedSlashProbability: number
+  /** Herfindahl index of all targets across operators. */
+  herfindahl: number
+  currentHerfindahl: number
+  maxLeverage: number
+  totalActiveStake: bigint
+}
+
+/** Output of planning. */
+export interface Plan {
+  solver: 'fast' | 'highs'
+  /** Net expected yield of the targets, collateral wei per year (float). */
+  objectivePerYear: number
+  /** The same for the current allocation. */
+  currentObjectivePerYear: number
+  /** Optimum of the LP itself (before bigint rounding), wei per year. */
+  lpObjectivePerYear: number
+  now: bigint
+  positions: PositionPlan[]
+  binding: BindingConstraint[]
+  riskFigures: PlanRiskFigures
+  /** Things a person should know (missing positions, fixed positions). */
+  warnings: string[]
+}
+
+/** Options of {@link planAllocation}. */
+export interface PlanOptions {
+  now: bigint
+  /** Slash response / de-risk orders, applied as forced moves. */
+  derisk?: DeriskRequest[]
+}
+
+/**
+ * Plans the allocation with the fast solver (synchronous, pure TS).
+ * @param universe state of the world
+ * @param scores scoreUniverse output for the same universe and policy
+ * @param policy validated policy
+ * @param opts `now` (unix seconds) and optional de-risk orders
+ * @returns targets per position, binding constraints and risk figures
+ * @throws {InfeasiblePolicyError} when no allocation satisfies the policy for some position
+ */
+export function planAllocation(universe: Universe, scores: UniverseScores, policy: Policy, opts: PlanOptions): Plan {
+  const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
+  return planFromSolution(universe, scores, policy, lp, solveFast(lp), opts)
+}
+
+/**
+ * Turns an LP solution (from either solver) into a plan: exact bigint targets and the figures.
+ * @param lp the model both solvers solved
+ * @param solution the solver's answer
+ */
+export function planFromSolution(universe: Universe, scores: UniverseScores, policy: Policy, lp: LpModel, solution: LpSolution, opts: PlanOptions): Plan {
+  const pairScores = new Map<string, PairScore>()
+  for (const p of scores.pairs) pairScores.set(pairKey(p.service, p.operator), p)
+  const blockOf = new Map(lp.blocks.map((b, i) => [b.position, i]))
+  const positions: PositionPlan[] = []
+  const binding: BindingConstraint[] = []
+  const warnings: string[] = []
+  for (const m of lp.missing) warnings.push(`managed position ${m} is not in the universe`)
+  for (const f of lp.fixed) warnings.push(`position ${f.position} is left as it is: ${f.reason}`)
+
+  for (const pos of managedPositions(universe.positions, policy)) {
+    const bi = blockOf.get(pos.id)
+    if (bi === undefined) {
+      const fixedReason = lp.fixed.find((f) => f.position === pos.id)
+      positions.push(fixedPlan(pos, pairScores, opts.now, fixedReason?.reason === 'no active stake'))
+      continue
+    }
+    const block = lp.blocks[bi] as LpBlock
+    const sol = solution.blocks[bi] as BlockSolution
+    if (sol.status !== 'optimal') throw new InfeasiblePolicyError({ position: pos.id, conflicts: conflictsOf(block, sol) })
+    const targets = roundBlock(block, sol, policy)
+    positions.push(positionPlan(pos, block, targets, pairScores, opts.now))
+    binding.push(...bindingOf(block, sol, targets))
+  }
+
+  const objective = positions.reduce((a, p) => a + p.objectivePerYear, 0)
+  const current = positions.reduce((a, p) => a + p.currentObjectivePerYear, 0)
+  const totalA = positions.reduce((a, p) => a + p.activeStake, 0n)
+  const byOpTarget = new Map<string, bigint>()
+  const byOpCurrent = new Map<string, bigint>()
+  for (const p of positions)
+    for (const t of p.targets) {
+      byOpTarget.set(t.operator, (byOpTarget.get(t.operator) ?? 0n) + t.stake)
+      byOpCurrent.set(t.operator, (byOpCurrent.get(t.operator) ?? 0n) + t.current)
+    }
+  const el = positions.reduce((a, p) => a + p.expectedAnnualLoss, 0)
+  return {
+    solver: solution.solver,
+    objectivePerYear: objective,
+    currentObjectivePerYear: current,
+    lpObjectivePerYear: solution.objective + lp.blocks.reduce((a, b, i) => a + (solution.blocks[i]?.status === 'optimal' ? 0 : b.objectiveConstant * b.scale), 0),
+    now: opts.now,
+    positions,
+    binding,
+    riskFigures: {
+      expectedAnnualLoss: el,
+      currentExpectedAnnualLoss: positions.reduce((a, p) => a + p.currentExpectedAnnualLoss, 0),
+      expectedLossFraction: totalA > 0n ? el / Number(totalA) : 0,
+      maxVaultCompoundedSlashProbability: Math.max(0, ...positions.map((p) => p.compoundedSlashProbability)),
+      maxOperatorCompoundedSlashProbability: Math.max(0, ...positions.map((p) => p.maxOperatorCompoundedSlashProbability)),
+      herfindahl: herfindahl([...byOpTarget.values()]),
+      currentHerfindahl: herfindahl([...byOpCurrent.values()]),
+      maxLeverage: Math.max(0, ...positions.map((p) => p.leverage)),
+      totalActiveStake: totalA,
+    },
+    warnings,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rounding
+
+const SNAP = 1e-11
+
+/** Exact bigint targets (per pair of the block, same order) from the LP solution. */
+function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
+  const A = block.activeStake
+  const xs = pairValues(block, sol.x)
+  const n = block.pairs.length
+  const t: bigint[] = new Array(n)
+  // 1–2: snap, floor, largest remainder per service.
+  interface Rem {
+    j: number
+    num: bigint // remainder numerator over den
+    den: bigint
+  }
+  const rems = new Map<string, Rem[]>()
+  for (let j = 0; j < n; j++) {
+    const p = block.pairs[j] as LpPair
+    const x = Math.max(0, xs[j] as number)
+    if (Math.abs(x - p.x0) <= SNAP) {
+      t[j] = p.x0Wei
+      continue
+    }
+    if (x <= SNAP) {
+      t[j] = 0n
+      continue
+    }
+    const [num, den] = floatToRational(x)
+    const v = num * A
+    t[j] = v / den
+    const rem = v % den
+    if (rem > 0n) (rems.get(p.service) ?? rems.set(p.service, []).get(p.service)!).push({ j, num: rem, den })
+  }
+  for (const s of [...rems.keys()].sort()) {
+    const list = rems.get(s) as Rem[]
+    const D = list.reduce((a, r) => (r.den > a ? r.den : a), 1n)
+    let units = list.reduce((a, r) => a + r.num * (D / r.den), 0n) / D
+    if (units === 0n) continue
+    list.sort((a, b) => {
+      const byRem = b.num * a.den - a.num * b.den
+      if (byRem !== 0n) return byRem > 0n ? 1 : -1
+      const pa = block.pairs[a.j] as LpPair
+      const pb = block.pairs[b.j] as LpPair
+      const ta = Number((t[a.j] as bigint) < pa.x0Wei)
+      const tb = Number((t[b.j] as bigint) < pb.x0Wei)
+      return tb - ta || cmp(pa.operator, pb.operator)
+    })
+    for (const r of list) {
+      if (units === 0n) break
+      t[r.j] = (t[r.j] as bigint) + 1n
+      units--
+    }
+  }
+  // 3: repair.
+  repair(block, t, policy)
+  // 4: verify.
+  const v = violations(block, t, policy)
+  if (v.length > 0) throw new SolverError({ solver: 'fast', reason: `rounding could not satisfy the policy exactly in position ${block.position}`, details: v.join('\n') })
+  return t
+}
+
+interface BigRow {
+  kind: LpRow['kind']
+  subject: string
+  limitWei: bigint
+  /** Pair indices (coefficient 1), or for risk: with rational coefficients. */
+  pairs: number[]
+}
+
+/** The ≤ rows over pairs with coefficient 1 (service, operator, group, leverage). */
+function unitRows(block: LpBlock): BigRow[] {
+  const rows: BigRow[] = []
+  const idx = new Map<string, BigRow>()
+  for (const r of block.rows) {
+    if (r.kind === 'service' || r.kind === 'operator' || r.kind === 'group' || r.kind === 'leverage') {
+      const br: BigRow = { kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: [] }
+      rows.push(br)
+      idx.set(`${r.kind}|${r.subject}`, br)
+    }
+  }
+  block.pairs.forEach((p, j) => {
+    idx.get(`service|${p.service}`)?.pairs.push(j)
+    idx.get(`operator|${p.operator}`)?.pairs.push(j)
+    for (const g of p.groups) idx.get(`group|${(block.groups[g] as { group: string }).group}`)?.pairs.push(j)
+    idx.get('leverage|')?.pairs.push(j)
+  })
+  return rows
+}
+
+/** Risk row in exact rationals: Σ ℓ_j t_j ≤ B·A ⇔ Σ num_j (D/den_j) t_j ≤ floor(B·A)·D is too strict; we compare against B·A exactly. */
+function riskExcess(block: LpBlock, t: bigint[], policy: Policy): { excess: boolean; num: bigint; D: bigint } {
+  const has = block.rows.some((r) => r.kind === 'risk')
+  if (!has) return { excess: false, num: 0n, D: 1n }
+  const parts = block.pairs.map((p) => floatToRational(p.loss))
+  const [bn, bd] = floatToRational(policy.riskBudget)
+  let D = bd
+  for (const [, d] of parts) if (d > D) D = d
+  let lhs = 0n
+  parts.forEach(([num, den], j) => {
+    lhs += num * (D / den) * (t[j] as bigint)
+  })
+  const rhs = bn * (D / bd) * block.activeStake
+  return { excess: lhs > rhs, num: lhs - rhs, D }
+}
+
+function repair(block: LpBlock, t: bigint[], policy: Policy): void {
+  const rows = unitRows(block)
+  const pairs = block.pairs
+  const m = BigInt(block.minOperators)
+  const inc = (j: number) => (t[j] as bigint) - (pairs[j] as LpPair).x0Wei
+  const trim = (list: number[], excess: bigint): bigint => {
+    // Increases first (largest first), then other stake (largest first); deterministic order.
+    const order = [...list].sort((a, b) => {
+      const ia = inc(a)
+      const ib = inc(b)
+      const pa = ia > 0n ? 1 : 0
+      const pb = ib > 0n ? 1 : 0
+      if (pa !== pb) return pb - pa
+      const ka = pa ? ia : (t[a] as bigint)
+      const kb = pb ? ib : (t[b] as bigint)
+      return ka === kb ? a - b : kb > ka ? 1 : -1
+    })
+    for (const j of order) {
+      if (excess <= 0n) break
+      const room = inc(j) > 0n ? inc(j) : (t[j] as bigint)
+      const d = room < excess ? room : excess
+      t[j] = (t[j] as bigint) - d
+      excess -= d
+    }
+    return excess
+  }
+  for (let pass = 0; pass < 8; pass++) {
+    let changed = false
+    for (const r of rows) {
+      const act = r.pairs.reduce((a, j) => a + (t[j] as bigint), 0n)
+      if (act > r.limitWei) {
+        trim(r.pairs, act - r.limitWei)
+        changed = true
+      }
+    }
+    // Risk budget: trim the lossiest increases until it holds.
+    for (let guard = 0; guard < pairs.length + 2; guard++) {
+      const r = riskExcess(block, t, policy)
+      if (!r.excess) break
+      changed = true
+      let best = -1
+      for (let j = 0; j < pairs.length; j++) {
+        if ((t[j] as bigint) === 0n || (pairs[j] as LpPair).loss <= 0) continue
+        if (best < 0) best = j
+        const bj = best
+        const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || (pairs[j] as LpPair).loss - (pairs[bj] as LpPair).loss
+        if (better > 0) best = j
+      }
+      if (best < 0) break
+      const p = pairs[best] as LpPair
+      const [ln, ld] = floatToRational(p.loss)
+      // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
+      const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
+      const room = inc(best) > 0n ? inc(best) : (t[best] as bigint)
+      t[best] = (t[best] as bigint) - (need < room ? need : room)
+    }
+    // Diversification: m·t_j ≤ Σ_s.
+    if (m > 1n) {
+      const bySvc = new Map<string, number[]>()
+      pairs.forEach((p, j) => (bySvc.get(p.service) ?? bySvc.set(p.service, []).get(p.service)!).push(j))
+      for (const list of bySvc.values()) {
+        for (let guard = 0; guard < 200; guard++) {
+          const sum = list.reduce((a, j) => a + (t[j] as bigint), 0n)
+          let any = false
+          for (const j of list) {
+            if (m * (t[j] as bigint) > sum) {
+              t[j] = sum / m
+              any = true
+            }
+          }
+          if (!any) break
+          changed = true
+        }
+      }
+    }
+    if (!changed) return
+  }
+}
+
+/** Every exact violation of the policy by bigint targets of a block (empty = all good). */
+export function violations(block: LpBlock, t: bigint[], policy: Policy): string[] {
+  const out: string[] = []
+  for (const r of unitRows(block)) {
+    const act = r.pairs.reduce((a, j) => a + (t[j] as bigint), 0n)
+    if (act > r.limitWei) out.push(`${r.kind} ${r.subject}: ${act} > ${r.limitWei}`)
+  }
+  const risk = riskExcess(block, t, policy)
+  if (risk.excess) out.push('risk budget exceeded')
+  let turnover = 0n
+  block.pairs.forEach((p, j) => {
+    const d = (t[j] as bigint) - p.x0Wei
+    turnover += d < 0n ? -d : d
+    if ((t[j] as bigint) < 0n) out.push(`negative target ${p.service}|${p.operator}`)
+    if (!p.canIncrease && (t[j] as bigint) > p.x0Wei) out.push(`pair ${p.service}|${p.operator} may not increase`)
+  })
+  const tr = block.rows[block.turnoverRow]
+  if (tr !== undefined && turnover > tr.limitWei) out.push(`turnover ${turnover} > ${tr.limitWei}`)
+  if (block.minOperators > 1) {
+    const m = BigInt(block.minOperators)
+    const sums = new Map<string, bigint>()
+    block.pairs.forEach((p, j) => sums.set(p.service, (sums.get(p.service) ?? 0n) + (t[j] as bigint)))
+    block.pairs.forEach((p, j) => {
+      if (m * (t[j] as bigint) > (sums.get(p.service) as bigint)) out.push(`diversification ${p.service}|${p.operator}`)
+    })
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+function valueOf(pairScores: Map<string, PairScore>, s: string, o: string): PairScore | undefined {
+  return pairScores.get(pairKey(s, o))
+}
+
+function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: Map<string, PairScore>, now: bigint): PositionPlan {
+  const target = new Map<string, bigint>()
+  block.pairs.forEach((p, j) => target.set(pairKey(p.service, p.operator), t[j] as bigint))
+  for (const f of block.forced) if (!target.has(pairKey(f.service, f.operator))) target.set(pairKey(f.service, f.operator), f.to)
+  return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block)
+}
+
+function fixedPlan(pos: Position, pairScores: Map<string, PairScore>, now: bigint, zeroOut: boolean): PositionPlan {
+  const target = new Map<string, bigint>()
+  for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), zeroOut ? 0n : a.stake)
+  return buildPositionPlan(pos, target, [], pairScores, now, pos.delegatorKind !== 'operator-network-specific', undefined)
+}
+
+function buildPositionPlan(
+  pos: Position,
+  target: Map<string, bigint>,
+  forced: ForcedMove[],
+  pairScores: Map<string, PairScore>,
+  now: bigint,
+  steerable: boolean,
+  block: LpBlock | undefined,
+): PositionPlan {
+  const current = new Map<string, bigint>()
+  const touched = new Set<string>()
+  for (const a of pos.allocations) {
+    const k = pairKey(a.service.toLowerCase(), a.operator.toLowerCase())
+    current.set(k, (current.get(k) ?? 0n) + a.stake)
+    if (a.stake > 0n || a.shares > 0n || a.operatorLimit > 0n) touched.add(k)
+  }
+  const keys = [...new Set([...target.keys(), ...touched])].sort()
+  const targets: TargetStake[] = []
+  for (const k of keys) {
+    const stake = target.get(k) ?? 0n
+    const cur = current.get(k) ?? 0n
+    if (stake === 0n && !touched.has(k)) continue
+    const [service, operator] = k.split('|') as [ServiceId, Address]
+    const ps = pairScores.get(k)
+    targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? pairReason(ps) : '' })
+  }
+  const limitBy = new Map<string, bigint>()
+  for (const tg of targets) limitBy.set(tg.service, (limitBy.get(tg.service) ?? 0n) + tg.stake)
+  const networkLimits: NetworkLimitTarget[] = [...pos.services]
+    .map((ps) => ({ service: ps.service.toLowerCase() as ServiceId, limit: steerable ? (limitBy.get(ps.service.toLowerCase()) ?? 0n) : ps.networkLimit, current: ps.networkLimit }))
+    .sort((a, b) => cmp(a.service, b.service))
+
+  const A = pos.activeStake
+  let obj = 0
+  let objCur = 0
+  let el = 0
+  let elCur = 0
+  let surviveVault = 1
+  const surviveOp = new Map<string, number>()
+  const byOp = new Map<string, bigint>()
+  const byOpCur = new Map<string, bigint>()
+  const residual: ResidualExposure[] = []
+  for (const tg of targets) {
+    const ps = valueOf(pairScores, tg.service, tg.operator)
+    const v = ps?.netValuePerYear ?? 0
+    const l = ps?.expectedLossPerYear ?? 0
+    obj += v * Number(tg.stake)
+    objCur += v * Number(tg.current)
+    el += l * Number(tg.stake)
+    elCur += l * Number(tg.current)
+    if (tg.stake > 0n) {
+      const p = ps?.slashProbabilityPerYear ?? 0
+      surviveVault *= 1 - p
+      surviveOp.set(tg.operator, (surviveOp.get(tg.operator) ?? 1) * (1 - p))
+      byOp.set(tg.operator, (byOp.get(tg.operator) ?? 0n) + tg.stake)
+    }
+    if (tg.current > 0n) byOpCur.set(tg.operator, (byOpCur.get(tg.operator) ?? 0n) + tg.current)
+    if (tg.current > tg.stake) residual.push({ service: tg.service, operator: tg.operator, stake: tg.current - tg.stake, until: now + BigInt(pos.epochDurationSeconds) })
+  }
+  const sumLimits = networkLimits.reduce((a, l) => a + l.limit, 0n)
+  const sumLimitsCur = networkLimits.reduce((a, l) => a + l.current, 0n)
+  let turnover = 0n
+  if (block) {
+    const tmap = new Map(targets.map((x) => [pairKey(x.service, x.operator), x.stake]))
+    for (const p of block.pairs) {
+      const d = (tmap.get(pairKey(p.service, p.operator)) ?? 0n) - p.x0Wei
+      turnover += d < 0n ? -d : d
+    }
+  }
+  return {
+    position: pos.id,
+    label: pos.label,
+    vault: pos.vault,
+    delegator: pos.delegator,
+    delegatorKind: pos.delegatorKind,
+    activeStake: A,
+    steerable,
+    targets,
+    networkLimits,
+    forced,
+    objectivePerYear: obj,
+    currentObjectivePerYear: objCur,
+    expectedAnnualLoss: el,
+    currentExpectedAnnualLoss: elCur,
+    compoundedSlashProbability: 1 - surviveVault,
+    maxOperatorCompoundedSlashProbability: Math.max(0, ...[...surviveOp.values()].map((s) => 1 - s)),
+    herfindahl: herfindahl([...byOp.values()]),
+    currentHerfindahl: herfindahl([...byOpCur.values()]),
+    leverage: A > 0n ? Number(sumLimits) / Number(A) : 0,
+    currentLeverage: A > 0n ? Number(sumLimitsCur) / Number(A) : 0,
+    turnover,
+    turnoverLimit: block?.rows[block.turnoverRow]?.limitWei ?? 0n,
+    residualExposure: residual,
+  }
+}
+
+/** A pair's yield/risk terms as one sentence: `pair 0xab…@0x12…: net value 3.9 %/yr = r·(1−c) 4.2 % − p·sev·h 0.3 % (…)`. */
+export function pairReason(p: PairScore): string {
+  return `pair ${short(p.operator)}@${short(p.service)}: net value ${pct(p.netValuePerYear)}/yr = r·(1−c) ${pct(p.netYieldPerYear)} − p·sev·h ${pct(p.expectedLossPerYear)} (p ${pct(p.slashProbabilityPerYear)}/yr, sev ${pct(p.severity)}, h ${num(p.contractFactor)})`
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binding constraints and infeasibility
+
+/** Policy name of a row. */
+export function constraintName(row: LpRow): string {
+  switch (row.kind) {
+    case 'service':
+      return row.source ?? 'caps.perService'
+    case 'operator':
+      return 'caps.perOperator'
+    case 'group':
+      return 'caps.perRiskGroup'
+    case 'leverage':
+      return 'leverageCap'
+    case 'risk':
+      return 'riskBudget'
+    case 'turnover':
+      return 'turnoverCapPerRun'
+    default:
+      return 'minOperatorsPerService'
+  }
+}
+
+function subjectText(row: LpRow): string {
+  switch (row.kind) {
+    case 'service':
+      return `service ${short(row.subject)}`
+    case 'operator':
+      return `operator ${short(row.subject)}`
+    case 'group':
+      return `risk group "${row.subject}"`
+    case 'diversification':
+    case 'diversificationTotal': {
+      const [s, o] = row.subject.split('|')
+      return o ? `operator ${short(o)} in service ${short(s as string)}` : `service ${short(row.subject)}`
+    }
+    default:
+      return 'position'
+  }
+}
+
+function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingConstraint[] {
+  const out: BindingConstraint[] = []
+  const A = block.activeStake
+  const frac = (w: bigint) => (A > 0n ? Number(w) / Number(A) : 0)
+  const bySvc = new Map<string, bigint>()
+  const byOp = new Map<string, bigint>()
+  const byGroup = new Map<number, bigint>()
+  let total = 0n
+  let loss = 0
+  let turnover = 0n
+  block.pairs.forEach((p, j) => {
+    const v = t[j] as bigint
+    bySvc.set(p.service, (bySvc.get(p.service) ?? 0n) + v)
+    byOp.set(p.operator, (byOp.get(p.operator) ?? 0n) + v)
+    for (const g of p.groups) byGroup.set(g, (byGroup.get(g) ?? 0n) + v)
+    total += v
+    loss += p.loss * Number(v)
+    const d = v - p.x0Wei
+    turnover += d < 0n ? -d : d
+  })
+  const m = block.minOperators
+  block.rows.forEach((row, r) => {
+    const dual = Math.abs(sol.duals[r] ?? 0)
+    let value: number
+    switch (row.kind) {
+      case 'service':
+        value = frac(bySvc.get(row.subject) ?? 0n)
+        break
+      case 'operator':
+        value = frac(byOp.get(row.subject) ?? 0n)
+        break
+      case 'group':
+        value = frac(byGroup.get(block.groups.findIndex((g) => g.group === row.subject)) ?? 0n)
+        break
+      case 'leverage':
+        value = frac(total)
+        break
+      case 'risk':
+        value = A > 0n ? loss / Number(A) : 0
+        break
+      case 'turnover':
+        value = frac(turnover)
+        break
+      case 'diversification': {
+        const [s, o] = row.subject.split('|') as [string, string]
+        const j = block.pairs.findIndex((p) => p.service === s && p.operator === o)
+        const v = t[j] ?? 0n
+        const sum = bySvc.get(s) ?? 0n
+        if (v === 0n || BigInt(m) * v < sum - BigInt(m) * 2n) return
+        out.push({
+          position: block.position,
+          constraint: 'minOperatorsPerService',
+          subject: row.subject,
+          limit: frac(sum) / m,
+          value: frac(v),
+          shadowPrice: dual,
+          message: `${subjectText(row)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
+        })
+        return
+      }
+      default:
+        return
+    }
+    const limit = row.kind === 'risk' ? row.limit : frac(row.limitWei)
+    const tight = limit - value <= 1e-9 * Math.max(1, limit)
+    if (!(dual > 1e-12 || (tight && value > 0))) return
+    const what = row.kind === 'risk' ? `${pct(value)}/yr expected loss` : pct(value)
+    out.push({
+      position: block.position,
+      constraint: constraintName(row),
+      subject: row.subject,
+      limit,
+      value,
+      shadowPrice: dual,
+      message: `${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`,
+    })
+  })
+  return out
+}
+
+/** The constraints that take part in an infeasibility, in words. */
+function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingConstraint[] {
+  const A = block.activeStake
+  // Row activity of the start point (current stake after forced moves) against each limit.
+  const x0Act = new Map<number, number>()
+  block.rows.forEach((row, r) => {
+    if (row.kind === 'turnover') return
+    const start = row.kind === 'diversification' || row.kind === 'diversificationTotal' ? -row.rhs : row.limit - row.rhs
+    x0Act.set(r, start)
+  })
+  const rows = sol.conflictRows && sol.conflictRows.length > 0 ? sol.conflictRows : block.rows.map((_, r) => r).filter((r) => r === block.turnoverRow || (block.rows[r] as LpRow).rhs < -1e-12)
+  const out: ConflictingConstraint[] = []
+  const seen = new Set<string>()
+  for (const r of rows) {
+    const row = block.rows[r] as LpRow
+    let detail: string
+    if (row.kind === 'turnover') detail = `at most ${pct(row.limit)} of the stake (${row.limitWei} wei) may move per run; forced removals are exempt`
+    else if (row.kind === 'diversification' || row.kind === 'diversificationTotal')
+      detail = `${subjectText(row)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`
+    else {
+      const cur = (x0Act.get(r) ?? 0) + 0
+      detail = `${subjectText(row)}: limit ${pct(row.limit)} of stake (${row.limitWei} wei), current allocation ${pct(cur)}`
+    }
+    const key = `${constraintName(row)}|${detail}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push({ constraint: constraintName(row), detail })
+  }
+  if (!out.some((c) => c.constraint === 'turnoverCapPerRun') && block.turnoverRow >= 0) {
+    const tr = block.rows[block.turnoverRow] as LpRow
+    out.push({ constraint: 'turnoverCapPerRun', detail: `at most ${pct(tr.limit)} of the stake (${tr.limitWei} wei of ${A}) may move per run` })
+  }
+  return out
+}

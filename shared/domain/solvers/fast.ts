@@ -1,0 +1,722 @@
+/**
+ * The fast path: an exact LP solver in pure TypeScript for the allocation LP of `lp.ts`.
+ *
+ * Method
+ * ------
+ * 1. Decomposition. No policy constraint couples positions (every cap is a fraction of the position's
+ *    own stake, the turnover cap is per position), so the monolithic LP is block-diagonal and each
+ *    position's block is solved on its own. The optimum of the whole is the sum of the block optima.
+ *
+ * 2. Per block: a bounded primal simplex on a *kernel* basis (a "working basis").
+ *    Rows are `a_i·x ≤ b_i` with slack s_i ≥ 0, columns have bounds [l_j, u_j]. In a basis, let R_N
+ *    be the rows whose slack is nonbasic (binding rows) and C_B the basic structural columns; then
+ *    |R_N| = |C_B| = k and the basis matrix is, up to permutation, [[K, 0], [A[R_B, C_B], I]] with the
+ *    kernel K = A[R_N, C_B]. Only K⁻¹ (dense, k × k) is kept: x_{C_B} = K⁻¹(b_{R_N} − A[R_N, N]x_N),
+ *    duals y_{R_N} = c_{C_B}ᵀK⁻¹ (y = 0 on slack rows), slacks of the other rows follow by one sparse
+ *    product. In this LP almost every row (one diversification row per pair, one operator row per
+ *    operator, …) is slack at the optimum, so k is about the number of positive variables (tens),
+ *    not the number of rows (thousands): an iteration costs O(k² + nnz(A)) instead of O(m²).
+ *    Every basis change is one of four rank-one updates of K⁻¹: column replace (structural in,
+ *    structural out), grow (structural in, slack out: a row becomes binding), shrink (slack in,
+ *    structural out) and row replace (slack in, slack out); bound flips change no basis.
+ *    K⁻¹ is recomputed by Gauss–Jordan with partial pivoting every REFACTOR_EVERY updates and before
+ *    optimality is declared, and the primal values are recomputed from scratch at that point.
+ *    Pricing: Dantzig (largest reduced cost), Harris two-pass ratio test with a tolerance, Bland's
+ *    rule after a run of degenerate steps (anti-cycling). Phase 1 adds one artificial column per row
+ *    violated at the start point (the current allocation) and minimises their sum; when the optimum
+ *    of phase 1 is positive the LP is infeasible and the rows with a nonzero phase-1 dual (a Farkas
+ *    certificate) are reported as the conflicting constraints.
+ *
+ * Exactness: the simplex ends at a basic solution whose primal and dual feasibility are checked after
+ * a fresh refactorisation (tolerances 1e-10 on normalised stake), i.e. the same vertex optimum that
+ * HiGHS reaches; tests compare objectives to 1e-6 relative on random universes.
+ */
+import { SolverError } from '../errors.js'
+import type { BlockSolution, LpBlock, LpModel, LpSolution } from '../lp.js'
+
+const TOL_P = 1e-10
+const TOL_D = 1e-10
+const TOL_PIVOT = 1e-9
+const REFACTOR_EVERY = 100
+const STALL_LIMIT = 60
+
+/** Options of {@link solveFast}. */
+export interface SolveFastOptions {
+  /** Max simplex iterations per block (default 50·(rows + cols) + 1000). */
+  maxIterations?: number
+}
+
+/**
+ * Solves every block of the model with the kernel simplex (synchronous, pure TS).
+ * @param model output of buildLp
+ * @returns per-block solutions; infeasible blocks have status 'infeasible' and conflict rows
+ */
+export function solveFast(model: LpModel, opts: SolveFastOptions = {}): LpSolution {
+  const blocks = model.blocks.map((b) => solveBlockFast(b, opts))
+  let objective = 0
+  blocks.forEach((s, i) => {
+    if (s.status === 'optimal') objective += s.objective * (model.blocks[i] as LpBlock).scale
+  })
+  return { solver: 'fast', objective, blocks }
+}
+
+/**
+ * Solves one block.
+ * @param block one position's LP
+ * @returns column values, duals and objective (normalised)
+ */
+export function solveBlockFast(block: LpBlock, opts: SolveFastOptions = {}): BlockSolution {
+  const s = new KernelSimplex(block)
+  return s.solve(opts.maxIterations ?? 50 * (block.rows.length + block.nCols) + 1000)
+}
+
+const AT_LOWER = 0
+const AT_UPPER = 1
+const BASIC = 2
+/** Nonbasic strictly between its bounds (τ starts at 0 inside [−t0, ∞)): may move either way. */
+const BETWEEN = 3
+
+class KernelSimplex {
+  private readonly b: LpBlock
+  private readonly nR: number
+  private readonly nS: number // structural columns of the block
+  private n = 0 // structural + artificial
+  // Extended CSC (structural + artificial columns).
+  private cStart!: Int32Array
+  private cRow!: Int32Array
+  private cVal!: Float64Array
+  // Extended CSR.
+  private rStart!: Int32Array
+  private rCol!: Int32Array
+  private rVal!: Float64Array
+  private lo!: Float64Array
+  private hi!: Float64Array
+  private cost!: Float64Array
+  private x!: Float64Array
+  private stat!: Uint8Array
+  private posCB!: Int32Array // kernel col index of a basic column, −1 otherwise
+  private readonly rhs: Float64Array
+  private readonly slack: Float64Array
+  private readonly rowInRN: Int32Array // kernel row index, −1 if slack basic
+  private k = 0
+  private cap = 0
+  private RN = new Int32Array(0)
+  private CB = new Int32Array(0)
+  private Kinv = new Float64Array(0) // Kinv[b * cap + a]: kernel col b (rows of K⁻¹) × kernel row a
+  private readonly y: Float64Array // duals by row (0 off R_N)
+  private updates = 0
+  // Work arrays.
+  private w = new Float64Array(0)
+  private z = new Float64Array(0)
+  private readonly ds: Float64Array
+  private readonly touched: Int32Array
+  private nTouched = 0
+  private readonly mark: Uint8Array
+  iterations = 0
+
+  constructor(block: LpBlock) {
+    this.b = block
+    this.nR = block.rows.length
+    this.nS = block.nCols
+    this.rhs = Float64Array.from(block.rows.map((r) => r.rhs))
+    this.slack = new Float64Array(this.nR)
+    this.rowInRN = new Int32Array(this.nR).fill(-1)
+    this.y = new Float64Array(this.nR)
+    this.ds = new Float64Array(this.nR)
+    this.touched = new Int32Array(this.nR)
+    this.mark = new Uint8Array(this.nR)
+  }
+
+  solve(maxIter: number): BlockSolution {
+    const b = this.b
+    if (this.nS === 0) {
+      return { position: b.position, status: 'optimal', x: new Float64Array(0), duals: new Float64Array(this.nR), objective: b.objectiveConstant, iterations: 0 }
+    }
+    // Start: every structural at the bound nearest 0 (u = v = τ = 0 is x = x0); rows violated there get an artificial.
+    const x0 = new Float64Array(this.nS)
+    for (let j = 0; j < this.nS; j++) x0[j] = Math.min(Math.max(0, b.colLower[j] as number), b.colUpper[j] as number)
+    const act = new Float64Array(this.nR)
+    for (let j = 0; j < this.nS; j++) {
+      const v = x0[j] as number
+      if (v !== 0) for (let k = b.colStart[j] as number; k < (b.colStart[j + 1] as number); k++) act[b.colRow[k] as number]! += (b.colVal[k] as number) * v
+    }
+    const violated: number[] = []
+    for (let i = 0; i < this.nR; i++) if ((this.rhs[i] as number) - (act[i] as number) < -TOL_P) violated.push(i)
+    this.buildExtended(violated)
+    for (let j = 0; j < this.nS; j++) {
+      const v = x0[j] as number
+      this.x[j] = v
+      this.stat[j] = v === this.lo[j] ? AT_LOWER : v === this.hi[j] ? AT_UPPER : BETWEEN
+    }
+    // Initial kernel: artificials basic on the violated rows (K = −I).
+    this.ensureCap(Math.max(16, violated.length))
+    violated.forEach((row, a) => {
+      const col = this.nS + a
+      this.RN[a] = row
+      this.CB[a] = col
+      this.rowInRN[row] = a
+      this.posCB[col] = a
+      this.stat[col] = BASIC
+    })
+    this.k = violated.length
+    for (let a = 0; a < this.k; a++) this.Kinv[a * this.cap + a] = -1
+    this.recomputePrimal()
+
+    let iter = 0
+    if (violated.length > 0) {
+      // Phase 1: maximise −Σ artificials.
+      this.cost.fill(0)
+      for (let a = this.nS; a < this.n; a++) this.cost[a] = -1
+      iter = this.run(maxIter, iter)
+      let infeas = 0
+      for (let a = this.nS; a < this.n; a++) infeas += this.x[a] as number
+      if (infeas > 1e-9) {
+        this.computeDuals()
+        const conflictRows: number[] = []
+        for (let i = 0; i < this.nR; i++) if (Math.abs(this.y[i] as number) > 1e-12) conflictRows.push(i)
+        for (let a = this.nS; a < this.n; a++) if ((this.x[a] as number) > 1e-9) conflictRows.push(this.cRow[this.cStart[a] as number] as number)
+        return {
+          position: b.position,
+          status: 'infeasible',
+          x: this.x.slice(0, this.nS),
+          duals: new Float64Array(this.nR),
+          objective: Number.NaN,
+          conflictRows: [...new Set(conflictRows)].sort((p, q) => p - q),
+          iterations: iter,
+        }
+      }
+      for (let a = this.nS; a < this.n; a++) {
+        this.hi[a] = 0
+        if (this.stat[a] !== BASIC) {
+          this.x[a] = 0
+          this.stat[a] = AT_LOWER
+        }
+      }
+    }
+    // Phase 2.
+    this.cost.fill(0)
+    for (let j = 0; j < this.nS; j++) this.cost[j] = b.colCost[j] as number
+    iter = this.run(maxIter, iter)
+    this.iterations = iter
+    this.computeDuals()
+    const xs = new Float64Array(this.nS)
+    for (let j = 0; j < this.nS; j++) {
+      // Clean tiny noise against bounds.
+      let v = this.x[j] as number
+      const l = this.lo[j] as number
+      const h = this.hi[j] as number
+      if (Math.abs(v - l) <= 1e-13) v = l
+      else if (Math.abs(v - h) <= 1e-13) v = h
+      xs[j] = v
+    }
+    let obj = b.objectiveConstant
+    for (let j = 0; j < this.nS; j++) obj += (b.colCost[j] as number) * (xs[j] as number)
+    return { position: b.position, status: 'optimal', x: xs, duals: this.y.slice(), objective: obj, iterations: iter }
+  }
+
+  /** Builds CSC/CSR including one artificial column (−1 in its row) per violated row. */
+  private buildExtended(violated: number[]): void {
+    const b = this.b
+    const nA = violated.length
+    this.n = this.nS + nA
+    const nnzS = b.colStart[this.nS] as number
+    this.cStart = new Int32Array(this.n + 1)
+    this.cStart.set(b.colStart)
+    this.cRow = new Int32Array(nnzS + nA)
+    this.cRow.set(b.colRow)
+    this.cVal = new Float64Array(nnzS + nA)
+    this.cVal.set(b.colVal)
+    for (let a = 0; a < nA; a++) {
+      this.cRow[nnzS + a] = violated[a] as number
+      this.cVal[nnzS + a] = -1
+      this.cStart[this.nS + a + 1] = nnzS + a + 1
+    }
+    if (nA === 0) {
+      this.rStart = b.rowStart
+      this.rCol = b.rowCol
+      this.rVal = b.rowVal
+    } else {
+      const artOf = new Int32Array(this.nR).fill(-1)
+      violated.forEach((r, a) => (artOf[r] = this.nS + a))
+      this.rStart = new Int32Array(this.nR + 1)
+      this.rCol = new Int32Array(nnzS + nA)
+      this.rVal = new Float64Array(nnzS + nA)
+      let at = 0
+      for (let r = 0; r < this.nR; r++) {
+        this.rStart[r] = at
+        for (let k = b.rowStart[r] as number; k < (b.rowStart[r + 1] as number); k++) {
+          this.rCol[at] = b.rowCol[k] as number
+          this.rVal[at++] = b.rowVal[k] as number
+        }
+        if ((artOf[r] as number) >= 0) {
+          this.rCol[at] = artOf[r] as number
+          this.rVal[at++] = -1
+        }
+      }
+      this.rStart[this.nR] = at
+    }
+    this.lo = new Float64Array(this.n)
+    this.hi = new Float64Array(this.n).fill(Infinity)
+    this.lo.set(b.colLower)
+    this.hi.set(b.colUpper)
+    this.cost = new Float64Array(this.n)
+    this.x = new Float64Array(this.n)
+    this.stat = new Uint8Array(this.n)
+    this.posCB = new Int32Array(this.n).fill(-1)
+  }
+
+  private ensureCap(need: number): void {
+    if (need <= this.cap) return
+    let cap = Math.max(16, this.cap)
+    while (cap < need) cap *= 2
+    const K = new Float64Array(cap * cap)
+    for (let r = 0; r < this.k; r++) for (let c = 0; c < this.k; c++) K[r * cap + c] = this.Kinv[r * this.cap + c] as number
+    const RN = new Int32Array(cap)
+    RN.set(this.RN.subarray(0, this.k))
+    const CB = new Int32Array(cap)
+    CB.set(this.CB.subarray(0, this.k))
+    this.Kinv = K
+    this.RN = RN
+    this.CB = CB
+    const w = new Float64Array(cap)
+    w.set(this.w)
+    const z = new Float64Array(cap)
+    z.set(this.z)
+    this.w = w
+    this.z = z
+    this.cap = cap
+  }
+
+  /** Runs simplex iterations with the current costs until optimal. */
+  private run(maxIter: number, iter: number): number {
+    let stall = 0
+    let bland = false
+    let lastObj = -Infinity
+    let verified = false
+    for (;;) {
+      if (iter >= maxIter) throw new SolverError({ solver: 'fast', reason: `iteration limit ${maxIter} reached in position ${this.b.position}` })
+      if (this.updates >= REFACTOR_EVERY) this.refactor()
+      this.computeDuals()
+      // Pricing.
+      let q = -1
+      let dir = 0
+      let best = 0
+      let slackRow = -1
+      const n = this.n
+      const cost = this.cost
+      const y = this.y
+      const cStart = this.cStart
+      const cRow = this.cRow
+      const cVal = this.cVal
+      for (let j = 0; j < n; j++) {
+        const st = this.stat[j] as number
+        if (st === BASIC) continue
+        if ((this.hi[j] as number) - (this.lo[j] as number) <= 0) continue
+        let d = cost[j] as number
+        for (let k = cStart[j] as number, e = cStart[j + 1] as number; k < e; k++) d -= (cVal[k] as number) * (y[cRow[k] as number] as number)
+        if (st === AT_LOWER ? d > TOL_D : st === AT_UPPER ? d < -TOL_D : Math.abs(d) > TOL_D) {
+          const ad = Math.abs(d)
+          if (bland) {
+            q = j
+            dir = d > 0 ? 1 : -1
+            best = ad
+            break
+          }
+          if (ad > best) {
+            best = ad
+            q = j
+            dir = d > 0 ? 1 : -1
+          }
+        }
+      }
+      if (!(bland && q >= 0)) {
+        for (let a = 0; a < this.k; a++) {
+          const d = -(y[this.RN[a] as number] as number)
+          if (d > TOL_D && (d > best || (bland && q < 0))) {
+            best = d
+            q = -1
+            slackRow = a
+            if (bland) break
+          }
+        }
+        if (slackRow >= 0) q = -1
+      }
+      if (q < 0 && slackRow < 0) {
+        if (verified || this.updates === 0) return iter
+        // Refactor from scratch and re-check before declaring optimality.
+        this.refactor()
+        verified = true
+        continue
+      }
+      verified = false
+      iter++
+      this.step(q, dir, slackRow, bland)
+      const obj = this.objective()
+      if (obj > lastObj + 1e-12) {
+        lastObj = obj
+        stall = 0
+        bland = false
+      } else if (++stall > STALL_LIMIT) bland = true
+    }
+  }
+
+  private objective(): number {
+    let s = 0
+    for (let j = 0; j < this.n; j++) {
+      const c = this.cost[j] as number
+      if (c !== 0) s += c * (this.x[j] as number)
+    }
+    return s
+  }
+
+  /** y_{R_N} = c_{C_B}ᵀ K⁻¹, zero elsewhere. */
+  private computeDuals(): void {
+    this.y.fill(0)
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    for (let bb = 0; bb < k; bb++) {
+      const c = this.cost[this.CB[bb] as number] as number
+      if (c === 0) continue
+      const off = bb * cap
+      for (let a = 0; a < k; a++) this.y[this.RN[a] as number]! += c * (K[off + a] as number)
+    }
+  }
+
+  /** One simplex step: entering structural q (direction dir) or the slack of kernel row slackRow. */
+  private step(q: number, dir: number, slackRow: number, bland: boolean): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const w = this.w
+    // dB = rate of change of basic structurals per unit step θ.
+    if (q >= 0) {
+      // w = K⁻¹ a_q[R_N]
+      w.fill(0, 0, k)
+      for (let e = this.cStart[q] as number; e < (this.cStart[q + 1] as number); e++) {
+        const a = this.rowInRN[this.cRow[e] as number] as number
+        if (a < 0) continue
+        const v = this.cVal[e] as number
+        for (let bb = 0; bb < k; bb++) w[bb]! += (K[bb * cap + a] as number) * v
+      }
+      for (let bb = 0; bb < k; bb++) w[bb] = -dir * (w[bb] as number) // now w = dB
+    } else {
+      for (let bb = 0; bb < k; bb++) w[bb] = -(K[bb * cap + slackRow] as number)
+    }
+    // ds on slack rows: −(dir·a_q + Σ_b dB_b A[:, CB_b]).
+    const ds = this.ds
+    this.nTouched = 0
+    const touch = (r: number, v: number) => {
+      if (this.rowInRN[r] as number >= 0) return
+      if (!this.mark[r]) {
+        this.mark[r] = 1
+        ds[r] = 0
+        this.touched[this.nTouched++] = r
+      }
+      ds[r]! -= v
+    }
+    if (q >= 0) for (let e = this.cStart[q] as number; e < (this.cStart[q + 1] as number); e++) touch(this.cRow[e] as number, dir * (this.cVal[e] as number))
+    for (let bb = 0; bb < k; bb++) {
+      const r = w[bb] as number
+      if (r === 0) continue
+      const col = this.CB[bb] as number
+      for (let e = this.cStart[col] as number; e < (this.cStart[col + 1] as number); e++) touch(this.cRow[e] as number, r * (this.cVal[e] as number))
+    }
+    // Ratio test (Harris two-pass; exact min-ratio with smallest index under Bland).
+    const range = q < 0 ? Infinity : dir > 0 ? (this.hi[q] as number) - (this.x[q] as number) : (this.x[q] as number) - (this.lo[q] as number)
+    let thetaMax = Infinity
+    for (let bb = 0; bb < k; bb++) {
+      const r = w[bb] as number
+      if (Math.abs(r) <= TOL_PIVOT) continue
+      const col = this.CB[bb] as number
+      const room = r > 0 ? (this.hi[col] as number) - (this.x[col] as number) : (this.x[col] as number) - (this.lo[col] as number)
+      if (room === Infinity) continue
+      const t = (Math.max(room, 0) + (bland ? 0 : TOL_P)) / Math.abs(r)
+      if (t < thetaMax) thetaMax = t
+    }
+    for (let t = 0; t < this.nTouched; t++) {
+      const r = this.touched[t] as number
+      const rate = ds[r] as number
+      if (rate >= -TOL_PIVOT) continue
+      const th = (Math.max(this.slack[r] as number, 0) + (bland ? 0 : TOL_P)) / -rate
+      if (th < thetaMax) thetaMax = th
+    }
+    // Choose the leaving variable: largest |pivot| among ratios ≤ thetaMax.
+    let leaveB = -1 // kernel col index of a leaving structural
+    let leaveRow = -1 // row whose slack leaves
+    let bestPiv = 0
+    let theta = Infinity
+    if (thetaMax < Infinity) {
+      for (let bb = 0; bb < k; bb++) {
+        const r = w[bb] as number
+        if (Math.abs(r) <= TOL_PIVOT) continue
+        const col = this.CB[bb] as number
+        const room = r > 0 ? (this.hi[col] as number) - (this.x[col] as number) : (this.x[col] as number) - (this.lo[col] as number)
+        if (room === Infinity) continue
+        const t = Math.max(room, 0) / Math.abs(r)
+        if (t <= thetaMax && (bland ? t < theta || (t === theta && col < (leaveB >= 0 ? (this.CB[leaveB] as number) : Infinity)) : Math.abs(r) > bestPiv)) {
+          bestPiv = Math.abs(r)
+          leaveB = bb
+          leaveRow = -1
+          theta = t
+        }
+      }
+      for (let t = 0; t < this.nTouched; t++) {
+        const r = this.touched[t] as number
+        const rate = ds[r] as number
+        if (rate >= -TOL_PIVOT) continue
+        const th = Math.max(this.slack[r] as number, 0) / -rate
+        if (th <= thetaMax && (bland ? th < theta : Math.abs(rate) > bestPiv)) {
+          bestPiv = Math.abs(rate)
+          leaveRow = r
+          leaveB = -1
+          theta = th
+        }
+      }
+    }
+    for (let t = 0; t < this.nTouched; t++) this.mark[this.touched[t] as number] = 0
+    const flip = range <= theta
+    if (flip) theta = range
+    if (theta === Infinity) throw new SolverError({ solver: 'fast', reason: `LP unbounded in position ${this.b.position}` })
+    // Update primal values.
+    if (q >= 0) this.x[q]! += dir * theta
+    else this.slack[this.RN[slackRow] as number]! += theta
+    if (theta !== 0) {
+      for (let bb = 0; bb < k; bb++) this.x[this.CB[bb] as number]! += theta * (w[bb] as number)
+      for (let t = 0; t < this.nTouched; t++) {
+        const r = this.touched[t] as number
+        this.slack[r]! += theta * (ds[r] as number)
+      }
+    }
+    if (flip) {
+      // Entering structural moves bound to bound; no basis change.
+      this.stat[q] = dir > 0 ? AT_UPPER : AT_LOWER
+      this.x[q] = dir > 0 ? (this.hi[q] as number) : (this.lo[q] as number)
+      return
+    }
+    // Basis change.
+    if (leaveB >= 0) {
+      const col = this.CB[leaveB] as number
+      const r = w[leaveB] as number
+      this.stat[col] = r > 0 ? AT_UPPER : AT_LOWER
+      this.x[col] = r > 0 ? (this.hi[col] as number) : (this.lo[col] as number)
+      this.posCB[col] = -1
+      if (q >= 0) this.replaceColumn(leaveB, q, dir)
+      else this.shrink(slackRow, leaveB)
+    } else {
+      this.slack[leaveRow] = 0
+      if (q >= 0) this.grow(leaveRow, q, dir)
+      else this.replaceRow(slackRow, leaveRow)
+    }
+    this.updates++
+  }
+
+  /** Structural q replaces the basic structural at kernel col bb. w holds dB = −dir·K⁻¹a_q. */
+  private replaceColumn(bb: number, q: number, dir: number): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const w = this.w
+    // Convert back to K⁻¹ a_q.
+    for (let i = 0; i < k; i++) w[i] = -dir * (w[i] as number)
+    const piv = w[bb] as number
+    const offB = bb * cap
+    for (let a = 0; a < k; a++) K[offB + a]! /= piv
+    for (let r = 0; r < k; r++) {
+      if (r === bb) continue
+      const f = w[r] as number
+      if (f === 0) continue
+      const off = r * cap
+      for (let a = 0; a < k; a++) K[off + a]! -= f * (K[offB + a] as number)
+    }
+    this.CB[bb] = q
+    this.posCB[q] = bb
+    this.stat[q] = BASIC
+  }
+
+  /** z = A[row, C_B] K⁻¹ (row vector over kernel rows). */
+  private rowTimesKinv(row: number): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const z = this.z
+    z.fill(0, 0, k)
+    for (let e = this.rStart[row] as number; e < (this.rStart[row + 1] as number); e++) {
+      const bb = this.posCB[this.rCol[e] as number] as number
+      if (bb < 0) continue
+      const v = this.rVal[e] as number
+      const off = bb * cap
+      for (let a = 0; a < k; a++) z[a]! += v * (K[off + a] as number)
+    }
+  }
+
+  /** Row `row` becomes binding and structural q becomes basic: K grows by one row and column. */
+  private grow(row: number, q: number, dir: number): void {
+    this.ensureCap(this.k + 1)
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const w = this.w
+    for (let i = 0; i < k; i++) w[i] = -dir * (w[i] as number) // K⁻¹ a_q
+    this.rowTimesKinv(row)
+    const z = this.z
+    // δ = A[row, q] − A[row, C_B]·w
+    let aiq = 0
+    for (let e = this.cStart[q] as number; e < (this.cStart[q + 1] as number); e++) if (this.cRow[e] === row) aiq += this.cVal[e] as number
+    let vw = 0
+    for (let e = this.rStart[row] as number; e < (this.rStart[row + 1] as number); e++) {
+      const bb = this.posCB[this.rCol[e] as number] as number
+      if (bb >= 0) vw += (this.rVal[e] as number) * (w[bb] as number)
+    }
+    const delta = aiq - vw
+    for (let r = 0; r < k; r++) {
+      const f = (w[r] as number) / delta
+      const off = r * cap
+      if (f !== 0) for (let a = 0; a < k; a++) K[off + a]! += f * (z[a] as number)
+      K[off + k] = -f
+    }
+    const offK = k * cap
+    for (let a = 0; a < k; a++) K[offK + a] = -(z[a] as number) / delta
+    K[offK + k] = 1 / delta
+    this.RN[k] = row
+    this.CB[k] = q
+    this.rowInRN[row] = k
+    this.posCB[q] = k
+    this.stat[q] = BASIC
+    this.k = k + 1
+  }
+
+  /** The slack of kernel row ap enters and the structural at kernel col bb leaves: K shrinks. */
+  private shrink(ap: number, bb: number): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const piv = K[bb * cap + ap] as number
+    const offB = bb * cap
+    for (let r = 0; r < k; r++) {
+      if (r === bb) continue
+      const off = r * cap
+      const f = (K[off + ap] as number) / piv
+      if (f === 0) continue
+      for (let a = 0; a < k; a++) K[off + a]! -= f * (K[offB + a] as number)
+    }
+    const row = this.RN[ap] as number
+    this.rowInRN[row] = -1
+    // Move the last row/col into the freed slots.
+    const last = k - 1
+    if (bb !== last) {
+      const offL = last * cap
+      for (let a = 0; a < k; a++) K[offB + a] = K[offL + a] as number
+      const col = this.CB[last] as number
+      this.CB[bb] = col
+      this.posCB[col] = bb
+    }
+    if (ap !== last) {
+      for (let r = 0; r < k; r++) K[r * cap + ap] = K[r * cap + last] as number
+      const rr = this.RN[last] as number
+      this.RN[ap] = rr
+      this.rowInRN[rr] = ap
+    }
+    this.k = last
+  }
+
+  /** The slack of kernel row ap enters and the slack of row `row` leaves: kernel row replaced. */
+  private replaceRow(ap: number, row: number): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    this.rowTimesKinv(row)
+    const z = this.z
+    const piv = z[ap] as number
+    for (let r = 0; r < k; r++) {
+      const off = r * cap
+      const col = (K[off + ap] as number) / piv
+      if (col !== 0)
+        for (let a = 0; a < k; a++) {
+          if (a === ap) continue
+          K[off + a]! -= col * (z[a] as number)
+        }
+      K[off + ap] = col
+    }
+    this.rowInRN[this.RN[ap] as number] = -1
+    this.RN[ap] = row
+    this.rowInRN[row] = ap
+  }
+
+  /** Recomputes K⁻¹ from A[R_N, C_B] (Gauss–Jordan, partial pivoting) and the primal values. */
+  private refactor(): void {
+    const k = this.k
+    const cap = this.cap
+    if (k > 0) {
+      // M = [K | I] dense, k × 2k.
+      const w2 = 2 * k
+      const M = new Float64Array(k * w2)
+      for (let bb = 0; bb < k; bb++) {
+        const col = this.CB[bb] as number
+        for (let e = this.cStart[col] as number; e < (this.cStart[col + 1] as number); e++) {
+          const a = this.rowInRN[this.cRow[e] as number] as number
+          if (a >= 0) M[a * w2 + bb] = this.cVal[e] as number
+        }
+      }
+      for (let a = 0; a < k; a++) M[a * w2 + k + a] = 1
+      for (let c = 0; c < k; c++) {
+        let p = -1
+        let best = 0
+        for (let r = c; r < k; r++) {
+          const v = Math.abs(M[r * w2 + c] as number)
+          if (v > best) {
+            best = v
+            p = r
+          }
+        }
+        if (p < 0 || best < 1e-13) throw new SolverError({ solver: 'fast', reason: `singular kernel at refactorisation in position ${this.b.position}` })
+        if (p !== c)
+          for (let t = 0; t < w2; t++) {
+            const tmp = M[c * w2 + t] as number
+            M[c * w2 + t] = M[p * w2 + t] as number
+            M[p * w2 + t] = tmp
+          }
+        const inv = 1 / (M[c * w2 + c] as number)
+        for (let t = 0; t < w2; t++) M[c * w2 + t]! *= inv
+        for (let r = 0; r < k; r++) {
+          if (r === c) continue
+          const f = M[r * w2 + c] as number
+          if (f === 0) continue
+          for (let t = 0; t < w2; t++) M[r * w2 + t]! -= f * (M[c * w2 + t] as number)
+        }
+      }
+      // M right half is K⁻¹ with rows = kernel cols (because K rows = kernel rows, cols = kernel cols):
+      // K · X = I → X = K⁻¹ is (cols × rows), X[bb][a] = M[bb][k + a].
+      for (let bb = 0; bb < k; bb++) for (let a = 0; a < k; a++) this.Kinv[bb * cap + a] = M[bb * w2 + k + a] as number
+    }
+    this.updates = 0
+    this.recomputePrimal()
+  }
+
+  /** x_{C_B} = K⁻¹(b_{R_N} − A[R_N, N] x_N); slacks = b − A x. */
+  private recomputePrimal(): void {
+    const k = this.k
+    const cap = this.cap
+    const r = new Float64Array(k)
+    for (let a = 0; a < k; a++) {
+      const row = this.RN[a] as number
+      let v = this.rhs[row] as number
+      for (let e = this.rStart[row] as number; e < (this.rStart[row + 1] as number); e++) {
+        const col = this.rCol[e] as number
+        if (this.stat[col] !== BASIC) v -= (this.rVal[e] as number) * (this.x[col] as number)
+      }
+      r[a] = v
+    }
+    for (let bb = 0; bb < k; bb++) {
+      let v = 0
+      const off = bb * cap
+      for (let a = 0; a < k; a++) v += (this.Kinv[off + a] as number) * (r[a] as number)
+      this.x[this.CB[bb] as number] = v
+    }
+    for (let i = 0; i < this.nR; i++) {
+      let v = this.rhs[i] as number
+      for (let e = this.rStart[i] as number; e < (this.rStart[i + 1] as number); e++) v -= (this.rVal[e] as number) * (this.x[this.rCol[e] as number] as number)
+      this.slack[i] = this.rowInRN[i] as number >= 0 ? 0 : v
+    }
+  }
+}
