@@ -54,8 +54,8 @@ export async function write<
   functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
   args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
 >(c: LocalChain, account: Account, call: { address: Address; abi: abi; functionName: functionName; args: args }): Promise<Hex> {
-  const { request } = await c.public.simulateContract({ ...(call as never), account })
-  const hash = await c.wallet.writeContract({ ...(request as never), account })
+  const { request } = await c.public.simulateContract({ address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account } as never)
+  const hash = await c.wallet.writeContract(request as never)
   const receipt = await c.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new Error(`${String(call.functionName)} reverted on-chain (tx ${hash})`)
   return hash

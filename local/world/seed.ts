@@ -4,7 +4,7 @@
  * then plays the scenario's history (rewards and slashes) with Anvil time travel.
  */
 import { type Account, type Address, type Hex, concat, encodeAbiParameters, erc20Abi, parseAbi, keccak256, pad, parseAbiParameters, stringToHex, toHex, zeroAddress } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { privateKeyToAccount } from 'viem/accounts'
 import * as abis from '../../shared/chain/abis/symbiotic.js'
 import { type LocalChain, advanceTime, chainNow, deploy, write } from './chain.js'
 import { compileContract } from './compile.js'
@@ -68,9 +68,8 @@ function actor(label: string): Actor {
   return { label, address: account.address, account }
 }
 
-/** Seeds `scenario` on a chain where the Symbiotic core is deployed. `deployer` owns the vault (and may revoke roles in tests). */
-export async function seedScenario(c: LocalChain, core: SymbioticCore, deployer: Account, scenario: Scenario): Promise<SeededWorld> {
-  const curatorAccount = privateKeyToAccount(generatePrivateKey())
+/** Seeds `scenario` on a chain where the Symbiotic core is deployed. `deployer` owns the vault (and may revoke roles in tests); `curatorAccount` gets the delegator's curator roles. */
+export async function seedScenario(c: LocalChain, core: SymbioticCore, deployer: Account, scenario: Scenario, curatorAccount: Account): Promise<SeededWorld> {
   const curator: Actor = { label: 'curator', address: curatorAccount.address, account: curatorAccount }
   const labels: Record<string, string> = {}
   const fund = async (a: Actor) => c.test.setBalance({ address: a.address, value: 10n ** 21n })

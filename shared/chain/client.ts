@@ -33,7 +33,7 @@ export function createReader({ rpcUrl, chainId, onRequest, timeoutMs = 15_000 }:
       batch: { batchSize: 1000, wait: 0 },
       timeout: timeoutMs,
       retryCount: 2,
-      onFetchRequest: onRequest ? () => onRequest() : undefined,
+      onFetchRequest: onRequest ? () => { onRequest() } : undefined,
     }),
     batch: { multicall: false },
     pollingInterval: 250,

@@ -1,0 +1,17 @@
+/** Lambda `score`: EventBridge Scheduler tick → runScore → log. */
+import { z } from 'zod'
+import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { runScore } from '../../shared/services/runScore.js'
+import { withLambdaContext } from '../../shared/logger.js'
+
+/** The scheduler's payload (anything else in the event is ignored). */
+export const ScoreEvent = z.object({ trigger: z.string().max(200).default('schedule') }).loose()
+
+const ctx = contextFromEnv(process.env, 'score')
+
+export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
+  const input = ScoreEvent.parse(event ?? {})
+  const result = await runScore(ctx, input.trigger)
+  ctx.logger.info('score run done', { result })
+  return result
+})

@@ -1,0 +1,99 @@
+/**
+ * `npm start`: brings the local world up (Anvil, real Symbiotic core, scenario, DynamoDB Local), then runs the
+ * real Lambda handlers (score, rebalance) on a schedule in this process and prints what they read, decided
+ * and sent. Ctrl-C stops every process it started.
+ *   SCENARIO=local/scenarios/default.json POLICY=local/scenarios/default.policy.json SCORE_EVERY=15 REBALANCE_EVERY=30
+ */
+import { resolve } from 'node:path'
+import { startWorld, type World } from './world/index.js'
+import { encodeJson } from '../shared/store/client.js'
+import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
+import type { RunScoreResult } from '../shared/services/runScore.js'
+import { table, tokens } from './format.js'
+
+const env = process.env
+// The AWS SDK warns once about Node 20's support window; keep the live view readable, print other warnings.
+process.removeAllListeners('warning')
+process.on('warning', (w) => {
+  if (w.name !== 'NodeVersionSupportWarning') console.warn(`${w.name}: ${w.message}`)
+})
+const scenarioPath = resolve(env.SCENARIO ?? 'local/scenarios/default.json')
+const policyPath = resolve(env.POLICY ?? 'local/scenarios/default.policy.json')
+const scoreEvery = Number(env.SCORE_EVERY ?? 15) * 1000
+const rebalanceEvery = Number(env.REBALANCE_EVERY ?? 30) * 1000
+
+const t0 = Date.now()
+const say = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`)
+
+let world: World | undefined
+const timers: NodeJS.Timeout[] = []
+let stopping = false
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return
+  stopping = true
+  timers.forEach(clearInterval)
+  say('stopping Anvil and DynamoDB Local…')
+  await world?.stop()
+  say('stopped. Bye.')
+  process.exit(code)
+}
+process.on('SIGINT', () => void shutdown(0))
+process.on('SIGTERM', () => void shutdown(0))
+
+async function main(): Promise<void> {
+  world = await startWorld({ scenarioPath, onStep: say })
+  const w = world
+  const label = (k: string) => w.config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…`
+  say(`world ready: vault ${label(w.seeded.vaults[0]!.address)} ${w.seeded.vaults[0]!.address}, curator ${w.seeded.curator.address}`)
+
+  // The handlers read their configuration from the environment, exactly as in Lambda.
+  env.AUTOPILOT_CONFIG = encodeJson({ ...w.config, fromBlock: w.config.fromBlock.toString() })
+  env.POLICY_PATH = policyPath
+  env.SIGNER_PRIVATE_KEY = w.curatorKey
+  env.LOG_LEVEL = env.LOG_LEVEL ?? 'WARN'
+  const score = (await import('../functions/score/handler.js')).handler
+  const rebalance = (await import('../functions/rebalance/handler.js')).handler
+
+  let busy = false
+  const tick = async (kind: 'score' | 'rebalance') => {
+    if (busy || stopping) return
+    busy = true
+    try {
+      if (kind === 'score') printScore((await score({ trigger: 'local-schedule' })) as RunScoreResult)
+      else printRebalance((await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult, label)
+    } catch (e) {
+      say(`${kind} threw: ${(e as Error).message}`)
+    } finally {
+      busy = false
+    }
+  }
+  await tick('score')
+  await tick('rebalance')
+  timers.push(setInterval(() => void tick('score'), scoreEvery), setInterval(() => void tick('rebalance'), rebalanceEvery))
+  say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s. Ctrl-C to stop.`)
+}
+
+function printScore(r: RunScoreResult): void {
+  say(`score ${r.status} at block ${r.blockNumber ?? '?'} (run ${r.runId})${r.error ? `: ${r.error.message}` : ''}`)
+}
+
+function printRebalance(r: RunRebalanceResult, label: (k: string) => string): void {
+  const d = r.decision
+  say(`rebalance ${r.status}${d?.kind === 'skip' ? ` — ${d.reason}: ${d.detail}` : ''}${r.error ? ` — ${r.error.name}: ${r.error.message}` : ''} (run ${r.runId})`)
+  if (r.actions.length === 0) return
+  const rows = r.allocations
+    .filter((a) => a.before !== 0n || a.target !== 0n)
+    .map((a) => [label(a.service), label(a.operator), tokens(a.before), tokens(a.target), a.after === undefined ? '—' : tokens(a.after)])
+  console.log(table(['service', 'operator', 'before', 'target', 'after'], rows))
+  for (const a of r.actions) {
+    console.log(`  #${a.index} ${a.description}${a.txHash ? `  tx ${a.txHash}` : ''}`)
+    for (const reason of a.reasons.slice(0, 3)) console.log(`       why: ${reason}`)
+  }
+  if (r.verified !== undefined) say(r.verified ? 'verified: on-chain stake equals the plan exactly' : 'WARNING: on-chain stake differs from the plan')
+}
+
+main().catch(async (e: unknown) => {
+  console.error(e)
+  await shutdown(1)
+})

@@ -1,0 +1,79 @@
+/** The local world: Anvil + real Symbiotic core + seeded scenario + DynamoDB Local with our tables, started and stopped as one. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { Hex } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import type { Config } from '../../shared/config/config.js'
+import { tableNames } from '../../shared/store/tables.js'
+import { type AnvilNode, startAnvil } from './anvil.js'
+import { connectLocal, type LocalChain } from './chain.js'
+import { type DynamoLocal, LOCAL_AWS, startDynamo } from './dynamo.js'
+import { loadScenario } from './scenario.js'
+import { type SeededWorld, seedScenario } from './seed.js'
+import { deploySymbioticCore, installMulticall3, type SymbioticCore } from './symbiotic.js'
+import { createTables } from './tables.js'
+
+/** Anvil's first dev account: a publicly known test key, used only to deploy and own the local protocol. */
+export const ANVIL_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
+
+/** A running local world. */
+export interface World {
+  anvil: AnvilNode
+  dynamo: DynamoLocal
+  chain: LocalChain
+  core: SymbioticCore
+  seeded: SeededWorld
+  /** The bot's configuration for this world. */
+  config: Config
+  /** The curator signer's key: generated for this run, held in memory only. */
+  curatorKey: Hex
+  stop: () => Promise<void>
+}
+
+/** Options of {@link startWorld}. */
+export interface StartWorldParameters {
+  scenarioPath: string
+  tablePrefix?: string
+  onStep?: (message: string) => void
+}
+
+/** Starts everything; on any failure stops what was started and rethrows. */
+export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onStep = () => undefined }: StartWorldParameters): Promise<World> {
+  const scenario = loadScenario(scenarioPath)
+  const started: { stop: () => Promise<void> }[] = []
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined)
+  }
+  try {
+    onStep('starting Anvil and DynamoDB Local')
+    const [anvil, dynamo] = await Promise.all([startAnvil(), startDynamo()])
+    started.push(anvil, dynamo)
+    const chain = connectLocal(anvil.rpcUrl, anvil.chainId)
+    const deployer = privateKeyToAccount(ANVIL_DEPLOYER_KEY)
+    onStep(`Anvil on ${anvil.rpcUrl}, DynamoDB Local on ${dynamo.endpoint}; deploying Symbiotic core`)
+    await installMulticall3(chain, deployer)
+    const core = await deploySymbioticCore(chain, deployer)
+    onStep(`seeding scenario "${scenario.name}" (${scenario.history.days} days of history)`)
+    const curatorKey = generatePrivateKey()
+    const seeded = await seedScenario(chain, core, deployer, scenario, privateKeyToAccount(curatorKey))
+    const tables = tableNames(tablePrefix)
+    const ddb = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint })
+    await createTables(ddb, tables)
+    ddb.destroy()
+    const config: Config = {
+      chainId: anvil.chainId,
+      rpcUrl: anvil.rpcUrl,
+      symbiotic: { operatorVaultOptInService: core.operatorVaultOptInService, operatorNetworkOptInService: core.operatorNetworkOptInService },
+      vaults: seeded.vaults.map((v) => ({ address: v.address.toLowerCase() as `0x${string}`, stakerRewards: [v.stakerRewards.toLowerCase() as `0x${string}`] })),
+      labels: seeded.labels,
+      fromBlock: 0n,
+      rewardLookbackDays: 90,
+      confirmations: 1,
+      tables,
+      dynamoEndpoint: dynamo.endpoint,
+    }
+    return { anvil, dynamo, chain, core, seeded, config, curatorKey, stop: stopAll }
+  } catch (e) {
+    await stopAll()
+    throw e
+  }
+}

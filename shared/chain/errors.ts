@@ -1,0 +1,45 @@
+/** Errors of the chain layer: each names what was being done and keeps the viem error as `cause`. */
+import type { Address, Hex } from 'viem'
+import { RestakeError } from '../errors.js'
+
+/** A read from the node failed (timeout, 5xx, malformed answer). */
+export class ChainReadError extends RestakeError {
+  override name = 'ChainReadError' as const
+  constructor(p: { what: string; cause?: unknown }) {
+    super(`Reading ${p.what} from the chain failed.`, { details: p.cause instanceof Error ? p.cause.message.split('\n')[0] : String(p.cause), cause: p.cause })
+  }
+}
+
+/** The signer lacks a role the planned calls need; nothing was sent. */
+export class MissingRoleError extends RestakeError {
+  override name = 'MissingRoleError' as const
+  readonly role: string
+  readonly delegator: Address
+  readonly account: Address
+  constructor(p: { role: string; delegator: Address; account: Address }) {
+    super(`Signer ${p.account} lacks ${p.role} on delegator ${p.delegator}; nothing was sent.`, { details: `grant ${p.role} to ${p.account} on ${p.delegator}, or remove the position from the policy` })
+    this.role = p.role
+    this.delegator = p.delegator
+    this.account = p.account
+  }
+}
+
+/** Simulating a planned call reverted; nothing was sent. `reason` is the decoded custom error (e.g. `AlreadySet()`). */
+export class SimulationRevertedError extends RestakeError {
+  override name = 'SimulationRevertedError' as const
+  readonly reason: string
+  readonly actionIndex: number
+  constructor(p: { reason: string; actionIndex: number; functionName: string; address: Address; cause?: unknown }) {
+    super(`Simulating action ${p.actionIndex} (${p.functionName} on ${p.address}) reverted with ${p.reason}; nothing was sent.`, { details: p.reason, cause: p.cause })
+    this.reason = p.reason
+    this.actionIndex = p.actionIndex
+  }
+}
+
+/** A sent transaction was mined but reverted. */
+export class TransactionRevertedError extends RestakeError {
+  override name = 'TransactionRevertedError' as const
+  constructor(p: { hash: Hex; actionIndex: number }) {
+    super(`Transaction ${p.hash} (action ${p.actionIndex}) reverted on-chain.`, { details: `tx ${p.hash}` })
+  }
+}

@@ -1,0 +1,45 @@
+/** Turns a planned curator action into a plain contract call description (no network): `{ address, abi, functionName, args }`. */
+import type { Abi, Address } from 'viem'
+import type { Action, Position } from '../../../domain/index.js'
+import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from '../../abis/symbiotic.js'
+import { MissingRoleError } from '../../errors.js'
+
+/** A call to make, described as data so it can be simulated, signed, stored and explained. */
+export interface PlannedCall {
+  address: Address
+  abi: Abi
+  functionName: string
+  args: readonly unknown[]
+  /** One line for people: what the call does. */
+  description: string
+}
+
+/** Builds the delegator call for one action (setNetworkLimit / setOperatorNetworkShares / setOperatorNetworkLimit). */
+export function buildCuratorCall(action: Action, label: (k: string) => string = (k) => k): PlannedCall {
+  const sn = action.service
+  const who = action.operator ? ` for ${label(action.operator)}` : ''
+  const description = `${action.kind}(${label(sn)}${who}): ${action.from} → ${action.to}`
+  switch (action.kind) {
+    case 'setNetworkLimit':
+      return { address: action.delegator, abi: networkRestakeDelegatorAbi, functionName: 'setNetworkLimit', args: [sn, action.to], description }
+    case 'setOperatorNetworkShares':
+      return { address: action.delegator, abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [sn, action.operator, action.to], description }
+    case 'setOperatorNetworkLimit':
+      return { address: action.delegator, abi: fullRestakeDelegatorAbi, functionName: 'setOperatorNetworkLimit', args: [sn, action.operator, action.to], description }
+  }
+}
+
+const ROLE_FOR: Record<Action['kind'], { role: string; has: keyof Position['roles'] }> = {
+  setNetworkLimit: { role: 'NETWORK_LIMIT_SET_ROLE', has: 'networkLimitSet' },
+  setOperatorNetworkShares: { role: 'OPERATOR_NETWORK_SHARES_SET_ROLE', has: 'operatorNetworkSharesSet' },
+  setOperatorNetworkLimit: { role: 'OPERATOR_NETWORK_LIMIT_SET_ROLE', has: 'operatorNetworkLimitSet' },
+}
+
+/** Throws MissingRoleError naming the first role our signer lacks for the planned actions (checked before anything is sent). */
+export function assertCuratorRoles(actions: readonly Action[], positions: readonly Position[], account: Address): void {
+  for (const a of actions) {
+    const pos = positions.find((p) => p.delegator.toLowerCase() === a.delegator.toLowerCase())
+    const need = ROLE_FOR[a.kind]
+    if (!pos || !pos.roles[need.has]) throw new MissingRoleError({ role: need.role, delegator: a.delegator, account })
+  }
+}

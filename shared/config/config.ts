@@ -1,0 +1,51 @@
+/** The bot's configuration (chain, protocol addresses, tables, signer), validated with zod; parsed once per cold start. */
+import { z } from 'zod'
+import { RestakeError } from '../errors.js'
+import { TABLES, type TableNames } from '../store/tables.js'
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address').transform((a) => a.toLowerCase() as `0x${string}`)
+
+/** Zod schema of the configuration. */
+export const ConfigSchema = z.object({
+  chainId: z.coerce.number().int().positive(),
+  rpcUrl: z.string().url(),
+  symbiotic: z.object({ operatorVaultOptInService: address, operatorNetworkOptInService: address }),
+  vaults: z.array(z.object({ address, stakerRewards: z.array(address).default([]) })).min(1),
+  labels: z.record(z.string(), z.string()).default({}),
+  fromBlock: z.coerce.bigint().default(0n),
+  rewardLookbackDays: z.number().positive().default(90),
+  confirmations: z.number().int().min(1).default(1),
+  tables: z.object(Object.fromEntries(TABLES.map((t) => [t.name, z.string().min(3)])) as Record<keyof TableNames, z.ZodString>),
+  /** DynamoDB endpoint override (DynamoDB Local); absent in AWS. */
+  dynamoEndpoint: z.string().url().optional(),
+})
+
+export type Config = z.infer<typeof ConfigSchema>
+
+/** Invalid configuration: lists every problem. */
+export class ConfigError extends RestakeError {
+  override name = 'ConfigError' as const
+  constructor(issues: string[]) {
+    super('Invalid configuration.', { details: issues.join('; ') })
+  }
+}
+
+/** Validates a configuration object; throws ConfigError listing every issue with its path. */
+export function parseConfig(input: unknown): Config {
+  const out = ConfigSchema.safeParse(input)
+  if (!out.success) throw new ConfigError(out.error.issues.map((i) => `$.${i.path.join('.')}: ${i.message}`))
+  return out.data
+}
+
+/** Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl. */
+export function configFromEnv(env: Record<string, string | undefined>): Config {
+  const raw = env.AUTOPILOT_CONFIG
+  if (!raw) throw new ConfigError(['AUTOPILOT_CONFIG is not set'])
+  let json: Record<string, unknown>
+  try {
+    json = JSON.parse(raw) as Record<string, unknown>
+  } catch (e) {
+    throw new ConfigError([`AUTOPILOT_CONFIG is not JSON: ${(e as Error).message}`])
+  }
+  return parseConfig({ ...json, ...(env.RPC_URL ? { rpcUrl: env.RPC_URL } : {}) })
+}

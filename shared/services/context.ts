@@ -1,0 +1,28 @@
+/** What every use case needs, built once per cold start (or once per local process) and passed in. */
+import type { Logger } from '@aws-lambda-powertools/logger'
+import type { LocalAccount, PublicClient } from 'viem'
+import type { Config } from '../config/config.js'
+import type { Policy } from '../domain/index.js'
+import type { IntentStore } from '../store/intents.js'
+import type { RunStore } from '../store/runs.js'
+
+/** Progress events for live output (the local console); ignored in Lambda. */
+export type ProgressEvent =
+  | { type: 'read'; runId: string; blockNumber: bigint; positions: number; operators: number; services: number }
+  | { type: 'decided'; runId: string; summary: string }
+  | { type: 'sent'; runId: string; index: number; description: string; txHash: string }
+
+/** Dependencies of the services. */
+export interface AutopilotContext {
+  config: Config
+  client: PublicClient
+  runs: RunStore
+  intents: IntentStore
+  policy: Policy
+  logger: Logger
+  /** Wall clock in epoch ms (injected so tests and backtests control time). */
+  clock: () => number
+  /** Signer; required only for runs that send. */
+  account?: LocalAccount
+  onProgress?: (e: ProgressEvent) => void
+}

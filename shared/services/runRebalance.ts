@@ -1,0 +1,120 @@
+/**
+ * Use case `rebalance`: read → score → plan → diff → check roles → simulate → send exactly once → confirm →
+ * re-read and verify → record. Modes: `dry-run` and `propose` never send.
+ */
+import { randomUUID } from 'node:crypto'
+import { assertCuratorRoles, buildCuratorCall } from '../chain/protocols/symbiotic/buildCuratorCall.js'
+import { executeCalls } from '../chain/executor/executeCalls.js'
+import { type Decision, type Plan, type Universe, diffPlan, planAllocation, scoreUniverse } from '../domain/index.js'
+import type { RecordedAction } from '../store/runs.js'
+import type { AutopilotContext } from './context.js'
+import { labeler, readUniverse } from './readUniverse.js'
+
+/** One row of the before/after allocation table. */
+export interface AllocationRow {
+  position: string
+  service: string
+  operator: string
+  before: bigint
+  target: bigint
+  after?: bigint
+}
+
+/** Result of a rebalance run. */
+export interface RunRebalanceResult {
+  runId: string
+  status: 'succeeded' | 'skipped' | 'failed'
+  decision?: Decision
+  actions: RecordedAction[]
+  allocations: AllocationRow[]
+  /** True when, after sending, every (service, operator) stake on chain equals the plan exactly. */
+  verified?: boolean
+  error?: { name: string; message: string }
+}
+
+/** Options of a rebalance run. */
+export interface RunRebalanceOptions {
+  trigger?: string
+  /** De-risk runs (slash response, deny list) ignore cooldown and the gain threshold. */
+  force?: boolean
+}
+
+/** Plans and (in autopilot mode) executes a rebalance; always records the run. */
+export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOptions = {}): Promise<RunRebalanceResult> {
+  const startedAt = ctx.clock()
+  const runId = `rebalance-${new Date(startedAt).toISOString()}-${randomUUID().slice(0, 8)}`
+  await ctx.runs.start({ runId, kind: 'rebalance', trigger: opts.trigger ?? 'schedule', startedAt })
+  const label = labeler(ctx)
+  let actions: RecordedAction[] = []
+  let allocations: AllocationRow[] = []
+  try {
+    const { universe, universeHash } = await readUniverse(ctx)
+    ctx.onProgress?.({ type: 'read', runId, blockNumber: universe.blockNumber, positions: universe.positions.length, operators: universe.operators.length, services: universe.services.length })
+    const now = universe.timestamp
+    const scores = scoreUniverse(universe, ctx.policy, { now })
+    const plan = planAllocation(universe, scores, ctx.policy, { now })
+    allocations = allocationRows(universe, plan)
+    const last = await ctx.runs.latest('rebalance', 'succeeded')
+    const fees = await ctx.client.estimateFeesPerGas()
+    const decision = diffPlan(universe, plan, ctx.policy, { now, lastRebalanceAt: last ? BigInt(Math.floor(last.startedAt / 1000)) : undefined, gasPriceWei: fees.maxFeePerGas, force: opts.force })
+    const common = { chainId: universe.chainId, blockNumber: universe.blockNumber, universeHash, scores, plan, decision }
+    if (decision.kind === 'skip') {
+      ctx.onProgress?.({ type: 'decided', runId, summary: `skip (${decision.reason}): ${decision.detail}` })
+      await ctx.runs.finish(runId, { ...common, status: 'skipped', finishedAt: ctx.clock(), actions: [], allocations })
+      return { runId, status: 'skipped', decision, actions: [], allocations }
+    }
+    const calls = decision.actions.map((a) => buildCuratorCall(a, label))
+    actions = decision.actions.map((a, index) => ({ index, kind: a.kind, description: calls[index]!.description, reasons: a.reasons, status: 'planned' as const }))
+    ctx.onProgress?.({ type: 'decided', runId, summary: `${decision.actions.length} call(s), +${decision.gainPerYear.toFixed(4)} collateral/yr expected` })
+    if (ctx.policy.mode !== 'autopilot') {
+      await ctx.runs.finish(runId, { ...common, status: 'skipped', finishedAt: ctx.clock(), actions, allocations })
+      return { runId, status: 'skipped', decision, actions, allocations }
+    }
+    if (!ctx.account) throw new Error('autopilot mode needs a signer account')
+    assertCuratorRoles(decision.actions, universe.positions, ctx.account.address)
+    const executed = await executeCalls({
+      client: ctx.client,
+      account: ctx.account,
+      calls,
+      intents: ctx.intents,
+      runId,
+      confirmations: ctx.config.confirmations,
+      maxFeePerGas: BigInt(Math.round(ctx.policy.gas.maxFeePerGasGwei * 1e9)),
+      onMined: (index, txHash) => ctx.onProgress?.({ type: 'sent', runId, index, description: calls[index]!.description, txHash }),
+    })
+    for (const e of executed) actions[e.index] = { ...actions[e.index]!, status: 'mined', txHash: e.txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed }
+    // Verify: the chain now holds exactly the planned stakes.
+    const after = (await readUniverse(ctx)).universe
+    allocations = withAfter(allocations, after)
+    const verified = allocations.every((r) => r.after === r.target)
+    await ctx.runs.finish(runId, { ...common, status: 'succeeded', finishedAt: ctx.clock(), actions, allocations })
+    return { runId, status: 'succeeded', decision, actions, allocations, verified }
+  } catch (e) {
+    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    ctx.logger.error('rebalance run failed', { runId, error })
+    await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error, actions, allocations })
+    return { runId, status: 'failed', actions, allocations, error }
+  }
+}
+
+function allocationRows(universe: Universe, plan: Plan): AllocationRow[] {
+  const rows: AllocationRow[] = []
+  for (const pp of plan.positions) {
+    const pos = universe.positions.find((p) => p.id === pp.position)
+    const keys = new Set([...pp.targets.map((t) => `${t.service}|${t.operator}`), ...(pos?.allocations ?? []).map((a) => `${a.service}|${a.operator}`)])
+    for (const key of [...keys].sort()) {
+      const [service, operator] = key.split('|') as [string, string]
+      const before = pos?.allocations.find((a) => a.service === service && a.operator === operator)?.stake ?? 0n
+      const target = pp.targets.find((t) => t.service === service && t.operator === operator)?.stake ?? 0n
+      rows.push({ position: pp.position, service, operator, before, target })
+    }
+  }
+  return rows
+}
+
+function withAfter(rows: AllocationRow[], after: Universe): AllocationRow[] {
+  return rows.map((r) => {
+    const pos = after.positions.find((p) => p.id === r.position)
+    return { ...r, after: pos?.allocations.find((a) => a.service === r.service && a.operator === r.operator)?.stake ?? 0n }
+  })
+}

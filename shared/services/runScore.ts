@@ -1,0 +1,32 @@
+/** Use case `score`: read the universe, score every operator and service, store the scores as a run. */
+import { randomUUID } from 'node:crypto'
+import { scoreUniverse } from '../domain/index.js'
+import type { AutopilotContext } from './context.js'
+import { readUniverse } from './readUniverse.js'
+
+/** Result of a score run. */
+export interface RunScoreResult {
+  runId: string
+  status: 'succeeded' | 'failed'
+  blockNumber?: bigint
+  error?: { name: string; message: string }
+}
+
+/** Reads, scores and records; never sends anything. */
+export async function runScore(ctx: AutopilotContext, trigger = 'schedule'): Promise<RunScoreResult> {
+  const startedAt = ctx.clock()
+  const runId = `score-${new Date(startedAt).toISOString()}-${randomUUID().slice(0, 8)}`
+  await ctx.runs.start({ runId, kind: 'score', trigger, startedAt })
+  try {
+    const { universe, universeHash } = await readUniverse(ctx)
+    ctx.onProgress?.({ type: 'read', runId, blockNumber: universe.blockNumber, positions: universe.positions.length, operators: universe.operators.length, services: universe.services.length })
+    const scores = scoreUniverse(universe, ctx.policy, { now: universe.timestamp })
+    await ctx.runs.finish(runId, { status: 'succeeded', finishedAt: ctx.clock(), chainId: universe.chainId, blockNumber: universe.blockNumber, universeHash, scores })
+    return { runId, status: 'succeeded', blockNumber: universe.blockNumber }
+  } catch (e) {
+    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error })
+    ctx.logger.error('score run failed', { runId, error })
+    return { runId, status: 'failed', error }
+  }
+}

@@ -1,0 +1,15 @@
+/** Store errors: conditional-write conflicts become domain errors, never raw SDK exceptions. */
+import { RestakeError } from '../errors.js'
+
+/** A conditional write lost a race (the item exists or changed under us). */
+export class StaleWriteError extends RestakeError {
+  override name = 'StaleWriteError' as const
+  constructor(p: { table: string; key: string; cause?: unknown }) {
+    super(`Conditional write to ${p.table} lost a race on ${p.key}.`, { details: p.key, cause: p.cause })
+  }
+}
+
+/** True when `e` is DynamoDB's ConditionalCheckFailedException. */
+export function isConditionalFailure(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ConditionalCheckFailedException'
+}

@@ -1,0 +1,144 @@
+/** Run records: one per score / rebalance / watch run; created once, finished once (both conditional). */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { decodeJson, encodeJson } from './client.js'
+import { StaleWriteError, isConditionalFailure } from './errors.js'
+
+export type RunKind = 'score' | 'rebalance' | 'watch'
+export type RunStatus = 'running' | 'succeeded' | 'skipped' | 'failed'
+
+/** A stored run. Large structured fields (scores, plan, decision, actions) are kept as JSON with exact bigints. */
+export interface RunRecord {
+  runId: string
+  kind: RunKind
+  /** What started it: schedule, webhook event id, watcher slash, cli. */
+  trigger: string
+  /** Epoch milliseconds. */
+  startedAt: number
+  finishedAt?: number
+  status: RunStatus
+  chainId?: number
+  blockNumber?: bigint
+  universeHash?: string
+  policyHash?: string
+  scores?: unknown
+  plan?: unknown
+  decision?: unknown
+  actions?: RecordedAction[]
+  /** Before/after stake per (position, service, operator) for people reading the run. */
+  allocations?: unknown
+  error?: { name: string; message: string }
+}
+
+/** One executed (or planned) call with its tx hash. */
+export interface RecordedAction {
+  index: number
+  kind: string
+  description: string
+  reasons: string[]
+  txHash?: string
+  status: 'planned' | 'sent' | 'mined' | 'reverted' | 'skipped'
+  blockNumber?: bigint
+  gasUsed?: bigint
+}
+
+const JSON_FIELDS = ['scores', 'plan', 'decision', 'actions', 'allocations', 'error'] as const
+
+/** Reads and writes run records. */
+export class RunStore {
+  private readonly client: DynamoDBDocumentClient
+  private readonly tableName: string
+  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.client = p.client
+    this.tableName = p.tableName
+  }
+
+  /** Creates the run; fails with StaleWriteError if the id exists. */
+  async start(run: Pick<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' }))
+    } catch (e) {
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: run.runId, cause: e })
+      throw e
+    }
+  }
+
+  /** Writes the outcome of a running run (only once: the condition is `status = running`). */
+  async finish(runId: string, fields: Omit<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
+    const item = toItem(fields)
+    const names: Record<string, string> = {}
+    const values: Record<string, unknown> = { ':running': 'running' }
+    const sets: string[] = []
+    for (const [k, v] of Object.entries(item)) {
+      if (v === undefined) continue
+      names[`#${k}`] = k
+      values[`:${k}`] = v
+      sets.push(`#${k} = :${k}`)
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // Only a run that is still running may be finished: a second finisher (a retried Lambda) loses.
+          ConditionExpression: '#status0 = :running',
+          ExpressionAttributeNames: { ...names, '#status0': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      )
+    } catch (e) {
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: runId, cause: e })
+      throw e
+    }
+  }
+
+  /** Reads one run. */
+  async get(runId: string): Promise<RunRecord | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId }, ConsistentRead: true }))
+    return out.Item ? fromItem(out.Item) : undefined
+  }
+
+  /** Newest runs of a kind first. */
+  async list(kind: RunKind, limit = 20): Promise<RunRecord[]> {
+    const out = await this.client.send(
+      new QueryCommand({ TableName: this.tableName, IndexName: 'byKind', KeyConditionExpression: 'kind = :k', ExpressionAttributeValues: { ':k': kind }, ScanIndexForward: false, Limit: limit }),
+    )
+    return (out.Items ?? []).map(fromItem)
+  }
+
+  /** The newest run of `kind` that ended with `status`, if any. */
+  async latest(kind: RunKind, status: RunStatus): Promise<RunRecord | undefined> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byKind',
+        KeyConditionExpression: 'kind = :k',
+        FilterExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':k': kind, ':s': status },
+        ScanIndexForward: false,
+        Limit: 50,
+      }),
+    )
+    const first = out.Items?.[0]
+    return first ? fromItem(first) : undefined
+  }
+}
+
+function toItem(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue
+    if ((JSON_FIELDS as readonly string[]).includes(k)) out[k] = encodeJson(v)
+    else if (typeof v === 'bigint') out[k] = v.toString()
+    else out[k] = v
+  }
+  return out
+}
+
+function fromItem(item: Record<string, unknown>): RunRecord {
+  const out: Record<string, unknown> = { ...item }
+  for (const k of JSON_FIELDS) if (typeof item[k] === 'string') out[k] = decodeJson(item[k])
+  if (typeof item.blockNumber === 'string') out.blockNumber = BigInt(item.blockNumber)
+  return out as unknown as RunRecord
+}

@@ -1,0 +1,144 @@
+/**
+ * Sagas: one item per multi-step move (EigenLayer queue → wait → complete → deposit), partition key `sagaId`.
+ * Every write is conditional: `create` only if the id is new, `save` only if the stored version is the one the
+ * caller read (optimistic concurrency), so two workers advancing the same saga can never both record a step.
+ */
+import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { decodeJson, encodeJson } from './client.js'
+import { StaleWriteError, isConditionalFailure } from './errors.js'
+
+/** Where a saga is: still moving, parked until a delay passes, done, or stopped by an error needing a person. */
+export type SagaStatus = 'running' | 'waiting' | 'completed' | 'failed'
+
+/** One line of a saga's history (what was recorded, when, with which transaction). */
+export interface SagaLogEntry {
+  /** Epoch milliseconds. */
+  at: number
+  step: string
+  /** e.g. `sending`, `sent`, `already-done`, `skipped`, `waiting`, `failed`. */
+  event: string
+  txHash?: string
+  detail?: string
+}
+
+/** A stored saga. `state` is the saga's own data (JSON with exact bigints). */
+export interface SagaRecord<S = unknown> {
+  sagaId: string
+  kind: string
+  status: SagaStatus
+  /** The step the saga is at (the next one to complete). */
+  step: string
+  /** Optimistic-concurrency version: 0 at creation, +1 on every save. */
+  version: number
+  /** Epoch milliseconds. */
+  createdAt: number
+  updatedAt: number
+  state: S
+  log: SagaLogEntry[]
+  error?: { name: string; message: string }
+}
+
+const ATTR = { id: 'sagaId', version: 'version' } as const
+
+/** Reads and writes sagas with conditional writes only. */
+export class SagaStore {
+  private readonly client: DynamoDBDocumentClient
+  private readonly tableName: string
+  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.client = p.client
+    this.tableName = p.tableName
+  }
+
+  /** Creates a saga at version 0; throws StaleWriteError if the id exists (a saga is started once). */
+  async create<S>(record: Omit<SagaRecord<S>, 'version'>): Promise<SagaRecord<S>> {
+    const saved = { ...record, version: 0 }
+    try {
+      // Only a new id: a retried start must not reset a saga that already moved.
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(saved), ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': ATTR.id } }))
+    } catch (e) {
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: record.sagaId, cause: e })
+      throw e
+    }
+    return saved
+  }
+
+  /** Writes `record` as version `record.version + 1` if the stored version is still `record.version`; returns what was stored. */
+  async save<S>(record: SagaRecord<S>): Promise<SagaRecord<S>> {
+    const next = { ...record, version: record.version + 1 }
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(next),
+          // Optimistic concurrency: whoever read an older version lost the race and must re-read.
+          ConditionExpression: '#v = :expected',
+          ExpressionAttributeNames: { '#v': ATTR.version },
+          ExpressionAttributeValues: { ':expected': record.version },
+        }),
+      )
+    } catch (e) {
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: `${record.sagaId}@v${record.version}`, cause: e })
+      throw e
+    }
+    return next
+  }
+
+  /** Reads one saga (strongly consistent). */
+  async get<S = unknown>(sagaId: string): Promise<SagaRecord<S> | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { [ATTR.id]: sagaId }, ConsistentRead: true }))
+    return out.Item ? fromItem<S>(out.Item) : undefined
+  }
+
+  /** Sagas in any of `statuses` (a Scan: the table holds few items; a `byStatus` index would replace it at scale). */
+  async listByStatus<S = unknown>(statuses: readonly SagaStatus[]): Promise<SagaRecord<S>[]> {
+    const values: Record<string, string> = {}
+    statuses.forEach((s, i) => (values[`:s${i}`] = s))
+    const items: Record<string, unknown>[] = []
+    let start: Record<string, unknown> | undefined
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: `#s IN (${statuses.map((_, i) => `:s${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: values,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      )
+      items.push(...(out.Items ?? []))
+      start = out.LastEvaluatedKey
+    } while (start)
+    return items.map((i) => fromItem<S>(i)).sort((a, b) => a.createdAt - b.createdAt)
+  }
+}
+
+function toItem(r: SagaRecord<unknown>): Record<string, unknown> {
+  return {
+    sagaId: r.sagaId,
+    kind: r.kind,
+    status: r.status,
+    step: r.step,
+    version: r.version,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    state: encodeJson(r.state),
+    log: encodeJson(r.log),
+    ...(r.error ? { error: encodeJson(r.error) } : {}),
+  }
+}
+
+function fromItem<S>(item: Record<string, unknown>): SagaRecord<S> {
+  return {
+    sagaId: item.sagaId as string,
+    kind: item.kind as string,
+    status: item.status as SagaStatus,
+    step: item.step as string,
+    version: Number(item.version),
+    createdAt: Number(item.createdAt),
+    updatedAt: Number(item.updatedAt),
+    state: decodeJson<S>(item.state as string),
+    log: decodeJson<SagaLogEntry[]>(item.log as string),
+    ...(typeof item.error === 'string' ? { error: decodeJson<{ name: string; message: string }>(item.error) } : {}),
+  }
+}

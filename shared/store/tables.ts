@@ -1,0 +1,51 @@
+/**
+ * The DynamoDB tables: one definition used by both the CDK stack and the local world (one source of truth
+ * for key schemas, indexes and TTL attributes).
+ */
+
+/** Attribute type of a key. */
+export type KeyType = 'S' | 'N'
+
+/** One table's key schema, secondary indexes and TTL attribute. */
+export interface TableDefinition {
+  /** Logical name (also the suffix of the physical table name). */
+  name: TableName
+  /** What the table holds, in one line. */
+  purpose: string
+  partitionKey: { name: string; type: KeyType }
+  sortKey?: { name: string; type: KeyType }
+  /** Global secondary indexes (all projected ALL). */
+  indexes?: { name: string; partitionKey: { name: string; type: KeyType }; sortKey?: { name: string; type: KeyType } }[]
+  /** Attribute holding an epoch-seconds expiry, if items expire. */
+  ttlAttribute?: string
+}
+
+export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas'
+
+/** All tables of the autopilot. */
+export const TABLES: readonly TableDefinition[] = [
+  {
+    name: 'runs',
+    purpose: 'one item per score/rebalance/watch run: inputs hash, block, scores, plan, actions, tx hashes, outcome',
+    partitionKey: { name: 'runId', type: 'S' },
+    indexes: [{ name: 'byKind', partitionKey: { name: 'kind', type: 'S' }, sortKey: { name: 'startedAt', type: 'N' } }],
+  },
+  {
+    name: 'intents',
+    purpose: 'one item per (run, action): the signed raw transaction and its hashes, written before broadcast',
+    partitionKey: { name: 'intentId', type: 'S' },
+    indexes: [{ name: 'byStatus', partitionKey: { name: 'status', type: 'S' }, sortKey: { name: 'createdAt', type: 'N' } }],
+  },
+  { name: 'locks', purpose: 'leases: the nonce lock per signer and the run lock', partitionKey: { name: 'lockId', type: 'S' } },
+  { name: 'cursors', purpose: 'block cursors of the event watcher', partitionKey: { name: 'cursorId', type: 'S' } },
+  { name: 'events', purpose: 'seen webhook ids and watcher events (replay protection), expiring', partitionKey: { name: 'eventId', type: 'S' }, ttlAttribute: 'expiresAt' },
+  { name: 'sagas', purpose: 'EigenLayer multi-step moves, one item per saga with its step log', partitionKey: { name: 'sagaId', type: 'S' } },
+]
+
+/** Physical table names per logical table. */
+export type TableNames = Record<TableName, string>
+
+/** Physical names for a prefix, e.g. `ra-local-runs`. */
+export function tableNames(prefix: string): TableNames {
+  return Object.fromEntries(TABLES.map((t) => [t.name, `${prefix}-${t.name}`])) as TableNames
+}

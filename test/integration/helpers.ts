@@ -1,0 +1,35 @@
+/** Builds an AutopilotContext on the shared local world for integration tests (fresh tables, the curator's key). */
+import { readFileSync } from 'node:fs'
+import { privateKeyToAccount } from 'viem/accounts'
+import { createReader } from '../../shared/chain/client.js'
+import type { Config } from '../../shared/config/config.js'
+import { type Policy, loadPolicyOrThrow } from '../../shared/domain/index.js'
+import { createLogger } from '../../shared/logger.js'
+import type { AutopilotContext } from '../../shared/services/context.js'
+import { createDocumentClient } from '../../shared/store/client.js'
+import { IntentStore } from '../../shared/store/intents.js'
+import { RunStore } from '../../shared/store/runs.js'
+import { LOCAL_AWS } from '../../local/world/dynamo.js'
+import type { WorldHandle } from '../setup/worldHandle.js'
+
+/** The local world's default policy, optionally changed. */
+export function defaultPolicy(patch: Record<string, unknown> = {}): Policy {
+  return loadPolicyOrThrow({ ...JSON.parse(readFileSync('local/scenarios/default.policy.json', 'utf8')), ...patch })
+}
+
+/** A context wired to the real Anvil and DynamoDB Local of the shared world. */
+export function testContext(w: WorldHandle, config: Config, policy: Policy = defaultPolicy()): AutopilotContext {
+  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
+  const logger = createLogger('test')
+  logger.setLogLevel('SILENT')
+  return {
+    config,
+    client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
+    runs: new RunStore({ client: doc, tableName: config.tables.runs }),
+    intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
+    policy,
+    logger,
+    clock: () => Date.now(),
+    account: privateKeyToAccount(w.curatorKey),
+  }
+}
