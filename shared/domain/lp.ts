@@ -39,7 +39,7 @@
  * is tightened by a margin (1e-9 + a few wei per pair) so that rounding to bigint in plan.ts can
  * always restore every cap exactly without exceeding the turnover budget.
  */
-import type { Address, Position, ServiceId, Universe } from './types.js'
+import type { Address, Position, PositionService, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import { type PairScore, type UniverseScores, managedPositions, pairKey } from './score.js'
 import { cmp } from './format.js'
@@ -53,7 +53,7 @@ export type ServiceLimitSource = 'activeStake' | 'maxNetworkLimit' | 'caps.perSe
 /** One row `Σ a·x ≤ rhs` of a block. */
 export interface LpRow {
   kind: RowKind
-  /** Service id, operator address, group name, or pair key `service|operator`; '' for global rows. */
+  /** Service id, operator address or group name; '' for position-wide rows and diversification rows (see `pair`). */
   subject: string
   /** Right-hand side in the solver's (shifted, normalised) space: limit − A·x0 (− margin for turnover). */
   rhs: number
@@ -63,6 +63,8 @@ export interface LpRow {
   limitWei: bigint
   /** For service rows: which limit is the smallest. */
   source?: ServiceLimitSource
+  /** For diversification rows: index of the pair in `LpBlock.pairs`. */
+  pair?: number
 }
 
 /** One pair (service, operator) of a block. */
@@ -199,25 +201,40 @@ export interface LpSolution {
 export function mulFloor(a: bigint, f: number): bigint {
   if (!(f > 0) || a <= 0n) return 0n
   if (!Number.isFinite(f)) throw new RangeError('mulFloor: factor must be finite')
-  let x = f
-  let den = 1n
-  while (!Number.isInteger(x)) {
-    x *= 2
-    den *= 2n
-  }
-  return (a * BigInt(x)) / den
+  const [num, den] = floatToRational(f)
+  return (a * num) / den
 }
 
-/** Exact rational of a finite float: [numerator, denominator] with denominator a power of two. */
+const F64 = new DataView(new ArrayBuffer(8))
+
+/** Exact rational of a finite float: [numerator, denominator], the denominator a power of two (read from the IEEE-754 bits). */
 export function floatToRational(f: number): [bigint, bigint] {
   if (!Number.isFinite(f)) throw new RangeError('floatToRational: not finite')
-  let x = f
-  let den = 1n
-  while (!Number.isInteger(x)) {
-    x *= 2
-    den *= 2n
+  if (Number.isSafeInteger(f)) return [BigInt(f), 1n]
+  F64.setFloat64(0, f)
+  const hi = F64.getUint32(0)
+  const lo = F64.getUint32(4)
+  const exp = (hi >>> 20) & 0x7ff
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo)
+  let e: number
+  if (exp === 0) e = -1074
+  else {
+    mant |= 1n << 52n
+    e = exp - 1075
   }
-  return [BigInt(x), den]
+  const neg = hi >>> 31 === 1
+  if (e >= 0) return [(neg ? -mant : mant) << BigInt(e), 1n]
+  // Drop common powers of two so denominators stay small.
+  let shift = -e
+  while (shift > 0 && (mant & 0xffn) === 0n && shift >= 8) {
+    mant >>= 8n
+    shift -= 8
+  }
+  while (shift > 0 && (mant & 1n) === 0n) {
+    mant >>= 1n
+    shift--
+  }
+  return [neg ? -mant : mant, 1n << BigInt(shift)]
 }
 
 /** Is the position's delegator one whose allocation the bot can set? */
@@ -242,23 +259,46 @@ export const LP_FEASIBILITY_MARGIN = 1e-9
  * @returns independent blocks, one per steerable managed position with stake
  */
 export function buildLp(universe: Universe, scores: UniverseScores, policy: Policy, opts: BuildLpOptions = {}): LpModel {
-  const pairScores = new Map<string, PairScore>()
-  for (const p of scores.pairs) pairScores.set(pairKey(p.service, p.operator), p)
-  const opServices = new Map<string, Set<string>>()
-  for (const o of universe.operators) opServices.set(o.address.toLowerCase(), new Set(o.services.map((s) => s.toLowerCase())))
-  const knownServices = new Set(universe.services.map((s) => s.id.toLowerCase()))
+  // Integer indices (services and operators in sorted id order) keep the per-position loops cheap.
+  const svcIds = [...new Set(universe.services.map((s) => s.id.toLowerCase()))].sort()
+  const opIds = [...new Set(universe.operators.map((o) => o.address.toLowerCase()))].sort()
+  const nS = svcIds.length
+  const sIdx = new Map(svcIds.map((s, i) => [s, i]))
+  const oIdx = new Map(opIds.map((o, i) => [o, i]))
+  const pairScore: (PairScore | undefined)[] = new Array(opIds.length * nS)
+  for (const p of scores.pairs) {
+    const si = sIdx.get(p.service)
+    const oi = oIdx.get(p.operator)
+    if (si !== undefined && oi !== undefined) pairScore[oi * nS + si] = p
+  }
+  const opSvc: Uint8Array[] = opIds.map(() => new Uint8Array(nS))
+  const opSvcList: number[][] = opIds.map(() => [])
+  for (const o of universe.operators) {
+    const oi = oIdx.get(o.address.toLowerCase()) as number
+    for (const s of o.services) {
+      const si = sIdx.get(s.toLowerCase())
+      if (si !== undefined && !opSvc[oi]![si]) {
+        opSvc[oi]![si] = 1
+        opSvcList[oi]!.push(si)
+      }
+    }
+  }
+  for (const l of opSvcList) l.sort((x, y) => x - y)
 
-  const opAllow = policy.operators.allow ? new Set(policy.operators.allow) : undefined
-  const opDeny = new Set(policy.operators.deny)
+  const opAllow = policy.operators.allow ? new Set<string>(policy.operators.allow) : undefined
+  const opDeny = new Set<string>(policy.operators.deny)
   const svAllow = policy.services.allow ? new Set<string>(policy.services.allow) : undefined
   const svDeny = new Set<string>(policy.services.deny)
+  // Why an operator / a service may not receive stake (undefined = fine).
+  const opBan = opIds.map((o) => (opDeny.has(o) ? `operator ${o} is deny-listed` : opAllow !== undefined && !opAllow.has(o) ? `operator ${o} is not in operators.allow` : undefined))
+  const svBan = svcIds.map((s) => (svDeny.has(s) ? `service ${s} is deny-listed` : svAllow !== undefined && !svAllow.has(s) ? `service ${s} is not in services.allow` : undefined))
 
   // Risk groups: explicit members plus metadata memberships.
   const groups = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group))
   const groupMembers = groups.map((g) => new Set<string>(g.members))
   const groupIndex = new Map(groups.map((g, i) => [g.group, i]))
-  for (const m of policy.scoring.serviceMetadata) if (m.riskGroup !== undefined) groupMembers[groupIndex.get(m.riskGroup) ?? -1]?.add(m.service)
-  for (const m of policy.scoring.operatorMetadata) if (m.riskGroup !== undefined) groupMembers[groupIndex.get(m.riskGroup) ?? -1]?.add(m.operator)
+  for (const md of policy.scoring.serviceMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.service)
+  for (const md of policy.scoring.operatorMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.operator)
 
   const derisk = [...(opts.derisk ?? [])].map((d) => ({ ...d, operator: d.operator.toLowerCase(), service: d.service?.toLowerCase() }))
   const deriskFor = (service: string, operator: string) => {
@@ -284,41 +324,58 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     }
     const A = pos.activeStake
     const forced: ForcedMove[] = []
-    // Current stake per pair (sum if listed twice).
-    const current = new Map<string, bigint>()
-    for (const a of pos.allocations) {
-      const k = pairKey(a.service.toLowerCase(), a.operator.toLowerCase())
-      current.set(k, (current.get(k) ?? 0n) + (a.stake > 0n ? a.stake : 0n))
+    // Current stake per pair (sum if listed twice); pairs unknown to the universe are forced to 0.
+    const current = new Map<number, bigint>()
+    const strange = new Map<string, bigint>()
+    for (const al of pos.allocations) {
+      const st = al.stake > 0n ? al.stake : 0n
+      const s = al.service.toLowerCase()
+      const o = al.operator.toLowerCase()
+      const si = sIdx.get(s)
+      const oi = oIdx.get(o)
+      if (si === undefined || oi === undefined) {
+        const k = pairKey(s, o)
+        strange.set(k, (strange.get(k) ?? 0n) + st)
+      } else current.set(oi * nS + si, (current.get(oi * nS + si) ?? 0n) + st)
     }
+    for (const [k, st] of [...strange].sort((x, y) => cmp(x[0], y[0])))
+      if (st > 0n) {
+        const [s, o] = k.split('|') as [ServiceId, Address]
+        forced.push({ service: s, operator: o, from: st, to: 0n, reason: sIdx.has(s) ? `operator ${o} is unknown` : `service ${s} is unknown` })
+      }
     if (A <= 0n) {
-      for (const [k, st] of [...current].sort((a, b) => cmp(a[0], b[0])))
-        if (st > 0n) {
-          const [s, o] = k.split('|') as [ServiceId, Address]
-          forced.push({ service: s, operator: o, from: st, to: 0n, reason: 'position has no active stake' })
-        }
+      for (const [pid, st] of [...current].sort((x, y) => x[0] - y[0]))
+        if (st > 0n) forced.push({ service: svcIds[pid % nS] as ServiceId, operator: opIds[Math.floor(pid / nS)] as Address, from: st, to: 0n, reason: 'position has no active stake' })
+      forced.sort((x, y) => cmp(x.service, y.service) || cmp(x.operator, y.operator))
       fixed.push({ position: pos.id, reason: 'no active stake' })
       continue
     }
     const scale = Number(A)
-    const posServices = new Map(pos.services.map((ps) => [ps.service.toLowerCase(), ps]))
-    const optedIn = new Set(pos.operatorsOptedIn.map((o) => o.toLowerCase()))
+    const posSvc = new Map<number, PositionService>()
+    for (const ps of pos.services) {
+      const si = sIdx.get(ps.service.toLowerCase())
+      if (si !== undefined) posSvc.set(si, ps)
+    }
+    const optedIn = [...new Set(pos.operatorsOptedIn.map((o) => oIdx.get(o.toLowerCase())).filter((x): x is number => x !== undefined))].sort((x, y) => x - y)
+    const optedSet = new Set(optedIn)
 
     // Eligibility of a pair, with the reason when not eligible.
-    const whyNot = (s: string, o: string): string | undefined => {
-      if (!posServices.has(s)) return `service ${s} is not enabled for this vault`
-      if (!knownServices.has(s)) return `service ${s} is unknown`
-      if (svDeny.has(s)) return `service ${s} is deny-listed`
-      if (svAllow !== undefined && !svAllow.has(s)) return `service ${s} is not in services.allow`
-      if (opDeny.has(o)) return `operator ${o} is deny-listed`
-      if (opAllow !== undefined && !opAllow.has(o)) return `operator ${o} is not in operators.allow`
-      if (!optedIn.has(o)) return `operator ${o} is not opted into the vault`
-      if (!(opServices.get(o)?.has(s) ?? false)) return `operator ${o} is not opted into service ${s}`
-      if (!pairScores.has(pairKey(s, o))) return 'pair has no score'
+    const whyNot = (si: number, oi: number): string | undefined => {
+      const s = svcIds[si] as string
+      const o = opIds[oi] as string
+      if (!posSvc.has(si)) return `service ${s} is not enabled for this vault`
+      if (svBan[si] !== undefined) return svBan[si]
+      if (opBan[oi] !== undefined) return opBan[oi]
+      if (!optedSet.has(oi)) return `operator ${o} is not opted into the vault`
+      if (!opSvc[oi]![si]) return `operator ${o} is not opted into service ${s}`
+      if (pairScore[oi * nS + si] === undefined) return 'pair has no score'
       return undefined
     }
 
     // Candidate pairs: every eligible (service, operator) plus every pair holding stake.
     interface Cand {
+      si: number
+      oi: number
       s: ServiceId
       o: Address
       score: PairScore
@@ -327,44 +384,45 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       canIncrease: boolean
     }
     const cands: Cand[] = []
-    const seen = new Set<string>()
-    const consider = (s: string, o: string) => {
-      const k = pairKey(s, o)
-      if (seen.has(k)) return
-      seen.add(k)
-      const cur = current.get(k) ?? 0n
-      const why = whyNot(s, o)
+    const seen = new Set<number>()
+    const consider = (si: number, oi: number) => {
+      const pid = oi * nS + si
+      if (seen.has(pid)) return
+      seen.add(pid)
+      const cur = current.get(pid) ?? 0n
+      const why = whyNot(si, oi)
+      const s = svcIds[si] as ServiceId
+      const o = opIds[oi] as Address
       if (why !== undefined) {
-        if (cur > 0n) forced.push({ service: s as ServiceId, operator: o as Address, from: cur, to: 0n, reason: why })
+        if (cur > 0n) forced.push({ service: s, operator: o, from: cur, to: 0n, reason: why })
         return
       }
-      const score = pairScores.get(k) as PairScore
-      const d = deriskFor(s, o)
+      const score = pairScore[pid] as PairScore
       let x0Wei = cur
       let canIncrease = score.netValuePerYear > 0
-      if (d !== undefined) {
-        const to = d.response === 'zero-out' ? 0n : cur / 2n
-        if (cur > to) forced.push({ service: s as ServiceId, operator: o as Address, from: cur, to, reason: d.reason ?? `slash response: ${d.response}` })
-        x0Wei = to
-        canIncrease = false
+      if (derisk.length > 0) {
+        const d = deriskFor(s, o)
+        if (d !== undefined) {
+          const to = d.response === 'zero-out' ? 0n : cur / 2n
+          if (cur > to) forced.push({ service: s, operator: o, from: cur, to, reason: d.reason ?? `slash response: ${d.response}` })
+          x0Wei = to
+          canIncrease = false
+        }
       }
       if (x0Wei === 0n && !canIncrease) return
-      cands.push({ s: s as ServiceId, o: o as Address, score, x0Wei, currentWei: cur, canIncrease })
+      cands.push({ si, oi, s, o, score, x0Wei, currentWei: cur, canIncrease })
     }
-    for (const o of [...optedIn].sort()) for (const s of [...(opServices.get(o) ?? [])].sort()) if (posServices.has(s)) consider(s, o)
-    for (const k of [...current.keys()].sort()) {
-      const [s, o] = k.split('|') as [string, string]
-      consider(s, o)
-    }
+    for (const oi of optedIn) for (const si of opSvcList[oi] as number[]) if (posSvc.has(si)) consider(si, oi)
+    for (const pid of [...current.keys()].sort((x, y) => x - y)) consider(pid % nS, Math.floor(pid / nS))
 
     // Compounded slash probability filter per operator (see module comment).
-    const byOp = new Map<string, Cand[]>()
-    for (const c of cands) (byOp.get(c.o) ?? byOp.set(c.o, []).get(c.o)!).push(c)
+    const byOp = new Map<number, Cand[]>()
+    for (const c of cands) (byOp.get(c.oi) ?? byOp.set(c.oi, []).get(c.oi)!).push(c)
     const admitted: Cand[] = []
     const pMax = policy.maxCompoundedSlashProbability
-    for (const o of [...byOp.keys()].sort()) {
-      const list = (byOp.get(o) as Cand[]).sort(
-        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || b.score.netValuePerYear - a.score.netValuePerYear || cmp(a.s, b.s),
+    for (const oi of [...byOp.keys()].sort((x, y) => x - y)) {
+      const list = (byOp.get(oi) as Cand[]).sort(
+        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || b.score.netValuePerYear - a.score.netValuePerYear || a.si - b.si,
       )
       let survive = 1
       for (const c of list) {
@@ -383,8 +441,9 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         }
       }
     }
-    admitted.sort((a, b) => cmp(a.s, b.s) || cmp(a.o, b.o))
+    admitted.sort((a, b) => a.si - b.si || a.oi - b.oi)
     forced.sort((a, b) => cmp(a.service, b.service) || cmp(a.operator, b.operator))
+    const posServices = new Map([...posSvc].map(([si, ps]) => [svcIds[si] as string, ps]))
 
     // Pairs and columns.
     const pairs: LpPair[] = admitted.map((c) => ({
@@ -448,16 +507,24 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     // Rows as lists of (pair, coef) over x, converted to (u, v) columns below.
     interface RowSpec {
       row: LpRow
-      terms: [number, number][] // (pair index, coefficient on x_j)
-      tau?: [number, number][] // (service index, coefficient on t_s)
+      /** Pair indices (ascending) with coefficients on x_j (`coef` undefined = all ones). */
+      pj: number[]
+      coef?: number[]
+      /** (service index, coefficient on t_s). */
+      tauS?: number
+      tauA?: number
     }
     const specs: RowSpec[] = []
-    const x0A = (terms: [number, number][]) => terms.reduce((acc, [j, a]) => acc + a * (pairs[j] as LpPair).x0, 0)
-    const byService: [number, number][][] = services.map(() => [])
-    const byOperator: [number, number][][] = operators.map(() => [])
+    const x0A = (pj: number[], coef?: number[]) => {
+      let acc = 0
+      for (let k = 0; k < pj.length; k++) acc += (coef ? (coef[k] as number) : 1) * (pairs[pj[k] as number] as LpPair).x0
+      return acc
+    }
+    const byService: number[][] = services.map(() => [])
+    const byOperator: number[][] = operators.map(() => [])
     pairs.forEach((p, j) => {
-      byService[svcIdx.get(p.service) as number]?.push([j, 1])
-      byOperator[opIdx.get(p.operator) as number]?.push([j, 1])
+      byService[svcIdx.get(p.service) as number]?.push(j)
+      byOperator[opIdx.get(p.operator) as number]?.push(j)
     })
     services.forEach((s, si) => {
       const ps = posServices.get(s)!
@@ -466,36 +533,40 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       let source: ServiceLimitSource = 'activeStake'
       if (ps.maxNetworkLimit < limitWei) [limitWei, source] = [ps.maxNetworkLimit < 0n ? 0n : ps.maxNetworkLimit, 'maxNetworkLimit']
       if (capCfg < limitWei) [limitWei, source] = [capCfg, 'caps.perService']
-      const terms = byService[si] as [number, number][]
+      const pj = byService[si] as number[]
       const limit = Number(limitWei) / scale
-      specs.push({ row: { kind: 'service', subject: s, rhs: limit - x0A(terms), limit, limitWei, source }, terms })
+      specs.push({ row: { kind: 'service', subject: s, rhs: limit - x0A(pj), limit, limitWei, source }, pj })
     })
+    const opLimitWei = mulFloor(A, policy.caps.perOperator)
     operators.forEach((o, oi) => {
-      const limitWei = mulFloor(A, policy.caps.perOperator)
-      const terms = byOperator[oi] as [number, number][]
-      const limit = Number(limitWei) / scale
-      specs.push({ row: { kind: 'operator', subject: o, rhs: limit - x0A(terms), limit, limitWei }, terms })
+      const pj = byOperator[oi] as number[]
+      const limit = Number(opLimitWei) / scale
+      specs.push({ row: { kind: 'operator', subject: o, rhs: limit - x0A(pj), limit, limitWei: opLimitWei }, pj })
     })
     groups.forEach((g, gi) => {
-      const terms: [number, number][] = []
-      pairs.forEach((p, j) => p.groups.includes(gi) && terms.push([j, 1]))
-      if (terms.length === 0) return
+      const pj: number[] = []
+      pairs.forEach((p, j) => p.groups.includes(gi) && pj.push(j))
+      if (pj.length === 0) return
       const limitWei = mulFloor(A, g.cap)
       const limit = Number(limitWei) / scale
-      specs.push({ row: { kind: 'group', subject: g.group, rhs: limit - x0A(terms), limit, limitWei }, terms })
+      specs.push({ row: { kind: 'group', subject: g.group, rhs: limit - x0A(pj), limit, limitWei }, pj })
     })
     {
-      const terms = pairs.map((_, j) => [j, 1] as [number, number])
+      const pj = pairs.map((_, j) => j)
       const limitWei = mulFloor(A, policy.leverageCap)
       const limit = Number(limitWei) / scale
-      specs.push({ row: { kind: 'leverage', subject: '', rhs: limit - x0A(terms), limit, limitWei }, terms })
+      specs.push({ row: { kind: 'leverage', subject: '', rhs: limit - x0A(pj), limit, limitWei }, pj })
     }
     {
-      const terms = pairs.map((p, j) => [j, p.loss] as [number, number]).filter(([, a]) => a > 0)
-      if (terms.length > 0) {
+      const pj: number[] = []
+      const coef: number[] = []
+      pairs.forEach((p, j) => {
+        if (p.loss > 0) pj.push(j), coef.push(p.loss)
+      })
+      if (pj.length > 0) {
         const limitWei = mulFloor(A, policy.riskBudget)
         const limit = Number(limitWei) / scale
-        specs.push({ row: { kind: 'risk', subject: '', rhs: limit - x0A(terms), limit, limitWei }, terms })
+        specs.push({ row: { kind: 'risk', subject: '', rhs: limit - x0A(pj, coef), limit, limitWei }, pj, coef })
       }
     }
     const turnoverLimitWei = mulFloor(A, policy.turnoverCapPerRun)
@@ -503,46 +574,71 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const turnoverLimit = Number(turnoverLimitWei) / scale
     const turnoverRhs = Math.max(0, turnoverLimit - LP_FEASIBILITY_MARGIN - Number(marginWei) / scale)
     const turnoverSpecIndex = specs.length
-    specs.push({ row: { kind: 'turnover', subject: '', rhs: turnoverRhs, limit: turnoverLimit, limitWei: turnoverLimitWei }, terms: [] })
+    specs.push({ row: { kind: 'turnover', subject: '', rhs: turnoverRhs, limit: turnoverLimit, limitWei: turnoverLimitWei }, pj: [] })
     if (m > 1) {
       services.forEach((s, si) => {
-        const terms = (byService[si] as [number, number][]).map(([j]) => [j, -1] as [number, number])
+        const pj = byService[si] as number[]
         // t0 − Σ x0 = 0 by construction of t0.
-        specs.push({ row: { kind: 'diversificationTotal', subject: s, rhs: 0, limit: 0, limitWei: 0n }, terms, tau: [[si, 1]] })
+        specs.push({ row: { kind: 'diversificationTotal', subject: s, rhs: 0, limit: 0, limitWei: 0n }, pj, coef: pj.map(() => -1), tauS: si, tauA: 1 })
       })
+      const one = [1]
       pairs.forEach((p, j) => {
         const si = svcIdx.get(p.service) as number
         specs.push({
-          row: { kind: 'diversification', subject: pairKey(p.service, p.operator), rhs: (t0[si] as number) / m - p.x0, limit: 0, limitWei: 0n },
-          terms: [[j, 1]],
-          tau: [[si, -1 / m]],
+          row: { kind: 'diversification', subject: '', rhs: (t0[si] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j },
+          pj: [j],
+          coef: one,
+          tauS: si,
+          tauA: -1 / m,
         })
       })
     }
 
-    // Assemble CSR then CSC.
+    // Assemble CSR (terms are in pair order, every u column precedes every v column, τ columns come
+    // last, so emitting u's, then v's, then τ's keeps each row sorted) then CSC.
     const nCols = colKind.length
-    const rowStart: number[] = [0]
-    const rowCol: number[] = []
-    const rowVal: number[] = []
+    let nnzEst = 0
+    for (const sp of specs) nnzEst += 2 * sp.pj.length + 1
+    nnzEst += nCols
+    const rowStart = new Int32Array(specs.length + 1)
+    let rowCol = new Int32Array(nnzEst)
+    let rowVal = new Float64Array(nnzEst)
+    let at = 0
     for (let r = 0; r < specs.length; r++) {
       const sp = specs[r] as RowSpec
-      const entries: [number, number][] = []
+      rowStart[r] = at
       if (r === turnoverSpecIndex) {
-        for (let c = 0; c < nCols; c++) if (colKind[c] !== COL_T) entries.push([c, 1])
+        for (let c = 0; c < nCols; c++)
+          if (colKind[c] !== COL_T) {
+            rowCol[at] = c
+            rowVal[at++] = 1
+          }
       } else {
-        for (const [j, a] of sp.terms) {
-          const p = pairs[j] as LpPair
-          if (p.uCol >= 0) entries.push([p.uCol, a])
-          if (p.vCol >= 0) entries.push([p.vCol, -a])
+        const { pj, coef } = sp
+        for (let k = 0; k < pj.length; k++) {
+          const u = (pairs[pj[k] as number] as LpPair).uCol
+          if (u >= 0) {
+            rowCol[at] = u
+            rowVal[at++] = coef ? (coef[k] as number) : 1
+          }
         }
-        for (const [si, a] of sp.tau ?? []) entries.push([tauCol[si] as number, a])
+        for (let k = 0; k < pj.length; k++) {
+          const v = (pairs[pj[k] as number] as LpPair).vCol
+          if (v >= 0) {
+            rowCol[at] = v
+            rowVal[at++] = coef ? -(coef[k] as number) : -1
+          }
+        }
+        if (sp.tauS !== undefined) {
+          rowCol[at] = tauCol[sp.tauS] as number
+          rowVal[at++] = sp.tauA as number
+        }
       }
-      entries.sort((a, b) => a[0] - b[0])
-      for (const [c, a] of entries) rowCol.push(c), rowVal.push(a)
-      rowStart.push(rowCol.length)
     }
-    const nnz = rowCol.length
+    rowStart[specs.length] = at
+    rowCol = rowCol.slice(0, at)
+    rowVal = rowVal.slice(0, at)
+    const nnz = at
     const colCount = new Int32Array(nCols + 1)
     for (let k = 0; k < nnz; k++) colCount[(rowCol[k] as number) + 1]!++
     for (let c = 0; c < nCols; c++) colCount[c + 1]! += colCount[c] as number
@@ -553,9 +649,9 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     for (let r = 0; r < specs.length; r++)
       for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
         const c = rowCol[k] as number
-        const at = fill[c]!++
-        colRow[at] = r
-        colVal[at] = rowVal[k] as number
+        const pos2 = fill[c]!++
+        colRow[pos2] = r
+        colVal[pos2] = rowVal[k] as number
       }
 
     blocks.push({
@@ -576,9 +672,9 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       colRow,
       colVal,
       rows: specs.map((s) => s.row),
-      rowStart: Int32Array.from(rowStart),
-      rowCol: Int32Array.from(rowCol),
-      rowVal: Float64Array.from(rowVal),
+      rowStart,
+      rowCol,
+      rowVal,
       objectiveConstant: pairs.reduce((acc, p) => acc + p.value * p.x0, 0),
       forced,
       turnoverRow: turnoverSpecIndex,

@@ -31,6 +31,7 @@ import {
   type LpRow,
   type LpSolution,
   buildLp,
+  COL_T,
   floatToRational,
   pairValues,
 } from './lp.js'
@@ -311,40 +312,48 @@ interface BigRow {
   pairs: number[]
 }
 
-/** The ≤ rows over pairs with coefficient 1 (service, operator, group, leverage). */
+const unitRowCache = new WeakMap<LpBlock, BigRow[]>()
+
+/** The ≤ rows over pairs with coefficient 1 (service, operator, group, leverage), pairs read from the CSR. */
 function unitRows(block: LpBlock): BigRow[] {
+  const cached = unitRowCache.get(block)
+  if (cached) return cached
   const rows: BigRow[] = []
-  const idx = new Map<string, BigRow>()
-  for (const r of block.rows) {
-    if (r.kind === 'service' || r.kind === 'operator' || r.kind === 'group' || r.kind === 'leverage') {
-      const br: BigRow = { kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: [] }
-      rows.push(br)
-      idx.set(`${r.kind}|${r.subject}`, br)
+  block.rows.forEach((r, i) => {
+    if (r.kind !== 'service' && r.kind !== 'operator' && r.kind !== 'group' && r.kind !== 'leverage') return
+    const pairs = new Set<number>()
+    for (let k = block.rowStart[i] as number; k < (block.rowStart[i + 1] as number); k++) {
+      const c = block.rowCol[k] as number
+      if (block.colKind[c] !== COL_T) pairs.add(block.colRef[c] as number)
     }
-  }
-  block.pairs.forEach((p, j) => {
-    idx.get(`service|${p.service}`)?.pairs.push(j)
-    idx.get(`operator|${p.operator}`)?.pairs.push(j)
-    for (const g of p.groups) idx.get(`group|${(block.groups[g] as { group: string }).group}`)?.pairs.push(j)
-    idx.get('leverage|')?.pairs.push(j)
+    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: [...pairs].sort((x, y) => x - y) })
   })
+  unitRowCache.set(block, rows)
   return rows
 }
 
-/** Risk row in exact rationals: Σ ℓ_j t_j ≤ B·A ⇔ Σ num_j (D/den_j) t_j ≤ floor(B·A)·D is too strict; we compare against B·A exactly. */
+const riskCache = new WeakMap<LpBlock, { coef: bigint[]; D: bigint; rhs: bigint } | null>()
+
 function riskExcess(block: LpBlock, t: bigint[], policy: Policy): { excess: boolean; num: bigint; D: bigint } {
-  const has = block.rows.some((r) => r.kind === 'risk')
-  if (!has) return { excess: false, num: 0n, D: 1n }
-  const parts = block.pairs.map((p) => floatToRational(p.loss))
-  const [bn, bd] = floatToRational(policy.riskBudget)
-  let D = bd
-  for (const [, d] of parts) if (d > D) D = d
+  let c = riskCache.get(block)
+  if (c === undefined) {
+    if (!block.rows.some((r) => r.kind === 'risk')) c = null
+    else {
+      const parts = block.pairs.map((p) => floatToRational(p.loss))
+      const [bn, bd] = floatToRational(policy.riskBudget)
+      let D = bd
+      for (const [, d] of parts) if (d > D) D = d
+      c = { coef: parts.map(([num, den]) => num * (D / den)), D, rhs: bn * (D / bd) * block.activeStake }
+    }
+    riskCache.set(block, c)
+  }
+  if (c === null) return { excess: false, num: 0n, D: 1n }
   let lhs = 0n
-  parts.forEach(([num, den], j) => {
-    lhs += num * (D / den) * (t[j] as bigint)
-  })
-  const rhs = bn * (D / bd) * block.activeStake
-  return { excess: lhs > rhs, num: lhs - rhs, D }
+  for (let j = 0; j < c.coef.length; j++) {
+    const tj = t[j] as bigint
+    if (tj !== 0n) lhs += (c.coef[j] as bigint) * tj
+  }
+  return { excess: lhs > c.rhs, num: lhs - c.rhs, D: c.D }
 }
 
 function repair(block: LpBlock, t: bigint[], policy: Policy): void {
@@ -464,15 +473,17 @@ function valueOf(pairScores: Map<string, PairScore>, s: string, o: string): Pair
 
 function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: Map<string, PairScore>, now: bigint): PositionPlan {
   const target = new Map<string, bigint>()
-  block.pairs.forEach((p, j) => target.set(pairKey(p.service, p.operator), t[j] as bigint))
+  block.pairs.forEach((p, j) => {
+    if ((t[j] as bigint) > 0n || p.currentWei > 0n) target.set(pairKey(p.service, p.operator), t[j] as bigint)
+  })
   for (const f of block.forced) if (!target.has(pairKey(f.service, f.operator))) target.set(pairKey(f.service, f.operator), f.to)
-  return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block)
+  return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block, t)
 }
 
 function fixedPlan(pos: Position, pairScores: Map<string, PairScore>, now: bigint, zeroOut: boolean): PositionPlan {
   const target = new Map<string, bigint>()
   for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), zeroOut ? 0n : a.stake)
-  return buildPositionPlan(pos, target, [], pairScores, now, pos.delegatorKind !== 'operator-network-specific', undefined)
+  return buildPositionPlan(pos, target, [], pairScores, now, pos.delegatorKind !== 'operator-network-specific', undefined, undefined)
 }
 
 function buildPositionPlan(
@@ -483,6 +494,7 @@ function buildPositionPlan(
   now: bigint,
   steerable: boolean,
   block: LpBlock | undefined,
+  t: bigint[] | undefined,
 ): PositionPlan {
   const current = new Map<string, bigint>()
   const touched = new Set<string>()
@@ -537,12 +549,11 @@ function buildPositionPlan(
   const sumLimits = networkLimits.reduce((a, l) => a + l.limit, 0n)
   const sumLimitsCur = networkLimits.reduce((a, l) => a + l.current, 0n)
   let turnover = 0n
-  if (block) {
-    const tmap = new Map(targets.map((x) => [pairKey(x.service, x.operator), x.stake]))
-    for (const p of block.pairs) {
-      const d = (tmap.get(pairKey(p.service, p.operator)) ?? 0n) - p.x0Wei
+  if (block && t) {
+    block.pairs.forEach((p, j) => {
+      const d = (t[j] as bigint) - p.x0Wei
       turnover += d < 0n ? -d : d
-    }
+    })
   }
   return {
     position: pos.id,
@@ -599,7 +610,17 @@ export function constraintName(row: LpRow): string {
   }
 }
 
-function subjectText(row: LpRow): string {
+/** The subject of a row; diversification rows name their pair as `service|operator`. */
+function rowSubject(block: LpBlock, row: LpRow): string {
+  if (row.kind === 'diversification' && row.pair !== undefined) {
+    const p = block.pairs[row.pair] as LpPair
+    return pairKey(p.service, p.operator)
+  }
+  return row.subject
+}
+
+function subjectText(row: LpRow, block?: LpBlock): string {
+  const subject = block ? rowSubject(block, row) : row.subject
   switch (row.kind) {
     case 'service':
       return `service ${short(row.subject)}`
@@ -609,8 +630,8 @@ function subjectText(row: LpRow): string {
       return `risk group "${row.subject}"`
     case 'diversification':
     case 'diversificationTotal': {
-      const [s, o] = row.subject.split('|')
-      return o ? `operator ${short(o)} in service ${short(s as string)}` : `service ${short(row.subject)}`
+      const [s, o] = subject.split('|')
+      return o ? `operator ${short(o)} in service ${short(s as string)}` : `service ${short(subject)}`
     }
     default:
       return 'position'
@@ -638,6 +659,7 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
     turnover += d < 0n ? -d : d
   })
   const m = block.minOperators
+  const groupIndex = new Map(block.groups.map((g, i) => [g.group, i]))
   block.rows.forEach((row, r) => {
     const dual = Math.abs(sol.duals[r] ?? 0)
     let value: number
@@ -649,7 +671,7 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
         value = frac(byOp.get(row.subject) ?? 0n)
         break
       case 'group':
-        value = frac(byGroup.get(block.groups.findIndex((g) => g.group === row.subject)) ?? 0n)
+        value = frac(byGroup.get(groupIndex.get(row.subject) ?? -1) ?? 0n)
         break
       case 'leverage':
         value = frac(total)
@@ -661,19 +683,19 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
         value = frac(turnover)
         break
       case 'diversification': {
-        const [s, o] = row.subject.split('|') as [string, string]
-        const j = block.pairs.findIndex((p) => p.service === s && p.operator === o)
+        const j = row.pair ?? -1
         const v = t[j] ?? 0n
-        const sum = bySvc.get(s) ?? 0n
+        if (v === 0n) return
+        const sum = bySvc.get((block.pairs[j] as LpPair).service) ?? 0n
         if (v === 0n || BigInt(m) * v < sum - BigInt(m) * 2n) return
         out.push({
           position: block.position,
           constraint: 'minOperatorsPerService',
-          subject: row.subject,
+          subject: rowSubject(block, row),
           limit: frac(sum) / m,
           value: frac(v),
           shadowPrice: dual,
-          message: `${subjectText(row)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
+          message: `${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
         })
         return
       }
@@ -715,7 +737,7 @@ function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingConstraint[
     let detail: string
     if (row.kind === 'turnover') detail = `at most ${pct(row.limit)} of the stake (${row.limitWei} wei) may move per run; forced removals are exempt`
     else if (row.kind === 'diversification' || row.kind === 'diversificationTotal')
-      detail = `${subjectText(row)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`
+      detail = `${subjectText(row, block)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`
     else {
       const cur = (x0Act.get(r) ?? 0) + 0
       detail = `${subjectText(row)}: limit ${pct(row.limit)} of stake (${row.limitWei} wei), current allocation ${pct(cur)}`

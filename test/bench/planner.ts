@@ -1,0 +1,133 @@
+/**
+ * Planner benchmark (DESIGN §9): 2,000 operators × 50 services × 100 positions, ~10 services per
+ * operator, 100 operators opted into each vault (≈ 1,000 pairs per position, ≈ 100k LP columns).
+ * Times the fast path (pure TS, per-position kernel simplex) against HiGHS on the same monolithic LP.
+ *
+ *   npx tsx -e "import('./test/bench/planner.ts').then(async m => console.log(JSON.stringify(await m.benchPlanner())))"
+ */
+import { performance } from 'node:perf_hooks'
+import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
+import { scoreUniverse } from '../../shared/domain/score.js'
+import { buildLp, toCplexLp, type LpModel } from '../../shared/domain/lp.js'
+import { solveFast } from '../../shared/domain/solvers/fast.js'
+import { loadHighs, solveWithHighs } from '../../shared/domain/solvers/highs.js'
+import { planAllocation } from '../../shared/domain/plan.js'
+import { makeUniverse } from '../unit/universeFactory.js'
+
+/** Size of the benchmark universe. */
+export interface BenchPlannerOptions {
+  operators?: number
+  services?: number
+  positions?: number
+  servicesPerOperator?: number
+  operatorsPerPosition?: number
+  seed?: number
+  /** Repetitions of the fast path (the median is reported). */
+  fastRuns?: number
+}
+
+/** The benchmark policy: every constraint family present, several binding. */
+export function benchPolicy() {
+  return loadPolicyOrThrow({
+    version: 1,
+    caps: { perOperator: 0.2, perService: 0.3, perRiskGroup: [] },
+    minOperatorsPerService: 3,
+    riskBudget: 0.004,
+    maxCompoundedSlashProbability: 0.3,
+    leverageCap: 3,
+    turnoverCapPerRun: 0.8,
+  })
+}
+
+/**
+ * Builds the benchmark universe, times both solvers on the same LP and checks they agree.
+ * @returns sizes, timings (ms), speedup and the relative objective gap
+ */
+export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Record<string, unknown>> {
+  const spec = {
+    seed: opts.seed ?? 42,
+    operators: opts.operators ?? 2000,
+    services: opts.services ?? 50,
+    positions: opts.positions ?? 100,
+    servicesPerOperator: opts.servicesPerOperator ?? 10,
+    operatorsPerPosition: opts.operatorsPerPosition ?? 100,
+    currentDensity: 0.01,
+  }
+  const universe = makeUniverse(spec)
+  const policy = benchPolicy()
+  const now = universe.timestamp
+  const t0 = performance.now()
+  const scores = scoreUniverse(universe, policy, { now })
+  const scoreMs = performance.now() - t0
+  const t1 = performance.now()
+  const lp = buildLp(universe, scores, policy)
+  const buildMs = performance.now() - t1
+  const { variables, constraints, nonzeros } = sizes(lp)
+
+  // Fast path: median of a few runs (solve only; the LP is shared).
+  const runs = Math.max(1, opts.fastRuns ?? 5)
+  const fastTimes: number[] = []
+  let fast = solveFast(lp)
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now()
+    fast = solveFast(lp)
+    fastTimes.push(performance.now() - s)
+  }
+  fastTimes.sort((a, b) => a - b)
+  const fastMs = fastTimes[Math.floor(fastTimes.length / 2)] as number
+
+  // HiGHS: LP text written once (timed separately), then one solve of the monolithic LP.
+  await loadHighs()
+  const t2 = performance.now()
+  const lpText = toCplexLp(lp)
+  const lpWriteMs = performance.now() - t2
+  const t3 = performance.now()
+  const highs = await solveWithHighs(lp, { lpText })
+  const highsMs = performance.now() - t3
+
+  // End to end with the fast path (build LP + solve + exact bigint rounding + figures).
+  const t4 = performance.now()
+  planAllocation(universe, scores, policy, { now })
+  const planMs = performance.now() - t4
+
+  const infeasible = fast.blocks.filter((b) => b.status !== 'optimal').length
+  const relativeGap = Math.abs(fast.objective - highs.objective) / Math.max(1e-300, Math.abs(highs.objective))
+  const iterations = fast.blocks.reduce((a, b) => a + (b.iterations ?? 0), 0)
+  return {
+    operators: spec.operators,
+    services: spec.services,
+    positions: spec.positions,
+    variables,
+    constraints,
+    nonzeros,
+    fastMs: round(fastMs),
+    highsMs: round(highsMs),
+    speedup: round(highsMs / fastMs),
+    relativeGap,
+    fastObjective: fast.objective,
+    highsObjective: highs.objective,
+    fastIterations: iterations,
+    infeasibleBlocks: infeasible,
+    lpWriteMs: round(lpWriteMs),
+    lpChars: lpText.length,
+    scoreMs: round(scoreMs),
+    buildLpMs: round(buildMs),
+    planEndToEndMs: round(planMs),
+  }
+}
+
+function sizes(lp: LpModel) {
+  let variables = 0
+  let constraints = 0
+  let nonzeros = 0
+  for (const b of lp.blocks) {
+    variables += b.nCols
+    constraints += b.rows.length
+    nonzeros += b.rowCol.length
+  }
+  return { variables, constraints, nonzeros }
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100
+}
