@@ -1,0 +1,53 @@
+/**
+ * Pure: which EigenLayer moves take our stake off deny-listed operators. A staker has one operator, so a forced
+ * exit moves a whole staker's withdrawable shares to a staker of ours delegated to an allowed operator (or to a
+ * fresh, undelegated staker that will delegate to `fallbackOperator`).
+ */
+import type { Address } from 'viem'
+import type { EigenLayerPositionDetails } from './types.js'
+
+/** One planned move: all withdrawable shares of `from` to `to`. */
+export interface PlannedExit {
+  from: { staker: Address; operator: Address }
+  to: { staker: Address; operator: Address }
+  /** Withdrawable shares now (the saga re-reads them when it queues). */
+  withdrawableShares: bigint
+  reason: string
+}
+
+/** Result of {@link planEigenLayerExits}: the moves, and stakers that could not be placed (no allowed target). */
+export interface PlanEigenLayerExitsReturnType {
+  exits: PlannedExit[]
+  unplaced: { staker: Address; operator: Address; reason: string }[]
+}
+
+/**
+ * Moves every staker delegated to a denied operator to the allowed staker of ours holding the most withdrawable
+ * stake (ties: lowest address), else to a fresh staker delegated to `fallbackOperator`.
+ * @example planEigenLayerExits(details, { deny: ['0xab…'] })
+ */
+export function planEigenLayerExits(
+  details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators'>,
+  p: { deny: readonly Address[]; allow?: readonly Address[]; fallbackOperator?: Address },
+): PlanEigenLayerExitsReturnType {
+  const deny = new Set(p.deny.map((a) => a.toLowerCase()))
+  const allow = p.allow ? new Set(p.allow.map((a) => a.toLowerCase())) : undefined
+  const registered = new Set(details.operators.filter((o) => o.isOperator).map((o) => o.address.toLowerCase()))
+  const allowed = (op: string) => !deny.has(op) && (allow === undefined || allow.has(op)) && registered.has(op)
+  const targets = details.stakers
+    .filter((s) => s.operator !== null && allowed(s.operator.toLowerCase()))
+    .sort((a, b) => (a.withdrawableShares === b.withdrawableShares ? (a.address.toLowerCase() < b.address.toLowerCase() ? -1 : 1) : a.withdrawableShares > b.withdrawableShares ? -1 : 1))
+  const fresh = details.stakers.find((s) => s.operator === null && s.depositShares === 0n && s.queued.length === 0)
+  const fallback = p.fallbackOperator && allowed(p.fallbackOperator.toLowerCase()) ? p.fallbackOperator : undefined
+  const exits: PlannedExit[] = []
+  const unplaced: PlanEigenLayerExitsReturnType['unplaced'] = []
+  for (const s of details.stakers) {
+    if (s.operator === null || !deny.has(s.operator.toLowerCase()) || s.withdrawableShares === 0n) continue
+    const reason = `operator ${s.operator} is deny-listed`
+    const target = targets[0]
+    if (target) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: target.address, operator: target.operator! }, withdrawableShares: s.withdrawableShares, reason })
+    else if (fresh && fallback) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: fresh.address, operator: fallback }, withdrawableShares: s.withdrawableShares, reason })
+    else unplaced.push({ staker: s.address, operator: s.operator, reason: `${reason}, and no staker of ours is delegated to an allowed operator (set a fallback operator and keep a fresh staker)` })
+  }
+  return { exits, unplaced }
+}
