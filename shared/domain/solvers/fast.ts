@@ -39,6 +39,10 @@ const TOL_D = 1e-10
 const TOL_PIVOT = 1e-9
 const REFACTOR_EVERY = 100
 const STALL_LIMIT = 60
+/** Size of the partial-pricing candidate list. */
+const CANDIDATES = 16
+/** A full pricing is forced when the best candidate has fallen below this share of the last full scan's best. */
+const STALE = 0.1
 
 /** Options of {@link solveFast}. */
 export interface SolveFastOptions {
@@ -112,7 +116,13 @@ class KernelSimplex {
   private readonly touched: Int32Array
   private nTouched = 0
   private readonly mark: Uint8Array
+  private readonly cand = new Int32Array(CANDIDATES)
+  private readonly candD = new Float64Array(CANDIDATES)
+  private nCand = 0
+  private delta = 0
+  private lastFullBest = 0
   iterations = 0
+  fullScans = 0
 
   constructor(block: LpBlock) {
     this.b = block
@@ -220,16 +230,22 @@ class KernelSimplex {
     const nA = violated.length
     this.n = this.nS + nA
     const nnzS = b.colStart[this.nS] as number
-    this.cStart = new Int32Array(this.n + 1)
-    this.cStart.set(b.colStart)
-    this.cRow = new Int32Array(nnzS + nA)
-    this.cRow.set(b.colRow)
-    this.cVal = new Float64Array(nnzS + nA)
-    this.cVal.set(b.colVal)
-    for (let a = 0; a < nA; a++) {
-      this.cRow[nnzS + a] = violated[a] as number
-      this.cVal[nnzS + a] = -1
-      this.cStart[this.nS + a + 1] = nnzS + a + 1
+    if (nA === 0) {
+      this.cStart = b.colStart
+      this.cRow = b.colRow
+      this.cVal = b.colVal
+    } else {
+      this.cStart = new Int32Array(this.n + 1)
+      this.cStart.set(b.colStart)
+      this.cRow = new Int32Array(nnzS + nA)
+      this.cRow.set(b.colRow)
+      this.cVal = new Float64Array(nnzS + nA)
+      this.cVal.set(b.colVal)
+      for (let a = 0; a < nA; a++) {
+        this.cRow[nnzS + a] = violated[a] as number
+        this.cVal[nnzS + a] = -1
+        this.cStart[this.nS + a + 1] = nnzS + a + 1
+      }
     }
     if (nA === 0) {
       this.rStart = b.rowStart
@@ -287,104 +303,169 @@ class KernelSimplex {
     this.cap = cap
   }
 
-  /** Runs simplex iterations with the current costs until optimal. */
+  /** Reduced cost of structural j, or NaN when j cannot enter (basic, fixed, or no improving direction). */
+  private reducedCost(j: number): number {
+    const st = this.stat[j] as number
+    if (st === BASIC || (this.hi[j] as number) - (this.lo[j] as number) <= 0) return Number.NaN
+    let d = this.cost[j] as number
+    const y = this.y
+    for (let k = this.cStart[j] as number, e = this.cStart[j + 1] as number; k < e; k++) d -= (this.cVal[k] as number) * (y[this.cRow[k] as number] as number)
+    return (st === AT_LOWER ? d > TOL_D : st === AT_UPPER ? d < -TOL_D : Math.abs(d) > TOL_D) ? d : Number.NaN
+  }
+
+  /**
+   * Full pricing: scans every column, refills the candidate list with the CANDIDATES best (by |d|),
+   * and returns the best column (−1 if none). Under Bland's rule returns the smallest eligible index.
+   */
+  private fullPricing(bland: boolean): number {
+    const n = this.n
+    const cand = this.cand
+    const candD = this.candD
+    const stat = this.stat
+    const lo = this.lo
+    const hi = this.hi
+    const cost = this.cost
+    const cStart = this.cStart
+    const cRow = this.cRow
+    const cVal = this.cVal
+    const y = this.y
+    let nc = 0
+    let minAt = 0
+    let minD = Infinity
+    let e0 = cStart[0] as number
+    for (let j = 0; j < n; j++) {
+      const e1 = cStart[j + 1] as number
+      const st = stat[j] as number
+      if (st === BASIC || (hi[j] as number) <= (lo[j] as number)) {
+        e0 = e1
+        continue
+      }
+      let d = cost[j] as number
+      for (let k = e0; k < e1; k++) d -= (cVal[k] as number) * (y[cRow[k] as number] as number)
+      e0 = e1
+      if (!(st === AT_LOWER ? d > TOL_D : st === AT_UPPER ? d < -TOL_D : d > TOL_D || d < -TOL_D)) continue
+      if (bland) {
+        this.nCand = 0
+        return j
+      }
+      const ad = d < 0 ? -d : d
+      if (nc < CANDIDATES) {
+        cand[nc] = j
+        candD[nc] = ad
+        if (ad < minD) {
+          minD = ad
+          minAt = nc
+        }
+        nc++
+      } else if (ad > minD) {
+        cand[minAt] = j
+        candD[minAt] = ad
+        minAt = 0
+        minD = candD[0] as number
+        for (let t = 1; t < nc; t++)
+          if ((candD[t] as number) < minD) {
+            minD = candD[t] as number
+            minAt = t
+          }
+      }
+    }
+    this.nCand = nc
+    let best = -1
+    let bestD = 0
+    for (let t = 0; t < nc; t++)
+      if ((candD[t] as number) > bestD || ((candD[t] as number) === bestD && (cand[t] as number) < best)) {
+        bestD = candD[t] as number
+        best = cand[t] as number
+      }
+    return best
+  }
+
+  /** Runs simplex iterations with the current costs until optimal (partial pricing over a candidate list). */
   private run(maxIter: number, iter: number): number {
     let stall = 0
     let bland = false
-    let lastObj = -Infinity
     let verified = false
+    this.nCand = 0
+    this.computeDuals()
     for (;;) {
       if (iter >= maxIter) throw new SolverError({ solver: 'fast', reason: `iteration limit ${maxIter} reached in position ${this.b.position}` })
       if (this.updates >= REFACTOR_EVERY) this.refactor()
-      this.computeDuals()
-      // Pricing.
+      // Pricing: candidates first (their d with the current duals), a full scan when none is left.
       let q = -1
-      let dir = 0
       let best = 0
-      let slackRow = -1
-      const n = this.n
-      const cost = this.cost
-      const y = this.y
-      const cStart = this.cStart
-      const cRow = this.cRow
-      const cVal = this.cVal
-      for (let j = 0; j < n; j++) {
-        const st = this.stat[j] as number
-        if (st === BASIC) continue
-        if ((this.hi[j] as number) - (this.lo[j] as number) <= 0) continue
-        let d = cost[j] as number
-        for (let k = cStart[j] as number, e = cStart[j + 1] as number; k < e; k++) d -= (cVal[k] as number) * (y[cRow[k] as number] as number)
-        if (st === AT_LOWER ? d > TOL_D : st === AT_UPPER ? d < -TOL_D : Math.abs(d) > TOL_D) {
+      if (!bland) {
+        for (let t = 0; t < this.nCand; t++) {
+          const j = this.cand[t] as number
+          const d = this.reducedCost(j)
+          if (d !== d) continue
           const ad = Math.abs(d)
-          if (bland) {
-            q = j
-            dir = d > 0 ? 1 : -1
-            best = ad
-            break
-          }
           if (ad > best) {
             best = ad
             q = j
-            dir = d > 0 ? 1 : -1
           }
         }
       }
+      let full = false
+      if (q < 0 || best < STALE * this.lastFullBest) {
+        this.fullScans++
+        q = this.fullPricing(bland)
+        full = true
+        best = q >= 0 ? Math.abs(this.reducedCost(q)) : 0
+        this.lastFullBest = best
+      }
+      // Slacks of binding rows (kernel rows) may enter when their dual is negative.
+      let slackRow = -1
       if (!(bland && q >= 0)) {
         for (let a = 0; a < this.k; a++) {
-          const d = -(y[this.RN[a] as number] as number)
-          if (d > TOL_D && (d > best || (bland && q < 0))) {
+          const d = -(this.y[this.RN[a] as number] as number)
+          if (d > TOL_D && (d > best || (bland && slackRow < 0))) {
             best = d
-            q = -1
             slackRow = a
             if (bland) break
           }
         }
-        if (slackRow >= 0) q = -1
       }
+      if (slackRow >= 0) q = -1
       if (q < 0 && slackRow < 0) {
+        if (!full) continue
         if (verified || this.updates === 0) return iter
         // Refactor from scratch and re-check before declaring optimality.
         this.refactor()
         verified = true
         continue
       }
+      const dq = q >= 0 ? this.reducedCost(q) : -(this.y[this.RN[slackRow] as number] as number)
+      const dir = q >= 0 ? (dq > 0 ? 1 : -1) : 0
       verified = false
       iter++
-      this.step(q, dir, slackRow, bland)
-      const obj = this.objective()
-      if (obj > lastObj + 1e-12) {
-        lastObj = obj
+      const theta = this.step(q, dir, slackRow, bland, dq)
+      if (theta > 1e-14) {
         stall = 0
         bland = false
       } else if (++stall > STALL_LIMIT) bland = true
     }
   }
 
-  private objective(): number {
-    let s = 0
-    for (let j = 0; j < this.n; j++) {
-      const c = this.cost[j] as number
-      if (c !== 0) s += c * (this.x[j] as number)
-    }
-    return s
-  }
-
   /** y_{R_N} = c_{C_B}ᵀ K⁻¹, zero elsewhere. */
   private computeDuals(): void {
-    this.y.fill(0)
+    const y = this.y
+    y.fill(0)
     const k = this.k
     const cap = this.cap
     const K = this.Kinv
+    const yk = this.z // scratch, indexed by kernel row
+    yk.fill(0, 0, k)
     for (let bb = 0; bb < k; bb++) {
       const c = this.cost[this.CB[bb] as number] as number
       if (c === 0) continue
       const off = bb * cap
-      for (let a = 0; a < k; a++) this.y[this.RN[a] as number]! += c * (K[off + a] as number)
+      for (let a = 0; a < k; a++) yk[a]! += c * (K[off + a] as number)
     }
+    for (let a = 0; a < k; a++) y[this.RN[a] as number] = yk[a] as number
   }
 
   /** One simplex step: entering structural q (direction dir) or the slack of kernel row slackRow. */
-  private step(q: number, dir: number, slackRow: number, bland: boolean): void {
+  private step(q: number, dir: number, slackRow: number, bland: boolean, dq: number): number {
     const k = this.k
     const cap = this.cap
     const K = this.Kinv
@@ -492,9 +573,36 @@ class KernelSimplex {
       // Entering structural moves bound to bound; no basis change.
       this.stat[q] = dir > 0 ? AT_UPPER : AT_LOWER
       this.x[q] = dir > 0 ? (this.hi[q] as number) : (this.lo[q] as number)
-      return
+      return theta
     }
-    // Basis change.
+    // Basis change. First the duals: y' = y + (d_q / α)·ρ, ρ = row of B⁻¹ of the leaving variable,
+    // α = ρ·A_q (its pivot entry), so that the entering variable's reduced cost becomes 0.
+    const y = this.y
+    if (leaveB >= 0) {
+      const alpha = q >= 0 ? -dir * (w[leaveB] as number) : (K[leaveB * cap + slackRow] as number)
+      const beta = dq / alpha
+      const off = leaveB * cap
+      for (let a = 0; a < k; a++) y[this.RN[a] as number]! += beta * (K[off + a] as number)
+    } else {
+      this.rowTimesKinv(leaveRow)
+      const z = this.z
+      let alpha: number
+      if (q >= 0) {
+        // δ = A[row, q] − A[row, C_B]·K⁻¹a_q, with K⁻¹a_q = −dir·w.
+        let aiq = 0
+        for (let e = this.cStart[q] as number; e < (this.cStart[q + 1] as number); e++) if (this.cRow[e] === leaveRow) aiq += this.cVal[e] as number
+        let vw = 0
+        for (let e = this.rStart[leaveRow] as number; e < (this.rStart[leaveRow + 1] as number); e++) {
+          const bb = this.posCB[this.rCol[e] as number] as number
+          if (bb >= 0) vw += (this.rVal[e] as number) * -dir * (w[bb] as number)
+        }
+        alpha = aiq - vw
+        this.delta = alpha
+      } else alpha = -(z[slackRow] as number)
+      const beta = dq / alpha
+      y[leaveRow]! += beta
+      for (let a = 0; a < k; a++) y[this.RN[a] as number]! -= beta * (z[a] as number)
+    }
     if (leaveB >= 0) {
       const col = this.CB[leaveB] as number
       const r = w[leaveB] as number
@@ -509,6 +617,7 @@ class KernelSimplex {
       else this.replaceRow(slackRow, leaveRow)
     }
     this.updates++
+    return theta
   }
 
   /** Structural q replaces the basic structural at kernel col bb. w holds dB = −dir·K⁻¹a_q. */
@@ -552,23 +661,15 @@ class KernelSimplex {
 
   /** Row `row` becomes binding and structural q becomes basic: K grows by one row and column. */
   private grow(row: number, q: number, dir: number): void {
+    // z = A[row, C_B]K⁻¹ and δ were computed by step() for the dual update.
     this.ensureCap(this.k + 1)
     const k = this.k
     const cap = this.cap
     const K = this.Kinv
     const w = this.w
     for (let i = 0; i < k; i++) w[i] = -dir * (w[i] as number) // K⁻¹ a_q
-    this.rowTimesKinv(row)
     const z = this.z
-    // δ = A[row, q] − A[row, C_B]·w
-    let aiq = 0
-    for (let e = this.cStart[q] as number; e < (this.cStart[q + 1] as number); e++) if (this.cRow[e] === row) aiq += this.cVal[e] as number
-    let vw = 0
-    for (let e = this.rStart[row] as number; e < (this.rStart[row + 1] as number); e++) {
-      const bb = this.posCB[this.rCol[e] as number] as number
-      if (bb >= 0) vw += (this.rVal[e] as number) * (w[bb] as number)
-    }
-    const delta = aiq - vw
+    const delta = this.delta
     for (let r = 0; r < k; r++) {
       const f = (w[r] as number) / delta
       const off = r * cap
@@ -622,10 +723,10 @@ class KernelSimplex {
 
   /** The slack of kernel row ap enters and the slack of row `row` leaves: kernel row replaced. */
   private replaceRow(ap: number, row: number): void {
+    // z = A[row, C_B]K⁻¹ was computed by step() for the dual update.
     const k = this.k
     const cap = this.cap
     const K = this.Kinv
-    this.rowTimesKinv(row)
     const z = this.z
     const piv = z[ap] as number
     for (let r = 0; r < k; r++) {
@@ -691,6 +792,7 @@ class KernelSimplex {
     }
     this.updates = 0
     this.recomputePrimal()
+    this.computeDuals()
   }
 
   /** x_{C_B} = K⁻¹(b_{R_N} − A[R_N, N] x_N); slacks = b − A x. */
