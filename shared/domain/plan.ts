@@ -332,6 +332,9 @@ function unitRows(block: LpBlock): BigRow[] {
   return rows
 }
 
+/** Tolerance of the risk-budget check, as a fraction of stake per year (1e-9 = 0.0000001 %/yr). */
+export const RISK_TOLERANCE = 1e-9
+
 const riskCache = new WeakMap<LpBlock, { coef: bigint[]; D: bigint; rhs: bigint } | null>()
 
 function riskExcess(block: LpBlock, t: bigint[], policy: Policy): { excess: boolean; num: bigint; D: bigint } {
@@ -343,7 +346,11 @@ function riskExcess(block: LpBlock, t: bigint[], policy: Policy): { excess: bool
       const [bn, bd] = floatToRational(policy.riskBudget)
       let D = bd
       for (const [, d] of parts) if (d > D) D = d
-      c = { coef: parts.map(([num, den]) => num * (D / den)), D, rhs: bn * (D / bd) * block.activeStake }
+      // The risk budget is a float-weighted estimate: it holds to RISK_TOLERANCE of stake per year
+      // (the LP's feasibility tolerance), every stake cap holds exactly.
+      const [tn, td] = floatToRational(RISK_TOLERANCE)
+      const rhs = bn * (D / bd) * block.activeStake + (tn * D * block.activeStake) / td
+      c = { coef: parts.map(([num, den]) => num * (D / den)), D, rhs }
     }
     riskCache.set(block, c)
   }
