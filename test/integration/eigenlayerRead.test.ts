@@ -1,0 +1,117 @@
+/**
+ * The EigenLayer reader on our own Anvil (v1.x harness, default local scenario): three HTTP round trips whatever
+ * the number of operators, and a Universe whose numbers equal what the contracts say.
+ */
+import type { Address } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
+import { type LocalChain, connectLocal, write } from '../../local/world/chain.js'
+import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, eigenLayerActor, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
+import { installMulticall3 } from '../../local/world/symbiotic.js'
+import { allocationManagerAbi, delegationManagerAbi } from '../../shared/chain/abis/eigenlayer.js'
+import { createReader } from '../../shared/chain/client.js'
+import { readEigenLayerUniverse } from '../../shared/chain/protocols/eigenlayer/readEigenLayerUniverse.js'
+
+const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
+const WEI = 10n ** 18n
+let anvil: AnvilNode
+let c: LocalChain
+let d: EigenLayerDeployment
+let seeded: SeededEigenLayer
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  c = connectLocal(anvil.rpcUrl, anvil.chainId)
+  const deployer = privateKeyToAccount(ANVIL_KEY_0)
+  await installMulticall3(c, deployer)
+  d = await deployEigenLayer(c, deployer)
+  seeded = await seedEigenLayerScenario(c, d, deployer)
+})
+afterAll(async () => {
+  await anvil?.stop()
+})
+
+const read = async (onRequest?: () => void) =>
+  readEigenLayerUniverse(createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, onRequest }), {
+    ...d,
+    stakers: seeded.stakers.map((s) => s.address),
+    labels: seeded.labels,
+    fromBlock: d.deployBlock,
+  })
+const op = (label: string) => seeded.operators.find((o) => o.label === label)!.address.toLowerCase() as Address
+
+describe('readEigenLayerUniverse', () => {
+  it('reads the position in three HTTP round trips and maps it into the shared Universe', async () => {
+    let requests = 0
+    const { universe, eigenlayer } = await read(() => requests++)
+    expect(requests).toBe(3)
+
+    // Services: one per operator set over our strategy, keyed avs ++ uint96 id.
+    expect(universe.services.map((s) => s.label).sort()).toEqual(['eigen-bridge/1', 'eigen-da/0', 'eigen-oracle/0'])
+    for (const s of universe.services) {
+      expect(s.protocol).toBe('eigenlayer')
+      expect(s.id).toBe(`${s.network}${s.identifier.toString(16).padStart(24, '0')}`)
+      expect(s.vetoWindowSeconds).toBe(0)
+    }
+    // Reward rates come back from the AVSRewardsSubmissionCreated events (seeded 4 % / 6 % / 9 %; the bridge
+    // slash lowered el-op-b's stake by 15 after the submission, and the oracle's by the same 15 of 1700).
+    const rate = (l: string) => universe.services.find((s) => s.label === l)!.rewardRatePerYear
+    expect(rate('eigen-da/0')).toBeCloseTo(0.06, 6)
+    expect(rate('eigen-oracle/0')).toBeCloseTo((0.04 * 1700) / 1685, 6)
+    expect(rate('eigen-bridge/1')).toBeCloseTo((0.09 * 300) / 285, 6)
+
+    // The slash in history: 10 % of el-op-b's 0.5 allocation → 15 of 150 allocated.
+    const bridge = universe.services.find((s) => s.label === 'eigen-bridge/1')!
+    expect(bridge.slashes).toHaveLength(1)
+    expect(bridge.slashes[0]).toMatchObject({ operator: op('el-op-b'), amount: 15n * WEI, stakeAtCapture: 150n * WEI })
+
+    // Operators: exposures, AVS split as commission, total delegated stake.
+    const opA = universe.operators.find((o) => o.address === op('el-op-a'))!
+    expect(opA.services.length).toBe(2)
+    expect(opA.commission).toBe(0.1)
+    expect(opA.totalRestakedStake).toBe(1400n * WEI)
+    const opB = universe.operators.find((o) => o.address === op('el-op-b'))!
+    expect(opB.commission).toBe(0.05)
+    expect(opB.totalRestakedStake).toBe(285n * WEI)
+
+    // Position: our stakers over the strategy; allocations = withdrawable × magnitude / maxMagnitude.
+    const pos = universe.positions[0]!
+    expect(pos).toMatchObject({ protocol: 'eigenlayer', delegatorKind: 'eigenlayer-staker', vault: d.strategy.toLowerCase(), collateral: d.token.toLowerCase(), activeStake: 685n * WEI, epochDurationSeconds: 50 * 12 })
+    const alloc = (o: string, l: string) => pos.allocations.find((a) => a.operator === op(o) && a.service === universe.services.find((s) => s.label === l)!.id)?.stake
+    expect(alloc('el-op-a', 'eigen-oracle/0')).toBe(200n * WEI) // 400 × 0.5
+    expect(alloc('el-op-a', 'eigen-da/0')).toBe(120n * WEI) // 400 × 0.3
+    expect(alloc('el-op-b', 'eigen-oracle/0')).toBe(120n * WEI) // 285 × 0.40/0.95
+    expect(alloc('el-op-b', 'eigen-bridge/1')).toBe(135n * WEI) // 285 × 0.45/0.95
+    expect(alloc('el-op-c', 'eigen-da/0')).toBeUndefined() // no staker of ours on el-op-c
+
+    // Side structure: exact chain numbers.
+    const b = eigenlayer.stakers.find((s) => s.operator === op('el-op-b'))!
+    expect(b.depositShares).toBe(300n * WEI)
+    expect(b.withdrawableShares).toBe(285n * WEI)
+    const [[w]] = await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [b.address, [d.strategy]] })
+    expect(b.withdrawableShares).toBe(w)
+    expect(eigenlayer.minWithdrawalDelayBlocks).toBe(50)
+    expect(eigenlayer.inFlightTokens).toBe(0n)
+    expect(eigenlayer.operators.find((o) => o.address === op('el-op-b'))!.maxMagnitude).toBe(95n * 10n ** 16n)
+  })
+
+  it('keeps three round trips with many more operators', async () => {
+    const snap = await c.test.snapshot()
+    try {
+      const oracle = seeded.avss.find((a) => a.label === 'eigen-oracle')!
+      for (let i = 0; i < 12; i++) {
+        const o = eigenLayerActor(`operator/extra-${i}`)
+        await c.test.setBalance({ address: o.address, value: 10n ** 21n })
+        await write(c, o.account, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'registerAsOperator', args: ['0x0000000000000000000000000000000000000000', 0, ''] })
+        await write(c, o.account, { address: d.allocationManager, abi: allocationManagerAbi, functionName: 'registerForOperatorSets', args: [o.address, { avs: oracle.address, operatorSetIds: [0], data: '0x' }] })
+      }
+      let requests = 0
+      const { universe } = await read(() => requests++)
+      expect(requests).toBe(3)
+      expect(universe.operators.length).toBe(15)
+    } finally {
+      await c.test.revert({ id: snap })
+    }
+  })
+})
