@@ -7,6 +7,7 @@
 import { type Account, type Address, type Hex, getContractAddress, keccak256, stringToHex, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyManagerAbi } from '../../shared/chain/abis/eigenlayer.js'
+import { operatorSetKey } from '../../shared/chain/protocols/eigenlayer/types.js'
 import { type LocalChain, chainNow, deploy, write } from './chain.js'
 import { compileContract } from './compile.js'
 import { type Actor, lstTokenAbi } from './seed.js'
@@ -148,9 +149,7 @@ export interface SeededEigenLayer {
 }
 
 /** `bytes32(abi.encodePacked(avs, uint96(id)))`, lower-case: the operator-set key and our service id. */
-export function operatorSetKey(avs: Address, id: number | bigint): Hex {
-  return `0x${avs.slice(2).toLowerCase()}${BigInt(id).toString(16).padStart(24, '0')}` as Hex
-}
+export { operatorSetKey }
 
 /** A deterministic local actor for an EigenLayer label. */
 export function eigenLayerActor(label: string): Actor {

@@ -28,7 +28,7 @@ import {
   buildTokenTransferCall,
   toPlannedCall,
 } from '../chain/protocols/eigenlayer/buildMoveCall.js'
-import { MissingStakerSignerError, NothingToMoveError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from '../chain/protocols/eigenlayer/errors.js'
+import { MissingStakerSignerError, NothingToMoveError, SagaNotFoundError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from '../chain/protocols/eigenlayer/errors.js'
 import { planEigenLayerExits } from '../chain/protocols/eigenlayer/planExits.js'
 import { type EigenLayerPositionDetails, type WithdrawalStruct, withdrawalRoot } from '../chain/protocols/eigenlayer/types.js'
 import { StaleWriteError } from '../store/errors.js'
@@ -184,7 +184,7 @@ export async function startEigenLayerMove(ctx: EigenLayerSagaContext, p: StartEi
 export async function advanceEigenLayerMove(ctx: EigenLayerSagaContext, sagaId: string): Promise<AdvanceEigenLayerMoveReturnType> {
   for (;;) {
     const rec = await ctx.sagas.get<EigenLayerMoveState>(sagaId)
-    if (!rec) throw new Error(`saga ${sagaId} not found`)
+    if (!rec) throw new SagaNotFoundError({ sagaId })
     if (rec.status === 'completed' || rec.status === 'failed') return { status: rec.status, step: rec.step, record: rec }
     const step = rec.step as MoveStep
     try {
@@ -296,7 +296,7 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
         const roots = await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawalRoots', args: [s.from.staker] })
         return !roots.map((r) => r.toLowerCase()).includes(s.queue!.root!.toLowerCase())
       },
-      after: (s, receipt) => recordReceived(ctx, s, receipt),
+      after: (s, receipt) => recordReceived(ctx, rec.sagaId, s, receipt),
       next: 'transfer',
     }),
 
@@ -477,7 +477,7 @@ async function recordQueued(ctx: EigenLayerSagaContext, sagaId: string, s: Eigen
 }
 
 /** Reads the tokens the source staker received in the completion transaction (Transfer strategy → staker). */
-async function recordReceived(ctx: EigenLayerSagaContext, s: EigenLayerMoveState, receipt: TransactionReceipt | undefined): Promise<Partial<EigenLayerMoveState>> {
+async function recordReceived(ctx: EigenLayerSagaContext, sagaId: string, s: EigenLayerMoveState, receipt: TransactionReceipt | undefined): Promise<Partial<EigenLayerMoveState>> {
   let r = receipt
   if (!r) {
     // Completed without a receipt of ours: find the completion on chain by its root.
@@ -487,7 +487,7 @@ async function recordReceived(ctx: EigenLayerSagaContext, s: EigenLayerMoveState
       fromBlock: BigInt(s.queue!.withdrawal!.startBlock),
     })
     const hit = logs.find((l) => l.args.withdrawalRoot?.toLowerCase() === s.queue!.root!.toLowerCase())
-    if (!hit) throw new WithdrawalNotFoundError({ sagaId: 'completion', staker: s.from.staker, nonce: s.queue!.nonceBefore })
+    if (!hit) throw new WithdrawalNotFoundError({ sagaId, staker: s.from.staker, nonce: s.queue!.nonceBefore })
     r = await ctx.client.getTransactionReceipt({ hash: hit.transactionHash })
   }
   const transfers = parseEventLogs({ abi: erc20Abi, eventName: 'Transfer', logs: r.logs }).filter(

@@ -2,6 +2,14 @@
 import type { Address } from 'viem'
 import { RestakeError } from '../../../errors.js'
 
+/** No saga with this id is stored. */
+export class SagaNotFoundError extends RestakeError {
+  override name = 'SagaNotFoundError' as const
+  constructor(p: { sagaId: string }) {
+    super(`Saga ${p.sagaId} does not exist.`, { details: p.sagaId })
+  }
+}
+
 /** The bot holds no signer for a staker account the move needs; nothing was sent. */
 export class MissingStakerSignerError extends RestakeError {
   override name = 'MissingStakerSignerError' as const
@@ -43,3 +51,16 @@ export class SagaStepRevertedError extends RestakeError {
     super(`Saga ${p.sagaId}: step ${p.step} reverted on-chain (tx ${p.txHash}).`, { details: `tx ${p.txHash}` })
   }
 }
+
+/** `SagaNotFoundError` narrowed by its stable name. */
+export type SagaNotFoundErrorType = SagaNotFoundError & { name: 'SagaNotFoundError' }
+/** `MissingStakerSignerError` narrowed by its stable name. */
+export type MissingStakerSignerErrorType = MissingStakerSignerError & { name: 'MissingStakerSignerError' }
+/** `StakerDelegatedElsewhereError` narrowed by its stable name. */
+export type StakerDelegatedElsewhereErrorType = StakerDelegatedElsewhereError & { name: 'StakerDelegatedElsewhereError' }
+/** `NothingToMoveError` narrowed by its stable name. */
+export type NothingToMoveErrorType = NothingToMoveError & { name: 'NothingToMoveError' }
+/** `WithdrawalNotFoundError` narrowed by its stable name. */
+export type WithdrawalNotFoundErrorType = WithdrawalNotFoundError & { name: 'WithdrawalNotFoundError' }
+/** `SagaStepRevertedError` narrowed by its stable name. */
+export type SagaStepRevertedErrorType = SagaStepRevertedError & { name: 'SagaStepRevertedError' }
