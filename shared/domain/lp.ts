@@ -145,6 +145,8 @@ export interface LpBlock {
 export interface FixedPosition {
   position: string
   reason: string
+  /** Removals forced on a fixed position (e.g. no active stake left). */
+  forced: ForcedMove[]
 }
 
 /** The whole model: independent blocks. */
@@ -319,7 +321,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
 
   for (const pos of managed) {
     if (!isSteerable(pos)) {
-      fixed.push({ position: pos.id, reason: `${pos.delegatorKind} delegator: nothing is settable by the curator` })
+      fixed.push({ position: pos.id, reason: `${pos.delegatorKind} delegator: nothing is settable by the curator`, forced: [] })
       continue
     }
     const A = pos.activeStake
@@ -347,7 +349,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       for (const [pid, st] of [...current].sort((x, y) => x[0] - y[0]))
         if (st > 0n) forced.push({ service: svcIds[pid % nS] as ServiceId, operator: opIds[Math.floor(pid / nS)] as Address, from: st, to: 0n, reason: 'position has no active stake' })
       forced.sort((x, y) => cmp(x.service, y.service) || cmp(x.operator, y.operator))
-      fixed.push({ position: pos.id, reason: 'no active stake' })
+      fixed.push({ position: pos.id, reason: 'no active stake', forced })
       continue
     }
     const scale = Number(A)
@@ -461,7 +463,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       groups: [],
     }))
     if (pairs.length === 0) {
-      blocks.push(emptyBlock(pos.id, A, scale, m, forced))
+      blocks.push(emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun)))
       continue
     }
     const services = [...new Set(pairs.map((p) => p.service))].sort()
@@ -683,7 +685,8 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
   return { blocks, fixed, missing }
 }
 
-function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[]): LpBlock {
+function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[], turnoverLimitWei: bigint): LpBlock {
+  const limit = Number(turnoverLimitWei) / scale
   return {
     position,
     activeStake: A,
@@ -701,13 +704,14 @@ function emptyBlock(position: string, A: bigint, scale: number, m: number, force
     colStart: new Int32Array(1),
     colRow: new Int32Array(0),
     colVal: new Float64Array(0),
-    rows: [],
-    rowStart: new Int32Array(1),
+    // Only the (empty) turnover row, so the plan can report the limit.
+    rows: [{ kind: 'turnover', subject: '', rhs: limit, limit, limitWei: turnoverLimitWei }],
+    rowStart: new Int32Array(2),
     rowCol: new Int32Array(0),
     rowVal: new Float64Array(0),
     objectiveConstant: 0,
     forced,
-    turnoverRow: -1,
+    turnoverRow: 0,
   }
 }
 
@@ -784,3 +788,38 @@ export function toCplexLp(model: LpModel): string {
   parts.push('End\n')
   return parts.join('')
 }
+
+/**
+ * The auxiliary LP "least turnover that satisfies every other constraint": same rows and bounds,
+ * objective −Σ(u + v), no turnover limit. Always feasible (x = 0 satisfies every other row).
+ * Its optimum, negated, is the minimum turnover τ_min (normalised).
+ */
+export function minTurnoverBlock(block: LpBlock): LpBlock {
+  const colCost = new Float64Array(block.nCols)
+  for (let c = 0; c < block.nCols; c++) colCost[c] = block.colKind[c] === COL_T ? 0 : -1
+  const rows = block.rows.map((r, i) => (i === block.turnoverRow ? { ...r, rhs: 1e12 } : r))
+  return { ...block, colCost, rows, objectiveConstant: 0 }
+}
+
+/**
+ * The same block with its turnover limit raised to at least `minTurnover` (normalised) plus the
+ * rounding margin, so that forced removals can be completed in this run.
+ * @returns the new block (the original is not modified)
+ */
+export function withTurnoverAtLeast(block: LpBlock, minTurnover: number): LpBlock {
+  const row = block.rows[block.turnoverRow] as LpRow
+  const A = block.activeStake
+  const marginWei = turnoverMarginWei(block.pairs.length, block.minOperators)
+  const needWei = BigInt(Math.ceil(Math.max(0, minTurnover) * block.scale * (1 + 4e-9))) + mulFloor(A, 4 * LP_FEASIBILITY_MARGIN) + 2n * marginWei
+  const limitWei = needWei > row.limitWei ? needWei : row.limitWei
+  const limit = Number(limitWei) / block.scale
+  const rhs = Math.max(0, limit - LP_FEASIBILITY_MARGIN - Number(marginWei) / block.scale)
+  const rows = block.rows.map((r, i) => (i === block.turnoverRow ? { ...r, limit, limitWei, rhs } : r))
+  return { ...block, rows }
+}
+
+/** Does the block remove stake the policy forbids (deny lists, eligibility, slash response)? */
+export function hasForcedRemovals(block: LpBlock): boolean {
+  return block.forced.some((f) => f.to < f.from)
+}
+

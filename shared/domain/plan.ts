@@ -33,7 +33,11 @@ import {
   buildLp,
   COL_T,
   floatToRational,
+  hasForcedRemovals,
+  minTurnoverBlock,
+  mulFloor,
   pairValues,
+  withTurnoverAtLeast,
 } from './lp.js'
 import { solveFast } from './solvers/fast.js'
 import { type ConflictingConstraint, InfeasiblePolicyError, SolverError } from './errors.js'
@@ -174,7 +178,39 @@ export interface PlanOptions {
  */
 export function planAllocation(universe: Universe, scores: UniverseScores, policy: Policy, opts: PlanOptions): Plan {
   const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
-  return planFromSolution(universe, scores, policy, lp, solveFast(lp), opts)
+  const solution = solveFast(lp)
+  const relax = blocksToRelax(lp, solution)
+  if (relax.length === 0) return planFromSolution(universe, scores, policy, lp, solution, opts)
+  const minTurnover = relax.map((i) => -(solveFast({ blocks: [minTurnoverBlock(lp.blocks[i] as LpBlock)], fixed: [], missing: [] }).blocks[0] as BlockSolution).objective)
+  const relaxed = relaxTurnover(lp, relax, minTurnover)
+  return planFromSolution(universe, scores, policy, relaxed, solveFast(relaxed), opts)
+}
+
+/**
+ * Blocks whose LP is infeasible while they carry forced removals (deny lists, lost eligibility, slash
+ * response). The policy's hard constraints win over its pacing: for those blocks the turnover cap of
+ * this run is raised to the least turnover that restores every other constraint (see relaxTurnover).
+ * Infeasible blocks without forced removals are left alone: planFromSolution throws
+ * InfeasiblePolicyError for them.
+ */
+export function blocksToRelax(lp: LpModel, solution: LpSolution): number[] {
+  const out: number[] = []
+  lp.blocks.forEach((b, i) => {
+    if (solution.blocks[i]?.status === 'infeasible' && hasForcedRemovals(b)) out.push(i)
+  })
+  return out
+}
+
+/**
+ * The model with the turnover limit of the given blocks raised to their minimum turnover (from
+ * minTurnoverBlock, solved by either solver); the raised limit is reported as a plan warning.
+ */
+export function relaxTurnover(lp: LpModel, blocks: number[], minTurnover: number[]): LpModel {
+  const next = [...lp.blocks]
+  blocks.forEach((bi, k) => {
+    next[bi] = withTurnoverAtLeast(lp.blocks[bi] as LpBlock, minTurnover[k] as number)
+  })
+  return { ...lp, blocks: next }
 }
 
 /**
@@ -191,12 +227,20 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
   const warnings: string[] = []
   for (const m of lp.missing) warnings.push(`managed position ${m} is not in the universe`)
   for (const f of lp.fixed) warnings.push(`position ${f.position} is left as it is: ${f.reason}`)
+  for (const b of lp.blocks) {
+    const tr = b.rows[b.turnoverRow]
+    const cap = mulFloor(b.activeStake, policy.turnoverCapPerRun)
+    if (tr !== undefined && tr.limitWei > cap)
+      warnings.push(
+        `position ${b.position}: turnover cap raised from ${pct(policy.turnoverCapPerRun)} to ${pct(tr.limit)} for this run: forced removals (deny list, eligibility, slash response) leave an allocation that breaks other constraints unless more stake moves`,
+      )
+  }
 
   for (const pos of managedPositions(universe.positions, policy)) {
     const bi = blockOf.get(pos.id)
     if (bi === undefined) {
       const fixedReason = lp.fixed.find((f) => f.position === pos.id)
-      positions.push(fixedPlan(pos, pairScores, opts.now, fixedReason?.reason === 'no active stake'))
+      positions.push(fixedPlan(pos, pairScores, opts.now, fixedReason?.forced ?? []))
       continue
     }
     const block = lp.blocks[bi] as LpBlock
@@ -487,10 +531,11 @@ function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: Ma
   return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block, t)
 }
 
-function fixedPlan(pos: Position, pairScores: Map<string, PairScore>, now: bigint, zeroOut: boolean): PositionPlan {
+function fixedPlan(pos: Position, pairScores: Map<string, PairScore>, now: bigint, forced: ForcedMove[]): PositionPlan {
   const target = new Map<string, bigint>()
-  for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), zeroOut ? 0n : a.stake)
-  return buildPositionPlan(pos, target, [], pairScores, now, pos.delegatorKind !== 'operator-network-specific', undefined, undefined)
+  for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a.stake)
+  for (const f of forced) target.set(pairKey(f.service, f.operator), f.to)
+  return buildPositionPlan(pos, target, forced, pairScores, now, pos.delegatorKind !== 'operator-network-specific', undefined, undefined)
 }
 
 function buildPositionPlan(

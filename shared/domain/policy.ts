@@ -137,9 +137,14 @@ const PolicyObjectSchema = z.strictObject({
     .max(1000, 'leverageCap must be ≤ 1000')
     .default(2)
     .describe('Restaking leverage cap k: Σ over services of the network limits ≤ k × active stake.'),
-  turnoverCapPerRun: fraction('turnoverCapPerRun')
+  turnoverCapPerRun: z
+    .number()
+    .min(0, 'turnoverCapPerRun must be ≥ 0')
+    .max(2000, 'turnoverCapPerRun must be ≤ 2000')
     .default(0.25)
-    .describe('Max stake moved in one run, Σ|target − current|, as a fraction of active stake. Forced removals (deny lists, slash response) do not count.'),
+    .describe(
+      'Max stake moved in one run, Σ|target − current| over (service, operator) pairs, as a fraction of active stake (may exceed 1 with restaking: a full reshuffle at leverage k moves up to 2k). Forced removals (deny lists, slash response) do not count.',
+    ),
   minNetGainBpsPerYear: z
     .number()
     .min(0, 'minNetGainBpsPerYear must be ≥ 0')

@@ -110,7 +110,12 @@ export function planViolations(universe: Universe, scores: UniverseScores, polic
     // The risk budget (float-weighted) is allowed 1e-9 of stake per year of tolerance; stake caps none.
     const [en, ed] = rat(1e-9)
     if (riskNum * bd * ed > (bn * ed + en * bd) * A * riskDen) out.push('risk budget exceeded')
-    if (turnover > floorMul(A, policy.turnoverCapPerRun)) out.push(`turnover ${turnover} > ${floorMul(A, policy.turnoverCapPerRun)}`)
+    // The turnover cap holds, unless forced removals needed more this run (then the raised limit is reported).
+    const cap = floorMul(A, policy.turnoverCapPerRun)
+    const forcedRemovals = pp.forced.some((f) => f.to < f.from)
+    if (pp.turnoverLimit !== cap && !(forcedRemovals && pp.turnoverLimit > cap)) out.push(`turnover limit ${pp.turnoverLimit} ≠ policy ${cap}`)
+    if (pp.turnoverLimit > cap && !plan.warnings.some((w) => w.startsWith(`position ${pp.position}: turnover cap raised`))) out.push('raised turnover cap not reported')
+    if (turnover > (forcedRemovals ? pp.turnoverLimit : cap)) out.push(`turnover ${turnover} > ${pp.turnoverLimit}`)
     if (m > 1n)
       for (const t of pp.targets) {
         const s = bySvc.get(t.service) ?? 0n

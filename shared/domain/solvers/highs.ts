@@ -4,7 +4,11 @@
  * do not carry the 3.5 MB WASM.
  */
 import { SolverError } from '../errors.js'
-import { type BlockSolution, type LpBlock, type LpModel, type LpSolution, toCplexLp } from '../lp.js'
+import { type BlockSolution, type LpBlock, type LpModel, type LpSolution, buildLp, minTurnoverBlock, toCplexLp } from '../lp.js'
+import { type Plan, type PlanOptions, blocksToRelax, planFromSolution, relaxTurnover } from '../plan.js'
+import type { Policy } from '../policy.js'
+import type { UniverseScores } from '../score.js'
+import type { Universe } from '../types.js'
 
 import type { Highs } from 'highs'
 
@@ -95,4 +99,19 @@ function solveBlocks(highs: Highs, lp: LpModel, lpText: string | undefined): Blo
 
 function emptySolution(b: LpBlock): BlockSolution {
   return { position: b.position, status: 'optimal', x: new Float64Array(b.nCols), duals: new Float64Array(b.rows.length), objective: b.objectiveConstant }
+}
+
+/**
+ * planAllocation with HiGHS as the solver (async; for the CLI, tests and the benchmark). Same LP,
+ * same turnover relaxation for forced removals, same exact rounding.
+ */
+export async function planAllocationWithHighs(universe: Universe, scores: UniverseScores, policy: Policy, opts: PlanOptions): Promise<Plan> {
+  const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
+  const solution = await solveWithHighs(lp)
+  const relax = blocksToRelax(lp, solution)
+  if (relax.length === 0) return planFromSolution(universe, scores, policy, lp, solution, opts)
+  const minTurnover: number[] = []
+  for (const i of relax) minTurnover.push(-((await solveWithHighs({ blocks: [minTurnoverBlock(lp.blocks[i] as LpBlock)], fixed: [], missing: [] })).blocks[0] as BlockSolution).objective)
+  const relaxed = relaxTurnover(lp, relax, minTurnover)
+  return planFromSolution(universe, scores, policy, relaxed, await solveWithHighs(relaxed), opts)
 }
