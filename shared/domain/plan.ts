@@ -288,7 +288,8 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
 // ---------------------------------------------------------------------------------------------
 // Rounding
 
-const SNAP = 1e-11
+/** LP values within this (normalised) distance of the current stake, or of 0, are solver noise (tolerance 1e-10). */
+const SNAP = 2e-10
 
 /** Exact bigint targets (per pair of the block, same order) from the LP solution. */
 function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
@@ -479,6 +480,36 @@ function repair(block: LpBlock, t: bigint[], policy: Policy): void {
           }
           if (!any) break
           changed = true
+        }
+      }
+    }
+    // Turnover: move pairs back toward their current stake (increases first, largest first).
+    const tr = block.rows[block.turnoverRow]
+    if (tr !== undefined) {
+      let turnover = 0n
+      for (let j = 0; j < pairs.length; j++) {
+        const d = inc(j)
+        turnover += d < 0n ? -d : d
+      }
+      let excess = turnover - tr.limitWei
+      if (excess > 0n) {
+        changed = true
+        const order = pairs.map((_, j) => j).sort((a, b) => {
+          const da = inc(a)
+          const db = inc(b)
+          if ((da > 0n) !== (db > 0n)) return da > 0n ? -1 : 1
+          const aa = da < 0n ? -da : da
+          const ab = db < 0n ? -db : db
+          return aa === ab ? a - b : ab > aa ? 1 : -1
+        })
+        for (const j of order) {
+          if (excess <= 0n) break
+          const d = inc(j)
+          if (d === 0n) continue
+          const mag = d < 0n ? -d : d
+          const step = mag < excess ? mag : excess
+          t[j] = (t[j] as bigint) + (d > 0n ? -step : step)
+          excess -= step
         }
       }
     }
