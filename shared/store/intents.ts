@@ -1,8 +1,18 @@
-/** Intents: one per (run, action). The signed raw transaction is written here BEFORE it is broadcast. */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+/**
+ * Intents: one per (run, action). The signed raw transaction is written here BEFORE it is broadcast.
+ *
+ * Life of an intent (see docs/execution.md): `signed` → `broadcast` → `mined` | `reverted` | `superseded`.
+ * A fee-bump replacement keeps the status and the nonce, swaps `rawTx`/`txHash` and appends to `txHashes`.
+ */
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { LeaseGuard } from './locks.js'
 import { StaleWriteError, isConditionalFailure } from './errors.js'
 
-export type IntentStatus = 'signed' | 'broadcast' | 'mined' | 'reverted' | 'failed'
+/** Where an intent is in its life. `superseded`: its nonce was consumed by a transaction that is not one of ours. */
+export type IntentStatus = 'signed' | 'broadcast' | 'mined' | 'reverted' | 'superseded' | 'failed'
+
+/** Statuses of intents that are not settled yet: they must be re-broadcast and confirmed by someone. */
+export const OPEN_INTENT_STATUSES: readonly IntentStatus[] = ['signed', 'broadcast']
 
 /** A stored intent. */
 export interface IntentRecord {
@@ -15,30 +25,67 @@ export interface IntentRecord {
   to: string
   data: string
   nonce: number
+  /** The raw transaction to (re-)broadcast: the newest signature for this intent. */
   rawTx: string
+  /** keccak256 of `rawTx`. */
   txHash: string
   /** Every hash ever signed for this intent (replacements append). */
   txHashes: string[]
   createdAt: number
   blockNumber?: string
   gasUsed?: string
+  /** Chain id the transaction was signed for. */
+  chainId?: number
+  /** Contract function called, for people. */
+  functionName?: string
+  /** One line for people: what the call does. */
+  description?: string
+  /** Gas limit and EIP-1559 fees of the newest signature (decimal wei strings). */
+  gas?: string
+  maxFeePerGas?: string
+  maxPriorityFeePerGas?: string
+  /** Hash of the transaction that was mined for this intent (one of `txHashes`). */
+  minedTxHash?: string
+  blockHash?: string
+  effectiveGasPrice?: string
+  /** Fee-bump replacements signed so far. */
+  replacements?: number
+  /** Times a mined transaction of this intent left the canonical chain and was re-broadcast. */
+  reorgs?: number
+  /** Why it settled the way it did (superseded, reverted, resumed by another run). */
+  reason?: string
+  /** Run id that resumed and settled this intent, when it was not the run that created it. */
+  settledBy?: string
+  updatedAt?: number
 }
+
+/** Fields that may change after creation. */
+export type IntentUpdate = Partial<Omit<IntentRecord, 'intentId' | 'runId' | 'actionIndex' | 'status' | 'from' | 'to' | 'data' | 'nonce' | 'createdAt' | 'rawTx' | 'txHash' | 'txHashes'>>
 
 /** Reads and writes intents with conditional writes only. */
 export class IntentStore {
   private readonly client: DynamoDBDocumentClient
-  private readonly tableName: string
+  readonly tableName: string
   constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
     this.client = p.client
     this.tableName = p.tableName
   }
 
-  /** Stores a freshly signed intent; throws StaleWriteError if one exists for this (run, action). */
-  async create(intent: IntentRecord): Promise<void> {
+  /**
+   * Stores a freshly signed intent; throws StaleWriteError if one exists for this (run, action).
+   * With a `guard`, the put and the lease check (plus next nonce and open-intent bookkeeping) commit atomically,
+   * so an intent is only ever persisted by the live holder of the signer's lock.
+   */
+  async create(intent: IntentRecord, guard?: LeaseGuard): Promise<void> {
+    const put = { TableName: this.tableName, Item: intent, ConditionExpression: 'attribute_not_exists(intentId)' }
     try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: intent, ConditionExpression: 'attribute_not_exists(intentId)' }))
+      if (!guard) await this.client.send(new PutCommand(put))
+      else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: guard.update }] }))
     } catch (e) {
       if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intent.intentId, cause: e })
+      const failed = cancelledIndexes(e)
+      if (failed.includes(0)) throw new StaleWriteError({ table: this.tableName, key: intent.intentId, cause: e })
+      if (failed.includes(1) && guard) throw guard.lost()
       throw e
     }
   }
@@ -49,14 +96,17 @@ export class IntentStore {
     return out.Item as IntentRecord | undefined
   }
 
-  /** Moves an intent to a new status (from an expected one), recording receipt fields. */
-  async transition(intentId: string, from: IntentStatus[], to: IntentStatus, fields: Partial<Pick<IntentRecord, 'blockNumber' | 'gasUsed'>> = {}): Promise<void> {
-    const values: Record<string, unknown> = { ':to': to }
+  /** Moves an intent to a new status (from an expected one), recording receipt and bookkeeping fields. */
+  async transition(intentId: string, from: readonly IntentStatus[], to: IntentStatus, fields: IntentUpdate = {}): Promise<void> {
+    const values: Record<string, unknown> = { ':to': to, ':now': Date.now() }
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' }
     from.forEach((s, i) => (values[`:f${i}`] = s))
-    const sets = ['#status = :to']
+    const sets = ['#status = :to', '#updatedAt = :now']
     for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined || k === 'updatedAt') continue
       values[`:${k}`] = v
-      sets.push(`${k} = :${k}`)
+      names[`#${k}`] = k
+      sets.push(`#${k} = :${k}`)
     }
     try {
       await this.client.send(
@@ -64,8 +114,9 @@ export class IntentStore {
           TableName: this.tableName,
           Key: { intentId },
           UpdateExpression: `SET ${sets.join(', ')}`,
+          // A settled intent never moves again; two settlers of one intent: the second one loses.
           ConditionExpression: `#status IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       )
@@ -74,4 +125,97 @@ export class IntentStore {
       throw e
     }
   }
+
+  /**
+   * Records a fee-bump replacement (same nonce) BEFORE it is broadcast: swaps the raw tx and hash and appends the
+   * hash to `txHashes`, only if the intent is still open and still carries `previousTxHash` (one replacer wins).
+   */
+  async replace(intentId: string, p: { previousTxHash: string; rawTx: string; txHash: string; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }, guard?: LeaseGuard): Promise<void> {
+    const update = {
+      TableName: this.tableName,
+      Key: { intentId },
+      UpdateExpression: 'SET rawTx = :raw, txHash = :hash, txHashes = list_append(txHashes, :hashes), maxFeePerGas = :mf, maxPriorityFeePerGas = :tip, replacements = if_not_exists(replacements, :zero) + :one, updatedAt = :now',
+      // Only the holder of the current signature may replace it, and only while the intent is open.
+      ConditionExpression: 'txHash = :prev AND #status IN (:s0, :s1)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':raw': p.rawTx,
+        ':hash': p.txHash,
+        ':hashes': [p.txHash],
+        ':mf': p.maxFeePerGas.toString(),
+        ':tip': p.maxPriorityFeePerGas.toString(),
+        ':zero': 0,
+        ':one': 1,
+        ':now': Date.now(),
+        ':prev': p.previousTxHash,
+        ':s0': 'signed',
+        ':s1': 'broadcast',
+      },
+    }
+    try {
+      if (!guard) await this.client.send(new UpdateCommand(update))
+      else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: guard.update }] }))
+    } catch (e) {
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intentId, cause: e })
+      const failed = cancelledIndexes(e)
+      if (failed.includes(0)) throw new StaleWriteError({ table: this.tableName, key: intentId, cause: e })
+      if (failed.includes(1) && guard) throw guard.lost()
+      throw e
+    }
+  }
+
+  /** Adds one to the reorg counter of an open intent (a mined transaction of it left the canonical chain). */
+  async noteReorg(intentId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { intentId },
+        UpdateExpression: 'SET reorgs = if_not_exists(reorgs, :zero) + :one, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(intentId)',
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': Date.now() },
+      }),
+    )
+  }
+
+  /** Intents that are signed or broadcast but not settled, oldest first; optionally only those from one signer. */
+  async listOpen(p: { from?: string } = {}): Promise<IntentRecord[]> {
+    const out: IntentRecord[] = []
+    for (const status of OPEN_INTENT_STATUSES) {
+      let start: Record<string, unknown> | undefined
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'byStatus',
+            KeyConditionExpression: '#status = :s',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':s': status },
+            ExclusiveStartKey: start,
+          }),
+        )
+        out.push(...((page.Items ?? []) as IntentRecord[]))
+        start = page.LastEvaluatedKey
+      } while (start)
+    }
+    const from = p.from?.toLowerCase()
+    return out.filter((i) => from === undefined || i.from.toLowerCase() === from).sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  /** The intents of one run, in action order (actions are created in order, so this stops at the first gap). */
+  async listByRun(runId: string, max = 1000): Promise<IntentRecord[]> {
+    const out: IntentRecord[] = []
+    for (let i = 0; i < max; i++) {
+      const intent = await this.get(`${runId}#${i}`)
+      if (!intent) break
+      out.push(intent)
+    }
+    return out
+  }
+}
+
+/** Indexes of the items whose condition failed in a cancelled `TransactWriteItems`. */
+function cancelledIndexes(e: unknown): number[] {
+  if (typeof e !== 'object' || e === null || (e as { name?: string }).name !== 'TransactionCanceledException') return []
+  const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
+  return reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []))
 }

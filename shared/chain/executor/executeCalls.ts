@@ -1,14 +1,31 @@
 /**
- * Sends planned calls: simulate every call first (a revert sends nothing), then for each call in order sign
- * it, persist the signed raw transaction as an intent BEFORE broadcasting, broadcast, wait for the receipt
- * and record the outcome. A retried intent re-broadcasts the stored raw transaction instead of signing again.
+ * Sends planned calls exactly once (DESIGN §5, docs/execution.md):
+ * 1. simulate every call from the signer's address (a revert sends nothing);
+ * 2. check the fee against the policy cap (above it: defer, send nothing);
+ * 3. hold the signer's nonce lock (taken here, or by the caller via a SignerSession) after settling what earlier
+ *    runs left open;
+ * 4. per call, in order: sign ONCE (nonce = max(chain pending, stored next nonce, previous + 1)), persist the raw
+ *    transaction fenced by the lease BEFORE broadcast, broadcast, confirm at depth (replace when stuck, re-broadcast
+ *    after a reorg), record;
+ * 5. release the lock in `finally`.
+ * A retried run finds its intents and re-broadcasts the stored bytes: it never signs a second transaction for an intent.
  */
 import { type Hex, type LocalAccount, type PublicClient, encodeFunctionData, keccak256 } from 'viem'
 import type { IntentRecord, IntentStore } from '../../store/intents.js'
 import { StaleWriteError } from '../../store/errors.js'
+import type { LockStore } from '../../store/locks.js'
+import type { RunStore } from '../../store/runs.js'
 import { SimulationRevertedError, TransactionRevertedError } from '../errors.js'
 import type { PlannedCall } from '../protocols/symbiotic/buildCuratorCall.js'
+import { crashPoint } from './crashPoint.js'
 import { decodeRevert } from './decodeRevert.js'
+import { IntentSupersededError } from './errors.js'
+import { quoteFees } from './fees.js'
+import { chooseNonce } from './nonce.js'
+import { type ExecutorOptions, type ResolvedExecutorOptions, resolveExecutorOptions } from './options.js'
+import { withRetry } from './retry.js'
+import { type ExecutorEvent, settleIntent } from './settleIntent.js'
+import { type SignerSession, openSignerSession } from './signerSession.js'
 
 /** Parameters of {@link executeCalls}. */
 export interface ExecuteCallsParameters {
@@ -17,27 +34,74 @@ export interface ExecuteCallsParameters {
   account: LocalAccount
   calls: readonly PlannedCall[]
   intents: IntentStore
+  /** Intent ids are `${runId}#${index}`: the conditional key per (run, action). */
   runId: string
-  /** Blocks to wait after inclusion (default 1). */
+  /** Blocks a receipt must be buried under (default 1). */
   confirmations?: number
-  /** Upper bound for maxFeePerGas (wei); above it the caller should have deferred. */
+  /** The policy's gas price cap (wei): no transaction pays more, and a network price above it defers the run. */
   maxFeePerGas?: bigint
-  /** Called after each mined call (live output). */
-  onMined?: (index: number, hash: Hex) => void
+  /** A session the caller opened (lock held, open intents already settled); it stays open. */
+  session?: SignerSession
+  /** Without a session: take the signer's lock here (and settle open intents first), released before returning. */
+  locks?: LockStore
+  /** Used when resuming to close runs a crash left `running`. */
+  runs?: RunStore
+  options?: ExecutorOptions
+  /** Called after each mined call (live output, partial records). */
+  onMined?: (index: number, hash: Hex, executed: ExecutedCall) => void
+  /** Every step of the executor (signed, broadcast, included, reorged, replaced, settled). */
+  onEvent?: (e: ExecutorEvent) => void
 }
 
 /** Outcome of one call. */
 export interface ExecutedCall {
   index: number
+  /** Hash of the transaction that was mined (one of `txHashes`). */
   txHash: Hex
   blockNumber: bigint
   gasUsed: bigint
+  intentId: string
+  nonce: number
+  /** Every hash signed for the call (more than one after a fee-bump replacement). */
+  txHashes: Hex[]
 }
 
-/** Simulates all, then signs → persists → broadcasts → confirms each call in order. */
+/** Simulates all, then signs → persists → broadcasts → confirms each call in order, under the signer's lock when given one. */
 export async function executeCalls(p: ExecuteCallsParameters): Promise<ExecutedCall[]> {
-  const { client, account, calls, intents, runId } = p
+  const { client, account, calls } = p
+  const options = p.session?.options ?? resolveExecutorOptions(p.options, client.pollingInterval)
+  const retry = { attempts: options.rpcAttempts, backoffMs: options.rpcBackoffMs }
   // 1. Simulate everything first, from the signer's address: one revert and nothing is sent.
+  await simulateCalls(client, account, calls)
+  if (calls.length === 0) return []
+  const chainId = client.chain?.id ?? (await withRetry('eth_chainId', () => client.getChainId(), retry))
+  // 2. Fees above the cap: defer before taking the lock (nothing signed, nothing sent).
+  if (p.maxFeePerGas !== undefined) await quoteFees(client, p.maxFeePerGas, retry)
+  // 3. The signer's lock: the caller's session, or one held for this call only.
+  const owned = !p.session && p.locks ? await openSignerSession({ client, account, intents: p.intents, locks: p.locks, runs: p.runs, runId: p.runId, chainId, confirmations: p.confirmations, feeCap: p.maxFeePerGas, options, onEvent: p.onEvent }) : undefined
+  const session = p.session ?? owned
+  try {
+    // Settling intents of earlier runs changed the chain since step 1: simulate again before signing anything.
+    if (owned && owned.resumed.settled.length > 0) await simulateCalls(client, account, calls)
+    const results: ExecutedCall[] = []
+    let floor: number | undefined
+    for (const [index, call] of calls.entries()) {
+      const intentId = `${p.runId}#${index}`
+      let intent = await p.intents.get(intentId)
+      if (!intent) intent = await signAndPersist({ ...p, chainId, session, options, call, index, intentId, floor })
+      floor = intent.nonce + 1
+      const executed = await confirm({ ...p, session, options, intent, index })
+      results.push(executed)
+      p.onMined?.(index, executed.txHash, executed)
+    }
+    return results
+  } finally {
+    await owned?.close()
+  }
+}
+
+/** Simulates every call at the latest block from `account`; throws SimulationRevertedError with the decoded custom error. */
+export async function simulateCalls(client: PublicClient, account: LocalAccount, calls: readonly PlannedCall[]): Promise<void> {
   for (const [index, call] of calls.entries()) {
     try {
       await client.simulateContract({ address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account: account.address } as never)
@@ -45,50 +109,99 @@ export async function executeCalls(p: ExecuteCallsParameters): Promise<ExecutedC
       throw new SimulationRevertedError({ reason: decodeRevert(cause), actionIndex: index, functionName: call.functionName, address: call.address, cause })
     }
   }
-  const chainId = client.chain?.id ?? (await client.getChainId())
-  const results: ExecutedCall[] = []
-  for (const [index, call] of calls.entries()) {
-    const intentId = `${runId}#${index}`
-    let intent = await intents.get(intentId)
-    if (!intent) {
-      // 2. Sign once per intent.
-      const data = encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args } as never)
-      const [nonce, fees, gas] = await Promise.all([
-        client.getTransactionCount({ address: account.address, blockTag: 'pending' }),
-        client.estimateFeesPerGas(),
-        client.estimateGas({ account: account.address, to: call.address, data }),
-      ])
-      const maxFeePerGas = p.maxFeePerGas !== undefined && fees.maxFeePerGas > p.maxFeePerGas ? p.maxFeePerGas : fees.maxFeePerGas
-      const rawTx = await account.signTransaction({ chainId, type: 'eip1559', to: call.address, data, nonce, gas: (gas * 12n) / 10n, maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas > maxFeePerGas ? maxFeePerGas : fees.maxPriorityFeePerGas })
-      const txHash = keccak256(rawTx)
-      const record: IntentRecord = { intentId, runId, actionIndex: index, status: 'signed', from: account.address, to: call.address, data, nonce, rawTx, txHash, txHashes: [txHash], createdAt: Date.now() }
-      // 3. Persist before broadcast: if we crash after this line, the next attempt re-broadcasts the same bytes.
-      try {
-        await intents.create(record)
-        intent = record
-      } catch (e) {
-        if (!(e instanceof StaleWriteError)) throw e
-        intent = await intents.get(intentId) // someone else signed this intent first: use theirs
-        if (!intent) throw e
-      }
-    }
-    // 4. Broadcast (idempotent: the node answers "already known" for the same bytes).
-    if (intent.status === 'signed' || intent.status === 'broadcast') {
-      await client.sendRawTransaction({ serializedTransaction: intent.rawTx as Hex }).catch((e: unknown) => {
-        const msg = e instanceof Error ? e.message : String(e)
-        if (!/already known|nonce too low|already imported/i.test(msg)) throw e
-      })
-      if (intent.status === 'signed') await intents.transition(intentId, ['signed'], 'broadcast')
-    }
-    // 5. Confirm and record.
-    const receipt = await client.waitForTransactionReceipt({ hash: intent.txHash as Hex, confirmations: p.confirmations ?? 1, timeout: 120_000 })
-    if (receipt.status !== 'success') {
-      await intents.transition(intentId, ['broadcast', 'signed'], 'reverted', { blockNumber: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() })
-      throw new TransactionRevertedError({ hash: receipt.transactionHash, actionIndex: index })
-    }
-    if (intent.status !== 'mined') await intents.transition(intentId, ['broadcast', 'signed'], 'mined', { blockNumber: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() })
-    results.push({ index, txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed })
-    p.onMined?.(index, receipt.transactionHash)
+}
+
+interface SignAndPersistParameters extends ExecuteCallsParameters {
+  chainId: number
+  session: SignerSession | undefined
+  options: ResolvedExecutorOptions
+  call: PlannedCall
+  index: number
+  intentId: string
+  floor: number | undefined
+}
+
+/**
+ * The one place a NEW transaction is signed: only for an intent id that has no record yet, and the signature is
+ * persisted (conditional put, fenced by the lease) before anything is broadcast. If the put loses, the stored intent
+ * is used and our bytes are dropped unsent.
+ */
+async function signAndPersist(p: SignAndPersistParameters): Promise<IntentRecord> {
+  const { client, account, call, options } = p
+  const retry = { attempts: options.rpcAttempts, backoffMs: options.rpcBackoffMs }
+  await p.session?.keepAlive()
+  const data = encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args } as never)
+  const [pending, fees, gas] = await Promise.all([
+    withRetry('eth_getTransactionCount(pending)', () => client.getTransactionCount({ address: account.address, blockTag: 'pending' }), retry),
+    quoteFees(client, p.maxFeePerGas, retry),
+    withRetry('eth_estimateGas', () => client.estimateGas({ account: account.address, to: call.address, data }), retry),
+  ])
+  const nonce = chooseNonce({ pending, stored: p.session?.lease.nextNonce, floor: p.floor })
+  // Headroom: Symbiotic setters push a new checkpoint when mined at a later timestamp than the estimate saw (~+50k gas).
+  const gasLimit = gas + gas / 2n + 25_000n
+  const rawTx = await account.signTransaction({ chainId: p.chainId, type: 'eip1559', to: call.address, data, nonce, gas: gasLimit, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas })
+  const txHash = keccak256(rawTx)
+  crashPoint('after-sign')
+  const record: IntentRecord = {
+    intentId: p.intentId,
+    runId: p.runId,
+    actionIndex: p.index,
+    status: 'signed',
+    from: account.address,
+    to: call.address,
+    data,
+    nonce,
+    rawTx,
+    txHash,
+    txHashes: [txHash],
+    createdAt: Date.now(),
+    chainId: p.chainId,
+    functionName: call.functionName,
+    description: call.description,
+    gas: gasLimit.toString(),
+    maxFeePerGas: fees.maxFeePerGas.toString(),
+    maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
   }
-  return results
+  const bookkeeping = { nextNonce: nonce + 1, openIntent: p.intentId }
+  try {
+    await p.intents.create(record, p.session?.guard(bookkeeping))
+    p.session?.applied(bookkeeping)
+  } catch (e) {
+    if (!(e instanceof StaleWriteError)) throw e
+    const existing = await p.intents.get(p.intentId) // someone else persisted this intent first: use theirs
+    if (!existing) throw e
+    return existing
+  }
+  crashPoint('after-persist')
+  p.onEvent?.({ type: 'signed', intentId: p.intentId, nonce, txHash })
+  return record
+}
+
+/** Settles one intent of this run (or reads the outcome of an already settled one) into an ExecutedCall. */
+async function confirm(p: ExecuteCallsParameters & { session: SignerSession | undefined; options: ResolvedExecutorOptions; intent: IntentRecord; index: number }): Promise<ExecutedCall> {
+  const { intent } = p
+  let status = intent.status
+  let receiptHash = intent.minedTxHash as Hex | undefined
+  let blockNumber = intent.blockNumber !== undefined ? BigInt(intent.blockNumber) : undefined
+  let gasUsed = intent.gasUsed !== undefined ? BigInt(intent.gasUsed) : undefined
+  let txHashes = intent.txHashes as Hex[]
+  if (status === 'signed' || status === 'broadcast') {
+    const out = await settleIntent({ client: p.client, account: p.account, intents: p.intents, intent, confirmations: p.confirmations ?? 1, feeCap: p.maxFeePerGas, fence: p.session, options: p.options, onEvent: p.onEvent })
+    await p.session?.settle([intent.intentId])
+    status = out.status
+    txHashes = out.intent.txHashes as Hex[]
+    if (out.status !== 'superseded') {
+      receiptHash = out.receipt.transactionHash
+      blockNumber = out.receipt.blockNumber
+      gasUsed = out.receipt.gasUsed
+    }
+  } else if (status === 'mined' && (blockNumber === undefined || gasUsed === undefined)) {
+    const r = await p.client.getTransactionReceipt({ hash: (intent.minedTxHash ?? intent.txHash) as Hex })
+    receiptHash = r.transactionHash
+    blockNumber = r.blockNumber
+    gasUsed = r.gasUsed
+  }
+  if (status === 'superseded' || status === 'failed') throw new IntentSupersededError({ intentId: intent.intentId, nonce: intent.nonce })
+  if (status === 'reverted') throw new TransactionRevertedError({ hash: (receiptHash ?? intent.txHash) as Hex, actionIndex: p.index })
+  return { index: p.index, txHash: (receiptHash ?? intent.txHash) as Hex, blockNumber: blockNumber ?? 0n, gasUsed: gasUsed ?? 0n, intentId: intent.intentId, nonce: intent.nonce, txHashes }
 }
