@@ -1,5 +1,11 @@
-/** Builds the AutopilotContext from an environment map: config, viem reader, DynamoDB stores, policy, signer. */
+/**
+ * Builds the AutopilotContext from an environment map: config, viem reader, DynamoDB stores, policy, signer,
+ * pause flag, notifier. In AWS the RPC URL and the webhook secret come from Secrets Manager
+ * (`RPC_URL_SECRET_ARN`, `WEBHOOK_SECRET_ARN`), read once per cold start; locally from `RPC_URL` /
+ * `AUTOPILOT_CONFIG.rpcUrl` and `WEBHOOK_SECRET`.
+ */
 import { readFileSync } from 'node:fs'
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
 import type { LocalAccount } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createReader } from '../chain/client.js'
@@ -7,9 +13,12 @@ import { configFromEnv, ConfigError } from '../config/config.js'
 import { loadPolicyOrThrow } from '../domain/index.js'
 import { createLogger } from '../logger.js'
 import { createDocumentClient } from '../store/client.js'
+import { ControlStore, findStuckIntents } from '../store/control.js'
+import { CursorStore } from '../store/cursors.js'
+import { EventStore } from '../store/events.js'
 import { IntentStore } from '../store/intents.js'
-import { RunStore } from '../store/runs.js'
 import type { AutopilotContext } from './context.js'
+import { NotifyingRunStore, createNotifier, formatNotification } from './notify.js'
 
 /** Chain ids on which a raw private key may sign (Anvil's); any other needs ALLOW_LOCAL_KEY=true. */
 export const LOCAL_KEY_CHAIN_IDS = [31337]
@@ -21,22 +30,88 @@ export function localSigner(privateKey: string, chainId: number, allow = false):
   return privateKeyToAccount(privateKey as `0x${string}`)
 }
 
+/** Secrets read from AWS Secrets Manager (empty outside AWS). */
+export interface AwsSecrets {
+  rpcUrl?: string
+  webhookSecret?: string
+}
+
+/** The part of a Secrets Manager client used here (the real client, or a test double answering `send`). */
+export interface SecretsReader {
+  send(command: GetSecretValueCommand): Promise<{ SecretString?: string }>
+}
+
+/** Reads the secrets named by RPC_URL_SECRET_ARN / WEBHOOK_SECRET_ARN; `{}` when neither is set (local). */
+export async function readAwsSecrets(env: Record<string, string | undefined>, client?: SecretsReader): Promise<AwsSecrets> {
+  const rpcArn = env.RPC_URL_SECRET_ARN
+  const hookArn = env.WEBHOOK_SECRET_ARN
+  if (!rpcArn && !hookArn) return {}
+  const sdk = await import('@aws-sdk/client-secrets-manager')
+  const sm: SecretsReader = client ?? new sdk.SecretsManagerClient({})
+  const read = async (arn: string, what: string, field: string): Promise<string> => {
+    let text: string | undefined
+    try {
+      text = (await sm.send(new sdk.GetSecretValueCommand({ SecretId: arn }))).SecretString
+    } catch (e) {
+      throw new ConfigError([`cannot read the ${what} secret ${arn}: ${(e as Error).name}`])
+    }
+    if (!text) throw new ConfigError([`the ${what} secret ${arn} has no string value`])
+    // Plain string, or JSON `{ "<field>": "..." }` (the shape `generateSecretString` produces).
+    if (text.trimStart().startsWith('{')) {
+      const value = (JSON.parse(text) as Record<string, unknown>)[field]
+      if (typeof value !== 'string' || !value) throw new ConfigError([`the ${what} secret ${arn} is JSON without a "${field}" string`])
+      return value
+    }
+    return text.trim()
+  }
+  const [rpcUrl, webhookSecret] = await Promise.all([rpcArn ? read(rpcArn, 'RPC URL', 'url') : undefined, hookArn ? read(hookArn, 'webhook', 'secret') : undefined])
+  return { ...(rpcUrl ? { rpcUrl } : {}), ...(webhookSecret ? { webhookSecret } : {}) }
+}
+
+/**
+ * Secrets resolved once per cold start. ESM top-level await: a handler importing this module starts only
+ * after they are read, so the synchronous {@link contextFromEnv} can use them. Outside AWS (no *_SECRET_ARN)
+ * this is `{}` and nothing is loaded.
+ */
+export const coldStartSecrets: AwsSecrets = await readAwsSecrets(globalThis.process?.env ?? {})
+
+/** The webhook's HMAC secret: WEBHOOK_SECRET locally, the Secrets Manager value in AWS; ConfigError when neither. */
+export function webhookSecretFromEnv(env: Record<string, string | undefined>, secrets: AwsSecrets = coldStartSecrets): string {
+  const secret = env.WEBHOOK_SECRET ?? secrets.webhookSecret
+  if (!secret || secret.length < 16) throw new ConfigError(['set WEBHOOK_SECRET (≥ 16 characters) or WEBHOOK_SECRET_ARN'])
+  return secret
+}
+
 /** Creates the context a handler uses, from `env` (only handlers pass process.env here). */
-export function contextFromEnv(env: Record<string, string | undefined>, serviceName: string): AutopilotContext {
-  const config = configFromEnv(env)
+export function contextFromEnv(env: Record<string, string | undefined>, serviceName: string, secrets: AwsSecrets = coldStartSecrets): AutopilotContext {
+  const config = configFromEnv(secrets.rpcUrl && !env.RPC_URL ? { ...env, RPC_URL: secrets.rpcUrl } : env)
   const policyText = env.POLICY_JSON ?? (env.POLICY_PATH ? readFileSync(env.POLICY_PATH, 'utf8') : undefined)
   if (!policyText) throw new ConfigError(['set POLICY_JSON or POLICY_PATH'])
   const policy = loadPolicyOrThrow(JSON.parse(policyText))
   const doc = createDocumentClient(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {})
   const account = env.SIGNER_PRIVATE_KEY ? localSigner(env.SIGNER_PRIVATE_KEY, config.chainId, env.ALLOW_LOCAL_KEY === 'true') : undefined
+  const logger = createLogger(serviceName)
+  const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)
+  const notify = createNotifier({
+    webhookUrls: policy.notifications.webhookUrls,
+    snsTopicArn: env.NOTIFY_TOPIC_ARN ?? policy.notifications.snsTopicArn,
+    console: policy.notifications.console ? (inLambda ? (n) => logger.info('notification', { notification: n }) : (n) => console.log(formatNotification(n))) : undefined,
+    logger,
+  })
+  const label = (k: string) => config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
   return {
     config,
     client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
-    runs: new RunStore({ client: doc, tableName: config.tables.runs }),
+    runs: new NotifyingRunStore({ client: doc, tableName: config.tables.runs, notify, logger, label }),
     intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
     policy,
-    logger: createLogger(serviceName),
+    logger,
     clock: () => Date.now(),
     account,
+    control: new ControlStore({ client: doc, tableName: config.tables.locks }),
+    events: new EventStore({ client: doc, tableName: config.tables.events }),
+    cursors: new CursorStore({ client: doc, tableName: config.tables.cursors }),
+    findStuckIntents: (olderThan) => findStuckIntents(doc, config.tables.intents, { olderThan }),
+    notify,
   }
 }

@@ -3,8 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import type { LocalAccount, PublicClient } from 'viem'
 import type { Config } from '../config/config.js'
 import type { Policy } from '../domain/index.js'
+import type { ControlStore, StuckIntent } from '../store/control.js'
+import type { CursorStore } from '../store/cursors.js'
+import type { EventStore } from '../store/events.js'
 import type { IntentStore } from '../store/intents.js'
 import type { RunStore } from '../store/runs.js'
+import type { Notify } from './notify.js'
 
 /** Progress events for live output (the local console); ignored in Lambda. */
 export type ProgressEvent =
@@ -25,4 +29,14 @@ export interface AutopilotContext {
   /** Signer; required only for runs that send. */
   account?: LocalAccount
   onProgress?: (e: ProgressEvent) => void
+  /** The pause flag: when set, runRebalance plans and records but sends nothing (webhook pause/resume). */
+  control?: Pick<ControlStore, 'isPaused' | 'getPause' | 'setPaused'>
+  /** Seen webhook ids and watcher events (replay protection); needed by handleWebhook and watchEvents. */
+  events?: EventStore
+  /** Block cursors; needed by watchEvents. */
+  cursors?: CursorStore
+  /** Intents signed or broadcast before `olderThan` (epoch ms) and still open (the watcher's health check). */
+  findStuckIntents?: (olderThan: number) => Promise<StuckIntent[]>
+  /** Sends a notification (SNS / webhooks / console); absent = notifications off. */
+  notify?: Notify
 }

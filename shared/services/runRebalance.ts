@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { assertCuratorRoles, buildCuratorCall } from '../chain/protocols/symbiotic/buildCuratorCall.js'
 import { executeCalls } from '../chain/executor/executeCalls.js'
-import { type Decision, type Plan, type Universe, diffPlan, planAllocation, scoreUniverse } from '../domain/index.js'
+import { type Decision, type DeriskRequest, type Plan, type Universe, diffPlan, planAllocation, scoreUniverse } from '../domain/index.js'
 import type { RecordedAction } from '../store/runs.js'
 import type { AutopilotContext } from './context.js'
 import { labeler, readUniverse } from './readUniverse.js'
@@ -29,6 +29,8 @@ export interface RunRebalanceResult {
   allocations: AllocationRow[]
   /** True when, after sending, every (service, operator) stake on chain equals the plan exactly. */
   verified?: boolean
+  /** True when calls were planned but not sent because rebalancing is paused (ctx.control). */
+  paused?: boolean
   error?: { name: string; message: string }
 }
 
@@ -37,6 +39,8 @@ export interface RunRebalanceOptions {
   trigger?: string
   /** De-risk runs (slash response, deny list) ignore cooldown and the gain threshold. */
   force?: boolean
+  /** De-risk orders (slash response): applied as forced moves by the planner; pair with `force: true`. */
+  derisk?: DeriskRequest[]
 }
 
 /** Plans and (in autopilot mode) executes a rebalance; always records the run. */
@@ -52,7 +56,7 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     ctx.onProgress?.({ type: 'read', runId, blockNumber: universe.blockNumber, positions: universe.positions.length, operators: universe.operators.length, services: universe.services.length })
     const now = universe.timestamp
     const scores = scoreUniverse(universe, ctx.policy, { now })
-    const plan = planAllocation(universe, scores, ctx.policy, { now })
+    const plan = planAllocation(universe, scores, ctx.policy, { now, ...(opts.derisk?.length ? { derisk: opts.derisk } : {}) })
     allocations = allocationRows(universe, plan)
     const last = await ctx.runs.latest('rebalance', 'succeeded')
     const fees = await ctx.client.estimateFeesPerGas()
@@ -66,9 +70,12 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     const calls = decision.actions.map((a) => buildCuratorCall(a, label))
     actions = decision.actions.map((a, index) => ({ index, kind: a.kind, description: calls[index]!.description, reasons: a.reasons, status: 'planned' as const }))
     ctx.onProgress?.({ type: 'decided', runId, summary: `${decision.actions.length} call(s), +${decision.gainPerYear.toFixed(4)} collateral/yr expected` })
-    if (ctx.policy.mode !== 'autopilot') {
-      await ctx.runs.finish(runId, { ...common, status: 'skipped', finishedAt: ctx.clock(), actions, allocations })
-      return { runId, status: 'skipped', decision, actions, allocations }
+    // The pause flag (webhook pause/resume) stops sending, like propose mode: the plan is still recorded.
+    const paused = ctx.policy.mode === 'autopilot' && ((await ctx.control?.isPaused()) ?? false)
+    if (ctx.policy.mode !== 'autopilot' || paused) {
+      if (paused) ctx.onProgress?.({ type: 'decided', runId, summary: 'paused: the planned calls are recorded, not sent' })
+      await ctx.runs.finish(runId, { ...common, ...(paused ? { decision: { ...decision, paused } } : {}), status: 'skipped', finishedAt: ctx.clock(), actions, allocations })
+      return { runId, status: 'skipped', decision, actions, allocations, ...(paused ? { paused } : {}) }
     }
     if (!ctx.account) throw new Error('autopilot mode needs a signer account')
     assertCuratorRoles(decision.actions, universe.positions, ctx.account.address)

@@ -1,0 +1,23 @@
+/** Lambda `watch`: EventBridge Scheduler tick → watchEvents (poll events, de-risk on a slash, notify) → log; a failed tick throws (alarm, DLQ). */
+import { withLambdaContext } from '../../shared/logger.js'
+import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { WatchTickError, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
+import { WatchSettingsSchema, WatchTickSchema } from './schema.js'
+
+const ctx = asWatchContext(contextFromEnv(process.env, 'watch'))
+const settings = WatchSettingsSchema.parse(process.env)
+
+export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
+  const input = WatchTickSchema.parse(event ?? {})
+  const result = await watchEvents(ctx, {
+    trigger: input.trigger,
+    ...(settings.WATCH_CONFIRMATIONS !== undefined ? { confirmations: settings.WATCH_CONFIRMATIONS } : {}),
+    maxBlockRange: settings.WATCH_MAX_BLOCK_RANGE,
+    ...(settings.WATCH_START_BLOCK !== undefined ? { startBlock: settings.WATCH_START_BLOCK } : {}),
+    stuckAfterMs: settings.STUCK_INTENT_MINUTES * 60_000,
+  })
+  // One line per tick: `stuckIntents` feeds the StuckIntents metric filter of the stack.
+  ctx.logger.info('watch tick', { status: result.status, fromBlock: result.fromBlock, toBlock: result.toBlock, events: result.events.length, derisk: result.derisk, runId: result.runId, stuckIntents: result.stuckIntents })
+  if (result.status === 'failed') throw new WatchTickError({ reason: result.error ? `${result.error.name}: ${result.error.message}` : 'unknown' })
+  return result
+})

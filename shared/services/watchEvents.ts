@@ -1,0 +1,432 @@
+/**
+ * Use case `watch`: poll Symbiotic events from a block cursor kept `confirmations` blocks behind the head,
+ * and answer a slash on stake we allocate at once.
+ *
+ * One tick: read the cursor → (first tick: start at the safe head) → check the cursor block's hash (a
+ * reorg deeper than the confirmation depth rewinds a little; events are deduplicated by tx hash and log
+ * index, so a rescan acts once) → one `eth_getLogs` over our vaults' slashers and delegators and the two
+ * opt-in services for `Slash`, `RequestSlash`, `ExecuteSlash`, `VetoSlash`, `SetMaxNetworkLimit`,
+ * `OptIn`/`OptOut` → claim each relevant event in the `events` table (conditional put) → for every
+ * `Slash` (instant slasher) or `RequestSlash` (veto slasher) on a (subnetwork, operator) pair we allocate
+ * to: one de-risk rebalance per the policy's `slashResponse` (`zero-out` | `halve` as forced moves with
+ * `force: true`; `alert-only` sends nothing) and one notification per slash with the tx hashes and the
+ * residual exposure window → mark the events done → advance the cursor (only after everything was
+ * handled). `ExecuteSlash` / `VetoSlash` (the request was already answered), `SetMaxNetworkLimit` and opt-in
+ * changes are recorded in the watch run; the next scheduled rebalance plans with them.
+ * Every tick also counts intents stuck in signed/broadcast (the StuckIntents alarm).
+ */
+import { randomUUID } from 'node:crypto'
+import { type Address, type Hex, getAbiItem } from 'viem'
+import * as abis from '../chain/abis/symbiotic.js'
+import type { DeriskRequest } from '../domain/index.js'
+import { RestakeError } from '../errors.js'
+import { StaleWriteError } from '../store/errors.js'
+import { type ClaimedEvent, DuplicateEventError } from '../store/events.js'
+import type { AutopilotContext } from './context.js'
+import { type Notification, residualLines, residualNotes, units } from './notify.js'
+import { labeler, readUniverse } from './readUniverse.js'
+import { runRebalance, type RunRebalanceResult } from './runRebalance.js'
+
+/** How long a watched event is remembered, seconds (a rescan within this window acts once). */
+export const CHAIN_EVENT_TTL_SECONDS = 30 * 86_400
+/** How long a watcher owns a claimed event before another may take it over, ms. */
+export const WATCH_LEASE_MS = 15 * 60_000
+
+/** Event kinds the watcher reads. */
+export type WatchedEventKind = 'Slash' | 'RequestSlash' | 'ExecuteSlash' | 'VetoSlash' | 'SetMaxNetworkLimit' | 'OptIn' | 'OptOut'
+
+/** One decoded event. */
+export interface WatchedEvent {
+  /** `chain:<chainId>:<txHash>:<logIndex>` — the idempotency key. */
+  key: string
+  kind: WatchedEventKind
+  blockNumber: bigint
+  txHash: Hex
+  logIndex: number
+  /** Contract that emitted it. */
+  emitter: Address
+  vault?: Address
+  subnetwork?: Hex
+  operator?: Address
+  network?: Address
+  /** Slashed / requested amount, or the new max network limit. */
+  amount?: bigint
+  captureTimestamp?: bigint
+  slashIndex?: bigint
+  /** Concerns our vaults (slash/limit on our slasher/delegator, opt-in into our vault or of an operator we read). */
+  relevant: boolean
+  /** Slash or slash request on a pair we allocate to (the de-risk trigger). */
+  held: boolean
+  /** What the watcher did: derisked | alerted | recorded | already-handled. */
+  outcome?: 'derisked' | 'alerted' | 'recorded' | 'already-handled'
+}
+
+/** Options of a tick. */
+export interface WatchEventsOptions {
+  /** Blocks behind the head that are final enough to act on (default: config.confirmations). */
+  confirmations?: number
+  /** Largest block range per tick (provider getLogs limits), default 2 000. */
+  maxBlockRange?: number
+  /** Block to start from on the very first tick (default: the safe head — only new events). */
+  startBlock?: bigint
+  /** Cursor id (default `symbiotic:<chainId>`). */
+  cursorId?: string
+  /** An intent older than this in signed/broadcast counts as stuck, ms (default 15 min). */
+  stuckAfterMs?: number
+  trigger?: string
+}
+
+/** Result of a tick. */
+export interface WatchEventsResult {
+  status: 'initialised' | 'up-to-date' | 'advanced' | 'busy' | 'failed'
+  /** Blocks scanned (inclusive), when any. */
+  fromBlock?: bigint
+  toBlock?: bigint
+  /** Cursor after the tick. */
+  cursor?: bigint
+  events: WatchedEvent[]
+  derisk?: { runId: string; status: RunRebalanceResult['status']; txHashes: string[]; error?: { name: string; message: string } }
+  /** Watch run recorded (only when events were seen). */
+  runId?: string
+  stuckIntents: number
+  error?: { name: string; message: string }
+}
+
+/** The context the watcher needs: cursors and events are required. */
+export type WatchContext = AutopilotContext & Required<Pick<AutopilotContext, 'cursors' | 'events'>>
+
+/** The watcher could not finish a tick; the cursor was not advanced (the next tick retries). */
+export class WatchTickError extends RestakeError {
+  override name = 'WatchTickError' as const
+  constructor(p: { reason: string; cause?: unknown }) {
+    super(`The watch tick did not finish: ${p.reason}; the cursor stays where it was.`, { details: p.reason, cause: p.cause })
+  }
+}
+
+/** Narrows a context to a {@link WatchContext}; throws WatchTickError when the cursor or events store is missing. */
+export function asWatchContext(ctx: AutopilotContext): WatchContext {
+  if (!ctx.cursors || !ctx.events) throw new WatchTickError({ reason: 'the context has no cursors/events store' })
+  return ctx as WatchContext
+}
+
+const EVENTS = {
+  Slash: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }),
+  RequestSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'RequestSlash' }),
+  ExecuteSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }),
+  VetoSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'VetoSlash' }),
+  SetMaxNetworkLimit: getAbiItem({ abi: abis.networkRestakeDelegatorAbi, name: 'SetMaxNetworkLimit' }),
+  OptIn: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptIn' }),
+  OptOut: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptOut' }),
+} as const
+
+const lower = <T extends string>(a: string) => a.toLowerCase() as T
+const networkOf = (sn: string) => lower<Address>(`0x${sn.slice(2, 42)}`)
+
+/** One watcher tick (see the module comment); never throws for chain/store trouble: returns `failed`. */
+export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = {}): Promise<WatchEventsResult> {
+  const confirmations = BigInt(opts.confirmations ?? ctx.config.confirmations)
+  const cursorId = opts.cursorId ?? `symbiotic:${ctx.config.chainId}`
+  const stuckIntents = ctx.findStuckIntents ? (await ctx.findStuckIntents(ctx.clock() - (opts.stuckAfterMs ?? 15 * 60_000))).length : 0
+  const base = { events: [] as WatchedEvent[], stuckIntents }
+  try {
+    const head = await ctx.client.getBlockNumber({ cacheTime: 0 })
+    const safe = head > confirmations ? head - confirmations : 0n
+    const cursor = await ctx.cursors.get(cursorId)
+    if (!cursor) {
+      const start = opts.startBlock !== undefined ? (opts.startBlock > 0n ? opts.startBlock - 1n : 0n) : safe
+      const block = await ctx.client.getBlock({ blockNumber: start })
+      await ctx.cursors.advance(cursorId, { from: undefined, to: start, blockHash: block.hash, now: ctx.clock() })
+      ctx.logger.info('watch cursor initialised', { cursorId, block: start })
+      return { ...base, status: 'initialised', cursor: start }
+    }
+    // A reorg deeper than the confirmation depth replaced the cursor block: rescan a little (dedup by key).
+    let from = cursor.block + 1n
+    const cursorBlock = await ctx.client.getBlock({ blockNumber: cursor.block })
+    if (cursorBlock.hash !== cursor.blockHash) {
+      const back = confirmations + 16n
+      from = cursor.block > back ? cursor.block - back : 0n
+      ctx.logger.warn('watch cursor block was reorganised; rescanning', { cursorId, cursor: cursor.block, from })
+    }
+    const to = safe < cursor.block + BigInt(opts.maxBlockRange ?? 2_000) ? safe : cursor.block + BigInt(opts.maxBlockRange ?? 2_000)
+    if (to < from) return { ...base, status: 'up-to-date', cursor: cursor.block }
+
+    const events = await readEvents(ctx, from, to)
+    base.events = events
+    const result: WatchEventsResult = { ...base, status: 'advanced', fromBlock: from, toBlock: to, cursor: to }
+    if (events.some((e) => e.relevant)) {
+      const handled = await handleEvents(ctx, events, opts.trigger ?? 'schedule')
+      if (handled.busy) return { ...result, status: 'busy', cursor: cursor.block, runId: handled.runId }
+      if (handled.derisk) result.derisk = handled.derisk
+      result.runId = handled.runId
+      if (handled.failed) return { ...result, status: 'failed', cursor: cursor.block, error: handled.derisk?.error ?? { name: 'WatchTickError', message: 'de-risk failed' } }
+    }
+    const toBlock = await ctx.client.getBlock({ blockNumber: to })
+    await ctx.cursors.advance(cursorId, { from: cursor.block, to, blockHash: toBlock.hash, now: ctx.clock() })
+    return result
+  } catch (e) {
+    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    ctx.logger.error('watch tick failed', { cursorId, error })
+    return { ...base, status: e instanceof StaleWriteError ? 'busy' : 'failed', error }
+  }
+}
+
+/** Reads and decodes the watched events of [from, to] in one getLogs (plus one multicall for veto requests). */
+async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<WatchedEvent[]> {
+  const vaults = ctx.config.vaults.map((v) => lower<Address>(v.address))
+  const structure = (await ctx.client.multicall({
+    contracts: vaults.flatMap((v) => [
+      { address: v, abi: abis.vaultAbi, functionName: 'slasher' },
+      { address: v, abi: abis.vaultAbi, functionName: 'delegator' },
+    ]) as never,
+    allowFailure: false,
+    blockNumber: to,
+  })) as Address[]
+  const slasherOf = new Map<string, Address>()
+  const delegatorOf = new Map<string, Address>()
+  vaults.forEach((v, i) => {
+    const s = lower<Address>(structure[i * 2]!)
+    if (s !== '0x0000000000000000000000000000000000000000') slasherOf.set(s, v)
+    delegatorOf.set(lower(structure[i * 2 + 1]!), v)
+  })
+  const optVault = lower<Address>(ctx.config.symbiotic.operatorVaultOptInService)
+  const optNetwork = lower<Address>(ctx.config.symbiotic.operatorNetworkOptInService)
+  const logs = await ctx.client.getLogs({
+    address: [...slasherOf.keys(), ...delegatorOf.keys(), optVault, optNetwork] as Address[],
+    events: Object.values(EVENTS),
+    fromBlock: from,
+    toBlock: to,
+  })
+  const chainId = ctx.config.chainId
+  const out: WatchedEvent[] = []
+  for (const l of logs) {
+    if (l.transactionHash === null || l.logIndex === null || l.blockNumber === null) continue
+    const emitter = lower<Address>(l.address)
+    const a = (l as unknown as { args: Record<string, unknown> }).args ?? {}
+    const common = { key: `chain:${chainId}:${l.transactionHash}:${l.logIndex}`, kind: l.eventName as WatchedEventKind, blockNumber: l.blockNumber, txHash: l.transactionHash, logIndex: l.logIndex, emitter, relevant: false, held: false }
+    const sn = typeof a.subnetwork === 'string' ? lower<Hex>(a.subnetwork) : undefined
+    const op = typeof a.operator === 'string' ? lower<Address>(a.operator) : undefined
+    switch (l.eventName) {
+      case 'Slash':
+      case 'RequestSlash': {
+        const vault = slasherOf.get(emitter)
+        if (!vault || !sn || !op) continue
+        const amount = (a.slashedAmount ?? a.slashAmount) as bigint | undefined
+        out.push({ ...common, vault, subnetwork: sn, operator: op, network: networkOf(sn), amount, captureTimestamp: a.captureTimestamp === undefined ? undefined : BigInt(a.captureTimestamp as number), ...(a.slashIndex !== undefined ? { slashIndex: a.slashIndex as bigint } : {}), relevant: true })
+        break
+      }
+      case 'ExecuteSlash':
+      case 'VetoSlash': {
+        const vault = slasherOf.get(emitter)
+        if (!vault) continue
+        out.push({ ...common, vault, slashIndex: a.slashIndex as bigint, ...(a.slashedAmount !== undefined ? { amount: a.slashedAmount as bigint } : {}), relevant: true })
+        break
+      }
+      case 'SetMaxNetworkLimit': {
+        const vault = delegatorOf.get(emitter)
+        if (!vault || !sn) continue
+        out.push({ ...common, vault, subnetwork: sn, network: networkOf(sn), amount: a.amount as bigint, relevant: true })
+        break
+      }
+      case 'OptIn':
+      case 'OptOut': {
+        const who = lower<Address>(String(a.who))
+        const where = lower<Address>(String(a.where))
+        if (emitter === optVault && vaults.includes(where)) out.push({ ...common, vault: where, operator: who, relevant: true })
+        else if (emitter === optNetwork) out.push({ ...common, operator: who, network: where, relevant: false })
+        break
+      }
+    }
+  }
+  // Veto requests named by index only: read their subnetwork and operator.
+  const byIndex = out.filter((e) => (e.kind === 'ExecuteSlash' || e.kind === 'VetoSlash') && e.slashIndex !== undefined)
+  if (byIndex.length > 0) {
+    const reqs = (await ctx.client.multicall({
+      contracts: byIndex.map((e) => ({ address: e.emitter, abi: abis.vetoSlasherAbi, functionName: 'slashRequests', args: [e.slashIndex!] })) as never,
+      allowFailure: false,
+      blockNumber: to,
+    })) as [Hex, Address, bigint, number][]
+    byIndex.forEach((e, i) => {
+      const r = reqs[i]!
+      e.subnetwork = lower(r[0])
+      e.operator = lower(r[1])
+      e.network = networkOf(r[0])
+      e.amount ??= r[2]
+      e.captureTimestamp = BigInt(r[3])
+    })
+  }
+  return out.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1))
+}
+
+interface Handled {
+  busy?: boolean
+  failed?: boolean
+  runId?: string
+  derisk?: WatchEventsResult['derisk']
+}
+
+/** Claims the relevant events, de-risks slashed pairs we hold, notifies, marks the events done and records a watch run. */
+async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: string): Promise<Handled> {
+  const startedAt = ctx.clock()
+  const runId = `watch-${new Date(startedAt).toISOString()}-${randomUUID().slice(0, 8)}`
+  await ctx.runs.start({ runId, kind: 'watch', trigger, startedAt })
+  const label = labeler(ctx)
+  const claimed: { event: WatchedEvent; claim: ClaimedEvent }[] = []
+  const finishRun = async (status: 'succeeded' | 'failed', extra: Record<string, unknown> = {}) =>
+    ctx.runs.finish(runId, { status, finishedAt: ctx.clock(), decision: { events: events.filter((e) => e.relevant).map(summary), ...extra } })
+  try {
+    // 1. Claim: an event done before (a rescan, a retried tick) is not acted on again.
+    for (const event of events.filter((e) => e.relevant)) {
+      try {
+        const claim = await ctx.events.claim({ eventId: event.key, source: 'chain', status: 'running', now: ctx.clock(), ttlSeconds: CHAIN_EVENT_TTL_SECONDS, leaseMs: WATCH_LEASE_MS, detail: JSON.stringify(summary(event)) })
+        claimed.push({ event, claim })
+      } catch (e) {
+        if (!(e instanceof DuplicateEventError)) throw e
+        if (e.existing?.status === 'done') {
+          event.outcome = 'already-handled'
+          continue
+        }
+        // Another watcher holds it under a live lease: leave the range to it.
+        await releaseAll(ctx, claimed, 'failed')
+        await finishRun('failed', { busy: event.key })
+        return { busy: true, runId }
+      }
+    }
+
+    // 2. Which claimed slashes hit stake we allocate? One universe read answers for all of them.
+    const slashes = claimed.filter(({ event }) => event.kind === 'Slash' || event.kind === 'RequestSlash')
+    let universe: Awaited<ReturnType<typeof readUniverse>>['universe'] | undefined
+    if (slashes.length > 0) universe = (await readUniverse(ctx)).universe
+    const heldStake = (sn: Hex, op: Address): bigint => {
+      let sum = 0n
+      for (const p of universe?.positions ?? []) for (const a of p.allocations) if (a.service === sn && a.operator === op) sum += a.stake
+      return sum
+    }
+    const allocates = (sn: Hex, op: Address): boolean =>
+      (universe?.positions ?? []).some((p) => p.allocations.some((a) => a.service === sn && a.operator === op && (a.stake > 0n || a.shares > 0n || a.operatorLimit > 0n)))
+    const before = new Map<string, bigint>()
+    for (const { event, claim } of slashes) {
+      event.held = allocates(event.subnetwork!, event.operator!)
+      before.set(`${event.subnetwork}|${event.operator}`, heldStake(event.subnetwork!, event.operator!))
+      // A takeover of an event whose de-risk run was recorded and did not fail: it was acted on; do not act twice.
+      const prev = claim.previous?.result ? (JSON.parse(claim.previous.result) as { runId?: string }) : undefined
+      if (prev?.runId) {
+        const run = await ctx.runs.get(prev.runId)
+        if (run && run.status !== 'failed') {
+          event.held = false
+          event.outcome = 'already-handled'
+        }
+      }
+    }
+
+    // 3. De-risk in this invocation, per the policy.
+    const response = ctx.policy.slashResponse
+    const pairs = new Map<string, DeriskRequest>()
+    for (const { event } of slashes) {
+      if (!event.held || response === 'alert-only') continue
+      const k = `${event.subnetwork}|${event.operator}`
+      if (!pairs.has(k))
+        pairs.set(k, { operator: event.operator!, service: event.subnetwork!, response, reason: `slash response ${response}: ${event.kind} of ${label(event.operator!)} by ${label(event.subnetwork!)} at block ${event.blockNumber} (tx ${event.txHash})` })
+    }
+    let derisk: Handled['derisk']
+    let result: RunRebalanceResult | undefined
+    if (pairs.size > 0) {
+      const slashKeys = slashes.filter(({ event }) => event.held)
+      const triggerText = `watch:slash:${slashKeys[0]!.event.key}${slashKeys.length > 1 ? `(+${slashKeys.length - 1})` : ''}`
+      // Record the de-risk run id on the events as soon as it is known (before anything is sent), so a
+      // takeover after a crash can tell that the response already ran.
+      const marks: Promise<unknown>[] = []
+      const onProgress = (e: Parameters<NonNullable<AutopilotContext['onProgress']>>[0]) => {
+        ctx.onProgress?.(e)
+        if (e.type === 'read')
+          for (const { event } of slashKeys) marks.push(ctx.events.transition(event.key, ['running'], 'running', { now: ctx.clock(), result: JSON.stringify({ runId: e.runId }), leaseMs: WATCH_LEASE_MS }).catch(() => undefined))
+      }
+      result = await runRebalance({ ...ctx, onProgress }, { trigger: triggerText, force: true, derisk: [...pairs.values()] })
+      await Promise.all(marks)
+      derisk = { runId: result.runId, status: result.status, txHashes: txHashesOf(result), ...(result.error ? { error: result.error } : {}) }
+    }
+    const failed = result?.status === 'failed'
+
+    // 4. Notify once per slash on held stake (residual exposure from the de-risk run's plan).
+    const run = result ? await ctx.runs.get(result.runId) : undefined
+    const residual = (run?.plan as { positions?: { residualExposure?: { service: string; operator: string; stake: bigint; until: bigint }[] }[] } | undefined)?.positions?.flatMap((p) => p.residualExposure ?? []) ?? []
+    for (const { event } of slashes) {
+      if (!event.held) {
+        event.outcome ??= 'recorded'
+        continue
+      }
+      event.outcome = result && !failed ? 'derisked' : 'alerted'
+      await ctx.notify?.(slashNotification(ctx, event, { response, result, before: before.get(`${event.subnetwork}|${event.operator}`) ?? 0n, residual: residual.filter((r) => r.service === event.subnetwork && r.operator === event.operator), label }))
+    }
+    for (const { event } of claimed) event.outcome ??= 'recorded'
+
+    // 5. Done (or failed: the next tick takes the events over and retries).
+    await releaseAll(ctx, claimed, failed ? 'failed' : 'done', derisk)
+    await finishRun(failed ? 'failed' : 'succeeded', derisk ? { derisk } : {})
+    return { runId, failed, ...(derisk ? { derisk } : {}) }
+  } catch (e) {
+    await releaseAll(ctx, claimed, 'failed').catch(() => undefined)
+    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error }).catch(() => undefined)
+    throw e
+  }
+}
+
+async function releaseAll(ctx: WatchContext, claimed: { event: WatchedEvent }[], to: 'done' | 'failed', derisk?: WatchEventsResult['derisk']): Promise<void> {
+  for (const { event } of claimed)
+    await ctx.events.transition(event.key, ['running'], to, { now: ctx.clock(), result: JSON.stringify({ outcome: event.outcome, ...(derisk ? { runId: derisk.runId, status: derisk.status, txHashes: derisk.txHashes } : {}) }) })
+}
+
+function txHashesOf(r: RunRebalanceResult): string[] {
+  return r.actions.map((a) => a.txHash).filter((h): h is string => typeof h === 'string')
+}
+
+function summary(e: WatchedEvent): Record<string, unknown> {
+  return { key: e.key, kind: e.kind, block: e.blockNumber.toString(), tx: e.txHash, vault: e.vault, subnetwork: e.subnetwork, operator: e.operator, amount: e.amount?.toString(), held: e.held, outcome: e.outcome }
+}
+
+/** The notification for one slash on stake we allocate: what, where, the response with tx hashes, stake after, residual window. */
+function slashNotification(
+  ctx: WatchContext,
+  e: WatchedEvent,
+  p: { response: string; result: RunRebalanceResult | undefined; before: bigint; residual: { service: string; operator: string; stake: bigint; until: bigint }[]; label: (k: string) => string },
+): Notification {
+  const { label } = p
+  const op = label(e.operator!)
+  const sn = label(e.subnetwork!)
+  const what = e.kind === 'RequestSlash' ? 'requested a slash of' : 'slashed'
+  const after = p.result?.allocations.filter((r) => r.service === e.subnetwork && r.operator === e.operator).reduce((s, r) => s + (r.after ?? r.target), 0n)
+  const txs = p.result ? txHashesOf(p.result) : []
+  const residual = residualNotes(p.residual)
+  const lines = [
+    `${e.kind} on chain ${ctx.config.chainId} at block ${e.blockNumber} (tx ${e.txHash}): ${sn} (${e.subnetwork}) ${what} operator ${op} (${e.operator})${e.amount !== undefined ? ` by ${units(e.amount)}` : ''} in ${label(e.vault!)}${e.captureTimestamp !== undefined ? `, capture timestamp ${e.captureTimestamp}` : ''}.`,
+    `We allocate to this pair: stake ${units(p.before)} when the slash was seen.`,
+  ]
+  let subject: string
+  if (!p.result) {
+    lines.push(`Policy slash response: ${p.response} → nothing sent; the stake stays allocated.`)
+    subject = `${e.kind}: ${op} in ${sn} (alert only)`
+  } else if (p.result.status === 'failed') {
+    lines.push(`Policy slash response: ${p.response} → de-risk run ${p.result.runId} FAILED: ${p.result.error?.name}: ${p.result.error?.message}. The next watch tick retries.`)
+    subject = `${e.kind}: ${op} in ${sn} — de-risk FAILED`
+  } else {
+    const sent = p.result.actions.filter((a) => a.txHash)
+    lines.push(
+      `Policy slash response: ${p.response} → de-risk run ${p.result.runId} ${p.result.paused ? 'planned but did not send (rebalancing is paused)' : p.result.status === 'succeeded' ? `sent ${sent.length} call(s)` : `sent nothing (${p.result.decision?.kind === 'skip' ? p.result.decision.reason : 'skipped'})`}:`,
+      ...p.result.actions.map((a) => `  #${a.index} ${a.description}${a.txHash ? `  tx ${a.txHash}` : ''}`),
+    )
+    if (after !== undefined) lines.push(`Stake of ${op} in ${sn} now ${units(after)} (was ${units(p.before)}).`)
+    lines.push(...residualLines(residual, label))
+    subject = `${e.kind}: ${op} in ${sn} — ${p.response}${p.result.status === 'succeeded' ? `, ${sent.length} tx sent` : ''}`
+  }
+  return {
+    kind: 'slash',
+    subject,
+    text: lines.join('\n'),
+    at: new Date(ctx.clock()).toISOString(),
+    ...(p.result ? { runId: p.result.runId } : {}),
+    operator: e.operator!,
+    service: e.subnetwork!,
+    txHashes: [e.txHash, ...txs],
+    ...(residual.length ? { residualExposure: residual } : {}),
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Seen events: webhook ids and watcher logs, each claimed once with a conditional put and expiring by TTL
+ * (`expiresAt`, epoch seconds). The claim is the idempotency key: an event that is `done` (or still being
+ * worked on under a live lease) is never acted on again; a `failed` one, or one whose worker died (lease
+ * expired), may be claimed again.
+ */
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { RestakeError } from '../errors.js'
+import { StaleWriteError, isConditionalFailure } from './errors.js'
+
+/** Lifecycle of a claimed event: accepted (queued) → running → done | failed. */
+export type EventStatus = 'accepted' | 'running' | 'done' | 'failed'
+
+/** Where an event came from. */
+export type EventSource = 'webhook' | 'chain'
+
+/** A stored event. */
+export interface EventRecord {
+  /** `webhook:<id>` or `chain:<chainId>:<txHash>:<logIndex>`. */
+  eventId: string
+  source: EventSource
+  status: EventStatus
+  /** Epoch ms of the first claim. */
+  createdAt: number
+  /** Epoch ms of the last change. */
+  updatedAt: number
+  /** Epoch ms until which the current worker owns the event (accepted/running only). */
+  leaseUntil: number
+  /** Epoch seconds: DynamoDB TTL deletes the item after this. */
+  expiresAt: number
+  /** How many times the event was claimed (1 unless a failed attempt was retried). */
+  attempts: number
+  /** What the event asked for (JSON). */
+  detail?: string
+  /** What was done (JSON): run id, status, tx hashes. */
+  result?: string
+}
+
+/** The event was already claimed and is done or still owned by another worker: act on it no further. */
+export class DuplicateEventError extends RestakeError {
+  override name = 'DuplicateEventError' as const
+  readonly existing: EventRecord | undefined
+  constructor(p: { eventId: string; existing: EventRecord | undefined; cause?: unknown }) {
+    super(`Event ${p.eventId} was already received${p.existing ? ` (status ${p.existing.status})` : ''}.`, { details: p.eventId, cause: p.cause })
+    this.existing = p.existing
+  }
+}
+
+/** Type of {@link DuplicateEventError} narrowed by name. */
+export type DuplicateEventErrorType = DuplicateEventError & { name: 'DuplicateEventError' }
+
+/** Parameters of {@link EventStore.claim}. */
+export interface ClaimEventParameters {
+  eventId: string
+  source: EventSource
+  /** Initial status: `accepted` (queued for a worker) or `running` (this caller works on it now). */
+  status: 'accepted' | 'running'
+  /** Epoch ms. */
+  now: number
+  /** How long the item is kept (replay protection window), seconds. */
+  ttlSeconds: number
+  /** How long this worker owns the event before another may take it over, ms. */
+  leaseMs: number
+  detail?: string
+}
+
+/** A claimed event; `previous` is the record a retry or takeover replaced (its result tells what was done). */
+export type ClaimedEvent = EventRecord & { previous?: EventRecord }
+
+/** Reads and writes seen events with conditional writes only. */
+export class EventStore {
+  private readonly client: DynamoDBDocumentClient
+  private readonly tableName: string
+  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.client = p.client
+    this.tableName = p.tableName
+  }
+
+  /** Claims an event; throws {@link DuplicateEventError} when it is done or owned by a live worker. */
+  async claim(p: ClaimEventParameters): Promise<ClaimedEvent> {
+    const previous = await this.get(p.eventId)
+    const item: EventRecord = {
+      eventId: p.eventId,
+      source: p.source,
+      status: p.status,
+      createdAt: previous?.createdAt ?? p.now,
+      updatedAt: p.now,
+      leaseUntil: p.now + p.leaseMs,
+      expiresAt: Math.floor(p.now / 1000) + p.ttlSeconds,
+      attempts: (previous?.attempts ?? 0) + 1,
+      detail: p.detail,
+    }
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          // new: never seen; retry: the last attempt failed; takeover: its worker died (lease expired).
+          // A done event, or one a live worker owns, fails the condition: that is the replay answer.
+          ConditionExpression: 'attribute_not_exists(eventId) OR #status = :failed OR (#status IN (:accepted, :running) AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':accepted': 'accepted', ':running': 'running', ':now': p.now },
+        }),
+      )
+      return previous ? { ...item, previous } : item
+    } catch (e) {
+      if (isConditionalFailure(e)) throw new DuplicateEventError({ eventId: p.eventId, existing: await this.get(p.eventId), cause: e })
+      throw e
+    }
+  }
+
+  /** Reads one event. */
+  async get(eventId: string): Promise<EventRecord | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId }, ConsistentRead: true }))
+    return out.Item as EventRecord | undefined
+  }
+
+  /** Moves an event from one of `from` to `to` (conditional), recording its result; StaleWriteError if it moved under us. */
+  async transition(eventId: string, from: EventStatus[], to: EventStatus, p: { now: number; result?: string; leaseMs?: number }): Promise<void> {
+    const values: Record<string, unknown> = { ':to': to, ':now': p.now }
+    from.forEach((s, i) => (values[`:f${i}`] = s))
+    const sets = ['#status = :to', 'updatedAt = :now']
+    if (p.result !== undefined) {
+      values[':result'] = p.result
+      sets.push('#result = :result')
+    }
+    if (p.leaseMs !== undefined) {
+      values[':lease'] = p.now + p.leaseMs
+      sets.push('leaseUntil = :lease')
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // Only the owner of the current state may move it on (two workers never both finish an event).
+          ConditionExpression: `#status IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status', ...(p.result !== undefined ? { '#result': 'result' } : {}) },
+          ExpressionAttributeValues: values,
+        }),
+      )
+    } catch (e) {
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: eventId, cause: e })
+      throw e
+    }
+  }
+}
