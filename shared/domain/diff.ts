@@ -31,7 +31,7 @@
  * policy forbids: deny lists, lost eligibility, slash response) ignore the cooldown and the gain
  * threshold.
  */
-import type { Address, ServiceId, Universe } from './types.js'
+import type { Address, Position, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import type { Plan, PositionPlan } from './plan.js'
 import { cmp, short, units } from './format.js'
@@ -121,7 +121,7 @@ export function diffPlan(universe: Universe, plan: Plan, policy: Policy, opts: D
   for (const pp of plan.positions) {
     const pos = byId.get(pp.position)
     if (pos === undefined || !pp.steerable) continue
-    const posActions = positionActions(pp, pos.allocations, plan)
+    const posActions = positionActions(pp, pos, plan)
     if (posActions.length > 0 && pp.forced.some((f) => f.to < f.from)) derisk = true
     actions.push(...posActions)
   }
@@ -167,31 +167,34 @@ interface AllocLike {
   stake: bigint
 }
 
-function positionActions(pp: PositionPlan, allocations: readonly AllocLike[], plan: Plan): Action[] {
+function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] {
   const out: Action[] = []
   const kind = pp.delegatorKind
   if (kind !== 'network-restake' && kind !== 'full-restake' && kind !== 'operator-specific') return out
   const reasons = reasonIndex(pp, plan)
+  // The universe is the source of truth for current values (the plan's copy is for display).
+  const onChain = new Map(pos.services.map((s) => [s.service.toLowerCase(), s.networkLimit]))
   for (const nl of pp.networkLimits) {
-    if (nl.limit === nl.current) continue
+    const from = onChain.get(nl.service) ?? nl.current
+    if (nl.limit === from) continue
     out.push({
       kind: 'setNetworkLimit',
       position: pp.position,
       delegator: pp.delegator,
       service: nl.service,
-      from: nl.current,
+      from,
       to: nl.limit,
       reasons: [
-        `service ${short(nl.service)}: network limit ${units(nl.current)} → ${units(nl.limit)} (Σ of its operator targets)`,
+        `service ${short(nl.service)}: network limit ${units(from)} → ${units(nl.limit)} (Σ of its operator targets)`,
         ...reasons.service(nl.service),
-        ...(nl.limit < nl.current ? reasons.residual(nl.service) : []),
+        ...(nl.limit < from ? reasons.residual(nl.service) : []),
         ...reasons.position,
       ],
     })
   }
   if (kind === 'operator-specific') return out
   const cur = new Map<string, AllocLike>()
-  for (const a of allocations) cur.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a)
+  for (const a of pos.allocations) cur.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a)
   for (const t of pp.targets) {
     const a = cur.get(pairKey(t.service, t.operator))
     const from = kind === 'network-restake' ? (a?.shares ?? 0n) : (a?.operatorLimit ?? 0n)
