@@ -237,3 +237,23 @@ describe('Command: autopilot policy', () => {
     expect(await policyCommand(['schema', '--bogus'], capture().io)).toBe(2)
   })
 })
+
+describe('docs/policy.md', () => {
+  it('documents every field of the schema (a new field without documentation fails here)', async () => {
+    const doc = await readFile(new URL('../../docs/policy.md', import.meta.url), 'utf8')
+    const paths: string[] = []
+    const walk = (schema: Record<string, unknown>, prefix: string) => {
+      const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>
+      for (const [k, v] of Object.entries(props)) {
+        const path = prefix ? `${prefix}.${k}` : k
+        paths.push(path)
+        const inner = (v.type === 'array' ? (v.items as Record<string, unknown>) : v) ?? {}
+        walk(inner, v.type === 'array' ? `${path}[]` : path)
+      }
+    }
+    walk(policyJsonSchema() as Record<string, unknown>, '')
+    expect(paths.length).toBeGreaterThan(40)
+    const missing = paths.filter((p) => !doc.includes(`| \`${p}\` |`))
+    expect(missing).toEqual([])
+  })
+})
