@@ -4,24 +4,35 @@
  */
 import type { Address, Allocation, DelegatorKind, Operator, Position, PositionService, Service, ServiceId, SlashRecord, Universe } from '../../shared/domain/types.js'
 
-/** A small deterministic PRNG (xorshift128+ on 32-bit halves, good enough for fixtures). */
+/** A small deterministic PRNG (sfc32, seeded through splitmix32; good enough for fixtures). */
 export class Rng {
-  private s0: number
-  private s1: number
+  private a: number
+  private b: number
+  private c: number
+  private d: number
   constructor(seed: number) {
-    this.s0 = (seed ^ 0x9e3779b9) >>> 0 || 1
-    this.s1 = (Math.imul(seed, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0 || 2
-    for (let i = 0; i < 8; i++) this.u32()
+    let s = seed >>> 0
+    const split = () => {
+      s = (s + 0x9e3779b9) >>> 0
+      let z = s
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
+      return (z ^ (z >>> 16)) >>> 0
+    }
+    this.a = split()
+    this.b = split()
+    this.c = split()
+    this.d = split()
+    for (let i = 0; i < 12; i++) this.u32()
   }
   u32(): number {
-    let x = this.s0
-    const y = this.s1
-    this.s0 = y
-    x ^= x << 23
-    x ^= x >>> 17
-    x ^= y ^ (y >>> 26)
-    this.s1 = x >>> 0
-    return (this.s1 + y) >>> 0
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0
+    this.d = (this.d + 1) >>> 0
+    this.a = this.b ^ (this.b >>> 9)
+    this.b = (this.c + (this.c << 3)) >>> 0
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0
+    this.c = (this.c + t) >>> 0
+    return t
   }
   /** Uniform in [0, 1). */
   next(): number {
@@ -42,8 +53,8 @@ export class Rng {
   }
   hex(bytes: number): string {
     let s = ''
-    for (let i = 0; i < bytes; i++) s += (this.u32() & 0xff).toString(16).padStart(2, '0')
-    return s
+    while (s.length < 2 * bytes) s += this.u32().toString(16).padStart(8, '0')
+    return s.slice(0, 2 * bytes)
   }
 }
 
