@@ -3,7 +3,7 @@
  * Every field is documented with `.describe()` (that text ends up in `policy.schema.json` and
  * `docs/policy.md`). Addresses are normalised to lower case, service ids likewise.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { PolicyError, type PolicyIssue } from './errors.js'
 
 export type { PolicyIssue }
