@@ -119,7 +119,7 @@ describe('Property: the kernel simplex matches HiGHS on random LPs', () => {
     .map(({ nR, nC, seed, density }) => {
       let k = 0
       const next = () => seed[k++ % seed.length] as number
-      const A = Array.from({ length: nR }, () => Array.from({ length: nC }, () => (Math.abs(next()) < density ? Math.round(next() * 8) / 4 : 0)))
+      const A: number[][] = Array.from({ length: nR }, () => Array.from({ length: nC }, (): number => (Math.abs(next()) < density ? Math.round(next() * 8) / 4 : 0)))
       // Every row touches a column (the LP writer drops empty rows, as the domain never has one).
       A.forEach((row, r) => {
         if (row.every((v) => v === 0)) row[r % nC] = 1
