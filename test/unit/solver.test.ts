@@ -122,7 +122,7 @@ describe('Property: the kernel simplex matches HiGHS on random LPs', () => {
       const A: number[][] = Array.from({ length: nR }, () => Array.from({ length: nC }, (): number => (Math.abs(next()) < density ? Math.round(next() * 8) / 4 : 0)))
       // Every row touches a column (the LP writer drops empty rows, as the domain never has one).
       A.forEach((row, r) => {
-        if (row.every((v) => v === 0)) row[r % nC] = 1
+        if (!row.some((v) => v !== 0)) row[r % nC] = 1
       })
       // Mostly non-negative right-hand sides (feasible start), some negative (phase 1).
       const b = Array.from({ length: nR }, () => Math.round((next() + 0.7) * 8) / 2)
