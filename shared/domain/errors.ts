@@ -43,6 +43,7 @@ export class PolicyError extends DomainError {
     this.issues = issues
   }
 }
+/** Narrowed type of a {@link PolicyError} (for typed catch blocks). */
 export type PolicyErrorType = PolicyError & { name: 'PolicyError' }
 
 /** One named constraint that takes part in an infeasibility. */
@@ -72,6 +73,7 @@ export class InfeasiblePolicyError extends DomainError {
     this.conflicts = p.conflicts
   }
 }
+/** Narrowed type of a {@link InfeasiblePolicyError} (for typed catch blocks). */
 export type InfeasiblePolicyErrorType = InfeasiblePolicyError & { name: 'InfeasiblePolicyError' }
 
 /** A solver failed to reach an optimum (numerical trouble, iteration limit, or an unexpected status). */
@@ -85,15 +87,5 @@ export class SolverError extends DomainError {
     this.solver = p.solver
   }
 }
+/** Narrowed type of a {@link SolverError} (for typed catch blocks). */
 export type SolverErrorType = SolverError & { name: 'SolverError' }
-
-/** The universe handed to the domain is inconsistent (e.g. an allocation on an unknown service). */
-export class UniverseError extends DomainError {
-  override name = 'UniverseError' as const
-
-  /** @param reason what is inconsistent */
-  constructor(reason: string, opts: { details?: string } = {}) {
-    super(reason, opts)
-  }
-}
-export type UniverseErrorType = UniverseError & { name: 'UniverseError' }

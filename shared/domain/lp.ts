@@ -102,9 +102,11 @@ export interface ForcedMove {
   reason: string
 }
 
-/** Column kinds. */
+/** Column kind: u_j, increase of pair j. */
 export const COL_U = 0
+/** Column kind: v_j, decrease of pair j. */
 export const COL_V = 1
+/** Column kind: τ_s, shift of the service total used by diversification. */
 export const COL_T = 2
 
 /** The LP of one position. */

@@ -156,3 +156,13 @@ describe('Property: the kernel simplex matches HiGHS on random LPs', () => {
     )
   })
 })
+
+describe('Function: solveBlockFast (fallback)', () => {
+  it('falls back to Bland’s rule when the fast pivoting runs out of iterations, and still finds the optimum', () => {
+    const b = block([[1, 0], [0, 2], [3, 2]], [4, 12, 18], [{ lo: 0, hi: Infinity, cost: 3 }, { lo: 0, hi: Infinity, cost: 5 }])
+    // One iteration is not enough for the first attempt; the retry gets ten times the budget.
+    const s = solveBlockFast(b, { maxIterations: 1 })
+    expect(s.objective).toBeCloseTo(36, 12)
+    expect(() => solveBlockFast(b, { maxIterations: 0 })).toThrowError(/iteration limit/)
+  })
+})

@@ -70,8 +70,15 @@ export function solveFast(model: LpModel, opts: SolveFastOptions = {}): LpSoluti
  * @returns column values, duals and objective (normalised)
  */
 export function solveBlockFast(block: LpBlock, opts: SolveFastOptions = {}): BlockSolution {
-  const s = new KernelSimplex(block)
-  return s.solve(opts.maxIterations ?? 50 * (block.rows.length + block.nCols) + 1000)
+  const maxIter = opts.maxIterations ?? 50 * (block.rows.length + block.nCols) + 1000
+  try {
+    return new KernelSimplex(block, false).solve(maxIter)
+  } catch (e) {
+    // Numerical trouble (a near-singular kernel) or stalling: start again with Bland's rule and the
+    // exact ratio test throughout — slower, but it cannot cycle. Unboundedness is not retried.
+    if (!(e instanceof SolverError) || /unbounded/.test(e.shortMessage)) throw e
+    return new KernelSimplex(block, true).solve(10 * maxIter)
+  }
 }
 
 const AT_LOWER = 0
@@ -124,7 +131,10 @@ class KernelSimplex {
   iterations = 0
   fullScans = 0
 
-  constructor(block: LpBlock) {
+  private readonly alwaysBland: boolean
+
+  constructor(block: LpBlock, alwaysBland: boolean) {
+    this.alwaysBland = alwaysBland
     this.b = block
     this.nR = block.rows.length
     this.nS = block.nCols
@@ -383,7 +393,7 @@ class KernelSimplex {
   /** Runs simplex iterations with the current costs until optimal (partial pricing over a candidate list). */
   private run(maxIter: number, iter: number): number {
     let stall = 0
-    let bland = false
+    let bland = this.alwaysBland
     let verified = false
     this.nCand = 0
     this.computeDuals()
@@ -441,7 +451,7 @@ class KernelSimplex {
       const theta = this.step(q, dir, slackRow, bland, dq)
       if (theta > 1e-14) {
         stall = 0
-        bland = false
+        bland = this.alwaysBland
       } else if (++stall > STALL_LIMIT) bland = true
     }
   }
