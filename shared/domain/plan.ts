@@ -266,7 +266,7 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
     solver: solution.solver,
     objectivePerYear: objective,
     currentObjectivePerYear: current,
-    lpObjectivePerYear: solution.objective + lp.blocks.reduce((a, b, i) => a + (solution.blocks[i]?.status === 'optimal' ? 0 : b.objectiveConstant * b.scale), 0),
+    lpObjectivePerYear: solution.objective,
     now: opts.now,
     positions,
     binding,
