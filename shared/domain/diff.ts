@@ -186,6 +186,7 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
       to: nl.limit,
       reasons: [
         `service ${short(nl.service)}: network limit ${units(from)} → ${units(nl.limit)} (Σ of its operator targets)`,
+        ...(nl.reason ? [nl.reason] : []),
         ...reasons.service(nl.service),
         ...(nl.limit < from ? reasons.residual(nl.service) : []),
         ...reasons.position,

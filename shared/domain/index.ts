@@ -65,6 +65,7 @@ export {
   planAllocation,
   planFromSolution,
   pairReason,
+  serviceReasonOf,
 } from './plan.js'
 export { type Action, type ActionKind, type Decision, type DiffOptions, type SkipReason, diffPlan, actionPhase, gweiToWei } from './diff.js'
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'

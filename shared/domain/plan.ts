@@ -20,7 +20,7 @@
  */
 import type { Address, DelegatorKind, Position, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
-import { type PairScore, type UniverseScores, herfindahl, managedPositions, pairKey } from './score.js'
+import { type PairScore, type ServiceScore, type UniverseScores, herfindahl, managedPositions, pairKey } from './score.js'
 import {
   type BlockSolution,
   type DeriskRequest,
@@ -63,6 +63,8 @@ export interface NetworkLimitTarget {
   limit: bigint
   /** Limit set on chain now. */
   current: bigint
+  /** The service's score terms in one sentence (empty when the service has no score). */
+  reason: string
 }
 
 /** Stake removed from a pair that stays slashable until one epoch has passed. */
@@ -251,6 +253,8 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
     binding.push(...bindingOf(block, sol, targets))
   }
 
+  const serviceReason = new Map(scores.services.map((sv) => [sv.service as string, serviceReasonOf(sv)]))
+  for (const p of positions) for (const nl of p.networkLimits) nl.reason = serviceReason.get(nl.service) ?? ''
   const objective = positions.reduce((a, p) => a + p.objectivePerYear, 0)
   const current = positions.reduce((a, p) => a + p.currentObjectivePerYear, 0)
   const totalA = positions.reduce((a, p) => a + p.activeStake, 0n)
@@ -599,7 +603,7 @@ function buildPositionPlan(
   const limitBy = new Map<string, bigint>()
   for (const tg of targets) limitBy.set(tg.service, (limitBy.get(tg.service) ?? 0n) + tg.stake)
   const networkLimits: NetworkLimitTarget[] = [...pos.services]
-    .map((ps) => ({ service: ps.service.toLowerCase() as ServiceId, limit: steerable ? (limitBy.get(ps.service.toLowerCase()) ?? 0n) : ps.networkLimit, current: ps.networkLimit }))
+    .map((ps) => ({ service: ps.service.toLowerCase() as ServiceId, limit: steerable ? (limitBy.get(ps.service.toLowerCase()) ?? 0n) : ps.networkLimit, current: ps.networkLimit, reason: '' }))
     .sort((a, b) => cmp(a.service, b.service))
 
   const A = pos.activeStake
@@ -663,6 +667,11 @@ function buildPositionPlan(
     turnoverLimit: block?.rows[block.turnoverRow]?.limitWei ?? 0n,
     residualExposure: residual,
   }
+}
+
+/** A service's yield/risk terms as one sentence: `service oracle-net/0: r 4.00 %/yr, p·sev·h 0.31 %/yr, risk 32.5 (medium)`. */
+export function serviceReasonOf(s: ServiceScore): string {
+  return `service ${s.label || short(s.service)}: r ${pct(s.rewardRatePerYear)}/yr, p·sev·h ${pct(s.expectedLossPerYear)}/yr (p ${pct(s.slashProbabilityPerYear)}/yr, sev ${pct(s.severity)}, h ${num(s.contractFactor)}), risk ${s.score.toFixed(1)} (${s.band})`
 }
 
 /** A pair's yield/risk terms as one sentence: `pair 0xab…@0x12…: net value 3.9 %/yr = r·(1−c) 4.2 % − p·sev·h 0.3 % (…)`. */

@@ -76,6 +76,7 @@ describe('Function: diffPlan', () => {
     const nl = d.actions.find((a) => a.kind === 'setNetworkLimit' && a.service === svc(1))!
     expect(nl.reasons[0]).toMatch(/^service 0x1111…0000: network limit 0 → 599\.99/)
     expect(nl.reasons).toEqual(expect.arrayContaining(['service 0x1111…0000: caps.perService binding at 60.00 % (limit 60.00 %)', 'position: leverageCap binding at 100.00 % (limit 100.00 %)']))
+    expect(nl.reasons[1]).toMatch(/^service svc-1: r 5\.00 %\/yr, p·sev·h \d\.\d\d %\/yr \(p [\d.]+ %\/yr, sev 25\.00 %, h 1\.5\), risk [\d.]+ \((low|medium|high|critical)\)$/)
     const share = d.actions.find((a) => a.kind === 'setOperatorNetworkShares' && a.operator === addr(3) && a.service === svc(1))!
     expect(share.reasons).toEqual(expect.arrayContaining(['operator 0x3333…3333: caps.perOperator binding at 50.00 % (limit 50.00 %)']))
     expect(share.reasons.some((r) => r.startsWith('pair 0x3333…3333@0x1111…0000: net value 5.00 %/yr'))).toBe(true)
