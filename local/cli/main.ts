@@ -1,5 +1,15 @@
 /** The `autopilot` CLI: dispatches sub-commands. Exit codes: 0 ok, 1 the command's check failed, 2 usage error. */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Address, Hex } from 'viem'
+import { createReader } from '../../shared/chain/client.js'
+import { roleKeyOf } from '../../shared/chain/safe/execWithRole.js'
+import { proposalFiles, proposeBatch } from '../../shared/chain/safe/propose.js'
+import { permissionsFromPolicy, readManagedDelegators } from '../../shared/chain/safe/rolesPermissions.js'
+import { parseConfig } from '../../shared/config/config.js'
+import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
+import { encodeJson } from '../../shared/store/client.js'
 import { policyCommand } from './policy.js'
 
 const HELP = `autopilot — restake-autopilot command line
@@ -7,6 +17,10 @@ const HELP = `autopilot — restake-autopilot command line
 Usage:
   autopilot policy validate FILE [--json]   check a policy; every error with its JSON path
   autopilot policy schema [--write]         print (or write) the policy JSON Schema
+  autopilot dao permissions --policy FILE --config FILE [--member ADDR]… [--roles-modifier ADDR] [--role-key HEX] [--json] [--out DIR]
+                                            print the Zodiac Roles scope generated from the policy for the DAO to
+                                            review (reads the vaults from the chain); --out writes the apply batch
+                                            (Safe Transaction Builder JSON + MultiSend) for the Safe's signers
   autopilot help                            this text
 
 Exit codes: 0 ok · 1 invalid input / check failed · 2 usage error`
@@ -17,6 +31,8 @@ export async function main(args: string[], io = { stdout: (s: string) => process
   switch (command) {
     case 'policy':
       return policyCommand(rest, io)
+    case 'dao':
+      return daoCommand(rest, io)
     case undefined:
     case 'help':
     case '--help':
@@ -26,6 +42,45 @@ export async function main(args: string[], io = { stdout: (s: string) => process
     default:
       io.stderr(`unknown command "${command}"\n\n${HELP}`)
       return 2
+  }
+}
+
+/** `autopilot dao permissions …`: the role's scope from the policy, read against the chain the config points at. */
+async function daoCommand(args: string[], io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<number> {
+  const [sub, ...rest] = args
+  const flag = (name: string) => rest.flatMap((a, i) => (a === name && rest[i + 1] !== undefined ? [rest[i + 1]!] : []))
+  const [policyPath] = flag('--policy')
+  const [configPath] = flag('--config')
+  if (sub !== 'permissions' || !policyPath || !configPath) {
+    io.stderr('usage: autopilot dao permissions --policy FILE --config FILE [--member ADDR]… [--roles-modifier ADDR] [--role-key HEX] [--json] [--out DIR]')
+    return 2
+  }
+  try {
+    const policy = loadPolicyOrThrow(JSON.parse(await readFile(policyPath, 'utf8')))
+    const config = parseConfig(JSON.parse(await readFile(configPath, 'utf8')))
+    const rolesModifier = (flag('--roles-modifier')[0] ?? config.dao?.rolesModifier) as Address | undefined
+    const roleKey = (flag('--role-key')[0] ?? config.dao?.roleKey ?? roleKeyOf('restake-autopilot')) as Hex
+    if (!rolesModifier) {
+      io.stderr('no Roles modifier: give --roles-modifier or a "dao" section in the config')
+      return 2
+    }
+    const client = createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId })
+    const { delegators, blockNumber } = await readManagedDelegators(client, { ...config.symbiotic, vaults: config.vaults, curator: config.dao?.safe ?? '0x0000000000000000000000000000000000000000', labels: config.labels, fromBlock: config.fromBlock })
+    const members = flag('--member') as Address[]
+    const perms = permissionsFromPolicy(policy, delegators, { roleKey, rolesModifier, members, labels: config.labels, fallbackSource: `read at block ${blockNumber}` })
+    if (rest.includes('--json')) io.stdout(encodeJson({ ...perms, calls: perms.calls.map((c) => ({ to: c.address, functionName: c.functionName, args: c.args, description: c.description })) }))
+    else io.stdout(perms.listing)
+    const [out] = flag('--out')
+    if (out) {
+      const batch = proposeBatch(perms.calls, { safe: config.dao?.safe, chainId: config.chainId, createdAt: Date.now(), multiSendCallOnly: config.dao?.multiSendCallOnly, name: 'restake-autopilot: apply the Roles scope', explanations: perms.calls.map((c) => ({ description: c.description })), summary: `Scope role ${roleKey} on ${rolesModifier} from the policy (block ${blockNumber})` })
+      await mkdir(out, { recursive: true })
+      for (const f of proposalFiles('apply-roles-scope', batch)) await writeFile(join(out, f.name), f.content)
+      io.stderr(`wrote the apply batch to ${out}/apply-roles-scope.{safe-tx-builder.json,multisend.json,md}`)
+    }
+    return 0
+  } catch (e) {
+    io.stderr(`${(e as Error).name}: ${(e as Error).message}`)
+    return 1
   }
 }
 

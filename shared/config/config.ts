@@ -18,6 +18,21 @@ export const ConfigSchema = z.object({
   tables: z.object(Object.fromEntries(TABLES.map((t) => [t.name, z.string().min(3)])) as Record<keyof TableNames, z.ZodString>),
   /** DynamoDB endpoint override (DynamoDB Local); absent in AWS. */
   dynamoEndpoint: z.string().url().optional(),
+  /** DAO mode (docs/dao.md): the Safe holds the curator roles; the bot sends through the Safe's Zodiac Roles v2 module. */
+  dao: z
+    .object({
+      /** The Safe that holds the curator roles and executes the calls. */
+      safe: address,
+      /** The Roles v2 modifier enabled as a module on the Safe. */
+      rolesModifier: address,
+      /** The role (bytes32) the bot's signer is a member of. */
+      roleKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a bytes32: 0x + 64 hex digits').transform((k) => k.toLowerCase() as `0x${string}`),
+      /** MultiSendCallOnly used by proposals (default: the canonical 1.4.1 deployment). */
+      multiSendCallOnly: address.optional(),
+    })
+    .optional(),
+  /** Where `propose` mode writes its files (Transaction Builder JSON, MultiSend, review); absent = only in the run record. */
+  proposalsDir: z.string().min(1).optional(),
 })
 
 export type Config = z.infer<typeof ConfigSchema>

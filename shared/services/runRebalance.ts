@@ -3,8 +3,12 @@
  * re-read and verify → record. Modes: `dry-run` and `propose` never send.
  */
 import { randomUUID } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { assertCuratorRoles, buildCuratorCall } from '../chain/protocols/symbiotic/buildCuratorCall.js'
 import { executeCalls } from '../chain/executor/executeCalls.js'
+import { wrapWithRole } from '../chain/safe/execWithRole.js'
+import { type ProposeBatchReturnType, proposalFiles, proposeBatch } from '../chain/safe/propose.js'
 import { type Decision, type DeriskRequest, type Plan, type Universe, diffPlan, planAllocation, scoreUniverse } from '../domain/index.js'
 import type { RecordedAction } from '../store/runs.js'
 import type { AutopilotContext } from './context.js'
@@ -31,6 +35,8 @@ export interface RunRebalanceResult {
   verified?: boolean
   /** True when calls were planned but not sent because rebalancing is paused (ctx.control). */
   paused?: boolean
+  /** `propose` mode: the batch for the DAO's signers, and the files written (when `config.proposalsDir` is set). */
+  proposal?: ProposeBatchReturnType & { files: string[] }
   error?: { name: string; message: string }
 }
 
@@ -52,7 +58,9 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
   let actions: RecordedAction[] = []
   let allocations: AllocationRow[] = []
   try {
-    const { universe, universeHash } = await readUniverse(ctx)
+    // DAO mode: the Safe holds the curator roles, so its roles are the ones read and checked.
+    const dao = ctx.config.dao
+    const { universe, universeHash } = await readUniverse(ctx, dao?.safe)
     ctx.onProgress?.({ type: 'read', runId, blockNumber: universe.blockNumber, positions: universe.positions.length, operators: universe.operators.length, services: universe.services.length })
     const now = universe.timestamp
     const scores = scoreUniverse(universe, ctx.policy, { now })
@@ -72,22 +80,42 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     ctx.onProgress?.({ type: 'decided', runId, summary: `${decision.actions.length} call(s), +${decision.gainPerYear.toFixed(4)} collateral/yr expected` })
     // The pause flag (webhook pause/resume) stops sending, like propose mode: the plan is still recorded.
     const paused = ctx.policy.mode === 'autopilot' && ((await ctx.control?.isPaused()) ?? false)
+    if (ctx.policy.mode === 'propose') {
+      // Prepare, do not send: the batch (Transaction Builder JSON + MultiSend) for the signers, with every reason.
+      if (dao) assertCuratorRoles(decision.actions, universe.positions, dao.safe)
+      const batch = proposeBatch(calls, { safe: dao?.safe, chainId: universe.chainId, createdAt: ctx.clock(), multiSendCallOnly: dao?.multiSendCallOnly, name: `restake-autopilot ${runId}`, explanations: actions, summary: `restake-autopilot run ${runId} at block ${universe.blockNumber}: ${calls.length} curator call(s), +${decision.gainPerYear.toFixed(4)} collateral/yr expected` })
+      const files: string[] = []
+      if (ctx.config.proposalsDir) {
+        await mkdir(ctx.config.proposalsDir, { recursive: true })
+        for (const f of proposalFiles(runId, batch)) {
+          const path = join(ctx.config.proposalsDir, f.name)
+          await writeFile(path, f.content)
+          files.push(path)
+        }
+      }
+      const proposal = { ...batch, files }
+      ctx.onProgress?.({ type: 'decided', runId, summary: `propose: ${calls.length} call(s) prepared for the Safe's signers${files.length ? ` in ${ctx.config.proposalsDir}` : ''}` })
+      await ctx.runs.finish(runId, { ...common, decision: { ...decision, proposal: { files, batch: batch.batch, multiSend: batch.multiSend } }, status: 'skipped', finishedAt: ctx.clock(), actions, allocations })
+      return { runId, status: 'skipped', decision, actions, allocations, proposal }
+    }
     if (ctx.policy.mode !== 'autopilot' || paused) {
       if (paused) ctx.onProgress?.({ type: 'decided', runId, summary: 'paused: the planned calls are recorded, not sent' })
       await ctx.runs.finish(runId, { ...common, ...(paused ? { decision: { ...decision, paused } } : {}), status: 'skipped', finishedAt: ctx.clock(), actions, allocations })
       return { runId, status: 'skipped', decision, actions, allocations, ...(paused ? { paused } : {}) }
     }
     if (!ctx.account) throw new Error('autopilot mode needs a signer account')
-    assertCuratorRoles(decision.actions, universe.positions, ctx.account.address)
+    assertCuratorRoles(decision.actions, universe.positions, dao?.safe ?? ctx.account.address)
+    // DAO mode: the bot's key only calls the Roles modifier, which checks the scope on-chain and has the Safe execute.
+    const sent = dao ? calls.map((c) => wrapWithRole(c, { rolesModifier: dao.rolesModifier, roleKey: dao.roleKey, shouldRevert: true })) : calls
     const executed = await executeCalls({
       client: ctx.client,
       account: ctx.account,
-      calls,
+      calls: sent,
       intents: ctx.intents,
       runId,
       confirmations: ctx.config.confirmations,
       maxFeePerGas: BigInt(Math.round(ctx.policy.gas.maxFeePerGasGwei * 1e9)),
-      onMined: (index, txHash) => ctx.onProgress?.({ type: 'sent', runId, index, description: calls[index]!.description, txHash }),
+      onMined: (index, txHash) => ctx.onProgress?.({ type: 'sent', runId, index, description: sent[index]!.description, txHash }),
     })
     for (const e of executed) actions[e.index] = { ...actions[e.index]!, status: 'mined', txHash: e.txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed }
     // Verify: the chain now holds exactly the planned stakes.
