@@ -20,7 +20,7 @@ import { rolesModifierAbi, safeAbi } from '../../shared/chain/safe/abis.js'
 import { decodeRolesRevert } from '../../shared/chain/safe/execWithRole.js'
 import { decodeProposal } from '../../shared/chain/safe/propose.js'
 import { delegatorsFromUniverse } from '../../shared/chain/safe/rolesPermissions.js'
-import { execTransactionCall, safeTransaction, signSafeTransaction } from '../../shared/chain/safe/safeTransaction.js'
+import { execTransactionCall, hashSafeTransaction, safeTransaction, signSafeTransaction } from '../../shared/chain/safe/safeTransaction.js'
 import type { Config } from '../../shared/config/config.js'
 import type { Policy } from '../../shared/domain/index.js'
 import { readUniverse } from '../../shared/services/readUniverse.js'
@@ -99,6 +99,10 @@ describe('DAO setup (real Safe 1.4.1, real Roles v2)', () => {
       expect((await c.public.readContract({ address: dao.rolesModifier, abi: rolesModifierAbi, functionName: fn })).toLowerCase()).toBe(dao.safe.toLowerCase())
     }
     expect(dao.permissions.members).toEqual([bot.address.toLowerCase()])
+    // Our EIP-712 SafeTx hash is the Safe's own.
+    const tx = safeTransaction({ to: dao.multiSendCallOnly, data: '0x1234', operation: 1, nonce: 7n })
+    const onChain = await c.public.readContract({ address: dao.safe, abi: safeAbi, functionName: 'getTransactionHash', args: [tx.to, tx.value, tx.data, tx.operation, tx.safeTxGas, tx.baseGas, tx.gasPrice, tx.gasToken, tx.refundReceiver, tx.nonce] })
+    expect(hashSafeTransaction(dao.safe, c.chainId, tx)).toBe(onChain)
   })
 })
 
