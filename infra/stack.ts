@@ -1,33 +1,139 @@
-/** The autopilot stack: DynamoDB tables from the shared definitions (functions, schedules, API, KMS and alarms are added by issue 6). */
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib'
-import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb'
+/**
+ * The autopilot stack, wired from small constructs: tables (shared definitions), four BotFunctions with
+ * least-privilege grants, EventBridge Scheduler schedules (score, rebalance, watch), the webhook's HTTP API
+ * and jobs topic, the KMS signing key, Secrets Manager secrets (RPC URL, webhook secret), SQS dead-letter
+ * queues, the notifications topic and the alarms. Parameters: see infra/params.ts and docs/deploy.md.
+ */
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib'
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb'
+import { RetentionDays } from 'aws-cdk-lib/aws-logs'
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager'
+import { Topic } from 'aws-cdk-lib/aws-sns'
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions'
 import type { Construct } from 'constructs'
-import { TABLES, type TableName } from '../shared/store/tables.js'
+import type { TableName } from '../shared/store/tables.js'
+import type { AutopilotParameters } from './params.js'
+import { BotAlarms } from './constructs/alarms.js'
+import { BotFunction, type TableAction } from './constructs/botFunction.js'
+import { BotSchedule } from './constructs/schedules.js'
+import { SignerKey } from './constructs/signer.js'
+import { AutopilotTables } from './constructs/tables.js'
+import { WebhookApi } from './constructs/webhookApi.js'
 
-/** Stack parameters. */
+/** Initial value of the RPC URL secret the stack creates (`.invalid` never resolves; bootstrap refuses it). */
+export const RPC_URL_PLACEHOLDER = 'https://rpc-url-not-set.invalid'
+
+/** Lambda environment variables are limited to 4 KB in total; keep room for the ARNs and names. */
+export const MAX_EMBEDDED_JSON_BYTES = 3_000
+
+/** Stack properties: the validated parameters. */
 export interface AutopilotStackProps extends StackProps {
-  chainId: number
+  params: AutopilotParameters
 }
+
+/** What each function may do on each table: item actions and the indexes it queries. */
+export const TABLE_GRANTS: Record<'score' | 'rebalance' | 'webhook' | 'watch', Partial<Record<TableName, { actions: TableAction[]; indexes?: string[] }>>> = (() => {
+  // A run that sends: run records (latest succeeded via byKind), intents (open intents via byStatus), the
+  // nonce lock and the pause flag (locks).
+  const sending: Partial<Record<TableName, { actions: TableAction[]; indexes?: string[] }>> = {
+    runs: { actions: ['PutItem', 'UpdateItem', 'GetItem'], indexes: ['byKind'] },
+    intents: { actions: ['PutItem', 'GetItem', 'UpdateItem'], indexes: ['byStatus'] },
+    locks: { actions: ['GetItem', 'UpdateItem'] },
+  }
+  return {
+    score: { runs: { actions: ['PutItem', 'UpdateItem'] } },
+    rebalance: sending,
+    webhook: { ...sending, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] } },
+    watch: { ...sending, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
+  }
+})()
 
 /** One stack for the whole autopilot. */
 export class AutopilotStack extends Stack {
-  readonly tables: Record<TableName, TableV2>
+  readonly tables: Record<TableName, ITableV2>
+  readonly functions: Record<'score' | 'rebalance' | 'webhook' | 'watch', BotFunction>
+  readonly webhook: WebhookApi
+  readonly signer: SignerKey
+  readonly notifications: Topic
+  readonly rpcUrlSecret: ISecret
+  readonly webhookSecret: Secret
+
   constructor(scope: Construct, id: string, props: AutopilotStackProps) {
     super(scope, id, props)
-    const attr = (t: 'S' | 'N') => (t === 'S' ? AttributeType.STRING : AttributeType.NUMBER)
-    this.tables = Object.fromEntries(
-      TABLES.map((t) => [
-        t.name,
-        new TableV2(this, `${t.name}Table`, {
-          partitionKey: { name: t.partitionKey.name, type: attr(t.partitionKey.type) },
-          sortKey: t.sortKey ? { name: t.sortKey.name, type: attr(t.sortKey.type) } : undefined,
-          globalSecondaryIndexes: t.indexes?.map((i) => ({ indexName: i.name, partitionKey: { name: i.partitionKey.name, type: attr(i.partitionKey.type) }, sortKey: i.sortKey ? { name: i.sortKey.name, type: attr(i.sortKey.type) } : undefined })),
-          timeToLiveAttribute: t.ttlAttribute,
-          billing: Billing.onDemand(),
-          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    const { context, protocol, policyJson } = props.params
+    const logRetention = retention(context.logRetentionDays)
+
+    this.tables = new AutopilotTables(this, 'Tables').byName
+    this.signer = new SignerKey(this, 'Signer')
+    this.notifications = new Topic(this, 'Notifications', { displayName: 'restake-autopilot notifications and alarms', enforceSSL: true })
+    if (context.notifyEmail) this.notifications.addSubscription(new EmailSubscription(context.notifyEmail))
+
+    this.rpcUrlSecret = context.rpcSecretName
+      ? Secret.fromSecretNameV2(this, 'RpcUrl', context.rpcSecretName)
+      : new Secret(this, 'RpcUrl', {
+          description: 'restake-autopilot JSON-RPC URL (often carries a provider API key). Set it after deploy: aws secretsmanager put-secret-value --secret-id <arn> --secret-string https://…',
+          // A placeholder, not a secret: the functions refuse it (ConfigError) until the real URL is put.
+          secretStringValue: SecretValue.unsafePlainText(RPC_URL_PLACEHOLDER),
           removalPolicy: RemovalPolicy.RETAIN,
-        }),
-      ]),
-    ) as Record<TableName, TableV2>
+        })
+    this.webhookSecret = new Secret(this, 'WebhookSecret', {
+      description: 'restake-autopilot webhook HMAC-SHA256 secret ({"secret": "…"}); share it with the systems that call the webhook',
+      generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'secret', passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    })
+    for (const s of [this.rpcUrlSecret, this.webhookSecret])
+      if (s instanceof Secret)
+        Validations.of(s).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason: 'No rotation Lambda can rotate these: the RPC URL is issued by an external node provider and the webhook secret is shared with external senders, so both rotate by a coordinated manual put-secret-value (docs/deploy.md); functions pick the new value up on their next cold start.',
+        })
+
+    const tableNames = Object.fromEntries(Object.entries(this.tables).map(([k, t]) => [k, t.tableName]))
+    const autopilotConfig = this.toJsonString({ ...protocol, chainId: context.chainId, tables: tableNames })
+    const embedded = JSON.stringify(protocol).length + policyJson.length
+    if (embedded > MAX_EMBEDDED_JSON_BYTES)
+      throw new Error(`protocol config + policy are ${embedded} bytes; Lambda environment variables hold 4 KB in total (keep them under ${MAX_EMBEDDED_JSON_BYTES}: drop labels, shorten the policy)`)
+    const common = { AUTOPILOT_CONFIG: autopilotConfig, POLICY_JSON: policyJson, RPC_URL_SECRET_ARN: this.rpcUrlSecret.secretArn, NOTIFY_TOPIC_ARN: this.notifications.topicArn }
+    const signing = { SIGNER_KMS_KEY_ID: this.signer.key.keyArn }
+    const reserved = context.reserveConcurrency ? 1 : undefined
+    this.functions = {
+      score: new BotFunction(this, 'Score', { name: 'score', environment: common, timeout: Duration.minutes(2), memorySize: 512, logRetention }),
+      rebalance: new BotFunction(this, 'Rebalance', { name: 'rebalance', environment: { ...common, ...signing }, timeout: Duration.minutes(10), memorySize: 1024, logRetention, reservedConcurrentExecutions: reserved }),
+      webhook: new BotFunction(this, 'Webhook', { name: 'webhook', environment: { ...common, ...signing, WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn }, timeout: Duration.minutes(10), memorySize: 1024, logRetention }),
+      watch: new BotFunction(this, 'Watch', {
+        name: 'watch',
+        environment: { ...common, ...signing, STUCK_INTENT_MINUTES: String(context.stuckIntentMinutes), ...(context.watchConfirmations !== undefined ? { WATCH_CONFIRMATIONS: String(context.watchConfirmations) } : {}) },
+        timeout: Duration.minutes(10),
+        memorySize: 1024,
+        logRetention,
+        reservedConcurrentExecutions: reserved,
+      }),
+    }
+
+    // Least privilege: each function gets exactly its table actions, the key, the secrets and topics it uses.
+    for (const [name, fn] of Object.entries(this.functions) as [keyof typeof TABLE_GRANTS, BotFunction][]) {
+      for (const [table, grant] of Object.entries(TABLE_GRANTS[name]) as [TableName, { actions: TableAction[]; indexes?: string[] }][]) fn.bindTable(this.tables[table], grant.actions, grant.indexes)
+      this.rpcUrlSecret.grantRead(fn)
+      this.notifications.grantPublish(fn)
+    }
+    for (const fn of [this.functions.rebalance, this.functions.webhook, this.functions.watch]) this.signer.grantSign(fn)
+    this.webhookSecret.grantRead(this.functions.webhook)
+
+    this.webhook = new WebhookApi(this, 'WebhookHttp', { fn: this.functions.webhook, logRetention })
+    new BotSchedule(this, 'ScoreSchedule', { fn: this.functions.score, name: 'score', expression: context.scoreSchedule })
+    new BotSchedule(this, 'RebalanceSchedule', { fn: this.functions.rebalance, name: 'rebalance', expression: context.rebalanceSchedule, maxEventAge: Duration.hours(1) })
+    new BotSchedule(this, 'WatchSchedule', { fn: this.functions.watch, name: 'watch', expression: context.watchSchedule, maxEventAge: Duration.minutes(5) })
+    new BotAlarms(this, 'Alarms', { functions: Object.values(this.functions), watch: this.functions.watch, topic: this.notifications })
+
+    new CfnOutput(this, 'WebhookUrl', { value: this.webhook.url, description: 'POST signed requests here' })
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: 'HMAC secret: aws secretsmanager get-secret-value --secret-id <arn>' })
+    new CfnOutput(this, 'RpcUrlSecretArn', { value: this.rpcUrlSecret.secretArn, description: 'Put the JSON-RPC URL here after the first deploy' })
+    new CfnOutput(this, 'SignerKeyArn', { value: this.signer.key.keyArn, description: 'Derive the curator address: npm run autopilot -- signer-address (or GetPublicKey)' })
+    new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn })
   }
+}
+
+function retention(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b)
+  return allowed.find((d) => d >= days) ?? RetentionDays.TEN_YEARS
 }

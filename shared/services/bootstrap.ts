@@ -1,8 +1,9 @@
 /**
  * Builds the AutopilotContext from an environment map: config, viem reader, DynamoDB stores, policy, signer,
  * pause flag, notifier. In AWS the RPC URL and the webhook secret come from Secrets Manager
- * (`RPC_URL_SECRET_ARN`, `WEBHOOK_SECRET_ARN`), read once per cold start; locally from `RPC_URL` /
- * `AUTOPILOT_CONFIG.rpcUrl` and `WEBHOOK_SECRET`.
+ * (`RPC_URL_SECRET_ARN`, `WEBHOOK_SECRET_ARN`) and the signer is the KMS key `SIGNER_KMS_KEY_ID`, all
+ * resolved once per cold start; locally from `RPC_URL` / `AUTOPILOT_CONFIG.rpcUrl`, `WEBHOOK_SECRET` and
+ * `SIGNER_PRIVATE_KEY`.
  */
 import { readFileSync } from 'node:fs'
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
@@ -30,10 +31,12 @@ export function localSigner(privateKey: string, chainId: number, allow = false):
   return privateKeyToAccount(privateKey as `0x${string}`)
 }
 
-/** Secrets read from AWS Secrets Manager (empty outside AWS). */
+/** What is resolved from AWS at cold start (empty outside AWS): Secrets Manager values and the KMS signer. */
 export interface AwsSecrets {
   rpcUrl?: string
   webhookSecret?: string
+  /** The KMS-backed signer (SIGNER_KMS_KEY_ID). */
+  account?: LocalAccount
 }
 
 /** The part of a Secrets Manager client used here (the real client, or a test double answering `send`). */
@@ -41,11 +44,14 @@ export interface SecretsReader {
   send(command: GetSecretValueCommand): Promise<{ SecretString?: string }>
 }
 
-/** Reads the secrets named by RPC_URL_SECRET_ARN / WEBHOOK_SECRET_ARN; `{}` when neither is set (local). */
+/** Reads the secrets named by RPC_URL_SECRET_ARN / WEBHOOK_SECRET_ARN and the KMS signer SIGNER_KMS_KEY_ID; `{}` when none is set (local). */
 export async function readAwsSecrets(env: Record<string, string | undefined>, client?: SecretsReader): Promise<AwsSecrets> {
   const rpcArn = env.RPC_URL_SECRET_ARN
   const hookArn = env.WEBHOOK_SECRET_ARN
-  if (!rpcArn && !hookArn) return {}
+  const kmsKeyId = env.SIGNER_KMS_KEY_ID
+  if (!rpcArn && !hookArn && !kmsKeyId) return {}
+  const account = kmsKeyId ? readKmsAccount(kmsKeyId) : undefined
+  if (!rpcArn && !hookArn) return { account: await account }
   const sdk = await import('@aws-sdk/client-secrets-manager')
   const sm: SecretsReader = client ?? new sdk.SecretsManagerClient({})
   const read = async (arn: string, what: string, field: string): Promise<string> => {
@@ -62,10 +68,18 @@ export async function readAwsSecrets(env: Record<string, string | undefined>, cl
       if (typeof value !== 'string' || !value) throw new ConfigError([`the ${what} secret ${arn} is JSON without a "${field}" string`])
       return value
     }
-    return text.trim()
+    const value = text.trim()
+    if (field === 'url' && /^https?:\/\/[^/]*\.invalid(?:[:/]|$)/.test(value)) throw new ConfigError([`the RPC URL secret ${arn} still holds the placeholder: put the real URL (aws secretsmanager put-secret-value)`])
+    return value
   }
-  const [rpcUrl, webhookSecret] = await Promise.all([rpcArn ? read(rpcArn, 'RPC URL', 'url') : undefined, hookArn ? read(hookArn, 'webhook', 'secret') : undefined])
-  return { ...(rpcUrl ? { rpcUrl } : {}), ...(webhookSecret ? { webhookSecret } : {}) }
+  const [rpcUrl, webhookSecret, kms] = await Promise.all([rpcArn ? read(rpcArn, 'RPC URL', 'url') : undefined, hookArn ? read(hookArn, 'webhook', 'secret') : undefined, account])
+  return { ...(rpcUrl ? { rpcUrl } : {}), ...(webhookSecret ? { webhookSecret } : {}), ...(kms ? { account: kms } : {}) }
+}
+
+/** The KMS signer for `keyId` (one GetPublicKey call); KMS code is loaded only here. */
+async function readKmsAccount(keyId: string): Promise<LocalAccount> {
+  const [{ KMSClient }, { kmsSigner }] = await Promise.all([import('@aws-sdk/client-kms'), import('../chain/signers/kmsSigner.js')])
+  return kmsSigner({ client: new KMSClient({}), keyId })
 }
 
 /**
@@ -89,7 +103,7 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
   if (!policyText) throw new ConfigError(['set POLICY_JSON or POLICY_PATH'])
   const policy = loadPolicyOrThrow(JSON.parse(policyText))
   const doc = createDocumentClient(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {})
-  const account = env.SIGNER_PRIVATE_KEY ? localSigner(env.SIGNER_PRIVATE_KEY, config.chainId, env.ALLOW_LOCAL_KEY === 'true') : undefined
+  const account = env.SIGNER_PRIVATE_KEY ? localSigner(env.SIGNER_PRIVATE_KEY, config.chainId, env.ALLOW_LOCAL_KEY === 'true') : secrets.account
   const logger = createLogger(serviceName)
   const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)
   const notify = createNotifier({

@@ -1,0 +1,116 @@
+/**
+ * The one esbuild configuration of every Lambda bundle. The stack (NodejsFunction, via {@link cdkBundling})
+ * and the bundle test and bench (esbuild's API, via {@link esbuildOptions}) both derive from
+ * {@link BUNDLE_SETTINGS}, so what CI builds and invokes is what CDK ships.
+ */
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BuildOptions } from 'esbuild'
+import { type BundlingOptions, LogLevel, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs'
+
+/** Repository root (the directory holding package.json). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** One Lambda per folder in functions/. */
+export const FUNCTION_NAMES = ['score', 'rebalance', 'webhook', 'watch'] as const
+
+/** A function of the stack. */
+export type FunctionName = (typeof FUNCTION_NAMES)[number]
+
+/** Absolute path of a function's entry (`functions/<name>/handler.ts`). */
+export function functionEntry(name: FunctionName): string {
+  return join(REPO_ROOT, 'functions', name, 'handler.ts')
+}
+
+/** The bundle settings (Node 22 on arm64, ESM, minified, tree-shaken, source maps, AWS SDK v3 from the runtime). */
+export const BUNDLE_SETTINGS = {
+  /** Lambda's Node.js 22 runtime. */
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  /** External `.map` next to the bundle; the runtime uses it with NODE_OPTIONS=--enable-source-maps. */
+  sourcemap: true,
+  /** Keep the map small: names and mappings only, not the sources. */
+  sourcesContent: false,
+  treeShaking: true,
+  /** Prefer ESM entry points of dependencies (better tree-shaking). */
+  mainFields: ['module', 'main'],
+  /** The nodejs22.x runtime ships AWS SDK v3: do not bundle it. */
+  external: ['@aws-sdk/*'],
+  /** Some dependencies are CommonJS and call `require` for Node built-ins: give ESM output a real `require`. */
+  banner: "import { createRequire as __autopilotCreateRequire } from 'node:module'; const require = __autopilotCreateRequire(import.meta.url);",
+  legalComments: 'none',
+  /**
+   * `zod` → infra/shims/zod.mjs: the same classic API minus the bundled locales (esbuild cannot tree-shake
+   * the `z` namespace object that `import { z } from 'zod'` gives; the locales alone are ~260 KB).
+   */
+  alias: { zod: join(REPO_ROOT, 'infra', 'shims', 'zod.mjs') },
+} as const
+
+/** esbuild API options for one function's bundle, written to `outfile` (`.mjs`). */
+export function esbuildOptions(name: FunctionName, outfile: string): BuildOptions {
+  const s = BUNDLE_SETTINGS
+  return {
+    entryPoints: [functionEntry(name)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: s.target,
+    format: s.format,
+    minify: s.minify,
+    sourcemap: s.sourcemap,
+    sourcesContent: s.sourcesContent,
+    treeShaking: s.treeShaking,
+    mainFields: [...s.mainFields],
+    external: [...s.external],
+    banner: { js: s.banner },
+    legalComments: s.legalComments,
+    alias: { ...s.alias },
+    metafile: true,
+    logLevel: 'warning',
+  }
+}
+
+/** The same settings as NodejsFunction bundling options. */
+export function cdkBundling(): BundlingOptions {
+  const s = BUNDLE_SETTINGS
+  return {
+    target: s.target,
+    format: OutputFormat.ESM,
+    minify: s.minify,
+    sourceMap: s.sourcemap,
+    sourceMapMode: SourceMapMode.DEFAULT,
+    sourcesContent: s.sourcesContent,
+    mainFields: [...s.mainFields],
+    externalModules: [...s.external],
+    banner: s.banner,
+    esbuildArgs: { '--tree-shaking': String(s.treeShaking), '--legal-comments': s.legalComments, ...Object.fromEntries(Object.entries(s.alias).map(([from, to]) => [`--alias:${from}`, to])) },
+    logLevel: LogLevel.WARNING,
+  }
+}
+
+/** A built bundle. */
+export interface BuiltBundle {
+  name: FunctionName
+  /** Absolute path of `index.mjs`. */
+  file: string
+  /** Size of `index.mjs`, bytes (the source map is a separate file). */
+  bytes: number
+  /** Bytes in the bundle per package (`zod`, `viem`, …) or per repository folder. */
+  byPackage: Record<string, number>
+}
+
+/** Builds one function's bundle with {@link esbuildOptions} into `<outRoot>/<name>/index.mjs` (esbuild loaded on demand). */
+export async function buildFunctionBundle(name: FunctionName, outRoot: string = join(REPO_ROOT, '.local', 'bundles')): Promise<BuiltBundle> {
+  const { build } = await import('esbuild')
+  const file = join(outRoot, name, 'index.mjs')
+  const result = await build(esbuildOptions(name, file))
+  const output = Object.values(result.metafile!.outputs).find((o) => o.entryPoint !== undefined)!
+  const byPackage: Record<string, number> = {}
+  for (const [input, info] of Object.entries(output.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)
+    const key = m ? m[1]! : input.split('/').slice(0, 2).join('/')
+    byPackage[key] = (byPackage[key] ?? 0) + info.bytesInOutput
+  }
+  return { name, file, bytes: output.bytes, byPackage }
+}
