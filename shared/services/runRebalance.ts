@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertCuratorRoles, buildCuratorCall } from '../chain/protocols/symbiotic/buildCuratorCall.js'
 import { executeCalls } from '../chain/executor/executeCalls.js'
-import { wrapWithRole } from '../chain/safe/execWithRole.js'
+import { simulateAsSafe, wrapWithRole } from '../chain/safe/execWithRole.js'
 import { type ProposeBatchReturnType, proposalFiles, proposeBatch } from '../chain/safe/propose.js'
 import { type Decision, type DeriskRequest, type Plan, type Universe, diffPlan, planAllocation, scoreUniverse } from '../domain/index.js'
 import type { RecordedAction } from '../store/runs.js'
@@ -107,6 +107,7 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     assertCuratorRoles(decision.actions, universe.positions, dao?.safe ?? ctx.account.address)
     // DAO mode: the bot's key only calls the Roles modifier, which checks the scope on-chain and has the Safe execute.
     const sent = dao ? calls.map((c) => wrapWithRole(c, { rolesModifier: dao.rolesModifier, roleKey: dao.roleKey, shouldRevert: true })) : calls
+    if (dao) await simulateAsSafe(ctx.client, dao.safe, calls) // names the delegator's revert, which the modifier would hide
     const executed = await executeCalls({
       client: ctx.client,
       account: ctx.account,

@@ -17,7 +17,7 @@ import { networkRestakeDelegatorAbi, vaultAbi } from '../../shared/chain/abis/sy
 import { buildCuratorCall } from '../../shared/chain/protocols/symbiotic/buildCuratorCall.js'
 import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/chain/protocols/symbiotic/roles.js'
 import { rolesModifierAbi, safeAbi } from '../../shared/chain/safe/abis.js'
-import { decodeRolesRevert } from '../../shared/chain/safe/execWithRole.js'
+import { decodeRolesRevert, simulateAsSafe } from '../../shared/chain/safe/execWithRole.js'
 import { decodeProposal } from '../../shared/chain/safe/propose.js'
 import { delegatorsFromUniverse } from '../../shared/chain/safe/rolesPermissions.js'
 import { execTransactionCall, hashSafeTransaction, safeTransaction, signSafeTransaction } from '../../shared/chain/safe/safeTransaction.js'
@@ -211,6 +211,16 @@ describe('the Roles modifier refuses on-chain what the role does not allow (raw 
     await c.test.setBalance({ address: dao.safe, value: 10n ** 18n })
     const send = await sendWithRole(bot, { to: vault.delegator, data, value: 1n })
     expect(decodeRolesRevert(send.revert!)?.summary).toBe('ConditionViolation(SendNotAllowed)')
+  })
+
+  it('a permitted call whose delegator reverts fails as a whole (shouldRevert), and the preflight names the reason', async () => {
+    const sn = subnetwork('da-net')
+    const current = await c.public.readContract({ address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn.id] })
+    const call = { address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'setNetworkLimit', args: [sn.id, current], description: 'no-op' }
+    const { receipt, revert } = await sendWithRole(bot, { to: vault.delegator, data: encodeFunctionData({ abi: networkRestakeDelegatorAbi, functionName: 'setNetworkLimit', args: [sn.id, current] }) })
+    expect(receipt.status).toBe('reverted')
+    expect(decodeRolesRevert(revert!)?.summary).toBe('ModuleTransactionFailed()')
+    await expect(simulateAsSafe(c.public, dao.safe, [call])).rejects.toMatchObject({ name: 'SimulationRevertedError', reason: `AlreadySet() (as the Safe ${dao.safe})` })
   })
 
   it('refuses a key that is not a member of the role (not an enabled module of the modifier)', async () => {

@@ -3,7 +3,8 @@
  * `execTransactionWithRole(to, value, data, operation, roleKey, shouldRevert)`, sent by the bot's key. The modifier
  * checks the role's scope on-chain and then makes the Safe (its avatar) execute the inner call.
  */
-import { type Address, BaseError, type Hex, decodeErrorResult, encodeFunctionData, hexToBytes, stringToHex } from 'viem'
+import { type Address, BaseError, ContractFunctionRevertedError, type Hex, type PublicClient, decodeErrorResult, encodeFunctionData, hexToBytes, stringToHex } from 'viem'
+import { SimulationRevertedError } from '../errors.js'
 import type { PlannedCall } from '../protocols/symbiotic/buildCuratorCall.js'
 import { Operation, rolesModifierAbi } from './abis.js'
 
@@ -129,4 +130,22 @@ export function rolesRevertOf(error: unknown): RolesRevert | undefined {
     return found !== undefined
   })
   return found
+}
+
+/**
+ * Simulates the inner curator calls from the Safe's address (what the Safe will execute), so that a failing call is
+ * named by the delegator's own error (`AlreadySet()`, `ExceedsMaxNetworkLimit()`, a missing role) instead of the
+ * modifier's opaque `ModuleTransactionFailed()`. Sends nothing.
+ * @throws SimulationRevertedError naming the first call that reverts
+ */
+export async function simulateAsSafe(client: PublicClient, safe: Address, calls: readonly PlannedCall[]): Promise<void> {
+  for (const [index, call] of calls.entries()) {
+    try {
+      await client.simulateContract({ address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account: safe } as never)
+    } catch (cause) {
+      const revert = cause instanceof BaseError ? cause.walk((e) => e instanceof ContractFunctionRevertedError) : undefined
+      const reason = revert instanceof ContractFunctionRevertedError ? `${revert.data?.errorName ?? revert.reason ?? 'revert'}(${(revert.data?.args ?? []).map(String).join(', ')})` : cause instanceof BaseError ? cause.shortMessage : String(cause)
+      throw new SimulationRevertedError({ reason: `${reason} (as the Safe ${safe})`, actionIndex: index, functionName: call.functionName, address: call.address, cause })
+    }
+  }
 }
