@@ -175,7 +175,7 @@ describe('permissionsFromPolicy', () => {
         Every allowed call: CALL only, value 0 ETH (ExecutionOptions.None), made by the Safe after the modifier checked it.
 
       ALLOWED
-        NetworkRestakeDelegator 0x1111111111111111111111111111111111111111 (vault vault/main (0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa))
+        NetworkRestakeDelegator 0x1111111111111111111111111111111111111111 of vault/main (0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)
           setNetworkLimit(subnetwork, amount)  selector 0x02145348
             any amount, when subnetwork is one of:
               - net-2/0 (0x2222222222222222222222222222222222222222000000000000000000000000)

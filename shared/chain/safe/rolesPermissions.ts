@@ -271,7 +271,7 @@ function renderListing(p: PermissionsFromPolicyOptions & { members: Address[]; z
   lines.push('')
   lines.push('ALLOWED')
   for (const t of p.targets) {
-    lines.push(`  ${KIND_NAMES[t.kind]} ${name(t.address)} (vault ${name(t.vault)})`)
+    lines.push(`  ${KIND_NAMES[t.kind]} ${name(t.address)} of ${name(t.vault)}`)
     for (const f of t.functions) {
       const params: readonly string[] = SETTERS[f.functionName].params
       const value = params[params.length - 1]
