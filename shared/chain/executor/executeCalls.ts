@@ -173,7 +173,7 @@ async function signAndPersist(p: SignAndPersistParameters): Promise<IntentRecord
     return existing
   }
   crashPoint('after-persist')
-  p.onEvent?.({ type: 'signed', intentId: p.intentId, nonce, txHash })
+  p.onEvent?.({ type: 'signed', intentId: p.intentId, nonce, txHash, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas })
   return record
 }
 

@@ -18,12 +18,18 @@ export interface FeeQuote extends Fees {
 export const FEE_BUMP_PER_MILLE = 1125n
 
 /**
- * Quotes fees for a new transaction: the node's estimate, with maxFeePerGas limited to `cap`.
+ * Quotes fees for a new transaction: the node's estimate (base fee = max of the latest and the pending block's),
+ * with maxFeePerGas limited to `cap`.
  * Throws {@link GasPriceTooHighError} when the price the transaction would pay now (base fee + tip) is above the cap.
  */
 export async function quoteFees(client: PublicClient, cap: bigint | undefined, retry: RetryParameters): Promise<FeeQuote> {
-  const [block, estimate] = await Promise.all([withRetry('eth_getBlockByNumber(latest)', () => client.getBlock({ blockTag: 'latest' }), retry), withRetry('fee estimate', () => client.estimateFeesPerGas(), retry)])
-  const baseFeePerGas = block.baseFeePerGas ?? 0n
+  const [latest, pending, estimate] = await Promise.all([
+    withRetry('eth_getBlockByNumber(latest)', () => client.getBlock({ blockTag: 'latest' }), retry),
+    // The next block's base fee is what inclusion needs; not every node serves a pending block.
+    withRetry('eth_getBlockByNumber(pending)', () => client.getBlock({ blockTag: 'pending' }), retry).catch(() => undefined),
+    withRetry('fee estimate', () => client.estimateFeesPerGas(), retry),
+  ])
+  const baseFeePerGas = [latest.baseFeePerGas ?? 0n, pending?.baseFeePerGas ?? 0n].reduce((a, b) => (a > b ? a : b))
   return capFees({ baseFeePerGas, maxFeePerGas: estimate.maxFeePerGas, maxPriorityFeePerGas: estimate.maxPriorityFeePerGas }, cap)
 }
 

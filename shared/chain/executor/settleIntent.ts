@@ -18,7 +18,7 @@ import type { SignerFence } from './signerSession.js'
 
 /** What the executor reports while it works (live output, logs, tests). */
 export type ExecutorEvent =
-  | { type: 'signed'; intentId: string; nonce: number; txHash: Hex }
+  | { type: 'signed'; intentId: string; nonce: number; txHash: Hex; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
   | { type: 'broadcast'; intentId: string; txHash: Hex; outcome: BroadcastOutcome }
   | { type: 'included'; intentId: string; txHash: Hex; blockNumber: bigint }
   | { type: 'reorged'; intentId: string; txHash: Hex; blockNumber: bigint }

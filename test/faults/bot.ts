@@ -1,0 +1,65 @@
+/**
+ * The bot as a child process, for cases that need a real SIGKILL or two real concurrent invocations.
+ * Reads `FAULT_BOT_CONFIG` (encodeJson of {@link BotConfig}); `AUTOPILOT_CRASH_AT` arms a kill point in the
+ * executor. With `wait: true` it prints `READY` and starts on the first line of stdin (a start barrier).
+ * Prints one line `RESULT <json>` and exits 0 (succeeded/skipped) or 1 (failed).
+ */
+import { createInterface } from 'node:readline'
+import type { Address, Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { createReader } from '../../shared/chain/client.js'
+import type { ExecutorOptions } from '../../shared/chain/executor/options.js'
+import { createDocumentClient, decodeJson, encodeJson } from '../../shared/store/client.js'
+import { IntentStore } from '../../shared/store/intents.js'
+import { LockStore } from '../../shared/store/locks.js'
+import { RunStore } from '../../shared/store/runs.js'
+import type { TableNames } from '../../shared/store/tables.js'
+import { LOCAL_AWS } from '../../local/world/dynamo.js'
+import { type JobTarget, runJob } from './job.js'
+
+/** Configuration of one bot process. */
+export interface BotConfig {
+  rpcUrl: string
+  chainId: number
+  dynamoEndpoint: string
+  tables: TableNames
+  key: Hex
+  delegator: Address
+  targets: JobTarget[]
+  runId?: string
+  options?: ExecutorOptions
+  confirmations?: number
+  wait?: boolean
+}
+
+async function main(): Promise<void> {
+  const cfg = decodeJson<BotConfig>(process.env.FAULT_BOT_CONFIG ?? '')
+  if (cfg.wait) {
+    process.stdout.write('READY\n')
+    const rl = createInterface({ input: process.stdin })
+    await new Promise<void>((resolve) => rl.once('line', () => resolve()))
+    rl.close()
+  }
+  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: cfg.dynamoEndpoint })
+  const result = await runJob(
+    {
+      client: createReader({ rpcUrl: cfg.rpcUrl, chainId: cfg.chainId }),
+      account: privateKeyToAccount(cfg.key),
+      intents: new IntentStore({ client: doc, tableName: cfg.tables.intents }),
+      runs: new RunStore({ client: doc, tableName: cfg.tables.runs }),
+      locks: new LockStore({ client: doc, tableName: cfg.tables.locks }),
+      delegator: cfg.delegator,
+      confirmations: cfg.confirmations,
+      options: cfg.options,
+    },
+    cfg.targets,
+    { runId: cfg.runId },
+  )
+  process.stdout.write(`RESULT ${encodeJson(result)}\n`)
+  process.exit(result.status === 'failed' ? 1 : 0)
+}
+
+main().catch((e: unknown) => {
+  process.stdout.write(`RESULT ${encodeJson({ status: 'failed', error: { name: (e as Error).name, message: (e as Error).message } })}\n`)
+  process.exit(1)
+})
