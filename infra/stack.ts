@@ -128,7 +128,7 @@ export class AutopilotStack extends Stack {
     new CfnOutput(this, 'WebhookUrl', { value: this.webhook.url, description: 'POST signed requests here' })
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: 'HMAC secret: aws secretsmanager get-secret-value --secret-id <arn>' })
     new CfnOutput(this, 'RpcUrlSecretArn', { value: this.rpcUrlSecret.secretArn, description: 'Put the JSON-RPC URL here after the first deploy' })
-    new CfnOutput(this, 'SignerKeyArn', { value: this.signer.key.keyArn, description: 'Derive the curator address: npm run autopilot -- signer-address (or GetPublicKey)' })
+    new CfnOutput(this, 'SignerKeyArn', { value: this.signer.key.keyArn, description: 'Curator signer key; its address is derived from GetPublicKey (docs/deploy.md, step 4)' })
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn })
   }
 }

@@ -7,6 +7,7 @@ import { WatchSettingsSchema, WatchTickSchema } from './schema.js'
 const ctx = asWatchContext(contextFromEnv(process.env, 'watch'))
 const settings = WatchSettingsSchema.parse(process.env)
 
+/** The Lambda handler: one watcher tick per Scheduler invocation. */
 export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
   const input = WatchTickSchema.parse(event ?? {})
   const result = await watchEvents(ctx, {

@@ -13,6 +13,7 @@ const secret = webhookSecretFromEnv(process.env)
 const jobsTopicArn = process.env.JOBS_TOPIC_ARN
 const dispatch = jobsTopicArn ? snsJobDispatcher({ topicArn: jobsTopicArn }) : inlineDispatcher(ctx)
 
+/** The Lambda handler: HTTP API request → 2xx/4xx/5xx proxy result; SNS job batch → job outcomes. */
 export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
   const input = WebhookFunctionEventSchema.parse(event)
   if (input.kind === 'jobs') {

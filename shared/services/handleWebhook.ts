@@ -177,7 +177,15 @@ export async function handleWebhook(p: HandleWebhookParameters, req: WebhookRequ
   ctx.logger.info('webhook accepted', { eventId, action: body.action, attempt: claimed.attempts })
 
   if (body.action === 'pause' || body.action === 'resume') {
-    const state = await ctx.control.setPaused(body.action === 'pause', { by: eventId, reason: body.reason, now: ctx.clock() })
+    let state: Awaited<ReturnType<WebhookContext['control']['setPaused']>>
+    try {
+      state = await ctx.control.setPaused(body.action === 'pause', { by: eventId, reason: body.reason, now: ctx.clock() })
+    } catch (e) {
+      // Not applied: free the id so the sender may retry it.
+      await ctx.events.transition(eventId, ['running'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error: errorOf(e) }) }).catch(() => undefined)
+      ctx.logger.error('webhook pause/resume failed', { eventId, error: errorOf(e) })
+      return reply(500, { error: `${body.action} not applied; retry with the same id`, eventId })
+    }
     const result = { eventId, action: body.action, paused: state.paused, version: state.version }
     await ctx.events.transition(eventId, ['running'], 'done', { now: ctx.clock(), result: JSON.stringify(result) })
     await ctx.notify?.({

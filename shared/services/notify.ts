@@ -183,8 +183,8 @@ export interface FinishedRun {
 }
 
 /**
- * The notification for a finished run, or undefined when there is nothing to say (a score run that
- * succeeded, a rebalance that found nothing to change, a watch run — the watcher sends its own).
+ * The notification for a finished run, or undefined when there is nothing to say (a score or watch run
+ * that did not fail — the watcher sends its own slash notifications —, a rebalance that changed nothing).
  */
 export function runNotification(run: FinishedRun, label: (k: string) => string, now: Date = new Date()): Notification | undefined {
   const actions = run.actions ?? []
@@ -192,7 +192,6 @@ export function runNotification(run: FinishedRun, label: (k: string) => string, 
   const residual = residualNotes(residualOf(run.plan))
   const base = { at: now.toISOString(), runId: run.runId, txHashes }
   const actionLines = actions.map((a) => `  #${a.index} ${a.description}${a.txHash ? `  tx ${a.txHash}` : ''}`)
-  if (run.kind === 'watch') return undefined
   if (run.status === 'failed') {
     return {
       ...base,
@@ -201,6 +200,7 @@ export function runNotification(run: FinishedRun, label: (k: string) => string, 
       text: [`${run.kind} run ${run.runId} (trigger ${run.trigger}) failed: ${run.error?.name ?? 'Error'}: ${run.error?.message ?? 'unknown error'}`, ...(txHashes.length ? ['Calls sent before the failure:', ...actionLines.filter((l) => l.includes(' tx '))] : ['Nothing was sent.'])].join('\n'),
     }
   }
+  // Watch runs that did not fail are told by the watcher's own slash notifications.
   if (run.kind !== 'rebalance' || actions.length === 0) return undefined
   if (run.status === 'succeeded') {
     return {

@@ -271,8 +271,8 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
   await ctx.runs.start({ runId, kind: 'watch', trigger, startedAt })
   const label = labeler(ctx)
   const claimed: { event: WatchedEvent; claim: ClaimedEvent }[] = []
-  const finishRun = async (status: 'succeeded' | 'failed', extra: Record<string, unknown> = {}) =>
-    ctx.runs.finish(runId, { status, finishedAt: ctx.clock(), decision: { events: events.filter((e) => e.relevant).map(summary), ...extra } })
+  const finishRun = async (status: 'succeeded' | 'skipped' | 'failed', extra: Record<string, unknown> = {}, error?: { name: string; message: string }) =>
+    ctx.runs.finish(runId, { status, finishedAt: ctx.clock(), decision: { events: events.filter((e) => e.relevant).map(summary), ...extra }, ...(error ? { error } : {}) })
   try {
     // 1. Claim: an event done before (a rescan, a retried tick) is not acted on again.
     for (const event of events.filter((e) => e.relevant)) {
@@ -287,7 +287,7 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
         }
         // Another watcher holds it under a live lease: leave the range to it.
         await releaseAll(ctx, claimed, 'failed')
-        await finishRun('failed', { busy: event.key })
+        await finishRun('skipped', { busy: event.key })
         return { busy: true, runId }
       }
     }
@@ -361,7 +361,7 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
 
     // 5. Done (or failed: the next tick takes the events over and retries).
     await releaseAll(ctx, claimed, failed ? 'failed' : 'done', derisk)
-    await finishRun(failed ? 'failed' : 'succeeded', derisk ? { derisk } : {})
+    await finishRun(failed ? 'failed' : 'succeeded', derisk ? { derisk } : {}, failed ? { name: 'DeriskFailed', message: `de-risk run ${derisk?.runId} failed: ${derisk?.error?.name}: ${derisk?.error?.message}` } : undefined)
     return { runId, failed, ...(derisk ? { derisk } : {}) }
   } catch (e) {
     await releaseAll(ctx, claimed, 'failed').catch(() => undefined)

@@ -13,7 +13,8 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { networkRestakeDelegatorAbi, slasherAbi } from '../../shared/chain/abis/symbiotic.js'
 import type { Config } from '../../shared/config/config.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
-import type { Notification } from '../../shared/services/notify.js'
+import type { PublishCommand } from '@aws-sdk/client-sns'
+import { type Notification, createNotifier } from '../../shared/services/notify.js'
 import { type WatchContext, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { encodeJson } from '../../shared/store/client.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
@@ -144,8 +145,18 @@ describe('watch: a real slash on stake we allocate', () => {
     expect(receiver.received.find((n) => n.kind === 'slash')?.text).toContain('halve')
   })
 
-  it('alert-only: nothing is sent, the stake stays, the alert is delivered', async () => {
+  it('alert-only: nothing is sent, the stake stays, the alert reaches SNS and the webhook (a dead URL is reported, not thrown)', async () => {
     const ctx = await watchContext('alert-only')
+    // SNS answered by a test double at the SDK boundary (an object with send()).
+    const published: PublishCommand[] = []
+    const sns = { send: async (cmd: PublishCommand) => (published.push(cmd), { MessageId: 'm-1' }) }
+    const reports: Awaited<ReturnType<NonNullable<WatchContext['notify']>>>[] = []
+    const notify = createNotifier({ snsTopicArn: 'arn:aws:sns:eu-west-1:123456789012:autopilot', sns, webhookUrls: [receiver.url, 'http://127.0.0.1:9/unreachable'] })
+    ctx.notify = async (n) => {
+      const r = await notify(n)
+      reports.push(r)
+      return r
+    }
     await watchEvents(ctx)
     const { txHash } = await slash()
     const before = await stake()
@@ -159,5 +170,12 @@ describe('watch: a real slash on stake we allocate', () => {
     const n = receiver.received.find((x) => x.kind === 'slash')!
     expect(n.subject).toContain('alert only')
     expect(n.txHashes).toEqual([txHash])
+    expect(n.text).toContain('alert-only → nothing sent')
+    expect(published).toHaveLength(1)
+    expect(published[0]!.input).toMatchObject({ TopicArn: 'arn:aws:sns:eu-west-1:123456789012:autopilot', Message: n.text, MessageAttributes: { kind: { DataType: 'String', StringValue: 'slash' } } })
+    expect(published[0]!.input.Subject!.length).toBeLessThanOrEqual(100)
+    expect(published[0]!.input.Subject).toMatch(/^[\x20-\x7e]+$/)
+    expect(reports[0]!.delivered.sort()).toEqual(['sns:arn:aws:sns:eu-west-1:123456789012:autopilot', `webhook:${receiver.url}`].sort())
+    expect(reports[0]!.failed.map((f) => f.target)).toEqual(['webhook:http://127.0.0.1:9/unreachable'])
   })
 })
