@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs'
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
 import type { LocalAccount } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import { createReader } from '../chain/client.js'
+import { LOCAL_KEY_CHAIN_IDS, localSigner } from '../chain/signers/localSigner.js'
 import { configFromEnv, ConfigError } from '../config/config.js'
 import { loadPolicyOrThrow } from '../domain/index.js'
 import { createLogger } from '../logger.js'
@@ -18,18 +18,12 @@ import { ControlStore, findStuckIntents } from '../store/control.js'
 import { CursorStore } from '../store/cursors.js'
 import { EventStore } from '../store/events.js'
 import { IntentStore } from '../store/intents.js'
+import { LockStore } from '../store/locks.js'
 import type { AutopilotContext } from './context.js'
 import { NotifyingRunStore, createNotifier, formatNotification } from './notify.js'
 
-/** Chain ids on which a raw private key may sign (Anvil's); any other needs ALLOW_LOCAL_KEY=true. */
-export const LOCAL_KEY_CHAIN_IDS = [31337]
-
-/** The local-key signer, refused off Anvil unless explicitly allowed. */
-export function localSigner(privateKey: string, chainId: number, allow = false): LocalAccount {
-  if (!LOCAL_KEY_CHAIN_IDS.includes(chainId) && !allow) throw new ConfigError([`a local private key may only sign on Anvil (chain ${LOCAL_KEY_CHAIN_IDS.join(', ')}), not chain ${chainId}; use the KMS signer or set ALLOW_LOCAL_KEY=true`])
-  if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey)) throw new ConfigError(['SIGNER_PRIVATE_KEY is not a 32-byte hex key'])
-  return privateKeyToAccount(privateKey as `0x${string}`)
-}
+/** The local-key signer (Anvil only unless ALLOW_LOCAL_KEY=true) lives in shared/chain/signers; re-exported for callers of this module. */
+export { LOCAL_KEY_CHAIN_IDS, localSigner }
 
 /** What is resolved from AWS at cold start (empty outside AWS): Secrets Manager values and the KMS signer. */
 export interface AwsSecrets {
@@ -48,7 +42,7 @@ export interface SecretsReader {
 export async function readAwsSecrets(env: Record<string, string | undefined>, client?: SecretsReader): Promise<AwsSecrets> {
   const rpcArn = env.RPC_URL_SECRET_ARN
   const hookArn = env.WEBHOOK_SECRET_ARN
-  const kmsKeyId = env.SIGNER_KMS_KEY_ID
+  const kmsKeyId = env.SIGNER_KMS_KEY_ID ?? env.KMS_KEY_ID
   if (!rpcArn && !hookArn && !kmsKeyId) return {}
   const account = kmsKeyId ? readKmsAccount(kmsKeyId) : undefined
   if (!rpcArn && !hookArn) return { account: await account }
@@ -122,6 +116,7 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
     logger,
     clock: () => Date.now(),
     account,
+    locks: new LockStore({ client: doc, tableName: config.tables.locks }),
     control: new ControlStore({ client: doc, tableName: config.tables.locks }),
     events: new EventStore({ client: doc, tableName: config.tables.events }),
     cursors: new CursorStore({ client: doc, tableName: config.tables.cursors }),

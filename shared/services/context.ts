@@ -7,6 +7,7 @@ import type { ControlStore, StuckIntent } from '../store/control.js'
 import type { CursorStore } from '../store/cursors.js'
 import type { EventStore } from '../store/events.js'
 import type { IntentStore } from '../store/intents.js'
+import type { LockStore } from '../store/locks.js'
 import type { RunStore } from '../store/runs.js'
 import type { Notify } from './notify.js'
 
@@ -28,6 +29,8 @@ export interface AutopilotContext {
   clock: () => number
   /** Signer; required only for runs that send. */
   account?: LocalAccount
+  /** The signer's nonce lock (table `locks`); when set, a sending run holds it and first resumes open intents. */
+  locks?: LockStore
   onProgress?: (e: ProgressEvent) => void
   /** The pause flag: when set, runRebalance plans and records but sends nothing (webhook pause/resume). */
   control?: Pick<ControlStore, 'isPaused' | 'getPause' | 'setPaused'>

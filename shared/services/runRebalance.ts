@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertCuratorRoles, buildCuratorCall } from '../chain/protocols/symbiotic/buildCuratorCall.js'
+import { GasPriceTooHighError } from '../chain/executor/errors.js'
 import { executeCalls } from '../chain/executor/executeCalls.js'
+import { type SignerSession, openSignerSession } from '../chain/executor/signerSession.js'
 import { simulateAsSafe, wrapWithRole } from '../chain/safe/execWithRole.js'
 import { type ProposeBatchReturnType, proposalFiles, proposeBatch } from '../chain/safe/propose.js'
 import { type Decision, type DeriskRequest, type Plan, type Universe, diffPlan, planAllocation, scoreUniverse } from '../domain/index.js'
+import { LockBusyError } from '../store/locks.js'
 import type { RecordedAction } from '../store/runs.js'
 import type { AutopilotContext } from './context.js'
 import { labeler, readUniverse } from './readUniverse.js'
@@ -57,7 +60,14 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
   const label = labeler(ctx)
   let actions: RecordedAction[] = []
   let allocations: AllocationRow[] = []
+  let session: SignerSession | undefined
+  const feeCap = BigInt(Math.round(ctx.policy.gas.maxFeePerGasGwei * 1e9))
   try {
+    // Exactly once (docs/execution.md): hold the signer's nonce lock for the whole run, and first settle what earlier
+    // runs left open (re-broadcast or close as superseded), so the read below already sees it. A busy lock skips the run.
+    if (ctx.locks && ctx.account && ctx.policy.mode === 'autopilot' && !((await ctx.control?.isPaused()) ?? false)) {
+      session = await openSignerSession({ client: ctx.client, account: ctx.account, intents: ctx.intents, locks: ctx.locks, runs: ctx.runs, runId, confirmations: ctx.config.confirmations, feeCap })
+    }
     // DAO mode: the Safe holds the curator roles, so its roles are the ones read and checked.
     const dao = ctx.config.dao
     const { universe, universeHash } = await readUniverse(ctx, dao?.safe)
@@ -115,8 +125,14 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
       intents: ctx.intents,
       runId,
       confirmations: ctx.config.confirmations,
-      maxFeePerGas: BigInt(Math.round(ctx.policy.gas.maxFeePerGasGwei * 1e9)),
-      onMined: (index, txHash) => ctx.onProgress?.({ type: 'sent', runId, index, description: sent[index]!.description, txHash }),
+      maxFeePerGas: feeCap,
+      session,
+      locks: ctx.locks,
+      runs: ctx.runs,
+      onMined: (index, txHash, e) => {
+        actions[index] = { ...actions[index]!, status: 'mined', txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed } // kept if a later call defers or fails
+        ctx.onProgress?.({ type: 'sent', runId, index, description: sent[index]!.description, txHash })
+      },
     })
     for (const e of executed) actions[e.index] = { ...actions[e.index]!, status: 'mined', txHash: e.txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed }
     // Verify: the chain now holds exactly the planned stakes.
@@ -127,9 +143,18 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     return { runId, status: 'succeeded', decision, actions, allocations, verified }
   } catch (e) {
     const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    // Another run holds the signer's lock, or the network is above the policy's gas cap: skip cleanly (nothing more sent).
+    if (e instanceof LockBusyError || e instanceof GasPriceTooHighError) {
+      const decision: Decision | undefined = e instanceof GasPriceTooHighError ? { kind: 'skip', reason: 'gasTooHigh', detail: e.shortMessage } : undefined
+      ctx.logger.info('rebalance skipped', { runId, error })
+      await ctx.runs.finish(runId, { status: 'skipped', finishedAt: ctx.clock(), error, actions, allocations, ...(decision ? { decision } : {}) })
+      return { runId, status: 'skipped', actions, allocations, error, ...(decision ? { decision } : {}) }
+    }
     ctx.logger.error('rebalance run failed', { runId, error })
     await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error, actions, allocations })
     return { runId, status: 'failed', actions, allocations, error }
+  } finally {
+    await session?.close()
   }
 }
 

@@ -19,6 +19,11 @@ import { type JobTarget, runJob } from './job.js'
 
 /** Configuration of one bot process. */
 export interface BotConfig {
+  /** `job` (default): the fault suite's minimal rebalance; `rebalance`: the real runRebalance built by contextFromEnv. */
+  mode?: 'job' | 'rebalance'
+  /** For `rebalance`: the bot's full configuration (AUTOPILOT_CONFIG) and policy (POLICY_JSON). */
+  config?: Record<string, unknown>
+  policy?: unknown
   rpcUrl: string
   chainId: number
   dynamoEndpoint: string
@@ -39,6 +44,17 @@ async function main(): Promise<void> {
     const rl = createInterface({ input: process.stdin })
     await new Promise<void>((resolve) => rl.once('line', () => resolve()))
     rl.close()
+  }
+  if (cfg.mode === 'rebalance') {
+    // The same wiring a Lambda handler uses, from an environment map.
+    const { contextFromEnv } = await import('../../shared/services/bootstrap.js')
+    const { runRebalance } = await import('../../shared/services/runRebalance.js')
+    const env = { AUTOPILOT_CONFIG: JSON.stringify(cfg.config, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), POLICY_JSON: JSON.stringify(cfg.policy), SIGNER_PRIVATE_KEY: cfg.key, AWS_REGION: 'local' }
+    const ctx = contextFromEnv(env, 'faults-bot')
+    ctx.logger.setLogLevel('SILENT')
+    const result = await runRebalance(ctx, { trigger: 'faults' })
+    process.stdout.write(`RESULT ${encodeJson(result)}\n`)
+    process.exit(result.status === 'failed' ? 1 : 0)
   }
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: cfg.dynamoEndpoint })
   const result = await runJob(

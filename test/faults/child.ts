@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { decodeJson, encodeJson } from '../../shared/store/client.js'
 import type { BotConfig } from './bot.js'
+import type { RunRebalanceResult } from '../../shared/services/runRebalance.js'
 import type { JobResult } from './job.js'
 
 const require = createRequire(import.meta.url)
@@ -17,7 +18,7 @@ export interface BotProcess {
   /** Lets a waiting bot start. */
   go(): void
   /** Exit code / signal and the parsed RESULT line (absent when killed). */
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; result?: JobResult; output: string }>
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; result?: JobResult & Partial<RunRebalanceResult>; output: string }>
 }
 
 /** Spawns the bot; `crashAt` sets AUTOPILOT_CRASH_AT for it. */
@@ -36,10 +37,10 @@ export function spawnBot(cfg: BotConfig, p: { crashAt?: string } = {}): BotProce
   child.stderr!.on('data', (d: Buffer) => {
     output += d.toString()
   })
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; result?: JobResult; output: string }>((resolve) => {
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; result?: JobResult & Partial<RunRebalanceResult>; output: string }>((resolve) => {
     child.once('exit', (code, signal) => {
       const line = output.split('\n').find((l) => l.startsWith('RESULT '))
-      resolve({ code, signal, result: line ? decodeJson<JobResult>(line.slice('RESULT '.length)) : undefined, output })
+      resolve({ code, signal, result: line ? decodeJson<JobResult & Partial<RunRebalanceResult>>(line.slice('RESULT '.length)) : undefined, output })
     })
   })
   return { child, ready, go: () => child.stdin!.write('go\n'), done }

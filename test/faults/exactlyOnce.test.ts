@@ -20,6 +20,8 @@ import { RunStore } from '../../shared/store/runs.js'
 import { ANVIL_DEPLOYER_KEY } from '../../local/world/index.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
+import { runRebalance } from '../../shared/services/runRebalance.js'
+import { defaultPolicy, testContext } from '../integration/helpers.js'
 import { spawnBot } from './child.js'
 import { type JobDeps, type JobResult, type JobTarget, readShares, runJob, targetCall } from './job.js'
 import { type CaseObservation, observe, startMark } from './ledger.js'
@@ -384,5 +386,63 @@ describe('nothing sent', () => {
     expect(run?.status).toBe('skipped')
     expect(run?.decision).toMatchObject({ kind: 'skip', reason: 'gasTooHigh' })
     await settleCase(k, { intended: 0, targets: t, reached: false })
+  })
+})
+
+describe('the real runRebalance (read → score → plan → diff → execute) under the same faults', () => {
+  /** A rebalance context on the case's tables with the signer lock; `laterMs` moves the lock's clock (the next scheduled tick). */
+  function rebalanceContext(k: Case, p: { laterMs?: number; policy?: Record<string, unknown> } = {}) {
+    const ctx = testContext(w, k.config, defaultPolicy(p.policy ?? {}))
+    const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: k.config.dynamoEndpoint })
+    return { ...ctx, locks: new LockStore({ client: doc, tableName: k.config.tables.locks, clock: () => Date.now() + (p.laterMs ?? 0) }) }
+  }
+  /** How many calls the plan needs right now (a dry run sends nothing and leaves the lock alone). */
+  async function plannedCalls(k: Case): Promise<number> {
+    const dry = await runRebalance(rebalanceContext(k, { policy: { mode: 'dry-run' } }), { trigger: 'faults-dry-run' })
+    expect(dry.status).toBe('skipped')
+    return dry.actions.length
+  }
+  const botConfig = (k: Case) => ({ mode: 'rebalance' as const, config: k.config as unknown as Record<string, unknown>, policy: JSON.parse(JSON.stringify(defaultPolicy())), rpcUrl: k.config.rpcUrl, chainId: k.config.chainId, dynamoEndpoint: k.config.dynamoEndpoint!, tables: k.config.tables, key: w.curatorKey, delegator, targets: [] })
+
+  it.each(['after-persist@2', 'after-broadcast@3', 'after-sign@1'])('a rebalance process killed %s is finished by the next rebalance: verified, nothing twice', async (crashAt) => {
+    const k = await newCase()
+    expect(await plannedCalls(k)).toBeGreaterThan(3)
+    const bot = spawnBot(botConfig(k), { crashAt })
+    const killed = await bot.done
+    expect(killed.signal, killed.output).toBe('SIGKILL')
+    const next = await runRebalance(rebalanceContext(k, { laterMs: 10 * 60_000 }), { trigger: 'faults-next' })
+    expect(next.error).toBeUndefined()
+    expect(next.status).toBe('succeeded')
+    expect(next.verified).toBe(true)
+    // Intended = what the crashed run had persisted (settled by the next run) + what the next run planned on the
+    // universe it read after settling; the plan may differ from the first one since part of it was already applied.
+    const crashedRun = (await k.deps().runs.list('rebalance')).find((r) => r.trigger === 'faults')!
+    const persisted = await k.deps().intents.listByRun(crashedRun.runId)
+    const obs = await settleCase(k, { intended: persisted.filter((i) => i.status === 'mined').length + next.actions.length, targets: [] })
+    expect(crashedRun.status).toBe('failed')
+    expect(crashedRun.error?.name).toBe('RunInterruptedError')
+    expect(persisted.every((i) => i.status === 'mined')).toBe(true)
+    // The intent open at the kill (persisted, maybe broadcast, never recorded) was settled by the next run.
+    const resumed = persisted.filter((i) => i.settledBy !== undefined)
+    expect(resumed.map((i) => i.settledBy)).toEqual(crashAt === 'after-sign@1' ? [] : [next.runId])
+    expect(obs.runs.filter((r) => r.status === 'running')).toEqual([])
+  })
+
+  it('two rebalance processes fired at once: one sends everything, the other skips with LockBusyError', async () => {
+    const k = await newCase()
+    const intended = await plannedCalls(k)
+    const a = spawnBot({ ...botConfig(k), wait: true })
+    const b = spawnBot({ ...botConfig(k), wait: true })
+    await Promise.all([a.ready, b.ready])
+    a.go()
+    b.go()
+    const [ra, rb] = await Promise.all([a.done, b.done])
+    expect(ra.code, ra.output).toBe(0)
+    expect(rb.code, rb.output).toBe(0)
+    const results = [ra.result!, rb.result!]
+    expect(results.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded'])
+    expect(results.find((r) => r.status === 'skipped')?.error?.name).toBe('LockBusyError')
+    expect(results.find((r) => r.status === 'succeeded')?.verified).toBe(true)
+    await settleCase(k, { intended, targets: [] })
   })
 })
