@@ -1,6 +1,9 @@
-/** DynamoDB adapter: table definitions, runs, intents; conditional writes only. */
+/** DynamoDB adapter: table definitions, runs, intents, seen events, watcher cursors, operator controls; conditional writes only. */
 export * from './client.js'
+export * from './control.js'
+export * from './cursors.js'
 export * from './errors.js'
+export * from './events.js'
 export * from './intents.js'
 export * from './locks.js'
 export * from './runs.js'
