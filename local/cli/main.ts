@@ -21,6 +21,15 @@ Usage:
                                             print the Zodiac Roles scope generated from the policy for the DAO to
                                             review (reads the vaults from the chain); --out writes the apply batch
                                             (Safe Transaction Builder JSON + MultiSend) for the Safe's signers
+  autopilot plan --policy FILE --config FILE [--rpc URL] [--dry-run] [--json]
+                                            read a live chain, print scores and the plan with reasons; sends nothing
+  autopilot runs [--kind K] [--limit N] [--json] [store flags]
+                                            the newest recorded runs (rebalance, score, watch)
+  autopilot explain RUN [--json] [store flags]
+                                            one run in full: decision, scores, plan, calls with reasons and tx hashes
+  autopilot backtest --scenario FILE --policy FILE [--baseline even|hold] [--html OUT] [--json]
+                                            replay a scenario timeline: the autopilot vs a static baseline, read from chain
+  autopilot COMMAND --help                  help of one command (store flags: see autopilot runs --help)
   autopilot help                            this text
 
 Exit codes: 0 ok · 1 invalid input / check failed · 2 usage error`
@@ -33,6 +42,14 @@ export async function main(args: string[], io = { stdout: (s: string) => process
       return policyCommand(rest, io)
     case 'dao':
       return daoCommand(rest, io)
+    case 'plan':
+      return (await import('./plan.js')).planCommand(rest, io)
+    case 'runs':
+      return (await import('./runs.js')).runsCommand(rest, io)
+    case 'explain':
+      return (await import('./explain.js')).explainCommand(rest, io)
+    case 'backtest':
+      return (await import('./backtest.js')).backtestCommand(rest, io)
     case undefined:
     case 'help':
     case '--help':

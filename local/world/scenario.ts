@@ -41,6 +41,57 @@ const SlashSchema = z.object({
   fraction: z.number().gt(0).max(1).describe("Fraction of the operator's stake in that subnetwork to slash"),
 })
 
+const TimelineEventSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      day: z.number().int().min(1),
+      kind: z.literal('reward-rate'),
+      network: label,
+      identifier: z.number().int().min(0).default(0),
+      rewardRatePerYear: z.number().min(0).max(1).describe('New staker reward rate of the subnetwork from this day on'),
+    })
+    .describe('A network changes what it pays'),
+  z
+    .object({
+      day: z.number().int().min(1),
+      kind: z.literal('operator-joins'),
+      operator: label.describe('A new operator (not in `operators`), or one that left before'),
+      networks: z.array(label).min(1).describe('Networks it opts into; it also opts into every vault'),
+    })
+    .describe('An operator registers (if new) and opts into networks and the vaults'),
+  z
+    .object({
+      day: z.number().int().min(1),
+      kind: z.literal('operator-leaves'),
+      operator: label,
+      networks: z.array(label).optional().describe('Networks it opts out of (default: every network it is in)'),
+    })
+    .describe('An operator opts out of networks'),
+  z
+    .object({
+      day: z.number().int().min(1),
+      kind: z.literal('slash'),
+      network: label,
+      identifier: z.number().int().min(0).default(0),
+      operator: label,
+      fraction: z.number().gt(0).max(1).describe("Fraction of the operator's stake in that subnetwork to slash, in every vault"),
+    })
+    .describe('A network slashes an operator'),
+])
+
+/** One event of a scenario timeline (played by the backtest, local/backtest/timeline.ts). */
+export type TimelineEvent = z.infer<typeof TimelineEventSchema>
+
+const TimelineSchema = z
+  .object({
+    days: z.number().int().min(1).describe('Days the backtest replays after the history'),
+    rewardIntervalDays: z.number().int().min(1).default(7).describe('Networks pay rewards every this many days'),
+    rebalanceEveryDays: z.number().int().min(1).default(7).describe('The autopilot\'s scheduled rebalance runs every this many days (day 0 included)'),
+    rewardLookbackDays: z.number().positive().default(28).describe('Window over which the autopilot measures reward rates during the backtest'),
+    events: z.array(TimelineEventSchema).default([]),
+  })
+  .describe('What happens after the history, for backtests: reward-rate changes, operators joining and leaving, slashes')
+
 /** Zod schema of a scenario file. */
 export const ScenarioSchema = z
   .object({
@@ -56,6 +107,7 @@ export const ScenarioSchema = z
       rewardIntervalDays: z.number().int().min(1).default(7),
       slashes: z.array(SlashSchema).default([]),
     }),
+    timeline: TimelineSchema.optional(),
   })
   .superRefine((s, ctx) => {
     const nets = new Set(s.networks.map((n) => n.label))
@@ -70,9 +122,36 @@ export const ScenarioSchema = z
       if (!ops.has(sl.operator)) ctx.addIssue({ code: 'custom', path: ['history', 'slashes', i, 'operator'], message: `unknown operator "${sl.operator}"` })
       if (sl.day > s.history.days) ctx.addIssue({ code: 'custom', path: ['history', 'slashes', i, 'day'], message: `day ${sl.day} is after the end of history (${s.history.days})` })
     })
+    if (s.timeline) checkTimeline(s.timeline, s.networks, s.operators, (path, message) => ctx.addIssue({ code: 'custom', path: ['timeline', ...path], message }))
   })
 
 export type Scenario = z.infer<typeof ScenarioSchema>
+
+/** A scenario's timeline section. */
+export type Timeline = z.infer<typeof TimelineSchema>
+
+/** Timeline rules zod cannot say alone: known networks and subnetworks, operators that exist (or have joined) on the day they act. */
+function checkTimeline(
+  t: Timeline,
+  networks: { label: string; subnetworks: { identifier: number }[] }[],
+  operators: { label: string }[],
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const nets = new Map(networks.map((n) => [n.label, new Set(n.subnetworks.map((s) => s.identifier))]))
+  const seeded = new Set(operators.map((o) => o.label))
+  const order = t.events.map((e, i) => ({ e, i })).sort((a, b) => a.e.day - b.e.day || a.i - b.i)
+  const joined = new Set<string>()
+  for (const { e, i } of order) {
+    if (e.day > t.days) issue(['events', i, 'day'], `day ${e.day} is after the end of the timeline (${t.days})`)
+    const netLabels = 'network' in e ? [e.network] : (e.networks ?? [])
+    netLabels.forEach((n, j) => {
+      if (!nets.has(n)) issue(['events', i, ...('network' in e ? ['network'] : ['networks', j])], `unknown network "${n}"`)
+    })
+    if ('identifier' in e && nets.has(e.network) && !nets.get(e.network)!.has(e.identifier)) issue(['events', i, 'identifier'], `network "${e.network}" has no subnetwork ${e.identifier}`)
+    if (e.kind === 'operator-joins') joined.add(e.operator)
+    else if ('operator' in e && !seeded.has(e.operator) && !joined.has(e.operator)) issue(['events', i, 'operator'], `unknown operator "${e.operator}" (not in operators and not joined before day ${e.day})`)
+  }
+}
 
 /** Reads and validates a scenario file; throws one error listing every problem with its path. */
 export function loadScenario(path: string): Scenario {

@@ -1,0 +1,359 @@
+/**
+ * The backtest engine: replays a scenario timeline day by day on a fresh local world (Anvil time travel),
+ * running the REAL autopilot — `runRebalance` on its schedule and `watchEvents` (slash response) every day —
+ * on the `autopilot` vault while the `baseline` twin stays static; then reads the outcome back from the
+ * chain: rewards from `DistributeRewards`, losses from `Slash`, stake from `activeStakeAt`, transactions and
+ * gas from the curator's receipts. Nothing in the report is assumed from the plan.
+ */
+import { type Address, type Hex, getAbiItem } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import * as abis from '../../shared/chain/abis/symbiotic.js'
+import { createReader } from '../../shared/chain/client.js'
+import type { Policy } from '../../shared/domain/index.js'
+import { createLogger } from '../../shared/logger.js'
+import type { AutopilotContext } from '../../shared/services/context.js'
+import { runRebalance } from '../../shared/services/runRebalance.js'
+import { type WatchContext, watchEvents } from '../../shared/services/watchEvents.js'
+import { createDocumentClient } from '../../shared/store/client.js'
+import { CursorStore } from '../../shared/store/cursors.js'
+import { EventStore } from '../../shared/store/events.js'
+import { IntentStore } from '../../shared/store/intents.js'
+import { RunStore } from '../../shared/store/runs.js'
+import { advanceTime, chainNow } from '../world/chain.js'
+import { LOCAL_AWS } from '../world/dynamo.js'
+import type { Scenario } from '../world/scenario.js'
+import type { SeededVault } from '../world/seed.js'
+import { BacktestStepError } from './errors.js'
+import { type AppliedEvent, TimelinePlayer } from './timeline.js'
+import { type Baseline, type BacktestWorld, startBacktestWorld } from './world.js'
+
+const DAY = 86_400
+
+/** Options of {@link runBacktest}. */
+export interface RunBacktestParameters {
+  /** A validated scenario with a `timeline`. */
+  scenario: Scenario
+  /** The policy the autopilot runs with. */
+  policy: Policy
+  /** Name shown in the report (e.g. the policy file name). */
+  policyName?: string
+  /** The static side (default `hold`). */
+  baseline?: Baseline
+  /** Replay only the first N days of the timeline. */
+  days?: number
+  /** Reuse this DynamoDB (fresh tables) instead of starting DynamoDB Local. */
+  dynamoEndpoint?: string
+  /** Progress lines for people. */
+  onStep?: (message: string) => void
+  /** Keep the world running and return it (the caller stops it): lets tests re-read the chain. */
+  keepWorld?: boolean
+}
+
+/** One slash read back from a vault's slasher. */
+export interface SlashReadBack {
+  day: number
+  blockNumber: bigint
+  txHash: Hex
+  network: string
+  operator: string
+  amount: bigint
+}
+
+/** The outcome of one side (autopilot or baseline), every figure read from the chain. */
+export interface SideReport {
+  side: 'autopilot' | 'baseline'
+  vault: Address
+  /** `activeStakeAt` at the start of the timeline. */
+  initialStake: bigint
+  /** `activeStakeAt` at the end. */
+  finalStake: bigint
+  /** Σ `DistributeRewards.distributeAmount` paid to the vault's stakers during the timeline. */
+  rewards: bigint
+  /** Σ `Slash.slashedAmount` of the vault's slasher during the timeline. */
+  slashed: bigint
+  /** rewards − slashed. */
+  net: bigint
+  /** net ÷ initial stake, annualised over the replayed days. */
+  netYieldPerYear: number
+  /** slashed ÷ initial stake. */
+  slashLossFraction: number
+  slashes: SlashReadBack[]
+  /** Curator transactions mined for this vault during the timeline (receipts). */
+  transactions: number
+  gasUsed: bigint
+  /** Σ gasUsed × effectiveGasPrice, wei of the native token. */
+  gasCostWei: bigint
+  /** Largest peak-to-trough fall of (active stake + rewards received), as a fraction of the peak. */
+  maxDrawdown: number
+  maxDrawdownAmount: bigint
+  /** finalStake = initialStake − slashed (no deposits or withdrawals happen during a backtest). */
+  reconciled: boolean
+}
+
+/** One point of the daily series. */
+export interface SeriesPoint {
+  day: number
+  blockNumber: bigint
+  timestamp: bigint
+  autopilot: SidePoint
+  baseline: SidePoint
+}
+
+/** One side at one point of the series. */
+export interface SidePoint {
+  /** `activeStakeAt(timestamp)`. */
+  activeStake: bigint
+  /** Rewards distributed to the vault up to this point (since the timeline started). */
+  rewards: bigint
+  /** activeStake + rewards. */
+  value: bigint
+  /** Stake per operator label (Σ over services of `delegator.stake`). */
+  byOperator: Record<string, bigint>
+}
+
+/** An autopilot run during the replay. */
+export interface BacktestRun {
+  day: number
+  runId: string
+  /** `schedule` or `slash` (the watcher's de-risk run). */
+  trigger: 'schedule' | 'slash'
+  status: string
+  summary: string
+  actions: { description: string; txHash?: string; reasons: string[] }[]
+}
+
+/** The backtest's result. */
+export interface BacktestResult {
+  scenario: { name: string; description: string }
+  policyName: string
+  baseline: Baseline
+  days: number
+  rebalanceEveryDays: number
+  rewardIntervalDays: number
+  startBlock: bigint
+  endBlock: bigint
+  startTimestamp: bigint
+  endTimestamp: bigint
+  token: { symbol: string; address: Address }
+  autopilot: SideReport
+  baselineSide: SideReport
+  series: SeriesPoint[]
+  runs: BacktestRun[]
+  events: AppliedEvent[]
+  /** The world, when `keepWorld` was set (stop it when done). */
+  world?: BacktestWorld
+}
+
+/** Replays the scenario's timeline with the real autopilot against a static baseline; every figure is read back from the chain. */
+export async function runBacktest(p: RunBacktestParameters): Promise<BacktestResult> {
+  const say = p.onStep ?? (() => undefined)
+  const baseline = p.baseline ?? 'hold'
+  const world = await startBacktestWorld({ scenario: p.scenario, baseline, dynamoEndpoint: p.dynamoEndpoint, onStep: say })
+  try {
+    const result = await replay(world, p, baseline, say)
+    return p.keepWorld ? { ...result, world } : result
+  } finally {
+    if (!p.keepWorld) await world.stop()
+  }
+}
+
+async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: Baseline, say: (m: string) => void): Promise<BacktestResult> {
+  const timeline = world.scenario.timeline!
+  const days = Math.min(p.days ?? timeline.days, timeline.days)
+  const c = world.chain
+  const player = new TimelinePlayer(world)
+
+  // The autopilot's context: real stores in DynamoDB, the curator key, a clock that follows chain time.
+  let chainMs = Number(await chainNow(c)) * 1000
+  let tick = 0
+  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: world.config.dynamoEndpoint })
+  const logger = createLogger('backtest')
+  logger.setLogLevel('SILENT')
+  const ctx: WatchContext = {
+    config: world.config,
+    client: createReader({ rpcUrl: world.config.rpcUrl, chainId: world.config.chainId }),
+    runs: new RunStore({ client: doc, tableName: world.config.tables.runs }),
+    intents: new IntentStore({ client: doc, tableName: world.config.tables.intents }),
+    cursors: new CursorStore({ client: doc, tableName: world.config.tables.cursors }),
+    events: new EventStore({ client: doc, tableName: world.config.tables.events }),
+    policy: p.policy,
+    logger,
+    clock: () => chainMs + tick++,
+    account: privateKeyToAccount(world.curatorKey),
+  } satisfies AutopilotContext
+  const curator = world.seeded.curator.address
+  const startNonce = await c.public.getTransactionCount({ address: curator })
+  const startBlock = await c.public.getBlockNumber()
+  const startTimestamp = await chainNow(c)
+  const init = await watchEvents(ctx, { confirmations: 0 })
+  if (init.status === 'failed') throw new BacktestStepError({ day: 0, step: 'watcher start', cause: init.error?.message })
+
+  const samples: { day: number; blockNumber: bigint; timestamp: bigint; byOperator: [Record<string, bigint>, Record<string, bigint>] }[] = []
+  const runs: BacktestRun[] = []
+  const applied: AppliedEvent[] = []
+  const sample = async (day: number) => {
+    const block = await c.public.getBlock({ blockTag: 'latest' })
+    samples.push({ day, blockNumber: block.number, timestamp: block.timestamp, byOperator: [await stakeByOperator(world, player, world.autopilot), await stakeByOperator(world, player, world.baseline)] })
+  }
+  const step = async <T>(day: number, what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (e) {
+      throw new BacktestStepError({ day, step: what, cause: e })
+    }
+  }
+
+  await sample(0)
+  for (let day = 0; day <= days; day++) {
+    if (day > 0) {
+      await advanceTime(c, DAY)
+      chainMs = Number(await chainNow(c)) * 1000
+    }
+    for (const e of timeline.events.filter((x) => x.day === day)) {
+      const a = await step(day, `timeline event ${e.kind}`, () => player.apply(day, e))
+      applied.push(a)
+      say(`day ${day}: ${a.summary}`)
+    }
+    if (day > 0 && day % timeline.rewardIntervalDays === 0) await step(day, 'reward payment', () => player.payRewards(timeline.rewardIntervalDays))
+    if (day > 0) {
+      // The watcher (slash response): on Lambda it runs every few minutes; here once per simulated day, after the day's events.
+      const w = await step(day, 'watcher', () => watchEvents(ctx, { confirmations: 0, trigger: `backtest:day-${day}` }))
+      if (w.status === 'failed') throw new BacktestStepError({ day, step: 'watcher', cause: w.error?.message })
+      if (w.derisk) {
+        const rec = await ctx.runs.get(w.derisk.runId)
+        runs.push(runOf(day, 'slash', w.derisk.runId, w.derisk.status, rec?.actions ?? [], `de-risk after ${w.events.filter((e) => e.held).length} slash(es) on held stake`))
+        say(`day ${day}: watcher saw a slash on held stake → de-risk run ${w.derisk.status}, ${w.derisk.txHashes.length} tx`)
+      }
+    }
+    if (day % timeline.rebalanceEveryDays === 0) {
+      const r = await step(day, 'rebalance', () => runRebalance(ctx, { trigger: `backtest:day-${day}` }))
+      if (r.status === 'failed') throw new BacktestStepError({ day, step: 'rebalance', cause: `${r.error?.name}: ${r.error?.message}` })
+      const d = r.decision
+      const summary = d?.kind === 'skip' ? `skip (${d.reason}): ${d.detail}` : `${r.actions.length} call(s)${r.verified ? ', on-chain stake equals the plan' : ''}`
+      runs.push(runOf(day, 'schedule', r.runId, r.status, r.actions, summary))
+      say(`day ${day}: scheduled rebalance ${r.status} — ${summary}`)
+    }
+    await sample(day)
+  }
+  const endBlock = await c.public.getBlockNumber()
+  const endTimestamp = await chainNow(c)
+
+  // ---- read the outcome back from the chain ----
+  say('reading the outcome back from the chain')
+  const label = (k: string) => world.seeded.labels[k.toLowerCase()] ?? k
+  const sideOf = async (vault: SeededVault, side: 'autopilot' | 'baseline', index: 0 | 1) => {
+    const [rewardLogs, slashLogs] = await Promise.all([
+      c.public.getLogs({ address: vault.stakerRewards, event: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }), fromBlock: startBlock + 1n, toBlock: endBlock }),
+      c.public.getLogs({ address: vault.slasher, event: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }), fromBlock: startBlock + 1n, toBlock: endBlock }),
+    ])
+    const stakes = (await c.public.multicall({
+      contracts: [startTimestamp, ...samples.map((s) => s.timestamp)].map((ts) => ({ address: vault.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [Number(ts), '0x'] }) as const),
+      allowFailure: false,
+    })) as bigint[]
+    const initialStake = stakes[0]!
+    const points: SidePoint[] = samples.map((s, i) => {
+      const rewards = rewardLogs.filter((l) => l.blockNumber <= s.blockNumber).reduce((a, l) => a + l.args.distributeAmount!, 0n)
+      const activeStake = stakes[i + 1]!
+      return { activeStake, rewards, value: activeStake + rewards, byOperator: s.byOperator[index] }
+    })
+    const dayOf = (block: bigint) => samples.find((s) => s.blockNumber >= block)?.day ?? days
+    const slashes: SlashReadBack[] = slashLogs.map((l) => ({ day: dayOf(l.blockNumber), blockNumber: l.blockNumber, txHash: l.transactionHash, network: label(`0x${l.args.subnetwork!.slice(2, 42)}`), operator: label(l.args.operator!), amount: l.args.slashedAmount! }))
+    const rewards = rewardLogs.reduce((a, l) => a + l.args.distributeAmount!, 0n)
+    const slashed = slashes.reduce((a, s) => a + s.amount, 0n)
+    const finalStake = points[points.length - 1]!.activeStake
+    const dd = drawdown(points.map((x) => x.value))
+    const report: SideReport = {
+      side,
+      vault: vault.address,
+      initialStake,
+      finalStake,
+      rewards,
+      slashed,
+      net: rewards - slashed,
+      netYieldPerYear: initialStake === 0n || days === 0 ? 0 : (ratio(rewards - slashed, initialStake) * 365) / days,
+      slashLossFraction: initialStake === 0n ? 0 : ratio(slashed, initialStake),
+      slashes,
+      transactions: 0,
+      gasUsed: 0n,
+      gasCostWei: 0n,
+      maxDrawdown: dd.fraction,
+      maxDrawdownAmount: dd.amount,
+      reconciled: finalStake === initialStake - slashed,
+    }
+    return { report, points }
+  }
+  const [a, b] = await Promise.all([sideOf(world.autopilot, 'autopilot', 0), sideOf(world.baseline, 'baseline', 1)])
+
+  // Transactions: every tx hash the autopilot recorded, checked against its receipt; the curator's nonce must agree.
+  const hashes = [...new Set(runs.flatMap((r) => r.actions.map((x) => x.txHash).filter((h): h is string => typeof h === 'string')))] as Hex[]
+  const receipts = await Promise.all(hashes.map((hash) => c.public.getTransactionReceipt({ hash })))
+  for (const r of receipts) {
+    if (r.from.toLowerCase() !== curator.toLowerCase()) throw new BacktestStepError({ day: days, step: 'read-back', cause: `tx ${r.transactionHash} was not sent by the curator` })
+    const delegator = r.to?.toLowerCase()
+    const side = delegator === world.autopilot.delegator.toLowerCase() ? a.report : delegator === world.baseline.delegator.toLowerCase() ? b.report : undefined
+    if (!side) throw new BacktestStepError({ day: days, step: 'read-back', cause: `tx ${r.transactionHash} went to ${r.to}, not a delegator of the backtest` })
+    side.transactions++
+    side.gasUsed += r.gasUsed
+    side.gasCostWei += r.gasUsed * r.effectiveGasPrice
+  }
+  const endNonce = await c.public.getTransactionCount({ address: curator })
+  if (endNonce - startNonce !== receipts.length) throw new BacktestStepError({ day: days, step: 'read-back', cause: `the curator sent ${endNonce - startNonce} transactions but the runs recorded ${receipts.length}` })
+
+  return {
+    scenario: { name: world.scenario.name, description: world.scenario.description },
+    policyName: p.policyName ?? 'policy',
+    baseline,
+    days,
+    rebalanceEveryDays: timeline.rebalanceEveryDays,
+    rewardIntervalDays: timeline.rewardIntervalDays,
+    startBlock,
+    endBlock,
+    startTimestamp,
+    endTimestamp,
+    token: { symbol: world.scenario.token.symbol, address: world.seeded.token },
+    autopilot: a.report,
+    baselineSide: b.report,
+    series: samples.map((s, i) => ({ day: s.day, blockNumber: s.blockNumber, timestamp: s.timestamp, autopilot: a.points[i]!, baseline: b.points[i]! })),
+    runs,
+    events: applied,
+  }
+}
+
+function runOf(day: number, trigger: BacktestRun['trigger'], runId: string, status: string, actions: { description: string; txHash?: string; reasons: string[] }[], summary: string): BacktestRun {
+  return { day, runId, trigger, status, summary, actions: actions.map((x) => ({ description: x.description, reasons: x.reasons, ...(x.txHash ? { txHash: x.txHash } : {}) })) }
+}
+
+/** Stake per operator label in one vault now: Σ over subnetworks of `delegator.stake(subnetwork, operator)` (one multicall). */
+async function stakeByOperator(world: BacktestWorld, player: TimelinePlayer, vault: SeededVault): Promise<Record<string, bigint>> {
+  const subnetworks = world.seeded.networks.flatMap((n) => n.subnetworks.map((s) => s.id))
+  const ops = [...player.operators.values()]
+  const out = (await world.chain.public.multicall({
+    contracts: ops.flatMap((op) => subnetworks.map((sn) => ({ address: vault.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op.address] }) as const)),
+    allowFailure: false,
+  })) as bigint[]
+  const res: Record<string, bigint> = {}
+  ops.forEach((op, i) => {
+    res[op.label] = out.slice(i * subnetworks.length, (i + 1) * subnetworks.length).reduce((x, y) => x + y, 0n)
+  })
+  return res
+}
+
+/** Largest peak-to-trough fall of a series, as a fraction of the peak and in units. */
+export function drawdown(values: readonly bigint[]): { fraction: number; amount: bigint } {
+  let peak = 0n
+  let best = { fraction: 0, amount: 0n }
+  for (const v of values) {
+    if (v > peak) peak = v
+    const fall = peak - v
+    if (peak > 0n && fall > 0n) {
+      const f = ratio(fall, peak)
+      if (f > best.fraction) best = { fraction: f, amount: fall }
+    }
+  }
+  return best
+}
+
+/** a ÷ b as a float with 12 significant decimals (b > 0). */
+function ratio(a: bigint, b: bigint): number {
+  return Number((a * 10n ** 12n) / b) / 1e12
+}

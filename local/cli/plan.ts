@@ -1,0 +1,101 @@
+/**
+ * `autopilot plan`: reads a live chain, scores every operator and service, plans the allocation the policy
+ * allows and prints it with every action's reasons. Read-only: it builds no transaction and sends nothing.
+ */
+import type { Address } from 'viem'
+import { createReader } from '../../shared/chain/client.js'
+import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
+import { ConfigSchema } from '../../shared/config/config.js'
+import { diffPlan, explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import { type CliIo, CliUsageError, EXIT, InvalidInputError, fail, parseArgs, readJson, stringFlag, toJson } from './common.js'
+
+/** Help text of `autopilot plan`. */
+export const PLAN_USAGE = `usage: autopilot plan --policy FILE --config FILE [--rpc URL] [--dry-run] [--json] [--all-operators] [--curator ADDR]
+
+Reads the vaults named in the config from a live chain at the latest block, scores every operator and
+service, plans the allocation the policy allows and prints the scores, the plan, the binding constraints
+and the calls the autopilot would make, each with its reasons. It never signs or sends anything
+(--dry-run is accepted to say so explicitly). The cooldown is not checked (that needs the run store).
+
+  --policy FILE       the policy (JSON; see autopilot policy validate)
+  --config FILE       the bot config (JSON): vaults, opt-in services, labels; tables are not needed
+  --rpc URL           JSON-RPC endpoint (default: the config's rpcUrl)
+  --curator ADDR      whose curator roles to report (default: none checked)
+  --all-operators     list every operator, not only those holding stake now or in the plan
+  --json              machine-readable output: { chainId, blockNumber, scores, plan, decision, sent: false }
+
+Exit codes: 0 planned · 1 invalid policy/config, chain unreadable or the policy cannot be met · 2 usage`
+
+const PlanConfigSchema = ConfigSchema.partial({ tables: true, chainId: true, rpcUrl: true })
+
+/**
+ * Runs `autopilot plan …`.
+ * @param args arguments after `plan`
+ * @param io where to print
+ * @returns the exit code
+ */
+export async function planCommand(args: string[], io: CliIo): Promise<number> {
+  try {
+    const p = parseArgs(args, { policy: 'string', config: 'string', rpc: 'string', curator: 'string', 'dry-run': 'boolean', json: 'boolean', 'all-operators': 'boolean' })
+    if (p.help) {
+      io.stdout(PLAN_USAGE)
+      return EXIT.ok
+    }
+    const policyPath = stringFlag(p, 'policy', true)
+    const configPath = stringFlag(p, 'config', true)
+    const curator = stringFlag(p, 'curator')
+    if (curator !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(curator)) throw new CliUsageError(`--curator ${curator} is not an address`)
+    const [policyDoc, configDoc] = await Promise.all([readJson(policyPath, 'policy'), readJson(configPath, 'config')])
+    const parsedPolicy = parsePolicy(policyDoc)
+    if (!parsedPolicy.ok) throw new InvalidInputError({ what: 'policy', path: policyPath, reason: parsedPolicy.errors.map((e) => `${e.path}: ${e.message}`).join('; ') })
+    const parsedConfig = PlanConfigSchema.safeParse(configDoc)
+    if (!parsedConfig.success) throw new InvalidInputError({ what: 'config', path: configPath, reason: parsedConfig.error.issues.map((i) => `$.${i.path.join('.')}: ${i.message}`).join('; ') })
+    const policy = parsedPolicy.policy
+    const config = parsedConfig.data
+    const rpcUrl = stringFlag(p, 'rpc') ?? config.rpcUrl
+    if (!rpcUrl) throw new CliUsageError('no RPC: give --rpc URL or "rpcUrl" in the config')
+    if (!/^https?:\/\//.test(rpcUrl)) throw new CliUsageError(`--rpc ${rpcUrl} is not an http(s) URL`)
+
+    // The chain id comes from the node; a config that names another chain is refused.
+    const probe = createReader({ rpcUrl, chainId: config.chainId ?? 1, timeoutMs: 10_000 })
+    const chainId = await probe.getChainId().catch((cause: unknown) => {
+      throw new InvalidInputError({ what: 'RPC endpoint', path: redact(rpcUrl), reason: `no answer to eth_chainId: ${(cause as Error).message.split('\n')[0]}` })
+    })
+    if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
+    const client = createReader({ rpcUrl, chainId })
+    const universe = await readSymbioticUniverse(client, {
+      operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
+      operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
+      vaults: config.vaults,
+      curator: (curator ?? '0x0000000000000000000000000000000000000000') as Address,
+      labels: config.labels,
+      fromBlock: config.fromBlock,
+      rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
+    })
+    const now = universe.timestamp
+    const scores = scoreUniverse(universe, policy, { now })
+    const plan = planAllocation(universe, scores, policy, { now })
+    const fees = await client.estimateFeesPerGas().catch(() => ({ maxFeePerGas: 0n }))
+    const decision = diffPlan(universe, plan, policy, { now, lastRebalanceAt: undefined, gasPriceWei: fees.maxFeePerGas ?? 0n })
+    if (p.flags.json) {
+      io.stdout(toJson({ chainId, blockNumber: universe.blockNumber, timestamp: universe.timestamp, rpc: redact(rpcUrl), policy: policyPath, mode: policy.mode, sent: false, scores, plan, decision }))
+    } else {
+      io.stdout(`Read chain ${chainId} at block ${universe.blockNumber} from ${redact(rpcUrl)}: ${universe.positions.length} vault(s), ${universe.operators.length} operator(s), ${universe.services.length} service(s). Policy ${policyPath} (mode ${policy.mode}).\n`)
+      io.stdout(explainRun({ scores, plan, decision }, { allOperators: p.flags['all-operators'] === true }))
+      io.stdout(`\nNothing was sent${p.flags['dry-run'] ? ' (--dry-run)' : ''}: \`autopilot plan\` only reads. The autopilot would ${decision.kind === 'act' ? `send the ${decision.actions.length} call(s) above` : 'do nothing now'}${policy.mode === 'autopilot' ? '' : ` (and in mode "${policy.mode}" it would not send them either)`}.\n`)
+    }
+    return EXIT.ok
+  } catch (e) {
+    return fail(e, io, PLAN_USAGE)
+  }
+}
+
+/** An RPC URL without credentials or API keys in its path/query (shown in output). */
+function redact(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.host}${u.pathname.length > 1 ? '/…' : ''}`
+  } catch {
+    return 'the RPC'
+  }
+}
