@@ -4,28 +4,29 @@
  * and sent. Ctrl-C stops every process it started.
  *   SCENARIO=local/scenarios/default.json POLICY=local/scenarios/default.policy.json SCORE_EVERY=15 REBALANCE_EVERY=30
  */
+import './quietWarnings.js' // first: it must run before the AWS SDK loads
+import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
+import { startWebhookServer, type WebhookServer } from './webhookServer.js'
 import { startWorld, type World } from './world/index.js'
 import { encodeJson } from '../shared/store/client.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
 import type { RunScoreResult } from '../shared/services/runScore.js'
+import type { WatchEventsResult } from '../shared/services/watchEvents.js'
 import { table, tokens } from './format.js'
 
 const env = process.env
-// The AWS SDK warns once about Node 20's support window; keep the live view readable, print other warnings.
-process.removeAllListeners('warning')
-process.on('warning', (w) => {
-  if (w.name !== 'NodeVersionSupportWarning') console.warn(`${w.name}: ${w.message}`)
-})
 const scenarioPath = resolve(env.SCENARIO ?? 'local/scenarios/default.json')
 const policyPath = resolve(env.POLICY ?? 'local/scenarios/default.policy.json')
 const scoreEvery = Number(env.SCORE_EVERY ?? 15) * 1000
 const rebalanceEvery = Number(env.REBALANCE_EVERY ?? 30) * 1000
+const watchEvery = Number(env.WATCH_EVERY ?? 5) * 1000
 
 const t0 = Date.now()
 const say = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`)
 
 let world: World | undefined
+let webhookServer: WebhookServer | undefined
 const timers: NodeJS.Timeout[] = []
 let stopping = false
 
@@ -33,7 +34,8 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return
   stopping = true
   timers.forEach(clearInterval)
-  say('stopping Anvil and DynamoDB Local…')
+  say('stopping the webhook server, Anvil and DynamoDB Local…')
+  await webhookServer?.stop()
   await world?.stop()
   say('stopped. Bye.')
   process.exit(code)
@@ -52,15 +54,24 @@ async function main(): Promise<void> {
   env.POLICY_PATH = policyPath
   env.SIGNER_PRIVATE_KEY = w.curatorKey
   env.LOG_LEVEL = env.LOG_LEVEL ?? 'WARN'
+  // A fresh webhook secret per run (never written anywhere); no jobs topic locally, so webhook jobs run inline.
+  env.WEBHOOK_SECRET ??= randomBytes(24).toString('hex')
+  // Anvil mines only when a transaction arrives: with depth 0 a slash is seen on the next watch tick.
+  env.WATCH_CONFIRMATIONS ??= '0'
   const score = (await import('../functions/score/handler.js')).handler
   const rebalance = (await import('../functions/rebalance/handler.js')).handler
+  const watch = (await import('../functions/watch/handler.js')).handler
+  const webhook = (await import('../functions/webhook/handler.js')).handler
+  webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
+  say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
 
   let busy = false
-  const tick = async (kind: 'score' | 'rebalance') => {
+  const tick = async (kind: 'score' | 'rebalance' | 'watch') => {
     if (busy || stopping) return
     busy = true
     try {
       if (kind === 'score') printScore((await score({ trigger: 'local-schedule' })) as RunScoreResult)
+      else if (kind === 'watch') printWatch((await watch({ trigger: 'local-schedule' })) as WatchEventsResult, label)
       else printRebalance((await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult, label)
     } catch (e) {
       say(`${kind} threw: ${(e as Error).message}`)
@@ -70,8 +81,15 @@ async function main(): Promise<void> {
   }
   await tick('score')
   await tick('rebalance')
-  timers.push(setInterval(() => void tick('score'), scoreEvery), setInterval(() => void tick('rebalance'), rebalanceEvery))
-  say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s. Ctrl-C to stop.`)
+  timers.push(setInterval(() => void tick('score'), scoreEvery), setInterval(() => void tick('rebalance'), rebalanceEvery), setInterval(() => void tick('watch'), watchEvery))
+  say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s, slash watch every ${watchEvery / 1000}s. Ctrl-C to stop.`)
+}
+
+function printWatch(r: WatchEventsResult, label: (k: string) => string): void {
+  for (const e of r.events.filter((x) => x.relevant)) {
+    say(`watch: ${e.kind}${e.operator ? ` of ${label(e.operator)}` : ''}${e.subnetwork ? ` in ${label(e.subnetwork)}` : ''}${e.amount !== undefined ? ` (${tokens(e.amount)})` : ''} at block ${e.blockNumber}, tx ${e.txHash}`)
+  }
+  if (r.derisk) say(`watch: de-risk run ${r.derisk.status} (run ${r.derisk.runId})${r.derisk.txHashes.length ? `, txs ${r.derisk.txHashes.join(', ')}` : ''}${r.derisk.error ? ` — ${r.derisk.error.message}` : ''}`)
 }
 
 function printScore(r: RunScoreResult): void {

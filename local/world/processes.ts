@@ -40,15 +40,23 @@ export function captureOutput(child: ChildProcess, limit = 8192): () => string {
 const live = new Set<ChildProcess>()
 let hooked = false
 
-/** Registers a child so it is killed if this process exits without stopping it. */
+/** Registers a child so it is killed if this process exits or is terminated (SIGTERM/SIGHUP) without stopping it. */
 export function track(child: ChildProcess): void {
   live.add(child)
   child.once('exit', () => live.delete(child))
   if (!hooked) {
     hooked = true
-    process.once('exit', () => {
+    const killAll = () => {
       for (const c of live) c.kill('SIGKILL')
-    })
+    }
+    process.once('exit', killAll)
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        killAll()
+        // Nobody else handles it: terminate as the signal would have.
+        if (process.listenerCount(signal) === 0) process.exit(128 + (signal === 'SIGTERM' ? 15 : 1))
+      })
+    }
   }
 }
 
