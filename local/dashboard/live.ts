@@ -1,0 +1,50 @@
+/**
+ * The dashboard's live read: the universe at the latest block, its scores, and the plan the autopilot would
+ * make now (for the risk figures and limits). Read-only: it plans, never diffs into calls, never signs.
+ */
+import type { Config } from '../../shared/config/config.js'
+import { type Plan, type Policy, type Universe, type UniverseScores, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import type { AutopilotContext } from '../../shared/services/context.js'
+import { readUniverse } from '../../shared/services/readUniverse.js'
+
+/** What the page shows of the chain right now. */
+export interface LiveState {
+  universe: Universe
+  scores: UniverseScores
+  /** The plan under the policy now; absent when the policy cannot be met (see planError). */
+  plan?: Plan
+  planError?: { name: string; message: string }
+  policy: Policy
+  /** address / subnetwork id (lower-case) → label. */
+  labels: Record<string, string>
+  /** Epoch ms of the read. */
+  readAt: number
+}
+
+/** The parts of a context the live read uses (no stores, no signer needed). */
+export type LiveReaderContext = Pick<AutopilotContext, 'config' | 'client' | 'policy'> & Partial<Pick<AutopilotContext, 'account'>>
+
+/**
+ * A `readLive` for {@link startDashboard}: reads the configured vaults, scores them and plans under the policy.
+ * @param ctx the autopilot context (config, reader, policy; the signer only names whose roles are read)
+ * @returns a function that reads the live state once per call
+ */
+export function createLiveReader(ctx: LiveReaderContext): () => Promise<LiveState> {
+  return async () => {
+    const { universe } = await readUniverse(ctx as AutopilotContext)
+    const now = universe.timestamp
+    const scores = scoreUniverse(universe, ctx.policy, { now })
+    let plan: Plan | undefined
+    let planError: LiveState['planError']
+    try {
+      plan = planAllocation(universe, scores, ctx.policy, { now })
+    } catch (e) {
+      planError = { name: (e as Error).name, message: (e as Error).message }
+    }
+    return { universe, scores, ...(plan ? { plan } : {}), ...(planError ? { planError } : {}), policy: ctx.policy, labels: labelsOf(ctx.config), readAt: Date.now() }
+  }
+}
+
+function labelsOf(config: Config): Record<string, string> {
+  return Object.fromEntries(Object.entries(config.labels).map(([k, v]) => [k.toLowerCase(), v]))
+}

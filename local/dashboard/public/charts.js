@@ -1,0 +1,137 @@
+// Two small inline-SVG charts written for this page: allocation over time (stacked steps) and yield vs risk (scatter).
+import { h, pct, s } from './dom.js'
+
+/** Colour-blind-friendly palette (Okabe–Ito, then greys and purples). */
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8c6bb1', '#F0E442', '#666666', '#1b9e77', '#a6761d', '#e7298a']
+/** Band colours. */
+export const BAND_COLORS = { low: '#1a9850', medium: '#d9a400', high: '#f46d43', critical: '#b2182b' }
+
+/** "Nice" ticks over [min, max]. */
+export function ticks(min, max, count = 5) {
+  if (!(max > min)) return [min]
+  const raw = (max - min) / count
+  const mag = 10 ** Math.floor(Math.log10(raw))
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= raw) ?? raw
+  const out = []
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toFixed(10)))
+  return out
+}
+
+function frame({ width, height, xmin, xmax, ymin, ymax, margin = { l: 62, r: 14, t: 12, b: 34 } }) {
+  const sx = (x) => margin.l + ((x - xmin) / (xmax - xmin || 1)) * (width - margin.l - margin.r)
+  const sy = (y) => height - margin.b - ((y - ymin) / (ymax - ymin || 1)) * (height - margin.t - margin.b)
+  return { sx, sy, margin }
+}
+
+function legend(items) {
+  return h('div', { class: 'legend' }, items.map((it) => h('span', {}, h('i', { class: 'swatch', 'data-color': it.color }), it.name)))
+}
+
+/** Paints legend swatches (CSSOM, allowed by the page's CSP, unlike inline style attributes). */
+export function paintSwatches(root) {
+  for (const el of root.querySelectorAll('i.swatch[data-color]')) el.style.background = el.dataset.color
+}
+
+const fmtTime = (t, span) => {
+  const d = new Date(t)
+  const p = (n) => String(n).padStart(2, '0')
+  return span > 2 * 86_400_000 ? `${d.getMonth() + 1}/${d.getDate()}` : `${p(d.getHours())}:${p(d.getMinutes())}${span < 600_000 ? `:${p(d.getSeconds())}` : ''}`
+}
+
+/**
+ * Stacked step chart of stake per operator over time.
+ * @param {{ operators: string[], points: { t: number, label: string, values: Record<string, number> }[] }} history
+ * @param {{ unit: string }} opts
+ */
+export function allocationChart(history, opts) {
+  const width = 640
+  const height = 280
+  const pts = history.points
+  if (pts.length === 0) return h('p', { class: 'muted', text: 'No allocation recorded yet.' })
+  const ts = pts.map((p) => p.t)
+  let xmin = Math.min(...ts)
+  let xmax = Math.max(...ts)
+  if (xmax === xmin) {
+    xmin -= 60_000
+    xmax += 1
+  }
+  const totals = pts.map((p) => history.operators.reduce((a, op) => a + (p.values[op] ?? 0), 0))
+  const ymax = Math.max(1, ...totals) * 1.08
+  const f = frame({ width, height, xmin, xmax, ymin: 0, ymax })
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Allocation over time' })
+  for (const v of ticks(0, ymax)) {
+    svg.append(s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: f.sy(v), y2: f.sy(v), class: 'grid' }), s('text', { x: f.margin.l - 6, y: f.sy(v) + 4, 'text-anchor': 'end', class: 'tick', text: v.toLocaleString('en-US') }))
+  }
+  let lastTick = ''
+  for (const v of ticks(xmin, xmax, 5)) {
+    const text = fmtTime(v, xmax - xmin)
+    if (text === lastTick) continue
+    lastTick = text
+    svg.append(s('text', { x: f.sx(v), y: height - f.margin.b + 16, 'text-anchor': 'middle', class: 'tick', text }))
+  }
+  // Steps: each point's allocation holds until the next point.
+  const xs = pts.map((p, i) => [f.sx(p.t), f.sx(i + 1 < pts.length ? pts[i + 1].t : p.t === xmax ? xmax : xmax)])
+  if (pts.length === 1) xs[0] = [f.sx(xmin), f.sx(xmax)]
+  const base = pts.map(() => 0)
+  history.operators.forEach((op, k) => {
+    const top = pts.map((p, i) => base[i] + (p.values[op] ?? 0))
+    if (top.every((t, i) => t === base[i])) return
+    const upper = pts.flatMap((_, i) => [`${xs[i][0].toFixed(1)},${f.sy(top[i]).toFixed(1)}`, `${xs[i][1].toFixed(1)},${f.sy(top[i]).toFixed(1)}`])
+    const lower = pts.flatMap((_, i) => [`${xs[i][0].toFixed(1)},${f.sy(base[i]).toFixed(1)}`, `${xs[i][1].toFixed(1)},${f.sy(base[i]).toFixed(1)}`]).reverse()
+    svg.append(s('path', { d: `M${upper.join('L')}L${lower.join('L')}Z`, fill: PALETTE[k % PALETTE.length], 'fill-opacity': 0.85, stroke: '#fff', 'stroke-width': 0.6 }, s('title', { text: `${op}: ${pts.map((p) => (p.values[op] ?? 0).toLocaleString('en-US', { maximumFractionDigits: 2 })).slice(-1)[0]} ${opts.unit} now` })))
+    top.forEach((t, i) => (base[i] = t))
+  })
+  for (const p of pts) if (!p.label.startsWith('now')) svg.append(s('line', { x1: f.sx(p.t), x2: f.sx(p.t), y1: f.margin.t, y2: height - f.margin.b, class: 'run-mark' }, s('title', { text: p.label })))
+  svg.append(
+    s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: height - f.margin.b, y2: height - f.margin.b, class: 'axis' }),
+    s('line', { x1: f.margin.l, x2: f.margin.l, y1: f.margin.t, y2: height - f.margin.b, class: 'axis' }),
+    s('text', { transform: `translate(12 ${(f.margin.t + height - f.margin.b) / 2}) rotate(-90)`, 'text-anchor': 'middle', class: 'axis-label', text: `${opts.unit} delegated (Σ over services)` }),
+  )
+  const used = history.operators.filter((op) => pts.some((p) => (p.values[op] ?? 0) > 0))
+  return h('figure', {}, svg, legend(used.map((op) => ({ name: op, color: PALETTE[history.operators.indexOf(op) % PALETTE.length] }))))
+}
+
+/**
+ * Yield vs risk of every operator: x = compounded slash probability per year, y = best net yield r·(1−c),
+ * bubble area ∝ our stake with it, colour = risk band.
+ * @param {{ label: string, netYield: number, compoundedSlashProbability: number, stakeValue: number, band: string, stake: string, expectedLoss: number }[]} operators
+ * @param {{ unit: string, limit?: number }} opts
+ */
+export function yieldRiskChart(operators, opts) {
+  const width = 640
+  const height = 280
+  if (operators.length === 0) return h('p', { class: 'muted', text: 'No operators read.' })
+  const xmax = Math.max(0.02, ...operators.map((o) => o.compoundedSlashProbability), opts.limit ?? 0) * 1.12
+  const ymax = Math.max(0.01, ...operators.map((o) => o.netYield)) * 1.15
+  const f = frame({ width, height, xmin: 0, xmax, ymin: 0, ymax, margin: { l: 62, r: 18, t: 12, b: 34 } })
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Yield versus risk of operators' })
+  for (const v of ticks(0, ymax)) svg.append(s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: f.sy(v), y2: f.sy(v), class: 'grid' }), s('text', { x: f.margin.l - 6, y: f.sy(v) + 4, 'text-anchor': 'end', class: 'tick', text: pct(v, 1) }))
+  for (const v of ticks(0, xmax, 6)) svg.append(s('text', { x: f.sx(v), y: height - f.margin.b + 16, 'text-anchor': 'middle', class: 'tick', text: pct(v, 1) }))
+  if (opts.limit !== undefined && opts.limit < xmax) {
+    svg.append(s('line', { x1: f.sx(opts.limit), x2: f.sx(opts.limit), y1: f.margin.t, y2: height - f.margin.b, class: 'limit' }), s('text', { x: f.sx(opts.limit) - 4, y: f.margin.t + 10, 'text-anchor': 'end', class: 'limit-label', text: `policy limit ${pct(opts.limit, 0)}` }))
+  }
+  const maxStake = Math.max(1, ...operators.map((o) => o.stakeValue))
+  const sorted = [...operators].sort((a, b) => b.stakeValue - a.stakeValue)
+  const dots = sorted.map((o) => ({ o, r: 4 + 14 * Math.sqrt(o.stakeValue / maxStake), cx: f.sx(o.compoundedSlashProbability), cy: f.sy(o.netYield) }))
+  for (const { o, r, cx, cy } of dots) {
+    svg.append(s('circle', { cx, cy, r, fill: BAND_COLORS[o.band] ?? '#888', 'fill-opacity': 0.55, stroke: BAND_COLORS[o.band] ?? '#888', 'stroke-width': 1.5 }, s('title', { text: `${o.label}: net yield ${pct(o.netYield)}/yr, P(any slash) ${pct(o.compoundedSlashProbability)}/yr, expected loss ${pct(o.expectedLoss, 3)}/yr, our stake ${o.stake} ${opts.unit}, band ${o.band}` })))
+  }
+  // Labels right of their dot; one that would overlap a placed label moves down a line (then up) until free.
+  const placed = []
+  const overlaps = (b) => placed.some((p) => b.x < p.x + p.w && p.x < b.x + b.w && b.y < p.y + p.h && p.y < b.y + b.h)
+  for (const { o, r, cx, cy } of [...dots].sort((a, b) => a.cy - b.cy || a.cx - b.cx)) {
+    const w = 6.4 * o.label.length
+    const box = { x: cx + r + 3, y: cy - 8, w, h: 13 }
+    for (let k = 1; overlaps(box) && k < 12; k++) box.y = cy - 8 + (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 13
+    placed.push(box)
+    if (Math.abs(box.y - (cy - 8)) > 1) svg.append(s('line', { x1: cx + r, y1: cy, x2: box.x - 1, y2: box.y + 8, class: 'leader' }))
+    svg.append(s('text', { x: box.x, y: box.y + 11, class: 'point-label', text: o.label }))
+  }
+  svg.append(
+    s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: height - f.margin.b, y2: height - f.margin.b, class: 'axis' }),
+    s('line', { x1: f.margin.l, x2: f.margin.l, y1: f.margin.t, y2: height - f.margin.b, class: 'axis' }),
+    s('text', { x: (f.margin.l + width - f.margin.r) / 2, y: height - 4, 'text-anchor': 'middle', class: 'axis-label', text: 'compounded slash probability per year (risk →)' }),
+    s('text', { transform: `translate(12 ${(f.margin.t + height - f.margin.b) / 2}) rotate(-90)`, 'text-anchor': 'middle', class: 'axis-label', text: 'best net yield r·(1−c) per year' }),
+  )
+  return h('figure', {}, svg, legend(Object.entries(BAND_COLORS).map(([name, color]) => ({ name: `${name} risk`, color }))), h('p', { class: 'note', text: 'Bubble area ∝ our stake with the operator.' }))
+}

@@ -1,0 +1,167 @@
+/**
+ * The curator's dashboard in a real browser (Debian's chromium driven by playwright-core) against the shared
+ * local world: it shows the seeded operators and the last run's actions with their tx hashes, updates live
+ * when a run happens, and is read-only and local. Saves a screenshot to .local/dashboard.png.
+ */
+import { request } from 'node:http'
+import { mkdirSync } from 'node:fs'
+import { type Browser, type Page, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runRebalance, type RunRebalanceResult } from '../../shared/services/runRebalance.js'
+import { runScore } from '../../shared/services/runScore.js'
+import type { AutopilotContext } from '../../shared/services/context.js'
+import { type Dashboard, createLiveReader, startDashboard } from '../../local/dashboard/index.js'
+import { relabeler } from '../../local/dashboard/view.js'
+import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
+import { testContext } from './helpers.js'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+const w = world()
+const c = chain(w)
+let revert: () => Promise<void>
+let ctx: AutopilotContext
+let first: RunRebalanceResult
+let dash: Dashboard
+let browser: Browser
+let page: Page
+const consoleErrors: string[] = []
+const foreignRequests: string[] = []
+
+beforeAll(async () => {
+  revert = await snapshot(c)
+  ctx = testContext(w, await withFreshTables(w))
+  expect((await runScore(ctx, 'test')).status).toBe('succeeded')
+  first = await runRebalance(ctx, { trigger: 'test' })
+  expect(first.status).toBe('succeeded')
+  expect(first.actions.length).toBeGreaterThan(0)
+  dash = await startDashboard({ runs: ctx.runs, readLive: createLiveReader(ctx), port: 0, pollMs: 200 })
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text())
+  })
+  page.on('pageerror', (e) => consoleErrors.push(e.message))
+  page.on('request', (r) => {
+    if (!r.url().startsWith(dash.url)) foreignRequests.push(r.url())
+  })
+  await page.goto(dash.url)
+  await page.locator('[data-testid="operators-table"]').waitFor()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await dash?.stop()
+  await revert?.()
+})
+
+describe('dashboard in a real browser', () => {
+  it('loads and reads well: a full-page screenshot is saved under .local/', async () => {
+    mkdirSync('.local', { recursive: true })
+    const png = await page.screenshot({ path: '.local/dashboard.png', fullPage: true })
+    expect(png.byteLength).toBeGreaterThan(50_000)
+  })
+
+  it('shows every seeded operator by label, in the scores and in the allocation', async () => {
+    for (const op of w.seeded.operators) {
+      expect(await page.locator(`[data-testid="operators-table"] tr[data-operator="${op.label}"]`).count()).toBe(1)
+    }
+    // Every operator the plan gave stake to has a row in the allocation matrix.
+    const held = new Set(first.allocations.filter((a) => (a.after ?? 0n) > 0n).map((a) => w.seeded.labels[a.operator.toLowerCase()]))
+    expect(held.size).toBeGreaterThan(0)
+    for (const label of held) expect(await page.locator(`[data-testid="allocation"] tr[data-operator="${label}"]`).count()).toBe(1)
+    // Services by label with their bands.
+    const services = await page.locator('[data-testid="services-table"]').innerText()
+    for (const n of w.seeded.networks) expect(services).toContain(`${n.label}/0`)
+  })
+
+  it("shows the last run's actions with their descriptions, reasons and tx hashes", async () => {
+    const run = page.locator(`li[data-run-id="${first.runId}"]`)
+    expect(await run.count()).toBe(1)
+    const text = await run.innerText()
+    for (const a of first.actions) {
+      expect(a.txHash).toMatch(/^0x[0-9a-f]{64}$/)
+      expect(await run.locator(`[data-tx="${a.txHash}"]`).count()).toBe(1)
+      expect(text).toContain(a.description)
+    }
+    // Reasons are shown with labels in place of the short ids the domain writes.
+    const reason = relabeler(w.config.labels)(first.actions[0]!.reasons[0]!)
+    expect(reason).not.toBe(first.actions[0]!.reasons[0]!)
+    expect(text).toContain(reason)
+    // The run's full explanation loads on demand.
+    await run.locator('details.explain summary').click()
+    await run.locator('details.explain pre', { hasText: 'Actions (in execution order)' }).waitFor()
+  })
+
+  it("shows the risk figures against the policy's limits, and both charts", async () => {
+    const risk = page.locator('[data-testid="risk"] [data-risk]')
+    expect(await risk.count()).toBe(7)
+    const text = await page.locator('[data-testid="risk"]').innerText()
+    for (const label of ['Expected loss', 'Compounded slash probability', 'Concentration (Herfindahl)', 'Restaking leverage']) expect(text).toContain(label)
+    expect(text).toContain(`limit ${(ctx.policy.riskBudget * 100).toFixed(2)} %`)
+    expect(text).toContain(`limit ${ctx.policy.leverageCap.toFixed(2)}×`)
+    expect(await page.locator('[data-testid="chart-allocation"] svg path').count()).toBeGreaterThan(0)
+    expect(await page.locator('[data-testid="chart-yield-risk"] svg circle').count()).toBe(w.seeded.operators.length)
+    // The seeded world has slashes: they are listed with their tx.
+    expect(await page.locator('[data-testid="slashes"] [data-tx]').count()).toBeGreaterThan(0)
+  })
+
+  it('updates live when a run happens (Server-Sent Events)', async () => {
+    await page.locator('.chip.live-live').waitFor()
+    const next = await runRebalance(ctx, { trigger: 'test-live' })
+    expect(next.status).toBe('skipped') // nothing changed on chain since the first run
+    // The page hears of the run when it starts (running) and again when it ends (skipped).
+    await page.locator(`li.status-skipped[data-run-id="${next.runId}"]`).waitFor()
+    expect(await page.locator(`li[data-run-id="${next.runId}"]`).innerText()).toContain('noChange')
+  })
+
+  it('loaded nothing from outside and logged no errors', () => {
+    expect(foreignRequests).toEqual([])
+    expect(consoleErrors).toEqual([])
+  })
+})
+
+describe('dashboard server', () => {
+  const call = (method: string, path: string, host?: string) =>
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+      const u = new URL(path, dash.url)
+      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method, headers: host ? { host } : {} }, (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+
+  it('listens on 127.0.0.1 only', () => {
+    expect(dash.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+  })
+
+  it.each(['POST', 'PUT', 'PATCH', 'DELETE'])('is read-only: %s is refused with 405', async (method) => {
+    for (const path of ['/api/state', `/api/runs/${first.runId}`, '/']) {
+      const r = await call(method, path)
+      expect(r.status).toBe(405)
+      expect(r.headers.allow).toBe('GET, HEAD')
+    }
+  })
+
+  it('refuses another Host (DNS rebinding) and unknown paths', async () => {
+    expect((await call('GET', '/api/state', 'evil.example:80')).status).toBe(403)
+    expect((await call('GET', '/nope')).status).toBe(404)
+    expect((await call('GET', '/static/../server.ts')).status).toBe(404)
+    expect((await call('GET', '/api/runs/no-such-run')).status).toBe(404)
+  })
+
+  it('serves the state as JSON with a strict CSP and no caching', async () => {
+    const r = await call('GET', '/api/state')
+    expect(r.status).toBe(200)
+    expect(r.headers['content-security-policy']).toContain("script-src 'self'")
+    expect(r.headers['cache-control']).toBe('no-store')
+    const state = JSON.parse(r.body) as { operators: { label: string }[]; runs: { runId: string }[]; chain: { chainId: number } }
+    expect(state.chain.chainId).toBe(w.config.chainId)
+    expect(state.operators.map((o) => o.label).sort()).toEqual(w.seeded.operators.map((o) => o.label).sort())
+    expect(state.runs.some((x) => x.runId === first.runId)).toBe(true)
+  })
+})
