@@ -1,0 +1,195 @@
+/**
+ * The console CLI against the shared local world (real Anvil, Symbiotic, DynamoDB Local): plan reads the chain
+ * and sends nothing; runs and explain read the run store (flags, config file, AUTOPILOT_CONFIG); backtest
+ * replays a short calm market; and the real bin (local/cli/bin.mjs) is spawned for the exit codes scripts see.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EXIT, toJson } from '../../local/cli/common.js'
+import { main } from '../../local/cli/main.js'
+import type { Config } from '../../shared/config/config.js'
+import { runRebalance, type RunRebalanceResult } from '../../shared/services/runRebalance.js'
+import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
+import { testContext } from './helpers.js'
+
+const w = world()
+const c = chain(w)
+const POLICY = 'local/scenarios/default.policy.json'
+let revert: () => Promise<void>
+let dir: string
+let config: Config
+let prefix: string
+let reb: RunRebalanceResult
+
+function capture() {
+  const out: string[] = []
+  const err: string[] = []
+  const sink = (to: string[]) => (s: string) => {
+    to.push(s)
+    return true
+  }
+  return { io: { stdout: sink(out), stderr: sink(err) }, out: () => out.join(''), err: () => err.join('') }
+}
+async function run(...args: string[]) {
+  const cap = capture()
+  const code = await main(args, cap.io)
+  return { code, out: cap.out(), err: cap.err() }
+}
+const store = () => ['--dynamo-endpoint', w.config.dynamoEndpoint!, '--tables-prefix', prefix]
+
+beforeAll(async () => {
+  revert = await snapshot(c)
+  dir = await mkdtemp(join(tmpdir(), 'ra-cli-it-'))
+  config = await withFreshTables(w)
+  prefix = config.tables.runs.replace(/-runs$/, '')
+  const { tables: _tables, ...noTables } = config
+  await writeFile(join(dir, 'plan-config.json'), toJson(noTables))
+  await writeFile(join(dir, 'config.json'), toJson(config))
+  await writeFile(join(dir, 'wrong-chain.json'), toJson({ ...noTables, chainId: 1 }))
+  const ctx = testContext(w, config)
+  reb = await runRebalance(ctx, { trigger: 'cli-test' })
+  expect(reb.status).toBe('succeeded')
+  await revert() // back to the seeded chain: plan below sees the even split again
+  revert = await snapshot(c)
+})
+afterAll(async () => {
+  await revert?.()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('autopilot plan', () => {
+  it('reads the live chain, prints scores and the plan with reasons, and sends nothing', async () => {
+    const nonce = await c.public.getTransactionCount({ address: w.seeded.curator.address })
+    const block = await c.public.getBlockNumber()
+    const r = await run('plan', '--rpc', w.config.rpcUrl, '--policy', POLICY, '--config', join(dir, 'plan-config.json'), '--dry-run')
+    expect(r.err).toBe('')
+    expect(r.code).toBe(EXIT.ok)
+    expect(r.out).toContain(`Read chain ${w.config.chainId} at block ${block}`)
+    expect(r.out).toMatch(/Decision: ACT — \d+ calls/)
+    expect(r.out).toContain('Services (risk bands')
+    for (const op of w.seeded.operators) expect(r.out).toContain(op.label)
+    expect(r.out).toContain('Actions (in execution order)')
+    expect(r.out).toContain('Nothing was sent (--dry-run)')
+    expect(await c.public.getTransactionCount({ address: w.seeded.curator.address })).toBe(nonce)
+    expect(await c.public.getBlockNumber()).toBe(block)
+  })
+
+  it('--json gives scores, plan and decision for machines (amounts as strings)', async () => {
+    const r = await run('plan', '--policy', POLICY, '--config', join(dir, 'plan-config.json'), '--json')
+    expect(r.code).toBe(EXIT.ok)
+    const j = JSON.parse(r.out) as { sent: boolean; chainId: number; blockNumber: string; decision: { kind: string; actions: { from: string; to: string; reasons: string[] }[] }; plan: { positions: unknown[] }; scores: { operators: unknown[] } }
+    expect(j.sent).toBe(false)
+    expect(j.chainId).toBe(w.config.chainId)
+    expect(j.decision.kind).toBe('act')
+    expect(j.decision.actions.every((a) => /^\d+$/.test(a.from) && /^\d+$/.test(a.to) && a.reasons.length > 0)).toBe(true)
+    expect(j.scores.operators).toHaveLength(w.seeded.operators.length)
+  })
+
+  it('refuses a config for another chain (exit 1)', async () => {
+    const r = await run('plan', '--policy', POLICY, '--config', join(dir, 'wrong-chain.json'))
+    expect(r.code).toBe(EXIT.failed)
+    expect(r.err).toContain(`chainId 1 but the RPC serves chain ${w.config.chainId}`)
+  })
+})
+
+describe('autopilot runs', () => {
+  it('lists the recorded run with its calls (store from flags)', async () => {
+    const r = await run('runs', ...store())
+    expect(r.code).toBe(EXIT.ok)
+    expect(r.out).toContain(reb.runId)
+    expect(r.out).toContain('succeeded')
+    expect(r.out).toContain(`${reb.actions.length} call(s)`)
+  })
+
+  it('--json, --kind all, and the store from a config file', async () => {
+    const r = await run('runs', '--config', join(dir, 'config.json'), '--kind', 'all', '--json')
+    expect(r.code).toBe(EXIT.ok)
+    const j = JSON.parse(r.out) as { table: string; runs: { runId: string; kind: string; txHashes: string[] }[] }
+    expect(j.table).toBe(config.tables.runs)
+    const mine = j.runs.find((x) => x.runId === reb.runId)!
+    expect(mine.txHashes).toEqual(reb.actions.map((a) => a.txHash))
+  })
+
+  it('an empty table is not an error; an unreachable store is (exit 1)', async () => {
+    const empty = await run('runs', '--kind', 'watch', ...store())
+    expect(empty.code).toBe(EXIT.ok)
+    expect(empty.out).toContain('no watch runs')
+    const down = await run('runs', '--dynamo-endpoint', 'http://127.0.0.1:1', '--tables-prefix', prefix)
+    expect(down.code).toBe(EXIT.failed)
+  })
+})
+
+describe('autopilot explain', () => {
+  it('explains a run: decision, scores, plan, every call with reasons and tx hash', async () => {
+    const r = await run('explain', reb.runId, ...store())
+    expect(r.code).toBe(EXIT.ok)
+    expect(r.out).toContain(`Run ${reb.runId}`)
+    expect(r.out).toContain('Decision: ACT')
+    expect(r.out).toContain('Binding constraints')
+    expect(r.out).toContain(reb.actions[0]!.reasons[0]!)
+    for (const a of reb.actions) expect(r.out).toContain(a.txHash!)
+  })
+
+  it('--json is the run record', async () => {
+    const r = await run('explain', reb.runId, '--json', ...store())
+    expect(r.code).toBe(EXIT.ok)
+    const j = JSON.parse(r.out) as { runId: string; status: string; actions: { txHash: string; gasUsed: string }[] }
+    expect(j.runId).toBe(reb.runId)
+    expect(j.actions.map((a) => a.txHash)).toEqual(reb.actions.map((a) => a.txHash))
+    expect(j.actions.every((a) => /^\d+$/.test(a.gasUsed))).toBe(true)
+  })
+
+  it('an unknown run is not found (exit 1)', async () => {
+    const r = await run('explain', 'rebalance-nope', ...store())
+    expect(r.code).toBe(EXIT.failed)
+    expect(r.err).toContain('RunNotFoundError: Run "rebalance-nope" was not found.')
+  })
+})
+
+describe('autopilot backtest', () => {
+  it('replays the first days of the calm market and writes the report (table, JSON, HTML)', async () => {
+    const html = join(dir, 'report', 'calm.html')
+    const r = await run('backtest', '--scenario', 'local/scenarios/calm-market.json', '--policy', 'local/scenarios/calm-market.policy.json', '--baseline', 'even', '--days', '8', '--dynamo-endpoint', w.config.dynamoEndpoint!, '--json', '--html', html)
+    expect(r.code).toBe(EXIT.ok)
+    expect(r.err).toContain('day 0: scheduled rebalance')
+    const j = JSON.parse(r.out) as { days: number; baseline: string; autopilot: { rewards: string; slashed: string; reconciled: boolean }; baselineSide: { transactions: number } }
+    expect(j.days).toBe(8)
+    expect(j.baseline).toBe('even')
+    expect(BigInt(j.autopilot.rewards)).toBeGreaterThan(0n)
+    expect(j.autopilot.slashed).toBe('0')
+    expect(j.autopilot.reconciled).toBe(true)
+    expect(j.baselineSide.transactions).toBe(0)
+    const page = await readFile(html, 'utf8')
+    expect(page).toContain('<svg')
+    expect(page).toContain('calm-market')
+  })
+})
+
+describe('the real bin (spawned)', () => {
+  const exec = promisify(execFile)
+  const bin = async (args: string[], env: Record<string, string> = {}) => {
+    try {
+      const { stdout, stderr } = await exec(process.execPath, ['local/cli/bin.mjs', ...args], { env: { ...process.env, ...env } })
+      return { code: 0, stdout, stderr }
+    } catch (e) {
+      const x = e as { code: number; stdout: string; stderr: string }
+      return { code: x.code, stdout: x.stdout, stderr: x.stderr }
+    }
+  }
+
+  it('exit codes scripts rely on: 0 listed (store from AUTOPILOT_CONFIG), 1 not found, 2 usage', async () => {
+    const ok = await bin(['runs'], { AUTOPILOT_CONFIG: toJson(config) })
+    expect(ok.code).toBe(EXIT.ok)
+    expect(ok.stdout).toContain(reb.runId)
+    const missing = await bin(['explain', 'rebalance-nope', ...store()])
+    expect(missing.code).toBe(EXIT.failed)
+    expect(missing.stderr).toContain('RunNotFoundError')
+    const usage = await bin(['plan', '--policy', POLICY])
+    expect(usage.code).toBe(EXIT.usage)
+    expect(usage.stderr).toContain('missing --config')
+  })
+})
