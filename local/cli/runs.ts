@@ -46,7 +46,7 @@ export function summarizeRun(r: RunRecord): string {
   if (d && 'kind' in d && d.kind === 'skip') return `skip (${d.reason}): ${d.detail}`
   if (d && 'kind' in d && d.kind === 'act') {
     const sent = (r.actions ?? []).filter((a) => a.txHash).length
-    return `${d.actions.length} call(s)${d.derisk ? ' (de-risk)' : ''}, ${sent} sent, +${d.gainPerYear.toFixed(4)}/yr expected${d.paused ? ', paused' : ''}`
+    return `${d.actions.length} call(s)${d.derisk ? ' (de-risk)' : ''}, ${sent} sent, +${(d.gainPerYear / 1e18).toFixed(4)}/yr expected${d.paused ? ', paused' : ''}`
   }
   return r.status
 }
