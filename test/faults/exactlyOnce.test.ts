@@ -52,7 +52,7 @@ function targets(n: number): JobTarget[] {
 interface Case {
   config: Config
   doc: DynamoDBDocumentClient
-  deps: (p?: { rpcUrl?: string; options?: ExecutorOptions; confirmations?: number; feeCap?: bigint; onEvent?: (e: ExecutorEvent) => void }) => JobDeps
+  deps: (p?: { rpcUrl?: string; timeoutMs?: number; options?: ExecutorOptions; confirmations?: number; feeCap?: bigint; onEvent?: (e: ExecutorEvent) => void }) => JobDeps
   start: { block: bigint; nonce: number }
 }
 
@@ -63,7 +63,7 @@ async function newCase(): Promise<Case> {
   const deps: Case['deps'] = (p = {}) => {
     const d = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
     return {
-      client: createReader({ rpcUrl: p.rpcUrl ?? config.rpcUrl, chainId: config.chainId, timeoutMs: 1000 }),
+      client: createReader({ rpcUrl: p.rpcUrl ?? config.rpcUrl, chainId: config.chainId, timeoutMs: p.timeoutMs ?? 1000 }),
       account: curator,
       intents: new IntentStore({ client: d, tableName: config.tables.intents }),
       runs: new RunStore({ client: d, tableName: config.tables.runs }),
@@ -168,6 +168,35 @@ describe('RPC faults through a proxy: each intended call mined exactly once, no 
     // The faults really happened.
     for (const r of rules) expect(injected[`${r.method}:${r.fault}`] ?? 0, `${r.method}:${r.fault}`).toBeGreaterThan(0)
     await settleCase(k, { intended: n, targets: t })
+  })
+
+  it('a slow node: the call is estimated in one second and mined in the next; the gas limit covers the new checkpoints', async () => {
+    const k = await newCase()
+    const [pair] = pairs
+    // The previous write of this (subnetwork, operator) and of the subnetwork total sit in the latest block, at T...
+    const prior = await c.wallet.writeContract({ account: curator, chain: c.wallet.chain, address: delegator, abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [pair!.subnetwork, pair!.operator, 5n * 10n ** 18n + ++salt], gas: 1_000_000n })
+    const { blockNumber } = await c.public.waitForTransactionReceipt({ hash: prior })
+    const t = (await c.public.getBlock({ blockNumber })).timestamp
+    // ...the node's clock reads T when it estimates, so it prices an in-place checkpoint update (≈ 58k gas); the send
+    // is held past the second, the block is at T + 1 and the write pushes new checkpoints (≈ 155k gas).
+    // With the former 20 % margin this transaction reverted out of gas.
+    const setClock = async () => {
+      await c.public.request({ method: 'evm_setTime' as never, params: [Number(t)] as never })
+    }
+    proxy.setFaults([
+      { method: 'eth_estimateGas', fault: 'hook', times: 1, run: setClock },
+      { method: 'eth_sendRawTransaction', fault: 'delay', times: 1, holdMs: 1300 },
+    ])
+    const target = [{ ...pair!, shares: 6n * 10n ** 18n + salt }]
+    const result = await runJob(k.deps({ rpcUrl: proxy.url, timeoutMs: 5000 }), target)
+    expect(proxy.stats().injected).toMatchObject({ 'eth_estimateGas:hook': 1, 'eth_sendRawTransaction:delay': 1 })
+    proxy.setFaults([])
+    expect(result.error).toBeUndefined()
+    expect(result.status).toBe('succeeded')
+    const receipt = await c.public.getTransactionReceipt({ hash: result.executed[0]!.txHash })
+    expect((await c.public.getBlock({ blockNumber: receipt.blockNumber })).timestamp).toBeGreaterThan(t)
+    expect(receipt.gasUsed).toBeGreaterThan(120_000n) // new checkpoints were pushed: the case really happened
+    await settleCase(k, { intended: 1, targets: target, external: [prior] })
   })
 
   it('lying node from the very first answer on a later run: the stored next nonce wins', async () => {
@@ -304,6 +333,33 @@ describe('stuck and reorged transactions', () => {
       expect(await c.public.getTransaction({ hash: h as Hex }).catch(() => undefined)).toBeUndefined()
     }
     expect(parseTransaction(intent.rawTx as Hex).nonce).toBe(intent.nonce)
+  })
+
+  it('a base fee that rises above the transaction\'s max fee: replaced with fees that fit (under the policy cap), one mined, all recorded', async () => {
+    const k = await newCase()
+    const t = targets(1)
+    await c.test.setAutomine(false)
+    const deps = k.deps({ options: { ...FAST, replaceAfterMs: 300 }, feeCap: parseGwei('100') })
+    const job = runJob(deps, t)
+    while ((await deps.intents.listOpen()).length === 0) await sleep(30)
+    const [first] = await deps.intents.listOpen()
+    const high = parseGwei('20')
+    expect(BigInt(first!.maxFeePerGas!)).toBeLessThan(high)
+    // The next block's base fee jumps above what the transaction may pay: it is mined without it.
+    await c.public.request({ method: 'anvil_setNextBlockBaseFeePerGas' as never, params: [`0x${high.toString(16)}`] as never })
+    await c.test.mine({ blocks: 1 })
+    expect(await c.public.getTransactionCount({ address: curator.address })).toBe(k.start.nonce)
+    while (!(await deps.intents.listOpen()).some((i) => BigInt(i.maxFeePerGas!) >= high)) await sleep(30)
+    await c.test.mine({ blocks: 1 })
+    await c.test.setAutomine(true)
+    const result = await job
+    expect(result.status).toBe('succeeded')
+    const obs = await settleCase(k, { intended: 1, targets: t })
+    const intent = obs.intents[0]!
+    expect(intent.txHashes.length).toBeGreaterThanOrEqual(2)
+    expect(intent.minedTxHash).toBe(intent.txHashes.at(-1))
+    expect(intent.minedTxHash).not.toBe(first!.txHash)
+    expect(BigInt(intent.maxFeePerGas!)).toBeLessThanOrEqual(parseGwei('100'))
   })
 
   it('a reorg that drops the mined transaction is noticed; the same signed bytes are re-broadcast and confirmed at depth', async () => {

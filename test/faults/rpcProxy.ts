@@ -21,6 +21,10 @@ export type FaultKind =
   | 'staleNonce'
   /** Forward, then answer `eth_getTransactionReceipt` with null although the transaction is mined. */
   | 'nullReceipt'
+  /** Hold the request for `holdMs`, then forward it and answer normally (a slow node or network). */
+  | 'delay'
+  /** Run the rule's `run` (e.g. set the node's clock), then forward and answer normally. */
+  | 'hook'
 
 /** One fault rule: the `times` matching requests after the first `skip` ones get `fault`. */
 export interface FaultRule {
@@ -28,8 +32,10 @@ export interface FaultRule {
   fault: FaultKind
   times: number
   skip?: number
-  /** For `timeout`: how long to keep the socket open (default 5000 ms). */
+  /** For `timeout`: how long to keep the socket open; for `delay`: how long to hold the request (default 5000 ms). */
   holdMs?: number
+  /** For `hook`: what to do before the request is forwarded. */
+  run?: () => Promise<void>
 }
 
 /** Counters of what the proxy saw and did. */
@@ -107,6 +113,16 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
       req.socket.destroy()
       return
     }
+    for (const r of list) {
+      const hook = take(r.method, ['hook'])
+      if (hook) await hook.run?.()
+    }
+    let delayed: FaultRule | undefined
+    for (const r of list) {
+      delayed = take(r.method, ['delay'])
+      if (delayed) break
+    }
+    if (delayed) await new Promise((resolve) => setTimeout(resolve, delayed.holdMs ?? 5000))
     const answer = await forward(body)
     if (transport?.fault === 'dropAfter') {
       req.socket.destroy()

@@ -1,0 +1,13 @@
+/** Exactly-once execution (docs/execution.md): simulate → signer lock → sign once → persist → broadcast → confirm → record. */
+export * from './broadcast.js'
+export * from './crashPoint.js'
+export * from './decodeRevert.js'
+export * from './errors.js'
+export * from './executeCalls.js'
+export * from './fees.js'
+export * from './nonce.js'
+export * from './options.js'
+export * from './resumeOpenIntents.js'
+export * from './retry.js'
+export * from './settleIntent.js'
+export * from './signerSession.js'
