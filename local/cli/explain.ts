@@ -59,11 +59,17 @@ export function explainRecord(run: RunRecord, opts: { allOperators?: boolean } =
   const scores = run.scores as UniverseScores | undefined
   const plan = run.plan as Plan | undefined
   const decision = run.decision as Decision | undefined
-  if (scores && plan && decision && 'kind' in decision) {
-    out.push('', explainRun({ scores, plan, decision }, opts).trimEnd())
-  } else if (scores) {
-    out.push('', scoreTables(scores))
+  let explained = false
+  if (scores && plan && decision && 'kind' in decision && Array.isArray(plan.positions) && Array.isArray(plan.binding)) {
+    try {
+      out.push('', explainRun({ scores, plan, decision }, opts).trimEnd())
+      explained = true
+    } catch {
+      // A plan of another shape (e.g. an EigenLayer rebalance): fall back to the scores and the raw decision below.
+    }
   }
+  if (!explained && scores && Array.isArray(scores.services)) out.push('', scoreTables(scores))
+  if (!explained && decision && run.kind === 'rebalance') out.push('', 'Decision (as recorded)', JSON.stringify(decision, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))
   if (run.kind === 'watch' && run.decision) {
     const events = (run.decision as { events?: Record<string, unknown>[] }).events ?? []
     out.push('', 'Events')

@@ -1,6 +1,7 @@
 /** `autopilot runs`: the newest recorded runs (rebalance, score, watch) from the run store, as a table or JSON. */
 import type { Decision } from '../../shared/domain/index.js'
 import type { RunKind, RunRecord } from '../../shared/store/runs.js'
+import { eigenLayerSummary } from '../dashboard/view.js'
 import { type CliIo, CliUsageError, EXIT, STORE_FLAGS, STORE_HELP, fail, openRunStore, parseArgs, stringFlag, textTable, toJson } from './common.js'
 
 /** Help text of `autopilot runs`. */
@@ -35,6 +36,8 @@ export interface RunSummary {
 /** What a run did, in one line. */
 export function summarizeRun(r: RunRecord): string {
   if (r.error) return `${r.error.name}: ${r.error.message.split('\n')[0]}`
+  const eigen = eigenLayerSummary(r.decision)
+  if (eigen) return eigen
   const d = r.decision as (Decision & { paused?: boolean }) | { events?: { kind: string; outcome?: string }[]; derisk?: { status: string } } | undefined
   if (r.kind === 'watch') {
     const events = (d as { events?: { kind: string; outcome?: string }[] } | undefined)?.events ?? []

@@ -114,7 +114,9 @@ export function relabeler(labels: Record<string, string>): (text: string) => str
 export function runView(r: RunRecord, label: (k: string) => string, relabel: (text: string) => string = (t) => t): RunView {
   const d = r.decision as (Decision & { paused?: boolean }) | { events?: { kind: string; operator?: string; subnetwork?: string; outcome?: string }[]; derisk?: { status: string; txHashes?: string[] } } | undefined
   let summary: string = r.status
+  const eigen = eigenLayerSummary(r.decision)
   if (r.error) summary = `${r.error.name}: ${r.error.message.split('\n')[0]}`
+  else if (eigen) summary = eigen
   else if (r.kind === 'watch') {
     const events = (d as { events?: { kind: string; operator?: string; subnetwork?: string; outcome?: string }[] } | undefined)?.events ?? []
     const derisk = (d as { derisk?: { status: string; txHashes?: string[] } } | undefined)?.derisk
@@ -134,6 +136,22 @@ export function runView(r: RunRecord, label: (k: string) => string, relabel: (te
     actions: (r.actions ?? []).map((a: RecordedAction) => ({ index: a.index, description: a.description, status: a.status, reasons: a.reasons.map(relabel), ...(a.txHash ? { txHash: a.txHash } : {}), ...(a.gasUsed !== undefined ? { gasUsed: a.gasUsed.toString() } : {}) })),
     ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}),
   }
+}
+
+/** One line for an EigenLayer rebalance (its decision carries `eigenlayer.moves`), or undefined for other runs. */
+export function eigenLayerSummary(decision: unknown): string | undefined {
+  const el = (decision as { eigenlayer?: { moves?: { status?: string; note?: string }[]; exits?: unknown[]; resumed?: unknown[] } } | undefined)?.eigenlayer
+  if (!el || typeof el !== 'object') return undefined
+  const moves = Array.isArray(el.moves) ? el.moves : []
+  const counts = new Map<string, number>()
+  for (const m of moves) counts.set(m.status ?? '?', (counts.get(m.status ?? '?') ?? 0) + 1)
+  const parts = [`${moves.length} move(s)${counts.size ? ` (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`]
+  if (Array.isArray(el.exits) && el.exits.length) parts.push(`${el.exits.length} exit(s)`)
+  if (Array.isArray(el.resumed) && el.resumed.length) parts.push(`${el.resumed.length} resumed`)
+  const note = moves.find((m) => typeof m.note === 'string')?.note
+  const d = decision as { kind?: string; reason?: string; detail?: string }
+  const head = d.kind === 'skip' ? `skip (${d.reason}): ${d.detail}` : `EigenLayer: ${parts.join(', ')}`
+  return note && d.kind !== 'skip' ? `${head} — ${note}` : head
 }
 
 /** Allocation per operator after each rebalance run (Σ over services; `after` when sent, else the stake before). */

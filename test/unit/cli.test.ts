@@ -233,6 +233,14 @@ describe('explainRecord and summarizeRun (pure)', () => {
     expect(text).toContain(`0x${'a'.repeat(64)}`)
     expect(text).toContain('21000')
   })
+  it('an EigenLayer rebalance is summarised by its moves, and explained from what was recorded', () => {
+    const r: RunRecord = { ...base, decision: { kind: 'act', actions: [], gainPerYear: 5e18, gasCostWei: 0n, netGainBpsPerYear: 1, derisk: false, eigenlayer: { moves: [{ status: 'held', note: 'cooldown: wait 2 h' }, { status: 'held' }], exits: [], resumed: [] } }, plan: { solver: 'el' } }
+    expect(summarizeRun(r)).toBe('EigenLayer: 2 move(s) (2 held) — cooldown: wait 2 h')
+    const text = explainRecord(r)
+    expect(text).toContain('Decision (as recorded)')
+    expect(text).toContain('"gasCostWei": "0"')
+  })
+
   it('a watch run lists its events and its de-risk run', () => {
     const r: RunRecord = { ...base, kind: 'watch', status: 'succeeded', decision: { events: [{ kind: 'Slash', block: '9', operator: '0xop', subnetwork: '0xsn', amount: '5', held: true, outcome: 'derisked', tx: '0xt' }], derisk: { runId: 'rebalance-y', status: 'succeeded', txHashes: ['0x1', '0x2'] } } }
     expect(summarizeRun(r)).toBe('1 event(s) (Slash); de-risk succeeded, 2 tx')

@@ -148,8 +148,24 @@ function positionBlock(pos, st, unit) {
   )
 }
 
+/** Folds consecutive runs that did nothing new (same kind, trigger, status and summary, no calls) into one entry. */
+function foldRuns(runs) {
+  const out = []
+  for (const r of runs) {
+    const prev = out[out.length - 1]
+    const quiet = r.actions.length === 0 && r.status !== 'failed' && r.status !== 'running'
+    if (prev && quiet && prev.actions.length === 0 && prev.kind === r.kind && prev.status === r.status && prev.summary === r.summary && prev.trigger === r.trigger) {
+      prev.folded = (prev.folded ?? 1) + 1
+      prev.oldest = r.startedAt
+      continue
+    }
+    out.push({ ...r })
+  }
+  return out
+}
+
 function runsBlock(st) {
-  const runs = st.runs.slice(0, 25)
+  const runs = foldRuns(st.runs).slice(0, 25)
   return section(
     'Runs',
     'runs',
@@ -163,6 +179,7 @@ function runsBlock(st) {
           { class: `run status-${r.status}`, 'data-run-id': r.runId },
           h('div', { class: 'run-head' }, h('span', { class: 'when', text: when(r.startedAt) }), badge(r.kind, 'kind'), badge(r.status), h('span', { class: 'trigger', text: r.trigger }), r.blockNumber ? h('span', { class: 'muted', text: `block ${r.blockNumber}` }) : null),
           h('div', { class: 'run-summary', text: r.summary }),
+          r.folded ? h('div', { class: 'folded muted', text: `×${r.folded} alike since ${when(r.oldest)}` }) : null,
           h('div', { class: 'run-id muted', text: r.runId }),
           r.actions.length
             ? h(
