@@ -54,8 +54,12 @@ export async function write<
   functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
   args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
 >(c: LocalChain, account: Account, call: { address: Address; abi: abi; functionName: functionName; args: args }): Promise<Hex> {
-  const { request } = await c.public.simulateContract({ address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account } as never)
-  const hash = await c.wallet.writeContract(request as never)
+  const params = { address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account } as never
+  const { request } = await c.public.simulateContract(params)
+  // Headroom: a Symbiotic checkpoint write costs far more when it lands in a new second than the estimate
+  // (made against the current block) says; the bare estimate runs out of gas intermittently.
+  const gas = await c.public.estimateContractGas(params)
+  const hash = await c.wallet.writeContract({ ...(request as object), gas: (gas * 125n) / 100n + 120_000n } as never)
   const receipt = await c.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new Error(`${String(call.functionName)} reverted on-chain (tx ${hash})`)
   return hash

@@ -8,6 +8,7 @@ import { createLogger } from '../../shared/logger.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { IntentStore } from '../../shared/store/intents.js'
+import { LockStore } from '../../shared/store/locks.js'
 import { RunStore } from '../../shared/store/runs.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import type { WorldHandle } from '../setup/worldHandle.js'
@@ -27,6 +28,7 @@ export function testContext(w: WorldHandle, config: Config, policy: Policy = def
     client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
     runs: new RunStore({ client: doc, tableName: config.tables.runs }),
     intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
+    locks: new LockStore({ client: doc, tableName: config.tables.locks }),
     policy,
     logger,
     clock: () => Date.now(),
