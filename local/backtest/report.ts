@@ -6,6 +6,7 @@ import type { BacktestResult, SideReport } from './engine.js'
 import { PALETTE, esc, lineChart, stackedArea } from './svg.js'
 
 const pct = (f: number, digits = 2) => `${(f * 100).toFixed(digits)} %`
+const dpct = (f: number) => `${f > 0 ? '+' : ''}${pct(f)}`
 const num = (wei: bigint) => Number(formatUnits(wei, 18))
 const signed = (wei: bigint) => (wei < 0n ? `-${tokens(-wei)}` : `+${tokens(wei)}`)
 const eth = (wei: bigint) => `${Number(formatUnits(wei, 18)).toFixed(6)} ETH`
@@ -21,11 +22,11 @@ export function comparisonRows(r: BacktestResult): string[][] {
     [`rewards received (${sym})`, tokens(a.rewards), tokens(b.rewards), signed(a.rewards - b.rewards)],
     [`lost to slashing (${sym})`, `${tokens(a.slashed)} (${a.slashes.length})`, `${tokens(b.slashed)} (${b.slashes.length})`, signed(a.slashed - b.slashed)],
     [`net: rewards − slashing (${sym})`, signed(a.net), signed(b.net), signed(a.net - b.net)],
-    [`net return over ${r.days} days`, pct(ret(a)), pct(ret(b)), pct(ret(a) - ret(b))],
-    ['net yield, annualised', pct(a.netYieldPerYear), pct(b.netYieldPerYear), pct(a.netYieldPerYear - b.netYieldPerYear)],
-    ['max drawdown (stake + rewards)', `${pct(a.maxDrawdown)} (${tokens(a.maxDrawdownAmount)})`, `${pct(b.maxDrawdown)} (${tokens(b.maxDrawdownAmount)})`, pct(a.maxDrawdown - b.maxDrawdown)],
+    [`net return over ${r.days} days`, pct(ret(a)), pct(ret(b)), dpct(ret(a) - ret(b))],
+    ['net yield, annualised', pct(a.netYieldPerYear), pct(b.netYieldPerYear), dpct(a.netYieldPerYear - b.netYieldPerYear)],
+    ['max drawdown (stake + rewards)', `${pct(a.maxDrawdown)} (${tokens(a.maxDrawdownAmount)})`, `${pct(b.maxDrawdown)} (${tokens(b.maxDrawdownAmount)})`, dpct(a.maxDrawdown - b.maxDrawdown)],
     [`final stake (${sym})`, tokens(a.finalStake), tokens(b.finalStake), signed(a.finalStake - b.finalStake)],
-    ['transactions', String(a.transactions), String(b.transactions), String(a.transactions - b.transactions)],
+    ['transactions', String(a.transactions), String(b.transactions), `${a.transactions - b.transactions > 0 ? '+' : ''}${a.transactions - b.transactions}`],
     ['gas used', a.gasUsed.toLocaleString('en-US'), b.gasUsed.toLocaleString('en-US'), (a.gasUsed - b.gasUsed).toLocaleString('en-US')],
     ['gas cost', eth(a.gasCostWei), eth(b.gasCostWei), eth(a.gasCostWei - b.gasCostWei)],
     ['stake reconciles (final = initial − slashed)', a.reconciled ? 'yes' : 'NO', b.reconciled ? 'yes' : 'NO', ''],
