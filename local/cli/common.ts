@@ -11,6 +11,7 @@ import { tableNames } from '../../shared/store/tables.js'
 import { LOCAL_AWS } from '../world/dynamo.js'
 import type { CliIo } from './policy.js'
 
+/** Output sinks of a command (the same type `policy` uses). */
 export type { CliIo }
 
 /** Exit codes scripts can rely on. */
