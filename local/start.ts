@@ -1,8 +1,10 @@
 /**
- * `npm start`: brings the local world up (Anvil, real Symbiotic core, scenario, DynamoDB Local), then runs the
- * real Lambda handlers (score, rebalance) on a schedule in this process and prints what they read, decided
- * and sent. Ctrl-C stops every process it started.
- *   SCENARIO=local/scenarios/default.json POLICY=local/scenarios/default.policy.json SCORE_EVERY=15 REBALANCE_EVERY=30
+ * `npm start`: brings the local world up (Anvil, real Symbiotic core, scenario, our EigenLayer harness and its
+ * scenario, DynamoDB Local), then runs the real Lambda handlers (score, rebalance) on a schedule in this process and
+ * prints what they read, decided and sent — the Symbiotic vault and, beside it, the EigenLayer positions (per
+ * operator: staker, withdrawable and in-flight stake, open move sagas with their step). Ctrl-C stops every process
+ * it started. Anvil mines a block every MINE_EVERY seconds (like a live chain) so EigenLayer withdrawal delays pass.
+ *   SCENARIO=local/scenarios/default.json POLICY=local/scenarios/default.policy.json SCORE_EVERY=15 REBALANCE_EVERY=30 MINE_EVERY=0.5
  */
 import './quietWarnings.js' // first: it must run before the AWS SDK loads
 import { randomBytes } from 'node:crypto'
@@ -11,6 +13,7 @@ import { startWebhookServer, type WebhookServer } from './webhookServer.js'
 import { startWorld, type World } from './world/index.js'
 import { encodeJson } from '../shared/store/client.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
+import type { RunEigenLayerRebalanceResult } from '../shared/services/runEigenLayerRebalance.js'
 import type { RunScoreResult } from '../shared/services/runScore.js'
 import type { WatchEventsResult } from '../shared/services/watchEvents.js'
 import { table, tokens } from './format.js'
@@ -21,6 +24,7 @@ const policyPath = resolve(env.POLICY ?? 'local/scenarios/default.policy.json')
 const scoreEvery = Number(env.SCORE_EVERY ?? 15) * 1000
 const rebalanceEvery = Number(env.REBALANCE_EVERY ?? 30) * 1000
 const watchEvery = Number(env.WATCH_EVERY ?? 5) * 1000
+const mineEvery = Number(env.MINE_EVERY ?? 0.5) * 1000
 
 const t0 = Date.now()
 const say = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`)
@@ -53,6 +57,8 @@ async function main(): Promise<void> {
   env.AUTOPILOT_CONFIG = encodeJson({ ...w.config, fromBlock: w.config.fromBlock.toString() })
   env.POLICY_PATH = policyPath
   env.SIGNER_PRIVATE_KEY = w.curatorKey
+  // Our EigenLayer stakers' throwaway keys (Anvil only; in production the stakers are LRT staker contracts).
+  env.EIGENLAYER_STAKER_KEYS ??= JSON.stringify(w.eigenlayerStakerKeys)
   env.LOG_LEVEL = env.LOG_LEVEL ?? 'WARN'
   // A fresh webhook secret per run (never written anywhere); no jobs topic locally, so webhook jobs run inline.
   env.WEBHOOK_SECRET ??= randomBytes(24).toString('hex')
@@ -65,24 +71,36 @@ async function main(): Promise<void> {
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
   say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
 
-  let busy = false
-  const tick = async (kind: 'score' | 'rebalance' | 'watch') => {
-    if (busy || stopping) return
-    busy = true
-    try {
-      if (kind === 'score') printScore((await score({ trigger: 'local-schedule' })) as RunScoreResult)
-      else if (kind === 'watch') printWatch((await watch({ trigger: 'local-schedule' })) as WatchEventsResult, label)
-      else printRebalance((await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult, label)
-    } catch (e) {
-      say(`${kind} threw: ${(e as Error).message}`)
-    } finally {
-      busy = false
-    }
+  // Ticks run one at a time, in order; a kind already waiting is not queued twice. (Dropping a tick while another
+  // runs lost every scheduled rebalance: the 30 s rebalance timer always fires with the 15 s score timer.)
+  const queued = new Set<string>()
+  let last: Promise<void> = Promise.resolve()
+  const tick = (kind: 'score' | 'rebalance' | 'watch'): Promise<void> => {
+    if (stopping || queued.has(kind)) return last
+    queued.add(kind)
+    last = last.then(async () => {
+      queued.delete(kind)
+      if (stopping) return
+      try {
+        if (kind === 'score') printScore((await score({ trigger: 'local-schedule' })) as RunScoreResult)
+        else if (kind === 'watch') printWatch((await watch({ trigger: 'local-schedule' })) as WatchEventsResult, label)
+        else {
+          const r = (await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult & { eigenlayer?: RunEigenLayerRebalanceResult }
+          printRebalance(r, label)
+          if (r.eigenlayer) printEigenLayer(r.eigenlayer, label)
+        }
+      } catch (e) {
+        say(`${kind} threw: ${(e as Error).message}`)
+      }
+    })
+    return last
   }
   await tick('score')
   await tick('rebalance')
   timers.push(setInterval(() => void tick('score'), scoreEvery), setInterval(() => void tick('rebalance'), rebalanceEvery), setInterval(() => void tick('watch'), watchEvery))
-  say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s, slash watch every ${watchEvery / 1000}s. Ctrl-C to stop.`)
+  // A block every MINE_EVERY s, like a live chain: EigenLayer withdrawal delays are counted in blocks.
+  if (mineEvery > 0) timers.push(setInterval(() => void w.chain.test.mine({ blocks: 1 }).catch(() => undefined), mineEvery))
+  say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s, slash watch every ${watchEvery / 1000}s${mineEvery > 0 ? `, a block every ${mineEvery / 1000}s` : ''}. Ctrl-C to stop.`)
 }
 
 function printWatch(r: WatchEventsResult, label: (k: string) => string): void {
@@ -109,6 +127,27 @@ function printRebalance(r: RunRebalanceResult, label: (k: string) => string): vo
     for (const reason of a.reasons.slice(0, 3)) console.log(`       why: ${reason}`)
   }
   if (r.verified !== undefined) say(r.verified ? 'verified: on-chain stake equals the plan exactly' : 'WARNING: on-chain stake differs from the plan')
+}
+
+function printEigenLayer(r: RunEigenLayerRebalanceResult, label: (k: string) => string): void {
+  const d = r.decision
+  const started = r.moves.filter((m) => m.status === 'started').length
+  const completed = r.resumed.filter((x) => x.status === 'completed').length
+  say(
+    `eigenlayer ${r.status}${d?.kind === 'skip' ? ` — ${d.reason}: ${d.detail}` : ''}${started ? ` — ${started} move${started === 1 ? '' : 's'} started` : ''}${completed ? ` — ${completed} move${completed === 1 ? '' : 's'} completed` : ''}${r.error ? ` — ${r.error.name}: ${r.error.message}` : ''} (run ${r.runId})`,
+  )
+  for (const p of r.positions) {
+    console.log(`  ${p.label}: active ${tokens(p.activeStake)} = available ${tokens(p.availableStake)} + in flight ${tokens(p.inFlightStake)} (earning nothing), block ${p.blockNumber}`)
+    const rows = [...p.stakers]
+      .sort((a, b) => Number(a.operator === null) - Number(b.operator === null) || (a.operator ? label(a.operator) : '').localeCompare(b.operator ? label(b.operator) : '') || a.label.localeCompare(b.label))
+      .map((s) => [s.operator ? label(s.operator) : '(none)', s.label, tokens(s.withdrawable), tokens(s.inFlight), s.operatorTarget === undefined ? '—' : tokens(s.operatorTarget)])
+    console.log(table(['operator', 'staker', 'withdrawable', 'in flight', 'plan'], rows).replace(/^/gm, '  '))
+    for (const s of p.sagas)
+      console.log(
+        `  saga ${s.sagaId}: ${label(s.from.staker)} (${label(s.from.operator)}) → ${label(s.to.staker)} (${label(s.to.operator)}), ${s.tokens === null ? 'all' : tokens(s.tokens)}, step ${s.step} (${s.status}${s.completableAtBlock !== undefined && s.step === 'wait' ? `, completable at block ${s.completableAtBlock}` : ''})`,
+      )
+  }
+  for (const m of r.moves.filter((x) => x.status !== 'started' && x.note)) console.log(`  not sent: ${label(m.from.staker)} → ${label(m.to.staker)} ${tokens(m.tokens)}: ${m.note}`)
 }
 
 main().catch(async (e: unknown) => {

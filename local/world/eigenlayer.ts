@@ -151,9 +151,14 @@ export interface SeededEigenLayer {
 /** `bytes32(abi.encodePacked(avs, uint96(id)))`, lower-case: the operator-set key and our service id. */
 export { operatorSetKey }
 
+/** The throwaway private key of a local EigenLayer actor (derived from its label; Anvil only). */
+export function eigenLayerActorKey(label: string): Hex {
+  return keccak256(stringToHex(`restake-autopilot/local/eigenlayer/${label}`))
+}
+
 /** A deterministic local actor for an EigenLayer label. */
 export function eigenLayerActor(label: string): Actor {
-  const account = privateKeyToAccount(keccak256(stringToHex(`restake-autopilot/local/eigenlayer/${label}`)))
+  const account = privateKeyToAccount(eigenLayerActorKey(label))
   return { label, address: account.address, account }
 }
 

@@ -1,4 +1,7 @@
-/** The local world: Anvil + real Symbiotic core + seeded scenario + DynamoDB Local with our tables, started and stopped as one. */
+/**
+ * The local world: Anvil + real Symbiotic core + seeded scenario + our EigenLayer v1.x harness with its default
+ * scenario + DynamoDB Local with our tables, started and stopped as one.
+ */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -7,6 +10,7 @@ import { tableNames } from '../../shared/store/tables.js'
 import { type AnvilNode, startAnvil } from './anvil.js'
 import { connectLocal, type LocalChain } from './chain.js'
 import { type DynamoLocal, LOCAL_AWS, startDynamo } from './dynamo.js'
+import { type SeededEigenLayer, deployEigenLayer, eigenLayerActorKey, seedEigenLayerScenario } from './eigenlayer.js'
 import { loadScenario } from './scenario.js'
 import { type SeededWorld, seedScenario } from './seed.js'
 import { deploySymbioticCore, installMulticall3, type SymbioticCore } from './symbiotic.js'
@@ -22,10 +26,14 @@ export interface World {
   chain: LocalChain
   core: SymbioticCore
   seeded: SeededWorld
+  /** The EigenLayer harness and its seeded default scenario (same LST token as the Symbiotic vault). */
+  eigenlayer: SeededEigenLayer
   /** The bot's configuration for this world. */
   config: Config
   /** The curator signer's key: generated for this run, held in memory only. */
   curatorKey: Hex
+  /** Our EigenLayer stakers' throwaway keys (address → key), what `EIGENLAYER_STAKER_KEYS` carries locally. */
+  eigenlayerStakerKeys: Record<string, Hex>
   stop: () => Promise<void>
 }
 
@@ -35,6 +43,8 @@ export interface StartWorldParameters {
   tablePrefix?: string
   onStep?: (message: string) => void
 }
+
+const lower = (a: string) => a.toLowerCase() as `0x${string}`
 
 /** Starts everything; on any failure stops what was started and rethrows. */
 export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onStep = () => undefined }: StartWorldParameters): Promise<World> {
@@ -55,6 +65,12 @@ export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onSte
     onStep(`seeding scenario "${scenario.name}" (${scenario.history.days} days of history)`)
     const curatorKey = generatePrivateKey()
     const seeded = await seedScenario(chain, core, deployer, scenario, privateKeyToAccount(curatorKey))
+    // EigenLayer after Symbiotic, from the same deployer (it owns the LST token, so it mints for the EigenLayer
+    // scenario too): the harness predicts its addresses from the deployer's nonce, so nothing else sends meanwhile.
+    onStep('deploying the EigenLayer v1.x harness and seeding its scenario')
+    const elDeployment = await deployEigenLayer(chain, deployer, { token: seeded.token })
+    const eigenlayer = await seedEigenLayerScenario(chain, elDeployment, deployer)
+    const eigenlayerStakerKeys = Object.fromEntries(eigenlayer.stakers.map((s) => [s.address.toLowerCase(), eigenLayerActorKey(`staker/${s.label}`)]))
     const tables = tableNames(tablePrefix)
     const ddb = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint })
     await createTables(ddb, tables)
@@ -64,14 +80,22 @@ export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onSte
       rpcUrl: anvil.rpcUrl,
       symbiotic: { operatorVaultOptInService: core.operatorVaultOptInService, operatorNetworkOptInService: core.operatorNetworkOptInService },
       vaults: seeded.vaults.map((v) => ({ address: v.address.toLowerCase() as `0x${string}`, stakerRewards: [v.stakerRewards.toLowerCase() as `0x${string}`] })),
-      labels: seeded.labels,
+      labels: { ...eigenlayer.labels, ...seeded.labels },
       fromBlock: 0n,
       rewardLookbackDays: 90,
       confirmations: 1,
       tables,
       dynamoEndpoint: dynamo.endpoint,
+      eigenlayer: {
+        delegationManager: lower(elDeployment.delegationManager),
+        strategyManager: lower(elDeployment.strategyManager),
+        allocationManager: lower(elDeployment.allocationManager),
+        rewardsCoordinator: lower(elDeployment.rewardsCoordinator),
+        fromBlock: Number(elDeployment.deployBlock),
+        positions: [{ id: `eigenlayer:${lower(elDeployment.strategy)}`, strategy: lower(elDeployment.strategy), stakers: eigenlayer.stakers.map((s) => ({ address: lower(s.address) })) }],
+      },
     }
-    return { anvil, dynamo, chain, core, seeded, config, curatorKey, stop: stopAll }
+    return { anvil, dynamo, chain, core, seeded, eigenlayer, config, curatorKey, eigenlayerStakerKeys, stop: stopAll }
   } catch (e) {
     await stopAll()
     throw e

@@ -33,6 +33,34 @@ export const ConfigSchema = z.object({
     .optional(),
   /** Where `propose` mode writes its files (Transaction Builder JSON, MultiSend, review); absent = only in the run record. */
   proposalsDir: z.string().min(1).optional(),
+  /**
+   * EigenLayer (docs/eigenlayer.md): the v1.x core contracts and our positions (our staker accounts over one strategy
+   * each). Absent = Symbiotic only. Staker signing keys are NOT here: locally `EIGENLAYER_STAKER_KEYS` (Anvil only);
+   * in production the stakers are LRT staker contracts the bot's signer controls (not built yet).
+   */
+  eigenlayer: z
+    .object({
+      delegationManager: address,
+      strategyManager: address,
+      allocationManager: address,
+      rewardsCoordinator: address,
+      /** First block to scan for EigenLayer events (the core's deployment block); a number, default 0. */
+      fromBlock: z.coerce.number().int().nonnegative().optional(),
+      /** Block time used to express the withdrawal delay in seconds (default 12). */
+      secondsPerBlock: z.number().positive().optional(),
+      positions: z
+        .array(
+          z.object({
+            /** Position id (default `eigenlayer:<strategy>`); policy `positions` may name it or the strategy. */
+            id: z.string().min(1).optional(),
+            strategy: address,
+            /** Our staker accounts: one operator each. `operator` pins a staker to the operator it may delegate to. */
+            stakers: z.array(z.object({ address, operator: address.optional() })).min(1),
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
 })
 
 export type Config = z.infer<typeof ConfigSchema>

@@ -12,6 +12,14 @@ export interface ExplainableRun {
   scores: UniverseScores
   plan: Plan
   decision: Decision
+  /** EigenLayer runs: the move sagas planned or started (they replace curator calls), each with its reasons. */
+  moves?: ExplainableMove[]
+}
+
+/** One EigenLayer move (a saga: queue → wait the delay → complete → deposit) in words. */
+export interface ExplainableMove {
+  description: string
+  reasons: string[]
 }
 
 /** Options of {@link explainRun}. */
@@ -44,7 +52,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   out.push('')
   if (decision.kind === 'act') {
     out.push(
-      `Decision: ACT — ${decision.actions.length} call${decision.actions.length === 1 ? '' : 's'}, gain ${unitsFloat(decision.gainPerYear)}/yr, gas ${units(decision.gasCostWei)}, net ${decision.netGainBpsPerYear.toFixed(3)} bps/yr${decision.derisk ? ' (de-risk: cooldown and threshold not applied)' : ''}`,
+      `Decision: ACT — ${decision.actions.length} call${decision.actions.length === 1 ? '' : 's'}${run.moves?.length ? ` and ${run.moves.length} EigenLayer move${run.moves.length === 1 ? '' : 's'}` : ''}, gain ${unitsFloat(decision.gainPerYear)}/yr, gas ${units(decision.gasCostWei)}, net ${decision.netGainBpsPerYear.toFixed(3)} bps/yr${decision.derisk ? ' (de-risk: cooldown and threshold not applied)' : ''}`,
     )
   } else {
     out.push(`Decision: SKIP (${decision.reason}) — ${decision.detail}`)
@@ -94,6 +102,9 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
       `  active stake ${units(p.activeStake)}; yield ${unitsFloat(p.currentObjectivePerYear)} → ${unitsFloat(p.objectivePerYear)}/yr; expected loss ${unitsFloat(p.currentExpectedAnnualLoss)} → ${unitsFloat(p.expectedAnnualLoss)}/yr; ` +
         `P(vault slashed)/yr ${pct(p.compoundedSlashProbability)}; HHI ${num(p.currentHerfindahl)} → ${num(p.herfindahl)}; leverage ${num(p.currentLeverage)} → ${num(p.leverage)}×; turnover ${units(p.turnover)} of ${units(p.turnoverLimit)} allowed`,
     )
+    const inFlight = p.inFlightStake ?? 0n // runs recorded before the field existed have none
+    if (inFlight > 0n)
+      out.push(`  in flight ${units(inFlight)}: withdrawals waiting out the protocol delay earn 0/yr and are not allocatable; planned on the available ${units(p.availableStake ?? p.activeStake - inFlight)}`)
     const rows = p.targets
       .filter((t) => t.stake > 0n || t.current > 0n)
       .map((t) => [short(t.service), short(t.operator), units(t.current), units(t.stake), delta(t.stake - t.current), pct(t.netValuePerYear)])
@@ -108,7 +119,14 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   out.push('', binding.length === 0 ? 'Binding constraints: none' : 'Binding constraints')
   for (const b of binding) out.push(`  ${short(b.position)}: ${b.message}${b.shadowPrice > 0 ? ` (shadow price ${pct(b.shadowPrice)}/yr per unit of stake)` : ''}`)
 
-  if (decision.kind === 'act') {
+  if (run.moves?.length) {
+    out.push('', 'EigenLayer moves (sagas: queue → wait the withdrawal delay, earning nothing → complete → deposit)')
+    run.moves.forEach((m, i) => {
+      out.push(`  ${i + 1}. ${m.description}`)
+      for (const r of m.reasons) out.push(`       - ${r}`)
+    })
+  }
+  if (decision.kind === 'act' && decision.actions.length > 0) {
     out.push('', 'Actions (in execution order)')
     decision.actions.forEach((a, i) => {
       out.push(`  ${i + 1}. ${a.kind}(${short(a.service)}${a.operator ? `, ${short(a.operator)}` : ''}) on ${short(a.delegator)}: ${units(a.from)} → ${units(a.to)}`)

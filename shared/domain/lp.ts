@@ -3,7 +3,9 @@
  * `solvers/fast.ts`, or HiGHS in `solvers/highs.ts`), so both solve exactly the same model.
  *
  * One independent block per managed, steerable position p (no policy constraint couples positions:
- * every cap is a fraction of the position's own stake), in stake-normalised units (÷ activeStake):
+ * every cap is a fraction of the position's own stake), in stake-normalised units (÷ A). A is the position's
+ * allocatable stake `activeStake − inFlightStake` (see allocatableStake): stake in flight (EigenLayer withdrawals
+ * waiting out the delay) earns nothing and is not allocated.
  *
  *   x_j  stake of pair j = (service s, operator o), x_j = x0_j + u_j − v_j,
  *        u_j ∈ [0, ∞) (increase; only pairs with positive net value), v_j ∈ [0, x0_j] (decrease)
@@ -241,6 +243,16 @@ export function floatToRational(f: number): [bigint, bigint] {
   return [neg ? -mant : mant, 1n << BigInt(shift)]
 }
 
+/**
+ * Stake the planner may allocate: `activeStake − inFlightStake` (never negative). In-flight stake (EigenLayer
+ * withdrawals waiting out the delay) earns nothing and is not allocatable; every cap is a fraction of this.
+ * @example allocatableStake({ activeStake: 685n, inFlightStake: 400n }) // 285n
+ */
+export function allocatableStake(p: Pick<Position, 'activeStake' | 'inFlightStake'>): bigint {
+  const a = p.activeStake - (p.inFlightStake ?? 0n)
+  return a > 0n ? a : 0n
+}
+
 /** Is the position's delegator one whose allocation the bot can set? */
 export function isSteerable(p: Position): boolean {
   return p.delegatorKind !== 'operator-network-specific'
@@ -326,7 +338,8 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       fixed.push({ position: pos.id, reason: `${pos.delegatorKind} delegator: nothing is settable by the curator`, forced: [] })
       continue
     }
-    const A = pos.activeStake
+    // In-flight stake (EigenLayer) earns nothing and cannot be allocated: the block works on the rest.
+    const A = allocatableStake(pos)
     const forced: ForcedMove[] = []
     // Current stake per pair (sum if listed twice); pairs unknown to the universe are forced to 0.
     const current = new Map<number, bigint>()
@@ -351,7 +364,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       for (const [pid, st] of [...current].sort((x, y) => x[0] - y[0]))
         if (st > 0n) forced.push({ service: svcIds[pid % nS] as ServiceId, operator: opIds[Math.floor(pid / nS)] as Address, from: st, to: 0n, reason: 'position has no active stake' })
       forced.sort((x, y) => cmp(x.service, y.service) || cmp(x.operator, y.operator))
-      fixed.push({ position: pos.id, reason: 'no active stake', forced })
+      fixed.push({ position: pos.id, reason: (pos.inFlightStake ?? 0n) > 0n ? 'no allocatable stake (the rest is in flight)' : 'no active stake', forced })
       continue
     }
     const scale = Number(A)

@@ -1,6 +1,9 @@
 /**
  * Planning: the allocation that maximises net expected yield under the policy (an exact LP optimum,
  * see lp.ts for the model and solvers/fast.ts for the method), converted once to exact bigint wei.
+ * Stake in flight (`Position.inFlightStake`: EigenLayer withdrawals waiting out the delay) is part of the
+ * position's active stake but earns nothing and is not allocated: the plan works on `availableStake` and reports
+ * `inFlightStake` beside it.
  *
  * Rounding (float LP → bigint targets), per position:
  * 1. pairs within 1e-11 (normalised) of their current stake keep it exactly (no dust moves);
@@ -22,6 +25,7 @@ import type { Address, DelegatorKind, Position, ServiceId, Universe } from './ty
 import type { Policy } from './policy.js'
 import { type PairScore, type ServiceScore, type UniverseScores, herfindahl, managedPositions, pairKey } from './score.js'
 import {
+  allocatableStake,
   type BlockSolution,
   type DeriskRequest,
   type ForcedMove,
@@ -100,7 +104,12 @@ export interface PositionPlan {
   vault: Address
   delegator: Address
   delegatorKind: DelegatorKind
+  /** Active stake of the position, in-flight stake included. */
   activeStake: bigint
+  /** Part of `activeStake` in flight (EigenLayer withdrawals waiting out the delay): earns nothing, not allocatable. */
+  inFlightStake: bigint
+  /** What the plan allocates: `activeStake − inFlightStake`; caps and leverage are fractions of it. */
+  availableStake: bigint
   /** False for delegators nothing can be set on (targets = current allocation). */
   steerable: boolean
   /** Sorted by (service, operator); includes zero targets for pairs that hold stake, shares or a limit now. */
@@ -120,7 +129,7 @@ export interface PositionPlan {
   maxOperatorCompoundedSlashProbability: number
   herfindahl: number
   currentHerfindahl: number
-  /** Σ_s networkLimit_s / activeStake. */
+  /** Σ_s networkLimit_s / availableStake. */
   leverage: number
   currentLeverage: number
   /** Σ |target − current| over pairs the LP decides (forced moves excluded), wei. */
@@ -143,6 +152,8 @@ export interface PlanRiskFigures {
   currentHerfindahl: number
   maxLeverage: number
   totalActiveStake: bigint
+  /** Σ in-flight stake of the positions (part of totalActiveStake that earns nothing this run). */
+  totalInFlightStake: bigint
 }
 
 /** Output of planning. */
@@ -284,6 +295,7 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
       currentHerfindahl: herfindahl([...byOpCurrent.values()]),
       maxLeverage: Math.max(0, ...positions.map((p) => p.leverage)),
       totalActiveStake: totalA,
+      totalInFlightStake: positions.reduce((a, p) => a + p.inFlightStake, 0n),
     },
     warnings,
   }
@@ -607,6 +619,8 @@ function buildPositionPlan(
     .sort((a, b) => cmp(a.service, b.service))
 
   const A = pos.activeStake
+  // In-flight stake holds no allocation: it adds nothing to the objective (earns nothing) and is not allocatable.
+  const available = allocatableStake(pos)
   let obj = 0
   let objCur = 0
   let el = 0
@@ -649,6 +663,8 @@ function buildPositionPlan(
     delegator: pos.delegator,
     delegatorKind: pos.delegatorKind,
     activeStake: A,
+    inFlightStake: pos.inFlightStake ?? 0n,
+    availableStake: available,
     steerable,
     targets,
     networkLimits,
@@ -661,8 +677,8 @@ function buildPositionPlan(
     maxOperatorCompoundedSlashProbability: Math.max(0, ...[...surviveOp.values()].map((s) => 1 - s)),
     herfindahl: herfindahl([...byOp.values()]),
     currentHerfindahl: herfindahl([...byOpCur.values()]),
-    leverage: A > 0n ? Number(sumLimits) / Number(A) : 0,
-    currentLeverage: A > 0n ? Number(sumLimitsCur) / Number(A) : 0,
+    leverage: available > 0n ? Number(sumLimits) / Number(available) : 0,
+    currentLeverage: available > 0n ? Number(sumLimitsCur) / Number(available) : 0,
     turnover,
     turnoverLimit: block?.rows[block.turnoverRow]?.limitWei ?? 0n,
     residualExposure: residual,

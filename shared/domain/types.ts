@@ -115,8 +115,14 @@ export interface Position {
   delegator: Address
   delegatorKind: DelegatorKind
   collateral: Address
-  /** Active stake of the vault (what delegation is computed on), collateral wei. */
+  /** Active stake of the vault (what delegation is computed on), collateral wei. EigenLayer: includes `inFlightStake`. */
   activeStake: bigint
+  /**
+   * Part of `activeStake` that is in flight (EigenLayer: queued withdrawals and moves not yet re-deposited), wei.
+   * It earns nothing and cannot be allocated: planning uses `activeStake − inFlightStake` (see `allocatableStake`).
+   * Absent = 0 (Symbiotic has no delay between operators).
+   */
+  inFlightStake?: bigint
   /** Epoch duration (seconds): stake stays slashable for up to one epoch after it is removed. */
   epochDurationSeconds: number
   /** Operators opted into this vault. */

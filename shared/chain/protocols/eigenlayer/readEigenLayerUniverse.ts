@@ -356,8 +356,10 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     }
   })
 
-  const activeStake = stakerStates.reduce((s, x) => s + x.withdrawableTokens, 0n)
+  // Withdrawable stake is allocatable; queued withdrawals are in flight: part of the position, earning nothing.
+  const withdrawableTokens = stakerStates.reduce((s, x) => s + x.withdrawableTokens, 0n)
   const inFlightTokens = stakerStates.reduce((s, x) => s + x.queued.reduce((a, q) => a + q.expectedTokens, 0n), 0n)
+  const activeStake = withdrawableTokens + inFlightTokens
   const idleTokens = stakerStates.filter((s) => s.operator === null).reduce((s, x) => s + x.withdrawableTokens, 0n)
   const allocations: Allocation[] = []
   for (const o of operatorStates) {
@@ -369,7 +371,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     }
   }
   const positionId = p.positionId ?? `eigenlayer:${strategy}`
-  const positionServices: PositionService[] = sets.map((k) => ({ service: k, maxNetworkLimit: activeStake, networkLimit: activeStake, totalOperatorShares: 0n }))
+  const positionServices: PositionService[] = sets.map((k) => ({ service: k, maxNetworkLimit: withdrawableTokens, networkLimit: withdrawableTokens, totalOperatorShares: 0n }))
   const position: Position = {
     id: positionId,
     protocol: 'eigenlayer',
@@ -379,6 +381,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     delegatorKind: 'eigenlayer-staker',
     collateral: underlying,
     activeStake,
+    inFlightStake: inFlightTokens,
     epochDurationSeconds: minDelay * (p.secondsPerBlock ?? 12),
     operatorsOptedIn: operatorStates.filter((o) => o.isOperator).map((o) => o.address),
     services: positionServices,

@@ -1,0 +1,146 @@
+/**
+ * The EigenLayer rebalance use case on the shared local world (real Symbiotic + our EigenLayer v1.x harness, real
+ * DynamoDB Local): the domain plan becomes a move saga that starts on one tick, waits out the withdrawal delay
+ * (`anvil_mine`) while the plan shows its stake in flight earning nothing, and completes on a later tick; deny-listed
+ * operators are left first; dry-run sends nothing. No mocks.
+ */
+import type { Address, LocalAccount } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { eigenLayerActorKey } from '../../local/world/eigenlayer.js'
+import { LOCAL_AWS } from '../../local/world/dynamo.js'
+import { delegationManagerAbi } from '../../shared/chain/abis/eigenlayer.js'
+import type { Config } from '../../shared/config/config.js'
+import type { Plan, Policy, UniverseScores } from '../../shared/domain/index.js'
+import { explainRun } from '../../shared/domain/explain.js'
+import type { EigenLayerMoveState } from '../../shared/services/eigenlayerSaga.js'
+import { type EigenLayerRebalanceContext, runEigenLayerRebalance } from '../../shared/services/runEigenLayerRebalance.js'
+import { createDocumentClient } from '../../shared/store/client.js'
+import { SagaStore } from '../../shared/store/sagas.js'
+import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
+import { defaultPolicy, testContext } from './helpers.js'
+
+const w = world()
+const c = chain(w)
+const el = w.config.eigenlayer!
+const position = el.positions[0]!
+const byLabel = (label: string) => Object.entries(w.config.labels).find(([, l]) => l === label)![0] as Address
+const staker = (label: string) => byLabel(label)
+const operator = (label: string) => byLabel(label)
+const withdrawable = async (a: Address) => (await c.public.readContract({ address: el.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [a, [position.strategy]] }))[0][0]!
+let revert: () => Promise<void>
+
+/** The rebalance context with the sagas table and our stakers' local keys (what EIGENLAYER_STAKER_KEYS carries). */
+function elContext(config: Config, policy: Policy = defaultPolicy()): EigenLayerRebalanceContext {
+  const base = testContext(w, config, policy)
+  const signers = new Map(position.stakers.map((s) => [s.address, privateKeyToAccount(eigenLayerActorKey(`staker/${w.config.labels[s.address]}`)) as LocalAccount]))
+  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(a.toLowerCase() as Address) }
+}
+
+beforeEach(async () => {
+  revert = await snapshot(c)
+})
+afterEach(async () => {
+  await revert()
+})
+
+describe('runEigenLayerRebalance on the local world', () => {
+  it('starts the planned move, waits across the delay with the stake in flight earning nothing, and completes it on a later tick', async () => {
+    const ctx = elContext(await withFreshTables(w))
+
+    // Tick 1: the plan moves stake off el-op-b (its bridge set has one operator: minOperatorsPerService 2 forbids it).
+    const t1 = await runEigenLayerRebalance(ctx, { trigger: 'test' })
+    expect(t1.error).toBeUndefined()
+    expect(t1.status).toBe('succeeded')
+    const started = t1.moves.filter((m) => m.status === 'started')
+    expect(started).toHaveLength(1)
+    const move = started[0]!
+    expect(move).toMatchObject({ from: { staker: staker('staker-b'), operator: operator('el-op-b') }, to: { staker: staker('staker-c'), operator: operator('el-op-c'), fresh: true }, sagaStatus: 'waiting' })
+    expect(move.tokens).toBeGreaterThan(0n)
+    const saga = (await ctx.sagas.get<EigenLayerMoveState>(move.sagaId!))!
+    expect(saga).toMatchObject({ status: 'waiting', step: 'wait' })
+    expect(saga.state.reason).toMatch(/^rebalance: /)
+    const run1 = (await ctx.runs.get(t1.runId))!
+    expect(run1).toMatchObject({ kind: 'rebalance', trigger: 'eigenlayer:test', status: 'succeeded' })
+    const decision1 = run1.decision as { kind: string; eigenlayer: { sagaIds: string[] } }
+    expect(decision1.kind).toBe('act')
+    expect(decision1.eigenlayer.sagaIds).toContain(move.sagaId)
+    expect(run1.actions).toEqual([expect.objectContaining({ kind: 'eigenlayer-move', status: 'sent', txHash: saga.state.steps.queue!.txHash })])
+    const plan1 = run1.plan as Plan
+    const pp1 = plan1.positions[0]!
+    expect(pp1.inFlightStake).toBe(0n)
+    expect(await withdrawable(staker('staker-c'))).toBe(0n) // nothing deposited yet
+
+    // Tick 2, before the delay has passed: nothing completes, nothing new starts, and the plan shows the stake in flight.
+    const t2 = await runEigenLayerRebalance(ctx, { trigger: 'test' })
+    expect(t2.status).toBe('skipped')
+    expect(t2.resumed).toEqual([expect.objectContaining({ sagaId: move.sagaId, status: 'waiting', completableAtBlock: saga.state.queue!.completableAtBlock })])
+    expect(t2.decision).toMatchObject({ kind: 'skip', reason: 'cooldown' })
+    expect(t2.moves.every((m) => m.status === 'held')).toBe(true)
+    expect(await ctx.sagas.listByStatus(['running', 'waiting'])).toHaveLength(1)
+    const run2 = (await ctx.runs.get(t2.runId))!
+    const plan2 = run2.plan as Plan
+    const pp2 = plan2.positions[0]!
+    const queued = saga.state.expected!.tokens
+    expect(pp2.inFlightStake).toBe(queued)
+    expect(queued - move.tokens < 10n && move.tokens - queued < 10n).toBe(true) // shares ↔ tokens rounding only
+    expect(pp2.activeStake).toBe(pp1.activeStake) // the stake did not disappear: it is in flight
+    expect(pp2.availableStake).toBe(pp2.activeStake - pp2.inFlightStake)
+    expect(plan2.riskFigures.totalInFlightStake).toBe(queued)
+    // It earns nothing: el-op-b's current allocations shrank by exactly the share in flight, and so did the yield.
+    const onOpB = (p: Plan) => p.positions[0]!.targets.filter((t) => t.operator === operator('el-op-b')).reduce((a, t) => a + t.current, 0n)
+    const stayed = await withdrawable(staker('staker-b'))
+    expect(Number(onOpB(plan2))).toBeCloseTo((Number(onOpB(plan1)) * Number(stayed)) / Number(stayed + queued), -6)
+    expect(pp2.currentObjectivePerYear).toBeLessThan(pp1.currentObjectivePerYear)
+    const text = explainRun({ scores: run2.scores as UniverseScores, plan: plan2, decision: t2.decision! })
+    expect(text).toMatch(/ {2}in flight 191\.39\d*: withdrawals waiting out the protocol delay earn 0\/yr and are not allocatable; planned on the available 493\.60\d*/)
+    expect(t2.positions[0]!.sagas).toEqual([expect.objectContaining({ sagaId: move.sagaId, step: 'wait', status: 'waiting' })])
+    expect(t2.positions[0]!.stakers.find((s) => s.staker === staker('staker-b'))!.inFlight).toBe(queued)
+
+    // The delay passes (completable when block.number > startBlock + minWithdrawalDelayBlocks).
+    const head = await c.public.getBlockNumber()
+    await c.test.mine({ blocks: Number(saga.state.queue!.completableAtBlock! - head) })
+
+    // Tick 3: the saga completes first (complete → transfer → delegate → approve → deposit), then the run plans again.
+    const t3 = await runEigenLayerRebalance(ctx, { trigger: 'test' })
+    expect(t3.error).toBeUndefined()
+    expect(t3.resumed).toEqual([expect.objectContaining({ sagaId: move.sagaId, status: 'completed', step: 'done' })])
+    const done = (await ctx.sagas.get<EigenLayerMoveState>(move.sagaId!))!
+    expect(done.status).toBe('completed')
+    for (const step of ['queue', 'complete', 'transfer', 'delegate', 'approve', 'deposit'] as const) expect(done.state.steps[step]?.status, step).toBe('done')
+    expect(done.state.received!.tokens).toBe(queued)
+    expect(await withdrawable(staker('staker-c'))).toBe(done.state.deposited!.withdrawableSharesAfter)
+    const delegatedTo = await c.public.readContract({ address: el.delegationManager, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [staker('staker-c')] })
+    expect(delegatedTo.toLowerCase()).toBe(operator('el-op-c'))
+    const run3 = (await ctx.runs.get(t3.runId))!
+    expect(run3.actions).toContainEqual(expect.objectContaining({ kind: 'eigenlayer-saga', status: 'mined', txHash: done.state.steps.deposit!.txHash }))
+    const pp3 = (run3.plan as Plan).positions[0]!
+    expect(pp3.inFlightStake).toBe(0n) // the plan was made after the saga completed (a new wave may start after it)
+    expect(t3.positions[0]!.stakers.find((s) => s.staker === staker('staker-c'))!.operator).toBe(operator('el-op-c'))
+  })
+
+  it("moves a deny-listed operator's stake out first (de-risk) and holds the plan's moves for the next run", async () => {
+    const policy = defaultPolicy({ operators: { deny: [operator('el-op-a')] } })
+    const ctx = elContext(await withFreshTables(w), policy)
+    const r = await runEigenLayerRebalance(ctx, { trigger: 'test' })
+    expect(r.error).toBeUndefined()
+    expect(r.status).toBe('succeeded')
+    expect(r.exits).toEqual([expect.objectContaining({ status: 'waiting', step: 'wait', reason: expect.stringMatching(/deny-listed/) })])
+    const exit = (await ctx.sagas.get<EigenLayerMoveState>(r.exits[0]!.sagaId))!
+    expect(exit.state.from).toEqual({ staker: staker('staker-a'), operator: operator('el-op-a') })
+    expect(r.decision).toMatchObject({ kind: 'act', derisk: true })
+    expect(r.moves.every((m) => m.status === 'held')).toBe(true)
+    expect(await ctx.sagas.listByStatus(['running', 'waiting'])).toHaveLength(1)
+  })
+
+  it('dry-run records the planned move and sends nothing', async () => {
+    const ctx = elContext(await withFreshTables(w), defaultPolicy({ mode: 'dry-run' }))
+    const nonce = await c.public.getTransactionCount({ address: staker('staker-b') })
+    const r = await runEigenLayerRebalance(ctx, { trigger: 'test' })
+    expect(r.status).toBe('skipped')
+    expect(r.decision?.kind).toBe('act')
+    expect(r.moves).toEqual([expect.objectContaining({ status: 'planned', note: 'policy mode dry-run sends nothing' })])
+    expect(await c.public.getTransactionCount({ address: staker('staker-b') })).toBe(nonce)
+    expect(await ctx.sagas.listByStatus(['running', 'waiting', 'completed'])).toHaveLength(0)
+  })
+})
