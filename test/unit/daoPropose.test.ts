@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from '../../shared/chain/abis/symbiotic.js'
 import type { PlannedCall } from '../../shared/chain/protocols/symbiotic/buildCuratorCall.js'
 import { MULTI_SEND_CALL_ONLY_141, rolesModifierAbi } from '../../shared/chain/safe/abis.js'
-import { ProposalDecodeError } from '../../shared/chain/safe/errors.js'
+import { ProposalDecodeError, UnproposableCallError } from '../../shared/chain/safe/errors.js'
 import { decodeRolesRevert, roleKeyOf, wrapWithRole } from '../../shared/chain/safe/execWithRole.js'
 import { batchChecksum, decodeMultiSend, decodeProposal, encodeMultiSend, proposalFiles, proposeBatch } from '../../shared/chain/safe/propose.js'
 import { permissionsFromPolicy } from '../../shared/chain/safe/rolesPermissions.js'
@@ -77,6 +77,10 @@ describe('proposeBatch / decodeProposal', () => {
     const decoded = decodeProposal(p.batch, { multiSend: p.multiSend, abis: [rolesModifierAbi] })
     expect(decoded.calls.map((d) => d.functionName)).toEqual(['scopeTarget', 'scopeFunction', 'scopeFunction', 'assignRoles'])
     expect(decoded.calls[1]!.args).toEqual(perms.calls[1]!.args)
+  })
+
+  it('refuses a call whose function is not in its ABI', () => {
+    expect(() => proposeBatch([{ ...calls[0]!, functionName: 'transfer' }], { chainId: 1, createdAt: 0 })).toThrowError(UnproposableCallError)
   })
 
   it('names the files after the run id', () => {
