@@ -8,6 +8,7 @@
  */
 import './quietWarnings.js' // first: it must run before the AWS SDK loads
 import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startWebhookServer, type WebhookServer } from './webhookServer.js'
 import { startWorld, type World } from './world/index.js'
@@ -31,6 +32,7 @@ const say = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(
 
 let world: World | undefined
 let webhookServer: WebhookServer | undefined
+let dashboard: { url: string; stop: () => Promise<void> } | undefined
 const timers: NodeJS.Timeout[] = []
 let stopping = false
 
@@ -39,6 +41,7 @@ async function shutdown(code: number): Promise<void> {
   stopping = true
   timers.forEach(clearInterval)
   say('stopping the webhook server, Anvil and DynamoDB Local…')
+  await dashboard?.stop().catch(() => undefined)
   await webhookServer?.stop()
   await world?.stop()
   say('stopped. Bye.')
@@ -70,6 +73,14 @@ async function main(): Promise<void> {
   const webhook = (await import('../functions/webhook/handler.js')).handler
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
   say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
+  // The read-only console: live chain read + recorded runs. The CLI can use the same world through the config file.
+  const { startDashboard, createLiveReader } = await import('./dashboard/index.js')
+  const { contextFromEnv } = await import('../shared/services/bootstrap.js')
+  const dctx = contextFromEnv(env, 'dashboard')
+  dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787) })
+  mkdirSync('.local', { recursive: true })
+  writeFileSync('.local/autopilot.config.json', env.AUTOPILOT_CONFIG!)
+  say(`dashboard: ${dashboard.url}  ·  CLI: npm run autopilot -- runs --config .local/autopilot.config.json`)
 
   // Ticks run one at a time, in order; a kind already waiting is not queued twice. (Dropping a tick while another
   // runs lost every scheduled rebalance: the 30 s rebalance timer always fires with the 15 s score timer.)
