@@ -76,7 +76,8 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     const scores = scoreUniverse(universe, ctx.policy, { now })
     const plan = planAllocation(universe, scores, ctx.policy, { now, ...(opts.derisk?.length ? { derisk: opts.derisk } : {}) })
     allocations = allocationRows(universe, plan)
-    const last = await ctx.runs.latest('rebalance', 'succeeded')
+    // EigenLayer move runs share the kind but not the Symbiotic cooldown.
+    const last = await ctx.runs.latest('rebalance', 'succeeded', { excludeTriggerPrefix: 'eigenlayer:' })
     const fees = await ctx.client.estimateFeesPerGas()
     const decision = diffPlan(universe, plan, ctx.policy, { now, lastRebalanceAt: last ? BigInt(Math.floor(last.startedAt / 1000)) : undefined, gasPriceWei: fees.maxFeePerGas, force: opts.force })
     const common = { chainId: universe.chainId, blockNumber: universe.blockNumber, universeHash, scores, plan, decision }

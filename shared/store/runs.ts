@@ -106,22 +106,29 @@ export class RunStore {
     return (out.Items ?? []).map(fromItem)
   }
 
-  /** The newest run of `kind` that ended with `status`, if any. */
-  async latest(kind: RunKind, status: RunStatus): Promise<RunRecord | undefined> {
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'byKind',
-        KeyConditionExpression: 'kind = :k',
-        FilterExpression: '#s = :s',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':k': kind, ':s': status },
-        ScanIndexForward: false,
-        Limit: 50,
-      }),
-    )
-    const first = out.Items?.[0]
-    return first ? fromItem(first) : undefined
+  /** The newest run of `kind` that ended with `status`, if any (optionally ignoring runs whose trigger starts with a prefix). */
+  async latest(kind: RunKind, status: RunStatus, opts: { excludeTriggerPrefix?: string } = {}): Promise<RunRecord | undefined> {
+    // The filter applies after each page is read, so page until a match (or the end) instead of trusting one page.
+    let startKey: Record<string, unknown> | undefined
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byKind',
+          KeyConditionExpression: 'kind = :k',
+          FilterExpression: opts.excludeTriggerPrefix ? '#s = :s AND NOT begins_with(#t, :p)' : '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status', ...(opts.excludeTriggerPrefix ? { '#t': 'trigger' } : {}) },
+          ExpressionAttributeValues: { ':k': kind, ':s': status, ...(opts.excludeTriggerPrefix ? { ':p': opts.excludeTriggerPrefix } : {}) },
+          ScanIndexForward: false,
+          Limit: 100,
+          ExclusiveStartKey: startKey,
+        }),
+      )
+      const first = out.Items?.[0]
+      if (first) return fromItem(first)
+      startKey = out.LastEvaluatedKey
+    } while (startKey)
+    return undefined
   }
 }
 
