@@ -238,9 +238,9 @@ describe('Command: autopilot policy', () => {
   })
 })
 
-describe('docs/policy.md', () => {
+describe('README policy section', () => {
   it('documents every field of the schema (a new field without documentation fails here)', async () => {
-    const doc = await readFile(new URL('../../docs/policy.md', import.meta.url), 'utf8')
+    const doc = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
     const paths: string[] = []
     const walk = (schema: Record<string, unknown>, prefix: string) => {
       const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>
