@@ -359,10 +359,43 @@ function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[
   }
   // 3: repair.
   repair(block, t, policy)
+  // 3b: a service the LP fills to its limit ends a few hundred wei short of it (float error of x·A): top it up
+  // to the exact limit when that breaks nothing, so the chain gets `4000` rather than `3999.999…`.
+  topUpToLimits(block, t, policy)
   // 4: verify.
   const v = violations(block, t, policy)
   if (v.length > 0) throw new SolverError({ solver: 'fast', reason: `rounding could not satisfy the policy exactly in position ${block.position}`, details: v.join('\n') })
   return t
+}
+
+/** Relative distance (of active stake) under which a service's total counts as "at its limit" after rounding. */
+const TOP_UP = 1e-9
+
+/** Raises services that ended within TOP_UP of their limit to the exact limit, spread evenly over their pairs, if no constraint breaks. */
+function topUpToLimits(block: LpBlock, t: bigint[], policy: Policy): void {
+  const tolerance = BigInt(Math.ceil(Number(block.activeStake) * TOP_UP))
+  for (const row of unitRows(block)) {
+    if (row.kind !== 'service') continue
+    const held = row.pairs.filter((j) => (t[j] as bigint) > 0n)
+    if (held.length === 0) continue
+    const sum = held.reduce((a, j) => a + (t[j] as bigint), 0n)
+    const deficit = row.limitWei - sum
+    if (deficit <= 0n || deficit > tolerance) continue
+    const k = BigInt(held.length)
+    // The whole deficit first; then the part that splits evenly (keeps equal pairs equal under diversification).
+    for (const amount of [...new Set([deficit, deficit - (deficit % k)])]) {
+      if (amount <= 0n) continue
+      const before = held.map((j) => t[j] as bigint)
+      const order = [...held].sort((a, b) => cmp((block.pairs[a] as LpPair).operator, (block.pairs[b] as LpPair).operator))
+      order.forEach((j, i) => {
+        t[j] = (t[j] as bigint) + amount / k + (BigInt(i) < amount % k ? 1n : 0n)
+      })
+      if (violations(block, t, policy).length === 0) break
+      held.forEach((j, i) => {
+        t[j] = before[i] as bigint
+      })
+    }
+  }
 }
 
 interface BigRow {
