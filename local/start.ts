@@ -18,6 +18,7 @@ import type { RunEigenLayerRebalanceResult } from '../shared/services/runEigenLa
 import type { RunScoreResult } from '../shared/services/runScore.js'
 import type { WatchEventsResult } from '../shared/services/watchEvents.js'
 import { table, tokens } from './format.js'
+import { relabeler } from './dashboard/view.js'
 
 const env = process.env
 const scenarioPath = resolve(env.SCENARIO ?? 'local/scenarios/default.json')
@@ -126,6 +127,7 @@ function printScore(r: RunScoreResult): void {
 }
 
 function printRebalance(r: RunRebalanceResult, label: (k: string) => string): void {
+  const relabel = relabeler(world?.config.labels ?? {})
   const d = r.decision
   say(`rebalance ${r.status}${d?.kind === 'skip' ? ` — ${d.reason}: ${d.detail}` : ''}${r.error ? ` — ${r.error.name}: ${r.error.message}` : ''} (run ${r.runId})`)
   if (r.actions.length === 0) return
@@ -135,7 +137,7 @@ function printRebalance(r: RunRebalanceResult, label: (k: string) => string): vo
   console.log(table(['service', 'operator', 'before', 'target', 'after'], rows))
   for (const a of r.actions) {
     console.log(`  #${a.index} ${a.description}${a.txHash ? `  tx ${a.txHash}` : ''}`)
-    for (const reason of a.reasons.slice(0, 3)) console.log(`       why: ${reason}`)
+    for (const reason of a.reasons.slice(0, 3)) console.log(`       why: ${relabel(reason)}`)
   }
   if (r.verified !== undefined) say(r.verified ? 'verified: on-chain stake equals the plan exactly' : 'WARNING: on-chain stake differs from the plan')
 }
