@@ -196,7 +196,9 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
   if (kind === 'operator-specific') return out
   const cur = new Map<string, AllocLike>()
   for (const a of pos.allocations) cur.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a)
+  const keepShares = kind === 'network-restake' ? servicesWhoseSharesAlreadyFit(pp, pos) : new Set<string>()
   for (const t of pp.targets) {
+    if (keepShares.has(t.service)) continue
     const a = cur.get(pairKey(t.service, t.operator))
     const from = kind === 'network-restake' ? (a?.shares ?? 0n) : (a?.operatorLimit ?? 0n)
     if (from === t.stake) continue
@@ -215,6 +217,42 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
     })
   }
   return out
+}
+
+/**
+ * NetworkRestakeDelegator services whose CURRENT operator shares already give every target exactly under the
+ * planned network limit (`shares·min(activeStake, limit)/totalShares = target`, integer division as on chain),
+ * and where no operator planned out still holds shares: their shares are left alone, so a rebalance that only rescales a service costs one call, not one per operator.
+ */
+function servicesWhoseSharesAlreadyFit(pp: PositionPlan, pos: Position): Set<string> {
+  const keep = new Set<string>()
+  const limits = new Map(pp.networkLimits.map((l) => [l.service.toLowerCase(), l.limit]))
+  const targets = new Map<string, Map<string, bigint>>()
+  for (const t of pp.targets) {
+    const m = targets.get(t.service) ?? targets.set(t.service, new Map()).get(t.service)!
+    m.set(t.operator.toLowerCase(), t.stake)
+  }
+  for (const [service, byOp] of targets) {
+    const limit = limits.get(service)
+    if (limit === undefined) continue
+    const held = pos.allocations.filter((a) => a.service.toLowerCase() === service && a.shares > 0n)
+    const total = held.reduce((a, x) => a + x.shares, 0n)
+    if (total === 0n) continue
+    const base = pos.activeStake < limit ? pos.activeStake : limit
+    const operators = new Set([...byOp.keys(), ...held.map((a) => a.operator.toLowerCase())])
+    let fits = true
+    for (const op of operators) {
+      const shares = held.find((a) => a.operator.toLowerCase() === op)?.shares ?? 0n
+      const target = byOp.get(op) ?? 0n
+      // An operator planned out must lose its shares too, or a later limit raise would hand it stake again.
+      if ((target === 0n && shares > 0n) || (shares * base) / total !== target) {
+        fits = false
+        break
+      }
+    }
+    if (fits) keep.add(service)
+  }
+  return keep
 }
 
 /** Collects, per position, the plain-words reasons for services, pairs and the position as a whole. */

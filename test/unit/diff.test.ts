@@ -89,6 +89,23 @@ describe('Function: diffPlan', () => {
     expect(diffPlan(after, planFor(after), policy(), { now: NOW })).toEqual({ kind: 'skip', reason: 'noChange', detail: 'every on-chain parameter already equals the plan' })
   })
 
+  it('leaves NetworkRestake shares alone when they already give the targets (a scaled copy): no call per operator', () => {
+    const u = world()
+    const plan = planFor(u)
+    const after = applied(u, plan)
+    // The same chain, but every share is 7 × the target stake (stake is shares·limit/totalShares: unchanged).
+    const pos = after.positions[0]!
+    const scaled = { ...after, positions: [{ ...pos, allocations: pos.allocations.map((a) => ({ ...a, shares: a.shares * 7n })) }] }
+    expect(scaled.positions[0]!.allocations.some((a) => a.shares > 0n)).toBe(true)
+    expect(diffPlan(scaled, planFor(scaled), policy(), { now: NOW })).toMatchObject({ kind: 'skip', reason: 'noChange' })
+    // A deny-listed operator must lose its shares even when the remaining shares would still fit.
+    const denied = (scaled.positions[0]!.allocations.find((a) => a.stake > 0n)!.operator) as `0x${string}`
+    const p = policy({ operators: { deny: [denied] } })
+    const d = diffPlan(scaled, planFor(scaled, p), p, { now: NOW, force: true })
+    expect(d.kind === 'act' && d.actions.filter((a) => a.operator === denied).every((a) => a.to === 0n)).toBe(true)
+    expect(d.kind === 'act' && d.actions.some((a) => a.operator === denied)).toBe(true)
+  })
+
   it('only changed parameters are written', () => {
     const u = world()
     const plan = planFor(u)
