@@ -40,11 +40,6 @@ export const BUNDLE_SETTINGS = {
   /** Some dependencies are CommonJS and call `require` for Node built-ins: give ESM output a real `require`. */
   banner: "import { createRequire as __autopilotCreateRequire } from 'node:module'; const require = __autopilotCreateRequire(import.meta.url);",
   legalComments: 'none',
-  /**
-   * `zod` → infra/shims/zod.mjs: the same classic API minus the bundled locales (esbuild cannot tree-shake
-   * the `z` namespace object that `import { z } from 'zod'` gives; the locales alone are ~260 KB).
-   */
-  alias: { zod: join(REPO_ROOT, 'infra', 'shims', 'zod.mjs') },
 } as const
 
 /** esbuild API options for one function's bundle, written to `outfile` (`.mjs`). */
@@ -65,7 +60,6 @@ export function esbuildOptions(name: FunctionName, outfile: string): BuildOption
     external: [...s.external],
     banner: { js: s.banner },
     legalComments: s.legalComments,
-    alias: { ...s.alias },
     metafile: true,
     logLevel: 'warning',
   }
@@ -84,7 +78,7 @@ export function cdkBundling(): BundlingOptions {
     mainFields: [...s.mainFields],
     externalModules: [...s.external],
     banner: s.banner,
-    esbuildArgs: { '--tree-shaking': String(s.treeShaking), '--legal-comments': s.legalComments, ...Object.fromEntries(Object.entries(s.alias).map(([from, to]) => [`--alias:${from}`, to])) },
+    esbuildArgs: { '--tree-shaking': String(s.treeShaking), '--legal-comments': s.legalComments },
     logLevel: LogLevel.WARNING,
   }
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 import { ConfigSchema } from '../shared/config/config.js'
 import { loadPolicyOrThrow, type Policy } from '../shared/domain/index.js'
 import { REPO_ROOT } from './bundling.js'

@@ -1,5 +1,5 @@
 /** Lambda `rebalance`: scheduled tick or invocation by webhook/watch → runRebalance (+ runEigenLayerRebalance when configured) → log. */
-import { z } from 'zod'
+import * as z from 'zod'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/services/runEigenLayerRebalance.js'

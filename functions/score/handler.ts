@@ -1,5 +1,5 @@
 /** Lambda `score`: EventBridge Scheduler tick → runScore → log. */
-import { z } from 'zod'
+import * as z from 'zod'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
 import { runScore } from '../../shared/services/runScore.js'
 import { withLambdaContext } from '../../shared/logger.js'

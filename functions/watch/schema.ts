@@ -1,5 +1,5 @@
 /** The watch function's inputs: the EventBridge Scheduler payload, and its settings from the environment. */
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** EventBridge Scheduler tick (the stack's input template; extra fields are ignored). */
 export const WatchTickSchema = z

@@ -1,5 +1,5 @@
 /** Event shapes the webhook function receives: API Gateway HTTP API (payload v2) requests, and SNS deliveries of queued jobs. */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { WebhookRequest } from '../../shared/services/handleWebhook.js'
 
 /** API Gateway HTTP API proxy event, payload format 2.0 (the fields we use). */

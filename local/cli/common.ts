@@ -3,7 +3,7 @@
  * opening the run store (DynamoDB) from flags / a config file / AUTOPILOT_CONFIG, and JSON output.
  */
 import { readFile } from 'node:fs/promises'
-import { z } from 'zod'
+import * as z from 'zod'
 import { RestakeError } from '../../shared/errors.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { RunStore } from '../../shared/store/runs.js'

@@ -1,6 +1,6 @@
 /** The scenario format (local/scenarios/*.json): who exists in the local world, with what yield, risk and history. Validated with zod. */
 import { readFileSync } from 'node:fs'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const tokens = z
   .string()

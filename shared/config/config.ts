@@ -1,5 +1,5 @@
 /** The bot's configuration (chain, protocol addresses, tables, signer), validated with zod; parsed once per cold start. */
-import { z } from 'zod'
+import * as z from 'zod'
 import { RestakeError } from '../errors.js'
 import { TABLES, type TableNames } from '../store/tables.js'
 

@@ -14,7 +14,7 @@
  * A job that failed may be re-sent with the same id (a new signature); a done one answers 409.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { PublishCommand } from '@aws-sdk/client-sns'
 import { RestakeError } from '../errors.js'
 import { jsonPath } from '../domain/index.js'
