@@ -92,6 +92,11 @@ describe('runEigenLayerRebalance on the local world', () => {
     const stayed = await withdrawable(staker('staker-b'))
     expect(Number(onOpB(plan2))).toBeCloseTo((Number(onOpB(plan1)) * Number(stayed)) / Number(stayed + queued), -6)
     expect(pp2.currentObjectivePerYear).toBeLessThan(pp1.currentObjectivePerYear)
+    // The services' reward rates do not jump while stake is in flight: queued shares still count as delegated.
+    const rates = (r: typeof run1) => Object.fromEntries((r.scores as UniverseScores).services.map((sv) => [sv.service, sv.rewardRatePerYear]))
+    const [r1, r2] = [rates(run1), rates(run2)]
+    expect(Object.keys(r2).length).toBeGreaterThan(0)
+    for (const [service, rate] of Object.entries(r1)) expect(r2[service]).toBeCloseTo(rate, 6)
     const text = explainRun({ scores: run2.scores as UniverseScores, plan: plan2, decision: t2.decision! })
     expect(text).toMatch(/ {2}in flight 191\.39\d*: withdrawals waiting out the protocol delay earn 0\/yr and are not allocatable; planned on the available 493\.60\d*/)
     expect(t2.positions[0]!.sagas).toEqual([expect.objectContaining({ sagaId: move.sagaId, step: 'wait', status: 'waiting' })])

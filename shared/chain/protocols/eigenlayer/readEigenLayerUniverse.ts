@@ -216,7 +216,11 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   }
   const shareHolders = [...new Set([...operators, ...avss.flatMap(avsMembers)])].sort()
   for (const op of shareHolders)
-    for (const s of [...new Set([strategy, ...rewardStrategies])]) qs.push({ key: `shares:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, s] } })
+    for (const s of [...new Set([strategy, ...rewardStrategies])]) {
+      qs.push({ key: `shares:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, s] } })
+      // Shares queued for withdrawal left operatorShares but were delegated while the rewards streamed.
+      qs.push({ key: `queued:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [op, s] } })
+    }
   const slashCalls = ourSlashes.map((s) => {
     const os = decodeOperatorSetKey(s.key)
     return [
@@ -299,7 +303,8 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       const ours = s.strategiesAndMultipliers.find((x) => x.strategy === strategy)!.multiplier
       let weighted = 0n
       for (const x of s.strategiesAndMultipliers) {
-        const sum = ops.reduce((acc, op) => acc + big(`shares:${op}:${x.strategy}`), 0n)
+        // Stake in flight counts: it secured the AVS while the rewards streamed (else the rate jumps during a move).
+        const sum = ops.reduce((acc, op) => acc + big(`shares:${op}:${x.strategy}`) + big(`queued:${op}:${x.strategy}`), 0n)
         weighted += ((x.strategy === strategy ? toTokens(sum) : sum) * x.multiplier) / WAD
       }
       return { s, rate: weighted === 0n ? 0 : (ratio(s.amount, weighted) * Number(ours)) / 1e18 / s.duration }
