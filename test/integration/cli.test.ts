@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXIT, toJson } from '../../local/cli/common.js'
-import { main } from '../../local/cli/main.js'
+import { runCli } from '../setup/cli.js'
 import type { Config } from '../../shared/config/config.js'
 import { runRebalance, type RunRebalanceResult } from '../../shared/services/runRebalance.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
@@ -25,20 +25,7 @@ let config: Config
 let prefix: string
 let reb: RunRebalanceResult
 
-function capture() {
-  const out: string[] = []
-  const err: string[] = []
-  const sink = (to: string[]) => (s: string) => {
-    to.push(s)
-    return true
-  }
-  return { io: { stdout: sink(out), stderr: sink(err) }, out: () => out.join(''), err: () => err.join('') }
-}
-async function run(...args: string[]) {
-  const cap = capture()
-  const code = await main(args, cap.io)
-  return { code, out: cap.out(), err: cap.err() }
-}
+const run = runCli
 const store = () => ['--dynamo-endpoint', w.config.dynamoEndpoint!, '--tables-prefix', prefix]
 
 beforeAll(async () => {

@@ -5,27 +5,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CliUsageError, EXIT, parseArgs, textTable, toJson } from '../../local/cli/common.js'
 import { explainRecord } from '../../local/cli/explain.js'
-import { main } from '../../local/cli/main.js'
+import { runCli } from '../setup/cli.js'
 import { summarizeRun } from '../../local/cli/runs.js'
 import { relabeler } from '../../local/dashboard/view.js'
 import { ScenarioSchema } from '../../local/world/scenario.js'
 import type { RunRecord } from '../../shared/store/runs.js'
 
-function capture() {
-  const out: string[] = []
-  const err: string[] = []
-  const sink = (to: string[]) => (s: string) => {
-    to.push(s)
-    return true
-  }
-  return { io: { stdout: sink(out), stderr: sink(err) }, out: () => out.join(''), err: () => err.join('') }
-}
-
-async function run(...args: string[]) {
-  const c = capture()
-  const code = await main(args, c.io)
-  return { code, out: c.out(), err: c.err() }
-}
+const run = runCli
 
 let dir: string
 const path = (name: string) => join(dir, name)
