@@ -7,7 +7,7 @@
  */
 import { type Address, type Hex, getAbiItem } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import * as abis from '../../shared/chain/abis/symbiotic.js'
+import * as abis from '../world/abis/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
 import type { Policy } from '../../shared/domain/index.js'
 import { createLogger } from '../../shared/logger.js'

@@ -5,7 +5,7 @@
  */
 import { type Account, type Address, type Hex, encodeAbiParameters, keccak256, parseAbiParameters, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import * as abis from '../../shared/chain/abis/symbiotic.js'
+import * as abis from '../world/abis/symbiotic.js'
 import { type LocalChain, chainNow, write } from '../world/chain.js'
 import type { TimelineEvent } from '../world/scenario.js'
 import { type Actor, lstTokenAbi, subnetworkId } from '../world/seed.js'

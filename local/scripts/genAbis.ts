@@ -1,15 +1,22 @@
 /**
- * Writes shared/chain/abis/symbiotic.ts from the compiled Symbiotic artifacts shipped in the npm package
- * `@symbioticfi/rewards` (out/*.json), so viem gets `as const` ABIs with full type inference.
- * Run: `npx tsx local/scripts/genAbis.ts` (a unit test fails when the committed file drifts).
+ * Writes every generated ABI module as JSON `as const` (viem infers the types; nothing parses ABIs at run time):
+ * - the FULL ABIs for the local world and the tests: local/world/abis/{symbiotic,eigenlayer,safe}.ts;
+ * - the bot's TRIMMED views, bundled into the Lambdas: shared/chain/abis/{symbiotic.ts,eigenlayer.gen.ts,safe.gen.ts} — per contract
+ *   only the functions and events named in {@link BOT_ITEMS}, plus ALL of its `error` items (the executor and the
+ *   Roles wrapper decode custom reverts by name).
+ * Sources: Symbiotic from the compiled artifacts of the npm package `@symbioticfi/rewards` (out/*.json); EigenLayer and
+ * Safe/Roles from the human-readable signatures in ./abiSignatures.ts, parsed here with viem's parseAbi.
+ * Run: `npm run gen:abis` (test/unit/abisGenerated.test.ts fails when a committed file drifts from this script).
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { parseAbi } from 'viem'
+import { EIGENLAYER_SIGNATURES, EIGENLAYER_STRUCTS, SAFE_SIGNATURES } from './abiSignatures.js'
 
 const require = createRequire(import.meta.url)
 
-/** Contract names (artifact `out/<Name>.sol/<Name>.json`) and the exported constant each becomes. */
+/** Symbiotic contract names (artifact `out/<Name>.sol/<Name>.json`); each becomes `<name>Abi`. */
 export const ABI_SOURCES = [
   'Vault',
   'NetworkRestakeDelegator',
@@ -29,7 +36,56 @@ export const ABI_SOURCES = [
   'DefaultStakerRewardsFactory',
 ] as const
 
-type AbiItem = { type: string; name?: string; inputs?: unknown[]; outputs?: unknown[]; [k: string]: unknown }
+/**
+ * The bot's view: per exported ABI, the function and event names that code under shared/ and functions/ uses (every
+ * item with that name is kept, so overloads resolve as before). All `error` items are always kept. An ABI missing here
+ * is not in the bot's view at all. `npm run typecheck` fails when shared code uses a name dropped here.
+ */
+export const BOT_ITEMS = {
+  symbiotic: {
+    /** readUniverse (vault wiring, active stake, stake at reward time), watchEvents (slasher/delegator of our vaults). */
+    vaultAbi: ['activeStake', 'activeStakeAt', 'collateral', 'delegator', 'epochDuration', 'slasher'],
+    /** readUniverse (type, curator roles, limits, shares, stakes, SetMaxNetworkLimit logs), buildCuratorCall (setters), watchEvents. */
+    networkRestakeDelegatorAbi: ['TYPE', 'hasRole', 'maxNetworkLimit', 'networkLimit', 'networkLimitAt', 'operatorNetworkShares', 'setNetworkLimit', 'setOperatorNetworkShares', 'stake', 'stakeAt', 'totalOperatorNetworkShares', 'SetMaxNetworkLimit'],
+    /** readUniverse (operator limits of full-restake delegators), buildCuratorCall (setOperatorNetworkLimit). */
+    fullRestakeDelegatorAbi: ['operatorNetworkLimit', 'setOperatorNetworkLimit'],
+    /** readUniverse and watchEvents: instant-slasher Slash logs. */
+    slasherAbi: ['Slash'],
+    /** watchEvents: veto-slasher logs and the slash request they refer to. */
+    vetoSlasherAbi: ['ExecuteSlash', 'RequestSlash', 'VetoSlash', 'slashRequests'],
+    /** readUniverse (opt-in state and OptIn logs), watchEvents (OptIn/OptOut logs). */
+    optInServiceAbi: ['isOptedIn', 'OptIn', 'OptOut'],
+    /** readUniverse: reward distributions. */
+    defaultStakerRewardsAbi: ['DistributeRewards'],
+  },
+  eigenlayer: {
+    /** readEigenLayerUniverse (stakers, operators, queued shares, OperatorRegistered), eigenlayerSaga, buildMoveCall (queue/complete/delegate). */
+    delegationManagerAbi: [
+      'completeQueuedWithdrawal', 'convertToDepositShares', 'cumulativeWithdrawalsQueued', 'delegateTo', 'delegatedTo', 'depositScalingFactor', 'getQueuedWithdrawal',
+      'getQueuedWithdrawalRoots', 'getQueuedWithdrawals', 'getSlashableSharesInQueue', 'getWithdrawableShares', 'isOperator', 'minWithdrawalDelayBlocks', 'operatorShares',
+      'queueWithdrawals', 'OperatorRegistered', 'SlashingWithdrawalCompleted', 'SlashingWithdrawalQueued',
+    ],
+    /** buildMoveCall (deposit step), eigenlayerSaga (Deposit logs). */
+    strategyManagerAbi: ['depositIntoStrategy', 'Deposit'],
+    /** readEigenLayerUniverse: allocations, magnitudes, slashability and the operator-set events. */
+    allocationManagerAbi: ['getAllocation', 'getMaxMagnitude', 'isOperatorSlashable', 'OperatorAddedToOperatorSet', 'OperatorRemovedFromOperatorSet', 'OperatorSlashed', 'StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet'],
+    /** readEigenLayerUniverse: operator splits and AVS rewards submissions. */
+    rewardsCoordinatorAbi: ['defaultOperatorSplitBips', 'getOperatorAVSSplit', 'AVSRewardsSubmissionCreated'],
+    /** readEigenLayerUniverse and eigenlayerSaga: token and share price. */
+    strategyAbi: ['sharesToUnderlyingView', 'underlyingToken'],
+  },
+  safe: {
+    /** execWithRole (execution, revert decoding), rolesPermissions (scope and assign the role). */
+    rolesModifierAbi: ['assignRoles', 'execTransactionWithRole', 'scopeFunction', 'scopeTarget'],
+    /** safeTransaction: executing a signed Safe transaction. */
+    safeAbi: ['execTransaction'],
+    /** propose: MultiSendCallOnly batches. */
+    multiSendAbi: ['multiSend'],
+  },
+} as const satisfies Record<'symbiotic' | 'eigenlayer' | 'safe', Record<string, readonly string[]>>
+
+type AbiItem = { type: string; name?: string; [k: string]: unknown }
+type Abis = { name: string; abi: readonly AbiItem[] }[]
 
 /** Drops `internalType` (viem does not need it) to keep bundles small. */
 function strip(value: unknown): unknown {
@@ -42,25 +98,64 @@ function strip(value: unknown): unknown {
   return value
 }
 
-/** Renders the generated module source. */
-export function renderAbis(): string {
-  const lines = [
-    '// GENERATED by local/scripts/genAbis.ts from @symbioticfi/rewards/out (Symbiotic core v1 ABIs). Do not edit.',
-    '/* eslint-disable */',
-  ]
-  for (const name of ABI_SOURCES) {
-    const path = require.resolve(`@symbioticfi/rewards/out/${name}.sol/${name}.json`)
-    const artifact = JSON.parse(readFileSync(path, 'utf8')) as { abi: AbiItem[] }
-    const abi = strip(artifact.abi)
-    const constName = name.charAt(0).toLowerCase() + name.slice(1) + 'Abi'
-    lines.push(`export const ${constName} = ${JSON.stringify(abi)} as const`)
-  }
-  return lines.join('\n') + '\n'
+function symbioticAbis(): Abis {
+  return ABI_SOURCES.map((contract) => {
+    const artifact = JSON.parse(readFileSync(require.resolve(`@symbioticfi/rewards/out/${contract}.sol/${contract}.json`), 'utf8')) as { abi: AbiItem[] }
+    return { name: contract.charAt(0).toLowerCase() + contract.slice(1) + 'Abi', abi: strip(artifact.abi) as AbiItem[] }
+  })
 }
 
-export const ABI_OUTPUT = fileURLToPath(new URL('../../shared/chain/abis/symbiotic.ts', import.meta.url))
+function eigenlayerAbis(): Abis {
+  return Object.entries(EIGENLAYER_SIGNATURES).map(([name, signatures]) => ({ name, abi: parseAbi([...EIGENLAYER_STRUCTS, ...signatures] as string[]) as readonly AbiItem[] }))
+}
+
+function safeAbis(): Abis {
+  return Object.entries(SAFE_SIGNATURES).map(([name, signatures]) => ({ name, abi: parseAbi(signatures as unknown as string[]) as readonly AbiItem[] }))
+}
+
+/** Keeps, in source order, the items named in `keep` and every error; throws on a name the ABI lacks. */
+export function trim(name: string, abi: readonly AbiItem[], keep: readonly string[]): AbiItem[] {
+  const missing = keep.filter((n) => !abi.some((i) => i.type !== 'error' && i.name === n))
+  if (missing.length) throw new Error(`${name} has no function or event named ${missing.join(', ')}`)
+  return abi.filter((i) => i.type === 'error' || (i.name !== undefined && keep.includes(i.name)))
+}
+
+function render(header: string, abis: Abis): string {
+  return [header, '/* eslint-disable */', ...abis.map(({ name, abi }) => `export const ${name} = ${JSON.stringify(abi)} as const`)].join('\n') + '\n'
+}
+
+function botView(abis: Abis, keep: Record<string, readonly string[]>): Abis {
+  const known = new Set(abis.map((a) => a.name))
+  const unknown = Object.keys(keep).filter((n) => !known.has(n))
+  if (unknown.length) throw new Error(`BOT_ITEMS names unknown ABIs: ${unknown.join(', ')}`)
+  return abis.filter((a) => keep[a.name]).map(({ name, abi }) => ({ name, abi: trim(name, abi, keep[name]!) }))
+}
+
+const out = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url))
+const BOT = 'the BOT\'s view (functions/events the Lambdas use + all errors; full ABIs: local/world/abis/)'
+const FULL = 'FULL ABIs for the local world and tests (the Lambdas import the trimmed shared/chain/abis/)'
+
+/** Every generated file: absolute path and content. */
+export function renderAll(): { path: string; source: string }[] {
+  const symbiotic = symbioticAbis()
+  const eigenlayer = eigenlayerAbis()
+  const safe = safeAbis()
+  const fromSymbiotic = 'from @symbioticfi/rewards/out (Symbiotic core v1)'
+  const fromSignatures = 'from local/scripts/abiSignatures.ts'
+  const header = (from: string, what: string) => `// GENERATED by local/scripts/genAbis.ts ${from}: ${what}. Do not edit; run \`npm run gen:abis\`.`
+  return [
+    { path: out('shared/chain/abis/symbiotic.ts'), source: render(header(fromSymbiotic, BOT), botView(symbiotic, BOT_ITEMS.symbiotic)) },
+    { path: out('shared/chain/abis/eigenlayer.gen.ts'), source: render(header(`${fromSignatures} (EigenLayer v1.x)`, BOT), botView(eigenlayer, BOT_ITEMS.eigenlayer)) },
+    { path: out('shared/chain/abis/safe.gen.ts'), source: render(header(`${fromSignatures} (Safe 1.4.1, Zodiac Roles v2)`, BOT), botView(safe, BOT_ITEMS.safe)) },
+    { path: out('local/world/abis/symbiotic.ts'), source: render(header(fromSymbiotic, FULL), symbiotic) },
+    { path: out('local/world/abis/eigenlayer.ts'), source: render(header(`${fromSignatures} (EigenLayer v1.x)`, FULL), eigenlayer) },
+    { path: out('local/world/abis/safe.ts'), source: render(header(`${fromSignatures} (Safe 1.4.1, Zodiac Roles v2)`, FULL), safe) },
+  ]
+}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(ABI_OUTPUT, renderAbis())
-  console.log(`wrote ${ABI_OUTPUT}`)
+  for (const { path, source } of renderAll()) {
+    writeFileSync(path, source)
+    console.log(`wrote ${path}`)
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { type Account, type Address, type Hex, getContractAddress, keccak256, stringToHex, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyManagerAbi } from '../../shared/chain/abis/eigenlayer.js'
+import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyManagerAbi } from './abis/eigenlayer.js'
 import { operatorSetKey } from '../../shared/chain/protocols/eigenlayer/types.js'
 import { type LocalChain, chainNow, deploy, write } from './chain.js'
 import { compileContract } from './compile.js'

@@ -5,7 +5,7 @@
  */
 import { type Account, type Address, type Hex, concat, encodeAbiParameters, erc20Abi, parseAbi, keccak256, pad, parseAbiParameters, stringToHex, toHex, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import * as abis from '../../shared/chain/abis/symbiotic.js'
+import * as abis from './abis/symbiotic.js'
 import { type LocalChain, advanceTime, chainNow, deploy, write } from './chain.js'
 import { compileContract } from './compile.js'
 import { type Scenario, toWei } from './scenario.js'

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { type Abi, type Account, type Address, type Hex, stringToHex } from 'viem'
 import { compileContract } from './compile.js'
-import * as abis from '../../shared/chain/abis/symbiotic.js'
+import * as abis from './abis/symbiotic.js'
 import { MULTICALL3_ADDRESS } from '../../shared/chain/client.js'
 import { type LocalChain, deploy, write } from './chain.js'
 

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { type Hex, parseGwei, parseTransaction } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { networkRestakeDelegatorAbi } from '../../shared/chain/abis/symbiotic.js'
+import { networkRestakeDelegatorAbi } from '../../local/world/abis/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
 import type { ExecutorEvent } from '../../shared/chain/executor/settleIntent.js'
 import type { ExecutorOptions } from '../../shared/chain/executor/options.js'

@@ -13,7 +13,7 @@ import { type LocalChain, connectLocal, write } from '../../local/world/chain.js
 import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
 import { lstTokenAbi } from '../../local/world/seed.js'
 import { installMulticall3 } from '../../local/world/symbiotic.js'
-import { allocationManagerAbi, delegationManagerAbi, strategyManagerAbi } from '../../shared/chain/abis/eigenlayer.js'
+import { allocationManagerAbi, delegationManagerAbi, strategyManagerAbi } from '../../local/world/abis/eigenlayer.js'
 
 const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const WAD = 10n ** 18n

@@ -9,7 +9,7 @@ import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
 import { type LocalChain, connectLocal, write } from '../../local/world/chain.js'
 import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, eigenLayerActor, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
 import { installMulticall3 } from '../../local/world/symbiotic.js'
-import { allocationManagerAbi, delegationManagerAbi } from '../../shared/chain/abis/eigenlayer.js'
+import { allocationManagerAbi, delegationManagerAbi } from '../../local/world/abis/eigenlayer.js'
 import { createReader } from '../../shared/chain/client.js'
 import { readEigenLayerUniverse } from '../../shared/chain/protocols/eigenlayer/readEigenLayerUniverse.js'
 

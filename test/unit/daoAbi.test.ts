@@ -1,10 +1,11 @@
-/** Our hand-written Safe / MultiSend / Roles ABIs and enums match the official artifacts shipped on npm. */
+/** Our hand-written Safe / MultiSend / Roles ABIs (the bot's view and the local world's full copy) and enums match the official artifacts shipped on npm. */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { type Abi, type AbiFunction, toFunctionSelector } from 'viem'
 import { Status, encodeKey } from 'zodiac-roles-sdk'
 import { Roles__factory } from 'zodiac-roles-sdk/typechain'
 import { describe, expect, it } from 'vitest'
+import * as full from '../../local/world/abis/safe.js'
 import { multiSendAbi, rolesModifierAbi, safeAbi } from '../../shared/chain/safe/abis.js'
 import { ROLES_STATUS, roleKeyLabel, roleKeyOf } from '../../shared/chain/safe/execWithRole.js'
 
@@ -20,6 +21,9 @@ describe('DAO-mode ABIs', () => {
     ['Roles v2 (zodiac-roles-sdk typechain)', rolesModifierAbi, Roles__factory.abi as unknown as Abi],
     ['Safe 1.4.1', safeAbi, artifact('Safe.sol/Safe.json')],
     ['MultiSendCallOnly 1.4.1', multiSendAbi, artifact('libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json')],
+    ['full local Roles v2', full.rolesModifierAbi, Roles__factory.abi as unknown as Abi],
+    ['full local Safe 1.4.1', full.safeAbi, artifact('Safe.sol/Safe.json')],
+    ['full local MultiSendCallOnly 1.4.1', full.multiSendAbi, artifact('libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json')],
   ])('every function and error of our %s ABI exists in the official one, with the same outputs', (_name, ours, official) => {
     const fns = signatures(official, 'function')
     for (const f of (ours as Abi).filter((x): x is AbiFunction => x.type === 'function')) {

@@ -1,5 +1,6 @@
 /**
- * Pins the EigenLayer harness (local/contracts/eigenlayer) and the bot's ABI (shared/chain/abis/eigenlayer.ts) to the
+ * Pins the EigenLayer harness (local/contracts/eigenlayer), the bot's ABI (shared/chain/abis/eigenlayer.ts) and the local
+ * world's full ABI (local/world/abis/eigenlayer.ts, every signature of local/scripts/abiSignatures.ts) to the
  * PUBLISHED v1.x interfaces of Layr-Labs/eigenlayer-contracts tag v1.6.0 (cf22b3906a5e667d2c9baba39133a25211805e26).
  * The signature strings below were copied from src/contracts/interfaces/I*.sol at that tag (struct types expanded,
  * IStrategy/IERC20 → address); selectors and topics are computed from them, never from the harness.
@@ -7,6 +8,7 @@
 import { type Abi, type AbiEvent, type AbiFunction, type AbiParameter, parseAbiItem, toEventSelector, toFunctionSelector } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { compileContract } from '../../local/world/compile.js'
+import * as fullAbis from '../../local/world/abis/eigenlayer.js'
 import * as abis from '../../shared/chain/abis/eigenlayer.js'
 
 const WITHDRAWAL = '(address staker, address delegatedTo, address withdrawer, uint256 nonce, uint32 startBlock, address[] strategies, uint256[] scaledShares)'
@@ -259,13 +261,16 @@ describe('EigenLayer harness ABI = published v1.x (v1.6.0) interfaces', () => {
     }
   })
 
-  it('the bot ABI (shared/chain/abis/eigenlayer.ts) is a subset of the published signatures and of the harness', () => {
+  it.each([
+    ['the bot ABI (shared/chain/abis/eigenlayer.ts)', abis],
+    ['the full local ABI (local/world/abis/eigenlayer.ts)', fullAbis],
+  ] as const)('%s is a subset of the published signatures and of the harness', (_label, set) => {
     const pairs: [Abi, string][] = [
-      [abis.delegationManagerAbi, 'DelegationManager'],
-      [abis.strategyManagerAbi, 'StrategyManager'],
-      [abis.allocationManagerAbi, 'AllocationManager'],
-      [abis.rewardsCoordinatorAbi, 'RewardsCoordinator'],
-      [abis.strategyAbi, 'StrategyBase'],
+      [set.delegationManagerAbi, 'DelegationManager'],
+      [set.strategyManagerAbi, 'StrategyManager'],
+      [set.allocationManagerAbi, 'AllocationManager'],
+      [set.rewardsCoordinatorAbi, 'RewardsCoordinator'],
+      [set.strategyAbi, 'StrategyBase'],
     ]
     for (const [abi, name] of pairs) {
       const publishedFns = new Set(PUBLISHED[name]!.functions.map((s) => toFunctionSelector(s)))
