@@ -1,11 +1,12 @@
 /** Lambda `score`: EventBridge Scheduler tick → runScore → log. */
-import * as z from 'zod'
+import * as z from 'zod/mini'
+import '../../shared/zodLocale.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
 import { runScore } from '../../shared/services/runScore.js'
 import { withLambdaContext } from '../../shared/logger.js'
 
 /** The scheduler's payload (anything else in the event is ignored). */
-export const ScoreEvent = z.object({ trigger: z.string().max(200).default('schedule') }).loose()
+export const ScoreEvent = z.looseObject({ trigger: z._default(z.string().check(z.maxLength(200)), 'schedule') })
 
 const ctx = contextFromEnv(process.env, 'score')
 

@@ -1,19 +1,18 @@
 /** The watch function's inputs: the EventBridge Scheduler payload, and its settings from the environment. */
-import * as z from 'zod'
+import * as z from 'zod/mini'
+import '../../shared/zodLocale.js'
 
 /** EventBridge Scheduler tick (the stack's input template; extra fields are ignored). */
-export const WatchTickSchema = z
-  .object({
-    trigger: z.string().max(200).default('schedule'),
-    scheduledTime: z.string().optional(),
-    executionId: z.string().optional(),
-  })
-  .loose()
+export const WatchTickSchema = z.looseObject({
+  trigger: z._default(z.string().check(z.maxLength(200)), 'schedule'),
+  scheduledTime: z.optional(z.string()),
+  executionId: z.optional(z.string()),
+})
 
 /** Watcher settings (env): confirmation depth, blocks per tick, first block, stuck-intent age. */
 export const WatchSettingsSchema = z.object({
-  WATCH_CONFIRMATIONS: z.coerce.number().int().min(0).optional(),
-  WATCH_MAX_BLOCK_RANGE: z.coerce.number().int().min(1).max(100_000).default(2_000),
-  WATCH_START_BLOCK: z.coerce.bigint().optional(),
-  STUCK_INTENT_MINUTES: z.coerce.number().positive().default(15),
+  WATCH_CONFIRMATIONS: z.optional(z.coerce.number().check(z.int(), z.minimum(0))),
+  WATCH_MAX_BLOCK_RANGE: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100_000)), 2_000),
+  WATCH_START_BLOCK: z.optional(z.coerce.bigint()),
+  STUCK_INTENT_MINUTES: z._default(z.coerce.number().check(z.positive()), 15),
 })

@@ -3,6 +3,7 @@
  * allows and prints it with every action's reasons. Read-only: it builds no transaction and sends nothing.
  */
 import type { Address } from 'viem'
+import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
 import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
 import { ConfigSchema } from '../../shared/config/config.js'
@@ -26,7 +27,7 @@ and the calls the autopilot would make, each with its reasons. It never signs or
 
 Exit codes: 0 planned · 1 invalid policy/config, chain unreadable or the policy cannot be met · 2 usage`
 
-const PlanConfigSchema = ConfigSchema.partial({ tables: true, chainId: true, rpcUrl: true })
+const PlanConfigSchema = z.partial(ConfigSchema, { tables: true, chainId: true, rpcUrl: true })
 
 /**
  * Runs `autopilot plan …`.

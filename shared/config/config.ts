@@ -1,66 +1,82 @@
-/** The bot's configuration (chain, protocol addresses, tables, signer), validated with zod; parsed once per cold start. */
-import * as z from 'zod'
+/** The bot's configuration (chain, protocol addresses, tables, signer), validated with zod (zod/mini); parsed once per cold start. */
+import * as z from 'zod/mini'
+import '../zodLocale.js'
 import { RestakeError } from '../errors.js'
 import { TABLES, type TableNames } from '../store/tables.js'
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address').transform((a) => a.toLowerCase() as `0x${string}`)
+const address = z.pipe(
+  z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address')),
+  z.transform((a: string) => a.toLowerCase() as `0x${string}`),
+)
 
-/** Zod schema of the configuration. */
-export const ConfigSchema = z.object({
-  chainId: z.coerce.number().int().positive(),
-  rpcUrl: z.string().url(),
+const ConfigObjectSchema = z.object({
+  chainId: z.coerce.number().check(z.int(), z.positive()),
+  rpcUrl: z.string().check(z.url()),
   symbiotic: z.object({ operatorVaultOptInService: address, operatorNetworkOptInService: address }),
-  vaults: z.array(z.object({ address, stakerRewards: z.array(address).default([]) })).min(1),
-  labels: z.record(z.string(), z.string()).default({}),
-  fromBlock: z.coerce.bigint().default(0n),
-  rewardLookbackDays: z.number().positive().default(90),
-  confirmations: z.number().int().min(1).default(1),
-  tables: z.object(Object.fromEntries(TABLES.map((t) => [t.name, z.string().min(3)])) as Record<keyof TableNames, z.ZodString>),
+  vaults: z.array(z.object({ address, stakerRewards: z._default(z.array(address), []) })).check(z.minLength(1)),
+  labels: z._default(z.record(z.string(), z.string()), {}),
+  fromBlock: z._default(z.coerce.bigint(), 0n),
+  rewardLookbackDays: z._default(z.number().check(z.positive()), 90),
+  confirmations: z._default(z.number().check(z.int(), z.minimum(1)), 1),
+  tables: z.object(Object.fromEntries(TABLES.map((t) => [t.name, z.string().check(z.minLength(3))])) as Record<keyof TableNames, z.ZodMiniString<string>>),
   /** DynamoDB endpoint override (DynamoDB Local); absent in AWS. */
-  dynamoEndpoint: z.string().url().optional(),
+  dynamoEndpoint: z.optional(z.string().check(z.url())),
   /** DAO mode (docs/dao.md): the Safe holds the curator roles; the bot sends through the Safe's Zodiac Roles v2 module. */
-  dao: z
-    .object({
+  dao: z.optional(
+    z.object({
       /** The Safe that holds the curator roles and executes the calls. */
       safe: address,
       /** The Roles v2 modifier enabled as a module on the Safe. */
       rolesModifier: address,
       /** The role (bytes32) the bot's signer is a member of. */
-      roleKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a bytes32: 0x + 64 hex digits').transform((k) => k.toLowerCase() as `0x${string}`),
+      roleKey: z.pipe(
+        z.string().check(z.regex(/^0x[0-9a-fA-F]{64}$/, 'a bytes32: 0x + 64 hex digits')),
+        z.transform((k: string) => k.toLowerCase() as `0x${string}`),
+      ),
       /** MultiSendCallOnly used by proposals (default: the canonical 1.4.1 deployment). */
-      multiSendCallOnly: address.optional(),
-    })
-    .optional(),
+      multiSendCallOnly: z.optional(address),
+    }),
+  ),
   /** Where `propose` mode writes its files (Transaction Builder JSON, MultiSend, review); absent = only in the run record. */
-  proposalsDir: z.string().min(1).optional(),
+  proposalsDir: z.optional(z.string().check(z.minLength(1))),
   /**
    * EigenLayer (docs/eigenlayer.md): the v1.x core contracts and our positions (our staker accounts over one strategy
    * each). Absent = Symbiotic only. Staker signing keys are NOT here: locally `EIGENLAYER_STAKER_KEYS` (Anvil only);
    * in production the stakers are LRT staker contracts the bot's signer controls (not built yet).
    */
-  eigenlayer: z
-    .object({
+  eigenlayer: z.optional(
+    z.object({
       delegationManager: address,
       strategyManager: address,
       allocationManager: address,
       rewardsCoordinator: address,
       /** First block to scan for EigenLayer events (the core's deployment block); a number, default 0. */
-      fromBlock: z.coerce.number().int().nonnegative().optional(),
+      fromBlock: z.optional(z.coerce.number().check(z.int(), z.nonnegative())),
       /** Block time used to express the withdrawal delay in seconds (default 12). */
-      secondsPerBlock: z.number().positive().optional(),
+      secondsPerBlock: z.optional(z.number().check(z.positive())),
       positions: z
         .array(
           z.object({
             /** Position id (default `eigenlayer:<strategy>`); policy `positions` may name it or the strategy. */
-            id: z.string().min(1).optional(),
+            id: z.optional(z.string().check(z.minLength(1))),
             strategy: address,
             /** Our staker accounts: one operator each. `operator` pins a staker to the operator it may delegate to. */
-            stakers: z.array(z.object({ address, operator: address.optional() })).min(1),
+            stakers: z.array(z.object({ address, operator: z.optional(address) })).check(z.minLength(1)),
           }),
         )
-        .min(1),
-    })
-    .optional(),
+        .check(z.minLength(1)),
+    }),
+  ),
+})
+
+/**
+ * Zod (zod/mini) schema of the configuration. Derive variants with the standalone helpers
+ * (`z.omit(ConfigSchema, …)`, `z.partial(ConfigSchema, …)`). The `omit` method is a stop-gap for
+ * infra/params.ts, which still calls it classic-style; remove it once that file uses `z.omit`.
+ */
+export const ConfigSchema = Object.assign(ConfigObjectSchema, {
+  omit: <M extends z.core.util.Mask<keyof typeof ConfigObjectSchema.shape>>(mask: M & Record<Exclude<keyof M, keyof typeof ConfigObjectSchema.shape>, never>) =>
+    z.omit(ConfigObjectSchema, mask),
 })
 
 export type Config = z.infer<typeof ConfigSchema>
