@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import * as z from 'zod'
+import * as zm from 'zod/mini'
 import { ConfigSchema } from '../shared/config/config.js'
 import { loadPolicyOrThrow, type Policy } from '../shared/domain/index.js'
 import { REPO_ROOT } from './bundling.js'
@@ -27,6 +28,8 @@ export const ContextSchema = z.object({
   scoreSchedule: schedule.default('rate(10 minutes)'),
   rebalanceSchedule: schedule.default('rate(6 hours)'),
   watchSchedule: schedule.default('rate(1 minute)'),
+  /** EigenLayer function (only deployed when the protocol config has `eigenlayer`): resumes move sagas and plans. */
+  eigenlayerSchedule: schedule.default('rate(30 minutes)'),
   /** Name of an existing Secrets Manager secret holding the RPC URL; empty = the stack creates one to fill in. */
   rpcSecretName: z.string().default(''),
   /** E-mail subscribed to the notifications topic (alarms and bot notifications); empty = none. */
@@ -44,7 +47,7 @@ export const ContextSchema = z.object({
 export type StackContext = z.output<typeof ContextSchema>
 
 /** The protocol part of the bot configuration (AUTOPILOT_CONFIG without rpcUrl, tables and endpoint). */
-export const ProtocolConfigSchema = ConfigSchema.omit({ rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
+export const ProtocolConfigSchema = zm.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
 
 /** Everything the stack needs, resolved. */
 export interface AutopilotParameters {

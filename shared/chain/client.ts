@@ -1,15 +1,11 @@
 /** viem clients for the bot: one chain definition with Multicall3, an HTTP transport that batches JSON-RPC, and RPC-call counting. */
 import { type Chain, type Client, type PublicClient, createClient, defineChain, http } from 'viem'
 import {
-  call,
-  estimateContractGas,
   estimateFeesPerGas,
   estimateGas,
-  getBalance,
   getBlock,
   getBlockNumber,
   getChainId,
-  getCode,
   getLogs,
   getTransaction,
   getTransactionCount,
@@ -18,7 +14,6 @@ import {
   readContract,
   sendRawTransaction,
   simulateContract,
-  waitForTransactionReceipt,
 } from 'viem/actions'
 
 /** Canonical Multicall3 address (deployed on every mainnet; the local world puts the same code there). */
@@ -54,15 +49,11 @@ export function readerActions(client: Client) {
   type Args<F extends (c: never, a: never) => unknown> = Parameters<F>[1]
   const c = client as never
   return {
-    call: (a: Args<typeof call>) => call(c, a),
-    estimateContractGas: (a: Args<typeof estimateContractGas>) => estimateContractGas(c, a),
     estimateFeesPerGas: (a?: Args<typeof estimateFeesPerGas>) => estimateFeesPerGas(c, a),
     estimateGas: (a: Args<typeof estimateGas>) => estimateGas(c, a),
-    getBalance: (a: Args<typeof getBalance>) => getBalance(c, a),
     getBlock: (a?: Args<typeof getBlock>) => getBlock(c, a),
     getBlockNumber: (a?: Args<typeof getBlockNumber>) => getBlockNumber(c, a),
     getChainId: () => getChainId(c),
-    getCode: (a: Args<typeof getCode>) => getCode(c, a),
     getLogs: (a?: Args<typeof getLogs>) => getLogs(c, a),
     getTransaction: (a: Args<typeof getTransaction>) => getTransaction(c, a),
     getTransactionCount: (a: Args<typeof getTransactionCount>) => getTransactionCount(c, a),
@@ -71,7 +62,6 @@ export function readerActions(client: Client) {
     readContract: (a: Args<typeof readContract>) => readContract(c, a),
     sendRawTransaction: (a: Args<typeof sendRawTransaction>) => sendRawTransaction(c, a),
     simulateContract: (a: Args<typeof simulateContract>) => simulateContract(c, a),
-    waitForTransactionReceipt: (a: Args<typeof waitForTransactionReceipt>) => waitForTransactionReceipt(c, a),
   }
 }
 

@@ -9,7 +9,11 @@ const address = z.pipe(
   z.transform((a: string) => a.toLowerCase() as `0x${string}`),
 )
 
-const ConfigObjectSchema = z.object({
+/**
+ * Zod (zod/mini) schema of the configuration. Derive variants with the standalone helpers
+ * (`z.omit(ConfigSchema, …)`, `z.partial(ConfigSchema, …)`).
+ */
+export const ConfigSchema = z.object({
   chainId: z.coerce.number().check(z.int(), z.positive()),
   rpcUrl: z.string().check(z.url()),
   symbiotic: z.object({ operatorVaultOptInService: address, operatorNetworkOptInService: address }),
@@ -69,15 +73,6 @@ const ConfigObjectSchema = z.object({
   ),
 })
 
-/**
- * Zod (zod/mini) schema of the configuration. Derive variants with the standalone helpers
- * (`z.omit(ConfigSchema, …)`, `z.partial(ConfigSchema, …)`). The `omit` method is a stop-gap for
- * infra/params.ts, which still calls it classic-style; remove it once that file uses `z.omit`.
- */
-export const ConfigSchema = Object.assign(ConfigObjectSchema, {
-  omit: <M extends z.core.util.Mask<keyof typeof ConfigObjectSchema.shape>>(mask: M & Record<Exclude<keyof M, keyof typeof ConfigObjectSchema.shape>, never>) =>
-    z.omit(ConfigObjectSchema, mask),
-})
 
 export type Config = z.infer<typeof ConfigSchema>
 

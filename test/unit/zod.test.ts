@@ -12,8 +12,6 @@ function sources(dir: string): string[] {
   })
 }
 
-/** Modules still on classic zod, to be converted (shrink this list; never grow it). */
-const CLASSIC_PENDING = new Set(['shared/services/handleWebhook.ts', 'functions/webhook/schema.ts', 'functions/rebalance/handler.ts'])
 
 describe('zod/mini', () => {
   it('default messages are English (shared/zodLocale.ts is loaded with the schemas)', () => {
@@ -27,6 +25,6 @@ describe('zod/mini', () => {
 
   it('shared/ and functions/ (the code the Lambdas bundle) import zod only as zod/mini', () => {
     const classic = ['shared', 'functions'].flatMap(sources).filter((f) => /from\s+['"]zod(?:\/v4)?['"]/.test(readFileSync(f, 'utf8')))
-    expect(classic.filter((f) => !CLASSIC_PENDING.has(f))).toEqual([])
+    expect(classic).toEqual([])
   })
 })
