@@ -12,7 +12,7 @@ import { type BundlingOptions, LogLevel, OutputFormat, SourceMapMode } from 'aws
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** One Lambda per folder in functions/. */
-export const FUNCTION_NAMES = ['score', 'rebalance', 'webhook', 'watch'] as const
+export const FUNCTION_NAMES = ['score', 'rebalance', 'webhook', 'watch', 'eigenlayer'] as const
 
 /** A function of the stack. */
 export type FunctionName = (typeof FUNCTION_NAMES)[number]
@@ -92,6 +92,8 @@ export interface BuiltBundle {
   bytes: number
   /** Bytes in the bundle per package (`zod`, `viem`, …) or per repository folder. */
   byPackage: Record<string, number>
+  /** Every input file that contributes bytes (repository-relative or node_modules paths). */
+  inputs: string[]
 }
 
 /** Builds one function's bundle with {@link esbuildOptions} into `<outRoot>/<name>/index.mjs` (esbuild loaded on demand). */
@@ -106,5 +108,5 @@ export async function buildFunctionBundle(name: FunctionName, outRoot: string = 
     const key = m ? m[1]! : input.split('/').slice(0, 2).join('/')
     byPackage[key] = (byPackage[key] ?? 0) + info.bytesInOutput
   }
-  return { name, file, bytes: output.bytes, byPackage }
+  return { name, file, bytes: output.bytes, byPackage, inputs: Object.entries(output.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([k]) => k) }
 }

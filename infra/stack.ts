@@ -1,6 +1,6 @@
 /**
- * The autopilot stack, wired from small constructs: tables (shared definitions), four BotFunctions with
- * least-privilege grants, EventBridge Scheduler schedules (score, rebalance, watch), the webhook's HTTP API
+ * The autopilot stack, wired from small constructs: tables (shared definitions), four BotFunctions (five with
+ * EigenLayer positions) with least-privilege grants, EventBridge Scheduler schedules (score, rebalance, watch, eigenlayer), the webhook's HTTP API
  * and jobs topic, the KMS signing key, Secrets Manager secrets (RPC URL, webhook secret), SQS dead-letter
  * queues, the notifications topic and the alarms. Parameters: see infra/params.ts and docs/deploy.md.
  */
@@ -12,6 +12,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns'
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions'
 import type { Construct } from 'constructs'
 import type { TableName } from '../shared/store/tables.js'
+import type { FunctionName } from './bundling.js'
 import type { AutopilotParameters } from './params.js'
 import { BotAlarms } from './constructs/alarms.js'
 import { BotFunction, type TableAction } from './constructs/botFunction.js'
@@ -32,7 +33,7 @@ export interface AutopilotStackProps extends StackProps {
 }
 
 /** What each function may do on each table: item actions and the indexes it queries. */
-export const TABLE_GRANTS: Record<'score' | 'rebalance' | 'webhook' | 'watch', Partial<Record<TableName, { actions: TableAction[]; indexes?: string[] }>>> = (() => {
+export const TABLE_GRANTS: Record<FunctionName, Partial<Record<TableName, { actions: TableAction[]; indexes?: string[] }>>> = (() => {
   // A run that sends: run records (latest succeeded via byKind), intents (open intents via byStatus), the
   // nonce lock and the pause flag (locks).
   const sending: Partial<Record<TableName, { actions: TableAction[]; indexes?: string[] }>> = {
@@ -42,16 +43,21 @@ export const TABLE_GRANTS: Record<'score' | 'rebalance' | 'webhook' | 'watch', P
   }
   return {
     score: { runs: { actions: ['PutItem', 'UpdateItem'] } },
-    rebalance: sending,
-    webhook: { ...sending, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] } },
+    // Rebalance also runs the webhook's jobs: it moves their events accepted → running → done/failed.
+    rebalance: { ...sending, events: { actions: ['GetItem', 'UpdateItem'] } },
+    // The webhook claims event ids and flips the pause flag; it sends nothing (its jobs run in rebalance).
+    webhook: { events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, locks: { actions: ['GetItem', 'UpdateItem'] } },
     watch: { ...sending, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
+    // EigenLayer moves: the executor's intents and nonce lock, plus the move sagas (open ones are scanned).
+    eigenlayer: { ...sending, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } },
   }
 })()
 
 /** One stack for the whole autopilot. */
 export class AutopilotStack extends Stack {
   readonly tables: Record<TableName, ITableV2>
-  readonly functions: Record<'score' | 'rebalance' | 'webhook' | 'watch', BotFunction>
+  /** One function per folder of functions/; `eigenlayer` only when the protocol config has an `eigenlayer` section. */
+  readonly functions: Record<Exclude<FunctionName, 'eigenlayer'>, BotFunction> & { eigenlayer?: BotFunction }
   readonly webhook: WebhookApi
   readonly signer: SignerKey
   readonly notifications: Topic
@@ -99,7 +105,8 @@ export class AutopilotStack extends Stack {
     this.functions = {
       score: new BotFunction(this, 'Score', { name: 'score', environment: common, timeout: Duration.minutes(2), memorySize: 512, logRetention }),
       rebalance: new BotFunction(this, 'Rebalance', { name: 'rebalance', environment: { ...common, ...signing }, timeout: Duration.minutes(10), memorySize: 1024, logRetention, reservedConcurrentExecutions: reserved }),
-      webhook: new BotFunction(this, 'Webhook', { name: 'webhook', environment: { ...common, ...signing, WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn }, timeout: Duration.minutes(10), memorySize: 1024, logRetention }),
+      // Answers within API Gateway's 30 s: verify, claim, pause/resume or queue a job; no signer.
+      webhook: new BotFunction(this, 'Webhook', { name: 'webhook', environment: { ...common, WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn }, timeout: Duration.seconds(29), memorySize: 512, logRetention }),
       watch: new BotFunction(this, 'Watch', {
         name: 'watch',
         environment: { ...common, ...signing, STUCK_INTENT_MINUTES: String(context.stuckIntentMinutes), ...(context.watchConfirmations !== undefined ? { WATCH_CONFIRMATIONS: String(context.watchConfirmations) } : {}) },
@@ -108,21 +115,24 @@ export class AutopilotStack extends Stack {
         logRetention,
         reservedConcurrentExecutions: reserved,
       }),
+      // Staker signers are its own (docs/eigenlayer.md): no curator key, no KMS grant.
+      ...(protocol.eigenlayer ? { eigenlayer: new BotFunction(this, 'EigenLayer', { name: 'eigenlayer', environment: common, timeout: Duration.minutes(10), memorySize: 1024, logRetention, reservedConcurrentExecutions: reserved }) } : {}),
     }
 
     // Least privilege: each function gets exactly its table actions, the key, the secrets and topics it uses.
-    for (const [name, fn] of Object.entries(this.functions) as [keyof typeof TABLE_GRANTS, BotFunction][]) {
+    for (const [name, fn] of Object.entries(this.functions) as [FunctionName, BotFunction][]) {
       for (const [table, grant] of Object.entries(TABLE_GRANTS[name]) as [TableName, { actions: TableAction[]; indexes?: string[] }][]) fn.bindTable(this.tables[table], grant.actions, grant.indexes)
       this.rpcUrlSecret.grantRead(fn)
       this.notifications.grantPublish(fn)
     }
-    for (const fn of [this.functions.rebalance, this.functions.webhook, this.functions.watch]) this.signer.grantSign(fn)
+    for (const fn of [this.functions.rebalance, this.functions.watch]) this.signer.grantSign(fn)
     this.webhookSecret.grantRead(this.functions.webhook)
 
-    this.webhook = new WebhookApi(this, 'WebhookHttp', { fn: this.functions.webhook, logRetention })
+    this.webhook = new WebhookApi(this, 'WebhookHttp', { fn: this.functions.webhook, worker: this.functions.rebalance, logRetention })
     new BotSchedule(this, 'ScoreSchedule', { fn: this.functions.score, name: 'score', expression: context.scoreSchedule })
     new BotSchedule(this, 'RebalanceSchedule', { fn: this.functions.rebalance, name: 'rebalance', expression: context.rebalanceSchedule, maxEventAge: Duration.hours(1) })
     new BotSchedule(this, 'WatchSchedule', { fn: this.functions.watch, name: 'watch', expression: context.watchSchedule, maxEventAge: Duration.minutes(5) })
+    if (this.functions.eigenlayer) new BotSchedule(this, 'EigenLayerSchedule', { fn: this.functions.eigenlayer, name: 'eigenlayer', expression: context.eigenlayerSchedule, maxEventAge: Duration.hours(1) })
     new BotAlarms(this, 'Alarms', { functions: Object.values(this.functions), watch: this.functions.watch, topic: this.notifications })
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhook.url, description: 'POST signed requests here' })

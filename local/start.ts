@@ -1,6 +1,6 @@
 /**
  * `npm start`: brings the local world up (Anvil, real Symbiotic core, scenario, our EigenLayer harness and its
- * scenario, DynamoDB Local), then runs the real Lambda handlers (score, rebalance) on a schedule in this process and
+ * scenario, DynamoDB Local), then runs the real Lambda handlers (score, rebalance, eigenlayer) on a schedule in this process and
  * prints what they read, decided and sent — the Symbiotic vault and, beside it, the EigenLayer positions (per
  * operator: staker, withdrawable and in-flight stake, open move sagas with their step). Ctrl-C stops every process
  * it started. Anvil mines a block every MINE_EVERY seconds (like a live chain) so EigenLayer withdrawal delays pass.
@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startWebhookServer, type WebhookServer } from './webhookServer.js'
+import { LOCAL_JOBS_TOPIC_ARN, localJobsDispatcher } from './jobsTopic.js'
 import { startWorld, type World } from './world/index.js'
 import { encodeJson } from '../shared/store/client.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
@@ -64,14 +65,18 @@ async function main(): Promise<void> {
   // Our EigenLayer stakers' throwaway keys (Anvil only; in production the stakers are LRT staker contracts).
   env.EIGENLAYER_STAKER_KEYS ??= JSON.stringify(w.eigenlayerStakerKeys)
   env.LOG_LEVEL = env.LOG_LEVEL ?? 'WARN'
-  // A fresh webhook secret per run (never written anywhere); no jobs topic locally, so webhook jobs run inline.
+  // A fresh webhook secret per run (never written anywhere). Webhook jobs go to the rebalance handler as the
+  // SNS deliveries of AWS's jobs topic would (local/jobsTopic.ts), and the answer carries their outcome.
   env.WEBHOOK_SECRET ??= randomBytes(24).toString('hex')
+  env.JOBS_TOPIC_ARN = LOCAL_JOBS_TOPIC_ARN
   // Anvil mines only when a transaction arrives: with depth 0 a slash is seen on the next watch tick.
   env.WATCH_CONFIRMATIONS ??= '0'
   const score = (await import('../functions/score/handler.js')).handler
   const rebalance = (await import('../functions/rebalance/handler.js')).handler
   const watch = (await import('../functions/watch/handler.js')).handler
-  const webhook = (await import('../functions/webhook/handler.js')).handler
+  const webhook = (await import('../functions/webhook/handler.js')).createWebhookHandler(localJobsDispatcher(rebalance))
+  // EigenLayer positions have their own function (deployed only when configured), run here on the rebalance timer.
+  const eigenlayer = w.config.eigenlayer ? (await import('../functions/eigenlayer/handler.js')).handler : undefined
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
   say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
   // The read-only console: live chain read + recorded runs. The CLI can use the same world through the config file.
@@ -97,9 +102,8 @@ async function main(): Promise<void> {
         if (kind === 'score') printScore((await score({ trigger: 'local-schedule' })) as RunScoreResult)
         else if (kind === 'watch') printWatch((await watch({ trigger: 'local-schedule' })) as WatchEventsResult, label)
         else {
-          const r = (await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult & { eigenlayer?: RunEigenLayerRebalanceResult }
-          printRebalance(r, label)
-          if (r.eigenlayer) printEigenLayer(r.eigenlayer, label)
+          printRebalance((await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult, label)
+          if (eigenlayer) printEigenLayer((await eigenlayer({ trigger: 'local-schedule' })) as RunEigenLayerRebalanceResult, label)
         }
       } catch (e) {
         say(`${kind} threw: ${(e as Error).message}`)

@@ -9,3 +9,8 @@ export class RestakeError extends Error {
     this.details = opts.details
   }
 }
+
+/** `{ name, message }` of anything thrown: what runs, events and job outcomes record about a failure. */
+export function errorSummary(e: unknown): { name: string; message: string } {
+  return { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) }
+}

@@ -1,24 +1,39 @@
-/** Lambda `rebalance`: scheduled tick or invocation by webhook/watch → runRebalance (+ runEigenLayerRebalance when configured) → log. */
-import * as z from 'zod'
+/**
+ * Lambda `rebalance`: a Scheduler tick (or a direct invocation) → runRebalance (Symbiotic) → log; an SNS
+ * delivery from the webhook's jobs topic → runWebhookJob for each job. With watch, the only function holding
+ * the curator signer. (EigenLayer positions have their own function: functions/eigenlayer.)
+ */
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { coldStartSigner } from '../../shared/services/signer.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
-import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/services/runEigenLayerRebalance.js'
+import { runWebhookJob } from '../../shared/services/runWebhookJob.js'
+import { WebhookJobSchema, asWebhookContext } from '../../shared/services/webhookJob.js'
 import { withLambdaContext } from '../../shared/logger.js'
+import { RebalanceEvent, type SnsJobsEvent, SnsJobsEventSchema } from './schema.js'
 
-/** The payload: who triggered the run and whether it is a de-risk run that ignores cooldown and gain threshold. */
-export const RebalanceEvent = z.object({ trigger: z.string().max(200).default('schedule'), force: z.boolean().default(false) }).loose()
+const ctx = contextFromEnv(process.env, 'rebalance', { account: coldStartSigner })
+const jobsTopicArn = process.env.JOBS_TOPIC_ARN
 
-const ctx = contextFromEnv(process.env, 'rebalance')
-const eigenlayer = ctx.config.eigenlayer ? eigenLayerContextFromEnv(ctx, process.env) : undefined
+/** Runs each job of an SNS delivery; a job from any topic but ours is refused (nothing runs). */
+async function runJobs(event: SnsJobsEvent) {
+  const jobsCtx = asWebhookContext(ctx)
+  const outcomes = []
+  for (const r of event.Records) {
+    if (!jobsTopicArn || r.Sns.TopicArn !== jobsTopicArn) throw new Error(`job from unexpected topic ${r.Sns.TopicArn}`)
+    const outcome = await runWebhookJob(jobsCtx, WebhookJobSchema.parse(JSON.parse(r.Sns.Message)))
+    ctx.logger.info('webhook job done', { outcome })
+    outcomes.push(outcome)
+  }
+  return outcomes
+}
 
+/** The Lambda handler: a tick runs one rebalance; an SNS delivery runs its jobs. */
 export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
+  const jobs = SnsJobsEventSchema.safeParse(event)
+  if (jobs.success) return runJobs(jobs.data)
   const input = RebalanceEvent.parse(event ?? {})
   const result = await runRebalance(ctx, { trigger: input.trigger, force: input.force })
   if (result.status === 'failed') ctx.logger.error('rebalance failed', { runId: result.runId, error: result.error })
   else ctx.logger.info('rebalance done', { runId: result.runId, status: result.status, actions: result.actions, verified: result.verified })
-  if (!eigenlayer) return result
-  const el = await runEigenLayerRebalance(eigenlayer, { trigger: input.trigger, force: input.force })
-  if (el.status === 'failed') ctx.logger.error('eigenlayer rebalance failed', { runId: el.runId, error: el.error })
-  else ctx.logger.info('eigenlayer rebalance done', { runId: el.runId, status: el.status, actions: el.actions, decision: el.decision })
-  return { ...result, eigenlayer: el }
+  return result
 })

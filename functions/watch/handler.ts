@@ -1,10 +1,11 @@
 /** Lambda `watch`: EventBridge Scheduler tick → watchEvents (poll events, de-risk on a slash, notify) → log; a failed tick throws (alarm, DLQ). */
 import { withLambdaContext } from '../../shared/logger.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { coldStartSigner } from '../../shared/services/signer.js'
 import { WatchTickError, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { WatchSettingsSchema, WatchTickSchema } from './schema.js'
 
-const ctx = asWatchContext(contextFromEnv(process.env, 'watch'))
+const ctx = asWatchContext(contextFromEnv(process.env, 'watch', { account: coldStartSigner }))
 const settings = WatchSettingsSchema.parse(process.env)
 
 /** The Lambda handler: one watcher tick per Scheduler invocation. */

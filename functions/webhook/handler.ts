@@ -1,32 +1,33 @@
 /**
- * Lambda `webhook`: API Gateway HTTP API request → handleWebhook (verify, validate, claim, act) → log; and SNS
- * deliveries from the jobs topic → runWebhookJob. With JOBS_TOPIC_ARN set (AWS) rebalance / derisk-operator
- * requests are answered 202 and run from the topic; without it (local) they run inline.
+ * Lambda `webhook`: API Gateway HTTP API request → handleWebhook (verify, validate, claim, act) → log.
+ * pause/resume act at once; rebalance / derisk-operator jobs are published on the jobs topic (JOBS_TOPIC_ARN)
+ * and run by the rebalance function — this function holds no signer. Locally, `npm start` builds the same
+ * handler with {@link createWebhookHandler} and a dispatcher that hands jobs to the rebalance handler.
  */
 import { withLambdaContext } from '../../shared/logger.js'
 import { contextFromEnv, webhookSecretFromEnv } from '../../shared/services/bootstrap.js'
-import { WebhookJobSchema, asWebhookContext, handleWebhook, inlineDispatcher, runWebhookJob, snsJobDispatcher } from '../../shared/services/handleWebhook.js'
-import { WebhookFunctionEventSchema, requestFromHttpApiEvent } from './schema.js'
+import { handleWebhook } from '../../shared/services/handleWebhook.js'
+import { type JobDispatcher, WebhookConfigError, asWebhookContext, snsJobDispatcher } from '../../shared/services/webhookJob.js'
+import { HttpApiEventSchema, requestFromHttpApiEvent } from './schema.js'
 
 const ctx = asWebhookContext(contextFromEnv(process.env, 'webhook'))
 const secret = webhookSecretFromEnv(process.env)
 const jobsTopicArn = process.env.JOBS_TOPIC_ARN
-const dispatch = jobsTopicArn ? snsJobDispatcher({ topicArn: jobsTopicArn }) : inlineDispatcher(ctx)
 
-/** The Lambda handler: HTTP API request → 2xx/4xx/5xx proxy result; SNS job batch → job outcomes. */
-export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
-  const input = WebhookFunctionEventSchema.parse(event)
-  if (input.kind === 'jobs') {
-    const outcomes = []
-    for (const r of input.event.Records) {
-      if (r.Sns.TopicArn !== jobsTopicArn) throw new Error(`job from unexpected topic ${r.Sns.TopicArn}`)
-      const outcome = await runWebhookJob(ctx, WebhookJobSchema.parse(JSON.parse(r.Sns.Message)))
-      ctx.logger.info('webhook job done', { outcome })
-      outcomes.push(outcome)
-    }
-    return outcomes
-  }
-  const response = await handleWebhook({ ctx, secret, dispatch }, requestFromHttpApiEvent(input.event))
-  ctx.logger.info('webhook answered', { statusCode: response.statusCode, path: input.event.rawPath })
-  return response
-})
+/** Without a jobs topic nothing can run a job: the request is answered 500 and its id freed for a retry. */
+const noJobsTopic: JobDispatcher = async () => {
+  throw new WebhookConfigError('JOBS_TOPIC_ARN is not set, so rebalance / derisk-operator jobs cannot be queued')
+}
+
+/** A webhook handler (HTTP API request → proxy result) that hands rebalance / derisk-operator jobs to `dispatch`. */
+export function createWebhookHandler(dispatch: JobDispatcher) {
+  return withLambdaContext(ctx.logger, async (event: unknown) => {
+    const input = HttpApiEventSchema.parse(event)
+    const response = await handleWebhook({ ctx, secret, dispatch }, requestFromHttpApiEvent(input))
+    ctx.logger.info('webhook answered', { statusCode: response.statusCode, path: input.rawPath })
+    return response
+  })
+}
+
+/** The Lambda handler: jobs go to the jobs topic. */
+export const handler = createWebhookHandler(jobsTopicArn ? snsJobDispatcher({ topicArn: jobsTopicArn }) : noJobsTopic)

@@ -1,33 +1,17 @@
-/** Event shapes the webhook function receives: API Gateway HTTP API (payload v2) requests, and SNS deliveries of queued jobs. */
-import * as z from 'zod'
+/** The event shape the webhook function receives: API Gateway HTTP API requests (payload format 2.0). */
+import * as z from 'zod/mini'
+import '../../shared/zodLocale.js'
 import type { WebhookRequest } from '../../shared/services/handleWebhook.js'
 
 /** API Gateway HTTP API proxy event, payload format 2.0 (the fields we use). */
-export const HttpApiEventSchema = z
-  .object({
-    version: z.literal('2.0'),
-    rawPath: z.string().optional(),
-    headers: z.record(z.string(), z.string()).default({}),
-    body: z.string().optional(),
-    isBase64Encoded: z.boolean().default(false),
-    requestContext: z.object({ http: z.object({ method: z.string(), path: z.string().optional(), sourceIp: z.string().optional() }).loose(), requestId: z.string().optional() }).loose(),
-  })
-  .loose()
-
-/** SNS → Lambda delivery of a job published by the webhook itself (the jobs topic). */
-export const SnsJobsEventSchema = z
-  .object({
-    Records: z
-      .array(z.object({ EventSource: z.literal('aws:sns'), Sns: z.object({ Message: z.string(), TopicArn: z.string(), MessageId: z.string().optional() }).loose() }).loose())
-      .min(1),
-  })
-  .loose()
-
-/** Either an HTTP request or a batch of queued jobs. */
-export const WebhookFunctionEventSchema = z.union([
-  HttpApiEventSchema.transform((event) => ({ kind: 'http' as const, event })),
-  SnsJobsEventSchema.transform((event) => ({ kind: 'jobs' as const, event })),
-])
+export const HttpApiEventSchema = z.looseObject({
+  version: z.literal('2.0'),
+  rawPath: z.optional(z.string()),
+  headers: z._default(z.record(z.string(), z.string()), {}),
+  body: z.optional(z.string()),
+  isBase64Encoded: z._default(z.boolean(), false),
+  requestContext: z.looseObject({ http: z.looseObject({ method: z.string(), path: z.optional(z.string()), sourceIp: z.optional(z.string()) }), requestId: z.optional(z.string()) }),
+})
 
 /** The transport-neutral request of an HTTP API event: lower-case header names, the raw body bytes. */
 export function requestFromHttpApiEvent(e: z.output<typeof HttpApiEventSchema>): WebhookRequest {

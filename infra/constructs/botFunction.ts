@@ -16,7 +16,7 @@ import { Construct } from 'constructs'
 import { type FunctionName, REPO_ROOT, cdkBundling, functionEntry } from '../bundling.js'
 
 /** Item-level DynamoDB actions a function may be granted (Query is granted on named indexes only). */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem'
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Scan'
 
 /** Properties of a {@link BotFunction}. */
 export interface BotFunctionProps {

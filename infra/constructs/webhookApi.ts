@@ -1,8 +1,9 @@
 /**
  * The webhook's front door: an HTTP API (API Gateway v2) with one route `POST /webhook` → the webhook
  * function (payload 2.0), stage throttling, JSON access logs; and the jobs topic that carries accepted
- * rebalance / derisk-operator requests back to the same function asynchronously (a rebalance outlives the
- * HTTP API's 30 s integration timeout).
+ * rebalance / derisk-operator requests to the worker (the rebalance function, which holds the signer)
+ * asynchronously: a rebalance outlives the HTTP API's 30 s integration timeout, and the internet-facing
+ * function never gets to sign.
  */
 import { RemovalPolicy, Validations } from 'aws-cdk-lib'
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway'
@@ -16,7 +17,10 @@ import type { BotFunction } from './botFunction.js'
 
 /** Properties of {@link WebhookApi}. */
 export interface WebhookApiProps {
+  /** The webhook function: answers requests, publishes jobs. */
   fn: BotFunction
+  /** The function that runs the jobs (subscribed to the jobs topic). */
+  worker: BotFunction
   logRetention: RetentionDays
   /** Steady-state requests per second the stage accepts (default 5). */
   rateLimit?: number
@@ -24,7 +28,7 @@ export interface WebhookApiProps {
   burstLimit?: number
 }
 
-/** HTTP API + route + stage + jobs topic for the webhook function. */
+/** HTTP API + route + stage for the webhook function, and the jobs topic from it to the worker. */
 export class WebhookApi extends Construct {
   readonly api: HttpApi
   readonly stage: HttpStage
@@ -56,9 +60,11 @@ export class WebhookApi extends Construct {
     this.url = `${this.api.apiEndpoint}/webhook`
 
     this.jobs = new Topic(this, 'Jobs', { displayName: 'restake-autopilot webhook jobs', enforceSSL: true })
-    // SNS → Lambda is asynchronous: failed deliveries after SNS retries go to the function's dead-letter queue.
-    this.jobs.addSubscription(new LambdaSubscription(props.fn, { deadLetterQueue: props.fn.deadLetters }))
+    // SNS → Lambda is asynchronous: failed deliveries after SNS retries go to the worker's dead-letter queue.
+    this.jobs.addSubscription(new LambdaSubscription(props.worker, { deadLetterQueue: props.worker.deadLetters }))
     this.jobs.grantPublish(props.fn)
     props.fn.addEnvironment('JOBS_TOPIC_ARN', this.jobs.topicArn)
+    // The worker accepts deliveries from this topic only.
+    props.worker.addEnvironment('JOBS_TOPIC_ARN', this.jobs.topicArn)
   }
 }

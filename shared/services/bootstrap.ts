@@ -1,15 +1,14 @@
 /**
- * Builds the AutopilotContext from an environment map: config, viem reader, DynamoDB stores, policy, signer,
- * pause flag, notifier. In AWS the RPC URL and the webhook secret come from Secrets Manager
- * (`RPC_URL_SECRET_ARN`, `WEBHOOK_SECRET_ARN`) and the signer is the KMS key `SIGNER_KMS_KEY_ID`, all
- * resolved once per cold start; locally from `RPC_URL` / `AUTOPILOT_CONFIG.rpcUrl`, `WEBHOOK_SECRET` and
- * `SIGNER_PRIVATE_KEY`.
+ * Builds the AutopilotContext from an environment map: config, viem reader, DynamoDB stores, policy, pause
+ * flag, notifier — and the signer the caller passes (see ./signer.ts: only functions that send load one).
+ * In AWS the RPC URL and the webhook secret come from Secrets Manager (`RPC_URL_SECRET_ARN`,
+ * `WEBHOOK_SECRET_ARN`), resolved once per cold start; locally from `RPC_URL` / `AUTOPILOT_CONFIG.rpcUrl` and
+ * `WEBHOOK_SECRET`.
  */
 import { readFileSync } from 'node:fs'
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
 import type { LocalAccount } from 'viem'
 import { createReader } from '../chain/client.js'
-import { LOCAL_KEY_CHAIN_IDS, localSigner } from '../chain/signers/localSigner.js'
 import { configFromEnv, ConfigError } from '../config/config.js'
 import { loadPolicyOrThrow } from '../domain/index.js'
 import { createLogger } from '../logger.js'
@@ -22,15 +21,10 @@ import { LockStore } from '../store/locks.js'
 import type { AutopilotContext } from './context.js'
 import { NotifyingRunStore, createNotifier, formatNotification } from './notify.js'
 
-/** The local-key signer (Anvil only unless ALLOW_LOCAL_KEY=true) lives in shared/chain/signers; re-exported for callers of this module. */
-export { LOCAL_KEY_CHAIN_IDS, localSigner }
-
-/** What is resolved from AWS at cold start (empty outside AWS): Secrets Manager values and the KMS signer. */
+/** What is resolved from Secrets Manager at cold start (empty outside AWS). */
 export interface AwsSecrets {
   rpcUrl?: string
   webhookSecret?: string
-  /** The KMS-backed signer (SIGNER_KMS_KEY_ID). */
-  account?: LocalAccount
 }
 
 /** The part of a Secrets Manager client used here (the real client, or a test double answering `send`). */
@@ -38,14 +32,11 @@ export interface SecretsReader {
   send(command: GetSecretValueCommand): Promise<{ SecretString?: string }>
 }
 
-/** Reads the secrets named by RPC_URL_SECRET_ARN / WEBHOOK_SECRET_ARN and the KMS signer SIGNER_KMS_KEY_ID; `{}` when none is set (local). */
+/** Reads the secrets named by RPC_URL_SECRET_ARN / WEBHOOK_SECRET_ARN; `{}` when neither is set (local). */
 export async function readAwsSecrets(env: Record<string, string | undefined>, client?: SecretsReader): Promise<AwsSecrets> {
   const rpcArn = env.RPC_URL_SECRET_ARN
   const hookArn = env.WEBHOOK_SECRET_ARN
-  const kmsKeyId = env.SIGNER_KMS_KEY_ID ?? env.KMS_KEY_ID
-  if (!rpcArn && !hookArn && !kmsKeyId) return {}
-  const account = kmsKeyId ? readKmsAccount(kmsKeyId) : undefined
-  if (!rpcArn && !hookArn) return { account: await account }
+  if (!rpcArn && !hookArn) return {}
   const sdk = await import('@aws-sdk/client-secrets-manager')
   const sm: SecretsReader = client ?? new sdk.SecretsManagerClient({})
   const read = async (arn: string, what: string, field: string): Promise<string> => {
@@ -66,14 +57,8 @@ export async function readAwsSecrets(env: Record<string, string | undefined>, cl
     if (field === 'url' && /^https?:\/\/[^/]*\.invalid(?:[:/]|$)/.test(value)) throw new ConfigError([`the RPC URL secret ${arn} still holds the placeholder: put the real URL (aws secretsmanager put-secret-value)`])
     return value
   }
-  const [rpcUrl, webhookSecret, kms] = await Promise.all([rpcArn ? read(rpcArn, 'RPC URL', 'url') : undefined, hookArn ? read(hookArn, 'webhook', 'secret') : undefined, account])
-  return { ...(rpcUrl ? { rpcUrl } : {}), ...(webhookSecret ? { webhookSecret } : {}), ...(kms ? { account: kms } : {}) }
-}
-
-/** The KMS signer for `keyId` (one GetPublicKey call); KMS code is loaded only here. */
-async function readKmsAccount(keyId: string): Promise<LocalAccount> {
-  const [{ KMSClient }, { kmsSigner }] = await Promise.all([import('@aws-sdk/client-kms'), import('../chain/signers/kmsSigner.js')])
-  return kmsSigner({ client: new KMSClient({}), keyId })
+  const [rpcUrl, webhookSecret] = await Promise.all([rpcArn ? read(rpcArn, 'RPC URL', 'url') : undefined, hookArn ? read(hookArn, 'webhook', 'secret') : undefined])
+  return { ...(rpcUrl ? { rpcUrl } : {}), ...(webhookSecret ? { webhookSecret } : {}) }
 }
 
 /**
@@ -90,14 +75,22 @@ export function webhookSecretFromEnv(env: Record<string, string | undefined>, se
   return secret
 }
 
+/** What {@link contextFromEnv} takes besides the environment. */
+export interface ContextOptions {
+  /** Secrets Manager values (default: the ones read at cold start). */
+  secrets?: AwsSecrets
+  /** The signer, for functions that send (./signer.ts); without one, runs plan and record but cannot send. */
+  account?: LocalAccount
+}
+
 /** Creates the context a handler uses, from `env` (only handlers pass process.env here). */
-export function contextFromEnv(env: Record<string, string | undefined>, serviceName: string, secrets: AwsSecrets = coldStartSecrets): AutopilotContext {
+export function contextFromEnv(env: Record<string, string | undefined>, serviceName: string, options: ContextOptions = {}): AutopilotContext {
+  const secrets = options.secrets ?? coldStartSecrets
   const config = configFromEnv(secrets.rpcUrl && !env.RPC_URL ? { ...env, RPC_URL: secrets.rpcUrl } : env)
   const policyText = env.POLICY_JSON ?? (env.POLICY_PATH ? readFileSync(env.POLICY_PATH, 'utf8') : undefined)
   if (!policyText) throw new ConfigError(['set POLICY_JSON or POLICY_PATH'])
   const policy = loadPolicyOrThrow(JSON.parse(policyText))
   const doc = createDocumentClient(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {})
-  const account = env.SIGNER_PRIVATE_KEY ? localSigner(env.SIGNER_PRIVATE_KEY, config.chainId, env.ALLOW_LOCAL_KEY === 'true') : secrets.account
   const logger = createLogger(serviceName)
   const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)
   const notify = createNotifier({
@@ -115,7 +108,7 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
     policy,
     logger,
     clock: () => Date.now(),
-    account,
+    ...(options.account ? { account: options.account } : {}),
     locks: new LockStore({ client: doc, tableName: config.tables.locks }),
     control: new ControlStore({ client: doc, tableName: config.tables.locks }),
     events: new EventStore({ client: doc, tableName: config.tables.events }),

@@ -8,20 +8,19 @@
  *   405 not POST · 413 body > 16 KiB · 401 missing/garbled header · 401 timestamp more than 5 minutes off ·
  *   401 no signature matches (constant-time compare) · 400 not JSON / invalid body (every zod issue with its
  *   JSON path) · 409 the event id was already received (conditional put in the `events` table, kept 7 days).
- * Accepted: pause/resume set the flag at once (200); rebalance/derisk-operator are dispatched — inline
- * (local: 200 with the run's outcome, 502 if the run failed) or through the jobs topic (AWS: 202, because a
- * rebalance outlives API Gateway's 30 s limit; {@link runWebhookJob} does the work on delivery).
+ * Accepted: pause/resume set the flag at once (200); rebalance/derisk-operator are dispatched — through the
+ * jobs topic in AWS (202, because a rebalance outlives API Gateway's 30 s limit; the rebalance function runs
+ * the job on delivery, so this function holds no signer and no KMS grant), or inline locally (200 with the
+ * run's outcome, 502 if the run failed).
  * A job that failed may be re-sent with the same id (a new signature); a done one answers 409.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import * as z from 'zod'
-import type { PublishCommand } from '@aws-sdk/client-sns'
-import { RestakeError } from '../errors.js'
-import { jsonPath } from '../domain/index.js'
+import * as z from 'zod/mini'
+import '../zodLocale.js'
+import { errorSummary } from '../errors.js'
+import { jsonPath } from '../domain/policy.js'
 import { type ClaimedEvent, DuplicateEventError } from '../store/events.js'
-import { StaleWriteError } from '../store/errors.js'
-import type { AutopilotContext } from './context.js'
-import { runRebalance, type RunRebalanceResult } from './runRebalance.js'
+import { JOB_LEASE_MS, type JobDispatcher, type WebhookContext, type WebhookJob } from './webhookJob.js'
 
 /** Header carrying the timestamp and signature. */
 export const SIGNATURE_HEADER = 'x-autopilot-signature'
@@ -31,44 +30,27 @@ export const MAX_BODY_BYTES = 16 * 1024
 export const TOLERANCE_SECONDS = 300
 /** How long a webhook id is remembered (replay protection and audit), seconds. */
 export const WEBHOOK_ID_TTL_SECONDS = 7 * 86_400
-/** How long a worker owns an accepted event before another may take it over (≥ the Lambda timeout), ms. */
-export const JOB_LEASE_MS = 15 * 60_000
 
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/
+
+/** Refinements on `operator` run only when the body is an object whose action and operator are themselves valid. */
+const operatorRuleApplies = (p: { value: unknown; issues: { path?: PropertyKey[] }[] }) => isObject(p.value) && !p.issues.some((i) => i.path?.[0] === 'action' || i.path?.[0] === 'operator')
 
 /** The request body, validated with zod; `operator` is required for (and only allowed with) `derisk-operator`. */
 export const WebhookBodySchema = z
   .strictObject({
-    id: z.string().min(1, 'id must not be empty').max(128, 'id must be at most 128 characters').regex(/^[A-Za-z0-9._:-]*$/, 'id may only contain letters, digits and . _ : -'),
+    id: z.string().check(z.minLength(1, 'id must not be empty'), z.maxLength(128, 'id must be at most 128 characters'), z.regex(/^[A-Za-z0-9._:-]*$/, 'id may only contain letters, digits and . _ : -')),
     action: z.enum(['rebalance', 'pause', 'resume', 'derisk-operator'], 'action must be one of "rebalance", "pause", "resume", "derisk-operator"'),
-    operator: z.string().regex(ADDRESS_RE, 'operator must be an address: 0x followed by 40 hex digits').toLowerCase().optional(),
-    reason: z.string().max(500, 'reason must be at most 500 characters').optional(),
+    operator: z.optional(z.string().check(z.regex(ADDRESS_RE, 'operator must be an address: 0x followed by 40 hex digits'), z.toLowerCase())),
+    reason: z.optional(z.string().check(z.maxLength(500, 'reason must be at most 500 characters'))),
   })
-  .refine((b) => b.action !== 'derisk-operator' || b.operator !== undefined, {
-    message: 'operator is required for action "derisk-operator"',
-    path: ['operator'],
-    when: (p) => isObject(p.value) && !p.issues.some((i) => i.path?.[0] === 'action' || i.path?.[0] === 'operator'),
-  })
-  .refine((b) => b.action === 'derisk-operator' || b.operator === undefined, {
-    message: 'operator is only allowed with action "derisk-operator"',
-    path: ['operator'],
-    when: (p) => isObject(p.value) && !p.issues.some((i) => i.path?.[0] === 'action' || i.path?.[0] === 'operator'),
-  })
+  .check(
+    z.refine((b) => b.action !== 'derisk-operator' || b.operator !== undefined, { message: 'operator is required for action "derisk-operator"', path: ['operator'], when: operatorRuleApplies }),
+    z.refine((b) => b.action === 'derisk-operator' || b.operator === undefined, { message: 'operator is only allowed with action "derisk-operator"', path: ['operator'], when: operatorRuleApplies }),
+  )
 
 /** A valid webhook body. */
 export type WebhookBody = z.output<typeof WebhookBodySchema>
-
-/** Work that outlives the HTTP request: a rebalance or a de-risk of one operator. */
-export const WebhookJobSchema = z.strictObject({
-  /** `webhook:<id>` — the claimed event. */
-  eventId: z.string().min(1),
-  action: z.enum(['rebalance', 'derisk-operator']),
-  operator: z.string().regex(ADDRESS_RE).toLowerCase().optional(),
-  reason: z.string().max(500).optional(),
-})
-
-/** A job for {@link runWebhookJob}. */
-export type WebhookJob = z.output<typeof WebhookJobSchema>
 
 /** A webhook request, transport-neutral: the raw body bytes are what was signed. */
 export interface WebhookRequest {
@@ -85,46 +67,13 @@ export interface WebhookResponse {
   body: string
 }
 
-/** What a job did. */
-export interface JobOutcome {
-  eventId: string
-  action: WebhookJob['action']
-  /** `duplicate`: another delivery of the same job already ran it. */
-  status: 'succeeded' | 'skipped' | 'failed' | 'duplicate'
-  runId?: string
-  txHashes: string[]
-  paused?: boolean
-  error?: { name: string; message: string }
-}
-
-/** Starts a job: runs it now (inline) or queues it (jobs topic). */
-export type JobDispatcher = (job: WebhookJob) => Promise<{ queued: true; messageId?: string } | { queued: false; outcome: JobOutcome }>
-
-/** The context handleWebhook needs: events (replay) and the pause flag are required. */
-export type WebhookContext = AutopilotContext & Required<Pick<AutopilotContext, 'events' | 'control'>>
-
 /** Dependencies of {@link handleWebhook}. */
 export interface HandleWebhookParameters {
   ctx: WebhookContext
   /** The shared HMAC secret. */
   secret: string
-  /** How rebalance / derisk-operator jobs run (default: inline, in this invocation). */
-  dispatch?: JobDispatcher
-}
-
-/** The webhook is misconfigured (no events store, no secret): a deployment error, not a bad request. */
-export class WebhookConfigError extends RestakeError {
-  override name = 'WebhookConfigError' as const
-  constructor(what: string) {
-    super(`The webhook is misconfigured: ${what}.`)
-  }
-}
-
-/** Narrows a context to a {@link WebhookContext}; WebhookConfigError when the events store or the pause flag is missing. */
-export function asWebhookContext(ctx: AutopilotContext): WebhookContext {
-  if (!ctx.events) throw new WebhookConfigError('no events store (replay protection)')
-  if (!ctx.control) throw new WebhookConfigError('no control store (pause flag)')
-  return ctx as WebhookContext
+  /** How rebalance / derisk-operator jobs run: the jobs topic in AWS ({@link ./webhookJob.ts}), inline locally ({@link ./runWebhookJob.ts}). */
+  dispatch: JobDispatcher
 }
 
 /** The header value for `body` signed with `secret` at `timestamp` (unix seconds): `t=…,v1=…`. */
@@ -166,10 +115,10 @@ export async function handleWebhook(p: HandleWebhookParameters, req: WebhookRequ
 
   // Claim the id: from here on the event is acted on at most once.
   const eventId = `webhook:${body.id}`
-  const inline = body.action === 'pause' || body.action === 'resume' || !p.dispatch
+  const control = body.action === 'pause' || body.action === 'resume'
   let claimed: ClaimedEvent
   try {
-    claimed = await ctx.events.claim({ eventId, source: 'webhook', status: inline ? 'running' : 'accepted', now: ctx.clock(), ttlSeconds: WEBHOOK_ID_TTL_SECONDS, leaseMs: JOB_LEASE_MS, detail: JSON.stringify(body) })
+    claimed = await ctx.events.claim({ eventId, source: 'webhook', status: control ? 'running' : 'accepted', now: ctx.clock(), ttlSeconds: WEBHOOK_ID_TTL_SECONDS, leaseMs: JOB_LEASE_MS, detail: JSON.stringify(body) })
   } catch (e) {
     if (e instanceof DuplicateEventError) return reply(409, { error: 'replay', eventId, status: e.existing?.status, result: e.existing?.result ? (JSON.parse(e.existing.result) as unknown) : undefined })
     throw e
@@ -182,8 +131,8 @@ export async function handleWebhook(p: HandleWebhookParameters, req: WebhookRequ
       state = await ctx.control.setPaused(body.action === 'pause', { by: eventId, reason: body.reason, now: ctx.clock() })
     } catch (e) {
       // Not applied: free the id so the sender may retry it.
-      await ctx.events.transition(eventId, ['running'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error: errorOf(e) }) }).catch(() => undefined)
-      ctx.logger.error('webhook pause/resume failed', { eventId, error: errorOf(e) })
+      await ctx.events.transition(eventId, ['running'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error: errorSummary(e) }) }).catch(() => undefined)
+      ctx.logger.error('webhook pause/resume failed', { eventId, error: errorSummary(e) })
       return reply(500, { error: `${body.action} not applied; retry with the same id`, eventId })
     }
     const result = { eventId, action: body.action, paused: state.paused, version: state.version }
@@ -199,87 +148,15 @@ export async function handleWebhook(p: HandleWebhookParameters, req: WebhookRequ
   }
 
   const job: WebhookJob = { eventId, action: body.action, ...(body.operator ? { operator: body.operator } : {}), ...(body.reason ? { reason: body.reason } : {}) }
-  if (inline) {
-    const outcome = await runClaimedJob(ctx, job)
-    return reply(outcome.status === 'failed' ? 502 : 200, outcome)
-  }
   try {
-    const started = await p.dispatch!(job)
+    const started = await p.dispatch(job)
     if (!started.queued) return reply(started.outcome.status === 'failed' ? 502 : 200, started.outcome)
     return reply(202, { eventId, action: job.action, accepted: true, messageId: started.messageId })
   } catch (e) {
     // Not queued: free the id so the sender may retry it.
-    await ctx.events.transition(eventId, ['accepted'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error: errorOf(e) }) }).catch(() => undefined)
-    ctx.logger.error('webhook job not dispatched', { eventId, error: errorOf(e) })
+    await ctx.events.transition(eventId, ['accepted'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error: errorSummary(e) }) }).catch(() => undefined)
+    ctx.logger.error('webhook job not dispatched', { eventId, error: errorSummary(e) })
     return reply(500, { error: 'job not dispatched; retry with the same id', eventId })
-  }
-}
-
-/**
- * Runs a dispatched job (an `accepted` event): takes it over (accepted → running; a duplicate delivery
- * loses and returns `duplicate`), runs the rebalance, and records done/failed on the event.
- */
-export async function runWebhookJob(ctx: WebhookContext, job: WebhookJob): Promise<JobOutcome> {
-  try {
-    await ctx.events.transition(job.eventId, ['accepted'], 'running', { now: ctx.clock(), leaseMs: JOB_LEASE_MS })
-  } catch (e) {
-    if (e instanceof StaleWriteError) return { eventId: job.eventId, action: job.action, status: 'duplicate', txHashes: [] }
-    throw e
-  }
-  return runClaimedJob(ctx, job)
-}
-
-/** Runs a job whose event this worker holds in `running`, then records the outcome on the event. */
-async function runClaimedJob(ctx: WebhookContext, job: WebhookJob): Promise<JobOutcome> {
-  let result: RunRebalanceResult
-  try {
-    if (job.action === 'rebalance') {
-      result = await runRebalance(ctx, { trigger: job.eventId })
-    } else {
-      // Policy-driven de-risk: a one-off overlay denies the operator, so the plan sets its targets to zero
-      // (deny removals are forced moves, not limited by the turnover cap); force skips cooldown and threshold.
-      const op = job.operator!
-      const deny = [...new Set([...ctx.policy.operators.deny, op])]
-      const allow = ctx.policy.operators.allow?.filter((a) => a !== op)
-      const policy = { ...ctx.policy, operators: { ...ctx.policy.operators, deny, ...(allow ? { allow } : {}) } }
-      result = await runRebalance({ ...ctx, policy }, { trigger: `${job.eventId}:derisk:${op}`, force: true })
-    }
-  } catch (e) {
-    const error = errorOf(e)
-    await ctx.events.transition(job.eventId, ['running'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error }) })
-    return { eventId: job.eventId, action: job.action, status: 'failed', txHashes: [], error }
-  }
-  const outcome: JobOutcome = {
-    eventId: job.eventId,
-    action: job.action,
-    status: result.status,
-    runId: result.runId,
-    txHashes: result.actions.map((a) => a.txHash).filter((h): h is string => typeof h === 'string'),
-    ...(result.paused ? { paused: true } : {}),
-    ...(result.error ? { error: result.error } : {}),
-  }
-  await ctx.events.transition(job.eventId, ['running'], result.status === 'failed' ? 'failed' : 'done', { now: ctx.clock(), result: JSON.stringify(outcome) })
-  return outcome
-}
-
-/** Dispatcher that runs the job in this invocation (local server, tests, or when no jobs topic is configured). */
-export function inlineDispatcher(ctx: WebhookContext): JobDispatcher {
-  return async (job) => ({ queued: false, outcome: await runWebhookJob(ctx, job) })
-}
-
-/** The part of an SNS client the jobs dispatcher uses. */
-export interface JobPublisher {
-  send(command: PublishCommand): Promise<{ MessageId?: string }>
-}
-
-/** Dispatcher that publishes the job to the jobs topic; the webhook function receives it from SNS and runs it. */
-export function snsJobDispatcher(p: { topicArn: string; sns?: JobPublisher }): JobDispatcher {
-  let sns = p.sns
-  return async (job) => {
-    const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns')
-    sns ??= new SNSClient({})
-    const out = await sns.send(new PublishCommand({ TopicArn: p.topicArn, Message: JSON.stringify(job) }))
-    return { queued: true, ...(out.MessageId ? { messageId: out.MessageId } : {}) }
   }
 }
 
@@ -302,10 +179,6 @@ function hmacHex(secret: string, timestamp: number, body: Uint8Array): string {
 
 function reply(statusCode: number, body: unknown, headers: Record<string, string> = {}): WebhookResponse {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }
-}
-
-function errorOf(e: unknown): { name: string; message: string } {
-  return { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) }
 }
 
 function isObject(v: unknown): boolean {

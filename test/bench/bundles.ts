@@ -24,6 +24,13 @@ export function coldStartEnv(): Record<string, string> {
     rpcUrl: 'http://127.0.0.1:9',
     symbiotic: { operatorVaultOptInService: `0x${'1'.repeat(40)}`, operatorNetworkOptInService: `0x${'2'.repeat(40)}` },
     vaults: [{ address: `0x${'3'.repeat(40)}`, stakerRewards: [] }],
+    eigenlayer: {
+      delegationManager: `0x${'4'.repeat(40)}`,
+      strategyManager: `0x${'5'.repeat(40)}`,
+      allocationManager: `0x${'6'.repeat(40)}`,
+      rewardsCoordinator: `0x${'7'.repeat(40)}`,
+      positions: [{ strategy: `0x${'8'.repeat(40)}`, stakers: [{ address: `0x${'9'.repeat(40)}` }] }],
+    },
     tables: tableNames('bench'),
     dynamoEndpoint: 'http://127.0.0.1:9',
   }

@@ -49,8 +49,9 @@ async function main(): Promise<void> {
     // The same wiring a Lambda handler uses, from an environment map.
     const { contextFromEnv } = await import('../../shared/services/bootstrap.js')
     const { runRebalance } = await import('../../shared/services/runRebalance.js')
+    const { signerFromEnv } = await import('../../shared/services/signer.js')
     const env = { AUTOPILOT_CONFIG: JSON.stringify(cfg.config, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), POLICY_JSON: JSON.stringify(cfg.policy), SIGNER_PRIVATE_KEY: cfg.key, AWS_REGION: 'local' }
-    const ctx = contextFromEnv(env, 'faults-bot')
+    const ctx = contextFromEnv(env, 'faults-bot', { account: await signerFromEnv(env) })
     ctx.logger.setLogLevel('SILENT')
     const result = await runRebalance(ctx, { trigger: 'faults' })
     process.stdout.write(`RESULT ${encodeJson(result)}\n`)

@@ -23,12 +23,15 @@ describe('one set of bundle settings', () => {
   })
 
   it('`cdk synth` with bundling ships byte-identical bundles to the ones the tests build and invoke', async () => {
-    const { stack } = synth({}, { bundle: true, outdir: join(tmp, 'cdk.out') })
+    // The EigenLayer example makes the stack deploy every function, eigenlayer included.
+    const { stack } = synth({ protocolConfigFile: 'infra/examples/protocol.eigenlayer.example.json' }, { bundle: true, outdir: join(tmp, 'cdk.out') })
     const assembly = stack.node.root as unknown as { synth: () => { directory: string; getStackByName: (n: string) => { template: Record<string, any> } } }
     const cloud = assembly.synth()
     const template = cloud.getStackByName('RestakeAutopilot').template
     for (const name of FUNCTION_NAMES) {
-      const id = stack.getLogicalId(stack.functions[name].node.defaultChild as never)
+      const fn = stack.functions[name]
+      expect(fn, `${name} deployed`).toBeDefined()
+      const id = stack.getLogicalId(fn!.node.defaultChild as never)
       const hash = String(template.Resources[id].Properties.Code.S3Key).replace(/\.zip$/, '')
       const shipped = readFileSync(join(cloud.directory, `asset.${hash}`, 'index.mjs'))
       const built = await buildFunctionBundle(name, join(tmp, 'api'))

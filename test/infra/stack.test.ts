@@ -64,12 +64,12 @@ describe('Lambda functions', () => {
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5)
   })
 
-  it('environment variable names per function (config, policy, secrets by ARN, signer only where it sends)', () => {
+  it('environment variable names per function (config, policy, secrets by ARN, signer only where it sends, the jobs topic on both ends)', () => {
     const env = (name: 'score' | 'rebalance' | 'webhook' | 'watch') => Object.keys((template.findResources('AWS::Lambda::Function')[fnId(name)] as Resource).Properties.Environment.Variables).sort()
     const common = ['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POLICY_JSON', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN']
     expect(env('score')).toEqual(common)
-    expect(env('rebalance')).toEqual([...common, 'SIGNER_KMS_KEY_ID'].sort())
-    expect(env('webhook')).toEqual([...common, 'SIGNER_KMS_KEY_ID', 'WEBHOOK_SECRET_ARN', 'JOBS_TOPIC_ARN'].sort())
+    expect(env('rebalance')).toEqual([...common, 'SIGNER_KMS_KEY_ID', 'JOBS_TOPIC_ARN'].sort())
+    expect(env('webhook')).toEqual([...common, 'WEBHOOK_SECRET_ARN', 'JOBS_TOPIC_ARN'].sort())
     expect(env('watch')).toEqual([...common, 'SIGNER_KMS_KEY_ID', 'STUCK_INTENT_MINUTES'].sort())
     for (const name of ['score', 'rebalance', 'webhook', 'watch'] as const) expect(env(name).some((k) => /PRIVATE_KEY|RPC_URL$|WEBHOOK_SECRET$/.test(k))).toBe(false)
   })
@@ -124,19 +124,21 @@ describe('least-privilege IAM', () => {
       'intents/index/byStatus': ['dynamodb:Query'],
       locks: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     }
-    expect(grants('rebalance')).toEqual(sending)
-    expect(grants('webhook')).toEqual({ ...sending, events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] })
+    // Rebalance also runs the webhook's jobs (accepted → running → done on the events table).
+    expect(grants('rebalance')).toEqual({ ...sending, events: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+    // The webhook claims ids and flips the pause flag; it sends nothing.
+    expect(grants('webhook')).toEqual({ events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], locks: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
     expect(grants('watch')).toEqual({ ...sending, events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], cursors: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
   })
 
-  it('only the sending functions may kms:Sign / kms:GetPublicKey, on the signer key only', () => {
+  it('only the sending functions (rebalance, watch) may kms:Sign / kms:GetPublicKey, on the signer key only; the internet-facing webhook may not', () => {
     const keyId = logicalId(stackRef.signer.key)
-    for (const fn of ['rebalance', 'webhook', 'watch'] as const) {
+    for (const fn of ['rebalance', 'watch'] as const) {
       const kms = roleStatements(fn).filter((s) => actionsOf([s]).some((a) => a.startsWith('kms:')))
       expect(actionsOf(kms)).toEqual(['kms:GetPublicKey', 'kms:Sign'])
       expect(kms.every((s) => refersTo(s.Resource, keyId))).toBe(true)
     }
-    expect(actionsOf(roleStatements('score')).some((a) => a.startsWith('kms:'))).toBe(false)
+    for (const fn of ['score', 'webhook'] as const) expect(actionsOf(roleStatements(fn)).some((a) => a.startsWith('kms:'))).toBe(false)
   })
 
   it('secrets: all read the RPC URL secret; only the webhook reads the webhook secret', () => {
@@ -199,12 +201,13 @@ describe('triggers', () => {
     })
   })
 
-  it('jobs topic: SSL-only, delivers to the webhook function with the DLQ as redrive target', () => {
+  it('jobs topic: the webhook publishes, the rebalance function (the signer holder) receives, with its DLQ as redrive target', () => {
+    template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'lambda', TopicArn: { Ref: logicalId(stackRef.webhook.jobs) } }, 1)
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
-      Endpoint: { 'Fn::GetAtt': [fnId('webhook'), 'Arn'] },
+      Endpoint: { 'Fn::GetAtt': [fnId('rebalance'), 'Arn'] },
       TopicArn: { Ref: logicalId(stackRef.webhook.jobs) },
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stackRef.functions.webhook.deadLetters), 'Arn'] } },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stackRef.functions.rebalance.deadLetters), 'Arn'] } },
     })
   })
 })
@@ -272,5 +275,37 @@ describe('parameters', () => {
     expect(() => synth({ policyFile: 'local/scenarios/default.json' })).toThrow(/Invalid policy local\/scenarios\/default\.json/)
     expect(() => synth({ protocolConfigFile: 'nope.json' })).toThrow(/Cannot read the protocol config/)
     expect(() => synth({ chainId: 'mainnet' })).toThrow(/restake-autopilot:chainId/)
+  })
+})
+
+describe('the eigenlayer function: deployed only for a protocol config with EigenLayer positions', () => {
+  it('absent by default: four functions, three schedules', () => {
+    expect(stackRef.functions.eigenlayer).toBeUndefined()
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.handler' }, 4)
+  })
+
+  it('with EigenLayer positions: its own schedule, the sagas table, no KMS, no jobs; reserved concurrency 1', () => {
+    const s = synth({ protocolConfigFile: 'infra/examples/protocol.eigenlayer.example.json', eigenlayerSchedule: 'rate(20 minutes)' })
+    const fn = s.stack.functions.eigenlayer!
+    expect(fn).toBeDefined()
+    const id = s.stack.getLogicalId(fn.node.defaultChild as never)
+    const props = (s.template.findResources('AWS::Lambda::Function')[id] as Resource).Properties
+    expect(Object.keys(props.Environment.Variables).sort()).toEqual(['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POLICY_JSON', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN'])
+    expect(JSON.stringify(props.Environment.Variables.AUTOPILOT_CONFIG)).toContain('delegationManager')
+    expect(props.ReservedConcurrentExecutions).toBe(1)
+    s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(20 minutes)', Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } }) })
+    const roleId = s.stack.getLogicalId(fn.botRole.node.defaultChild as never)
+    const stmts = Object.values(s.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p as Resource).Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+      .flatMap((p) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+    const sagas = s.stack.getLogicalId(s.stack.tables.sagas.node.defaultChild as never)
+    expect(actionsOf(stmts.filter((st) => JSON.stringify(st.Resource).includes(`"${sagas}"`)))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'])
+    expect(actionsOf(stmts).some((a) => a.startsWith('kms:'))).toBe(false)
+    // The other functions keep their shape: the sagas table is the eigenlayer function's alone.
+    for (const other of ['score', 'rebalance', 'webhook', 'watch'] as const) {
+      const otherRole = s.stack.getLogicalId(s.stack.functions[other].botRole.node.defaultChild as never)
+      const otherStmts = Object.values(s.template.findResources('AWS::IAM::Policy')).filter((p) => (p as Resource).Properties.Roles.some((r: { Ref: string }) => r.Ref === otherRole))
+      expect(JSON.stringify(otherStmts).includes(`"${sagas}"`), `${other} touches sagas`).toBe(false)
+    }
   })
 })

@@ -1,25 +1,29 @@
 /**
  * The bundles CDK would ship, built with the same esbuild settings (infra/bundling.ts), each imported in a
  * fresh `node` process with a Lambda-like environment and invoked with a real event shape — EventBridge
- * Scheduler payloads for score / rebalance / watch, an API Gateway HTTP API (payload 2.0) request and an SNS
- * delivery for webhook — against the shared local world. A bundling mistake (a missing module, a CommonJS
+ * Scheduler payloads for score / rebalance / watch, an API Gateway HTTP API (payload 2.0) request for webhook,
+ * the SNS delivery of the job it published for rebalance — against the shared local world (SNS itself, which
+ * has no local equivalent, is a test double at the SDK boundary: test/setup/snsDouble.ts). A bundling mistake (a missing module, a CommonJS
  * `require`, a top-level-await problem, a bad alias) fails here, not in production.
  */
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Address, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { type BuiltBundle, FUNCTION_NAMES, type FunctionName, REPO_ROOT, buildFunctionBundle } from '../../infra/bundling.js'
 import { schedulePayload } from '../../infra/constructs/schedules.js'
-import { networkRestakeDelegatorAbi, slasherAbi } from '../../shared/chain/abis/symbiotic.js'
+import { networkRestakeDelegatorAbi, slasherAbi } from '../../local/world/abis/symbiotic.js'
 import type { Config } from '../../shared/config/config.js'
 import { SIGNATURE_HEADER, signWebhook } from '../../shared/services/handleWebhook.js'
 import { createDocumentClient, encodeJson } from '../../shared/store/client.js'
 import { EventStore } from '../../shared/store/events.js'
+import { snsJobDelivery } from '../../local/jobsTopic.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
+import { startSnsDouble } from '../setup/snsDouble.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
 
 const w = world()
@@ -41,7 +45,7 @@ afterAll(async () => {
 })
 
 /** Imports the bundle in a fresh node process with the Lambda-like env, calls `handler(event, context)`, returns its result. */
-function invoke(name: FunctionName, event: unknown, extraEnv: Record<string, string> = {}): Record<string, unknown> {
+async function invoke(name: FunctionName, event: unknown, extraEnv: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const script = [
     `const { handler } = await import(${JSON.stringify(pathToFileURL(bundles[name].file).href)})`,
     `const result = await handler(JSON.parse(process.env.TEST_EVENT), { awsRequestId: 'bundle-test', functionName: ${JSON.stringify(name)} })`,
@@ -59,7 +63,8 @@ function invoke(name: FunctionName, event: unknown, extraEnv: Record<string, str
     TEST_EVENT: JSON.stringify(event),
     ...extraEnv,
   }
-  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], { cwd: REPO_ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  // Asynchronous: test doubles in this process (SNS) must answer while the bundle runs.
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], { cwd: REPO_ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   const line = out.split('\n').reverse().find((l) => l.startsWith('__RESULT__'))
   if (!line) throw new Error(`no result from ${name}:\n${out}`)
   return JSON.parse(line.slice('__RESULT__'.length)) as Record<string, unknown>
@@ -101,54 +106,82 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     }
   })
 
-  it('score: a Scheduler tick stores a score run', () => {
-    const r = invoke('score', schedulerEvent('score'))
+  it('only the functions that send carry a signer, and only those that plan carry the planner', () => {
+    const has = (name: FunctionName, part: string) => bundles[name].inputs.some((i) => i.includes(part))
+    for (const name of ['rebalance', 'watch'] as const) for (const part of ['shared/chain/signers/', 'shared/chain/executor/', 'shared/domain/solvers/']) expect(has(name, part), `${name} has ${part}`).toBe(true)
+    for (const name of ['score', 'webhook'] as const) for (const part of ['shared/chain/signers/', 'shared/services/signer.ts', 'shared/chain/executor/']) expect(has(name, part), `${name} has ${part}`).toBe(false)
+    for (const part of ['shared/domain/solvers/', 'shared/domain/plan.ts', 'shared/services/runRebalance.ts']) expect(has('webhook', part), `webhook has ${part}`).toBe(false)
+  })
+
+  it('score: a Scheduler tick stores a score run', async () => {
+    const r = await invoke('score', schedulerEvent('score'))
     expect(r.error).toBeUndefined()
     expect(r.status).toBe('succeeded')
   })
 
   it('rebalance: a Scheduler tick sends the plan', async () => {
     const before = await nonce()
-    const r = invoke('rebalance', schedulerEvent('rebalance')) as { status: string; actions: { txHash?: string }[]; error?: unknown }
+    const r = await invoke('rebalance', schedulerEvent('rebalance')) as { status: string; actions: { txHash?: string }[]; error?: unknown }
     expect(r.error).toBeUndefined()
     expect(r.status).toBe('succeeded')
     expect(await nonce()).toBe(before + r.actions.length)
   })
 
-  it('webhook: an HTTP API request (derisk-operator) and an SNS job delivery (rebalance)', async () => {
+  it('eigenlayer: a Scheduler tick records an EigenLayer run (resume, read, plan) in the runs table', async () => {
+    const r = (await invoke('eigenlayer', schedulerEvent('eigenlayer'), { EIGENLAYER_STAKER_KEYS: JSON.stringify(w.eigenlayerStakerKeys) })) as { runId: string; status: string; error?: unknown; positions: unknown[]; moves: { note?: string }[] }
+    expect(r.error).toBeUndefined()
+    expect(['succeeded', 'skipped']).toContain(r.status)
+    expect(r.moves.filter((m) => /signer/i.test(m.note ?? ''))).toEqual([]) // the stakers' keys reached the bundle
+    expect(r.positions.length).toBe(w.config.eigenlayer!.positions.length)
+    const { RunStore } = await import('../../shared/store/runs.js')
+    const runs = new RunStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.runs })
+    expect((await runs.get(r.runId))?.trigger).toBe('eigenlayer:schedule:eigenlayer')
+  })
+
+  it('webhook → jobs topic → rebalance: a signed derisk-operator request is queued on SNS; its delivery de-risks on chain, once', async () => {
     const op = w.seeded.operators.find((o) => o.label === 'op-delta')!.address.toLowerCase() as Address
-    const http = invoke('webhook', httpApiEvent({ id: `bundle-${randomUUID()}`, action: 'derisk-operator', operator: op })) as { statusCode: number; body: string; headers: Record<string, string> }
-    expect(http.statusCode).toBe(200)
-    expect(http.headers['content-type']).toBe('application/json')
-    expect(JSON.parse(http.body)).toMatchObject({ action: 'derisk-operator', status: 'succeeded' })
-    for (const s of w.seeded.networks.flatMap((n) => n.subnetworks)) expect(await c.public.readContract({ address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'stake', args: [s.id, op] })).toBe(0n)
+    const stakes = () => Promise.all(w.seeded.networks.flatMap((n) => n.subnetworks).map((s) => c.public.readContract({ address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'stake', args: [s.id, op] })))
+    expect((await stakes()).some((s) => s > 0n)).toBe(true)
+    const sns = await startSnsDouble()
+    try {
+      const aws = { JOBS_TOPIC_ARN: JOBS_TOPIC, AWS_ENDPOINT_URL_SNS: sns.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' }
+      const before = await nonce()
+      const id = `bundle-${randomUUID()}`
+      const http = (await invoke('webhook', httpApiEvent({ id, action: 'derisk-operator', operator: op }), aws)) as { statusCode: number; body: string; headers: Record<string, string> }
+      expect(http.statusCode).toBe(202)
+      expect(http.headers['content-type']).toBe('application/json')
+      expect(sns.published).toHaveLength(1)
+      expect(sns.published[0]!.topicArn).toBe(JOBS_TOPIC)
+      expect(JSON.parse(http.body)).toMatchObject({ eventId: `webhook:${id}`, action: 'derisk-operator', accepted: true, messageId: sns.published[0]!.messageId })
+      expect(await nonce()).toBe(before) // queued, nothing sent yet
 
-    const forged = invoke('webhook', { ...httpApiEvent({ id: 'x', action: 'pause' }), body: JSON.stringify({ id: 'x', action: 'resume' }) }) as { statusCode: number }
-    expect(forged.statusCode).toBe(401)
+      const forged = (await invoke('webhook', { ...httpApiEvent({ id: 'x', action: 'pause' }), body: JSON.stringify({ id: 'x', action: 'resume' }) }, aws)) as { statusCode: number }
+      expect(forged.statusCode).toBe(401)
+      expect(sns.published).toHaveLength(1)
 
-    // A job the HTTP path accepted and queued (AWS mode): the SNS delivery runs it.
-    const eventId = `webhook:bundle-job-${randomUUID()}`
-    const events = new EventStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.events })
-    await events.claim({ eventId, source: 'webhook', status: 'accepted', now: Date.now(), ttlSeconds: 3600, leaseMs: 60_000 })
-    const sns = {
-      Records: [
-        {
-          EventSource: 'aws:sns',
-          EventVersion: '1.0',
-          EventSubscriptionArn: `${JOBS_TOPIC}:${randomUUID()}`,
-          Sns: { Type: 'Notification', MessageId: randomUUID(), TopicArn: JOBS_TOPIC, Subject: null, Message: JSON.stringify({ eventId, action: 'rebalance' }), Timestamp: new Date().toISOString(), SignatureVersion: '1', Signature: 'test', SigningCertUrl: 'https://example.invalid', UnsubscribeUrl: 'https://example.invalid', MessageAttributes: {} },
-        },
-      ],
+      // SNS delivers the published message to the rebalance function (at least once: here twice).
+      const delivery = snsJobDelivery(JOBS_TOPIC, JSON.parse(sns.published[0]!.message) as never)
+      const [outcome] = (await invoke('rebalance', delivery, { JOBS_TOPIC_ARN: JOBS_TOPIC })) as unknown as { status: string; eventId: string; txHashes: string[] }[]
+      expect(outcome).toMatchObject({ eventId: `webhook:${id}`, status: 'succeeded' })
+      expect(outcome!.txHashes.length).toBeGreaterThan(0)
+      expect(await stakes()).toEqual((await stakes()).map(() => 0n))
+      const sent = await nonce()
+      const [again] = (await invoke('rebalance', delivery, { JOBS_TOPIC_ARN: JOBS_TOPIC })) as unknown as { status: string }[]
+      expect(again!.status).toBe('duplicate')
+      expect(await nonce()).toBe(sent)
+      const events = new EventStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.events })
+      expect((await events.get(`webhook:${id}`))?.status).toBe('done')
+
+      // A delivery from any other topic runs nothing.
+      await expect(invoke('rebalance', snsJobDelivery(`${JOBS_TOPIC}-other`, { eventId: 'webhook:other', action: 'rebalance' }), { JOBS_TOPIC_ARN: JOBS_TOPIC })).rejects.toThrow(/unexpected topic/)
+      expect(await nonce()).toBe(sent)
+    } finally {
+      await sns.stop()
     }
-    const jobs = invoke('webhook', sns, { JOBS_TOPIC_ARN: JOBS_TOPIC }) as unknown as { status: string; eventId: string }[]
-    expect(jobs).toHaveLength(1)
-    expect(jobs[0]).toMatchObject({ eventId })
-    expect(['succeeded', 'skipped']).toContain(jobs[0]!.status)
-    expect((await events.get(eventId))?.status).toBe('done')
   })
 
   it('watch: Scheduler ticks initialise the cursor, then answer a real slash with a de-risk', async () => {
-    expect(invoke('watch', schedulerEvent('watch')).status).toBe('initialised')
+    expect((await invoke('watch', schedulerEvent('watch'))).status).toBe('initialised')
     const net = w.seeded.networks.find((n) => n.label === 'oracle-net')!
     const sn = net.subnetworks[0]!.id
     const op = w.seeded.operators.find((o) => o.label === 'op-atlas')!.address
@@ -160,7 +193,7 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     await c.public.waitForTransactionReceipt({ hash: await c.wallet.writeContract(request) })
     await c.test.mine({ blocks: config.confirmations })
 
-    const r = invoke('watch', schedulerEvent('watch')) as { status: string; derisk?: { status: string; txHashes: string[] } }
+    const r = (await invoke('watch', schedulerEvent('watch'))) as { status: string; derisk?: { status: string; txHashes: string[] } }
     expect(r.status).toBe('advanced')
     expect(r.derisk?.status).toBe('succeeded')
     expect(await c.public.readContract({ address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op] })).toBe(0n)

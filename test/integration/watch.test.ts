@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Address, type Hex, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { networkRestakeDelegatorAbi, slasherAbi } from '../../shared/chain/abis/symbiotic.js'
+import { networkRestakeDelegatorAbi, slasherAbi } from '../../local/world/abis/symbiotic.js'
 import type { Config } from '../../shared/config/config.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { signerFromEnv } from '../../shared/services/signer.js'
 import type { PublishCommand } from '@aws-sdk/client-sns'
 import { type Notification, createNotifier } from '../../shared/services/notify.js'
 import { type WatchContext, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
@@ -52,7 +53,7 @@ async function watchContext(slashResponse: 'zero-out' | 'halve' | 'alert-only'):
     POLICY_JSON: JSON.stringify({ ...basePolicy, slashResponse, notifications: { webhookUrls: [receiver.url], console: false } }),
     SIGNER_PRIVATE_KEY: w.curatorKey,
   }
-  const ctx = asWatchContext(contextFromEnv(env, 'watch-test', {}))
+  const ctx = asWatchContext(contextFromEnv(env, 'watch-test', { secrets: {}, account: await signerFromEnv(env) }))
   ctx.logger.setLogLevel('SILENT')
   return ctx
 }

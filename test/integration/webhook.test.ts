@@ -13,7 +13,10 @@ import { HttpApiEventSchema, requestFromHttpApiEvent } from '../../functions/web
 import { networkRestakeDelegatorAbi } from '../../shared/chain/abis/symbiotic.js'
 import type { Config } from '../../shared/config/config.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
-import { MAX_BODY_BYTES, SIGNATURE_HEADER, type WebhookContext, type WebhookRequest, asWebhookContext, handleWebhook, signWebhook } from '../../shared/services/handleWebhook.js'
+import { MAX_BODY_BYTES, SIGNATURE_HEADER, type WebhookRequest, handleWebhook, signWebhook } from '../../shared/services/handleWebhook.js'
+import { inlineDispatcher } from '../../shared/services/runWebhookJob.js'
+import { signerFromEnv } from '../../shared/services/signer.js'
+import { type WebhookContext, asWebhookContext } from '../../shared/services/webhookJob.js'
 import type { Notification } from '../../shared/services/notify.js'
 import { encodeJson } from '../../shared/store/client.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
@@ -39,7 +42,7 @@ async function webhookContext(policyPatch: Record<string, unknown> = {}): Promis
     POLICY_JSON: JSON.stringify({ ...basePolicy, notifications: { webhookUrls: [], console: false }, ...policyPatch }),
     SIGNER_PRIVATE_KEY: w.curatorKey,
   }
-  const ctx = asWebhookContext(contextFromEnv(env, 'webhook-test', {}))
+  const ctx = asWebhookContext(contextFromEnv(env, 'webhook-test', { secrets: {}, account: await signerFromEnv(env) }))
   ctx.logger.setLogLevel('SILENT')
   return ctx
 }
@@ -74,7 +77,7 @@ describe('webhook: refused requests execute nothing', () => {
     const ctx = await webhookContext()
     const before = await nonce()
     const id = `bad-${status}-${Math.random().toString(36).slice(2)}`
-    const res = await handleWebhook({ ctx, secret: SECRET }, make({ id, action: 'pause' }))
+    const res = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, make({ id, action: 'pause' }))
     expect(res.statusCode).toBe(status)
     expect(json(res).error).toBe(error)
     await expectNothingExecuted(ctx, id, before)
@@ -83,7 +86,7 @@ describe('webhook: refused requests execute nothing', () => {
   it('a body over 16 KiB → 413', async () => {
     const ctx = await webhookContext()
     const before = await nonce()
-    const res = await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'big', action: 'pause', reason: 'x'.repeat(MAX_BODY_BYTES) }))
+    const res = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'big', action: 'pause', reason: 'x'.repeat(MAX_BODY_BYTES) }))
     expect(res.statusCode).toBe(413)
     await expectNothingExecuted(ctx, 'big', before)
   })
@@ -91,7 +94,7 @@ describe('webhook: refused requests execute nothing', () => {
   it('a malformed body → 400 with the JSON path of every error', async () => {
     const ctx = await webhookContext()
     const before = await nonce()
-    const res = await handleWebhook({ ctx, secret: SECRET }, signed({ id: '', action: 'explode', operator: 'nope', extra: true }))
+    const res = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: '', action: 'explode', operator: 'nope', extra: true }))
     expect(res.statusCode).toBe(400)
     expect(json(res).issues).toEqual([
       { path: '$.id', message: 'id must not be empty' },
@@ -105,10 +108,10 @@ describe('webhook: refused requests execute nothing', () => {
   it('derisk-operator without an operator, and an operator on another action → 400 at $.operator', async () => {
     const ctx = await webhookContext()
     const before = await nonce()
-    const missing = await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'd1', action: 'derisk-operator' }))
+    const missing = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'd1', action: 'derisk-operator' }))
     expect(missing.statusCode).toBe(400)
     expect(json(missing).issues).toEqual([{ path: '$.operator', message: 'operator is required for action "derisk-operator"' }])
-    const extra = await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'd2', action: 'pause', operator: w.seeded.operators[0]!.address }))
+    const extra = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'd2', action: 'pause', operator: w.seeded.operators[0]!.address }))
     expect(json(extra).issues).toEqual([{ path: '$.operator', message: 'operator is only allowed with action "derisk-operator"' }])
     await expectNothingExecuted(ctx, 'd1', before)
     await expectNothingExecuted(ctx, 'd2', before)
@@ -116,7 +119,7 @@ describe('webhook: refused requests execute nothing', () => {
 
   it('a body that is not JSON → 400 at $', async () => {
     const ctx = await webhookContext()
-    const res = await handleWebhook({ ctx, secret: SECRET }, signed(undefined, { raw: '{"id": "x", action' }))
+    const res = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed(undefined, { raw: '{"id": "x", action' }))
     expect(res.statusCode).toBe(400)
     expect(json(res).issues).toEqual([{ path: '$', message: 'body is not valid UTF-8 JSON' }])
   })
@@ -138,7 +141,7 @@ describe('webhook: accepted requests', () => {
     const before = await nonce()
     const req = signed({ id: 'rebalance-1', action: 'rebalance' })
 
-    const res = await handleWebhook({ ctx, secret: SECRET }, req)
+    const res = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, req)
     expect(res.statusCode).toBe(200)
     const out = json(res) as { status: string; runId: string; txHashes: Hex[] }
     expect(out.status).toBe('succeeded')
@@ -151,7 +154,7 @@ describe('webhook: accepted requests', () => {
     expect(run?.trigger).toBe('webhook:rebalance-1')
     expect((await ctx.events.get('webhook:rebalance-1'))?.status).toBe('done')
 
-    const replay = await handleWebhook({ ctx, secret: SECRET }, req)
+    const replay = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, req)
     expect(replay.statusCode).toBe(409)
     expect(json(replay)).toMatchObject({ error: 'replay', eventId: 'webhook:rebalance-1', status: 'done', result: { runId: out.runId, status: 'succeeded' } })
     expect(await nonce()).toBe(before + out.txHashes.length)
@@ -166,20 +169,20 @@ describe('webhook: accepted requests', () => {
   it('pause stops sending (the plan is recorded), resume sends again', async () => {
     const ctx = await webhookContext()
     const before = await nonce()
-    const paused = await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'p1', action: 'pause', reason: 'incident 42' }))
+    const paused = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'p1', action: 'pause', reason: 'incident 42' }))
     expect(paused.statusCode).toBe(200)
     expect(json(paused)).toMatchObject({ action: 'pause', paused: true })
     expect(await ctx.control.getPause()).toMatchObject({ paused: true, by: 'webhook:p1', reason: 'incident 42' })
 
-    const whilePaused = json(await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'r1', action: 'rebalance' })))
+    const whilePaused = json(await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'r1', action: 'rebalance' })))
     expect(whilePaused).toMatchObject({ status: 'skipped', paused: true, txHashes: [] })
     expect(await nonce()).toBe(before)
     const run = await ctx.runs.get(whilePaused.runId as string)
     expect(run?.status).toBe('skipped')
     expect(run?.actions?.length).toBeGreaterThan(0)
 
-    expect(json(await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'p2', action: 'resume' })))).toMatchObject({ action: 'resume', paused: false })
-    const resumed = json(await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'r2', action: 'rebalance' })))
+    expect(json(await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'p2', action: 'resume' })))).toMatchObject({ action: 'resume', paused: false })
+    const resumed = json(await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'r2', action: 'rebalance' })))
     expect(resumed.status).toBe('succeeded')
     expect(await nonce()).toBeGreaterThan(before)
   })
@@ -192,10 +195,10 @@ describe('webhook: accepted requests', () => {
     const stake = (sn: Hex) => c.public.readContract({ address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op] })
     expect((await Promise.all(services.map(stake))).some((s) => s > 0n)).toBe(true)
     // A first rebalance starts the cooldown.
-    expect(json(await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'warmup', action: 'rebalance' }))).status).toBe('succeeded')
+    expect(json(await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'warmup', action: 'rebalance' }))).status).toBe('succeeded')
     expect((await Promise.all(services.map(stake))).some((s) => s > 0n)).toBe(true)
 
-    const res = await handleWebhook({ ctx, secret: SECRET }, signed({ id: 'derisk-delta', action: 'derisk-operator', operator: op, reason: 'key compromise' }))
+    const res = await handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, signed({ id: 'derisk-delta', action: 'derisk-operator', operator: op, reason: 'key compromise' }))
     expect(res.statusCode).toBe(200)
     const out = json(res) as { status: string; txHashes: string[]; runId: string }
     expect(out.status).toBe('succeeded')
@@ -211,7 +214,7 @@ describe('webhook: accepted requests', () => {
     const server = await startWebhookServer({
       port: 0,
       secret: SECRET,
-      handler: async (event) => handleWebhook({ ctx, secret: SECRET }, requestFromHttpApiEvent(HttpApiEventSchema.parse(event))),
+      handler: async (event) => handleWebhook({ ctx, secret: SECRET, dispatch: inlineDispatcher(ctx) }, requestFromHttpApiEvent(HttpApiEventSchema.parse(event))),
     })
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhook$/)

@@ -16,6 +16,8 @@ import { tableNames } from '../../shared/store/tables.js'
 export interface WorldHandle {
   config: Config
   curatorKey: Hex
+  /** Our EigenLayer stakers' local keys by lower-case address (what EIGENLAYER_STAKER_KEYS carries). */
+  eigenlayerStakerKeys: Record<string, Hex>
   core: SymbioticCore
   seeded: {
     token: Address

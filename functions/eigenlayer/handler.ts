@@ -1,0 +1,23 @@
+/**
+ * Lambda `eigenlayer`: a Scheduler tick (or a direct invocation) → runEigenLayerRebalance (resume move sagas,
+ * plan, start moves) → log. Deployed only when the protocol config has an `eigenlayer` section; its stakers'
+ * signers are its own (see docs/eigenlayer.md), so it holds no curator key.
+ */
+import { ConfigError } from '../../shared/config/config.js'
+import { withLambdaContext } from '../../shared/logger.js'
+import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/services/runEigenLayerRebalance.js'
+import { RebalanceEvent } from '../rebalance/schema.js'
+
+const base = contextFromEnv(process.env, 'eigenlayer')
+if (!base.config.eigenlayer) throw new ConfigError(['AUTOPILOT_CONFIG has no "eigenlayer" section: the eigenlayer function has nothing to manage'])
+const ctx = eigenLayerContextFromEnv(base, process.env)
+
+/** The Lambda handler: one EigenLayer rebalance per tick; a failed run is logged and returned (the run record holds it). */
+export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
+  const input = RebalanceEvent.parse(event ?? {})
+  const result = await runEigenLayerRebalance(ctx, { trigger: input.trigger, force: input.force })
+  if (result.status === 'failed') ctx.logger.error('eigenlayer rebalance failed', { runId: result.runId, error: result.error })
+  else ctx.logger.info('eigenlayer rebalance done', { runId: result.runId, status: result.status, actions: result.actions, decision: result.decision })
+  return result
+})
