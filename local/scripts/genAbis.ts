@@ -2,8 +2,8 @@
  * Writes every generated ABI module as JSON `as const` (viem infers the types; nothing parses ABIs at run time):
  * - the FULL ABIs for the local world and the tests: local/world/abis/{symbiotic,eigenlayer,safe}.ts;
  * - the bot's TRIMMED views, bundled into the Lambdas: shared/chain/abis/{symbiotic.ts,eigenlayer.gen.ts,safe.gen.ts} — per contract
- *   only the functions and events named in {@link BOT_ITEMS}, plus ALL of its `error` items (the executor and the
- *   Roles wrapper decode custom reverts by name).
+ *   only the functions and events named in {@link BOT_ITEMS}, plus ALL of its `error` items when the bot sends
+ *   transactions to that contract ({@link SENT_TO}: the executor and the Roles wrapper decode custom reverts by name).
  * Sources: Symbiotic from the compiled artifacts of the npm package `@symbioticfi/rewards` (out/*.json); EigenLayer and
  * Safe/Roles from the human-readable signatures in ./abiSignatures.ts, parsed here with viem's parseAbi.
  * Run: `npm run gen:abis` (test/unit/abisGenerated.test.ts fails when a committed file drifts from this script).
@@ -84,6 +84,20 @@ export const BOT_ITEMS = {
   },
 } as const satisfies Record<'symbiotic' | 'eigenlayer' | 'safe', Record<string, readonly string[]>>
 
+/**
+ * ABIs of the contracts the bot sends transactions to (simulated with that ABI, so a revert decodes to its custom
+ * error by name): they keep every `error` item. The others are only read, and keep none.
+ */
+export const SENT_TO: ReadonlySet<string> = new Set([
+  'networkRestakeDelegatorAbi',
+  'fullRestakeDelegatorAbi',
+  'delegationManagerAbi',
+  'strategyManagerAbi',
+  'rolesModifierAbi',
+  'safeAbi',
+  'multiSendAbi',
+])
+
 type AbiItem = { type: string; name?: string; [k: string]: unknown }
 type Abis = { name: string; abi: readonly AbiItem[] }[]
 
@@ -113,11 +127,11 @@ function safeAbis(): Abis {
   return Object.entries(SAFE_SIGNATURES).map(([name, signatures]) => ({ name, abi: parseAbi(signatures as unknown as string[]) as readonly AbiItem[] }))
 }
 
-/** Keeps, in source order, the items named in `keep` and every error; throws on a name the ABI lacks. */
+/** Keeps, in source order, the items named in `keep` and, for a contract in {@link SENT_TO}, every error; throws on a name the ABI lacks. */
 export function trim(name: string, abi: readonly AbiItem[], keep: readonly string[]): AbiItem[] {
   const missing = keep.filter((n) => !abi.some((i) => i.type !== 'error' && i.name === n))
   if (missing.length) throw new Error(`${name} has no function or event named ${missing.join(', ')}`)
-  return abi.filter((i) => i.type === 'error' || (i.name !== undefined && keep.includes(i.name)))
+  return abi.filter((i) => (i.type === 'error' ? SENT_TO.has(name) : i.name !== undefined && keep.includes(i.name)))
 }
 
 function render(header: string, abis: Abis): string {
