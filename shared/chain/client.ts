@@ -2,7 +2,6 @@
 import { type Chain, type Client, type PublicClient, createClient, defineChain, http } from 'viem'
 import {
   estimateFeesPerGas,
-  estimateGas,
   getBlock,
   getBlockNumber,
   getChainId,
@@ -50,7 +49,6 @@ export function readerActions(client: Client) {
   const c = client as never
   return {
     estimateFeesPerGas: (a?: Args<typeof estimateFeesPerGas>) => estimateFeesPerGas(c, a),
-    estimateGas: (a: Args<typeof estimateGas>) => estimateGas(c, a),
     getBlock: (a?: Args<typeof getBlock>) => getBlock(c, a),
     getBlockNumber: (a?: Args<typeof getBlockNumber>) => getBlockNumber(c, a),
     getChainId: () => getChainId(c),

@@ -170,6 +170,23 @@ describe('RPC faults through a proxy: each intended call mined exactly once, no 
     await settleCase(k, { intended: n, targets: t })
   })
 
+  it('lying node: a gas estimate that is not a quantity fails the run before anything is signed; an honest node then sends each call once', async () => {
+    const k = await newCase()
+    const t = targets(2)
+    proxy.setFaults([{ method: 'eth_estimateGas', fault: 'notQuantity', times: 1000 }])
+    const lied = await runJob(k.deps({ rpcUrl: proxy.url }), t)
+    expect(proxy.stats().injected['eth_estimateGas:notQuantity'] ?? 0).toBeGreaterThan(0)
+    proxy.setFaults([])
+    expect(lied.status).toBe('failed')
+    expect(lied.error?.name).toBe('ChainReadError')
+    expect(lied.error?.message).toMatch(/gas estimate[\s\S]*"lots"/)
+    expect(lied.executed).toEqual([])
+    expect(await c.public.getTransactionCount({ address: curator.address })).toBe(k.start.nonce)
+    const honest = await runJob(k.deps(), t)
+    expect(honest.status).toBe('succeeded')
+    await settleCase(k, { intended: 2, targets: t })
+  })
+
   it('a slow node: the call is estimated in one second and mined in the next; the gas limit covers the new checkpoints', async () => {
     const k = await newCase()
     const [pair] = pairs

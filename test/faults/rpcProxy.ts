@@ -2,7 +2,7 @@
  * A JSON-RPC proxy on 127.0.0.1 in front of Anvil that injects faults per method and count: HTTP 5xx, timeouts
  * (the request reaches Anvil, the answer never comes back), dropped connections (before or after Anvil saw the
  * request), and a lying node (stale `eth_getTransactionCount`, `eth_getTransactionReceipt` answering null for a
- * mined transaction). Handles JSON-RPC batches (viem batches concurrent reads).
+ * mined transaction, a result that is not a quantity). Handles JSON-RPC batches (viem batches concurrent reads).
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -21,6 +21,8 @@ export type FaultKind =
   | 'staleNonce'
   /** Forward, then answer `eth_getTransactionReceipt` with null although the transaction is mined. */
   | 'nullReceipt'
+  /** Forward, then answer with a result that is not a quantity (`"lots"`): a node that lies about the format. */
+  | 'notQuantity'
   /** Hold the request for `holdMs`, then forward it and answer normally (a slow node or network). */
   | 'delay'
   /** Run the rule's `run` (e.g. set the node's clock), then forward and answer normally. */
@@ -141,6 +143,7 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
       if (!a || a.result === undefined) continue
       if (r.method === 'eth_getTransactionCount' && typeof a.result === 'string' && BigInt(a.result) > 0n && take(r.method, ['staleNonce'])) a.result = `0x${(BigInt(a.result) - 1n).toString(16)}`
       if (r.method === 'eth_getTransactionReceipt' && a.result !== null && take(r.method, ['nullReceipt'])) a.result = null
+      if (typeof a.result === 'string' && take(r.method, ['notQuantity'])) a.result = 'lots'
     }
     out = Array.isArray(out) ? answers : answers[0]
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out))

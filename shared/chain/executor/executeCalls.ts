@@ -10,12 +10,12 @@
  * 5. release the lock in `finally`.
  * A retried run finds its intents and re-broadcasts the stored bytes: it never signs a second transaction for an intent.
  */
-import { type Hex, type LocalAccount, type PublicClient, encodeFunctionData, keccak256 } from 'viem'
+import { type Address, type Hex, type LocalAccount, type PublicClient, encodeFunctionData, hexToBigInt, isHex, keccak256 } from 'viem'
 import type { IntentRecord, IntentStore } from '../../store/intents.js'
 import { StaleWriteError } from '../../store/errors.js'
 import type { LockStore } from '../../store/locks.js'
 import type { RunStore } from '../../store/runs.js'
-import { SimulationRevertedError, TransactionRevertedError } from '../errors.js'
+import { ChainReadError, SimulationRevertedError, TransactionRevertedError } from '../errors.js'
 import type { PlannedCall } from '../protocols/symbiotic/buildCuratorCall.js'
 import { crashPoint } from './crashPoint.js'
 import { decodeRevert } from './decodeRevert.js'
@@ -134,7 +134,7 @@ async function signAndPersist(p: SignAndPersistParameters): Promise<IntentRecord
   const [pending, fees, gas] = await Promise.all([
     withRetry('eth_getTransactionCount(pending)', () => client.getTransactionCount({ address: account.address, blockTag: 'pending' }), retry),
     quoteFees(client, p.maxFeePerGas, retry),
-    withRetry('eth_estimateGas', () => client.estimateGas({ account: account.address, to: call.address, data }), retry),
+    withRetry('eth_estimateGas', () => estimateCallGas(client, { from: account.address, to: call.address, data }), retry),
   ])
   const nonce = chooseNonce({ pending, stored: p.session?.lease.nextNonce, floor: p.floor })
   // Headroom: the node estimates against the block that holds our previous call, at its timestamp, where a Symbiotic
@@ -206,4 +206,16 @@ async function confirm(p: ExecuteCallsParameters & { session: SignerSession | un
   if (status === 'superseded' || status === 'failed') throw new IntentSupersededError({ intentId: intent.intentId, nonce: intent.nonce })
   if (status === 'reverted') throw new TransactionRevertedError({ hash: (receiptHash ?? intent.txHash) as Hex, actionIndex: p.index })
   return { index: p.index, txHash: (receiptHash ?? intent.txHash) as Hex, blockNumber: blockNumber ?? 0n, gasUsed: gasUsed ?? 0n, intentId: intent.intentId, nonce: intent.nonce, txHashes }
+}
+
+/**
+ * `eth_estimateGas` of a plain from/to/data call that simulateContract has already run (and decoded any revert
+ * of). A direct request rather than viem's estimateGas action, which statically pulls transaction preparation,
+ * blob and EIP-7702 code (~12 KB in every bundle that sends) that such an estimate never uses. A node answer
+ * that is not a quantity is refused (ChainReadError), never turned into a gas limit.
+ */
+export async function estimateCallGas(client: PublicClient, tx: { from: Address; to: Address; data: Hex }): Promise<bigint> {
+  const answer: unknown = await client.request({ method: 'eth_estimateGas', params: [tx] })
+  if (typeof answer !== 'string' || !isHex(answer, { strict: true }) || answer.length < 3) throw new ChainReadError({ what: `the gas estimate of a call to ${tx.to}`, cause: new Error(`the node answered ${JSON.stringify(answer)}, not a quantity`) })
+  return hexToBigInt(answer)
 }
