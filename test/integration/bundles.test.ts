@@ -106,6 +106,10 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     }
   })
 
+  it('every bundle is within the 400 KB bar (DESIGN §9); `npm run bench` reports the sizes and init times', () => {
+    for (const name of FUNCTION_NAMES) expect(bundles[name].bytes, `${name}: ${(bundles[name].bytes / 1024).toFixed(1)} KB`).toBeLessThanOrEqual(400 * 1024)
+  })
+
   it('only the functions that send carry a signer, and only those that plan carry the planner', () => {
     const has = (name: FunctionName, part: string) => bundles[name].inputs.some((i) => i.includes(part))
     for (const name of ['rebalance', 'watch'] as const) for (const part of ['shared/chain/signers/', 'shared/chain/executor/', 'shared/domain/solvers/']) expect(has(name, part), `${name} has ${part}`).toBe(true)
