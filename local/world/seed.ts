@@ -63,7 +63,8 @@ export function subnetworkId(network: Address, identifier: number | bigint): Hex
   return concat([network, pad(toHex(BigInt(identifier)), { size: 12 })]).toLowerCase() as Hex
 }
 
-function actor(label: string): Actor {
+/** The local actor of `label` (`network/<n>`, `middleware/<n>`, `operator/<o>`, `depositor/<vault>/<i>`, …): the same key on every run. */
+export function actor(label: string): Actor {
   const account = privateKeyToAccount(keccak256(stringToHex(`restake-autopilot/local/${label}`)))
   return { label, address: account.address, account }
 }
@@ -112,59 +113,81 @@ export async function seedScenario(c: LocalChain, core: SymbioticCore, deployer:
 
   // Vaults.
   const vaults: SeededVault[] = []
-  for (const v of scenario.vaults) {
-    const vaultParams = encodeAbiParameters(
-      parseAbiParameters('(address collateral, address burner, uint48 epochDuration, bool depositWhitelist, bool isDepositLimit, uint256 depositLimit, address defaultAdminRoleHolder, address depositWhitelistSetRoleHolder, address depositorWhitelistRoleHolder, address isDepositLimitSetRoleHolder, address depositLimitSetRoleHolder)'),
-      [{ collateral: token, burner: DEAD, epochDuration: scenario.epochDurationDays * DAY, depositWhitelist: false, isDepositLimit: false, depositLimit: 0n, defaultAdminRoleHolder: deployer.address, depositWhitelistSetRoleHolder: deployer.address, depositorWhitelistRoleHolder: deployer.address, isDepositLimitSetRoleHolder: deployer.address, depositLimitSetRoleHolder: deployer.address }],
-    )
-    const delegatorIndex = v.delegator === 'network-restake' ? 0n : 1n
-    const delegatorParams = encodeAbiParameters(
-      parseAbiParameters('((address defaultAdminRoleHolder, address hook, address hookSetRoleHolder) baseParams, address[] networkLimitSetRoleHolders, address[] operatorRoleHolders)'),
-      [{ baseParams: { defaultAdminRoleHolder: deployer.address, hook: zeroAddress, hookSetRoleHolder: deployer.address }, networkLimitSetRoleHolders: [curator.address], operatorRoleHolders: [curator.address] }],
-    )
-    const slasherParams =
-      v.slasher === 'instant'
-        ? encodeAbiParameters(parseAbiParameters('((bool isBurnerHook) baseParams)'), [{ baseParams: { isBurnerHook: false } }])
-        : encodeAbiParameters(parseAbiParameters('((bool isBurnerHook) baseParams, uint48 vetoDuration, uint256 resolverSetEpochsDelay)'), [{ baseParams: { isBurnerHook: false }, vetoDuration: DAY, resolverSetEpochsDelay: 3n }])
-    const initParams = { version: 1n, owner: deployer.address, vaultParams, delegatorIndex, delegatorParams, withSlasher: true, slasherIndex: v.slasher === 'instant' ? 0n : 1n, slasherParams }
-    const { result } = await c.public.simulateContract({ address: core.vaultConfigurator, abi: abis.vaultConfiguratorAbi, functionName: 'create', args: [initParams], account: deployer })
-    await write(c, deployer, { address: core.vaultConfigurator, abi: abis.vaultConfiguratorAbi, functionName: 'create', args: [initParams] })
-    const [vault, delegator, slasher] = result
-    labels[vault.toLowerCase()] = `vault/${v.label}`
-
-    // Staker rewards for this vault (real DefaultStakerRewards clone).
-    const createRewards = { address: core.stakerRewardsFactory, abi: abis.defaultStakerRewardsFactoryAbi, functionName: 'create', args: [{ vault, adminFee: 0n, defaultAdminRoleHolder: deployer.address, adminFeeClaimRoleHolder: deployer.address, adminFeeSetRoleHolder: deployer.address }] } as const
-    const { result: stakerRewards } = await c.public.simulateContract({ ...createRewards, account: deployer })
-    await write(c, deployer, createRewards)
-
-    // Networks cap this vault; operators opt into it.
-    for (const net of networks) {
-      for (const s of net.subnetworks) {
-        await write(c, net.account, { address: delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'setMaxNetworkLimit', args: [BigInt(s.identifier), s.maxNetworkLimit] })
-      }
-    }
-    for (const op of operators) {
-      await write(c, op.account, { address: core.operatorVaultOptInService, abi: abis.optInServiceAbi, functionName: 'optIn', args: [vault] })
-    }
-
-    // Depositors.
-    const depositors: Actor[] = []
-    for (const [i, amount] of v.deposits.entries()) {
-      const dep = actor(`depositor/${v.label}/${i}`)
-      await fund(dep)
-      const wei = toWei(amount)
-      await mint(dep.address, wei)
-      await approve(dep, vault, wei)
-      await write(c, dep.account, { address: vault, abi: abis.vaultAbi, functionName: 'deposit', args: [dep.address, wei] })
-      depositors.push(dep)
-    }
-    vaults.push({ label: v.label, address: vault, delegator, slasher, stakerRewards, delegatorKind: v.delegator, depositors })
-
-    if (v.initialAllocation === 'even') await allocateEvenly(c, curator, scenario, networks, operators, delegator, v.delegator)
-  }
+  for (const v of scenario.vaults) vaults.push(await seedVault(c, core, deployer, { scenario, token, curator, networks, operators, labels }, v))
 
   await playHistory(c, scenario, networks, operators, vaults, token, mint, approve)
   return { token, curator, networks, operators, vaults, labels }
+}
+
+/** What {@link seedVault} builds on: the seeded scenario's token, curator, networks and operators (labels gain the vault's). */
+export interface SeedVaultContext {
+  scenario: Scenario
+  token: Address
+  curator: Actor
+  networks: SeededNetwork[]
+  operators: Actor[]
+  labels: Record<string, string>
+}
+
+/**
+ * Creates one vault of `v` through the VaultConfigurator (its delegator and slasher: instant Slasher, or a
+ * VetoSlasher with a one-day veto and resolverSetEpochsDelay 3) with its DefaultStakerRewards; every network
+ * caps it, every operator opts into it, its depositors deposit, and with `initialAllocation: 'even'` the
+ * curator splits it evenly. `deployer` owns the vault and the token (it mints the deposits).
+ */
+export async function seedVault(c: LocalChain, core: SymbioticCore, deployer: Account, ctx: SeedVaultContext, v: Scenario['vaults'][number]): Promise<SeededVault> {
+  const { scenario, token, curator, networks, operators, labels } = ctx
+  const fund = async (a: Actor) => c.test.setBalance({ address: a.address, value: 10n ** 21n })
+  const mint = (to: Address, amount: bigint) => write(c, deployer, { address: token, abi: lstTokenAbi, functionName: 'mint', args: [to, amount] })
+  const approve = (from: Actor, spender: Address, amount: bigint) => write(c, from.account, { address: token, abi: lstTokenAbi, functionName: 'approve', args: [spender, amount] })
+  const vaultParams = encodeAbiParameters(
+    parseAbiParameters('(address collateral, address burner, uint48 epochDuration, bool depositWhitelist, bool isDepositLimit, uint256 depositLimit, address defaultAdminRoleHolder, address depositWhitelistSetRoleHolder, address depositorWhitelistRoleHolder, address isDepositLimitSetRoleHolder, address depositLimitSetRoleHolder)'),
+    [{ collateral: token, burner: DEAD, epochDuration: scenario.epochDurationDays * DAY, depositWhitelist: false, isDepositLimit: false, depositLimit: 0n, defaultAdminRoleHolder: deployer.address, depositWhitelistSetRoleHolder: deployer.address, depositorWhitelistRoleHolder: deployer.address, isDepositLimitSetRoleHolder: deployer.address, depositLimitSetRoleHolder: deployer.address }],
+  )
+  const delegatorIndex = v.delegator === 'network-restake' ? 0n : 1n
+  const delegatorParams = encodeAbiParameters(
+    parseAbiParameters('((address defaultAdminRoleHolder, address hook, address hookSetRoleHolder) baseParams, address[] networkLimitSetRoleHolders, address[] operatorRoleHolders)'),
+    [{ baseParams: { defaultAdminRoleHolder: deployer.address, hook: zeroAddress, hookSetRoleHolder: deployer.address }, networkLimitSetRoleHolders: [curator.address], operatorRoleHolders: [curator.address] }],
+  )
+  const slasherParams =
+    v.slasher === 'instant'
+      ? encodeAbiParameters(parseAbiParameters('((bool isBurnerHook) baseParams)'), [{ baseParams: { isBurnerHook: false } }])
+      : encodeAbiParameters(parseAbiParameters('((bool isBurnerHook) baseParams, uint48 vetoDuration, uint256 resolverSetEpochsDelay)'), [{ baseParams: { isBurnerHook: false }, vetoDuration: DAY, resolverSetEpochsDelay: 3n }])
+  const initParams = { version: 1n, owner: deployer.address, vaultParams, delegatorIndex, delegatorParams, withSlasher: true, slasherIndex: v.slasher === 'instant' ? 0n : 1n, slasherParams }
+  const { result } = await c.public.simulateContract({ address: core.vaultConfigurator, abi: abis.vaultConfiguratorAbi, functionName: 'create', args: [initParams], account: deployer })
+  await write(c, deployer, { address: core.vaultConfigurator, abi: abis.vaultConfiguratorAbi, functionName: 'create', args: [initParams] })
+  const [vault, delegator, slasher] = result
+  labels[vault.toLowerCase()] = `vault/${v.label}`
+
+  // Staker rewards for this vault (real DefaultStakerRewards clone).
+  const createRewards = { address: core.stakerRewardsFactory, abi: abis.defaultStakerRewardsFactoryAbi, functionName: 'create', args: [{ vault, adminFee: 0n, defaultAdminRoleHolder: deployer.address, adminFeeClaimRoleHolder: deployer.address, adminFeeSetRoleHolder: deployer.address }] } as const
+  const { result: stakerRewards } = await c.public.simulateContract({ ...createRewards, account: deployer })
+  await write(c, deployer, createRewards)
+
+  // Networks cap this vault; operators opt into it.
+  for (const net of networks) {
+    for (const s of net.subnetworks) {
+      await write(c, net.account, { address: delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'setMaxNetworkLimit', args: [BigInt(s.identifier), s.maxNetworkLimit] })
+    }
+  }
+  for (const op of operators) {
+    await write(c, op.account, { address: core.operatorVaultOptInService, abi: abis.optInServiceAbi, functionName: 'optIn', args: [vault] })
+  }
+
+  // Depositors.
+  const depositors: Actor[] = []
+  for (const [i, amount] of v.deposits.entries()) {
+    const dep = actor(`depositor/${v.label}/${i}`)
+    await fund(dep)
+    const wei = toWei(amount)
+    await mint(dep.address, wei)
+    await approve(dep, vault, wei)
+    await write(c, dep.account, { address: vault, abi: abis.vaultAbi, functionName: 'deposit', args: [dep.address, wei] })
+    depositors.push(dep)
+  }
+  const seeded: SeededVault = { label: v.label, address: vault, delegator, slasher, stakerRewards, delegatorKind: v.delegator, depositors }
+  if (v.initialAllocation === 'even') await allocateEvenly(c, curator, scenario, networks, operators, delegator, v.delegator)
+  return seeded
 }
 
 /** The starting point most vaults have: every subnetwork gets its max limit and every eligible operator an equal share. */
