@@ -6,7 +6,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { parsePolicy, policyJsonSchema } from '../../shared/domain/policy.js'
+import { parsePolicy } from '../../shared/domain/policy.js'
+import { policyJsonSchema } from '../../shared/domain/policyDocs.js'
 
 /** Where the committed JSON Schema lives. */
 export const POLICY_SCHEMA_PATH = fileURLToPath(new URL('../../shared/domain/policy.schema.json', import.meta.url))

@@ -49,10 +49,10 @@ export const BOT_ITEMS = {
     networkRestakeDelegatorAbi: ['TYPE', 'hasRole', 'maxNetworkLimit', 'networkLimit', 'networkLimitAt', 'operatorNetworkShares', 'setNetworkLimit', 'setOperatorNetworkShares', 'stake', 'stakeAt', 'totalOperatorNetworkShares', 'SetMaxNetworkLimit'],
     /** readUniverse (operator limits of full-restake delegators), buildCuratorCall (setOperatorNetworkLimit). */
     fullRestakeDelegatorAbi: ['operatorNetworkLimit', 'setOperatorNetworkLimit'],
-    /** readUniverse and watchEvents: instant-slasher Slash logs. */
-    slasherAbi: ['Slash'],
-    /** watchEvents: veto-slasher logs and the slash request they refer to. */
-    vetoSlasherAbi: ['ExecuteSlash', 'RequestSlash', 'VetoSlash', 'slashRequests'],
+    /** readUniverse and watchEvents: instant-slasher Slash logs; readUniverse: the slasher's type (0 instant, 1 veto). */
+    slasherAbi: ['Slash', 'TYPE'],
+    /** watchEvents: veto-slasher logs and the slash request they refer to; readUniverse: executed requests and the veto window. */
+    vetoSlasherAbi: ['ExecuteSlash', 'RequestSlash', 'VetoSlash', 'slashRequests', 'vetoDuration'],
     /** readUniverse (opt-in state and OptIn logs), watchEvents (OptIn/OptOut logs). */
     optInServiceAbi: ['isOptedIn', 'OptIn', 'OptOut'],
     /** readUniverse: reward distributions. */

@@ -13,7 +13,6 @@ export {
   parsePolicy,
   loadPolicyOrThrow,
   defaultPolicy,
-  policyJsonSchema,
   jsonPath,
 } from './policy.js'
 export {

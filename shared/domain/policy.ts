@@ -1,6 +1,6 @@
 /**
  * The owner's policy: one JSON document, validated by zod (zod/mini), JSON Schema generated from the same schema.
- * Every field is documented with a `z.describe()` check (that text ends up in `policy.schema.json` and
+ * Every field is documented with a `` check (that text ends up in `policy.schema.json` and
  * `docs/policy.md`). Addresses are normalised to lower case, service ids likewise.
  */
 import * as z from 'zod/mini'
@@ -17,225 +17,136 @@ const SNS_ARN_RE = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?
 /** EVM address: `0x` + 40 hex digits, normalised to lower case. */
 const AddressSchema = z
   .string()
-  .check(
-    z.regex(ADDRESS_RE, 'must be an address: 0x followed by 40 hex digits'),
-    z.toLowerCase(),
-    z.describe('EVM address (0x + 40 hex digits), case-insensitive, stored lower-case.'),
-  )
+  .check(z.regex(ADDRESS_RE, 'must be an address: 0x followed by 40 hex digits'), z.toLowerCase())
 
 /** Service id: bytes32 subnetwork / operator-set key, `0x` + 64 hex digits, lower case. */
 const ServiceIdSchema = z
   .string()
-  .check(
-    z.regex(SERVICE_ID_RE, 'must be a service id: 0x followed by 64 hex digits (network address ++ uint96 identifier)'),
-    z.toLowerCase(),
-    z.describe('Service id (Symbiotic subnetwork or EigenLayer operator set): 0x + 64 hex digits, stored lower-case.'),
-  )
+  .check(z.regex(SERVICE_ID_RE, 'must be a service id: 0x followed by 64 hex digits (network address ++ uint96 identifier)'), z.toLowerCase())
 
 const fraction = (what: string) => z.number().check(z.minimum(0, `${what} must be ≥ 0`), z.maximum(1, `${what} must be ≤ 1 (a fraction: 1 = 100 %)`))
 
-const RiskGroupSchema = z
-  .strictObject({
-    group: z.string().check(z.minLength(1, 'group name must not be empty'), z.describe('Name of the risk group (unique), e.g. "same-client-team".')),
-    members: z
-      ._default(z.array(z.string().check(z.regex(MEMBER_RE, 'must be an operator address (0x + 40 hex) or a service id (0x + 64 hex)'), z.toLowerCase())), [])
-      .check(
-        z.describe('Operator addresses and/or service ids in the group. Stake on a (service, operator) pair counts once if its operator or its service is a member.'),
-      ),
-    cap: fraction('cap').check(z.describe('Max stake allocated to pairs in the group, as a fraction of the position\'s active stake.')),
-  })
-  .check(z.describe('A set of operators/services that fail together (same client software, same team, same cloud), capped together.'))
+const RiskGroupSchema = z.strictObject({
+  group: z.string().check(z.minLength(1, 'group name must not be empty')),
+  members: z._default(z.array(z.string().check(z.regex(MEMBER_RE, 'must be an operator address (0x + 40 hex) or a service id (0x + 64 hex)'), z.toLowerCase())), []),
+  cap: fraction('cap'),
+})
 
-const OverrideSchema = z
-  .strictObject({
-    operator: z.optional(AddressSchema).check(z.describe('Operator the override applies to (omit = every operator).')),
-    service: z.optional(ServiceIdSchema).check(z.describe('Service the override applies to (omit = every service).')),
-    probabilityPerYear: fraction('probabilityPerYear').check(z.describe('Slash probability per year to use instead of the Beta-prior estimate.')),
-  })
-  .check(
-    z.describe('Replaces the estimated slash probability of matching (operator, service) pairs. The most specific match wins: operator+service, then operator, then service.'),
-  )
+const OverrideSchema = z.strictObject({
+  operator: z.optional(AddressSchema),
+  service: z.optional(ServiceIdSchema),
+  probabilityPerYear: fraction('probabilityPerYear'),
+})
 
-const ContractRiskSchema = z
-  .strictObject({
-    audits: z.int().check(z.minimum(0, 'audits must be ≥ 0'), z.describe('Number of independent audits of the service contracts.')),
-    ageDays: z.int().check(z.minimum(0, 'ageDays must be ≥ 0'), z.describe('Days since the service contracts went live.')),
-    tvlUsd: z
-      .optional(z.number().check(z.minimum(0, 'tvlUsd must be ≥ 0')))
-      .check(z.describe('Value secured by the service, USD (optional; more battle-tested when larger).')),
-  })
-  .check(z.describe('Facts from which the contract-risk haircut is derived (see docs/policy.md for the formula).'))
+const ContractRiskSchema = z.strictObject({
+  audits: z.int().check(z.minimum(0, 'audits must be ≥ 0')),
+  ageDays: z.int().check(z.minimum(0, 'ageDays must be ≥ 0')),
+  tvlUsd: z.optional(z.number().check(z.minimum(0, 'tvlUsd must be ≥ 0'))),
+})
 
-const ServiceMetadataSchema = z
-  .strictObject({
-    service: ServiceIdSchema,
-    label: z.optional(z.string()).check(z.describe('Human label shown in explanations.')),
-    contractRisk: z.optional(ContractRiskSchema),
-    haircut: z
-      .optional(fraction('haircut'))
-      .check(z.describe('Contract-risk haircut given directly (instead of contractRisk): expected loss is multiplied by (1 + haircut).')),
-    severity: z
-      .optional(fraction('severity'))
-      .check(z.describe('Fraction of allocated stake lost per slash event (overrides history and scoring.defaultSeverity).')),
-    riskGroup: z.optional(z.string().check(z.minLength(1))).check(z.describe('Name of a group in caps.perRiskGroup this service belongs to.')),
-  })
-  .check(z.describe('What the owner knows about a service that the chain does not say.'))
+const ServiceMetadataSchema = z.strictObject({
+  service: ServiceIdSchema,
+  label: z.optional(z.string()),
+  contractRisk: z.optional(ContractRiskSchema),
+  haircut: z.optional(fraction('haircut')),
+  severity: z.optional(fraction('severity')),
+  riskGroup: z.optional(z.string().check(z.minLength(1))),
+})
 
-const OperatorMetadataSchema = z
-  .strictObject({
-    operator: AddressSchema,
-    label: z.optional(z.string()).check(z.describe('Human label shown in explanations.')),
-    commission: z.optional(fraction('commission')).check(z.describe('Commission the operator takes from rewards (overrides the on-chain value).')),
-    riskGroup: z.optional(z.string().check(z.minLength(1))).check(z.describe('Name of a group in caps.perRiskGroup this operator belongs to.')),
-  })
-  .check(z.describe('What the owner knows about an operator that the chain does not say.'))
+const OperatorMetadataSchema = z.strictObject({
+  operator: AddressSchema,
+  label: z.optional(z.string()),
+  commission: z.optional(fraction('commission')),
+  riskGroup: z.optional(z.string().check(z.minLength(1))),
+})
 
-const PolicyObjectSchema = z.strictObject({
-  $schema: z.optional(z.string()).check(z.describe('Optional pointer to this JSON Schema, for editors. Ignored.')),
-  version: z.literal(1, 'version must be 1').check(z.describe('Policy format version. Always 1.')),
-  positions: z
-    ._default(
-      z.array(
-        z.strictObject({
-          vault: AddressSchema.check(z.describe('Vault address of the position (Symbiotic vault; EigenLayer: the position id).')),
-          label: z.optional(z.string()).check(z.describe('Human label shown in explanations.')),
-        }),
-      ),
-      [],
-    )
-    .check(z.describe('Positions (vaults) the bot manages. Empty = every position read from chain.')),
-  operators: z
-    ._default(
+/** The shape of a policy document, before cross-field checks and normalisation (./policyDocs.ts generates the JSON Schema from it). */
+export const PolicyObjectSchema = z.strictObject({
+  $schema: z.optional(z.string()),
+  version: z.literal(1, 'version must be 1'),
+  positions: z._default(
+    z.array(
       z.strictObject({
-        allow: z.optional(z.array(AddressSchema)).check(z.describe('If present, only these operators may receive stake.')),
-        deny: z
-          ._default(z.array(AddressSchema), [])
-          .check(z.describe('Operators that must never hold stake; stake on them is removed at once (not limited by the turnover cap).')),
+        vault: AddressSchema,
+        label: z.optional(z.string()),
       }),
-      { deny: [] },
-    )
-    .check(z.describe('Allow / deny lists of operators.')),
-  services: z
-    ._default(
-      z.strictObject({
-        allow: z.optional(z.array(ServiceIdSchema)).check(z.describe('If present, only these services may receive stake.')),
-        deny: z
-          ._default(z.array(ServiceIdSchema), [])
-          .check(z.describe('Services that must never be secured; stake in them is removed at once (not limited by the turnover cap).')),
-      }),
-      { deny: [] },
-    )
-    .check(z.describe('Allow / deny lists of services (subnetworks / operator sets).')),
-  caps: z
-    ._default(
-      z.strictObject({
-        perOperator: z
-          ._default(fraction('caps.perOperator'), 0.25)
-          .check(z.describe('Max stake one operator secures across all services, as a fraction of the position\'s active stake.')),
-        perService: z
-          ._default(fraction('caps.perService'), 0.5)
-          .check(z.describe('Max stake allocated to one service (all operators), as a fraction of the position\'s active stake.')),
-        perRiskGroup: z._default(z.array(RiskGroupSchema), []).check(z.describe('Caps on groups of operators/services that may fail together.')),
-      }),
-      { perOperator: 0.25, perService: 0.5, perRiskGroup: [] },
-    )
-    .check(z.describe('Concentration caps, each a fraction of the position\'s active stake.')),
-  minOperatorsPerService: z
-    ._default(
-      z
-        .int('minOperatorsPerService must be a whole number')
-        .check(z.minimum(1, 'minOperatorsPerService must be ≥ 1'), z.maximum(1000, 'minOperatorsPerService must be ≤ 1000')),
-      2,
-    )
-    .check(z.describe('Diversification: every operator holds at most 1/m of a service\'s allocation, so a served service has at least m operators.')),
-  riskBudget: z
-    ._default(fraction('riskBudget'), 0.01)
-    .check(z.describe('Max expected annual loss (Σ p·severity·contract factor·stake) as a fraction of the position\'s active stake.')),
-  maxCompoundedSlashProbability: z
-    ._default(fraction('maxCompoundedSlashProbability'), 0.1)
-    .check(z.describe('Max probability per year that an operator is slashed by at least one of the services it secures for us: 1 − Π(1 − p).')),
-  leverageCap: z
-    ._default(
-      z.number().check(z.minimum(1, 'leverageCap must be ≥ 1 (1 = no restaking amplification)'), z.maximum(1000, 'leverageCap must be ≤ 1000')),
-      2,
-    )
-    .check(z.describe('Restaking leverage cap k: Σ over services of the network limits ≤ k × active stake.')),
-  turnoverCapPerRun: z
-    ._default(z.number().check(z.minimum(0, 'turnoverCapPerRun must be ≥ 0'), z.maximum(2000, 'turnoverCapPerRun must be ≤ 2000')), 0.25)
-    .check(
-      z.describe(
-        'Max stake moved in one run, Σ|target − current| over (service, operator) pairs, as a fraction of active stake (may exceed 1 with restaking: a full reshuffle at leverage k moves up to 2k). Forced removals (deny lists, slash response) do not count.',
-      ),
     ),
-  minNetGainBpsPerYear: z
-    ._default(z.number().check(z.minimum(0, 'minNetGainBpsPerYear must be ≥ 0')), 5)
-    .check(z.describe('Act only if the plan improves net expected yield by at least this many basis points of stake per year, after gas.')),
-  gas: z
-    ._default(
-      z.strictObject({
-        maxFeePerGasGwei: z
-          ._default(z.number().check(z.positive('maxFeePerGasGwei must be > 0')), 50)
-          .check(z.describe('Gas price cap (gwei): above it the run is skipped (gasTooHigh) and no transaction pays more.')),
-        estimatedGasPerCall: z
-          ._default(z.int().check(z.positive('estimatedGasPerCall must be > 0')), 80_000)
-          .check(z.describe('Gas assumed per curator call when weighing gain against cost.')),
-      }),
-      { maxFeePerGasGwei: 50, estimatedGasPerCall: 80_000 },
-    )
-    .check(z.describe('Gas limits and estimates.')),
-  cooldownSeconds: z
-    ._default(z.int().check(z.minimum(0, 'cooldownSeconds must be ≥ 0')), 21_600)
-    .check(z.describe('Minimum time between two rebalances (seconds). De-risk runs ignore it.')),
-  mode: z
-    ._default(z.enum(['autopilot', 'propose', 'dry-run'], 'mode must be one of "autopilot", "propose", "dry-run"'), 'propose')
-    .check(z.describe('autopilot = send transactions; propose = prepare and record them, do not send; dry-run = plan and explain only.')),
-  slashResponse: z
-    ._default(z.enum(['zero-out', 'halve', 'alert-only'], 'slashResponse must be one of "zero-out", "halve", "alert-only"'), 'zero-out')
-    .check(
-      z.describe('What to do when a slash of an operator we delegate to is seen: remove all its stake in the slashing service, halve it, or only alert.'),
-    ),
-  notifications: z
-    ._default(
-      z.strictObject({
-        webhookUrls: z
-          ._default(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })), [])
-          .check(z.describe('URLs that receive a JSON POST for every run outcome and slash alert.')),
-        snsTopicArn: z
-          .optional(z.string().check(z.regex(SNS_ARN_RE, 'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)')))
-          .check(z.describe('SNS topic for notifications (AWS deployments).')),
-        console: z._default(z.boolean(), true).check(z.describe('Also print notifications to the console / log.')),
-      }),
-      { webhookUrls: [], console: true },
-    )
-    .check(z.describe('Where notifications go.')),
-  scoring: z
-    ._default(
-      z.strictObject({
-        priorAlpha: z
-          ._default(z.number().check(z.positive('priorAlpha must be > 0')), 0.1)
-          .check(z.describe('Beta prior α: prior slash events (p = (α + slashes) / (α + β + exposure years)).')),
-        priorBeta: z._default(z.number().check(z.positive('priorBeta must be > 0')), 9.9).check(z.describe('Beta prior β: prior slash-free years.')),
-        defaultSeverity: z
-          ._default(fraction('defaultSeverity'), 0.25)
-          .check(z.describe('Fraction of allocated stake lost per slash when neither metadata nor history gives one.')),
-        defaultHaircut: z
-          ._default(fraction('defaultHaircut'), 0.5)
-          .check(z.describe('Contract-risk haircut of a service without metadata (treated like a new, unaudited contract).')),
-        slashProbabilityOverrides: z._default(z.array(OverrideSchema), []).check(z.describe('Owner-set slash probabilities that win over the estimate.')),
-        serviceMetadata: z._default(z.array(ServiceMetadataSchema), []).check(z.describe('Per-service facts: label, contract risk, severity, risk group.')),
-        operatorMetadata: z._default(z.array(OperatorMetadataSchema), []).check(z.describe('Per-operator facts: label, commission, risk group.')),
-      }),
-      {
-        priorAlpha: 0.1,
-        priorBeta: 9.9,
-        defaultSeverity: 0.25,
-        defaultHaircut: 0.5,
-        slashProbabilityOverrides: [],
-        serviceMetadata: [],
-        operatorMetadata: [],
-      },
-    )
-    .check(z.describe('Parameters of scoring (see shared/domain/score.ts).')),
+    [],
+  ),
+  operators: z._default(
+    z.strictObject({
+      allow: z.optional(z.array(AddressSchema)),
+      deny: z._default(z.array(AddressSchema), []),
+    }),
+    { deny: [] },
+  ),
+  services: z._default(
+    z.strictObject({
+      allow: z.optional(z.array(ServiceIdSchema)),
+      deny: z._default(z.array(ServiceIdSchema), []),
+    }),
+    { deny: [] },
+  ),
+  caps: z._default(
+    z.strictObject({
+      perOperator: z._default(fraction('caps.perOperator'), 0.25),
+      perService: z._default(fraction('caps.perService'), 0.5),
+      perRiskGroup: z._default(z.array(RiskGroupSchema), []),
+    }),
+    { perOperator: 0.25, perService: 0.5, perRiskGroup: [] },
+  ),
+  minOperatorsPerService: z._default(
+    z
+      .int('minOperatorsPerService must be a whole number')
+      .check(z.minimum(1, 'minOperatorsPerService must be ≥ 1'), z.maximum(1000, 'minOperatorsPerService must be ≤ 1000')),
+    2,
+  ),
+  riskBudget: z._default(fraction('riskBudget'), 0.01),
+  maxCompoundedSlashProbability: z._default(fraction('maxCompoundedSlashProbability'), 0.1),
+  leverageCap: z._default(
+    z.number().check(z.minimum(1, 'leverageCap must be ≥ 1 (1 = no restaking amplification)'), z.maximum(1000, 'leverageCap must be ≤ 1000')),
+    2,
+  ),
+  turnoverCapPerRun: z._default(z.number().check(z.minimum(0, 'turnoverCapPerRun must be ≥ 0'), z.maximum(2000, 'turnoverCapPerRun must be ≤ 2000')), 0.25),
+  minNetGainBpsPerYear: z._default(z.number().check(z.minimum(0, 'minNetGainBpsPerYear must be ≥ 0')), 5),
+  gas: z._default(
+    z.strictObject({
+      maxFeePerGasGwei: z._default(z.number().check(z.positive('maxFeePerGasGwei must be > 0')), 50),
+      estimatedGasPerCall: z._default(z.int().check(z.positive('estimatedGasPerCall must be > 0')), 80_000),
+    }),
+    { maxFeePerGasGwei: 50, estimatedGasPerCall: 80_000 },
+  ),
+  cooldownSeconds: z._default(z.int().check(z.minimum(0, 'cooldownSeconds must be ≥ 0')), 21_600),
+  mode: z._default(z.enum(['autopilot', 'propose', 'dry-run'], 'mode must be one of "autopilot", "propose", "dry-run"'), 'propose'),
+  slashResponse: z._default(z.enum(['zero-out', 'halve', 'alert-only'], 'slashResponse must be one of "zero-out", "halve", "alert-only"'), 'zero-out'),
+  notifications: z._default(
+    z.strictObject({
+      webhookUrls: z._default(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })), []),
+      snsTopicArn: z.optional(z.string().check(z.regex(SNS_ARN_RE, 'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)'))),
+      console: z._default(z.boolean(), true),
+    }),
+    { webhookUrls: [], console: true },
+  ),
+  scoring: z._default(
+    z.strictObject({
+      priorAlpha: z._default(z.number().check(z.positive('priorAlpha must be > 0')), 0.1),
+      priorBeta: z._default(z.number().check(z.positive('priorBeta must be > 0')), 9.9),
+      defaultSeverity: z._default(fraction('defaultSeverity'), 0.25),
+      defaultHaircut: z._default(fraction('defaultHaircut'), 0.5),
+      slashProbabilityOverrides: z._default(z.array(OverrideSchema), []),
+      serviceMetadata: z._default(z.array(ServiceMetadataSchema), []),
+      operatorMetadata: z._default(z.array(OperatorMetadataSchema), []),
+    }),
+    {
+      priorAlpha: 0.1,
+      priorBeta: 9.9,
+      defaultSeverity: 0.25,
+      defaultHaircut: 0.5,
+      slashProbabilityOverrides: [],
+      serviceMetadata: [],
+      operatorMetadata: [],
+    },
+  ),
 })
 
 /** Adds the cross-field checks to a parsed policy (an issue per problem, each with its path). */
@@ -404,22 +315,4 @@ export function loadPolicyOrThrow(input: unknown): Policy {
 /** The default policy: `{ version: 1 }` with every default applied. */
 export function defaultPolicy(): Policy {
   return loadPolicyOrThrow({ version: 1 })
-}
-
-/**
- * JSON Schema (draft 2020-12) of a policy document, generated from {@link PolicySchema} (descriptions from its
- * `z.describe()` checks). Only the CLI and tests call it, so the Lambda bundles leave it and zod's JSON-Schema
- * processors out.
- */
-export function policyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(PolicyObjectSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>
-  const { $schema, ...rest } = schema
-  return {
-    $schema,
-    $id: 'https://restake-autopilot.local/policy.schema.json',
-    title: 'restake-autopilot policy',
-    description:
-      'Policy of restake-autopilot: which positions, operators and services, the caps and risk limits, and how to act. Generated from shared/domain/policy.ts (PolicySchema); do not edit by hand. Cross-field rules (allowed and denied at once, duplicates, unknown risk groups) are checked by `autopilot policy validate` only.',
-    ...rest,
-  }
 }

@@ -20,6 +20,8 @@ import { ANVIL_DEPLOYER_KEY } from '../../local/world/index.js'
 import { loadScenario } from '../../local/world/scenario.js'
 import { type Actor, type SeededNetwork, type SeededVault, actor, seedVault } from '../../local/world/seed.js'
 import type { Config } from '../../shared/config/config.js'
+import { createReader } from '../../shared/chain/client.js'
+import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
 import { type Notification, units } from '../../shared/services/notify.js'
 import { signerFromEnv } from '../../shared/services/signer.js'
@@ -155,6 +157,11 @@ async function executeAfterVetoWindow(slashIndex: bigint): Promise<{ execTx: Hex
 }
 
 const slashNotes = () => receiver.received.filter((n) => n.kind === 'slash')
+/** The service `sn` as the next rebalance reads it, with `vaults` configured (3 round trips, the real reader). */
+async function serviceAsRead(vaults: Address[]) {
+  const u = await readSymbioticUniverse(createReader({ rpcUrl: w.config.rpcUrl, chainId: w.config.chainId }), { ...w.config.symbiotic, vaults: vaults.map((address) => ({ address, stakerRewards: [] })), curator: curator.address, fromBlock: w.config.fromBlock })
+  return u.services.find((s) => s.id === sn)!
+}
 
 describe('watch: a real VetoSlasher request on stake we allocate', () => {
   it('zero-out: the tick that sees requestSlash zeroes the pair on chain, notifies once; executeSlash after the veto window is only recorded', async () => {
@@ -234,6 +241,15 @@ describe('watch: a real VetoSlasher request on stake we allocate', () => {
     const watchRun = (await ctx.runs.get(recorded.runId!))!
     expect(watchRun).toMatchObject({ kind: 'watch', status: 'succeeded' })
     expect((watchRun.decision as { events: { key: string; kind: string; outcome: string }[] }).events).toEqual([expect.objectContaining({ key: exec.key, kind: 'ExecuteSlash', outcome: 'recorded' })])
+
+    // The executed request is slash history for scoring: the reader finds it (pair, amount, capture stake) and the veto window.
+    const read = await serviceAsRead([veto.address])
+    expect(read.vetoWindowSeconds).toBe(DAY)
+    const history = read.slashes.filter((s) => s.txHash === execTx)
+    expect(history).toEqual([expect.objectContaining({ service: sn, operator, position: veto.address.toLowerCase(), amount: slashed })])
+    expect(history[0]!.stakeAtCapture).toBeGreaterThanOrEqual(amount)
+    // Held by the instant-slasher vault too, the service's window is the shorter one: 0.
+    expect((await serviceAsRead([main.address, veto.address])).vetoWindowSeconds).toBe(0)
   })
 
   it('halve: the request leaves the pair at most half its stake (a forced move to ⌊stake/2⌋); executeSlash after the window halves nothing again', async () => {
@@ -308,5 +324,7 @@ describe('watch: a real VetoSlasher request on stake we allocate', () => {
     expect(await stakeIn(veto.delegator)).toBe(vetoBefore)
     expect(slashNotes()).toHaveLength(1)
     expect((await ctx.events.get(ev.key))?.status).toBe('done')
+    // A vetoed request slashed nothing: it is not slash history.
+    expect((await serviceAsRead([veto.address])).slashes.filter((s) => s.position === veto.address.toLowerCase())).toEqual([])
   })
 })

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { policyCommand, policySchemaText, POLICY_SCHEMA_PATH } from '../../local/cli/policy.js'
 import { PolicyError } from '../../shared/domain/errors.js'
-import { defaultPolicy, jsonPath, loadPolicyOrThrow, parsePolicy, policyJsonSchema } from '../../shared/domain/policy.js'
+import { defaultPolicy, jsonPath, loadPolicyOrThrow, parsePolicy } from '../../shared/domain/policy.js'
+import { POLICY_FIELD_DOCS, policyFieldPaths, policyJsonSchema } from '../../shared/domain/policyDocs.js'
 
 const A = (c: string) => `0x${c.repeat(40)}`
 const S = (c: string) => `0x${c.repeat(64)}`
@@ -163,6 +164,13 @@ describe('Example policies (local/policies)', () => {
 describe('JSON Schema', () => {
   it('the committed shared/domain/policy.schema.json equals the one generated from PolicySchema (run `autopilot policy schema --write`)', async () => {
     expect(await readFile(POLICY_SCHEMA_PATH, 'utf8')).toBe(policySchemaText())
+  })
+
+  it('policyDocs.ts describes every field of the document, and names no field that does not exist', () => {
+    const fields = policyFieldPaths(policyJsonSchema() as never).map((f) => f.path)
+    expect(fields.length).toBeGreaterThan(60)
+    expect(fields.filter((p) => !p.endsWith('[]') && POLICY_FIELD_DOCS[p] === undefined)).toEqual([])
+    expect(Object.keys(POLICY_FIELD_DOCS).filter((p) => !fields.includes(p))).toEqual([])
   })
 
   it('documents every property and exposes defaults', () => {

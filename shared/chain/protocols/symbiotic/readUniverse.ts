@@ -1,7 +1,10 @@
 /**
  * Reads the Symbiotic universe of our vaults at one block in three HTTP round trips, whatever the number of
- * operators: (1) head block + vault structure, (2) logs (network caps, opt-ins, slashes, rewards) + stake and
- * roles, (3) one multicall for every limit, share, stake, opt-in and historical snapshot.
+ * operators: (1) head block + vault structure, (2) logs (network caps, opt-ins, slashes, rewards) + stake, roles
+ * and slasher types, (3) one multicall for every limit, share, stake, opt-in, veto window and historical snapshot.
+ * Slash history counts instant-slasher `Slash` events and veto-slasher `ExecuteSlash` events (matched to their
+ * `RequestSlash` by index for the pair and capture time; a request older than `fromBlock` is outside the history
+ * window like any other event). A vetoed request slashed nothing and is not history.
  */
 import { type Address, type Hex, type PublicClient, getAbiItem, hexToBigInt } from 'viem'
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../../domain/types.js'
@@ -10,6 +13,9 @@ import { ChainReadError } from '../../errors.js'
 import { DELEGATOR_KINDS, NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from './roles.js'
 
 const YEAR = 365 * 86_400
+const ZERO = '0x0000000000000000000000000000000000000000'
+/** `TYPE()` of the core's VetoSlasher (the Slasher is 0). */
+const VETO_SLASHER_TYPE = 1
 
 /** Parameters of {@link readSymbioticUniverse}. */
 export interface ReadSymbioticUniverseParameters {
@@ -66,7 +72,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     epochDuration: Number(structureOut[i * 4 + 3]),
   }))
   const delegators = vaults.map((v) => v.delegator)
-  const slashers = vaults.map((v) => v.slasher).filter((s) => s !== '0x0000000000000000000000000000000000000000')
+  const slashers = vaults.map((v) => v.slasher).filter((s) => s !== ZERO)
   const rewards = vaults.flatMap((v) => v.stakerRewards)
   const fromBlock = p.fromBlock ?? 0n
 
@@ -78,7 +84,8 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_SHARES_SET_ROLE, p.curator] },
     { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_LIMIT_SET_ROLE, p.curator] },
   ])
-  const [perVaultOut, capLogs, optInLogs, slashLogs, rewardLogs] = await wrap(
+  const slasherTypes = vaults.filter((v) => v.slasher !== ZERO).map((v) => ({ address: v.slasher, abi: abis.slasherAbi, functionName: 'TYPE' }))
+  const [perVaultOut, capLogs, optInLogs, instantSlashLogs, rewardLogs, slasherTypeOut, requestLogs, executeLogs] = await wrap(
     'vault state and events',
     Promise.all([
       multicall(perVault, blockNumber),
@@ -86,8 +93,21 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
       client.getLogs({ address: p.operatorVaultOptInService, event: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptIn' }), args: { where: vaults.map((v) => v.address) }, fromBlock, toBlock: blockNumber }),
       slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
       rewards.length ? client.getLogs({ address: rewards, event: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
+      multicall(slasherTypes, blockNumber),
+      slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'RequestSlash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
+      slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
     ]),
   )
+  const vetoSlashers = new Set(slasherTypes.filter((_, i) => Number(slasherTypeOut[i]) === VETO_SLASHER_TYPE).map((s) => s.address))
+  // One shape for both kinds of slash: an instant Slash, or an executed veto-slasher request.
+  const requestOf = (slasher: string, index: bigint) => requestLogs.find((r) => lower(r.address) === lower(slasher) && r.args.slashIndex === index)
+  const slashLogs = [
+    ...instantSlashLogs.map((l) => ({ log: l, slasher: l.address, subnetwork: l.args.subnetwork!, operator: l.args.operator!, captureTimestamp: l.args.captureTimestamp!, amount: l.args.slashedAmount! })),
+    ...executeLogs.flatMap((l) => {
+      const req = requestOf(l.address, l.args.slashIndex!)
+      return req ? [{ log: l, slasher: l.address, subnetwork: req.args.subnetwork!, operator: req.args.operator!, captureTimestamp: req.args.captureTimestamp!, amount: l.args.slashedAmount! }] : []
+    }),
+  ].sort((a, b) => (a.log.blockNumber === b.log.blockNumber ? a.log.logIndex - b.log.logIndex : a.log.blockNumber < b.log.blockNumber ? -1 : 1))
   const vaultState = vaults.map((v, i) => {
     const o = perVaultOut.slice(i * 5, i * 5 + 5)
     const type = Number(o[1])
@@ -124,9 +144,10 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   for (const op of operators) for (const net of networks) qs.push({ key: `optInNet:${op}:${net}`, call: { address: p.operatorNetworkOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, net] } })
   const slashVault = (slasher: string) => vaultState.find((v) => v.slasher === lower(slasher))!
   slashLogs.forEach((l, i) => {
-    const v = slashVault(l.address)
-    qs.push({ key: `slashStake:${i}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [l.args.subnetwork!, l.args.operator!, l.args.captureTimestamp!, '0x'] } })
+    const v = slashVault(l.slasher)
+    qs.push({ key: `slashStake:${i}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [l.subnetwork, l.operator, l.captureTimestamp, '0x'] } })
   })
+  for (const s of vetoSlashers) qs.push({ key: `veto:${s}`, call: { address: s, abi: abis.vetoSlasherAbi, functionName: 'vetoDuration' } })
   const rewardVault = (r: string) => vaultState.find((v) => v.stakerRewards.includes(lower(r) as Address))!
   const lookback = BigInt(p.rewardLookbackSeconds ?? 90 * 86_400)
   const recentRewards = rewardLogs.filter((l) => BigInt(l.args.timestamp!) >= now - lookback)
@@ -143,16 +164,21 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
 
   // Slashes.
   const slashes: SlashRecord[] = slashLogs.map((l, i) => ({
-    service: lower(l.args.subnetwork!),
-    operator: lower(l.args.operator!) as Address,
-    position: slashVault(l.address).address,
-    amount: l.args.slashedAmount!,
+    service: lower(l.subnetwork),
+    operator: lower(l.operator) as Address,
+    position: slashVault(l.slasher).address,
+    amount: l.amount,
     stakeAtCapture: big(`slashStake:${i}`),
-    captureTimestamp: BigInt(l.args.captureTimestamp!),
-    timestamp: BigInt((l as { blockTimestamp?: bigint | Hex }).blockTimestamp ?? l.args.captureTimestamp!),
-    blockNumber: l.blockNumber,
-    txHash: l.transactionHash,
+    captureTimestamp: BigInt(l.captureTimestamp),
+    timestamp: BigInt((l.log as { blockTimestamp?: bigint | Hex }).blockTimestamp ?? l.captureTimestamp),
+    blockNumber: l.log.blockNumber,
+    txHash: l.log.transactionHash,
   }))
+  // A service's veto window: the shortest among our vaults that hold it (an instant slasher counts 0).
+  const vetoWindow = (sn: Hex) => {
+    const windows = vaultState.filter((v) => v.subnetworks.includes(sn)).map((v) => (vetoSlashers.has(v.slasher) ? Number(big(`veto:${v.slasher}`)) : 0))
+    return windows.length ? Math.min(...windows) : 0
+  }
 
   // Reward rate per network: Σ amount / stake it secured at the snapshot, annualised over the observed window.
   const perUnit = new Map<string, number>()
@@ -194,7 +220,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
       label: label(sn, label(net, net.slice(0, 10))),
       rewardRatePerYear: n > 0 && covered > 0 ? ((perUnit.get(net) ?? 0) * YEAR) / covered : 0,
       observedSince: since,
-      vetoWindowSeconds: 0,
+      vetoWindowSeconds: vetoWindow(sn),
       slashes: slashes.filter((s) => s.service === sn),
     }
   })
