@@ -53,6 +53,8 @@ export interface WatchedEvent {
   amount?: bigint
   captureTimestamp?: bigint
   slashIndex?: bigint
+  /** RequestSlash: until when (unix seconds) the request may be vetoed; it can execute only after. */
+  vetoDeadline?: bigint
   /** Concerns our vaults (slash/limit on our slasher/delegator, opt-in into our vault or of an operator we read). */
   relevant: boolean
   /** Slash or slash request on a pair we allocate to (the de-risk trigger). */
@@ -211,7 +213,7 @@ async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<
         const vault = slasherOf.get(emitter)
         if (!vault || !sn || !op) continue
         const amount = (a.slashedAmount ?? a.slashAmount) as bigint | undefined
-        out.push({ ...common, vault, subnetwork: sn, operator: op, network: networkOf(sn), amount, captureTimestamp: a.captureTimestamp === undefined ? undefined : BigInt(a.captureTimestamp as number), ...(a.slashIndex !== undefined ? { slashIndex: a.slashIndex as bigint } : {}), relevant: true })
+        out.push({ ...common, vault, subnetwork: sn, operator: op, network: networkOf(sn), amount, captureTimestamp: a.captureTimestamp === undefined ? undefined : BigInt(a.captureTimestamp as number), ...(a.slashIndex !== undefined ? { slashIndex: a.slashIndex as bigint } : {}), ...(a.vetoDeadline !== undefined ? { vetoDeadline: BigInt(a.vetoDeadline as number) } : {}), relevant: true })
         break
       }
       case 'ExecuteSlash':
@@ -400,6 +402,7 @@ function slashNotification(
   const lines = [
     `${e.kind} on chain ${ctx.config.chainId} at block ${e.blockNumber} (tx ${e.txHash}): ${sn} (${e.subnetwork}) ${what} operator ${op} (${e.operator})${e.amount !== undefined ? ` by ${units(e.amount)}` : ''} in ${label(e.vault!)}${e.captureTimestamp !== undefined ? `, capture timestamp ${e.captureTimestamp}` : ''}.`,
     `We allocate to this pair: stake ${units(p.before)} when the slash was seen.`,
+    ...(e.vetoDeadline !== undefined ? [`The request can be vetoed until ${new Date(Number(e.vetoDeadline) * 1000).toISOString()} (unix ${e.vetoDeadline}); it executes only after that, unless a resolver vetoes it.`] : []),
   ]
   let subject: string
   if (!p.result) {

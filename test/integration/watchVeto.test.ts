@@ -307,6 +307,8 @@ describe('watch: a real VetoSlasher request on stake we allocate', () => {
     expect(n.subject).toBe('RequestSlash: op-atlas in oracle-net/0 (alert only)')
     expect(n.text).toContain(`oracle-net/0 (${sn}) requested a slash of operator op-atlas (${operator})`)
     expect(n.text).toContain('alert-only → nothing sent')
+    const deadline = (await slashRequest(slashIndex)).vetoDeadline
+    expect(n.text).toContain(`can be vetoed until ${new Date(Number(deadline) * 1000).toISOString()} (unix ${deadline})`)
 
     // The resolver vetoes within the window: the request closes without slashing. The pair still holds its full
     // stake, so acting on VetoSlash as on a new slash would alert a second time: it must only be recorded.
