@@ -176,6 +176,15 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
       const events = new EventStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.events })
       expect((await events.get(`webhook:${id}`))?.status).toBe('done')
 
+      // Without a jobs topic the webhook cannot queue: 500, and the id is freed for a retry; nothing ran.
+      const orphan = `bundle-${randomUUID()}`
+      const refused = (await invoke('webhook', httpApiEvent({ id: orphan, action: 'rebalance' }))) as { statusCode: number; body: string }
+      expect(refused.statusCode).toBe(500)
+      expect(JSON.parse(refused.body)).toMatchObject({ error: 'job not dispatched; retry with the same id', eventId: `webhook:${orphan}` })
+      expect((await events.get(`webhook:${orphan}`))?.status).toBe('failed')
+      expect(sns.published).toHaveLength(1)
+      expect(await nonce()).toBe(sent)
+
       // A delivery from any other topic runs nothing.
       await expect(invoke('rebalance', snsJobDelivery(`${JOBS_TOPIC}-other`, { eventId: 'webhook:other', action: 'rebalance' }), { JOBS_TOPIC_ARN: JOBS_TOPIC })).rejects.toThrow(/unexpected topic/)
       expect(await nonce()).toBe(sent)
