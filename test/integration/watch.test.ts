@@ -5,8 +5,6 @@
  * rescan of the same blocks acts no second time.
  */
 import { readFileSync } from 'node:fs'
-import { type Server, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Address, type Hex, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -15,33 +13,24 @@ import type { Config } from '../../shared/config/config.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
 import { signerFromEnv } from '../../shared/services/signer.js'
 import type { PublishCommand } from '@aws-sdk/client-sns'
-import { type Notification, createNotifier } from '../../shared/services/notify.js'
+import { createNotifier } from '../../shared/services/notify.js'
 import { type WatchContext, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { encodeJson } from '../../shared/store/client.js'
+import { type NotificationReceiver, startNotificationReceiver } from '../setup/receiver.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
 
 const w = world()
 const c = chain(w)
 const basePolicy = JSON.parse(readFileSync('local/scenarios/default.policy.json', 'utf8')) as Record<string, unknown>
 let revert: () => Promise<void>
-let receiver: { url: string; received: Notification[]; server: Server }
+let receiver: NotificationReceiver
 
 beforeEach(async () => {
   revert = await snapshot(c)
-  const received: Notification[] = []
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (d: Buffer) => (body += d.toString()))
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Notification)
-      res.writeHead(204).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  receiver = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server }
+  receiver = await startNotificationReceiver()
 })
 afterEach(async () => {
-  await new Promise<void>((resolve) => receiver.server.close(() => resolve()))
+  await receiver.close()
   await revert()
 })
 

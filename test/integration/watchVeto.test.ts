@@ -9,8 +9,6 @@
  * veto window (really slashing the vault) and the resolver's `vetoSlash` send nothing and notify no one.
  */
 import { readFileSync } from 'node:fs'
-import { type Server, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Address, type Hex, BaseError, ContractFunctionRevertedError } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -23,10 +21,11 @@ import type { Config } from '../../shared/config/config.js'
 import { createReader } from '../../shared/chain/client.js'
 import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
-import { type Notification, units } from '../../shared/services/notify.js'
+import { units } from '../../shared/services/notify.js'
 import { signerFromEnv } from '../../shared/services/signer.js'
 import { type WatchContext, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { encodeJson } from '../../shared/store/client.js'
+import { type NotificationReceiver, startNotificationReceiver } from '../setup/receiver.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
 
 const DAY = 86_400
@@ -47,23 +46,13 @@ const resolver = actor('resolver/oracle-net')
 const main = w.seeded.vaults[0]!
 
 let revert: () => Promise<void>
-let receiver: { url: string; received: Notification[]; server: Server }
+let receiver: NotificationReceiver
 let veto: SeededVault
 let vetoLabels: Record<string, string>
 
 beforeEach(async () => {
   revert = await snapshot(c)
-  const received: Notification[] = []
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (d: Buffer) => (body += d.toString()))
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Notification)
-      res.writeHead(204).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  receiver = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server }
+  receiver = await startNotificationReceiver()
 
   // The actors re-derived from labels are the world's.
   expect(networks.map((n) => [n.address, n.middleware.address])).toEqual(w.seeded.networks.map((n) => [n.address, n.middleware]))
@@ -89,7 +78,7 @@ beforeEach(async () => {
   await advanceTime(c, 60)
 })
 afterEach(async () => {
-  await new Promise<void>((resolve) => receiver.server.close(() => resolve()))
+  await receiver.close()
   await revert()
 })
 

@@ -4,8 +4,6 @@
  * derisk-operator zeroes one operator. The last test goes through the local HTTP server.
  */
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Address, Hex } from 'viem'
 import { startWebhookServer } from '../../local/webhookServer.js'
@@ -17,8 +15,8 @@ import { MAX_BODY_BYTES, SIGNATURE_HEADER, type WebhookRequest, handleWebhook, s
 import { inlineDispatcher } from '../../shared/services/runWebhookJob.js'
 import { signerFromEnv } from '../../shared/services/signer.js'
 import { type WebhookContext, asWebhookContext } from '../../shared/services/webhookJob.js'
-import type { Notification } from '../../shared/services/notify.js'
 import { encodeJson } from '../../shared/store/client.js'
+import { startNotificationReceiver } from '../setup/receiver.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
 
 const w = world()
@@ -127,14 +125,9 @@ describe('webhook: refused requests execute nothing', () => {
 
 describe('webhook: accepted requests', () => {
   it('rebalance: sends the plan on chain once and notifies with the tx hashes; the replayed request → 409 and sends nothing', async () => {
-    const received: Notification[] = []
-    const hook = createServer((req, res) => {
-      let b = ''
-      req.on('data', (d: Buffer) => (b += d.toString()))
-      req.on('end', () => (received.push(JSON.parse(b) as Notification), res.writeHead(204).end()))
-    })
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r))
-    const ctx = await webhookContext({ notifications: { webhookUrls: [`http://127.0.0.1:${(hook.address() as AddressInfo).port}/n`], console: false } })
+    const hook = await startNotificationReceiver()
+    const { received } = hook
+    const ctx = await webhookContext({ notifications: { webhookUrls: [hook.url], console: false } })
     const vault = w.seeded.vaults[0]!
     const sn = w.seeded.networks.find((n) => n.label === 'bridge-net')!.subnetworks[0]!.id
     const stakesBefore = await Promise.all(w.seeded.operators.map((o) => c.public.readContract({ address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, o.address] })))
@@ -160,7 +153,7 @@ describe('webhook: accepted requests', () => {
     expect(await nonce()).toBe(before + out.txHashes.length)
     expect(await ctx.runs.list('rebalance')).toHaveLength(1)
     // One 'sent' notification for the run, with every tx hash.
-    await new Promise<void>((r) => hook.close(() => r()))
+    await hook.close()
     expect(received.map((n) => n.kind)).toEqual(['sent'])
     expect(received[0]).toMatchObject({ runId: out.runId, txHashes: out.txHashes })
     for (const h of out.txHashes) expect(received[0]!.text).toContain(h)
