@@ -4,6 +4,7 @@
  * runs every tick for the StuckIntents alarm.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { TableStore } from './tableStore.js'
 
 /** Key of the pause flag in the locks table. */
 export const PAUSE_KEY = 'control#rebalance-pause'
@@ -21,14 +22,7 @@ export interface PauseState {
 }
 
 /** Reads and toggles the pause flag (table: locks). */
-export class ControlStore {
-  private readonly client: DynamoDBDocumentClient
-  private readonly tableName: string
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
-    this.client = p.client
-    this.tableName = p.tableName
-  }
-
+export class ControlStore extends TableStore {
   /** The current pause state (not paused when never set). */
   async getPause(): Promise<PauseState> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { lockId: PAUSE_KEY }, ConsistentRead: true }))

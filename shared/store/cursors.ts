@@ -1,6 +1,6 @@
 /** Block cursors of the event watcher: the last block fully handled (and its hash, to notice deep reorgs), advanced conditionally. */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { StaleWriteError, isConditionalFailure } from './errors.js'
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
+import { TableStore } from './tableStore.js'
 
 /** A stored cursor. */
 export interface CursorRecord {
@@ -14,14 +14,7 @@ export interface CursorRecord {
 }
 
 /** Reads and advances cursors; an advance from a stale value loses with StaleWriteError. */
-export class CursorStore {
-  private readonly client: DynamoDBDocumentClient
-  private readonly tableName: string
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
-    this.client = p.client
-    this.tableName = p.tableName
-  }
-
+export class CursorStore extends TableStore {
   /** Reads a cursor (undefined before the first advance). */
   async get(cursorId: string): Promise<CursorRecord | undefined> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { cursorId }, ConsistentRead: true }))
@@ -31,7 +24,7 @@ export class CursorStore {
 
   /** Moves a cursor from `from` (undefined: create it) to `to`; StaleWriteError when another watcher moved it first. */
   async advance(cursorId: string, p: { from: bigint | undefined; to: bigint; blockHash: string; now: number }): Promise<void> {
-    try {
+    await this.conditional(cursorId, async () => {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -41,9 +34,6 @@ export class CursorStore {
           ...(p.from === undefined ? {} : { ExpressionAttributeNames: { '#block': 'block' }, ExpressionAttributeValues: { ':from': p.from.toString() } }),
         }),
       )
-    } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: cursorId, cause: e })
-      throw e
-    }
+    })
   }
 }

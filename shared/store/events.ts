@@ -4,9 +4,10 @@
  * worked on under a live lease) is never acted on again; a `failed` one, or one whose worker died (lease
  * expired), may be claimed again.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { TableStore } from './tableStore.js'
 import { RestakeError } from '../errors.js'
-import { StaleWriteError, isConditionalFailure } from './errors.js'
+import { isConditionalFailure } from './errors.js'
 
 /** Lifecycle of a claimed event: accepted (queued) → running → done | failed. */
 export type EventStatus = 'accepted' | 'running' | 'done' | 'failed'
@@ -68,14 +69,7 @@ export interface ClaimEventParameters {
 export type ClaimedEvent = EventRecord & { previous?: EventRecord }
 
 /** Reads and writes seen events with conditional writes only. */
-export class EventStore {
-  private readonly client: DynamoDBDocumentClient
-  private readonly tableName: string
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
-    this.client = p.client
-    this.tableName = p.tableName
-  }
-
+export class EventStore extends TableStore {
   /** Claims an event; throws {@link DuplicateEventError} when it is done or owned by a live worker. */
   async claim(p: ClaimEventParameters): Promise<ClaimedEvent> {
     const previous = await this.get(p.eventId)
@@ -128,7 +122,7 @@ export class EventStore {
       values[':lease'] = p.now + p.leaseMs
       sets.push('leaseUntil = :lease')
     }
-    try {
+    await this.conditional(eventId, async () => {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -140,9 +134,6 @@ export class EventStore {
           ExpressionAttributeValues: values,
         }),
       )
-    } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: eventId, cause: e })
-      throw e
-    }
+    })
   }
 }

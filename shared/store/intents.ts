@@ -4,9 +4,10 @@
  * Life of an intent (see docs/execution.md): `signed` → `broadcast` → `mined` | `reverted` | `superseded`.
  * A fee-bump replacement keeps the status and the nonce, swaps `rawTx`/`txHash` and appends to `txHashes`.
  */
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { LeaseGuard } from './locks.js'
 import { StaleWriteError, isConditionalFailure } from './errors.js'
+import { TableStore, setClauses } from './tableStore.js'
 
 /** Where an intent is in its life. `superseded`: its nonce was consumed by a transaction that is not one of ours. */
 export type IntentStatus = 'signed' | 'broadcast' | 'mined' | 'reverted' | 'superseded' | 'failed'
@@ -63,14 +64,7 @@ export interface IntentRecord {
 export type IntentUpdate = Partial<Omit<IntentRecord, 'intentId' | 'runId' | 'actionIndex' | 'status' | 'from' | 'to' | 'data' | 'nonce' | 'createdAt' | 'rawTx' | 'txHash' | 'txHashes'>>
 
 /** Reads and writes intents with conditional writes only. */
-export class IntentStore {
-  private readonly client: DynamoDBDocumentClient
-  readonly tableName: string
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
-    this.client = p.client
-    this.tableName = p.tableName
-  }
-
+export class IntentStore extends TableStore {
   /**
    * Stores a freshly signed intent; throws StaleWriteError if one exists for this (run, action).
    * With a `guard`, the put and the lease check (plus next nonce and open-intent bookkeeping) commit atomically,
@@ -101,15 +95,9 @@ export class IntentStore {
     const values: Record<string, unknown> = { ':to': to, ':now': Date.now() }
     const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' }
     from.forEach((s, i) => (values[`:f${i}`] = s))
-    const sets = ['#status = :to', '#updatedAt = :now']
-    for (const [k, v] of Object.entries(fields)) {
-      if (v === undefined || k === 'updatedAt') continue
-      values[`:${k}`] = v
-      names[`#${k}`] = k
-      sets.push(`#${k} = :${k}`)
-    }
-    try {
-      await this.client.send(
+    const sets = ['#status = :to', '#updatedAt = :now', ...setClauses(fields, names, values, ['updatedAt'])]
+    await this.conditional(intentId, () =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { intentId },
@@ -119,11 +107,8 @@ export class IntentStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      )
-    } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intentId, cause: e })
-      throw e
-    }
+      ),
+    )
   }
 
   /**

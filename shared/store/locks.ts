@@ -6,6 +6,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { RestakeError } from '../errors.js'
 import { isConditionalFailure } from './errors.js'
+import { TableStore } from './tableStore.js'
 
 /** The stored lock item. */
 export interface LockRecord {
@@ -85,13 +86,10 @@ export function signerLockId(chainId: number, address: string): string {
 const NAMES = { '#owner': 'owner', '#exp': 'expiresAt' }
 
 /** Reads and writes leases with conditional writes only. */
-export class LockStore {
-  private readonly client: DynamoDBDocumentClient
-  readonly tableName: string
+export class LockStore extends TableStore {
   private readonly clock: () => number
   constructor(p: { client: DynamoDBDocumentClient; tableName: string; clock?: () => number }) {
-    this.client = p.client
-    this.tableName = p.tableName
+    super(p)
     this.clock = p.clock ?? (() => Date.now())
   }
 

@@ -1,7 +1,7 @@
 /** Run records: one per score / rebalance / watch run; created once, finished once (both conditional). */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { decodeJson, encodeJson } from './client.js'
-import { StaleWriteError, isConditionalFailure } from './errors.js'
+import { TableStore, setClauses } from './tableStore.js'
 
 export type RunKind = 'score' | 'rebalance' | 'watch'
 export type RunStatus = 'running' | 'succeeded' | 'skipped' | 'failed'
@@ -44,38 +44,19 @@ export interface RecordedAction {
 const JSON_FIELDS = ['scores', 'plan', 'decision', 'actions', 'allocations', 'error'] as const
 
 /** Reads and writes run records. */
-export class RunStore {
-  private readonly client: DynamoDBDocumentClient
-  private readonly tableName: string
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
-    this.client = p.client
-    this.tableName = p.tableName
-  }
-
+export class RunStore extends TableStore {
   /** Creates the run; fails with StaleWriteError if the id exists. */
   async start(run: Pick<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
-    try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' }))
-    } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: run.runId, cause: e })
-      throw e
-    }
+    await this.conditional(run.runId, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' })))
   }
 
   /** Writes the outcome of a running run (only once: the condition is `status = running`). */
   async finish(runId: string, fields: Omit<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
-    const item = toItem(fields)
     const names: Record<string, string> = {}
     const values: Record<string, unknown> = { ':running': 'running' }
-    const sets: string[] = []
-    for (const [k, v] of Object.entries(item)) {
-      if (v === undefined) continue
-      names[`#${k}`] = k
-      values[`:${k}`] = v
-      sets.push(`#${k} = :${k}`)
-    }
-    try {
-      await this.client.send(
+    const sets = setClauses(toItem(fields), names, values)
+    await this.conditional(runId, () =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { runId },
@@ -85,11 +66,8 @@ export class RunStore {
           ExpressionAttributeNames: { ...names, '#status0': 'status' },
           ExpressionAttributeValues: values,
         }),
-      )
-    } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: runId, cause: e })
-      throw e
-    }
+      ),
+    )
   }
 
   /** Reads one run. */

@@ -3,9 +3,9 @@
  * Every write is conditional: `create` only if the id is new, `save` only if the stored version is the one the
  * caller read (optimistic concurrency), so two workers advancing the same saga can never both record a step.
  */
-import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import { TableStore } from './tableStore.js'
 import { decodeJson, encodeJson } from './client.js'
-import { StaleWriteError, isConditionalFailure } from './errors.js'
 
 /** Where a saga is: still moving, parked until a delay passes, done, or stopped by an error needing a person. */
 export type SagaStatus = 'running' | 'waiting' | 'completed' | 'failed'
@@ -41,31 +41,21 @@ export interface SagaRecord<S = unknown> {
 const ATTR = { id: 'sagaId', version: 'version' } as const
 
 /** Reads and writes sagas with conditional writes only. */
-export class SagaStore {
-  private readonly client: DynamoDBDocumentClient
-  private readonly tableName: string
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string }) {
-    this.client = p.client
-    this.tableName = p.tableName
-  }
-
+export class SagaStore extends TableStore {
   /** Creates a saga at version 0; throws StaleWriteError if the id exists (a saga is started once). */
   async create<S>(record: Omit<SagaRecord<S>, 'version'>): Promise<SagaRecord<S>> {
     const saved = { ...record, version: 0 }
-    try {
+    await this.conditional(record.sagaId, async () => {
       // Only a new id: a retried start must not reset a saga that already moved.
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(saved), ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': ATTR.id } }))
-    } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: record.sagaId, cause: e })
-      throw e
-    }
+    })
     return saved
   }
 
   /** Writes `record` as version `record.version + 1` if the stored version is still `record.version`; returns what was stored. */
   async save<S>(record: SagaRecord<S>): Promise<SagaRecord<S>> {
     const next = { ...record, version: record.version + 1 }
-    try {
+    await this.conditional(`${record.sagaId}@v${record.version}`, async () => {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -76,10 +66,7 @@ export class SagaStore {
           ExpressionAttributeValues: { ':expected': record.version },
         }),
       )
-    } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: `${record.sagaId}@v${record.version}`, cause: e })
-      throw e
-    }
+    })
     return next
   }
 
