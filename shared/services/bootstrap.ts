@@ -103,6 +103,7 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
   return {
     config,
     client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
+    dynamo: doc,
     runs: new NotifyingRunStore({ client: doc, tableName: config.tables.runs, notify, logger, label }),
     intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
     policy,

@@ -1,5 +1,6 @@
 /** What every use case needs, built once per cold start (or once per local process) and passed in. */
 import type { Logger } from '@aws-lambda-powertools/logger'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { LocalAccount, PublicClient } from 'viem'
 import type { Config } from '../config/config.js'
 import type { Policy } from '../domain/index.js'
@@ -22,6 +23,8 @@ export interface AutopilotContext {
   config: Config
   client: PublicClient
   runs: RunStore
+  /** The DynamoDB document client the stores share (set by contextFromEnv), for stores a use case adds. */
+  dynamo?: DynamoDBDocumentClient
   intents: IntentStore
   policy: Policy
   logger: Logger

@@ -22,10 +22,10 @@ import { type ReadEigenLayerUniverseReturnType, readEigenLayerUniverse } from '.
 import type { EigenLayerPositionDetails } from '../chain/protocols/eigenlayer/types.js'
 import { localSigner } from '../chain/signers/localSigner.js'
 import { ConfigError } from '../config/config.js'
-import { RestakeError } from '../errors.js'
+import { RestakeError, errorSummary } from '../errors.js'
 import { type Decision, type Plan, type Universe, gweiToWei, planAllocation, scoreUniverse } from '../domain/index.js'
 import { pairKey } from '../domain/score.js'
-import { createDocumentClient, encodeJson } from '../store/client.js'
+import { encodeJson } from '../store/client.js'
 import type { RecordedAction } from '../store/runs.js'
 import { SagaStore } from '../store/sagas.js'
 import type { AutopilotContext } from './context.js'
@@ -160,20 +160,20 @@ export function stakerSignersFromEnv(env: Record<string, string | undefined>, ch
 }
 
 /**
- * Extends a handler's context with the sagas table and the staker signers (from `env`; only handlers pass process.env).
+ * Extends a handler's context (from contextFromEnv: its DynamoDB client serves the sagas table too) with the sagas
+ * store and the staker signers (from `env`; only handlers pass process.env).
  * @example const el = ctx.config.eigenlayer ? eigenLayerContextFromEnv(ctx, process.env) : undefined
  */
 export function eigenLayerContextFromEnv(ctx: AutopilotContext, env: Record<string, string | undefined>): EigenLayerRebalanceContext {
-  const { config } = ctx
-  const doc = createDocumentClient(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {})
+  const { config, dynamo } = ctx
+  if (!dynamo) throw new ConfigError(['the EigenLayer context needs the DynamoDB client of contextFromEnv'])
   const signers = stakerSignersFromEnv(env, config.chainId)
-  return { ...ctx, sagas: new SagaStore({ client: doc, tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(a.toLowerCase()) }
+  return { ...ctx, sagas: new SagaStore({ client: dynamo, tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(a.toLowerCase()) }
 }
 
 type SkipWhy = { reason: 'cooldown' | 'gasTooHigh' | 'belowThreshold' | 'noChange'; detail: string }
 
 const lower = (a: string) => a.toLowerCase() as Address
-const errorOf = (e: unknown) => ({ name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) })
 const isPlanMove = (r: EigenLayerMoveRecord) => r.state.reason.startsWith(PLAN_MOVE_REASON)
 
 /**
@@ -215,7 +215,7 @@ export async function runEigenLayerRebalance(ctx: EigenLayerRebalanceContext, op
           const last = Object.values(o.record.state.steps).filter((x) => x?.txHash).at(-1)
           out.actions.push({ index: out.actions.length, kind: 'eigenlayer-saga', description: `saga ${r.sagaId}: ${before.get(r.sagaId)} → ${o.step} (${o.status})`, reasons: [o.record.state.reason], status: 'mined', ...(last?.txHash ? { txHash: last.txHash } : {}) })
         }
-        out.resumed.push({ sagaId: r.sagaId, ...(o ? { status: o.status, step: o.step, ...(o.completableAtBlock !== undefined ? { completableAtBlock: o.completableAtBlock } : {}) } : {}), ...(r.error ? { error: errorOf(r.error) } : {}) })
+        out.resumed.push({ sagaId: r.sagaId, ...(o ? { status: o.status, step: o.step, ...(o.completableAtBlock !== undefined ? { completableAtBlock: o.completableAtBlock } : {}) } : {}), ...(r.error ? { error: errorSummary(r.error) } : {}) })
       }
     }
 
@@ -311,8 +311,8 @@ export async function runEigenLayerRebalance(ctx: EigenLayerRebalanceContext, op
           out.moves.push({ ...m, status: 'started', sagaId: o.record.sagaId, sagaStatus: o.status })
           out.actions.push({ index: out.actions.length, kind: 'eigenlayer-move', description: describeMove(m, ctx, o.record.sagaId), reasons: m.reasons, status: 'sent', ...(o.record.state.steps.queue?.txHash ? { txHash: o.record.state.steps.queue.txHash } : {}) })
         } catch (e) {
-          out.moves.push({ ...m, status: 'failed', note: errorOf(e).message })
-          out.error ??= errorOf(e)
+          out.moves.push({ ...m, status: 'failed', note: errorSummary(e).message })
+          out.error ??= errorSummary(e)
         }
       }
     }
@@ -356,7 +356,7 @@ export async function runEigenLayerRebalance(ctx: EigenLayerRebalanceContext, op
     })
     return out
   } catch (e) {
-    const error = errorOf(e)
+    const error = errorSummary(e)
     ctx.logger.error('eigenlayer rebalance run failed', { runId, error })
     await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error, actions: out.actions })
     return { ...out, status: 'failed', error }

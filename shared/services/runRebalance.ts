@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { errorSummary } from '../errors.js'
 import { assertCuratorRoles, buildCuratorCall } from '../chain/protocols/symbiotic/buildCuratorCall.js'
 import { GasPriceTooHighError } from '../chain/executor/errors.js'
 import { executeCalls } from '../chain/executor/executeCalls.js'
@@ -143,7 +144,7 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     await ctx.runs.finish(runId, { ...common, status: 'succeeded', finishedAt: ctx.clock(), actions, allocations })
     return { runId, status: 'succeeded', decision, actions, allocations, verified }
   } catch (e) {
-    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    const error = errorSummary(e)
     // Another run holds the signer's lock, or the network is above the policy's gas cap: skip cleanly (nothing more sent).
     if (e instanceof LockBusyError || e instanceof GasPriceTooHighError) {
       const decision: Decision | undefined = e instanceof GasPriceTooHighError ? { kind: 'skip', reason: 'gasTooHigh', detail: e.shortMessage } : undefined

@@ -1,5 +1,6 @@
 /** Use case `score`: read the universe, score every operator and service, store the scores as a run. */
 import { randomUUID } from 'node:crypto'
+import { errorSummary } from '../errors.js'
 import { scoreUniverse } from '../domain/index.js'
 import type { AutopilotContext } from './context.js'
 import { readUniverse } from './readUniverse.js'
@@ -24,7 +25,7 @@ export async function runScore(ctx: AutopilotContext, trigger = 'schedule'): Pro
     await ctx.runs.finish(runId, { status: 'succeeded', finishedAt: ctx.clock(), chainId: universe.chainId, blockNumber: universe.blockNumber, universeHash, scores })
     return { runId, status: 'succeeded', blockNumber: universe.blockNumber }
   } catch (e) {
-    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    const error = errorSummary(e)
     await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error })
     ctx.logger.error('score run failed', { runId, error })
     return { runId, status: 'failed', error }

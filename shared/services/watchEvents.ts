@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto'
 import { type Address, type Hex, getAbiItem } from 'viem'
 import * as abis from '../chain/abis/symbiotic.js'
 import type { DeriskRequest } from '../domain/index.js'
-import { RestakeError } from '../errors.js'
+import { RestakeError, errorSummary } from '../errors.js'
 import { StaleWriteError } from '../store/errors.js'
 import { type ClaimedEvent, DuplicateEventError } from '../store/events.js'
 import type { AutopilotContext } from './context.js'
@@ -166,7 +166,7 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
     await ctx.cursors.advance(cursorId, { from: cursor.block, to, blockHash: toBlock.hash, now: ctx.clock() })
     return result
   } catch (e) {
-    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    const error = errorSummary(e)
     ctx.logger.error('watch tick failed', { cursorId, error })
     return { ...base, status: e instanceof StaleWriteError ? 'busy' : 'failed', error }
   }
@@ -367,7 +367,7 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
     return { runId, failed, ...(derisk ? { derisk } : {}) }
   } catch (e) {
     await releaseAll(ctx, claimed, 'failed').catch(() => undefined)
-    const error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) }
+    const error = errorSummary(e)
     await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error }).catch(() => undefined)
     throw e
   }
