@@ -77,24 +77,23 @@ export const POLICY_FIELD_DOCS: Readonly<Record<string, string>> = {
   "scoring.operatorMetadata[].riskGroup": "Name of a group in caps.perRiskGroup this operator belongs to.",
 }
 
-type JsonNode = { properties?: Record<string, JsonNode>; items?: JsonNode; required?: string[]; [k: string]: unknown }
+type JsonNode = { properties?: Record<string, JsonNode>; items?: JsonNode; [k: string]: unknown }
 
-/** A field of a generated schema: its path, its node, and whether the document may omit it. */
+/** A field of a generated schema: its path and its node. */
 export interface PolicyField {
   path: string
   node: JsonNode
-  optional: boolean
 }
 
 /** Every field of a generated schema (the root excluded). */
 export function policyFieldPaths(schema: JsonNode): PolicyField[] {
   const out: PolicyField[] = []
-  const walk = (node: JsonNode, path: string, optional: boolean) => {
-    if (path) out.push({ path, node, optional })
-    for (const [k, v] of Object.entries(node.properties ?? {})) walk(v, path ? `${path}.${k}` : k, !(node.required ?? []).includes(k))
-    if (node.items && typeof node.items === 'object' && !Array.isArray(node.items)) walk(node.items, `${path}[]`, false)
+  const walk = (node: JsonNode, path: string) => {
+    if (path) out.push({ path, node })
+    for (const [k, v] of Object.entries(node.properties ?? {})) walk(v, path ? `${path}.${k}` : k)
+    if (node.items && typeof node.items === 'object' && !Array.isArray(node.items)) walk(node.items, `${path}[]`)
   }
-  walk(schema, '', false)
+  walk(schema, '')
   return out
 }
 
