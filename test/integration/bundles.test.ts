@@ -21,6 +21,7 @@ import type { Config } from '../../shared/config/config.js'
 import { SIGNATURE_HEADER, signWebhook } from '../../shared/services/handleWebhook.js'
 import { createDocumentClient, encodeJson } from '../../shared/store/client.js'
 import { EventStore } from '../../shared/store/events.js'
+import { RunStore } from '../../shared/store/runs.js'
 import { snsJobDelivery } from '../../local/jobsTopic.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { startSnsDouble } from '../setup/snsDouble.js'
@@ -137,7 +138,6 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     expect(['succeeded', 'skipped']).toContain(r.status)
     expect(r.moves.filter((m) => /signer/i.test(m.note ?? ''))).toEqual([]) // the stakers' keys reached the bundle
     expect(r.positions.length).toBe(w.config.eigenlayer!.positions.length)
-    const { RunStore } = await import('../../shared/store/runs.js')
     const runs = new RunStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.runs })
     expect((await runs.get(r.runId))?.trigger).toBe('eigenlayer:schedule:eigenlayer')
   })
