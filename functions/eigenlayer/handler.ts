@@ -6,7 +6,7 @@
 import { ConfigError } from '../../shared/config/config.js'
 import { withLambdaContext } from '../../shared/logger.js'
 import { contextFromEnv } from '../../shared/services/bootstrap.js'
-import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/services/runEigenLayerRebalance.js'
+import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/protocols/eigenlayer/rebalance.js'
 import { RebalanceEvent } from '../rebalance/schema.js'
 
 const base = contextFromEnv(process.env, 'eigenlayer')

@@ -5,9 +5,10 @@
 import type { Address } from 'viem'
 import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
-import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
+import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { ConfigSchema } from '../../shared/config/config.js'
-import { diffPlan, explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import { explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import { diffPlan } from '../../shared/protocols/symbiotic/diff.js'
 import { type CliIo, CliUsageError, EXIT, InvalidInputError, fail, parseArgs, readJson, stringFlag, toJson } from './common.js'
 
 /** Help text of `autopilot plan`. */

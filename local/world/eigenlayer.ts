@@ -7,7 +7,7 @@
 import { type Account, type Address, type Hex, getContractAddress, keccak256, stringToHex, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyManagerAbi } from './abis/eigenlayer.js'
-import { operatorSetKey } from '../../shared/chain/protocols/eigenlayer/types.js'
+import { operatorSetKey } from '../../shared/protocols/eigenlayer/types.js'
 import { type LocalChain, chainNow, deploy, write } from './chain.js'
 import { compileContract } from './compile.js'
 import { type Actor, lstTokenAbi } from './seed.js'

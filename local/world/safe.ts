@@ -11,7 +11,7 @@ import { type Abi, type Account, type Address, type Hex, type LocalAccount, enco
 import { privateKeyToAccount } from 'viem/accounts'
 import { Integrity__factory, Packer__factory, Roles__factory } from 'zodiac-roles-sdk/typechain'
 import { networkRestakeDelegatorAbi } from './abis/symbiotic.js'
-import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/chain/protocols/symbiotic/roles.js'
+import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/protocols/symbiotic/roles.js'
 import { rolesModifierAbi, safeAbi } from './abis/safe.js'
 import { roleKeyOf } from '../../shared/chain/safe/execWithRole.js'
 import { proposeBatch } from '../../shared/chain/safe/propose.js'

@@ -2,7 +2,7 @@
  * `autopilot explain RUN`: the scores, the plan and every action with its reasons, as plain text.
  * Pure and deterministic (same run → same text).
  */
-import type { Decision } from './diff.js'
+import type { Decision } from './decision.js'
 import type { Plan } from './plan.js'
 import type { UniverseScores } from './score.js'
 import { cmp, num, pct, short, units, unitsFloat } from './format.js'
@@ -129,7 +129,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   if (decision.kind === 'act' && decision.actions.length > 0) {
     out.push('', 'Actions (in execution order)')
     decision.actions.forEach((a, i) => {
-      out.push(`  ${i + 1}. ${a.kind}(${short(a.service)}${a.operator ? `, ${short(a.operator)}` : ''}) on ${short(a.delegator)}: ${units(a.from)} → ${units(a.to)}`)
+      out.push(`  ${i + 1}. ${a.description ?? a.kind}`)
       for (const r of a.reasons) out.push(`       - ${r}`)
     })
   }

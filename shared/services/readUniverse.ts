@@ -1,6 +1,6 @@
 /** Reads the universe the policy manages (Symbiotic today) and hashes it for the run record. */
 import { type Address, keccak256, stringToHex } from 'viem'
-import { readSymbioticUniverse } from '../chain/protocols/symbiotic/readUniverse.js'
+import { readSymbioticUniverse } from '../protocols/symbiotic/reader.js'
 import type { Universe } from '../domain/index.js'
 import { encodeJson } from '../store/client.js'
 import type { AutopilotContext } from './context.js'

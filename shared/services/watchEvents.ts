@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type Address, type Hex, getAbiItem } from 'viem'
-import * as abis from '../chain/abis/symbiotic.js'
+import * as abis from '../protocols/symbiotic/abis.js'
 import type { DeriskRequest } from '../domain/index.js'
 import { RestakeError, errorSummary } from '../errors.js'
 import { StaleWriteError } from '../store/errors.js'

@@ -8,7 +8,7 @@ import { loadScenario } from '../../local/world/scenario.js'
 import { seedScenario } from '../../local/world/seed.js'
 import { deploySymbioticCore, installMulticall3 } from '../../local/world/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
-import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
+import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 
 /** Seeds the default scenario and reads it 10 times; reports round trips per read and median ms. */
 export async function benchReadUniverse(): Promise<Record<string, unknown>> {

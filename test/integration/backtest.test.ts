@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { getAbiItem } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import * as abis from '../../shared/chain/abis/symbiotic.js'
+import * as abis from '../../shared/protocols/symbiotic/abis.js'
 import { loadPolicyOrThrow } from '../../shared/domain/index.js'
 import { type BacktestResult, drawdown, runBacktest } from '../../local/backtest/engine.js'
 import { backtestJson, formatBacktestTable, renderBacktestHtml } from '../../local/backtest/report.js'

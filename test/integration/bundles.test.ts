@@ -113,8 +113,8 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
 
   it('only the functions that send carry a signer, and only those that plan carry the planner', () => {
     const has = (name: FunctionName, part: string) => bundles[name].inputs.some((i) => i.includes(part))
-    for (const name of ['rebalance', 'watch'] as const) for (const part of ['shared/chain/signers/', 'shared/chain/executor/', 'shared/domain/solvers/']) expect(has(name, part), `${name} has ${part}`).toBe(true)
-    for (const name of ['score', 'webhook'] as const) for (const part of ['shared/chain/signers/', 'shared/services/signer.ts', 'shared/chain/executor/']) expect(has(name, part), `${name} has ${part}`).toBe(false)
+    for (const name of ['rebalance', 'watch'] as const) for (const part of ['shared/chain/signers/', 'shared/execution/', 'shared/domain/solvers/']) expect(has(name, part), `${name} has ${part}`).toBe(true)
+    for (const name of ['score', 'webhook'] as const) for (const part of ['shared/chain/signers/', 'shared/services/signer.ts', 'shared/execution/']) expect(has(name, part), `${name} has ${part}`).toBe(false)
     for (const part of ['shared/domain/solvers/', 'shared/domain/plan.ts', 'shared/services/runRebalance.ts']) expect(has('webhook', part), `webhook has ${part}`).toBe(false)
   })
 

@@ -11,7 +11,7 @@ import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, eig
 import { installMulticall3 } from '../../local/world/symbiotic.js'
 import { allocationManagerAbi, delegationManagerAbi } from '../../local/world/abis/eigenlayer.js'
 import { createReader } from '../../shared/chain/client.js'
-import { readEigenLayerUniverse } from '../../shared/chain/protocols/eigenlayer/readEigenLayerUniverse.js'
+import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader.js'
 
 const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const WEI = 10n ** 18n

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { createReader } from '../../shared/chain/client.js'
-import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
+import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { ScenarioSchema } from '../../local/world/scenario.js'
 import { world } from '../setup/worldHandle.js'
 

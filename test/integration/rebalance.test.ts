@@ -1,7 +1,7 @@
 /** One full autopilot loop on the real local world: read → score → plan → send → record, and its failure paths. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { networkRestakeDelegatorAbi } from '../../local/world/abis/symbiotic.js'
-import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/chain/protocols/symbiotic/roles.js'
+import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/protocols/symbiotic/roles.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { runScore } from '../../shared/services/runScore.js'
 import { ANVIL_DEPLOYER_KEY } from '../../local/world/index.js'

@@ -7,8 +7,8 @@ import { BOT_ITEMS, SENT_TO, renderAll } from '../../local/scripts/genAbis.js'
 import * as fullEigenLayer from '../../local/world/abis/eigenlayer.js'
 import * as fullSafe from '../../local/world/abis/safe.js'
 import * as fullSymbiotic from '../../local/world/abis/symbiotic.js'
-import * as botEigenLayer from '../../shared/chain/abis/eigenlayer.js'
-import * as botSymbiotic from '../../shared/chain/abis/symbiotic.js'
+import * as botEigenLayer from '../../shared/protocols/eigenlayer/abis.js'
+import * as botSymbiotic from '../../shared/protocols/symbiotic/abis.js'
 import * as botSafe from '../../shared/chain/safe/abis.js'
 
 type Item = { type: string; name?: string }

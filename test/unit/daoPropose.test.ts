@@ -1,8 +1,8 @@
 /** propose mode's encodings (Transaction Builder batch, MultiSendCallOnly) and the role wrapper, without a chain. */
 import { decodeFunctionData, encodeErrorResult, encodeFunctionData, getAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from '../../shared/chain/abis/symbiotic.js'
-import type { PlannedCall } from '../../shared/chain/protocols/symbiotic/buildCuratorCall.js'
+import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from '../../shared/protocols/symbiotic/abis.js'
+import type { PlannedCall } from '../../shared/protocols/symbiotic/buildCuratorCall.js'
 import { MULTI_SEND_CALL_ONLY_141, rolesModifierAbi } from '../../shared/chain/safe/abis.js'
 import { ProposalDecodeError, UnproposableCallError } from '../../shared/chain/safe/errors.js'
 import { decodeRolesRevert, roleKeyOf, wrapWithRole } from '../../shared/chain/safe/execWithRole.js'

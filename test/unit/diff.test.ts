@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Action, actionPhase, diffPlan, gweiToWei } from '../../shared/domain/diff.js'
+import { type Action, actionPhase, diffPlan, gweiToWei } from '../../shared/protocols/symbiotic/diff.js'
 import { type Plan, type PositionPlan, planAllocation } from '../../shared/domain/plan.js'
 import { type Policy, loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { scoreUniverse } from '../../shared/domain/score.js'

@@ -1,5 +1,5 @@
 /**
- * Pins the EigenLayer harness (local/contracts/eigenlayer), the bot's ABI (shared/chain/abis/eigenlayer.ts) and the local
+ * Pins the EigenLayer harness (local/contracts/eigenlayer), the bot's ABI (shared/protocols/eigenlayer/abis.ts) and the local
  * world's full ABI (local/world/abis/eigenlayer.ts, every signature of local/scripts/abiSignatures.ts) to the
  * PUBLISHED v1.x interfaces of Layr-Labs/eigenlayer-contracts tag v1.6.0 (cf22b3906a5e667d2c9baba39133a25211805e26).
  * The signature strings below were copied from src/contracts/interfaces/I*.sol at that tag (struct types expanded,
@@ -9,7 +9,7 @@ import { type Abi, type AbiEvent, type AbiFunction, type AbiParameter, parseAbiI
 import { describe, expect, it } from 'vitest'
 import { compileContract } from '../../local/world/compile.js'
 import * as fullAbis from '../../local/world/abis/eigenlayer.js'
-import * as abis from '../../shared/chain/abis/eigenlayer.js'
+import * as abis from '../../shared/protocols/eigenlayer/abis.js'
 
 const WITHDRAWAL = '(address staker, address delegatedTo, address withdrawer, uint256 nonce, uint32 startBlock, address[] strategies, uint256[] scaledShares)'
 const OPSET = '(address avs, uint32 id)'
@@ -262,7 +262,7 @@ describe('EigenLayer harness ABI = published v1.x (v1.6.0) interfaces', () => {
   })
 
   it.each([
-    ['the bot ABI (shared/chain/abis/eigenlayer.ts)', abis],
+    ['the bot ABI (shared/protocols/eigenlayer/abis.ts)', abis],
     ['the full local ABI (local/world/abis/eigenlayer.ts)', fullAbis],
   ] as const)('%s is a subset of the published signatures and of the harness', (_label, set) => {
     const pairs: [Abi, string][] = [

@@ -1,9 +1,9 @@
 /** Pure EigenLayer helpers: operator-set keys, withdrawal roots, saga call builders and the deny-list exit plan. */
 import { type Address, decodeFunctionData, encodeFunctionData } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { buildCompleteWithdrawalCall, buildDelegateToCall, buildDepositCall, buildQueueWithdrawalCall, toPlannedCall } from '../../shared/chain/protocols/eigenlayer/buildMoveCall.js'
-import { planEigenLayerExits } from '../../shared/chain/protocols/eigenlayer/planExits.js'
-import { type EigenLayerOperatorState, type EigenLayerStakerState, decodeOperatorSetKey, operatorSetKey, withdrawalRoot } from '../../shared/chain/protocols/eigenlayer/types.js'
+import { buildCompleteWithdrawalCall, buildDelegateToCall, buildDepositCall, buildQueueWithdrawalCall, toPlannedCall } from '../../shared/protocols/eigenlayer/buildMoveCall.js'
+import { planEigenLayerExits } from '../../shared/protocols/eigenlayer/planExits.js'
+import { type EigenLayerOperatorState, type EigenLayerStakerState, decodeOperatorSetKey, operatorSetKey, withdrawalRoot } from '../../shared/protocols/eigenlayer/types.js'
 
 const A = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as Address
 const staker = (address: Address, operator: Address | null, shares: bigint): EigenLayerStakerState => ({

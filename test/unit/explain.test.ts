@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { diffPlan, gweiToWei } from '../../shared/domain/diff.js'
+import { diffPlan, gweiToWei } from '../../shared/protocols/symbiotic/diff.js'
 import { explainRun, table } from '../../shared/domain/explain.js'
 import { planAllocation } from '../../shared/domain/plan.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'

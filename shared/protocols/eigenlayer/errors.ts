@@ -1,6 +1,6 @@
 /** Errors of EigenLayer moves: each has a stable `name` and says what to do. */
 import type { Address } from 'viem'
-import { RestakeError } from '../../../errors.js'
+import { RestakeError } from '../../errors.js'
 
 /** No saga with this id is stored. */
 export class SagaNotFoundError extends RestakeError {

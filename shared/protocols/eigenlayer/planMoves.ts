@@ -19,7 +19,7 @@
  * exposure, not the plan's per-set shape.
  */
 import type { Address } from 'viem'
-import { pct, short, units } from '../../../domain/format.js'
+import { pct, short, units } from '../../domain/format.js'
 import type { EigenLayerPositionDetails, EigenLayerStakerState } from './types.js'
 
 const YEAR = 365 * 86_400

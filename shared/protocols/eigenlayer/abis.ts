@@ -5,7 +5,7 @@
  * bundle parses ABIs at init. test/unit/eigenlayerAbi.test.ts pins every selector and topic to the published
  * signatures and to the local harness; the local world uses the full ABIs in local/world/abis/eigenlayer.ts.
  */
-export { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi, strategyManagerAbi } from './eigenlayer.gen.js'
+export { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi, strategyManagerAbi } from './abis.gen.js'
 
 /** `WAD` of SlashingLib (uint64 1e18): the initial max magnitude and the "one" of every scaling factor. */
 export const WAD = 10n ** 18n

@@ -7,9 +7,9 @@
  * EigenLayer-specific facts (stakers, withdrawals in flight, magnitudes) next to it.
  */
 import { type Address, type Hex, type PublicClient, getAbiItem, zeroAddress } from 'viem'
-import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../../domain/types.js'
-import { WAD, allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi } from '../../abis/eigenlayer.js'
-import { ChainReadError } from '../../errors.js'
+import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
+import { WAD, allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi } from './abis.js'
+import { ChainReadError } from '../../chain/errors.js'
 import {
   type EigenLayerOperatorState,
   type EigenLayerPositionDetails,

@@ -1,6 +1,6 @@
 /** Errors of the executor: why a run deferred, stopped or left an intent open. Each has a stable `name`. */
 import type { Hex } from 'viem'
-import { RestakeError } from '../../errors.js'
+import { RestakeError } from '../errors.js'
 
 const gwei = (wei: bigint): string => {
   const whole = wei / 1_000_000_000n

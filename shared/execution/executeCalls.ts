@@ -11,11 +11,11 @@
  * A retried run finds its intents and re-broadcasts the stored bytes: it never signs a second transaction for an intent.
  */
 import { type Address, type Hex, type LocalAccount, type PublicClient, encodeFunctionData, hexToBigInt, isHex, keccak256 } from 'viem'
-import type { IntentRecord, IntentStore } from '../../store/intents.js'
-import { StaleWriteError } from '../../store/errors.js'
-import type { LockStore } from '../../store/locks.js'
-import type { RunStore } from '../../store/runs.js'
-import { ChainReadError, SimulationRevertedError, TransactionRevertedError } from '../errors.js'
+import type { IntentRecord, IntentStore } from '../store/intents.js'
+import { StaleWriteError } from '../store/errors.js'
+import type { LockStore } from '../store/locks.js'
+import type { RunStore } from '../store/runs.js'
+import { ChainReadError, SimulationRevertedError, TransactionRevertedError } from '../chain/errors.js'
 import type { PlannedCall } from '../protocols/symbiotic/buildCuratorCall.js'
 import { crashPoint } from './crashPoint.js'
 import { decodeRevert } from './decodeRevert.js'

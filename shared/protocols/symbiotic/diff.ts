@@ -31,50 +31,32 @@
  * policy forbids: deny lists, lost eligibility, slash response) ignore the cooldown and the gain
  * threshold.
  */
-import type { Address, Position, ServiceId, Universe } from './types.js'
-import type { Policy } from './policy.js'
-import type { Plan, PositionPlan } from './plan.js'
-import { cmp, short, units } from './format.js'
-import { pairKey } from './score.js'
+import type { Address, Position, ServiceId, Universe } from '../../domain/types.js'
+import type { Policy } from '../../domain/policy.js'
+import type { Plan, PositionPlan } from '../../domain/plan.js'
+import { cmp, short, units } from '../../domain/format.js'
+import { pairKey } from '../../domain/score.js'
+import { type Decision as GenericDecision, type DecisionStep, type SkipReason, gweiToWei } from '../../domain/decision.js'
+
+export { gweiToWei }
 
 /** The curator setters the bot calls. */
 export type ActionKind = 'setNetworkLimit' | 'setOperatorNetworkShares' | 'setOperatorNetworkLimit'
 
 /** One curator call: set a parameter from `from` to `to`. */
-export interface Action {
+export interface Action extends DecisionStep {
   kind: ActionKind
-  /** Position id (vault). */
-  position: string
   /** Delegator contract the call goes to. */
   delegator: Address
   /** Subnetwork (bytes32). */
   service: ServiceId
-  /** Operator, for the per-operator setters. */
-  operator?: Address
   from: bigint
   to: bigint
-  /** Why: score terms and binding constraints in plain words. */
-  reasons: string[]
 }
 
-/** Why a run does nothing. */
-export type SkipReason = 'cooldown' | 'belowThreshold' | 'noChange' | 'gasTooHigh'
-
-/** Act (with the ordered calls) or skip (with a typed reason). */
-export type Decision =
-  | {
-      kind: 'act'
-      actions: Action[]
-      /** objective − currentObjective, collateral wei per year (float). */
-      gainPerYear: number
-      /** #calls × estimatedGasPerCall × gas price. */
-      gasCostWei: bigint
-      /** (gain − gas) / Σ activeStake in bps per year. */
-      netGainBpsPerYear: number
-      /** True when the run removes forbidden stake or was forced: cooldown and threshold were not applied. */
-      derisk: boolean
-    }
-  | { kind: 'skip'; reason: SkipReason; detail: string }
+/** A Symbiotic decision: its steps are curator calls. */
+export type Decision = GenericDecision<Action>
+export type { SkipReason }
 
 /** Options of {@link diffPlan}. */
 export interface DiffOptions {
@@ -102,10 +84,6 @@ export function actionPhase(a: Pick<Action, 'kind' | 'from' | 'to'>): number {
   return PHASE[`${a.kind}:${a.to < a.from ? 'down' : 'up'}`] as number
 }
 
-/** Gwei (float, from the policy) → wei, exactly for up to 9 decimals. */
-export function gweiToWei(gwei: number): bigint {
-  return BigInt(Math.round(gwei * 1e9))
-}
 
 /**
  * Turns a plan into the calls to send, or a reason to skip.
@@ -184,6 +162,7 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
       service: nl.service,
       from,
       to: nl.limit,
+      description: `setNetworkLimit(${short(nl.service)}) on ${short(pp.delegator)}: ${units(from)} → ${units(nl.limit)}`,
       reasons: [
         `service ${short(nl.service)}: network limit ${units(from)} → ${units(nl.limit)} (Σ of its operator targets)`,
         ...(nl.reason ? [nl.reason] : []),
@@ -210,6 +189,7 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
       operator: t.operator,
       from,
       to: t.stake,
+      description: `${kind === 'network-restake' ? 'setOperatorNetworkShares' : 'setOperatorNetworkLimit'}(${short(t.service)}, ${short(t.operator)}) on ${short(pp.delegator)}: ${units(from)} → ${units(t.stake)}`,
       reasons: [
         `operator ${short(t.operator)} in service ${short(t.service)}: stake ${units(t.current)} → ${units(t.stake)}${kind === 'network-restake' ? ' (shares = target stake)' : ''}`,
         ...reasons.pair(t.service, t.operator),

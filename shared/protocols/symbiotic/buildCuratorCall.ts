@@ -1,8 +1,9 @@
 /** Turns a planned curator action into a plain contract call description (no network): `{ address, abi, functionName, args }`. */
 import type { Abi, Address } from 'viem'
-import type { Action, Position } from '../../../domain/index.js'
-import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from '../../abis/symbiotic.js'
-import { MissingRoleError } from '../../errors.js'
+import type { Position } from '../../domain/index.js'
+import type { Action } from './diff.js'
+import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from './abis.js'
+import { MissingRoleError } from '../../chain/errors.js'
 
 /** A call to make, described as data so it can be simulated, signed, stored and explained. */
 export interface PlannedCall {

@@ -14,9 +14,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
 import { type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, erc20Abi, getAbiItem, parseEventLogs, zeroAddress } from 'viem'
-import { delegationManagerAbi, strategyAbi, strategyManagerAbi } from '../chain/abis/eigenlayer.js'
-import { TransactionRevertedError } from '../chain/errors.js'
-import { executeCalls } from '../chain/executor/executeCalls.js'
+import { delegationManagerAbi, strategyAbi, strategyManagerAbi } from './abis.js'
+import { TransactionRevertedError } from '../../chain/errors.js'
+import { executeCalls } from '../../execution/executeCalls.js'
 import {
   type MoveStep,
   type StoredCall,
@@ -27,13 +27,13 @@ import {
   buildQueueWithdrawalCall,
   buildTokenTransferCall,
   toPlannedCall,
-} from '../chain/protocols/eigenlayer/buildMoveCall.js'
-import { MissingStakerSignerError, NothingToMoveError, SagaNotFoundError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from '../chain/protocols/eigenlayer/errors.js'
-import { planEigenLayerExits } from '../chain/protocols/eigenlayer/planExits.js'
-import { type EigenLayerPositionDetails, type WithdrawalStruct, withdrawalRoot } from '../chain/protocols/eigenlayer/types.js'
-import { StaleWriteError } from '../store/errors.js'
-import type { IntentStore } from '../store/intents.js'
-import type { SagaRecord, SagaStore } from '../store/sagas.js'
+} from './buildMoveCall.js'
+import { MissingStakerSignerError, NothingToMoveError, SagaNotFoundError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from './errors.js'
+import { planEigenLayerExits } from './planExits.js'
+import { type EigenLayerPositionDetails, type WithdrawalStruct, withdrawalRoot } from './types.js'
+import { StaleWriteError } from '../../store/errors.js'
+import type { IntentStore } from '../../store/intents.js'
+import type { SagaRecord, SagaStore } from '../../store/sagas.js'
 
 /** Saga kind stored in the record. */
 export const EIGENLAYER_MOVE = 'eigenlayer-move' as const

@@ -4,9 +4,9 @@
  * close it in `finally`.
  */
 import type { LocalAccount, PublicClient } from 'viem'
-import type { IntentStore } from '../../store/intents.js'
-import { type Lease, type LeaseGuard, type LockStore, signerLockId } from '../../store/locks.js'
-import type { RunStore } from '../../store/runs.js'
+import type { IntentStore } from '../store/intents.js'
+import { type Lease, type LeaseGuard, type LockStore, signerLockId } from '../store/locks.js'
+import type { RunStore } from '../store/runs.js'
 import { type ExecutorOptions, type ResolvedExecutorOptions, resolveExecutorOptions } from './options.js'
 import { type ResumeOpenIntentsReturnType, resumeOpenIntents } from './resumeOpenIntents.js'
 import type { ExecutorEvent } from './settleIntent.js'

@@ -5,7 +5,7 @@
  * delegateTo (new staker only) → approve → depositIntoStrategy.
  */
 import { type Address, type Hex, erc20Abi, zeroHash } from 'viem'
-import { delegationManagerAbi, strategyManagerAbi } from '../../abis/eigenlayer.js'
+import { delegationManagerAbi, strategyManagerAbi } from './abis.js'
 import type { PlannedCall } from '../symbiotic/buildCuratorCall.js'
 import type { WithdrawalStruct } from './types.js'
 

@@ -4,9 +4,9 @@
  * transaction), then closes the runs a crash left `running`. Runs under the signer's lock, before anything new is signed.
  */
 import type { Hex, LocalAccount, PublicClient } from 'viem'
-import { type IntentRecord, type IntentStore, OPEN_INTENT_STATUSES } from '../../store/intents.js'
-import type { RecordedAction, RunStore } from '../../store/runs.js'
-import { StaleWriteError } from '../../store/errors.js'
+import { type IntentRecord, type IntentStore, OPEN_INTENT_STATUSES } from '../store/intents.js'
+import type { RecordedAction, RunStore } from '../store/runs.js'
+import { StaleWriteError } from '../store/errors.js'
 import { RunInterruptedError } from './errors.js'
 import { type ExecutorEvent, settleIntent } from './settleIntent.js'
 import type { SignerSession } from './signerSession.js'

@@ -7,9 +7,9 @@
  * window like any other event). A vetoed request slashed nothing and is not history.
  */
 import { type Address, type Hex, type PublicClient, getAbiItem, hexToBigInt } from 'viem'
-import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../../domain/types.js'
-import * as abis from '../../abis/symbiotic.js'
-import { ChainReadError } from '../../errors.js'
+import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
+import * as abis from './abis.js'
+import { ChainReadError } from '../../chain/errors.js'
 import { DELEGATOR_KINDS, NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from './roles.js'
 
 const YEAR = 365 * 86_400

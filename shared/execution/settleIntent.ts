@@ -6,8 +6,8 @@
  * fee-bump replacement at the SAME nonce (see {@link replaceIntent}).
  */
 import { type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, keccak256, parseTransaction } from 'viem'
-import type { IntentRecord, IntentStore } from '../../store/intents.js'
-import { StaleWriteError } from '../../store/errors.js'
+import type { IntentRecord, IntentStore } from '../store/intents.js'
+import { StaleWriteError } from '../store/errors.js'
 import { type BroadcastOutcome, broadcastRaw } from './broadcast.js'
 import { crashPoint } from './crashPoint.js'
 import { TransactionStuckError } from './errors.js'
