@@ -11,12 +11,9 @@
  * A retried run finds its intents and re-broadcasts the stored bytes: it never signs a second transaction for an intent.
  */
 import { type Address, type Hex, type LocalAccount, type PublicClient, encodeFunctionData, hexToBigInt, isHex, keccak256 } from 'viem'
-import type { IntentRecord, IntentStore } from '../store/intents.js'
 import { StaleWriteError } from '../store/errors.js'
-import type { LockStore } from '../store/locks.js'
-import type { RunStore } from '../store/runs.js'
+import type { IntentRecord, IntentStorePort, LockStorePort } from '../store/ports.js'
 import { ChainReadError, SimulationRevertedError, TransactionRevertedError } from '../chain/errors.js'
-import type { PlannedCall } from '../protocols/symbiotic/buildCuratorCall.js'
 import { crashPoint } from './crashPoint.js'
 import { decodeRevert } from './decodeRevert.js'
 import { IntentSupersededError } from './errors.js'
@@ -24,8 +21,9 @@ import { quoteFees } from './fees.js'
 import { chooseNonce } from './nonce.js'
 import { type ExecutorOptions, type ResolvedExecutorOptions, resolveExecutorOptions } from './options.js'
 import { withRetry } from './retry.js'
-import { type ExecutorEvent, settleIntent } from './settleIntent.js'
-import { type SignerSession, openSignerSession } from './signerSession.js'
+import { settleIntent } from './settleIntent.js'
+import { openSignerSession } from './signerSession.js'
+import type { ExecutorEvent, PlannedCall, RevertArgNames, SignerSession } from './types.js'
 
 /** Parameters of {@link executeCalls}. */
 export interface ExecuteCallsParameters {
@@ -33,7 +31,7 @@ export interface ExecuteCallsParameters {
   /** Signs transactions (a local key on Anvil, a KMS-backed account in AWS). */
   account: LocalAccount
   calls: readonly PlannedCall[]
-  intents: IntentStore
+  intents: IntentStorePort
   /** Intent ids are `${runId}#${index}`: the conditional key per (run, action). */
   runId: string
   /** Blocks a receipt must be buried under (default 1). */
@@ -43,9 +41,9 @@ export interface ExecuteCallsParameters {
   /** A session the caller opened (lock held, open intents already settled); it stays open. */
   session?: SignerSession
   /** Without a session: take the signer's lock here (and settle open intents first), released before returning. */
-  locks?: LockStore
-  /** Used when resuming to close runs a crash left `running`. */
-  runs?: RunStore
+  locks?: LockStorePort
+  /** Names for known constants in decoded revert arguments (the protocol adapter's, e.g. role ids). */
+  revertArgNames?: RevertArgNames
   options?: ExecutorOptions
   /** Called after each mined call (live output, partial records). */
   onMined?: (index: number, hash: Hex, executed: ExecutedCall) => void
@@ -72,17 +70,17 @@ export async function executeCalls(p: ExecuteCallsParameters): Promise<ExecutedC
   const options = p.session?.options ?? resolveExecutorOptions(p.options, client.pollingInterval)
   const retry = { attempts: options.rpcAttempts, backoffMs: options.rpcBackoffMs }
   // 1. Simulate everything first, from the signer's address: one revert and nothing is sent.
-  await simulateCalls(client, account, calls)
+  await simulateCalls(client, account, calls, p.revertArgNames)
   if (calls.length === 0) return []
   const chainId = client.chain?.id ?? (await withRetry('eth_chainId', () => client.getChainId(), retry))
   // 2. Fees above the cap: defer before taking the lock (nothing signed, nothing sent).
   if (p.maxFeePerGas !== undefined) await quoteFees(client, p.maxFeePerGas, retry)
   // 3. The signer's lock: the caller's session, or one held for this call only.
-  const owned = !p.session && p.locks ? await openSignerSession({ client, account, intents: p.intents, locks: p.locks, runs: p.runs, runId: p.runId, chainId, confirmations: p.confirmations, feeCap: p.maxFeePerGas, options, onEvent: p.onEvent }) : undefined
+  const owned = !p.session && p.locks ? await openSignerSession({ client, account, intents: p.intents, locks: p.locks, runId: p.runId, chainId, confirmations: p.confirmations, feeCap: p.maxFeePerGas, options, onEvent: p.onEvent }) : undefined
   const session = p.session ?? owned
   try {
     // Settling intents of earlier runs changed the chain since step 1: simulate again before signing anything.
-    if (owned && owned.resumed.settled.length > 0) await simulateCalls(client, account, calls)
+    if (owned && owned.resumed.settled.length > 0) await simulateCalls(client, account, calls, p.revertArgNames)
     const results: ExecutedCall[] = []
     let floor: number | undefined
     for (const [index, call] of calls.entries()) {
@@ -101,12 +99,12 @@ export async function executeCalls(p: ExecuteCallsParameters): Promise<ExecutedC
 }
 
 /** Simulates every call at the latest block from `account`; throws SimulationRevertedError with the decoded custom error. */
-export async function simulateCalls(client: PublicClient, account: LocalAccount, calls: readonly PlannedCall[]): Promise<void> {
+export async function simulateCalls(client: PublicClient, account: LocalAccount, calls: readonly PlannedCall[], revertArgNames?: RevertArgNames): Promise<void> {
   for (const [index, call] of calls.entries()) {
     try {
       await client.simulateContract({ address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account: account.address } as never)
     } catch (cause) {
-      throw new SimulationRevertedError({ reason: decodeRevert(cause), actionIndex: index, functionName: call.functionName, address: call.address, cause })
+      throw new SimulationRevertedError({ reason: decodeRevert(cause, revertArgNames), actionIndex: index, functionName: call.functionName, address: call.address, cause })
     }
   }
 }

@@ -6,26 +6,19 @@
  * fee-bump replacement at the SAME nonce (see {@link replaceIntent}).
  */
 import { type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, keccak256, parseTransaction } from 'viem'
-import type { IntentRecord, IntentStore } from '../store/intents.js'
+import type { IntentRecord, IntentStorePort as IntentStore } from '../store/ports.js'
 import { StaleWriteError } from '../store/errors.js'
-import { type BroadcastOutcome, broadcastRaw } from './broadcast.js'
+import { broadcastRaw } from './broadcast.js'
 import { crashPoint } from './crashPoint.js'
 import { TransactionStuckError } from './errors.js'
 import { type Fees, bumpFees, quoteFees } from './fees.js'
 import type { ResolvedExecutorOptions } from './options.js'
 import { sleep, withRetry } from './retry.js'
-import type { SignerFence } from './signerSession.js'
+import type { ExecutorEvent, SignerFence } from './types.js'
+
+export type { ExecutorEvent }
 
 /** What the executor reports while it works (live output, logs, tests). */
-export type ExecutorEvent =
-  | { type: 'signed'; intentId: string; nonce: number; txHash: Hex; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
-  | { type: 'broadcast'; intentId: string; txHash: Hex; outcome: BroadcastOutcome }
-  | { type: 'included'; intentId: string; txHash: Hex; blockNumber: bigint }
-  | { type: 'reorged'; intentId: string; txHash: Hex; blockNumber: bigint }
-  | { type: 'replaced'; intentId: string; previousTxHash: Hex; txHash: Hex; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
-  | { type: 'settled'; intentId: string; status: 'mined' | 'reverted' | 'superseded'; txHash?: Hex }
-  | { type: 'resuming'; intentId: string; fromRun: string; status: string }
-
 /** Parameters of {@link settleIntent}. */
 export interface SettleIntentParameters {
   client: PublicClient

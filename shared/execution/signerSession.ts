@@ -4,22 +4,14 @@
  * close it in `finally`.
  */
 import type { LocalAccount, PublicClient } from 'viem'
-import type { IntentStore } from '../store/intents.js'
-import { type Lease, type LeaseGuard, type LockStore, signerLockId } from '../store/locks.js'
-import type { RunStore } from '../store/runs.js'
+import type { IntentStorePort as IntentStore } from '../store/ports.js'
+import { signerLockId } from '../store/locks.js'
+import type { LockStorePort as LockStore } from '../store/ports.js'
 import { type ExecutorOptions, type ResolvedExecutorOptions, resolveExecutorOptions } from './options.js'
-import { type ResumeOpenIntentsReturnType, resumeOpenIntents } from './resumeOpenIntents.js'
-import type { ExecutorEvent } from './settleIntent.js'
+import { resumeOpenIntents } from './resumeOpenIntents.js'
+import type { ExecutorEvent, SignerFence, SignerSession } from './types.js'
 
-/** What fenced writes need from a session: keep the lease alive, and a guard that commits only while it is held. */
-export interface SignerFence {
-  /** Renews the lease when a third of it has passed; throws LockLostError if it was lost. */
-  keepAlive(): Promise<void>
-  /** A transaction entry that makes a write conditional on holding the lease (and records nonce / open intent). */
-  guard(p: { nextNonce?: number; openIntent?: string }): LeaseGuard
-  /** Mirrors a committed guard in memory. */
-  applied(p: { nextNonce?: number; openIntent?: string }): void
-}
+export type { SignerFence, SignerSession }
 
 /** Parameters of {@link openSignerSession}. */
 export interface OpenSignerSessionParameters {
@@ -27,8 +19,6 @@ export interface OpenSignerSessionParameters {
   account: LocalAccount
   intents: IntentStore
   locks: LockStore
-  /** Closes runs found interrupted (left `running` by a crashed holder). */
-  runs?: RunStore
   /** The run opening the session (recorded as lock holder). */
   runId: string
   chainId?: number
@@ -40,23 +30,10 @@ export interface OpenSignerSessionParameters {
   onEvent?: (e: ExecutorEvent) => void
 }
 
-/** A held signer lock plus what resuming found. */
-export interface SignerSession extends SignerFence {
-  readonly lease: Lease
-  readonly lockId: string
-  readonly runId: string
-  readonly options: ResolvedExecutorOptions
-  /** The intents settled and runs closed while opening. */
-  readonly resumed: ResumeOpenIntentsReturnType
-  /** Removes settled intents from the lock's open set. */
-  settle(intentIds: readonly string[]): Promise<void>
-  /** Releases the lock (idempotent). */
-  close(): Promise<void>
-}
-
 /**
  * Takes the signer's nonce lock (throws LockBusyError when another run holds it; nothing is sent) and settles every
- * intent left open by earlier runs, closing their runs. On any failure the lock is released again.
+ * intent left open by earlier runs (the runs a crash left open are listed in `resumed.interruptedRuns` for the caller to
+ * close). On any failure the lock is released again.
  */
 export async function openSignerSession(p: OpenSignerSessionParameters): Promise<SignerSession> {
   const options = resolveExecutorOptions(p.options, p.client.pollingInterval)
@@ -70,7 +47,7 @@ export async function openSignerSession(p: OpenSignerSessionParameters): Promise
     lockId,
     runId: p.runId,
     options,
-    resumed: { settled: [], closedRuns: [] },
+    resumed: { settled: [], interruptedRuns: [] },
     async keepAlive() {
       if (Date.now() - renewedAt < options.leaseMs / 3) return
       await p.locks.renew(lease, options.leaseMs)
@@ -89,7 +66,7 @@ export async function openSignerSession(p: OpenSignerSessionParameters): Promise
     },
   }
   try {
-    const resumed = await resumeOpenIntents({ client: p.client, account: p.account, intents: p.intents, runs: p.runs, session, chainId, confirmations: p.confirmations ?? 1, feeCap: p.feeCap, onEvent: p.onEvent })
+    const resumed = await resumeOpenIntents({ client: p.client, account: p.account, intents: p.intents, session, chainId, confirmations: p.confirmations ?? 1, feeCap: p.feeCap, onEvent: p.onEvent })
     return { ...session, resumed }
   } catch (e) {
     await session.close().catch(() => undefined)

@@ -15,6 +15,8 @@ import { type ProposeBatchReturnType, proposalFiles, proposeBatch } from '../cha
 import { type DeriskRequest, type Plan, type Universe, planAllocation, scoreUniverse } from '../domain/index.js'
 import { type Decision, diffPlan } from '../protocols/symbiotic/diff.js'
 import { LockBusyError } from '../store/locks.js'
+import { closeInterruptedRuns } from '../pipeline/interruptedRuns.js'
+import { ROLE_NAMES } from '../protocols/symbiotic/roles.js'
 import type { RecordedAction } from '../store/runs.js'
 import type { AutopilotContext } from './context.js'
 import { labeler, readUniverse } from './readUniverse.js'
@@ -58,7 +60,7 @@ export interface RunRebalanceOptions {
 export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOptions = {}): Promise<RunRebalanceResult> {
   const startedAt = ctx.clock()
   const runId = `rebalance-${new Date(startedAt).toISOString()}-${randomUUID().slice(0, 8)}`
-  await ctx.runs.start({ runId, kind: 'rebalance', trigger: opts.trigger ?? 'schedule', startedAt })
+  await ctx.runs.start({ runId, kind: 'rebalance', protocol: 'symbiotic', trigger: opts.trigger ?? 'schedule', startedAt })
   const label = labeler(ctx)
   let actions: RecordedAction[] = []
   let allocations: AllocationRow[] = []
@@ -68,7 +70,8 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     // Exactly once (docs/execution.md): hold the signer's nonce lock for the whole run, and first settle what earlier
     // runs left open (re-broadcast or close as superseded), so the read below already sees it. A busy lock skips the run.
     if (ctx.locks && ctx.account && ctx.policy.mode === 'autopilot' && !((await ctx.control?.isPaused()) ?? false)) {
-      session = await openSignerSession({ client: ctx.client, account: ctx.account, intents: ctx.intents, locks: ctx.locks, runs: ctx.runs, runId, confirmations: ctx.config.confirmations, feeCap })
+      session = await openSignerSession({ client: ctx.client, account: ctx.account, intents: ctx.intents, locks: ctx.locks, runId, confirmations: ctx.config.confirmations, feeCap })
+      await closeInterruptedRuns(ctx.runs, ctx.intents, session.resumed.interruptedRuns, runId)
     }
     // DAO mode: the Safe holds the curator roles, so its roles are the ones read and checked.
     const dao = ctx.config.dao
@@ -79,7 +82,7 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
     const plan = planAllocation(universe, scores, ctx.policy, { now, ...(opts.derisk?.length ? { derisk: opts.derisk } : {}) })
     allocations = allocationRows(universe, plan)
     // EigenLayer move runs share the kind but not the Symbiotic cooldown.
-    const last = await ctx.runs.latest('rebalance', 'succeeded', { excludeTriggerPrefix: 'eigenlayer:' })
+    const last = await ctx.runs.latest('rebalance', 'succeeded', { protocol: 'symbiotic' })
     const fees = await ctx.client.estimateFeesPerGas()
     const decision = diffPlan(universe, plan, ctx.policy, { now, lastRebalanceAt: last ? BigInt(Math.floor(last.startedAt / 1000)) : undefined, gasPriceWei: fees.maxFeePerGas, force: opts.force })
     const common = { chainId: universe.chainId, blockNumber: universe.blockNumber, universeHash, scores, plan, decision }
@@ -131,7 +134,7 @@ export async function runRebalance(ctx: AutopilotContext, opts: RunRebalanceOpti
       maxFeePerGas: feeCap,
       session,
       locks: ctx.locks,
-      runs: ctx.runs,
+      revertArgNames: ROLE_NAMES,
       onMined: (index, txHash, e) => {
         actions[index] = { ...actions[index]!, status: 'mined', txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed } // kept if a later call defers or fails
         ctx.onProgress?.({ type: 'sent', runId, index, description: sent[index]!.description, txHash })

@@ -4,6 +4,7 @@
  * runs every tick for the StuckIntents alarm.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { ControlStorePort } from './ports.js'
 import { TableStore } from './tableStore.js'
 
 /** Key of the pause flag in the locks table. */
@@ -22,7 +23,7 @@ export interface PauseState {
 }
 
 /** Reads and toggles the pause flag (table: locks). */
-export class ControlStore extends TableStore {
+export class ControlStore extends TableStore implements ControlStorePort {
   /** The current pause state (not paused when never set). */
   async getPause(): Promise<PauseState> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { lockId: PAUSE_KEY }, ConsistentRead: true }))

@@ -1,5 +1,6 @@
 /** Block cursors of the event watcher: the last block fully handled (and its hash, to notice deep reorgs), advanced conditionally. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
+import type { CursorStorePort } from './ports.js'
 import { TableStore } from './tableStore.js'
 
 /** A stored cursor. */
@@ -14,7 +15,7 @@ export interface CursorRecord {
 }
 
 /** Reads and advances cursors; an advance from a stale value loses with StaleWriteError. */
-export class CursorStore extends TableStore {
+export class CursorStore extends TableStore implements CursorStorePort {
   /** Reads a cursor (undefined before the first advance). */
   async get(cursorId: string): Promise<CursorRecord | undefined> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { cursorId }, ConsistentRead: true }))

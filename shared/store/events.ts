@@ -5,6 +5,7 @@
  * expired), may be claimed again.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import type { EventStorePort } from './ports.js'
 import { TableStore } from './tableStore.js'
 import { RestakeError } from '../errors.js'
 import { isConditionalFailure } from './errors.js'
@@ -69,7 +70,7 @@ export interface ClaimEventParameters {
 export type ClaimedEvent = EventRecord & { previous?: EventRecord }
 
 /** Reads and writes seen events with conditional writes only. */
-export class EventStore extends TableStore {
+export class EventStore extends TableStore implements EventStorePort {
   /** Claims an event; throws {@link DuplicateEventError} when it is done or owned by a live worker. */
   async claim(p: ClaimEventParameters): Promise<ClaimedEvent> {
     const previous = await this.get(p.eventId)

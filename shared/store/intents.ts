@@ -7,6 +7,7 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { LeaseGuard } from './locks.js'
 import { StaleWriteError, isConditionalFailure } from './errors.js'
+import type { IntentStorePort } from './ports.js'
 import { TableStore, setClauses } from './tableStore.js'
 
 /** Where an intent is in its life. `superseded`: its nonce was consumed by a transaction that is not one of ours. */
@@ -64,7 +65,7 @@ export interface IntentRecord {
 export type IntentUpdate = Partial<Omit<IntentRecord, 'intentId' | 'runId' | 'actionIndex' | 'status' | 'from' | 'to' | 'data' | 'nonce' | 'createdAt' | 'rawTx' | 'txHash' | 'txHashes'>>
 
 /** Reads and writes intents with conditional writes only. */
-export class IntentStore extends TableStore {
+export class IntentStore extends TableStore implements IntentStorePort {
   /**
    * Stores a freshly signed intent; throws StaleWriteError if one exists for this (run, action).
    * With a `guard`, the put and the lease check (plus next nonce and open-intent bookkeeping) commit atomically,

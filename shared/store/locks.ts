@@ -6,6 +6,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { RestakeError } from '../errors.js'
 import { isConditionalFailure } from './errors.js'
+import type { LockStorePort } from './ports.js'
 import { TableStore } from './tableStore.js'
 
 /** The stored lock item. */
@@ -86,7 +87,7 @@ export function signerLockId(chainId: number, address: string): string {
 const NAMES = { '#owner': 'owner', '#exp': 'expiresAt' }
 
 /** Reads and writes leases with conditional writes only. */
-export class LockStore extends TableStore {
+export class LockStore extends TableStore implements LockStorePort {
   private readonly clock: () => number
   constructor(p: { client: DynamoDBDocumentClient; tableName: string; clock?: () => number }) {
     super(p)

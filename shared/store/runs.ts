@@ -1,17 +1,24 @@
 /** Run records: one per score / rebalance / watch run; created once, finished once (both conditional). */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { decodeJson, encodeJson } from './client.js'
+import type { LatestRunFilter, RunStorePort } from './ports.js'
 import { TableStore, setClauses } from './tableStore.js'
 
 export type RunKind = 'score' | 'rebalance' | 'watch'
 export type RunStatus = 'running' | 'succeeded' | 'skipped' | 'failed'
+/** Where a run came from. */
+export type TriggerKind = 'schedule' | 'webhook' | 'watch' | 'cli' | 'console' | 'backtest'
 
 /** A stored run. Large structured fields (scores, plan, decision, actions) are kept as JSON with exact bigints. */
 export interface RunRecord {
   runId: string
   kind: RunKind
-  /** What started it: schedule, webhook event id, watcher slash, cli. */
+  /** What started it, for people: schedule, webhook event id, watcher slash, cli. */
   trigger: string
+  /** What started it, typed (control flow reads this, never the `trigger` text). Absent on runs recorded before it existed. */
+  triggerKind?: TriggerKind
+  /** The protocol a rebalance run steered (absent on score/watch runs, and on Symbiotic runs recorded before it existed). */
+  protocol?: string
   /** Epoch milliseconds. */
   startedAt: number
   finishedAt?: number
@@ -44,14 +51,14 @@ export interface RecordedAction {
 const JSON_FIELDS = ['scores', 'plan', 'decision', 'actions', 'allocations', 'error'] as const
 
 /** Reads and writes run records. */
-export class RunStore extends TableStore {
+export class RunStore extends TableStore implements RunStorePort {
   /** Creates the run; fails with StaleWriteError if the id exists. */
-  async start(run: Pick<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
+  async start(run: Pick<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'> & Partial<Pick<RunRecord, 'protocol' | 'triggerKind'>>): Promise<void> {
     await this.conditional(run.runId, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' })))
   }
 
   /** Writes the outcome of a running run (only once: the condition is `status = running`). */
-  async finish(runId: string, fields: Omit<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
+  async finish(runId: string, fields: Omit<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt' | 'protocol' | 'triggerKind'>): Promise<void> {
     const names: Record<string, string> = {}
     const values: Record<string, unknown> = { ':running': 'running' }
     const sets = setClauses(toItem(fields), names, values)
@@ -84,8 +91,10 @@ export class RunStore extends TableStore {
     return (out.Items ?? []).map(fromItem)
   }
 
-  /** The newest run of `kind` that ended with `status`, if any (optionally ignoring runs whose trigger starts with a prefix). */
-  async latest(kind: RunKind, status: RunStatus, opts: { excludeTriggerPrefix?: string } = {}): Promise<RunRecord | undefined> {
+  /** The newest run of `kind` that ended with `status`, if any (optionally only one protocol's runs). */
+  async latest(kind: RunKind, status: RunStatus, filter: LatestRunFilter = {}): Promise<RunRecord | undefined> {
+    // Runs recorded before `protocol` existed were Symbiotic runs.
+    const byProtocol = filter.protocol === undefined ? undefined : filter.protocol === 'symbiotic' ? '(attribute_not_exists(#p) OR #p = :p)' : '#p = :p'
     // The filter applies after each page is read, so page until a match (or the end) instead of trusting one page.
     let startKey: Record<string, unknown> | undefined
     do {
@@ -94,9 +103,9 @@ export class RunStore extends TableStore {
           TableName: this.tableName,
           IndexName: 'byKind',
           KeyConditionExpression: 'kind = :k',
-          FilterExpression: opts.excludeTriggerPrefix ? '#s = :s AND NOT begins_with(#t, :p)' : '#s = :s',
-          ExpressionAttributeNames: { '#s': 'status', ...(opts.excludeTriggerPrefix ? { '#t': 'trigger' } : {}) },
-          ExpressionAttributeValues: { ':k': kind, ':s': status, ...(opts.excludeTriggerPrefix ? { ':p': opts.excludeTriggerPrefix } : {}) },
+          FilterExpression: byProtocol ? `#s = :s AND ${byProtocol}` : '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status', ...(byProtocol ? { '#p': 'protocol' } : {}) },
+          ExpressionAttributeValues: { ':k': kind, ':s': status, ...(byProtocol ? { ':p': filter.protocol } : {}) },
           ScanIndexForward: false,
           Limit: 100,
           ExclusiveStartKey: startKey,

@@ -4,6 +4,7 @@
  * caller read (optimistic concurrency), so two workers advancing the same saga can never both record a step.
  */
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import type { SagaStorePort } from './ports.js'
 import { TableStore } from './tableStore.js'
 import { decodeJson, encodeJson } from './client.js'
 
@@ -41,7 +42,7 @@ export interface SagaRecord<S = unknown> {
 const ATTR = { id: 'sagaId', version: 'version' } as const
 
 /** Reads and writes sagas with conditional writes only. */
-export class SagaStore extends TableStore {
+export class SagaStore extends TableStore implements SagaStorePort {
   /** Creates a saga at version 0; throws StaleWriteError if the id exists (a saga is started once). */
   async create<S>(record: Omit<SagaRecord<S>, 'version'>): Promise<SagaRecord<S>> {
     const saved = { ...record, version: 0 }

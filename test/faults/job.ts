@@ -10,9 +10,10 @@ import { networkRestakeDelegatorAbi } from '../../shared/protocols/symbiotic/abi
 import { GasPriceTooHighError } from '../../shared/execution/errors.js'
 import { type ExecutedCall, executeCalls } from '../../shared/execution/executeCalls.js'
 import type { ExecutorOptions } from '../../shared/execution/options.js'
+import { closeInterruptedRuns } from '../../shared/pipeline/interruptedRuns.js'
 import type { ExecutorEvent } from '../../shared/execution/settleIntent.js'
 import { type SignerSession, openSignerSession } from '../../shared/execution/signerSession.js'
-import type { PlannedCall } from '../../shared/protocols/symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../shared/execution/types.js'
 import type { IntentStore } from '../../shared/store/intents.js'
 import { LockBusyError, type LockStore } from '../../shared/store/locks.js'
 import type { RecordedAction, RunStore } from '../../shared/store/runs.js'
@@ -73,7 +74,8 @@ export async function runJob(deps: JobDeps, targets: readonly JobTarget[], opts:
   try {
     // Resume first, so the read below sees what a crashed run had already sent.
     if (deps.locks) {
-      session = await openSignerSession({ client: deps.client, account: deps.account, intents: deps.intents, locks: deps.locks, runs: deps.runs, runId, confirmations: deps.confirmations, feeCap: deps.feeCap, options: deps.options, onEvent: deps.onEvent })
+      session = await openSignerSession({ client: deps.client, account: deps.account, intents: deps.intents, locks: deps.locks, runId, confirmations: deps.confirmations, feeCap: deps.feeCap, options: deps.options, onEvent: deps.onEvent })
+      await closeInterruptedRuns(deps.runs, deps.intents, session.resumed.interruptedRuns, runId)
       resumed = session.resumed.settled.length
     }
     let calls = opts.calls

@@ -16,7 +16,7 @@ import { isTransientRpcError } from '../../shared/execution/retry.js'
 import { networkRestakeDelegatorAbi } from '../../shared/protocols/symbiotic/abis.js'
 import { createReader } from '../../shared/chain/client.js'
 import { SimulationRevertedError } from '../../shared/chain/errors.js'
-import type { PlannedCall } from '../../shared/protocols/symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../shared/execution/types.js'
 import { kmsSigner } from '../../shared/chain/signers/kmsSigner.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { StaleWriteError } from '../../shared/store/errors.js'
@@ -71,7 +71,7 @@ describe('KMS signer on Anvil (KMS answered by a node:crypto double at the SDK b
     await c.test.setBalance({ address: account.address, value: 10n ** 18n })
     const calls = [approveCall(curator.address, 123n), approveCall(delegator, 456n)]
     const runId = 'kms-run'
-    const first = await executeCalls({ client: s.client, account, calls, intents: s.intents, locks: s.locks, runs: s.runs, runId, options: FAST })
+    const first = await executeCalls({ client: s.client, account, calls, intents: s.intents, locks: s.locks, runId, options: FAST })
     expect(first.map((e) => e.index)).toEqual([0, 1])
     for (const e of first) {
       const tx = await c.public.getTransaction({ hash: e.txHash })
@@ -85,7 +85,7 @@ describe('KMS signer on Anvil (KMS answered by a node:crypto double at the SDK b
     expect(signs).toBe(2)
 
     // The same run retried (a Lambda retry): the stored intents are used, KMS is not asked to sign again.
-    const again = await executeCalls({ client: s.client, account, calls, intents: s.intents, locks: s.locks, runs: s.runs, runId, options: FAST })
+    const again = await executeCalls({ client: s.client, account, calls, intents: s.intents, locks: s.locks, runId, options: FAST })
     expect(again.map((e) => e.txHash)).toEqual(first.map((e) => e.txHash))
     expect(kms.calls.filter((x) => x.command === 'Sign').length).toBe(signs)
     expect(await c.public.getTransactionCount({ address: account.address })).toBe(2)

@@ -2,7 +2,7 @@
 import { decodeFunctionData, encodeErrorResult, encodeFunctionData, getAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from '../../shared/protocols/symbiotic/abis.js'
-import type { PlannedCall } from '../../shared/protocols/symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../shared/execution/types.js'
 import { MULTI_SEND_CALL_ONLY_141, rolesModifierAbi } from '../../shared/chain/safe/abis.js'
 import { ProposalDecodeError, UnproposableCallError } from '../../shared/chain/safe/errors.js'
 import { decodeRolesRevert, roleKeyOf, wrapWithRole } from '../../shared/chain/safe/execWithRole.js'

@@ -5,7 +5,7 @@
  */
 import { type Address, BaseError, ContractFunctionRevertedError, type Hex, type PublicClient, decodeErrorResult, encodeFunctionData, hexToBytes, stringToHex } from 'viem'
 import { SimulationRevertedError } from '../errors.js'
-import type { PlannedCall } from '../../protocols/symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../execution/types.js'
 import { Operation, rolesModifierAbi } from './abis.js'
 
 /**

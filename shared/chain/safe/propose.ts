@@ -25,7 +25,7 @@ import {
   slice,
   stringToHex,
 } from 'viem'
-import type { PlannedCall } from '../../protocols/symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../execution/types.js'
 import { MULTI_SEND_CALL_ONLY_141, Operation, multiSendAbi } from './abis.js'
 import { ProposalDecodeError, UnproposableCallError } from './errors.js'
 

@@ -18,7 +18,7 @@
 import { type Address, type Hex, type PublicClient, encodeAbiParameters, toFunctionSelector } from 'viem'
 import type { Policy } from '../../domain/policy.js'
 import type { DelegatorKind, Universe } from '../../domain/types.js'
-import type { PlannedCall } from '../../protocols/symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../execution/types.js'
 import { type ReadSymbioticUniverseParameters, readSymbioticUniverse } from '../../protocols/symbiotic/reader.js'
 import { rolesModifierAbi } from './abis.js'
 import { EmptyRoleScopeError } from './errors.js'

@@ -3,7 +3,7 @@
  * the role's permissions and executes a proposal; the local world and the tests use the same code.
  */
 import { type Address, type Hex, type LocalAccount, hashTypedData, zeroAddress } from 'viem'
-import type { PlannedCall } from '../../protocols/symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../execution/types.js'
 import { safeAbi } from './abis.js'
 
 /** The fields a Safe transaction hash commits to. */

@@ -6,7 +6,7 @@
  */
 import { type Address, type Hex, erc20Abi, zeroHash } from 'viem'
 import { delegationManagerAbi, strategyManagerAbi } from './abis.js'
-import type { PlannedCall } from '../symbiotic/buildCuratorCall.js'
+import type { PlannedCall } from '../../execution/types.js'
 import type { WithdrawalStruct } from './types.js'
 
 /** The step names of a move saga, in order (`wait` sends nothing). */

@@ -183,7 +183,7 @@ const isPlanMove = (r: EigenLayerMoveRecord) => r.state.reason.startsWith(PLAN_M
 export async function runEigenLayerRebalance(ctx: EigenLayerRebalanceContext, opts: RunEigenLayerRebalanceOptions = {}): Promise<RunEigenLayerRebalanceResult> {
   const startedAt = ctx.clock()
   const runId = `rebalance-eigenlayer-${new Date(startedAt).toISOString()}-${randomUUID().slice(0, 8)}`
-  await ctx.runs.start({ runId, kind: 'rebalance', trigger: `eigenlayer:${opts.trigger ?? 'schedule'}`, startedAt })
+  await ctx.runs.start({ runId, kind: 'rebalance', protocol: 'eigenlayer', trigger: `eigenlayer:${opts.trigger ?? 'schedule'}`, startedAt })
   const out: RunEigenLayerRebalanceResult = { runId, status: 'skipped', resumed: [], exits: [], unplacedExits: [], targets: [], moves: [], skippedMoves: [], actions: [], positions: [] }
   const feeCap = gweiToWei(ctx.policy.gas.maxFeePerGasGwei)
   const sagaCtx: EigenLayerSagaContext = {

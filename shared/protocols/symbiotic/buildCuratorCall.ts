@@ -1,19 +1,11 @@
 /** Turns a planned curator action into a plain contract call description (no network): `{ address, abi, functionName, args }`. */
-import type { Abi, Address } from 'viem'
+import type { Address } from 'viem'
+import type { PlannedCall } from '../../execution/types.js'
 import type { Position } from '../../domain/index.js'
 import type { Action } from './diff.js'
 import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from './abis.js'
 import { MissingRoleError } from '../../chain/errors.js'
 
-/** A call to make, described as data so it can be simulated, signed, stored and explained. */
-export interface PlannedCall {
-  address: Address
-  abi: Abi
-  functionName: string
-  args: readonly unknown[]
-  /** One line for people: what the call does. */
-  description: string
-}
 
 /** Builds the delegator call for one action (setNetworkLimit / setOperatorNetworkShares / setOperatorNetworkLimit). */
 export function buildCuratorCall(action: Action, label: (k: string) => string = (k) => k): PlannedCall {
