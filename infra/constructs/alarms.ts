@@ -3,7 +3,7 @@
  * - per function: Errors ≥ 1 in 5 minutes (a handler threw: failed watch tick, init failure, bad event);
  * - per dead-letter queue: ApproximateNumberOfMessagesVisible ≥ 1;
  * - FailedRuns ≥ 1 in 5 minutes: a metric filter on every function's log group counts the `run finished`
- *   lines with `"runStatus": "failed"` (NotifyingRunStore logs one per run) — score, rebalance, watch and
+ *   lines with `"runStatus": "failed"` (the run notifier, shared/services/notify.ts, logs one per run) — score, rebalance, watch and
  *   webhook runs alike, including runs that failed without the handler throwing;
  * - StuckIntents ≥ 1: a metric filter takes `stuckIntents` from the watcher's `watch tick` line (intents
  *   signed or broadcast longer than the threshold and still not mined).

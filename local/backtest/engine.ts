@@ -226,7 +226,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
       }
     }
     if (day % timeline.rebalanceEveryDays === 0) {
-      const r = await step(day, 'rebalance', () => runRebalance(ctx, { trigger: `backtest:day-${day}` }))
+      const r = await step(day, 'rebalance', () => runRebalance(ctx, { trigger: `backtest:day-${day}`, triggerKind: 'backtest' }))
       if (r.status === 'failed') throw new BacktestStepError({ day, step: 'rebalance', cause: `${r.error?.name}: ${r.error?.message}` })
       const d = r.decision
       const summary = d?.kind === 'skip' ? `skip (${d.reason}): ${d.detail}` : `${r.actions.length} call(s)${r.verified ? ', on-chain stake equals the plan' : ''}`

@@ -2,7 +2,7 @@
  * Scoring: for every service, operator and (operator, service) pair, the yield and risk figures that
  * planning uses, a 0–100 risk score with a band, and the list of terms that produced each number.
  *
- * Formulas (DESIGN §3):
+ * Formulas (docs/policy.md):
  * - net expected yield of stake given to operator o in service s: `r_s · (1 − c_o)` per year;
  * - slash probability per year of (o, s): Beta prior `(α + k_{o,s}) / (α + β + exposureYears_s)`, where
  *   `k` counts distinct slash events (distinct capture timestamps) of o in s and the exposure runs from

@@ -6,8 +6,8 @@ import type { Address, Hex } from 'viem'
 
 export type { Address, Hex }
 
-/** Which restaking protocol a service or position lives in. */
-export type Protocol = 'symbiotic' | 'eigenlayer'
+/** Which restaking protocol a service or position lives in (an adapter's id: shared/protocols/<name>/). */
+export type Protocol = 'symbiotic' | 'eigenlayer' | (string & {})
 
 /**
  * Service id: a Symbiotic subnetwork (`network ++ uint96 identifier`, bytes32) or an EigenLayer

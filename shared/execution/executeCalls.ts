@@ -1,5 +1,5 @@
 /**
- * Sends planned calls exactly once (DESIGN §5, docs/execution.md):
+ * Sends planned calls exactly once (docs/execution.md):
  * 1. simulate every call from the signer's address (a revert sends nothing);
  * 2. check the fee against the policy cap (above it: defer, send nothing);
  * 3. hold the signer's nonce lock (taken here, or by the caller via a SignerSession) after settling what earlier

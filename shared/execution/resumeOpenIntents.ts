@@ -5,7 +5,7 @@
  * never touches the run store). Runs under the signer's lock, before anything new is signed.
  */
 import type { Hex, LocalAccount, PublicClient } from 'viem'
-import { OPEN_INTENT_STATUSES } from '../store/intents.js'
+import { OPEN_INTENT_STATUSES } from '../store/ports.js'
 import type { IntentRecord, IntentStorePort as IntentStore } from '../store/ports.js'
 import { settleIntent } from './settleIntent.js'
 import type { ExecutorEvent, ResumeOpenIntentsReturnType, SignerSession } from './types.js'

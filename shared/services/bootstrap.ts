@@ -19,7 +19,9 @@ import { EventStore } from '../store/events.js'
 import { IntentStore } from '../store/intents.js'
 import { LockStore } from '../store/locks.js'
 import type { AutopilotContext } from './context.js'
-import { NotifyingRunStore, createNotifier, formatNotification } from './notify.js'
+import { createNotifier, formatNotification, notifyOnRunFinished } from './notify.js'
+import { observeRuns } from '../store/runEvents.js'
+import { RunStore } from '../store/runs.js'
 
 /** What is resolved from Secrets Manager at cold start (empty outside AWS). */
 export interface AwsSecrets {
@@ -104,7 +106,7 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
     config,
     client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
     dynamo: doc,
-    runs: new NotifyingRunStore({ client: doc, tableName: config.tables.runs, notify, logger, label }),
+    runs: observeRuns(new RunStore({ client: doc, tableName: config.tables.runs }), notifyOnRunFinished({ notify, logger, label })),
     intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
     policy,
     logger,

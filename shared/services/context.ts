@@ -4,12 +4,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { LocalAccount, PublicClient } from 'viem'
 import type { Config } from '../config/config.js'
 import type { Policy } from '../domain/index.js'
-import type { ControlStore, StuckIntent } from '../store/control.js'
-import type { CursorStore } from '../store/cursors.js'
-import type { EventStore } from '../store/events.js'
-import type { IntentStore } from '../store/intents.js'
-import type { LockStore } from '../store/locks.js'
-import type { RunStore } from '../store/runs.js'
+import type { StuckIntent } from '../store/control.js'
+import type { ControlStorePort, CursorStorePort, EventStorePort, IntentStorePort, LockStorePort, RunStorePort } from '../store/ports.js'
 import type { Notify } from './notify.js'
 
 /** Progress events for live output (the local console); ignored in Lambda. */
@@ -22,10 +18,10 @@ export type ProgressEvent =
 export interface AutopilotContext {
   config: Config
   client: PublicClient
-  runs: RunStore
+  runs: RunStorePort
   /** The DynamoDB document client the stores share (set by contextFromEnv), for stores a use case adds. */
   dynamo?: DynamoDBDocumentClient
-  intents: IntentStore
+  intents: IntentStorePort
   policy: Policy
   logger: Logger
   /** Wall clock in epoch ms (injected so tests and backtests control time). */
@@ -33,14 +29,14 @@ export interface AutopilotContext {
   /** Signer; required only for runs that send. */
   account?: LocalAccount
   /** The signer's nonce lock (table `locks`); when set, a sending run holds it and first resumes open intents. */
-  locks?: LockStore
+  locks?: LockStorePort
   onProgress?: (e: ProgressEvent) => void
   /** The pause flag: when set, runRebalance plans and records but sends nothing (webhook pause/resume). */
-  control?: Pick<ControlStore, 'isPaused' | 'getPause' | 'setPaused'>
+  control?: ControlStorePort
   /** Seen webhook ids and watcher events (replay protection); needed by handleWebhook and watchEvents. */
-  events?: EventStore
+  events?: EventStorePort
   /** Block cursors; needed by watchEvents. */
-  cursors?: CursorStore
+  cursors?: CursorStorePort
   /** Intents signed or broadcast before `olderThan` (epoch ms) and still open (the watcher's health check). */
   findStuckIntents?: (olderThan: number) => Promise<StuckIntent[]>
   /** Sends a notification (SNS / webhooks / console); absent = notifications off. */

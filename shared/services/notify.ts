@@ -5,13 +5,13 @@
  * which). Sinks: SNS (AWS, topic ARN), outbound JSON webhooks (policy.notifications.webhookUrls) and the
  * console/log. A sink that fails is reported and logged, never thrown: a notification must not undo a de-risk.
  *
- * Run notifications follow the run record: {@link NotifyingRunStore} sends one when a run is finished,
+ * Run notifications follow the run record: {@link notifyOnRunFinished} subscribes to run events and sends one when a run is finished,
  * so every path that records a run (schedule, webhook, watcher, CLI) notifies the same way.
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { PublishCommand } from '@aws-sdk/client-sns'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { type RecordedAction, type RunKind, type RunRecord, RunStore } from '../store/runs.js'
+import type { RecordedAction, RunKind, RunRecord } from '../store/ports.js'
+import type { RunListener } from '../store/runEvents.js'
 
 /** What a notification is about. */
 export type NotificationKind = 'plan' | 'sent' | 'failure' | 'slash' | 'control'
@@ -233,42 +233,23 @@ function allocationLines(allocations: unknown, label: (k: string) => string): st
 }
 
 /**
- * A RunStore that sends the run's notification after writing its outcome, and logs one `run finished`
- * line per run (`runStatus` feeds the FailedRuns metric filter of the stack).
+ * The run-events subscriber that notifies: it logs one `run finished` line per run (`runStatus` feeds the FailedRuns
+ * metric filter of the stack), then sends the run's notification (delivery problems are logged, not thrown). Runs the
+ * watcher starts (`triggerKind: 'watch'`) are quiet: the watcher sends its own slash notification.
+ * @example const runs = observeRuns(new RunStore(…), notifyOnRunFinished({ notify, logger, label }))
  */
-export class NotifyingRunStore extends RunStore {
-  private readonly notify: Notify
-  private readonly logger: Logger | undefined
-  private readonly label: (k: string) => string
-  private readonly started = new Map<string, { kind: RunKind; trigger: string }>()
-  /** Run ids (or prefixes of triggers) whose notification the caller sends itself. */
-  private readonly quietTriggers: readonly string[]
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string; notify: Notify; logger?: Logger; label?: (k: string) => string; quietTriggerPrefixes?: readonly string[] }) {
-    super(p)
-    this.notify = p.notify
-    this.logger = p.logger
-    this.label = p.label ?? ((k) => k)
-    this.quietTriggers = p.quietTriggerPrefixes ?? ['watch:']
-  }
-
-  /** Creates the run and remembers its kind and trigger for the notification. */
-  override async start(run: Pick<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
-    await super.start(run)
-    this.started.set(run.runId, { kind: run.kind, trigger: run.trigger })
-  }
-
-  /** Records the outcome, logs it, then notifies (delivery problems are logged, not thrown). */
-  override async finish(runId: string, fields: Omit<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
-    await super.finish(runId, fields)
-    const meta = this.started.get(runId) ?? { kind: (runId.split('-')[0] ?? 'rebalance') as RunKind, trigger: 'unknown' }
-    this.started.delete(runId)
-    const line = { runId, runKind: meta.kind, runStatus: fields.status, trigger: meta.trigger }
-    if (fields.status === 'failed') this.logger?.error('run finished', { ...line, error: fields.error })
-    else this.logger?.info('run finished', line)
-    if (this.quietTriggers.some((q) => meta.trigger.startsWith(q))) return
+export function notifyOnRunFinished(p: { notify: Notify; logger?: Logger; label?: (k: string) => string }): RunListener {
+  const label = p.label ?? ((k: string) => k)
+  return async (e) => {
+    if (e.type !== 'finished') return
+    const { run, fields } = e
+    const line = { runId: run.runId, runKind: run.kind, runStatus: fields.status, trigger: run.trigger, ...(run.protocol ? { protocol: run.protocol } : {}) }
+    if (fields.status === 'failed') p.logger?.error('run finished', { ...line, error: fields.error })
+    else p.logger?.info('run finished', line)
+    if (run.triggerKind === 'watch') return
     const paused = fields.status === 'skipped' && (fields.decision as { kind?: string } | undefined)?.kind === 'act' && isPausedMarker(fields)
-    const n = runNotification({ runId, ...meta, status: fields.status, actions: fields.actions, allocations: fields.allocations, plan: fields.plan, error: fields.error, paused }, this.label)
-    if (n) await this.notify(n)
+    const n = runNotification({ runId: run.runId, kind: run.kind, trigger: run.trigger, status: fields.status, actions: fields.actions, allocations: fields.allocations, plan: fields.plan, error: fields.error, paused }, label)
+    if (n) await p.notify(n)
   }
 }
 

@@ -22,7 +22,7 @@ export async function runWebhookJob(ctx: WebhookContext, job: WebhookJob): Promi
   let result: RunRebalanceResult
   try {
     if (job.action === 'rebalance') {
-      result = await runRebalance(ctx, { trigger: job.eventId })
+      result = await runRebalance(ctx, { trigger: job.eventId, triggerKind: 'webhook' })
     } else {
       // Policy-driven de-risk: a one-off overlay denies the operator, so the plan sets its targets to zero
       // (deny removals are forced moves, not limited by the turnover cap); force skips cooldown and threshold.
@@ -30,7 +30,7 @@ export async function runWebhookJob(ctx: WebhookContext, job: WebhookJob): Promi
       const deny = [...new Set([...ctx.policy.operators.deny, op])]
       const allow = ctx.policy.operators.allow?.filter((a) => a !== op)
       const policy = { ...ctx.policy, operators: { ...ctx.policy.operators, deny, ...(allow ? { allow } : {}) } }
-      result = await runRebalance({ ...ctx, policy }, { trigger: `${job.eventId}:derisk:${op}`, force: true })
+      result = await runRebalance({ ...ctx, policy }, { trigger: `${job.eventId}:derisk:${op}`, triggerKind: 'webhook', force: true })
     }
   } catch (e) {
     const error = errorSummary(e)

@@ -342,7 +342,7 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
         if (e.type === 'read')
           for (const { event } of slashKeys) marks.push(ctx.events.transition(event.key, ['running'], 'running', { now: ctx.clock(), result: JSON.stringify({ runId: e.runId }), leaseMs: WATCH_LEASE_MS }).catch(() => undefined))
       }
-      result = await runRebalance({ ...ctx, onProgress }, { trigger: triggerText, force: true, derisk: [...pairs.values()] })
+      result = await runRebalance({ ...ctx, onProgress }, { trigger: triggerText, triggerKind: 'watch', force: true, derisk: [...pairs.values()] })
       await Promise.all(marks)
       derisk = { runId: result.runId, status: result.status, txHashes: txHashesOf(result), ...(result.error ? { error: result.error } : {}) }
     }

@@ -4,23 +4,11 @@
  * runs every tick for the StuckIntents alarm.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { ControlStorePort } from './ports.js'
+import type { ControlStorePort, PauseState } from './ports.js'
 import { TableStore } from './tableStore.js'
 
 /** Key of the pause flag in the locks table. */
 export const PAUSE_KEY = 'control#rebalance-pause'
-
-/** The pause flag as stored. */
-export interface PauseState {
-  paused: boolean
-  /** Who set it last, e.g. `webhook:<event id>`. */
-  by?: string
-  reason?: string
-  /** Epoch ms of the last change. */
-  updatedAt?: number
-  /** Incremented on every change. */
-  version: number
-}
 
 /** Reads and toggles the pause flag (table: locks). */
 export class ControlStore extends TableStore implements ControlStorePort {
@@ -80,3 +68,5 @@ export async function findStuckIntents(client: DynamoDBDocumentClient, tableName
   }
   return out
 }
+
+export type { PauseState }

@@ -1,18 +1,7 @@
 /** Block cursors of the event watcher: the last block fully handled (and its hash, to notice deep reorgs), advanced conditionally. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
-import type { CursorStorePort } from './ports.js'
+import type { CursorStorePort, CursorRecord } from './ports.js'
 import { TableStore } from './tableStore.js'
-
-/** A stored cursor. */
-export interface CursorRecord {
-  cursorId: string
-  /** Last block whose events were all handled. */
-  block: bigint
-  /** Hash of that block when it was handled. */
-  blockHash: string
-  /** Epoch ms. */
-  updatedAt: number
-}
 
 /** Reads and advances cursors; an advance from a stale value loses with StaleWriteError. */
 export class CursorStore extends TableStore implements CursorStorePort {
@@ -38,3 +27,5 @@ export class CursorStore extends TableStore implements CursorStorePort {
     })
   }
 }
+
+export type { CursorRecord }

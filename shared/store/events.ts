@@ -5,38 +5,10 @@
  * expired), may be claimed again.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import type { EventStorePort } from './ports.js'
+import type { EventStorePort, EventStatus, EventSource, EventRecord, ClaimEventParameters, ClaimedEvent } from './ports.js'
 import { TableStore } from './tableStore.js'
 import { RestakeError } from '../errors.js'
 import { isConditionalFailure } from './errors.js'
-
-/** Lifecycle of a claimed event: accepted (queued) → running → done | failed. */
-export type EventStatus = 'accepted' | 'running' | 'done' | 'failed'
-
-/** Where an event came from. */
-export type EventSource = 'webhook' | 'chain'
-
-/** A stored event. */
-export interface EventRecord {
-  /** `webhook:<id>` or `chain:<chainId>:<txHash>:<logIndex>`. */
-  eventId: string
-  source: EventSource
-  status: EventStatus
-  /** Epoch ms of the first claim. */
-  createdAt: number
-  /** Epoch ms of the last change. */
-  updatedAt: number
-  /** Epoch ms until which the current worker owns the event (accepted/running only). */
-  leaseUntil: number
-  /** Epoch seconds: DynamoDB TTL deletes the item after this. */
-  expiresAt: number
-  /** How many times the event was claimed (1 unless a failed attempt was retried). */
-  attempts: number
-  /** What the event asked for (JSON). */
-  detail?: string
-  /** What was done (JSON): run id, status, tx hashes. */
-  result?: string
-}
 
 /** The event was already claimed and is done or still owned by another worker: act on it no further. */
 export class DuplicateEventError extends RestakeError {
@@ -50,24 +22,6 @@ export class DuplicateEventError extends RestakeError {
 
 /** Type of {@link DuplicateEventError} narrowed by name. */
 export type DuplicateEventErrorType = DuplicateEventError & { name: 'DuplicateEventError' }
-
-/** Parameters of {@link EventStore.claim}. */
-export interface ClaimEventParameters {
-  eventId: string
-  source: EventSource
-  /** Initial status: `accepted` (queued for a worker) or `running` (this caller works on it now). */
-  status: 'accepted' | 'running'
-  /** Epoch ms. */
-  now: number
-  /** How long the item is kept (replay protection window), seconds. */
-  ttlSeconds: number
-  /** How long this worker owns the event before another may take it over, ms. */
-  leaseMs: number
-  detail?: string
-}
-
-/** A claimed event; `previous` is the record a retry or takeover replaced (its result tells what was done). */
-export type ClaimedEvent = EventRecord & { previous?: EventRecord }
 
 /** Reads and writes seen events with conditional writes only. */
 export class EventStore extends TableStore implements EventStorePort {
@@ -138,3 +92,5 @@ export class EventStore extends TableStore implements EventStorePort {
     })
   }
 }
+
+export type { EventStatus, EventSource, EventRecord, ClaimEventParameters, ClaimedEvent }

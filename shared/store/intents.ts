@@ -5,64 +5,10 @@
  * A fee-bump replacement keeps the status and the nonce, swaps `rawTx`/`txHash` and appends to `txHashes`.
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import type { LeaseGuard } from './locks.js'
+import { type LeaseGuard, dynamoGuard } from './locks.js'
 import { StaleWriteError, isConditionalFailure } from './errors.js'
-import type { IntentStorePort } from './ports.js'
+import { OPEN_INTENT_STATUSES, type IntentStorePort, type IntentStatus, type IntentRecord, type IntentUpdate } from './ports.js'
 import { TableStore, setClauses } from './tableStore.js'
-
-/** Where an intent is in its life. `superseded`: its nonce was consumed by a transaction that is not one of ours. */
-export type IntentStatus = 'signed' | 'broadcast' | 'mined' | 'reverted' | 'superseded' | 'failed'
-
-/** Statuses of intents that are not settled yet: they must be re-broadcast and confirmed by someone. */
-export const OPEN_INTENT_STATUSES: readonly IntentStatus[] = ['signed', 'broadcast']
-
-/** A stored intent. */
-export interface IntentRecord {
-  /** `${runId}#${actionIndex}` */
-  intentId: string
-  runId: string
-  actionIndex: number
-  status: IntentStatus
-  from: string
-  to: string
-  data: string
-  nonce: number
-  /** The raw transaction to (re-)broadcast: the newest signature for this intent. */
-  rawTx: string
-  /** keccak256 of `rawTx`. */
-  txHash: string
-  /** Every hash ever signed for this intent (replacements append). */
-  txHashes: string[]
-  createdAt: number
-  blockNumber?: string
-  gasUsed?: string
-  /** Chain id the transaction was signed for. */
-  chainId?: number
-  /** Contract function called, for people. */
-  functionName?: string
-  /** One line for people: what the call does. */
-  description?: string
-  /** Gas limit and EIP-1559 fees of the newest signature (decimal wei strings). */
-  gas?: string
-  maxFeePerGas?: string
-  maxPriorityFeePerGas?: string
-  /** Hash of the transaction that was mined for this intent (one of `txHashes`). */
-  minedTxHash?: string
-  blockHash?: string
-  effectiveGasPrice?: string
-  /** Fee-bump replacements signed so far. */
-  replacements?: number
-  /** Times a mined transaction of this intent left the canonical chain and was re-broadcast. */
-  reorgs?: number
-  /** Why it settled the way it did (superseded, reverted, resumed by another run). */
-  reason?: string
-  /** Run id that resumed and settled this intent, when it was not the run that created it. */
-  settledBy?: string
-  updatedAt?: number
-}
-
-/** Fields that may change after creation. */
-export type IntentUpdate = Partial<Omit<IntentRecord, 'intentId' | 'runId' | 'actionIndex' | 'status' | 'from' | 'to' | 'data' | 'nonce' | 'createdAt' | 'rawTx' | 'txHash' | 'txHashes'>>
 
 /** Reads and writes intents with conditional writes only. */
 export class IntentStore extends TableStore implements IntentStorePort {
@@ -75,7 +21,7 @@ export class IntentStore extends TableStore implements IntentStorePort {
     const put = { TableName: this.tableName, Item: intent, ConditionExpression: 'attribute_not_exists(intentId)' }
     try {
       if (!guard) await this.client.send(new PutCommand(put))
-      else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: guard.update }] }))
+      else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: dynamoGuard(guard).update }] }))
     } catch (e) {
       if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intent.intentId, cause: e })
       const failed = cancelledIndexes(e)
@@ -140,7 +86,7 @@ export class IntentStore extends TableStore implements IntentStorePort {
     }
     try {
       if (!guard) await this.client.send(new UpdateCommand(update))
-      else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: guard.update }] }))
+      else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: dynamoGuard(guard).update }] }))
     } catch (e) {
       if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intentId, cause: e })
       const failed = cancelledIndexes(e)
@@ -205,3 +151,7 @@ function cancelledIndexes(e: unknown): number[] {
   const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
   return reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []))
 }
+
+export type { IntentStatus, IntentRecord, IntentUpdate }
+
+export { OPEN_INTENT_STATUSES }

@@ -6,44 +6,11 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { RestakeError } from '../errors.js'
 import { isConditionalFailure } from './errors.js'
-import type { LockStorePort } from './ports.js'
+import type { LockStorePort, LockRecord, Lease, LeaseGuard } from './ports.js'
 import { TableStore } from './tableStore.js'
 
-/** The stored lock item. */
-export interface LockRecord {
-  lockId: string
-  /** Random token of the current holder; absent when free. */
-  owner?: string
-  /** Run id of the current holder. */
-  runId?: string
-  /** Epoch ms after which the lease may be taken over. */
-  expiresAt: number
-  acquiredAt?: number
-  /** Next nonce the signer may use (the highest nonce ever persisted in an intent, plus one). */
-  nextNonce?: number
-  /** Intents persisted under this lock that are not yet mined, reverted or superseded. */
-  openIntents?: Set<string>
-  /** Run id of the last holder that released the lock normally. */
-  lastRunId?: string
-}
-
-/** A held lease: pass it to every write that must be fenced by the lock. */
-export interface Lease {
-  lockId: string
-  owner: string
-  runId: string
-  /** Epoch ms; extended by {@link LockStore.renew} and by every fenced write. */
-  expiresAt: number
-  /** Stored next nonce when the lease was taken (updated as intents are persisted). */
-  nextNonce?: number
-  /** Open intent ids recorded in the lock item when the lease was taken. */
-  openIntents: string[]
-  /** Set when the lease was taken over from a holder whose lease had expired (it crashed or hung). */
-  previous?: { runId?: string; expiresAt: number }
-}
-
-/** A `TransactWriteItems` entry that makes a write conditional on still holding the lease. */
-export interface LeaseGuard {
+/** DynamoDB's guard: a `TransactWriteItems` entry that makes a write conditional on still holding the lease. */
+export interface DynamoLeaseGuard extends LeaseGuard {
   /** The `Update` entry on the lock item (conditional on owner and lease expiry). */
   update: {
     TableName: string
@@ -181,7 +148,7 @@ export class LockStore extends TableStore implements LockStorePort {
    * A transaction entry fencing a write by the lease: it renews the lease and, when given, raises the stored next
    * nonce and adds an open intent. Put it in the same `TransactWriteItems` as the write it guards.
    */
-  guard(lease: Lease, p: { leaseMs: number; nextNonce?: number; openIntent?: string }): LeaseGuard {
+  guard(lease: Lease, p: { leaseMs: number; nextNonce?: number; openIntent?: string }): DynamoLeaseGuard {
     const now = this.clock()
     const sets = ['#exp = :exp']
     const values: Record<string, unknown> = { ':owner': lease.owner, ':exp': now + p.leaseMs, ':now': now }
@@ -231,3 +198,11 @@ export class LockStore extends TableStore implements LockStorePort {
     })
   }
 }
+
+/** The DynamoDB guard behind a port's LeaseGuard (a guard from another store implementation is a wiring error). */
+export function dynamoGuard(guard: LeaseGuard): DynamoLeaseGuard {
+  if (!('update' in guard)) throw new Error('a DynamoDB store was given a lease guard from another store implementation')
+  return guard as DynamoLeaseGuard
+}
+
+export type { LockRecord, Lease, LeaseGuard }

@@ -1,52 +1,8 @@
 /** Run records: one per score / rebalance / watch run; created once, finished once (both conditional). */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { decodeJson, encodeJson } from './client.js'
-import type { LatestRunFilter, RunStorePort } from './ports.js'
+import type { LatestRunFilter, RunStorePort, RunKind, RunStatus, TriggerKind, RunRecord, RecordedAction } from './ports.js'
 import { TableStore, setClauses } from './tableStore.js'
-
-export type RunKind = 'score' | 'rebalance' | 'watch'
-export type RunStatus = 'running' | 'succeeded' | 'skipped' | 'failed'
-/** Where a run came from. */
-export type TriggerKind = 'schedule' | 'webhook' | 'watch' | 'cli' | 'console' | 'backtest'
-
-/** A stored run. Large structured fields (scores, plan, decision, actions) are kept as JSON with exact bigints. */
-export interface RunRecord {
-  runId: string
-  kind: RunKind
-  /** What started it, for people: schedule, webhook event id, watcher slash, cli. */
-  trigger: string
-  /** What started it, typed (control flow reads this, never the `trigger` text). Absent on runs recorded before it existed. */
-  triggerKind?: TriggerKind
-  /** The protocol a rebalance run steered (absent on score/watch runs, and on Symbiotic runs recorded before it existed). */
-  protocol?: string
-  /** Epoch milliseconds. */
-  startedAt: number
-  finishedAt?: number
-  status: RunStatus
-  chainId?: number
-  blockNumber?: bigint
-  universeHash?: string
-  policyHash?: string
-  scores?: unknown
-  plan?: unknown
-  decision?: unknown
-  actions?: RecordedAction[]
-  /** Before/after stake per (position, service, operator) for people reading the run. */
-  allocations?: unknown
-  error?: { name: string; message: string }
-}
-
-/** One executed (or planned) call with its tx hash. */
-export interface RecordedAction {
-  index: number
-  kind: string
-  description: string
-  reasons: string[]
-  txHash?: string
-  status: 'planned' | 'sent' | 'mined' | 'reverted' | 'skipped'
-  blockNumber?: bigint
-  gasUsed?: bigint
-}
 
 const JSON_FIELDS = ['scores', 'plan', 'decision', 'actions', 'allocations', 'error'] as const
 
@@ -136,3 +92,5 @@ function fromItem(item: Record<string, unknown>): RunRecord {
   if (typeof item.blockNumber === 'string') out.blockNumber = BigInt(item.blockNumber)
   return out as unknown as RunRecord
 }
+
+export type { RunKind, RunStatus, TriggerKind, RunRecord, RecordedAction }

@@ -4,40 +4,9 @@
  * caller read (optimistic concurrency), so two workers advancing the same saga can never both record a step.
  */
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
-import type { SagaStorePort } from './ports.js'
+import type { SagaStorePort, SagaStatus, SagaLogEntry, SagaRecord } from './ports.js'
 import { TableStore } from './tableStore.js'
 import { decodeJson, encodeJson } from './client.js'
-
-/** Where a saga is: still moving, parked until a delay passes, done, or stopped by an error needing a person. */
-export type SagaStatus = 'running' | 'waiting' | 'completed' | 'failed'
-
-/** One line of a saga's history (what was recorded, when, with which transaction). */
-export interface SagaLogEntry {
-  /** Epoch milliseconds. */
-  at: number
-  step: string
-  /** e.g. `sending`, `sent`, `already-done`, `skipped`, `waiting`, `failed`. */
-  event: string
-  txHash?: string
-  detail?: string
-}
-
-/** A stored saga. `state` is the saga's own data (JSON with exact bigints). */
-export interface SagaRecord<S = unknown> {
-  sagaId: string
-  kind: string
-  status: SagaStatus
-  /** The step the saga is at (the next one to complete). */
-  step: string
-  /** Optimistic-concurrency version: 0 at creation, +1 on every save. */
-  version: number
-  /** Epoch milliseconds. */
-  createdAt: number
-  updatedAt: number
-  state: S
-  log: SagaLogEntry[]
-  error?: { name: string; message: string }
-}
 
 const ATTR = { id: 'sagaId', version: 'version' } as const
 
@@ -130,3 +99,5 @@ function fromItem<S>(item: Record<string, unknown>): SagaRecord<S> {
     ...(typeof item.error === 'string' ? { error: decodeJson<{ name: string; message: string }>(item.error) } : {}),
   }
 }
+
+export type { SagaStatus, SagaLogEntry, SagaRecord }

@@ -10,7 +10,7 @@
  * it from init, moving the same cost into the first request; we keep clients in init, as AWS recommends).
  * The signer is not part of init here: in AWS it is the KMS key (a network call at cold start); a local key
  * (SIGNER_PRIVATE_KEY) would add secp256k1 precomputation (~30 ms) that AWS does not do.
- * Targets (DESIGN §9): ≤ 400 KB, ≤ 60 ms.
+ * Targets (docs/architecture.md, "Bars"): ≤ 400 KB, ≤ 60 ms.
  */
 import { execFileSync } from 'node:child_process'
 import { pathToFileURL } from 'node:url'

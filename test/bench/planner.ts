@@ -1,5 +1,5 @@
 /**
- * Planner benchmark (DESIGN §9): 2,000 operators × 50 services × 100 positions, ~10 services per
+ * Planner benchmark (docs/architecture.md, "Bars"): 2,000 operators × 50 services × 100 positions, ~10 services per
  * operator, 100 operators opted into each vault (≈ 1,000 pairs per position, ≈ 100k LP columns).
  * Times the fast path (pure TS, per-position kernel simplex) against HiGHS on the same monolithic LP.
  *

@@ -10,6 +10,7 @@ import { networkRestakeDelegatorAbi } from '../../shared/protocols/symbiotic/abi
 import { GasPriceTooHighError } from '../../shared/execution/errors.js'
 import { type ExecutedCall, executeCalls } from '../../shared/execution/executeCalls.js'
 import type { ExecutorOptions } from '../../shared/execution/options.js'
+import { ROLE_NAMES } from '../../shared/protocols/symbiotic/roles.js'
 import { closeInterruptedRuns } from '../../shared/pipeline/interruptedRuns.js'
 import type { ExecutorEvent } from '../../shared/execution/settleIntent.js'
 import { type SignerSession, openSignerSession } from '../../shared/execution/signerSession.js'
@@ -100,6 +101,7 @@ export async function runJob(deps: JobDeps, targets: readonly JobTarget[], opts:
       maxFeePerGas: deps.feeCap,
       options: deps.options,
       onEvent: deps.onEvent,
+      revertArgNames: ROLE_NAMES,
       onMined: (index, txHash, e) => {
         executed.push(e)
         actions[index] = { ...actions[index]!, status: 'mined', txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed }

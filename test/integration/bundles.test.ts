@@ -107,7 +107,7 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     }
   })
 
-  it('every bundle is within the 400 KB bar (DESIGN §9); `npm run bench` reports the sizes and init times', () => {
+  it('every bundle is within the 400 KB bar (docs/architecture.md, "Bars"); `npm run bench` reports the sizes and init times', () => {
     for (const name of FUNCTION_NAMES) expect(bundles[name].bytes, `${name}: ${(bundles[name].bytes / 1024).toFixed(1)} KB`).toBeLessThanOrEqual(400 * 1024)
   })
 
@@ -139,7 +139,7 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     expect(r.moves.filter((m) => /signer/i.test(m.note ?? ''))).toEqual([]) // the stakers' keys reached the bundle
     expect(r.positions.length).toBe(w.config.eigenlayer!.positions.length)
     const runs = new RunStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.runs })
-    expect((await runs.get(r.runId))?.trigger).toBe('eigenlayer:schedule:eigenlayer')
+    expect(await runs.get(r.runId)).toMatchObject({ protocol: 'eigenlayer', triggerKind: 'schedule', trigger: 'schedule:eigenlayer' })
   })
 
   it('webhook → jobs topic → rebalance: a signed derisk-operator request is queued on SNS; its delivery de-risks on chain, once', async () => {

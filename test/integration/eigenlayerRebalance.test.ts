@@ -61,7 +61,7 @@ describe('runEigenLayerRebalance on the local world', () => {
     expect(saga).toMatchObject({ status: 'waiting', step: 'wait' })
     expect(saga.state.reason).toMatch(/^rebalance: /)
     const run1 = (await ctx.runs.get(t1.runId))!
-    expect(run1).toMatchObject({ kind: 'rebalance', trigger: 'eigenlayer:test', status: 'succeeded' })
+    expect(run1).toMatchObject({ kind: 'rebalance', protocol: 'eigenlayer', trigger: 'test', status: 'succeeded' })
     const decision1 = run1.decision as { kind: string; eigenlayer: { sagaIds: string[] } }
     expect(decision1.kind).toBe('act')
     expect(decision1.eigenlayer.sagaIds).toContain(move.sagaId)

@@ -3,6 +3,8 @@
  * a full move across the withdrawal delay, a crash at every point of every step, a slash during the delay, and a
  * deny-listed operator's stake moved out. No mocks: real contracts, real executor, real conditional writes.
  */
+import { createSessionPool } from '../../shared/execution/sessionPool.js'
+import { LockStore } from '../../shared/store/locks.js'
 import type { Address, Hex, LocalAccount } from 'viem'
 import { erc20Abi } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -39,9 +41,14 @@ async function context(hooks?: EigenLayerSagaHooks): Promise<EigenLayerSagaConte
   const config = await withFreshTables(w)
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
   const signers = new Map(seeded.stakers.map((s) => [s.address.toLowerCase(), s.account as LocalAccount]))
+  const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
+  const intents = new IntentStore({ client: doc, tableName: config.tables.intents })
+  // One test = one run: its staker sessions stay open across the test's crash-and-resume calls (same lock owner).
+  const pool = createSessionPool({ client, intents, locks: new LockStore({ client: doc, tableName: config.tables.locks }), runId: 'saga-test' })
   return {
-    client: createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }),
-    intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
+    client,
+    intents,
+    sessionFor: pool.sessionFor,
     sagas: new SagaStore({ client: doc, tableName: config.tables.sagas }),
     signerFor: (a) => signers.get(a.toLowerCase()),
     hooks,

@@ -169,14 +169,19 @@ describe('simulation and depth', () => {
     const run = executeCalls({ client: s.client, account: curator, calls: [sharesCall(operators[2]!, 11n * 10n ** 18n)], intents: s.intents, locks: s.locks, runId: 'depth', confirmations: 4, options: FAST }).finally(() => (done = true))
     // Blocks only come when we mine them: until then the intent stays `broadcast`.
     while ((await s.intents.get('depth#0'))?.status !== 'broadcast') await new Promise((r) => setTimeout(r, 30))
+    // Sample (head, status) as blocks come; the property: never `mined` while the receipt is less than 4 blocks deep.
+    const samples: { head: bigint; status?: string }[] = []
     while (!done) {
-      expect((await s.intents.get('depth#0'))?.status).not.toBe('mined')
+      const head = await c.public.getBlockNumber({ cacheTime: 0 })
+      samples.push({ head, status: (await s.intents.get('depth#0'))?.status })
       await c.test.mine({ blocks: 1 })
       await new Promise((r) => setTimeout(r, 60))
     }
     const [executed] = await run
     const head = await c.public.getBlockNumber({ cacheTime: 0 })
     expect(head).toBeGreaterThanOrEqual(executed!.blockNumber + 3n)
+    expect(samples.filter((x) => x.head < executed!.blockNumber + 3n).length).toBeGreaterThan(0)
+    for (const x of samples) if (x.head < executed!.blockNumber + 3n) expect(x.status, `head ${x.head}`).not.toBe('mined')
     expect((await s.intents.get('depth#0'))?.status).toBe('mined')
   })
 

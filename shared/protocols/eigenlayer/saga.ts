@@ -5,7 +5,8 @@
  *   receiveAsTokens) → transfer (tokens A → B) → delegate (delegateTo, only if B's staker is new) → approve →
  *   deposit (depositIntoStrategy on B's staker).
  * Every step is written to the saga record (DynamoDB, conditional) BEFORE its transaction is sent, and sent through
- * the exactly-once executor with runId `${sagaId}:${step}`. On resume the stored intent's receipt, then the chain,
+ * the exactly-once executor with runId `${sagaId}:${step}`, inside the signing key's lease-fenced signer session
+ * (one per key per run, from the run's session pool), so two runs never sign with one staker key at once. On resume the stored intent's receipt, then the chain,
  * decide whether a step already happened, so no step is ever sent twice. Amounts are re-read from the chain: the
  * completed amount is the token transfer in the completion receipt (a slash during the delay shows as expected vs
  * received in the record), never assumed.
@@ -17,6 +18,7 @@ import { type Address, type Hex, type LocalAccount, type PublicClient, type Tran
 import { delegationManagerAbi, strategyAbi, strategyManagerAbi } from './abis.js'
 import { TransactionRevertedError } from '../../chain/errors.js'
 import { executeCalls } from '../../execution/executeCalls.js'
+import type { SessionFor } from '../../execution/sessionPool.js'
 import {
   type MoveStep,
   type StoredCall,
@@ -32,8 +34,7 @@ import { MissingStakerSignerError, NothingToMoveError, SagaNotFoundError, SagaSt
 import { planEigenLayerExits } from './planExits.js'
 import { type EigenLayerPositionDetails, type WithdrawalStruct, withdrawalRoot } from './types.js'
 import { StaleWriteError } from '../../store/errors.js'
-import type { IntentStore } from '../../store/intents.js'
-import type { SagaRecord, SagaStore } from '../../store/sagas.js'
+import type { IntentStorePort as IntentStore, SagaRecord, SagaStorePort as SagaStore } from '../../store/ports.js'
 
 /** Saga kind stored in the record. */
 export const EIGENLAYER_MOVE = 'eigenlayer-move' as const
@@ -62,6 +63,8 @@ export interface EigenLayerMoveState {
   /** Withdrawable shares requested; null = everything the source staker holds when the withdrawal is queued. */
   requestedShares: bigint | null
   reason: string
+  /** Who started it: the planner (`plan`, the cooldown counts from these) or a deny-list exit (`exit`). Absent on sagas recorded before the field existed. */
+  origin?: 'plan' | 'exit'
   steps: Partial<Record<MoveStep, MoveStepRecord>>
   queue?: { nonceBefore: bigint; depositShares: bigint; root?: Hex; withdrawal?: WithdrawalStruct; completableAtBlock?: bigint }
   /** At queue time: `sharesToWithdraw` of SlashingWithdrawalQueued and its tokens. */
@@ -96,6 +99,8 @@ export interface EigenLayerSagaContext {
   sagas: SagaStore
   /** The bot's signer for a staker account (undefined = not ours). */
   signerFor: (staker: Address) => LocalAccount | undefined
+  /** The lease-fenced signer session of an account (the run's session pool): every step is signed through one. */
+  sessionFor: SessionFor
   /** Wall clock in epoch ms (default Date.now). */
   clock?: () => number
   /** Confirmations the executor waits for (default 1). */
@@ -117,6 +122,8 @@ export interface StartEigenLayerMoveParameters {
   /** Withdrawable shares to move; omit for everything. */
   shares?: bigint
   reason: string
+  /** Who starts it (recorded in the saga): the planner or a deny-list exit. */
+  origin?: 'plan' | 'exit'
   /** Default `eigenlayer-move:<from>:<withdrawal nonce>`, so a retried start of the same move collides. */
   sagaId?: string
 }
@@ -164,6 +171,7 @@ export async function startEigenLayerMove(ctx: EigenLayerSagaContext, p: StartEi
     to,
     requestedShares: p.shares ?? null,
     reason: p.reason,
+    ...(p.origin ? { origin: p.origin } : {}),
     steps: {},
   }
   try {
@@ -233,7 +241,7 @@ export async function moveOutOfDeniedOperators(
   for (const e of exits) {
     if (busy.has(lower(e.from.staker))) continue
     started.push(
-      await runEigenLayerMove(ctx, { delegationManager: p.details.delegationManager, strategyManager: p.details.strategyManager, strategy: p.details.strategy, from: { staker: e.from.staker }, to: e.to, reason: e.reason }),
+      await runEigenLayerMove(ctx, { delegationManager: p.details.delegationManager, strategyManager: p.details.strategyManager, strategy: p.details.strategy, from: { staker: e.from.staker }, to: e.to, reason: e.reason, origin: 'exit' }),
     )
   }
   return { started, unplaced }
@@ -402,6 +410,7 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
     runId,
     confirmations: ctx.confirmations,
     maxFeePerGas: ctx.maxFeePerGas,
+    session: await ctx.sessionFor(account),
   }).catch(async (e: unknown) => {
     if (e instanceof TransactionRevertedError) throw new SagaStepRevertedError({ sagaId: rec.sagaId, step, txHash: (await ctx.intents.get(`${runId}#0`))?.txHash ?? 'unknown' })
     throw e

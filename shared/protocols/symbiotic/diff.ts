@@ -1,7 +1,7 @@
 /**
  * Diff: plan targets → the minimal, ordered list of curator calls, and the decision to act or skip.
  *
- * Calls per delegator kind (PROTOCOLS §2.3):
+ * Calls per delegator kind (docs/protocols.md, "Curator calls"):
  * - network-restake (NRD): setNetworkLimit(subnetwork) + setOperatorNetworkShares(subnetwork, op);
  *   shares are set to the target stake and the limit to Σ targets, so stake = shares·min(A, NL)/Σshares
  *   equals the target exactly;

@@ -1,4 +1,4 @@
-/** Symbiotic delegator role ids (keccak256 of the role names, as in PROTOCOLS.md §2.3) and their names for error messages. */
+/** Symbiotic delegator role ids (keccak256 of the role names, docs/protocols.md, "Curator calls") and their names for error messages. */
 import type { Hex } from 'viem'
 
 export const NETWORK_LIMIT_SET_ROLE = '0x008b9b1e5fa9cf3b14f87f435649268146305ddf689f082e5961a335b07a9abf' as const
