@@ -6,7 +6,7 @@
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { LeaseGuard } from './locks.js'
-import { StaleWriteError, isConditionalFailure } from './errors.js'
+import { StaleWriteError, cancelledIndexes, isConditionalFailure } from './errors.js'
 import { TableStore, setClauses } from './tableStore.js'
 
 /** Where an intent is in its life. `superseded`: its nonce was consumed by a transaction that is not one of ours. */
@@ -196,11 +196,4 @@ export class IntentStore extends TableStore {
     }
     return out
   }
-}
-
-/** Indexes of the items whose condition failed in a cancelled `TransactWriteItems`. */
-function cancelledIndexes(e: unknown): number[] {
-  if (typeof e !== 'object' || e === null || (e as { name?: string }).name !== 'TransactionCanceledException') return []
-  const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
-  return reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []))
 }
