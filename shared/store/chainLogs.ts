@@ -54,6 +54,8 @@ export interface StoredLog {
   logIndex: number
   transactionHash: Hex
   transactionIndex: number
+  /** Block timestamp (unix seconds) when the node sent it with the log (Anvil and some providers do). */
+  blockTimestamp?: bigint
   removed: false
 }
 
@@ -90,10 +92,11 @@ interface CursorItem {
   updatedAt: number
 }
 
-interface LogItem extends Omit<StoredLog, 'blockNumber' | 'removed'> {
+interface LogItem extends Omit<StoredLog, 'blockNumber' | 'blockTimestamp' | 'removed'> {
   pk: string
   sk: string
   blockNumber: string
+  blockTimestamp?: string
 }
 
 /** Reads and writes synced logs and their cursors (lease-fenced, compare-and-set). */
@@ -239,11 +242,11 @@ function fromCursorItem(i: CursorItem): SyncCursor {
 }
 
 function toLogItem(pk: string, l: StoredLog): LogItem {
-  const { removed: _removed, blockNumber, ...rest } = l
-  return { pk, sk: logSortKey(blockNumber, l.logIndex), ...rest, blockNumber: blockNumber.toString() }
+  const { removed: _removed, blockNumber, blockTimestamp, ...rest } = l
+  return { pk, sk: logSortKey(blockNumber, l.logIndex), ...rest, blockNumber: blockNumber.toString(), ...(blockTimestamp === undefined ? {} : { blockTimestamp: blockTimestamp.toString() }) }
 }
 
 function fromLogItem(i: LogItem): StoredLog {
-  const { pk: _pk, sk: _sk, blockNumber, ...rest } = i
-  return { ...rest, blockNumber: BigInt(blockNumber), removed: false }
+  const { pk: _pk, sk: _sk, blockNumber, blockTimestamp, ...rest } = i
+  return { ...rest, blockNumber: BigInt(blockNumber), ...(blockTimestamp === undefined ? {} : { blockTimestamp: BigInt(blockTimestamp) }), removed: false }
 }

@@ -25,3 +25,26 @@ export class SyncInconsistentError extends RestakeError {
 
 /** Type of {@link SyncInconsistentError} narrowed by name. */
 export type SyncInconsistentErrorType = SyncInconsistentError & { name: 'SyncInconsistentError' }
+
+/** A reader asked a synced source for logs its filter does not hold: reading on would miss events, so nothing is returned. */
+export class SyncCoverageError extends RestakeError {
+  override name = 'SyncCoverageError' as const
+  constructor(p: { source: string; missing: string[] }) {
+    super(`Sync source "${p.source}" does not hold ${p.missing.join(', ')}; add them to the source (they backfill from its fromBlock).`, { details: p.missing.join(', ') })
+  }
+}
+
+/** Type of {@link SyncCoverageError} narrowed by name. */
+export type SyncCoverageErrorType = SyncCoverageError & { name: 'SyncCoverageError' }
+
+/** A synced source is further behind the block a reader reads at than it allows (first sync or a backfill not done). */
+export class SyncBehindError extends RestakeError {
+  override name = 'SyncBehindError' as const
+  constructor(p: { source: string; fromBlock: bigint; syncedTo: bigint; toBlock: bigint; maxLagBlocks: bigint }) {
+    const where = p.syncedTo < p.fromBlock ? `has synced nothing yet (it starts at block ${p.fromBlock})` : `is synced to block ${p.syncedTo}, ${p.toBlock - p.syncedTo} blocks behind block ${p.toBlock}`
+    super(`Sync source "${p.source}" ${where}; a read at block ${p.toBlock} allows at most ${p.maxLagBlocks} blocks of lag. Run the sync until it is complete.`, { details: `syncedTo ${p.syncedTo}, read at ${p.toBlock}` })
+  }
+}
+
+/** Type of {@link SyncBehindError} narrowed by name. */
+export type SyncBehindErrorType = SyncBehindError & { name: 'SyncBehindError' }

@@ -1,6 +1,7 @@
 /** What readers see of a synced source: its logs up to the block every (address, topic) of its filter is synced to. */
-import type { Hex } from 'viem'
+import { type AbiEvent, type Address, type Hex, toEventSelector } from 'viem'
 import type { ChainLogStore, StoredLog } from '../../store/chainLogs.js'
+import { SyncBehindError, SyncCoverageError } from './errors.js'
 import { fitCoverage } from './syncSource.js'
 import type { SyncSource } from './source.js'
 
@@ -38,4 +39,29 @@ export async function readSourceEvents(store: ChainLogStore, source: SyncSource,
     .filter((l) => source.addresses.includes(l.address) && l.topics[0] !== undefined && source.topics.includes(l.topics[0]) && (topic === undefined || l.topics[0] === topic))
     .map(({ sk: _sk, ...l }) => l)
   return { logs, syncedTo }
+}
+
+/** Parameters of {@link storedLogs}. */
+export interface StoredLogsParameters {
+  /** How far the source's `syncedTo` may be behind the block a reader reads at (its confirmation depth, plus slack). */
+  maxLagBlocks: bigint
+}
+
+/**
+ * A log source for readers (the shape of the Symbiotic reader's `events` input) over a synced source: one store read
+ * per reader run, then every query is answered from it. Throws {@link SyncCoverageError} when asked for an address or
+ * event outside the source's filter and {@link SyncBehindError} when the source lags the read by more than allowed.
+ */
+export function storedLogs(store: ChainLogStore, source: SyncSource, p: StoredLogsParameters): (q: { address: readonly Address[]; event: AbiEvent; toBlock: bigint }) => Promise<StoredLog[]> {
+  let read: Promise<ReadSourceEventsReturnType> | undefined
+  return async (q) => {
+    const topic = toEventSelector(q.event)
+    const addresses = new Set(q.address.map((a) => a.toLowerCase()))
+    const missing = [...[...addresses].filter((a) => !source.addresses.includes(a as Address)).map((a) => `address ${a}`), ...(source.topics.includes(topic) ? [] : [`event ${q.event.name} (${topic})`])]
+    if (missing.length) throw new SyncCoverageError({ source: source.name, missing })
+    read ??= readSourceEvents(store, source)
+    const { logs, syncedTo } = await read
+    if (q.toBlock - syncedTo > p.maxLagBlocks) throw new SyncBehindError({ source: source.name, fromBlock: source.fromBlock, syncedTo, toBlock: q.toBlock, maxLagBlocks: p.maxLagBlocks })
+    return logs.filter((l) => l.topics[0] === topic && addresses.has(l.address) && l.blockNumber <= q.toBlock)
+  }
 }

@@ -279,6 +279,7 @@ function toStored(l: Log): StoredLog {
     logIndex: l.logIndex!,
     transactionHash: l.transactionHash!,
     transactionIndex: l.transactionIndex ?? 0,
+    ...(typeof l.blockTimestamp === 'bigint' ? { blockTimestamp: l.blockTimestamp } : {}),
     removed: false,
   }
 }
