@@ -10,7 +10,7 @@
  * (compare-and-set) → stop at the deadline; the next run continues from the cursor.
  */
 import { randomUUID } from 'node:crypto'
-import type { Hex, Log, PublicClient } from 'viem'
+import { BlockNotFoundError, type Hex, type Log, type PublicClient } from 'viem'
 import { type Checkpoint, type ChainLogStore, type CoverageGroup, type CursorUpdate, type StoredLog, type SyncCursor, logSortKey } from '../../store/chainLogs.js'
 import { StaleWriteError } from '../../store/errors.js'
 import { SyncInconsistentError, type SyncInconsistentErrorType } from './errors.js'
@@ -152,12 +152,21 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
   const commit = async (update: Partial<CursorUpdate>) => {
     cursor = await deps.store.commit(cursor, { filterHash: cursor.filterHash, fromBlock: cursor.fromBlock, coverage: cursor.coverage, checkpoints: cursor.checkpoints, ...update }, { owner, now: clock(), leaseMs })
   }
+  /** One batch of headers; a block the node does not have (the chain got shorter) is absent from the map. */
   const headers = async (numbers: Iterable<bigint>): Promise<Headers> => {
     const unique = [...new Set(numbers)]
     result.requests++
-    const blocks = await Promise.all(unique.map((n) => deps.client.getBlock({ blockNumber: n })))
-    return new Map(blocks.map((b, i) => [unique[i]!, b.hash]))
+    const blocks = await Promise.all(unique.map((n) => header(n)))
+    return new Map(unique.flatMap((n, i) => (blocks[i] ? [[n, blocks[i]] as const] : [])))
   }
+  const header = (blockNumber: bigint) =>
+    deps.client.getBlock({ blockNumber }).then(
+      (b) => b.hash,
+      (e: unknown) => {
+        if (e instanceof BlockNotFoundError) return undefined
+        throw e
+      },
+    )
   /** Drops every stored log above `block` for the given groups' (address, topic) pairs (all logs when `groups` is absent). */
   const dropAbove = async (block: bigint, to?: bigint, groups?: readonly CoverageGroup[], except: ReadonlySet<string> = new Set()) => {
     const stale = (await deps.store.queryLogs(key, { fromBlock: block + 1n, toBlock: to })).filter((l) => (!groups || covers(groups, l)) && !except.has(l.sk))
@@ -186,9 +195,9 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
       if (!head || !view) {
         // Before view: the head, and the newest checkpoint (a mismatch means the chain reorganised below the cursor).
         result.requests++
-        const [latest, atCheckpoint] = await Promise.all([deps.client.getBlock({ blockTag: 'latest' }), newest ? deps.client.getBlock({ blockNumber: newest.number }) : undefined])
+        const [latest, atCheckpoint] = await Promise.all([deps.client.getBlock({ blockTag: 'latest' }), newest ? header(newest.number) : undefined])
         head = { number: latest.number, hash: latest.hash }
-        view = new Map([[latest.number, latest.hash], ...(newest && atCheckpoint ? [[newest.number, atCheckpoint.hash] as const] : [])])
+        view = new Map([[latest.number, latest.hash], ...(newest && atCheckpoint ? [[newest.number, atCheckpoint] as const] : [])])
       }
       if (newest && view.get(newest.number) !== newest.hash) {
         await rewind(newest)
@@ -212,7 +221,7 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
       const logBlocks = logs.map((l) => l.blockNumber).filter((n): n is bigint => n !== null)
       // After view: the same head and checkpoint, the chunk's last block, and every block a log claims.
       const after = await headers([head.number, toBlock, ...(newest ? [newest.number] : []), ...logBlocks])
-      const problem = checkChunk({ logs, after, view, fromBlock, toBlock })
+      const problem = checkChunk({ logs, after, fromBlock, toBlock, unchanged: [[head.number, head.hash], ...(newest ? [[newest.number, newest.hash] as const] : [])] })
       if (problem) {
         attempts++
         deps.logger?.warn('sync chunk answers contradict each other; reading again', { source: source.name, fromBlock, toBlock, problem, attempts })
@@ -257,8 +266,8 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
 }
 
 /** Why a chunk's answers cannot be stored, or undefined when they agree with each other. */
-function checkChunk(p: { logs: readonly Log[]; after: Headers; view: Headers; fromBlock: bigint; toBlock: bigint }): string | undefined {
-  for (const [n, hash] of p.view) if (p.after.has(n) && p.after.get(n) !== hash) return `block ${n} changed hash while the logs were read (${hash} → ${p.after.get(n)})`
+function checkChunk(p: { logs: readonly Log[]; after: Headers; unchanged: readonly (readonly [bigint, Hex])[]; fromBlock: bigint; toBlock: bigint }): string | undefined {
+  for (const [n, hash] of p.unchanged) if (p.after.get(n) !== hash) return `block ${n} changed hash while the logs were read (${hash} → ${p.after.get(n) ?? 'gone'})`
   for (const l of p.logs) {
     if (l.blockNumber === null || l.blockHash === null || l.logIndex === null || l.transactionHash === null) return 'a log is pending (no block)'
     if (l.removed) return `a log of block ${l.blockNumber} is marked removed`
