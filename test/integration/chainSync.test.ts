@@ -9,23 +9,18 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { privateKeyToAccount } from 'viem/accounts'
 import { startAnvil, type AnvilNode } from '../../local/world/anvil.js'
 import { connectLocal, type LocalChain } from '../../local/world/chain.js'
+import { ANVIL_DEPLOYER_KEY } from '../../local/world/index.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { createReader } from '../../shared/chain/client.js'
 import { InvalidSyncSourceError, type LogFetcher, SyncInconsistentError, type SyncSource, createLogFetcher, defineSource, readSourceEvents, syncSource } from '../../shared/chain/sync/index.js'
 import { ChainLogStore, type StoredLog } from '../../shared/store/chainLogs.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { StaleWriteError } from '../../shared/store/errors.js'
+import { PING, deployEmitter as deployEmitterOn, ping as pingOn } from '../setup/emitter.js'
 import { withFreshTables, world } from '../setup/worldHandle.js'
 
-const PING = parseAbiItem('event Ping(uint256 value)')
 const OTHER = parseAbiItem('event Other(uint256 value)')
-// A contract that emits LOG1(topic, calldata) on any call: runtime = CALLDATACOPY(0, 0, size); LOG1(0, size, topic); STOP.
-const emitterCode = (topic: Hex): Hex => {
-  const runtime = `366000600037${'7f'}${topic.slice(2)}366000a100`
-  return `0x602c600c600039602c6000f3${runtime}`
-}
-// Anvil's first dev account (funded on every fresh Anvil).
-const account = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+const account = privateKeyToAccount(ANVIL_DEPLOYER_KEY)
 const CONFIRMATIONS = 2
 
 let anvil: AnvilNode
@@ -34,16 +29,8 @@ let store: ChainLogStore
 let http = 0
 let client: PublicClient
 
-async function deployEmitter(topic: Hex = toEventSelector(PING)): Promise<Address> {
-  const hash = await c.wallet.sendTransaction({ account, chain: c.wallet.chain, data: emitterCode(topic) })
-  const r = await c.public.waitForTransactionReceipt({ hash })
-  return r.contractAddress!
-}
-
-async function ping(to: Address, value: bigint): Promise<bigint> {
-  const hash = await c.wallet.sendTransaction({ account, chain: c.wallet.chain, to, data: encodeAbiParameters([{ type: 'uint256' }], [value]) })
-  return (await c.public.waitForTransactionReceipt({ hash })).blockNumber
-}
+const deployEmitter = (topic?: Hex) => deployEmitterOn(c, account, topic)
+const ping = (to: Address, value: bigint) => pingOn(c, account, to, value)
 
 /** Deploys an emitter, pings it `pings` times (one block each), mines the confirmations; the source reads it from its deploy block. */
 async function seed(pings: bigint): Promise<{ e1: Address; fromBlock: bigint; source: SyncSource }> {
