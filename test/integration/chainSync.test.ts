@@ -193,6 +193,17 @@ describe('syncSource', () => {
     expect((await stored(source)).logs).toEqual(await direct(source))
   })
 
+  it('a fetcher that answers a log twice (overlapping split ranges): each log is stored once', async () => {
+    const { source } = await seed(3n)
+    const real = createLogFetcher(client)
+    const twice: LogFetcher = async (req) => {
+      const logs = await real(req)
+      return [...logs, ...logs]
+    }
+    expect(await syncSource(deps({ fetchLogs: twice }), source, { confirmations: CONFIRMATIONS })).toMatchObject({ complete: true, stored: 3 })
+    expect((await stored(source)).logs).toEqual(await direct(source))
+  })
+
   it('an RPC whose logs were true when read but the chain reorganised before the sync checked them: read again from the new chain', async () => {
     const e1 = await deployEmitter()
     const fromBlock = await c.public.getBlockNumber({ cacheTime: 0 })

@@ -230,10 +230,11 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
         continue
       }
       attempts = 0
-      const puts = logs.filter((l) => covers(batch, l)).map(toStored)
+      // One item per (block, log index): a fetcher that splits ranges may answer a log twice.
+      const byKey = new Map(logs.filter((l) => covers(batch, l)).map((l) => [logSortKey(l.blockNumber!, l.logIndex!), toStored(l)]))
+      const puts = [...byKey.values()]
       // Logs left in this range by a sync that lost its lease or crashed before its commit: not on the chain we read.
-      const putKeys = new Set(puts.map((l) => logSortKey(l.blockNumber, l.logIndex)))
-      await dropAbove(lowest, toBlock, batch, putKeys)
+      await dropAbove(lowest, toBlock, batch, new Set(byKey.keys()))
       await deps.store.writeLogs(key, owner, { puts, deletes: [] })
       const checkpoints = [...cursor.checkpoints.filter((c) => c.number !== toBlock), { number: toBlock, hash: after.get(toBlock)! }].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0)).slice(-keep)
       await commit({ coverage: mergeCoverage(cursor.coverage.map((g) => (batch.includes(g) ? { ...g, syncedTo: toBlock } : g))), checkpoints })
@@ -268,6 +269,7 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
 /** Why a chunk's answers cannot be stored, or undefined when they agree with each other. */
 function checkChunk(p: { logs: readonly Log[]; after: Headers; unchanged: readonly (readonly [bigint, Hex])[]; fromBlock: bigint; toBlock: bigint }): string | undefined {
   for (const [n, hash] of p.unchanged) if (p.after.get(n) !== hash) return `block ${n} changed hash while the logs were read (${hash} → ${p.after.get(n) ?? 'gone'})`
+  if (!p.after.has(p.toBlock)) return `block ${p.toBlock} is gone`
   for (const l of p.logs) {
     if (l.blockNumber === null || l.blockHash === null || l.logIndex === null || l.transactionHash === null) return 'a log is pending (no block)'
     if (l.removed) return `a log of block ${l.blockNumber} is marked removed`
