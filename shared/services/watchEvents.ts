@@ -16,8 +16,9 @@
  * Every tick also counts intents stuck in signed/broadcast (the StuckIntents alarm).
  */
 import { randomUUID } from 'node:crypto'
-import { type Address, type Hex, getAbiItem } from 'viem'
+import type { Address, Hex } from 'viem'
 import * as abis from '../protocols/symbiotic/abis.js'
+import { SYMBIOTIC_EVENTS } from '../protocols/symbiotic/reader.js'
 import type { DeriskRequest } from '../domain/index.js'
 import { RestakeError, errorSummary } from '../errors.js'
 import { StaleWriteError } from '../store/errors.js'
@@ -111,15 +112,8 @@ export function asWatchContext(ctx: AutopilotContext): WatchContext {
   return ctx as WatchContext
 }
 
-const EVENTS = {
-  Slash: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }),
-  RequestSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'RequestSlash' }),
-  ExecuteSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }),
-  VetoSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'VetoSlash' }),
-  SetMaxNetworkLimit: getAbiItem({ abi: abis.networkRestakeDelegatorAbi, name: 'SetMaxNetworkLimit' }),
-  OptIn: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptIn' }),
-  OptOut: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptOut' }),
-} as const
+// Every Symbiotic event but the rewards.
+const { DistributeRewards: _rewards, ...EVENTS } = SYMBIOTIC_EVENTS
 
 const lower = <T extends string>(a: string) => a.toLowerCase() as T
 const networkOf = (sn: string) => lower<Address>(`0x${sn.slice(2, 42)}`)

@@ -13,3 +13,10 @@ export class StaleWriteError extends RestakeError {
 export function isConditionalFailure(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ConditionalCheckFailedException'
 }
+
+/** Indexes of the items whose condition failed in a cancelled `TransactWriteItems`. */
+export function cancelledIndexes(e: unknown): number[] {
+  if (typeof e !== 'object' || e === null || (e as { name?: string }).name !== 'TransactionCanceledException') return []
+  const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
+  return reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []))
+}

@@ -1,4 +1,5 @@
-/** DynamoDB adapter: table definitions, runs, intents, seen events, watcher cursors, operator controls; conditional writes only. */
+/** DynamoDB adapter: table definitions, runs, intents, seen events, watcher cursors, synced chain logs, operator controls; conditional writes only. */
+export * from './chainLogs.js'
 export * from './client.js'
 export * from './control.js'
 export * from './cursors.js'

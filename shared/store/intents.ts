@@ -6,7 +6,7 @@
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { type LeaseGuard, dynamoGuard } from './locks.js'
-import { StaleWriteError, isConditionalFailure } from './errors.js'
+import { StaleWriteError, cancelledIndexes, isConditionalFailure } from './errors.js'
 import { OPEN_INTENT_STATUSES, type IntentStorePort, type IntentStatus, type IntentRecord, type IntentUpdate } from './ports.js'
 import { TableStore, setClauses } from './tableStore.js'
 
@@ -145,12 +145,6 @@ export class IntentStore extends TableStore implements IntentStorePort {
   }
 }
 
-/** Indexes of the items whose condition failed in a cancelled `TransactWriteItems`. */
-function cancelledIndexes(e: unknown): number[] {
-  if (typeof e !== 'object' || e === null || (e as { name?: string }).name !== 'TransactionCanceledException') return []
-  const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
-  return reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []))
-}
 
 export type { IntentStatus, IntentRecord, IntentUpdate }
 

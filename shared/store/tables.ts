@@ -20,7 +20,7 @@ export interface TableDefinition {
   ttlAttribute?: string
 }
 
-export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas'
+export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas' | 'chainLogs'
 
 /** All tables of the autopilot. */
 export const TABLES: readonly TableDefinition[] = [
@@ -40,6 +40,12 @@ export const TABLES: readonly TableDefinition[] = [
   { name: 'cursors', purpose: 'block cursors of the event watcher', partitionKey: { name: 'cursorId', type: 'S' } },
   { name: 'events', purpose: 'seen webhook ids and watcher events (replay protection), expiring', partitionKey: { name: 'eventId', type: 'S' }, ttlAttribute: 'expiresAt' },
   { name: 'sagas', purpose: 'EigenLayer multi-step moves, one item per saga with its step log', partitionKey: { name: 'sagaId', type: 'S' } },
+  {
+    name: 'chainLogs',
+    purpose: 'chain sync (docs/sync.md): per (chain, source) the logs in block order and one cursor item with its coverage, checkpoint hashes and lease',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
 ]
 
 /** Physical table names per logical table. */

@@ -6,7 +6,7 @@
  * `RequestSlash` by index for the pair and capture time; a request older than `fromBlock` is outside the history
  * window like any other event). A vetoed request slashed nothing and is not history.
  */
-import { type Address, type Hex, type PublicClient, getAbiItem, hexToBigInt } from 'viem'
+import { type AbiEvent, type Address, type GetLogsReturnType, type Hex, type Log, type PublicClient, getAbiItem, hexToBigInt, parseEventLogs } from 'viem'
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import * as abis from './abis.js'
 import { ChainReadError } from '../../chain/errors.js'
@@ -32,7 +32,35 @@ export interface ReadSymbioticUniverseParameters {
   fromBlock?: bigint
   /** Window over which reward rates are averaged (seconds, default 90 days). */
   rewardLookbackSeconds?: number
+  /**
+   * Where the event logs come from instead of `eth_getLogs` from `fromBlock` to the head: e.g. the chain sync's store
+   * (`storedLogs` in shared/chain/sync, over a source of {@link SYMBIOTIC_EVENTS}; docs/sync.md). Logs before `fromBlock`
+   * or after the read's block are ignored.
+   */
+  events?: SymbioticLogSource
 }
+
+/** Every log of `address` × `event` up to `toBlock`, undecoded (the reader decodes them). */
+export type SymbioticLogSource = (q: { address: readonly Address[]; event: AbiEvent; toBlock: bigint }) => Promise<readonly Log[]>
+
+/**
+ * The Symbiotic events the reader and the watcher read, by the contracts that emit them (what a sync source serving
+ * them must hold; the reader needs all but `VetoSlash` and `OptOut`, the watcher all but `DistributeRewards`).
+ */
+export const SYMBIOTIC_EVENTS = {
+  /** Emitted by each vault's delegator. */
+  SetMaxNetworkLimit: getAbiItem({ abi: abis.networkRestakeDelegatorAbi, name: 'SetMaxNetworkLimit' }),
+  /** Emitted by the opt-in services (operator→vault, operator→network). */
+  OptIn: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptIn' }),
+  OptOut: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptOut' }),
+  /** Emitted by each vault's slasher (instant: Slash; veto: the other three). */
+  Slash: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }),
+  RequestSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'RequestSlash' }),
+  ExecuteSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }),
+  VetoSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'VetoSlash' }),
+  /** Emitted by each vault's DefaultStakerRewards. */
+  DistributeRewards: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }),
+} as const
 
 export type ReadSymbioticUniverseReturnType = Universe
 
@@ -75,6 +103,12 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   const slashers = vaults.map((v) => v.slasher).filter((s) => s !== ZERO)
   const rewards = vaults.flatMap((v) => v.stakerRewards)
   const fromBlock = p.fromBlock ?? 0n
+  const events = p.events
+  const getLogs = async <const E extends AbiEvent>(address: Address | Address[], event: E, args?: Record<string, unknown>): Promise<GetLogsReturnType<E>> => {
+    if (!events) return client.getLogs({ address, event, args, fromBlock, toBlock: blockNumber } as never) as Promise<GetLogsReturnType<E>>
+    const logs = (await events({ address: [address].flat(), event, toBlock: blockNumber })).filter((l) => l.blockNumber !== null && l.blockNumber >= fromBlock && l.blockNumber <= blockNumber)
+    return parseEventLogs({ abi: [event] as AbiEvent[], logs: logs as Log[], args, strict: true }) as unknown as GetLogsReturnType<E>
+  }
 
   // Round trip 2: logs and per-vault state at the pinned block.
   const perVault = vaults.flatMap((v) => [
@@ -89,13 +123,13 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     'vault state and events',
     Promise.all([
       multicall(perVault, blockNumber),
-      client.getLogs({ address: delegators, event: getAbiItem({ abi: abis.networkRestakeDelegatorAbi, name: 'SetMaxNetworkLimit' }), fromBlock, toBlock: blockNumber }),
-      client.getLogs({ address: p.operatorVaultOptInService, event: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptIn' }), args: { where: vaults.map((v) => v.address) }, fromBlock, toBlock: blockNumber }),
-      slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
-      rewards.length ? client.getLogs({ address: rewards, event: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
+      getLogs(delegators, SYMBIOTIC_EVENTS.SetMaxNetworkLimit),
+      getLogs(p.operatorVaultOptInService, SYMBIOTIC_EVENTS.OptIn, { where: vaults.map((v) => v.address) }),
+      slashers.length ? getLogs(slashers, SYMBIOTIC_EVENTS.Slash) : Promise.resolve([]),
+      rewards.length ? getLogs(rewards, SYMBIOTIC_EVENTS.DistributeRewards) : Promise.resolve([]),
       multicall(slasherTypes, blockNumber),
-      slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'RequestSlash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
-      slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
+      slashers.length ? getLogs(slashers, SYMBIOTIC_EVENTS.RequestSlash) : Promise.resolve([]),
+      slashers.length ? getLogs(slashers, SYMBIOTIC_EVENTS.ExecuteSlash) : Promise.resolve([]),
     ]),
   )
   const vetoSlashers = new Set(slasherTypes.filter((_, i) => Number(slasherTypeOut[i]) === VETO_SLASHER_TYPE).map((s) => s.address))
