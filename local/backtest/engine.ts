@@ -8,17 +8,12 @@
 import { type Address, type Hex, getAbiItem } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import * as abis from '../world/abis/symbiotic.js'
-import { createReader } from '../../shared/chain/client.js'
 import type { Policy } from '../../shared/domain/index.js'
 import { createLogger } from '../../shared/logger.js'
-import type { AutopilotContext } from '../../shared/services/context.js'
+import { composeContext } from '../../shared/services/compose.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
-import { type WatchContext, watchEvents } from '../../shared/services/watchEvents.js'
+import { asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { createDocumentClient } from '../../shared/store/client.js'
-import { CursorStore } from '../../shared/store/cursors.js'
-import { EventStore } from '../../shared/store/events.js'
-import { IntentStore } from '../../shared/store/intents.js'
-import { RunStore } from '../../shared/store/runs.js'
 import { advanceTime, chainNow } from '../world/chain.js'
 import { LOCAL_AWS } from '../world/dynamo.js'
 import type { Scenario } from '../world/scenario.js'
@@ -169,18 +164,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: world.config.dynamoEndpoint })
   const logger = createLogger('backtest')
   logger.setLogLevel('SILENT')
-  const ctx: WatchContext = {
-    config: world.config,
-    client: createReader({ rpcUrl: world.config.rpcUrl, chainId: world.config.chainId }),
-    runs: new RunStore({ client: doc, tableName: world.config.tables.runs }),
-    intents: new IntentStore({ client: doc, tableName: world.config.tables.intents }),
-    cursors: new CursorStore({ client: doc, tableName: world.config.tables.cursors }),
-    events: new EventStore({ client: doc, tableName: world.config.tables.events }),
-    policy: p.policy,
-    logger,
-    clock: () => chainMs + tick++,
-    account: privateKeyToAccount(world.curatorKey),
-  } satisfies AutopilotContext
+  const ctx = asWatchContext(composeContext({ config: world.config, policy: p.policy, dynamo: doc, logger, clock: () => chainMs + tick++, account: privateKeyToAccount(world.curatorKey) }))
   const curator = world.seeded.curator.address
   const startNonce = await c.public.getTransactionCount({ address: curator })
   const startBlock = await c.public.getBlockNumber()

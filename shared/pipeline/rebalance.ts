@@ -143,9 +143,10 @@ export async function runRebalancePipeline<D, S extends DecisionStep>(ctx: Autop
       }
     }
     out.actions = out.actions.map((a, index) => ({ ...a, index }))
-    const report = adapter.report ? await adapter.report(actx, { read, sent, decision }) : {}
+    // The adapter's report joins the result; its `decision` part joins the recorded decision only.
+    const { decision: reportDecision, ...report } = adapter.report ? await adapter.report(actx, { read, sent, decision }) : {}
     Object.assign(out, report)
-    if (report.decision && typeof report.decision === 'object') recordDecision = { ...recordDecision, ...(report.decision as object) }
+    if (reportDecision && typeof reportDecision === 'object') recordDecision = { ...recordDecision, ...reportDecision }
     out.status = out.error ? 'failed' : sent ? 'succeeded' : 'skipped'
     await ctx.runs.finish(runId, { ...common, decision: recordDecision, status: out.status, finishedAt: ctx.clock(), actions: out.actions, allocations: out.allocations, ...(out.error ? { error: out.error } : {}) })
     return out

@@ -8,20 +8,14 @@
 import { readFileSync } from 'node:fs'
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
 import type { LocalAccount } from 'viem'
-import { createReader } from '../chain/client.js'
+import { labeler } from '../pipeline/label.js'
 import { configFromEnv, ConfigError } from '../config/config.js'
 import { loadPolicyOrThrow } from '../domain/index.js'
 import { createLogger } from '../logger.js'
 import { createDocumentClient } from '../store/client.js'
-import { ControlStore, findStuckIntents } from '../store/control.js'
-import { CursorStore } from '../store/cursors.js'
-import { EventStore } from '../store/events.js'
-import { IntentStore } from '../store/intents.js'
-import { LockStore } from '../store/locks.js'
+import { composeContext } from './compose.js'
 import type { AutopilotContext } from './context.js'
 import { createNotifier, formatNotification, notifyOnRunFinished } from './notify.js'
-import { observeRuns } from '../store/runEvents.js'
-import { RunStore } from '../store/runs.js'
 
 /** What is resolved from Secrets Manager at cold start (empty outside AWS). */
 export interface AwsSecrets {
@@ -101,22 +95,5 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
     console: policy.notifications.console ? (inLambda ? (n) => logger.info('notification', { notification: n }) : (n) => console.log(formatNotification(n))) : undefined,
     logger,
   })
-  const label = (k: string) => config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
-  return {
-    config,
-    client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
-    dynamo: doc,
-    runs: observeRuns(new RunStore({ client: doc, tableName: config.tables.runs }), notifyOnRunFinished({ notify, logger, label })),
-    intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
-    policy,
-    logger,
-    clock: () => Date.now(),
-    ...(options.account ? { account: options.account } : {}),
-    locks: new LockStore({ client: doc, tableName: config.tables.locks }),
-    control: new ControlStore({ client: doc, tableName: config.tables.locks }),
-    events: new EventStore({ client: doc, tableName: config.tables.events }),
-    cursors: new CursorStore({ client: doc, tableName: config.tables.cursors }),
-    findStuckIntents: (olderThan) => findStuckIntents(doc, config.tables.intents, { olderThan }),
-    notify,
-  }
+  return composeContext({ config, policy, dynamo: doc, logger, ...(options.account ? { account: options.account } : {}), notify, runListeners: [notifyOnRunFinished({ notify, logger, label: labeler(config.labels) })] })
 }

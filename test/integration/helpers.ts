@@ -1,15 +1,12 @@
 /** Builds an AutopilotContext on the shared local world for integration tests (fresh tables, the curator's key). */
 import { readFileSync } from 'node:fs'
 import { privateKeyToAccount } from 'viem/accounts'
-import { createReader } from '../../shared/chain/client.js'
 import type { Config } from '../../shared/config/config.js'
 import { type Policy, loadPolicyOrThrow } from '../../shared/domain/index.js'
 import { createLogger } from '../../shared/logger.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
+import { composeContext } from '../../shared/services/compose.js'
 import { createDocumentClient } from '../../shared/store/client.js'
-import { IntentStore } from '../../shared/store/intents.js'
-import { LockStore } from '../../shared/store/locks.js'
-import { RunStore } from '../../shared/store/runs.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import type { WorldHandle } from '../setup/worldHandle.js'
 
@@ -23,15 +20,5 @@ export function testContext(w: WorldHandle, config: Config, policy: Policy = def
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
   const logger = createLogger('test')
   logger.setLogLevel('SILENT')
-  return {
-    config,
-    client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
-    runs: new RunStore({ client: doc, tableName: config.tables.runs }),
-    intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
-    locks: new LockStore({ client: doc, tableName: config.tables.locks }),
-    policy,
-    logger,
-    clock: () => Date.now(),
-    account: privateKeyToAccount(w.curatorKey),
-  }
+  return composeContext({ config, policy, dynamo: doc, logger, account: privateKeyToAccount(w.curatorKey) })
 }

@@ -393,6 +393,9 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
   // 3. Record the call BEFORE it is sent (reuse the recorded call when resuming a `sending` step).
   const account = ctx.signerFor(spec.signer)
   if (!account) throw new MissingStakerSignerError({ staker: spec.signer })
+  // Hold the key's signer session BEFORE recording the step: a run refused the key (LockBusyError) records nothing, so
+  // its next attempt prepares against the chain as it is then (another saga may have used the key meanwhile).
+  const session = await ctx.sessionFor(account)
   let call = current.state.steps[step]?.status === 'sending' ? current.state.steps[step]!.call : undefined
   if (!call) {
     const prepared = await spec.prepare()
@@ -410,7 +413,7 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
     runId,
     confirmations: ctx.confirmations,
     maxFeePerGas: ctx.maxFeePerGas,
-    session: await ctx.sessionFor(account),
+    session,
   }).catch(async (e: unknown) => {
     if (e instanceof TransactionRevertedError) throw new SagaStepRevertedError({ sagaId: rec.sagaId, step, txHash: (await ctx.intents.get(`${runId}#0`))?.txHash ?? 'unknown' })
     throw e

@@ -1,0 +1,88 @@
+/**
+ * Fault: two runs advance EigenLayer move sagas signed by ONE staker key at the same time (two Lambda invocations
+ * overlapping). Every saga step signs through the key's lease-fenced signer session, so only one run signs with the
+ * key at a time: the other is refused with LockBusyError before it signs, and moves later. Without the fence both
+ * would sign the same nonce and one transaction would be superseded.
+ */
+import type { Address, Hex, LocalAccount } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
+import { type LocalChain, connectLocal } from '../../local/world/chain.js'
+import { LOCAL_AWS } from '../../local/world/dynamo.js'
+import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
+import { installMulticall3 } from '../../local/world/symbiotic.js'
+import { createReader } from '../../shared/chain/client.js'
+import { createSessionPool } from '../../shared/execution/sessionPool.js'
+import { type EigenLayerSagaContext, advanceEigenLayerMove, startEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
+import { createDocumentClient } from '../../shared/store/client.js'
+import { IntentStore } from '../../shared/store/intents.js'
+import { LockBusyError, LockStore } from '../../shared/store/locks.js'
+import { SagaStore } from '../../shared/store/sagas.js'
+import { withFreshTables, world } from '../setup/worldHandle.js'
+
+const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
+const w = world()
+let anvil: AnvilNode
+let c: LocalChain
+let d: EigenLayerDeployment
+let seeded: SeededEigenLayer
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  c = connectLocal(anvil.rpcUrl, anvil.chainId)
+  const deployer = privateKeyToAccount(ANVIL_KEY_0)
+  await installMulticall3(c, deployer)
+  d = await deployEigenLayer(c, deployer, { minWithdrawalDelayBlocks: 50 })
+  seeded = await seedEigenLayerScenario(c, d, deployer)
+})
+afterAll(async () => {
+  await anvil?.stop()
+})
+
+describe('saga fencing: two runs on one staker key', () => {
+  it('one run signs, the other is refused before signing and moves later; nonces are used once each, nothing superseded', async () => {
+    const config = await withFreshTables(w)
+    const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
+    const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
+    const intents = new IntentStore({ client: doc, tableName: config.tables.intents })
+    const locks = new LockStore({ client: doc, tableName: config.tables.locks })
+    const sagas = new SagaStore({ client: doc, tableName: config.tables.sagas })
+    const signers = new Map(seeded.stakers.map((s) => [s.address.toLowerCase(), s.account as LocalAccount]))
+    const run = (runId: string) => {
+      const pool = createSessionPool({ client, intents, locks, runId })
+      const ctx: EigenLayerSagaContext = { client, intents, sagas, signerFor: (a) => signers.get(a.toLowerCase()), sessionFor: pool.sessionFor }
+      return { ctx, pool }
+    }
+    const from = seeded.stakers.find((s) => s.label === 'staker-a')!.address as Address
+    const toB = { staker: seeded.stakers.find((s) => s.label === 'staker-b')!.address as Address, operator: seeded.operators.find((o) => o.label === 'el-op-b')!.address as Address }
+    const base = { delegationManager: d.delegationManager, strategyManager: d.strategyManager, strategy: d.strategy, from: { staker: from }, to: toB, shares: 10n * 10n ** 18n, reason: 'fault: two runs' }
+    const nonceBefore = await c.public.getTransactionCount({ address: from })
+
+    // Two runs, each with its own session pool, start a move from the same staker and advance it at the same time.
+    const [r1, r2] = [run('run-1'), run('run-2')]
+    const [s1, s2] = [await startEigenLayerMove(r1.ctx, { ...base, sagaId: 'fence-1' }), await startEigenLayerMove(r2.ctx, { ...base, sagaId: 'fence-2' })]
+    const outcomes = await Promise.allSettled([advanceEigenLayerMove(r1.ctx, s1.sagaId), advanceEigenLayerMove(r2.ctx, s2.sagaId)])
+    const refused = outcomes.filter((o) => o.status === 'rejected')
+    expect(refused).toHaveLength(1)
+    expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(LockBusyError)
+    expect(await c.public.getTransactionCount({ address: from })).toBe(nonceBefore + 1)
+
+    // The winner's run ends (its sessions close); the refused saga moves on its next run.
+    await r1.pool.close()
+    await r2.pool.close()
+    const loser = outcomes[0]!.status === 'rejected' ? s1 : s2
+    const again = run('run-3')
+    const moved = await advanceEigenLayerMove(again.ctx, loser.sagaId)
+    await again.pool.close()
+    expect(moved.status).toBe('waiting')
+    expect(await c.public.getTransactionCount({ address: from })).toBe(nonceBefore + 2)
+
+    // Every intent is mined: no transaction was signed twice for a nonce, none superseded.
+    const all = [...(await intents.listByRun(`${s1.sagaId}:queue`)), ...(await intents.listByRun(`${s2.sagaId}:queue`))]
+    expect(all.map((i) => i.status)).toEqual(['mined', 'mined'])
+    expect(new Set(all.map((i) => i.nonce)).size).toBe(2)
+    const hashes = await Promise.all([s1, s2].map(async (s) => (await sagas.get<{ steps: { queue?: { txHash?: Hex } } }>(s.sagaId))?.state.steps.queue?.txHash))
+    expect(hashes.every((h) => typeof h === 'string')).toBe(true)
+  })
+})
