@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import * as z from 'zod'
-import * as zm from 'zod/mini'
-import { ConfigSchema } from '../shared/config/config.js'
+import { ProtocolConfigSchema } from '../shared/config/config.js'
 import { loadPolicyOrThrow, type Policy } from '../shared/domain/index.js'
 import { REPO_ROOT } from './bundling.js'
 
@@ -47,7 +46,7 @@ export const ContextSchema = z.object({
 export type StackContext = z.output<typeof ContextSchema>
 
 /** The protocol part of the bot configuration (AUTOPILOT_CONFIG without rpcUrl, tables and endpoint). */
-export const ProtocolConfigSchema = zm.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
+export { ProtocolConfigSchema }
 
 /** Everything the stack needs, resolved. */
 export interface AutopilotParameters {

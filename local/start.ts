@@ -8,7 +8,7 @@
  */
 import './quietWarnings.js' // first: it must run before the AWS SDK loads
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startWebhookServer, type WebhookServer } from './webhookServer.js'
 import { LOCAL_JOBS_TOPIC_ARN, localJobsDispatcher } from './jobsTopic.js'
@@ -52,15 +52,33 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0))
 process.on('SIGTERM', () => void shutdown(0))
 
+/** Pushes the policy file to the local policy store (unless the current version already equals it); returns the current version. */
+async function pushLocalPolicy(w: World, path: string): Promise<number> {
+  const { PolicyStore } = await import('../shared/store/policies.js')
+  const { loadPolicyOrThrow } = await import('../shared/domain/policy.js')
+  const { documentClientFor } = await import('../shared/services/bootstrap.js')
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as unknown
+  loadPolicyOrThrow(doc)
+  const client = documentClientFor(w.config.dynamoEndpoint, env)
+  try {
+    const out = await new PolicyStore({ client, tableName: w.config.tables.policies }).push({ kind: 'policy', document: doc, author: 'npm start', now: Date.now(), note: path })
+    return out.version.version
+  } finally {
+    client.destroy()
+  }
+}
+
 async function main(): Promise<void> {
   world = await startWorld({ scenarioPath, onStep: say })
   const w = world
   const label = (k: string) => w.config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…`
   say(`world ready: vault ${label(w.seeded.vaults[0]!.address)} ${w.seeded.vaults[0]!.address}, curator ${w.seeded.curator.address}`)
 
-  // The handlers read their configuration from the environment, exactly as in Lambda.
+  // The handlers read their configuration from the environment, exactly as in Lambda, and the policy from the
+  // policy store: POLICY is pushed as its first version, so `autopilot policy push` changes the next run.
   env.AUTOPILOT_CONFIG = encodeJson({ ...w.config, fromBlock: w.config.fromBlock.toString() })
-  env.POLICY_PATH = policyPath
+  const pushed = await pushLocalPolicy(w, policyPath)
+  say(`policy ${policyPath} is version ${pushed} in ${w.config.tables.policies}; change it with: npm run autopilot -- policy push FILE --config .local/autopilot.config.json`)
   env.SIGNER_PRIVATE_KEY = w.curatorKey
   // Our EigenLayer stakers' throwaway keys (Anvil only; in production the stakers are LRT staker contracts).
   env.EIGENLAYER_STAKER_KEYS ??= JSON.stringify(w.eigenlayerStakerKeys)
@@ -81,8 +99,8 @@ async function main(): Promise<void> {
   say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
   // The read-only console: live chain read + recorded runs. The CLI can use the same world through the config file.
   const { startDashboard, createLiveReader } = await import('./dashboard/index.js')
-  const { contextFromEnv } = await import('../shared/services/bootstrap.js')
-  const dctx = contextFromEnv(env, 'dashboard')
+  const { handlerRuntime } = await import('../shared/services/runtime.js')
+  const dctx = await handlerRuntime(env, 'dashboard').context()
   dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787) })
   mkdirSync('.local', { recursive: true })
   writeFileSync('.local/autopilot.config.json', env.AUTOPILOT_CONFIG!)

@@ -73,8 +73,14 @@ export const ConfigSchema = z.object({
   ),
 })
 
-
 export type Config = z.infer<typeof ConfigSchema>
+
+/**
+ * The protocol part of the configuration (what a curator edits: addresses, vaults, labels, fromBlock…): the
+ * configuration without rpcUrl, tables, endpoint and chainId, which come from the deployment. Stored in the
+ * policy store as kind `config` (docs/deploy.md) and validated with this schema before it is written.
+ */
+export const ProtocolConfigSchema = z.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
 
 /** Invalid configuration: lists every problem. */
 export class ConfigError extends RestakeError {
@@ -91,8 +97,11 @@ export function parseConfig(input: unknown): Config {
   return out.data
 }
 
-/** Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl. */
-export function configFromEnv(env: Record<string, string | undefined>): Config {
+/**
+ * Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl,
+ * and `protocol` (the stored protocol config, when the policy store holds it) over its protocol fields.
+ */
+export function configFromEnv(env: Record<string, string | undefined>, protocol?: Record<string, unknown>): Config {
   const raw = env.AUTOPILOT_CONFIG
   if (!raw) throw new ConfigError(['AUTOPILOT_CONFIG is not set'])
   let json: Record<string, unknown>
@@ -101,5 +110,5 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   } catch (e) {
     throw new ConfigError([`AUTOPILOT_CONFIG is not JSON: ${(e as Error).message}`])
   }
-  return parseConfig({ ...json, ...(env.RPC_URL ? { rpcUrl: env.RPC_URL } : {}) })
+  return parseConfig({ ...json, ...protocol, ...(env.RPC_URL ? { rpcUrl: env.RPC_URL } : {}) })
 }

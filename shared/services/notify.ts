@@ -10,7 +10,6 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { PublishCommand } from '@aws-sdk/client-sns'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { type RecordedAction, type RunKind, type RunRecord, RunStore } from '../store/runs.js'
 
 /** What a notification is about. */
@@ -243,7 +242,7 @@ export class NotifyingRunStore extends RunStore {
   private readonly started = new Map<string, { kind: RunKind; trigger: string }>()
   /** Run ids (or prefixes of triggers) whose notification the caller sends itself. */
   private readonly quietTriggers: readonly string[]
-  constructor(p: { client: DynamoDBDocumentClient; tableName: string; notify: Notify; logger?: Logger; label?: (k: string) => string; quietTriggerPrefixes?: readonly string[] }) {
+  constructor(p: ConstructorParameters<typeof RunStore>[0] & { notify: Notify; logger?: Logger; label?: (k: string) => string; quietTriggerPrefixes?: readonly string[] }) {
     super(p)
     this.notify = p.notify
     this.logger = p.logger

@@ -1,5 +1,5 @@
 /** Run records: one per score / rebalance / watch run; created once, finished once (both conditional). */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { decodeJson, encodeJson } from './client.js'
 import { TableStore, setClauses } from './tableStore.js'
 
@@ -19,7 +19,12 @@ export interface RunRecord {
   chainId?: number
   blockNumber?: bigint
   universeHash?: string
+  /** SHA-256 of the policy document the run used (docs/deploy.md: the policy store). */
   policyHash?: string
+  /** The policy store version the run used; absent when the policy came from the environment (local). */
+  policyVersion?: number
+  /** The protocol config version the run used, when the config is in the policy store. */
+  configVersion?: number
   scores?: unknown
   plan?: unknown
   decision?: unknown
@@ -43,11 +48,21 @@ export interface RecordedAction {
 
 const JSON_FIELDS = ['scores', 'plan', 'decision', 'actions', 'allocations', 'error'] as const
 
+/** What every run started through one store records about its inputs: the policy and config versions it uses. */
+export type RunStamp = Pick<RunRecord, 'policyHash' | 'policyVersion' | 'configVersion'>
+
 /** Reads and writes run records. */
 export class RunStore extends TableStore {
-  /** Creates the run; fails with StaleWriteError if the id exists. */
+  /** Recorded on every run this store starts. */
+  readonly stamp: RunStamp
+  constructor(p: { client: DynamoDBDocumentClient; tableName: string; stamp?: RunStamp }) {
+    super(p)
+    this.stamp = p.stamp ?? {}
+  }
+
+  /** Creates the run (with the store's {@link RunStamp}); fails with StaleWriteError if the id exists. */
   async start(run: Pick<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'>): Promise<void> {
-    await this.conditional(run.runId, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' })))
+    await this.conditional(run.runId, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(this.stamp), ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' })))
   }
 
   /** Writes the outcome of a running run (only once: the condition is `status = running`). */

@@ -20,7 +20,7 @@ export interface TableDefinition {
   ttlAttribute?: string
 }
 
-export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas'
+export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas' | 'policies'
 
 /** All tables of the autopilot. */
 export const TABLES: readonly TableDefinition[] = [
@@ -40,6 +40,12 @@ export const TABLES: readonly TableDefinition[] = [
   { name: 'cursors', purpose: 'block cursors of the event watcher', partitionKey: { name: 'cursorId', type: 'S' } },
   { name: 'events', purpose: 'seen webhook ids and watcher events (replay protection), expiring', partitionKey: { name: 'eventId', type: 'S' }, ttlAttribute: 'expiresAt' },
   { name: 'sagas', purpose: 'EigenLayer multi-step moves, one item per saga with its step log', partitionKey: { name: 'sagaId', type: 'S' } },
+  {
+    name: 'policies',
+    purpose: 'versioned policy and protocol config: immutable versions (v000000001…) and a CURRENT pointer per kind, with author, time and hash',
+    partitionKey: { name: 'kind', type: 'S' },
+    sortKey: { name: 'ref', type: 'S' },
+  },
 ]
 
 /** Physical table names per logical table. */
