@@ -21,7 +21,7 @@ export default defineConfig({
         },
       },
       {
-        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], environment: 'node', testTimeout: 300_000 },
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], environment: 'node', testTimeout: 300_000, hookTimeout: 300_000 },
       },
     ],
   },

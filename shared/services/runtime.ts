@@ -8,9 +8,9 @@
  * - the policy: POLICY_JSON / POLICY_PATH when set (local), else the policy store (AUTOPILOT_CONFIG.tables.policies);
  * - the protocol config: AUTOPILOT_CONFIG when it has `vaults` (local), else the policy store (kind `config`).
  */
-import { ConfigError } from '../config/config.js'
+import { ConfigError, envConfigJson } from '../config/config.js'
 import { createLogger } from '../logger.js'
-import { PolicyStore, type PolicySource, StaticPolicySource, StorePolicySource } from '../store/policies.js'
+import { type PolicySource, StaticPolicySource, StorePolicySource } from '../store/policies.js'
 import { type ContextOptions, contextFromEnv, documentClientFor, policyDocumentFromEnv } from './bootstrap.js'
 import type { AutopilotContext } from './context.js'
 
@@ -24,13 +24,7 @@ function cacheMs(env: Record<string, string | undefined>): number | undefined {
 
 /** The part of AUTOPILOT_CONFIG needed to find the store, read before the full configuration exists. */
 function storeLocation(env: Record<string, string | undefined>): { protocolInEnv: boolean; table?: string; endpoint?: string } {
-  if (!env.AUTOPILOT_CONFIG) throw new ConfigError(['AUTOPILOT_CONFIG is not set'])
-  let json: { vaults?: unknown; tables?: { policies?: unknown }; dynamoEndpoint?: unknown }
-  try {
-    json = JSON.parse(env.AUTOPILOT_CONFIG) as typeof json
-  } catch (e) {
-    throw new ConfigError([`AUTOPILOT_CONFIG is not JSON: ${(e as Error).message}`])
-  }
+  const json = envConfigJson(env) as { vaults?: unknown; tables?: { policies?: unknown }; dynamoEndpoint?: unknown }
   const table = typeof json.tables?.policies === 'string' ? json.tables.policies : undefined
   const endpoint = typeof json.dynamoEndpoint === 'string' ? json.dynamoEndpoint : undefined
   return { protocolInEnv: json.vaults !== undefined, ...(table ? { table } : {}), ...(endpoint ? { endpoint } : {}) }
@@ -44,8 +38,7 @@ export function policySourceFromEnv(env: Record<string, string | undefined>): { 
   if (fromEnv && loc.protocolInEnv) return { source: fromEnv }
   if (!loc.table) throw new ConfigError(['AUTOPILOT_CONFIG.tables.policies is not set: the policy store is needed (or set POLICY_JSON / POLICY_PATH and the config vaults)'])
   const dynamo = documentClientFor(loc.endpoint, env)
-  const store = new PolicyStore({ client: dynamo, tableName: loc.table })
-  return { source: new StorePolicySource({ store, ...(fromEnv ? { policy: fromEnv } : {}), config: !loc.protocolInEnv, cacheMs: cacheMs(env) }), dynamo }
+  return { source: new StorePolicySource({ store: { client: dynamo, tableName: loc.table }, ...(fromEnv ? { policy: fromEnv } : {}), config: !loc.protocolInEnv, cacheMs: cacheMs(env) }), dynamo }
 }
 
 /** A handler's runtime: its logger (for withLambdaContext) and the context of the current run. */

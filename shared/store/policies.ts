@@ -12,7 +12,7 @@
  * a short cache; locally the environment (POLICY_JSON / POLICY_PATH) can stand in for it.
  */
 import { createHash } from 'node:crypto'
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb'
 import { RestakeError } from '../errors.js'
 import { loadPolicyOrThrow, type Policy } from '../domain/policy.js'
 import { TableStore } from './tableStore.js'
@@ -103,18 +103,34 @@ export interface PushParameters {
 /** What {@link PolicyStore.push} did: the new version, or the current one when the document equals it (nothing written). */
 export type PushReturnType = { written: true; version: StoredVersion; previous?: number } | { written: false; version: StoredVersion }
 
-/** Reads and writes policy / config versions (table: policies). */
+/** Where the versions are: a document client and the policies table. */
+export interface PolicyTable {
+  client: DynamoDBDocumentClient
+  tableName: string
+}
+
+/** The CURRENT pointer of `kind` (version number), or undefined when nothing was pushed. */
+export async function readCurrentVersion(t: PolicyTable, kind: DocumentKind): Promise<number | undefined> {
+  const out = await t.client.send(new GetCommand({ TableName: t.tableName, Key: { kind, ref: CURRENT_REF }, ConsistentRead: true }))
+  return out.Item ? Number(out.Item.version) : undefined
+}
+
+/** One version, or undefined. */
+export async function readVersion(t: PolicyTable, kind: DocumentKind, version: number): Promise<StoredVersion | undefined> {
+  const out = await t.client.send(new GetCommand({ TableName: t.tableName, Key: { kind, ref: versionRef(version) }, ConsistentRead: true }))
+  return out.Item ? fromItem(out.Item) : undefined
+}
+
+/** Reads and writes policy / config versions (table: policies). The functions only read: {@link StorePolicySource}. */
 export class PolicyStore extends TableStore {
   /** The CURRENT pointer of `kind` (version number), or undefined when nothing was pushed. */
-  async currentVersion(kind: DocumentKind): Promise<number | undefined> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { kind, ref: CURRENT_REF }, ConsistentRead: true }))
-    return out.Item ? Number(out.Item.version) : undefined
+  currentVersion(kind: DocumentKind): Promise<number | undefined> {
+    return readCurrentVersion({ client: this.client, tableName: this.tableName }, kind)
   }
 
   /** One version, or undefined. */
-  async get(kind: DocumentKind, version: number): Promise<StoredVersion | undefined> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { kind, ref: versionRef(version) }, ConsistentRead: true }))
-    return out.Item ? fromItem(out.Item) : undefined
+  get(kind: DocumentKind, version: number): Promise<StoredVersion | undefined> {
+    return readVersion({ client: this.client, tableName: this.tableName }, kind, version)
   }
 
   /** The version CURRENT points at, or undefined when nothing was pushed. */
@@ -245,7 +261,7 @@ export const POLICY_CACHE_MS = 30_000
 
 /** Parameters of {@link StorePolicySource}. */
 export interface StorePolicySourceParameters {
-  store: PolicyStore
+  store: PolicyTable
   /** Where the policy comes from when not the store (local: POLICY_JSON / POLICY_PATH). */
   policy?: PolicySource
   /** Read the protocol config from the store too (AWS: AUTOPILOT_CONFIG carries only chainId and tables). */
@@ -265,10 +281,14 @@ export class StorePolicySource implements PolicySource {
   async current(now: number): Promise<RunSettings> {
     if (this.cached && now - this.cached.at < (this.p.cacheMs ?? POLICY_CACHE_MS)) return this.cached.settings
     const prev = this.cached?.settings
+    const { store } = this.p
     const fromStore = async (kind: DocumentKind, known: number | undefined) => {
-      const v = await this.p.store.currentVersion(kind)
-      if (v === undefined) throw new NoCurrentVersionError({ kind, table: this.p.store.tableName })
-      return v === known ? undefined : this.p.store.require(kind, v)
+      const v = await readCurrentVersion(store, kind)
+      if (v === undefined) throw new NoCurrentVersionError({ kind, table: store.tableName })
+      if (v === known) return undefined
+      const read = await readVersion(store, kind, v)
+      if (!read) throw new VersionNotFoundError({ kind, version: v, table: store.tableName })
+      return read
     }
     const [policyVersion, configVersion] = await Promise.all([this.p.policy ? undefined : fromStore('policy', prev?.policyVersion), this.p.config ? fromStore('config', prev?.configVersion) : undefined])
     const policy = this.p.policy

@@ -177,10 +177,11 @@ describe('functions read the current version every run', () => {
 
   it('caches the CURRENT pointer for the cache time, then sees the new version', async () => {
     const fresh = await withFreshTables(w)
-    const policies = new PolicyStore({ client: doc(), tableName: fresh.tables.policies })
+    const table = { client: doc(), tableName: fresh.tables.policies }
+    const policies = new PolicyStore(table)
     const base = JSON.parse(await readFile(POLICY, 'utf8')) as Record<string, unknown>
     await policies.push({ kind: 'policy', document: base, author: 'test', now: 0 })
-    const source = new StorePolicySource({ store: policies, config: false, cacheMs: 30_000 })
+    const source = new StorePolicySource({ store: table, config: false, cacheMs: 30_000 })
     const t = 1_000_000
     expect((await source.current(t)).policyVersion).toBe(1)
     await policies.push({ kind: 'policy', document: { ...base, minNetGainBpsPerYear: 9 }, author: 'test', now: 0 })
