@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   // Our EigenLayer stakers' throwaway keys (Anvil only; in production the stakers are LRT staker contracts).
   env.EIGENLAYER_STAKER_KEYS ??= JSON.stringify(w.eigenlayerStakerKeys)
   env.LOG_LEVEL = env.LOG_LEVEL ?? 'WARN'
-  // A fresh webhook secret per run (never written anywhere). Webhook jobs go to the rebalance handler as the
+  // A fresh webhook secret per run unless WEBHOOK_SECRET is set (printed below, never written to a file). Webhook jobs go to the rebalance handler as the
   // SNS deliveries of AWS's jobs topic would (local/jobsTopic.ts), and the answer carries their outcome.
   env.WEBHOOK_SECRET ??= randomBytes(24).toString('hex')
   env.JOBS_TOPIC_ARN = LOCAL_JOBS_TOPIC_ARN
@@ -96,7 +96,14 @@ async function main(): Promise<void> {
   // EigenLayer positions have their own function (deployed only when configured), run here on the rebalance timer.
   const eigenlayer = w.config.eigenlayer ? (await import('../functions/eigenlayer/handler.js')).handler : undefined
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
-  say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
+  const op = w.seeded.operators[0]!
+  say(
+    `webhook listening on ${webhookServer.url}, secret WEBHOOK_SECRET=${env.WEBHOOK_SECRET} (this run only; sign your own requests with it, docs/environment.md) — try (signed, valid 5 minutes):\n` +
+      `  rebalance:        ${webhookServer.curlExample}\n` +
+      `  pause:            ${webhookServer.curl({ id: `manual-pause-${Date.now()}`, action: 'pause', reason: 'trying the webhook' })}\n` +
+      `  resume:           ${webhookServer.curl({ id: `manual-resume-${Date.now()}`, action: 'resume' })}\n` +
+      `  derisk-operator:  ${webhookServer.curl({ id: `manual-derisk-${Date.now()}`, action: 'derisk-operator', operator: op.address, reason: `trying a de-risk of ${op.label}` })}`,
+  )
   // The read-only console: live chain read + recorded runs. The CLI can use the same world through the config file.
   const { startDashboard, createLiveReader } = await import('./dashboard/index.js')
   const { handlerRuntime } = await import('../shared/services/runtime.js')
