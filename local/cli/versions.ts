@@ -4,6 +4,7 @@
  * credentials. A push validates first (every error with its JSON path; nothing is written when one is found).
  */
 import { execFile } from 'node:child_process'
+import { basename } from 'node:path'
 import { promisify } from 'node:util'
 import microdiff from 'microdiff'
 import { ProtocolConfigSchema } from '../../shared/config/config.js'
@@ -120,6 +121,8 @@ function versionNumber(text: string): number {
 }
 
 const short = (hash: string) => hash.slice(0, 12)
+/** Keeps the history table within 100 columns (`--json` has the full text). */
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
 const versionJson = (v: StoredVersion) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), author: v.author, action: v.action, ...(v.rollbackOf !== undefined ? { rollbackOf: v.rollbackOf } : {}), hash: v.hash, ...(v.note ? { note: v.note } : {}) })
 
@@ -158,7 +161,7 @@ export async function versionsCommand(kind: DocumentKind, sub: string, args: str
           io.stdout(
             `${kind} versions in ${opened.table} (newest first; * = current, what the functions use):\n${textTable(
               ['version', 'written (UTC)', 'by', 'how', 'sha256', 'note'],
-              versions.map((v) => [`${v.version === current ? '*' : ' '}${v.version}`, when(v.createdAt), v.author, v.action === 'rollback' ? `rollback to ${v.rollbackOf}` : 'push', short(v.hash), v.note ?? '']),
+              versions.map((v) => [`${v.version === current ? '*' : ' '}${v.version}`, when(v.createdAt), clip(v.author, 24), v.action === 'rollback' ? `rollback ${v.rollbackOf}` : 'push', short(v.hash), clip(basename(v.note ?? ''), 18)]),
               [1, 2, 3, 4, 5],
             )}\n`,
           )
@@ -197,7 +200,8 @@ export async function versionsCommand(kind: DocumentKind, sub: string, args: str
       else if (!out.written) io.stdout(`${kind} unchanged: version ${out.version.version} (current) already has this content (sha256 ${short(out.version.hash)}); nothing written\n`)
       else
         io.stdout(
-          `✓ ${kind} version ${out.version.version} is current${sub === 'rollback' ? ` (a rollback to version ${target})` : ''}, written by ${out.version.author}, sha256 ${short(out.version.hash)}; the functions use it from their next run\n` +
+          `✓ ${kind} version ${out.version.version} is current${sub === 'rollback' ? ` (a rollback to version ${target})` : ''}; the functions use it from their next run\n` +
+            `  written by ${out.version.author}, sha256 ${short(out.version.hash)}\n` +
             (before ? `changes from version ${before.version}:\n${formatChanges(changes)}\n` : ''),
         )
       return EXIT.ok
