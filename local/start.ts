@@ -13,6 +13,7 @@ import { resolve } from 'node:path'
 import { startWebhookServer, type WebhookServer } from './webhookServer.js'
 import { LOCAL_JOBS_TOPIC_ARN, localJobsDispatcher } from './jobsTopic.js'
 import { startWorld, type World } from './world/index.js'
+import type { Config } from '../shared/config/config.js'
 import { encodeJson } from '../shared/store/client.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
 import type { RunEigenLayerRebalanceResult } from '../shared/services/runEigenLayerRebalance.js'
@@ -52,8 +53,11 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0))
 process.on('SIGTERM', () => void shutdown(0))
 
-/** Pushes the policy file to the local policy store (unless the current version already equals it); returns the current version. */
-async function pushLocalPolicy(w: World, path: string): Promise<number> {
+/**
+ * Pushes the protocol config and the policy file to the local policy store, as a curator does after a deploy (a push
+ * equal to the current version writes nothing); returns the current policy version.
+ */
+async function pushLocalSettings(w: World, protocol: Record<string, unknown>, path: string): Promise<number> {
   const { PolicyStore } = await import('../shared/store/policies.js')
   const { loadPolicyOrThrow } = await import('../shared/domain/policy.js')
   const { documentClientFor } = await import('../shared/services/bootstrap.js')
@@ -61,8 +65,9 @@ async function pushLocalPolicy(w: World, path: string): Promise<number> {
   loadPolicyOrThrow(doc)
   const client = documentClientFor(w.config.dynamoEndpoint, env)
   try {
-    const out = await new PolicyStore({ client, tableName: w.config.tables.policies }).push({ kind: 'policy', document: doc, author: 'npm start', now: Date.now(), note: path })
-    return out.version.version
+    const store = new PolicyStore({ client, tableName: w.config.tables.policies })
+    await store.push({ kind: 'config', document: protocol, author: 'npm start', now: Date.now(), note: 'local world' })
+    return (await store.push({ kind: 'policy', document: doc, author: 'npm start', now: Date.now(), note: path })).version.version
   } finally {
     client.destroy()
   }
@@ -74,11 +79,14 @@ async function main(): Promise<void> {
   const label = (k: string) => w.config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…`
   say(`world ready: vault ${label(w.seeded.vaults[0]!.address)} ${w.seeded.vaults[0]!.address}, curator ${w.seeded.curator.address}`)
 
-  // The handlers read their configuration from the environment, exactly as in Lambda, and the policy from the
-  // policy store: POLICY is pushed as its first version, so `autopilot policy push` changes the next run.
-  env.AUTOPILOT_CONFIG = encodeJson({ ...w.config, fromBlock: w.config.fromBlock.toString() })
-  const pushed = await pushLocalPolicy(w, policyPath)
-  say(`policy ${policyPath} is version ${pushed} in ${w.config.tables.policies}; change it with: npm run autopilot -- policy push FILE --config .local/autopilot.config.json`)
+  // The handlers read their configuration exactly as in Lambda: AUTOPILOT_CONFIG holds the deployment's part (chain,
+  // RPC, tables), the protocol config and the policy are read from the policy store every run — POLICY is pushed as
+  // its first version, so `autopilot policy push` (or `config push`) changes the next run.
+  const fullConfig = encodeJson({ ...w.config, fromBlock: w.config.fromBlock.toString() })
+  const { rpcUrl, chainId, tables, dynamoEndpoint, ...protocol } = JSON.parse(fullConfig) as Config
+  env.AUTOPILOT_CONFIG = encodeJson({ chainId, rpcUrl, dynamoEndpoint, tables })
+  const pushed = await pushLocalSettings(w, protocol, policyPath)
+  say(`policy ${policyPath} is version ${pushed} in ${tables.policies}; change it with: npm run autopilot -- policy push FILE --config .local/autopilot.config.json`)
   env.SIGNER_PRIVATE_KEY = w.curatorKey
   // Our EigenLayer stakers' throwaway keys (Anvil only; in production the stakers are LRT staker contracts).
   env.EIGENLAYER_STAKER_KEYS ??= JSON.stringify(w.eigenlayerStakerKeys)
@@ -110,7 +118,7 @@ async function main(): Promise<void> {
   const dctx = await handlerRuntime(env, 'dashboard').context()
   dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787) })
   mkdirSync('.local', { recursive: true })
-  writeFileSync('.local/autopilot.config.json', env.AUTOPILOT_CONFIG!)
+  writeFileSync('.local/autopilot.config.json', fullConfig)
   say(`dashboard: ${dashboard.url}  ·  CLI: npm run autopilot -- runs --config .local/autopilot.config.json`)
 
   // Ticks run one at a time, in order; a kind already waiting is not queued twice. (Dropping a tick while another
