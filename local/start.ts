@@ -6,7 +6,6 @@
  * it started. Anvil mines a block every MINE_EVERY seconds (like a live chain) so EigenLayer withdrawal delays pass.
  *   SCENARIO=local/scenarios/default.json POLICY=local/scenarios/default.policy.json SCORE_EVERY=15 REBALANCE_EVERY=30 MINE_EVERY=0.5
  */
-import './quietWarnings.js' // first: it must run before the AWS SDK loads
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
