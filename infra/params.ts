@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import * as z from 'zod'
-import * as zm from 'zod/mini'
-import { ConfigSchema } from '../shared/config/config.js'
+import { ProtocolConfigSchema } from '../shared/config/config.js'
 import { loadPolicyOrThrow, type Policy } from '../shared/domain/index.js'
 import { REPO_ROOT } from './bundling.js'
 
@@ -21,9 +20,9 @@ const schedule = z
 /** The context keys (without the prefix), their types and defaults. */
 export const ContextSchema = z.object({
   chainId: z.coerce.number().int().positive(),
-  /** JSON file: protocol addresses, vaults, labels, fromBlock, confirmations (AUTOPILOT_CONFIG without rpcUrl and tables). */
+  /** JSON file: protocol addresses, vaults, labels, fromBlock, confirmations; validated here, pushed after deploy with `autopilot config push`. */
   protocolConfigFile: z.string().min(1).default('infra/examples/protocol.example.json'),
-  /** JSON policy file, validated here; embedded as POLICY_JSON (a policy change is a deploy). */
+  /** JSON policy file, validated here; pushed after deploy with `autopilot policy push` (a policy change is a push, not a deploy). */
   policyFile: z.string().min(1).default('infra/examples/policy.example.json'),
   scoreSchedule: schedule.default('rate(10 minutes)'),
   rebalanceSchedule: schedule.default('rate(6 hours)'),
@@ -47,7 +46,7 @@ export const ContextSchema = z.object({
 export type StackContext = z.output<typeof ContextSchema>
 
 /** The protocol part of the bot configuration (AUTOPILOT_CONFIG without rpcUrl, tables and endpoint). */
-export const ProtocolConfigSchema = zm.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
+export { ProtocolConfigSchema }
 
 /** Everything the stack needs, resolved. */
 export interface AutopilotParameters {
@@ -55,8 +54,6 @@ export interface AutopilotParameters {
   /** Protocol config as JSON-ready data (bigints as decimal strings). */
   protocol: Record<string, unknown>
   policy: Policy
-  /** The policy file's JSON (what the functions parse again at cold start). */
-  policyJson: string
 }
 
 /** The problem with the context, every issue with its key. */
@@ -89,5 +86,5 @@ export function parametersFromContext(get: (key: string) => unknown): AutopilotP
   } catch (e) {
     throw new StackParameterError(`Invalid policy ${context.policyFile}: ${(e as Error).message}`)
   }
-  return { context, protocol, policy, policyJson: JSON.stringify(policyRaw) }
+  return { context, protocol, policy }
 }

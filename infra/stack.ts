@@ -3,6 +3,11 @@
  * EigenLayer positions) with least-privilege grants, EventBridge Scheduler schedules (score, rebalance, watch, eigenlayer), the webhook's HTTP API
  * and jobs topic, the KMS signing key, Secrets Manager secrets (RPC URL, webhook secret), SQS dead-letter
  * queues, the notifications topic and the alarms. Parameters: see infra/params.ts and docs/deploy.md.
+ *
+ * The policy and the protocol config are not in the functions' environment: they live in the `policies` table
+ * (shared/store/policies.ts), pushed by the curator with `autopilot policy push` / `autopilot config push` and read
+ * by every run, so a change needs no deploy and meets no 4 KB environment limit. AUTOPILOT_CONFIG carries only the
+ * chain id and the physical table names.
  */
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib'
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb'
@@ -24,9 +29,6 @@ import { WebhookApi } from './constructs/webhookApi.js'
 /** Initial value of the RPC URL secret the stack creates (`.invalid` never resolves; bootstrap refuses it). */
 export const RPC_URL_PLACEHOLDER = 'https://rpc-url-not-set.invalid'
 
-/** Lambda environment variables are limited to 4 KB in total; keep room for the ARNs and names. */
-export const MAX_EMBEDDED_JSON_BYTES = 3_000
-
 /** Stack properties: the validated parameters. */
 export interface AutopilotStackProps extends StackProps {
   params: AutopilotParameters
@@ -41,15 +43,18 @@ export const TABLE_GRANTS: Record<FunctionName, Partial<Record<TableName, { acti
     intents: { actions: ['PutItem', 'GetItem', 'UpdateItem'], indexes: ['byStatus'] },
     locks: { actions: ['GetItem', 'UpdateItem'] },
   }
+  // Every run reads the current policy / config version (CURRENT, then that version): GetItem only. Writes are the
+  // curator's, with their own credentials (docs/deploy.md), never a function's.
+  const policies = { policies: { actions: ['GetItem'] as TableAction[] } }
   return {
-    score: { runs: { actions: ['PutItem', 'UpdateItem'] } },
+    score: { runs: { actions: ['PutItem', 'UpdateItem'] }, ...policies },
     // Rebalance also runs the webhook's jobs: it moves their events accepted → running → done/failed.
-    rebalance: { ...sending, events: { actions: ['GetItem', 'UpdateItem'] } },
+    rebalance: { ...sending, ...policies, events: { actions: ['GetItem', 'UpdateItem'] } },
     // The webhook claims event ids and flips the pause flag; it sends nothing (its jobs run in rebalance).
-    webhook: { events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, locks: { actions: ['GetItem', 'UpdateItem'] } },
-    watch: { ...sending, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
+    webhook: { events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, locks: { actions: ['GetItem', 'UpdateItem'] }, ...policies },
+    watch: { ...sending, ...policies, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
     // EigenLayer moves: the executor's intents and nonce lock, plus the move sagas (open ones are scanned).
-    eigenlayer: { ...sending, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } },
+    eigenlayer: { ...sending, ...policies, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } },
   }
 })()
 
@@ -66,7 +71,7 @@ export class AutopilotStack extends Stack {
 
   constructor(scope: Construct, id: string, props: AutopilotStackProps) {
     super(scope, id, props)
-    const { context, protocol, policyJson } = props.params
+    const { context, protocol } = props.params
     const logRetention = retention(context.logRetentionDays)
 
     this.tables = new AutopilotTables(this, 'Tables').byName
@@ -95,11 +100,9 @@ export class AutopilotStack extends Stack {
         })
 
     const tableNames = Object.fromEntries(Object.entries(this.tables).map(([k, t]) => [k, t.tableName]))
-    const autopilotConfig = this.toJsonString({ ...protocol, chainId: context.chainId, tables: tableNames })
-    const embedded = JSON.stringify(protocol).length + policyJson.length
-    if (embedded > MAX_EMBEDDED_JSON_BYTES)
-      throw new Error(`protocol config + policy are ${embedded} bytes; Lambda environment variables hold 4 KB in total (keep them under ${MAX_EMBEDDED_JSON_BYTES}: drop labels, shorten the policy)`)
-    const common = { AUTOPILOT_CONFIG: autopilotConfig, POLICY_JSON: policyJson, RPC_URL_SECRET_ARN: this.rpcUrlSecret.secretArn, NOTIFY_TOPIC_ARN: this.notifications.topicArn }
+    // Only what the deployment fixes: the protocol config and the policy are read from the policies table every run.
+    const autopilotConfig = this.toJsonString({ chainId: context.chainId, tables: tableNames })
+    const common = { AUTOPILOT_CONFIG: autopilotConfig, RPC_URL_SECRET_ARN: this.rpcUrlSecret.secretArn, NOTIFY_TOPIC_ARN: this.notifications.topicArn }
     const signing = { SIGNER_KMS_KEY_ID: this.signer.key.keyArn }
     const reserved = context.reserveConcurrency ? 1 : undefined
     this.functions = {
@@ -140,6 +143,7 @@ export class AutopilotStack extends Stack {
     new CfnOutput(this, 'RpcUrlSecretArn', { value: this.rpcUrlSecret.secretArn, description: 'Put the JSON-RPC URL here after the first deploy' })
     new CfnOutput(this, 'SignerKeyArn', { value: this.signer.key.keyArn, description: 'Curator signer key; its address is derived from GetPublicKey (docs/deploy.md, step 4)' })
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn })
+    new CfnOutput(this, 'PolicyTableName', { value: this.tables.policies.tableName, description: 'Push the policy and protocol config here: autopilot policy push FILE --table <name> (docs/deploy.md)' })
   }
 }
 

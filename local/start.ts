@@ -6,13 +6,13 @@
  * it started. Anvil mines a block every MINE_EVERY seconds (like a live chain) so EigenLayer withdrawal delays pass.
  *   SCENARIO=local/scenarios/default.json POLICY=local/scenarios/default.policy.json SCORE_EVERY=15 REBALANCE_EVERY=30 MINE_EVERY=0.5
  */
-import './quietWarnings.js' // first: it must run before the AWS SDK loads
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startWebhookServer, type WebhookServer } from './webhookServer.js'
 import { LOCAL_JOBS_TOPIC_ARN, localJobsDispatcher } from './jobsTopic.js'
 import { startWorld, type World } from './world/index.js'
+import type { Config } from '../shared/config/config.js'
 import { encodeJson } from '../shared/store/client.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
 import type { RunEigenLayerRebalanceResult } from '../shared/protocols/eigenlayer/rebalance.js'
@@ -52,20 +52,45 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0))
 process.on('SIGTERM', () => void shutdown(0))
 
+/**
+ * Pushes the protocol config and the policy file to the local policy store, as a curator does after a deploy (a push
+ * equal to the current version writes nothing); returns the current policy version.
+ */
+async function pushLocalSettings(w: World, protocol: Record<string, unknown>, path: string): Promise<number> {
+  const { PolicyStore } = await import('../shared/store/policies.js')
+  const { loadPolicyOrThrow } = await import('../shared/domain/policy.js')
+  const { documentClientFor } = await import('../shared/services/bootstrap.js')
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as unknown
+  loadPolicyOrThrow(doc)
+  const client = documentClientFor(w.config.dynamoEndpoint, env)
+  try {
+    const store = new PolicyStore({ client, tableName: w.config.tables.policies })
+    await store.push({ kind: 'config', document: protocol, author: 'npm start', now: Date.now(), note: 'local world' })
+    return (await store.push({ kind: 'policy', document: doc, author: 'npm start', now: Date.now(), note: path })).version.version
+  } finally {
+    client.destroy()
+  }
+}
+
 async function main(): Promise<void> {
   world = await startWorld({ scenarioPath, onStep: say })
   const w = world
   const label = (k: string) => w.config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…`
   say(`world ready: vault ${label(w.seeded.vaults[0]!.address)} ${w.seeded.vaults[0]!.address}, curator ${w.seeded.curator.address}`)
 
-  // The handlers read their configuration from the environment, exactly as in Lambda.
-  env.AUTOPILOT_CONFIG = encodeJson({ ...w.config, fromBlock: w.config.fromBlock.toString() })
-  env.POLICY_PATH = policyPath
+  // The handlers read their configuration exactly as in Lambda: AUTOPILOT_CONFIG holds the deployment's part (chain,
+  // RPC, tables), the protocol config and the policy are read from the policy store every run — POLICY is pushed as
+  // its first version, so `autopilot policy push` (or `config push`) changes the next run.
+  const fullConfig = encodeJson({ ...w.config, fromBlock: w.config.fromBlock.toString() })
+  const { rpcUrl, chainId, tables, dynamoEndpoint, ...protocol } = JSON.parse(fullConfig) as Config
+  env.AUTOPILOT_CONFIG = encodeJson({ chainId, rpcUrl, dynamoEndpoint, tables })
+  const pushed = await pushLocalSettings(w, protocol, policyPath)
+  say(`policy ${policyPath} is version ${pushed} in ${tables.policies}; change it with: npm run autopilot -- policy push FILE --config .local/autopilot.config.json`)
   env.SIGNER_PRIVATE_KEY = w.curatorKey
   // Our EigenLayer stakers' throwaway keys (Anvil only; in production the stakers are LRT staker contracts).
   env.EIGENLAYER_STAKER_KEYS ??= JSON.stringify(w.eigenlayerStakerKeys)
   env.LOG_LEVEL = env.LOG_LEVEL ?? 'WARN'
-  // A fresh webhook secret per run (never written anywhere). Webhook jobs go to the rebalance handler as the
+  // A fresh webhook secret per run unless WEBHOOK_SECRET is set (printed below, never written to a file). Webhook jobs go to the rebalance handler as the
   // SNS deliveries of AWS's jobs topic would (local/jobsTopic.ts), and the answer carries their outcome.
   env.WEBHOOK_SECRET ??= randomBytes(24).toString('hex')
   env.JOBS_TOPIC_ARN = LOCAL_JOBS_TOPIC_ARN
@@ -78,14 +103,21 @@ async function main(): Promise<void> {
   // EigenLayer positions have their own function (deployed only when configured), run here on the rebalance timer.
   const eigenlayer = w.config.eigenlayer ? (await import('../functions/eigenlayer/handler.js')).handler : undefined
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
-  say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
+  const op = w.seeded.operators[0]!
+  say(
+    `webhook listening on ${webhookServer.url}, secret WEBHOOK_SECRET=${env.WEBHOOK_SECRET} (this run only; sign your own requests with it, docs/environment.md) — try (signed, valid 5 minutes):\n` +
+      `  rebalance:        ${webhookServer.curlExample}\n` +
+      `  pause:            ${webhookServer.curl({ id: `manual-pause-${Date.now()}`, action: 'pause', reason: 'trying the webhook' })}\n` +
+      `  resume:           ${webhookServer.curl({ id: `manual-resume-${Date.now()}`, action: 'resume' })}\n` +
+      `  derisk-operator:  ${webhookServer.curl({ id: `manual-derisk-${Date.now()}`, action: 'derisk-operator', operator: op.address, reason: `trying a de-risk of ${op.label}` })}`,
+  )
   // The read-only console: live chain read + recorded runs. The CLI can use the same world through the config file.
   const { startDashboard, createLiveReader } = await import('./dashboard/index.js')
-  const { contextFromEnv } = await import('../shared/services/bootstrap.js')
-  const dctx = contextFromEnv(env, 'dashboard')
+  const { handlerRuntime } = await import('../shared/services/runtime.js')
+  const dctx = await handlerRuntime(env, 'dashboard').context()
   dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787) })
   mkdirSync('.local', { recursive: true })
-  writeFileSync('.local/autopilot.config.json', env.AUTOPILOT_CONFIG!)
+  writeFileSync('.local/autopilot.config.json', fullConfig)
   say(`dashboard: ${dashboard.url}  ·  CLI: npm run autopilot -- runs --config .local/autopilot.config.json`)
 
   // Ticks run one at a time, in order; a kind already waiting is not queued twice. (Dropping a tick while another

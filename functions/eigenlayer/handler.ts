@@ -5,17 +5,19 @@
  */
 import { ConfigError } from '../../shared/config/config.js'
 import { withLambdaContext } from '../../shared/logger.js'
-import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { handlerRuntime } from '../../shared/services/runtime.js'
 import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/protocols/eigenlayer/rebalance.js'
 import { RebalanceEvent } from '../rebalance/schema.js'
 
-const base = contextFromEnv(process.env, 'eigenlayer')
-if (!base.config.eigenlayer) throw new ConfigError(['AUTOPILOT_CONFIG has no "eigenlayer" section: the eigenlayer function has nothing to manage'])
-const ctx = eigenLayerContextFromEnv(base, process.env)
+const runtime = handlerRuntime(process.env, 'eigenlayer', {}, (base) => {
+  if (!base.config.eigenlayer) throw new ConfigError(['the protocol config has no "eigenlayer" section: the eigenlayer function has nothing to manage'])
+  return eigenLayerContextFromEnv(base, process.env)
+})
 
 /** The Lambda handler: one EigenLayer rebalance per tick; a failed run is logged and returned (the run record holds it). */
-export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
+export const handler = withLambdaContext(runtime.logger, async (event: unknown) => {
   const input = RebalanceEvent.parse(event ?? {})
+  const ctx = await runtime.context()
   const result = await runEigenLayerRebalance(ctx, { trigger: input.trigger, force: input.force })
   if (result.status === 'failed') ctx.logger.error('eigenlayer rebalance failed', { runId: result.runId, error: result.error })
   else ctx.logger.info('eigenlayer rebalance done', { runId: result.runId, status: result.status, actions: result.actions, decision: result.decision })

@@ -3,19 +3,20 @@
  * delivery from the webhook's jobs topic → runWebhookJob for each job. With watch, the only function holding
  * the curator signer. (EigenLayer positions have their own function: functions/eigenlayer.)
  */
-import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { handlerRuntime } from '../../shared/services/runtime.js'
 import { coldStartSigner } from '../../shared/services/signer.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { runWebhookJob } from '../../shared/services/runWebhookJob.js'
 import { WebhookJobSchema, asWebhookContext } from '../../shared/services/webhookJob.js'
 import { withLambdaContext } from '../../shared/logger.js'
+import type { AutopilotContext } from '../../shared/services/context.js'
 import { RebalanceEvent, type SnsJobsEvent, SnsJobsEventSchema } from './schema.js'
 
-const ctx = contextFromEnv(process.env, 'rebalance', { account: coldStartSigner })
+const runtime = handlerRuntime(process.env, 'rebalance', { account: coldStartSigner })
 const jobsTopicArn = process.env.JOBS_TOPIC_ARN
 
 /** Runs each job of an SNS delivery; a job from any topic but ours is refused (nothing runs). */
-async function runJobs(event: SnsJobsEvent) {
+async function runJobs(ctx: AutopilotContext, event: SnsJobsEvent) {
   const jobsCtx = asWebhookContext(ctx)
   const outcomes = []
   for (const r of event.Records) {
@@ -28,9 +29,10 @@ async function runJobs(event: SnsJobsEvent) {
 }
 
 /** The Lambda handler: a tick runs one rebalance; an SNS delivery runs its jobs. */
-export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
+export const handler = withLambdaContext(runtime.logger, async (event: unknown) => {
+  const ctx = await runtime.context()
   const jobs = SnsJobsEventSchema.safeParse(event)
-  if (jobs.success) return runJobs(jobs.data)
+  if (jobs.success) return runJobs(ctx, jobs.data)
   const input = RebalanceEvent.parse(event ?? {})
   const result = await runRebalance(ctx, { trigger: input.trigger, force: input.force })
   if (result.status === 'failed') ctx.logger.error('rebalance failed', { runId: result.runId, error: result.error })

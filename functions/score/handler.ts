@@ -1,17 +1,18 @@
-/** Lambda `score`: EventBridge Scheduler tick → runScore → log. */
+/** Lambda `score`: EventBridge Scheduler tick → the current policy (policy store) → runScore → log. */
 import * as z from 'zod/mini'
 import '../../shared/zodLocale.js'
-import { contextFromEnv } from '../../shared/services/bootstrap.js'
+import { handlerRuntime } from '../../shared/services/runtime.js'
 import { runScore } from '../../shared/services/runScore.js'
 import { withLambdaContext } from '../../shared/logger.js'
 
 /** The scheduler's payload (anything else in the event is ignored). */
 export const ScoreEvent = z.looseObject({ trigger: z._default(z.string().check(z.maxLength(200)), 'schedule') })
 
-const ctx = contextFromEnv(process.env, 'score')
+const runtime = handlerRuntime(process.env, 'score')
 
-export const handler = withLambdaContext(ctx.logger, async (event: unknown) => {
+export const handler = withLambdaContext(runtime.logger, async (event: unknown) => {
   const input = ScoreEvent.parse(event ?? {})
+  const ctx = await runtime.context()
   const result = await runScore(ctx, input.trigger)
   ctx.logger.info('score run done', { result })
   return result

@@ -5,12 +5,13 @@
  * handler with {@link createWebhookHandler} and a dispatcher that hands jobs to the rebalance handler.
  */
 import { withLambdaContext } from '../../shared/logger.js'
-import { contextFromEnv, webhookSecretFromEnv } from '../../shared/services/bootstrap.js'
+import { webhookSecretFromEnv } from '../../shared/services/bootstrap.js'
+import { handlerRuntime } from '../../shared/services/runtime.js'
 import { handleWebhook } from '../../shared/services/handleWebhook.js'
 import { type JobDispatcher, WebhookConfigError, asWebhookContext, snsJobDispatcher } from '../../shared/services/webhookJob.js'
 import { HttpApiEventSchema, requestFromHttpApiEvent } from './schema.js'
 
-const ctx = asWebhookContext(contextFromEnv(process.env, 'webhook'))
+const runtime = handlerRuntime(process.env, 'webhook', {}, asWebhookContext)
 const secret = webhookSecretFromEnv(process.env)
 const jobsTopicArn = process.env.JOBS_TOPIC_ARN
 
@@ -21,8 +22,9 @@ const noJobsTopic: JobDispatcher = async () => {
 
 /** A webhook handler (HTTP API request → proxy result) that hands rebalance / derisk-operator jobs to `dispatch`. */
 export function createWebhookHandler(dispatch: JobDispatcher) {
-  return withLambdaContext(ctx.logger, async (event: unknown) => {
+  return withLambdaContext(runtime.logger, async (event: unknown) => {
     const input = HttpApiEventSchema.parse(event)
+    const ctx = await runtime.context()
     const response = await handleWebhook({ ctx, secret, dispatch }, requestFromHttpApiEvent(input))
     ctx.logger.info('webhook answered', { statusCode: response.statusCode, path: input.rawPath })
     return response

@@ -5,9 +5,10 @@
 import { readFile } from 'node:fs/promises'
 import * as z from 'zod'
 import { RestakeError } from '../../shared/errors.js'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { RunStore } from '../../shared/store/runs.js'
-import { tableNames } from '../../shared/store/tables.js'
+import { type TableName, tableNames } from '../../shared/store/tables.js'
 import { LOCAL_AWS } from '../world/dynamo.js'
 import type { CliIo } from './policy.js'
 
@@ -146,38 +147,49 @@ export const STORE_HELP = `Store (DynamoDB) — the first that applies:
   --tables-prefix P alone                   AWS DynamoDB with your credentials (--region R or AWS_REGION)
   Flags override the config file field by field.`
 
-const StoreConfigSchema = z.object({
-  tables: z.object({ runs: z.string().min(3) }),
-  dynamoEndpoint: z.string().url().optional(),
-})
-
-/** An opened run store and where it points. */
-export interface OpenedRunStore {
-  runs: RunStore
+/** An opened table and where it points. */
+export interface OpenedTable {
+  client: DynamoDBDocumentClient
   table: string
   endpoint: string | undefined
   close: () => void
 }
 
-/** Opens the runs table named by the store flags, the config file or AUTOPILOT_CONFIG (see {@link STORE_HELP}). */
-export async function openRunStore(p: ParsedArgs, env: Record<string, string | undefined> = process.env): Promise<OpenedRunStore> {
+/** An opened run store and where it points. */
+export interface OpenedRunStore extends Omit<OpenedTable, 'client'> {
+  runs: RunStore
+}
+
+/**
+ * Opens table `name` as named by `--table` (that physical name), the store flags, the config file or
+ * AUTOPILOT_CONFIG (see {@link STORE_HELP}).
+ */
+export async function openTable(p: ParsedArgs, name: TableName, env: Record<string, string | undefined> = process.env): Promise<OpenedTable> {
   const configPath = stringFlag(p, 'config')
   const prefix = stringFlag(p, 'tables-prefix')
+  const explicit = typeof p.flags.table === 'string' ? p.flags.table : undefined
   const raw = configPath ? await readJson(configPath, 'config') : env.AUTOPILOT_CONFIG ? parseEnvConfig(env.AUTOPILOT_CONFIG) : undefined
-  let fromConfig: { tables?: { runs: string }; dynamoEndpoint?: string } | undefined
+  let fromConfig: { tables?: Partial<Record<TableName, string>>; dynamoEndpoint?: string } | undefined
   if (raw !== undefined) {
-    // The config must name the runs table unless --tables-prefix does.
-    const parsed = (prefix === undefined ? StoreConfigSchema : StoreConfigSchema.partial()).safeParse(raw)
+    // The config must name the table unless --table or --tables-prefix does.
+    const schema = z.object({ tables: z.object({ [name]: z.string().min(3) }), dynamoEndpoint: z.string().url().optional() })
+    const parsed = (prefix === undefined && explicit === undefined ? schema : schema.partial()).safeParse(raw)
     if (!parsed.success) throw new InvalidInputError({ what: 'config', path: configPath ?? 'AUTOPILOT_CONFIG', reason: parsed.error.issues.map((i) => `$.${i.path.join('.')}: ${i.message}`).join('; ') })
-    fromConfig = parsed.data
+    fromConfig = parsed.data as typeof fromConfig
   }
-  const table = prefix !== undefined ? tableNames(prefix).runs : fromConfig?.tables?.runs
-  if (!table) throw new CliUsageError('no store given: use --dynamo-endpoint URL --tables-prefix P, --config FILE, or AUTOPILOT_CONFIG')
+  const table = explicit ?? (prefix !== undefined ? tableNames(prefix)[name] : fromConfig?.tables?.[name])
+  if (!table) throw new CliUsageError(`no store given: use --dynamo-endpoint URL --tables-prefix P, --config FILE, ${name === 'policies' ? '--table NAME, ' : ''}or AUTOPILOT_CONFIG`)
   const endpoint = stringFlag(p, 'dynamo-endpoint') ?? fromConfig?.dynamoEndpoint
   const region = stringFlag(p, 'region') ?? env.AWS_REGION ?? (endpoint ? LOCAL_AWS.region : undefined)
   // An explicit endpoint is DynamoDB Local: it takes any credentials, so fixed dummy ones are used, never real ones.
   const client = createDocumentClient(endpoint ? { ...LOCAL_AWS, endpoint, ...(region ? { region } : {}) } : region ? { region } : {})
-  return { runs: new RunStore({ client, tableName: table }), table, endpoint, close: () => client.destroy() }
+  return { client, table, endpoint, close: () => client.destroy() }
+}
+
+/** Opens the runs table named by the store flags, the config file or AUTOPILOT_CONFIG (see {@link STORE_HELP}). */
+export async function openRunStore(p: ParsedArgs, env: Record<string, string | undefined> = process.env): Promise<OpenedRunStore> {
+  const { client, ...rest } = await openTable(p, 'runs', env)
+  return { ...rest, runs: new RunStore({ client, tableName: rest.table }) }
 }
 
 function parseEnvConfig(text: string): unknown {

@@ -17,6 +17,10 @@ const HELP = `autopilot — restake-autopilot command line
 Usage:
   autopilot policy validate FILE [--json]   check a policy; every error with its JSON path
   autopilot policy schema [--write]         print (or write) the policy JSON Schema
+  autopilot policy push FILE | diff [FILE|N] | history | rollback N  [--json] [store flags] [--table NAME]
+                                            the versioned policy store the functions read every run: push
+                                            validates first; every version records who and when
+  autopilot config push FILE | diff [FILE|N] | history | rollback N   the same for the protocol config
   autopilot dao permissions --policy FILE --config FILE [--member ADDR]… [--roles-modifier ADDR] [--role-key HEX] [--json] [--out DIR]
                                             print the Zodiac Roles scope generated from the policy for the DAO to
                                             review (reads the vaults from the chain); --out writes the apply batch
@@ -40,6 +44,17 @@ export async function main(args: string[], io = { stdout: (s: string) => process
   switch (command) {
     case 'policy':
       return policyCommand(rest, io)
+    case 'config': {
+      const { versionsCommand, versionsUsage } = await import('./versions.js')
+      const code = rest[0] === undefined ? undefined : await versionsCommand('config', rest[0], rest.slice(1), io)
+      if (code !== undefined) return code
+      if (rest[0] === 'help' || rest[0] === '--help' || rest[0] === '-h') {
+        io.stdout(versionsUsage('config'))
+        return 0
+      }
+      io.stderr(`${rest[0] === undefined ? 'missing subcommand' : `unknown subcommand "${rest[0]}"`}\n${versionsUsage('config')}`)
+      return 2
+    }
     case 'dao':
       return daoCommand(rest, io)
     case 'plan':

@@ -1,8 +1,10 @@
 /**
- * `autopilot policy …`: validate a policy file, print or write its JSON Schema.
+ * `autopilot policy …`: validate a policy file, print or write its JSON Schema; push, diff, history and rollback
+ * in the versioned policy store (./versions.ts).
  *
  *   autopilot policy validate FILE [--json]   exit 0 valid, 1 invalid, 2 usage error / unreadable file
  *   autopilot policy schema [--write] [--out PATH]
+ *   autopilot policy push FILE | diff [FILE|N] | history | rollback N   (see versionsUsage)
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +25,11 @@ const USAGE = `usage:
   autopilot policy schema [--write] [--out PATH]
                                             print the policy JSON Schema; --write saves it to
                                             shared/domain/policy.schema.json (or PATH)
+  autopilot policy push FILE                validate, then make FILE the current version in the policy store
+  autopilot policy diff [FILE|N]            FILE or version N against the current version
+  autopilot policy history                  every version: when, who, push or rollback
+  autopilot policy rollback N               a new version equal to version N
+                                            (autopilot policy push --help: the store flags)
 `
 
 /** The JSON Schema text exactly as committed (2-space indent, trailing newline). */
@@ -48,9 +55,12 @@ export async function policyCommand(args: string[], io: CliIo): Promise<number> 
     case '-h':
       io.stdout(USAGE)
       return 0
-    default:
+    default: {
+      const code = sub === undefined ? undefined : await (await import('./versions.js')).versionsCommand('policy', sub, rest, io)
+      if (code !== undefined) return code
       io.stderr(sub === undefined ? `missing subcommand\n${USAGE}` : `unknown subcommand "${sub}"\n${USAGE}`)
       return 2
+    }
   }
 }
 

@@ -73,8 +73,14 @@ export const ConfigSchema = z.object({
   ),
 })
 
-
 export type Config = z.infer<typeof ConfigSchema>
+
+/**
+ * The protocol part of the configuration (what a curator edits: addresses, vaults, labels, fromBlock…): the
+ * configuration without rpcUrl, tables, endpoint and chainId, which come from the deployment. Stored in the
+ * policy store as kind `config` (docs/deploy.md) and validated with this schema before it is written.
+ */
+export const ProtocolConfigSchema = z.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
 
 /** Invalid configuration: lists every problem. */
 export class ConfigError extends RestakeError {
@@ -91,15 +97,28 @@ export function parseConfig(input: unknown): Config {
   return out.data
 }
 
-/** Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl. */
-export function configFromEnv(env: Record<string, string | undefined>): Config {
+/**
+ * Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl,
+ * and `protocol` (the stored protocol config, when the policy store holds it) over its protocol fields.
+ */
+export function configFromEnv(env: Record<string, string | undefined>, protocol?: Record<string, unknown>): Config {
+  return parseConfig({ ...envConfigJson(env), ...protocol, ...(env.RPC_URL ? { rpcUrl: env.RPC_URL } : {}) })
+}
+
+/** AUTOPILOT_CONFIG as JSON, not yet validated (in AWS it holds only chainId and tables; the rest is in the policy store). */
+export function envConfigJson(env: Record<string, string | undefined>): Record<string, unknown> {
   const raw = env.AUTOPILOT_CONFIG
   if (!raw) throw new ConfigError(['AUTOPILOT_CONFIG is not set'])
-  let json: Record<string, unknown>
   try {
-    json = JSON.parse(raw) as Record<string, unknown>
+    return JSON.parse(raw) as Record<string, unknown>
   } catch (e) {
     throw new ConfigError([`AUTOPILOT_CONFIG is not JSON: ${(e as Error).message}`])
   }
-  return parseConfig({ ...json, ...(env.RPC_URL ? { rpcUrl: env.RPC_URL } : {}) })
+}
+
+/** The chain id of AUTOPILOT_CONFIG: all a signer needs, known before the protocol config is read from the store. */
+export function chainIdFromEnv(env: Record<string, string | undefined>): number {
+  const out = z.pick(ConfigSchema, { chainId: true }).safeParse(envConfigJson(env))
+  if (!out.success) throw new ConfigError(out.error.issues.map((i) => `$.${i.path.join('.')}: ${i.message}`))
+  return out.data.chainId
 }

@@ -3,16 +3,20 @@
  * flag, notifier — and the signer the caller passes (see ./signer.ts: only functions that send load one).
  * In AWS the RPC URL and the webhook secret come from Secrets Manager (`RPC_URL_SECRET_ARN`,
  * `WEBHOOK_SECRET_ARN`), resolved once per cold start; locally from `RPC_URL` / `AUTOPILOT_CONFIG.rpcUrl` and
- * `WEBHOOK_SECRET`.
+ * `WEBHOOK_SECRET`. The policy (and, in AWS, the protocol config) a run uses comes from the policy store through
+ * ./runtime.ts, which passes it here as `settings`; POLICY_JSON / POLICY_PATH stand in for it locally.
  */
 import { readFileSync } from 'node:fs'
+import type { Logger } from '@aws-lambda-powertools/logger'
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { LocalAccount } from 'viem'
 import { labeler } from '../pipeline/label.js'
 import { configFromEnv, ConfigError } from '../config/config.js'
-import { loadPolicyOrThrow } from '../domain/index.js'
+import { loadPolicyOrThrow, type Policy } from '../domain/index.js'
 import { createLogger } from '../logger.js'
 import { createDocumentClient } from '../store/client.js'
+import type { RunSettings } from '../store/policies.js'
 import { composeContext } from './compose.js'
 import type { AutopilotContext } from './context.js'
 import { createNotifier, formatNotification, notifyOnRunFinished } from './notify.js'
@@ -77,17 +81,26 @@ export interface ContextOptions {
   secrets?: AwsSecrets
   /** The signer, for functions that send (./signer.ts); without one, runs plan and record but cannot send. */
   account?: LocalAccount
+  /** The run's policy and protocol config from a PolicySource (./runtime.ts); default: POLICY_JSON / POLICY_PATH and AUTOPILOT_CONFIG. */
+  settings?: RunSettings
+  /** Reuse this logger and DynamoDB client (a handler rebuilding its context when the policy changes). */
+  logger?: Logger
+  dynamo?: DynamoDBDocumentClient
+}
+
+/** The DynamoDB document client for `endpoint` (DynamoDB Local with fixed dummy credentials) or AWS (none). */
+export function documentClientFor(endpoint: string | undefined, env: Record<string, string | undefined>): DynamoDBDocumentClient {
+  return createDocumentClient(endpoint ? { endpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {})
 }
 
 /** Creates the context a handler uses, from `env` (only handlers pass process.env here). */
 export function contextFromEnv(env: Record<string, string | undefined>, serviceName: string, options: ContextOptions = {}): AutopilotContext {
   const secrets = options.secrets ?? coldStartSecrets
-  const config = configFromEnv(secrets.rpcUrl && !env.RPC_URL ? { ...env, RPC_URL: secrets.rpcUrl } : env)
-  const policyText = env.POLICY_JSON ?? (env.POLICY_PATH ? readFileSync(env.POLICY_PATH, 'utf8') : undefined)
-  if (!policyText) throw new ConfigError(['set POLICY_JSON or POLICY_PATH'])
-  const policy = loadPolicyOrThrow(JSON.parse(policyText))
-  const doc = createDocumentClient(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {})
-  const logger = createLogger(serviceName)
+  const { settings } = options
+  const config = configFromEnv(secrets.rpcUrl && !env.RPC_URL ? { ...env, RPC_URL: secrets.rpcUrl } : env, settings?.protocol)
+  const policy = settings?.policy ?? policyFromEnv(env)
+  const doc = options.dynamo ?? documentClientFor(config.dynamoEndpoint, env)
+  const logger = options.logger ?? createLogger(serviceName)
   const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)
   const notify = createNotifier({
     webhookUrls: policy.notifications.webhookUrls,
@@ -95,5 +108,18 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
     console: policy.notifications.console ? (inLambda ? (n) => logger.info('notification', { notification: n }) : (n) => console.log(formatNotification(n))) : undefined,
     logger,
   })
-  return composeContext({ config, policy, dynamo: doc, logger, ...(options.account ? { account: options.account } : {}), notify, runListeners: [notifyOnRunFinished({ notify, logger, label: labeler(config.labels) })] })
+  const stamp = settings ? { policyHash: settings.policyHash, policyVersion: settings.policyVersion, configVersion: settings.configVersion } : undefined
+  return composeContext({ config, policy, dynamo: doc, logger, ...(options.account ? { account: options.account } : {}), notify, runListeners: [notifyOnRunFinished({ notify, logger, label: labeler(config.labels) })], ...(stamp ? { stamp } : {}) })
+}
+
+/** The policy document in POLICY_JSON / POLICY_PATH (parsed JSON, not yet validated), or undefined when neither is set. */
+export function policyDocumentFromEnv(env: Record<string, string | undefined>): unknown {
+  const text = env.POLICY_JSON ?? (env.POLICY_PATH ? readFileSync(env.POLICY_PATH, 'utf8') : undefined)
+  return text === undefined ? undefined : (JSON.parse(text) as unknown)
+}
+
+function policyFromEnv(env: Record<string, string | undefined>): Policy {
+  const doc = policyDocumentFromEnv(env)
+  if (doc === undefined) throw new ConfigError(['set POLICY_JSON or POLICY_PATH, or push a policy to the policy store (autopilot policy push)'])
+  return loadPolicyOrThrow(doc)
 }

@@ -15,7 +15,7 @@ import { EventStore } from '../store/events.js'
 import { IntentStore } from '../store/intents.js'
 import { LockStore } from '../store/locks.js'
 import { type RunListener, observeRuns } from '../store/runEvents.js'
-import { RunStore } from '../store/runs.js'
+import { type RunStamp, RunStore } from '../store/runs.js'
 import type { AutopilotContext } from './context.js'
 import type { Notify } from './notify.js'
 
@@ -33,6 +33,8 @@ export interface ComposeContextParameters {
   notify?: Notify
   /** Subscribers to run starts and finishes (notifications, live views). */
   runListeners?: readonly RunListener[]
+  /** Recorded on every run started (the policy and config versions in use). */
+  stamp?: RunStamp
   /** A reader other than the config's RPC (e.g. a fault-injecting proxy). */
   client?: AutopilotContext['client']
 }
@@ -45,7 +47,7 @@ export function composeContext(p: ComposeContextParameters): AutopilotContext {
     config,
     client: p.client ?? createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
     dynamo: client,
-    runs: observeRuns(new RunStore({ client, tableName: t.runs }), ...(p.runListeners ?? [])),
+    runs: observeRuns(new RunStore({ client, tableName: t.runs, ...(p.stamp ? { stamp: p.stamp } : {}) }), ...(p.runListeners ?? [])),
     intents: new IntentStore({ client, tableName: t.intents }),
     locks: new LockStore({ client, tableName: t.locks }),
     control: new ControlStore({ client, tableName: t.locks }),

@@ -5,11 +5,11 @@
  */
 import type { LocalAccount } from 'viem'
 import { localSigner } from '../chain/signers/localSigner.js'
-import { configFromEnv } from '../config/config.js'
+import { chainIdFromEnv } from '../config/config.js'
 
 /** The signer named by `env` (a KMS key wins over nothing; a local key wins over a KMS key), or undefined when none is configured. */
 export async function signerFromEnv(env: Record<string, string | undefined>): Promise<LocalAccount | undefined> {
-  if (env.SIGNER_PRIVATE_KEY) return localSigner(env.SIGNER_PRIVATE_KEY, configFromEnv(env).chainId, env.ALLOW_LOCAL_KEY === 'true')
+  if (env.SIGNER_PRIVATE_KEY) return localSigner(env.SIGNER_PRIVATE_KEY, chainIdFromEnv(env), env.ALLOW_LOCAL_KEY === 'true')
   const keyId = env.SIGNER_KMS_KEY_ID ?? env.KMS_KEY_ID
   if (!keyId) return undefined
   // KMS code (and the SDK client) is loaded only when a KMS key is configured; one GetPublicKey call.

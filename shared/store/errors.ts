@@ -9,9 +9,12 @@ export class StaleWriteError extends RestakeError {
   }
 }
 
-/** True when `e` is DynamoDB's ConditionalCheckFailedException. */
+/** True when `e` is DynamoDB's ConditionalCheckFailedException, or a transaction cancelled because one of its conditions failed. */
 export function isConditionalFailure(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ConditionalCheckFailedException'
+  if (typeof e !== 'object' || e === null) return false
+  const { name, CancellationReasons } = e as { name?: string; CancellationReasons?: { Code?: string }[] }
+  if (name === 'ConditionalCheckFailedException') return true
+  return name === 'TransactionCanceledException' && (CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
 }
 
 /** Indexes of the items whose condition failed in a cancelled `TransactWriteItems`. */

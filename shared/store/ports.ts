@@ -28,7 +28,12 @@ export interface RunRecord {
   chainId?: number
   blockNumber?: bigint
   universeHash?: string
+  /** SHA-256 of the policy document the run used (docs/deploy.md: the policy store). */
   policyHash?: string
+  /** The policy store version the run used; absent when the policy came from the environment (local). */
+  policyVersion?: number
+  /** The protocol config version the run used, when the config is in the policy store. */
+  configVersion?: number
   scores?: unknown
   plan?: unknown
   decision?: unknown

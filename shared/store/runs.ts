@@ -1,16 +1,26 @@
 /** Run records: one per score / rebalance / watch run; created once, finished once (both conditional). */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { decodeJson, encodeJson } from './client.js'
 import type { LatestRunFilter, RunStorePort, RunKind, RunStatus, TriggerKind, RunRecord, RecordedAction } from './ports.js'
 import { TableStore, setClauses } from './tableStore.js'
 
 const JSON_FIELDS = ['scores', 'plan', 'decision', 'actions', 'allocations', 'error'] as const
 
+/** What every run started through one store records about its inputs: the policy and config versions it uses. */
+export type RunStamp = Pick<RunRecord, 'policyHash' | 'policyVersion' | 'configVersion'>
+
 /** Reads and writes run records. */
 export class RunStore extends TableStore implements RunStorePort {
-  /** Creates the run; fails with StaleWriteError if the id exists. */
+  /** Recorded on every run this store starts. */
+  readonly stamp: RunStamp
+  constructor(p: { client: DynamoDBDocumentClient; tableName: string; stamp?: RunStamp }) {
+    super(p)
+    this.stamp = p.stamp ?? {}
+  }
+
+  /** Creates the run (with the store's {@link RunStamp}); fails with StaleWriteError if the id exists. */
   async start(run: Pick<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt'> & Partial<Pick<RunRecord, 'protocol' | 'triggerKind'>>): Promise<void> {
-    await this.conditional(run.runId, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' })))
+    await this.conditional(run.runId, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...toItem(this.stamp), ...run, status: 'running' }, ConditionExpression: 'attribute_not_exists(runId)' })))
   }
 
   /** Writes the outcome of a running run (only once: the condition is `status = running`). */

@@ -20,7 +20,7 @@ export interface TableDefinition {
   ttlAttribute?: string
 }
 
-export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas' | 'chainLogs'
+export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas' | 'chainLogs' | 'policies'
 
 /** All tables of the autopilot. */
 export const TABLES: readonly TableDefinition[] = [
@@ -45,6 +45,12 @@ export const TABLES: readonly TableDefinition[] = [
     purpose: 'chain sync (docs/sync.md): per (chain, source) the logs in block order and one cursor item with its coverage, checkpoint hashes and lease',
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+  },
+  {
+    name: 'policies',
+    purpose: 'versioned policy and protocol config: immutable versions (v000000001…) and a CURRENT pointer per kind, with author, time and hash',
+    partitionKey: { name: 'kind', type: 'S' },
+    sortKey: { name: 'ref', type: 'S' },
   },
 ]
 

@@ -64,9 +64,9 @@ describe('Lambda functions', () => {
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5)
   })
 
-  it('environment variable names per function (config, policy, secrets by ARN, signer only where it sends, the jobs topic on both ends)', () => {
+  it('environment variable names per function (tables, secrets by ARN, signer only where it sends, the jobs topic on both ends; no policy)', () => {
     const env = (name: 'score' | 'rebalance' | 'webhook' | 'watch') => Object.keys((template.findResources('AWS::Lambda::Function')[fnId(name)] as Resource).Properties.Environment.Variables).sort()
-    const common = ['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POLICY_JSON', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN']
+    const common = ['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN']
     expect(env('score')).toEqual(common)
     expect(env('rebalance')).toEqual([...common, 'SIGNER_KMS_KEY_ID', 'JOBS_TOPIC_ARN'].sort())
     expect(env('webhook')).toEqual([...common, 'WEBHOOK_SECRET_ARN', 'JOBS_TOPIC_ARN'].sort())
@@ -74,12 +74,11 @@ describe('Lambda functions', () => {
     for (const name of ['score', 'rebalance', 'webhook', 'watch'] as const) expect(env(name).some((k) => /PRIVATE_KEY|RPC_URL$|WEBHOOK_SECRET$/.test(k))).toBe(false)
   })
 
-  it('AUTOPILOT_CONFIG carries the chain, protocol and physical table names, never an RPC URL', () => {
+  it('AUTOPILOT_CONFIG carries only the chain and the physical table names: no protocol config, no policy, never an RPC URL', () => {
     const raw = (template.findResources('AWS::Lambda::Function')[fnId('rebalance')] as Resource).Properties.Environment.Variables.AUTOPILOT_CONFIG
     const text = JSON.stringify(raw)
     expect(text).toContain('\\"chainId\\":1')
-    expect(text).toContain('operatorVaultOptInService')
-    expect(text).not.toContain('rpcUrl')
+    for (const absent of ['operatorVaultOptInService', 'vaults', 'rpcUrl', 'caps']) expect(text).not.toContain(absent)
     for (const t of TABLES) expect(text).toContain(logicalId(stackRef.tables[t.name] as never))
   })
 
@@ -116,7 +115,9 @@ describe('least-privilege IAM', () => {
       }
       return out
     }
-    expect(grants('score')).toEqual({ runs: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] })
+    // Every function reads the current policy / config version and writes none (the curator pushes).
+    const policies = { policies: ['dynamodb:GetItem'] }
+    expect(grants('score')).toEqual({ runs: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], ...policies })
     const sending = {
       runs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       'runs/index/byKind': ['dynamodb:Query'],
@@ -125,10 +126,10 @@ describe('least-privilege IAM', () => {
       locks: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     }
     // Rebalance also runs the webhook's jobs (accepted → running → done on the events table).
-    expect(grants('rebalance')).toEqual({ ...sending, events: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+    expect(grants('rebalance')).toEqual({ ...sending, ...policies, events: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
     // The webhook claims ids and flips the pause flag; it sends nothing.
-    expect(grants('webhook')).toEqual({ events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], locks: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
-    expect(grants('watch')).toEqual({ ...sending, events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], cursors: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
+    expect(grants('webhook')).toEqual({ events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], locks: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ...policies })
+    expect(grants('watch')).toEqual({ ...sending, ...policies, events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], cursors: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
   })
 
   it('only the sending functions (rebalance, watch) may kms:Sign / kms:GetPublicKey, on the signer key only; the internet-facing webhook may not', () => {
@@ -267,7 +268,7 @@ describe('alarms', () => {
 
 describe('parameters', () => {
   it('outputs the webhook URL and the secret / key ARNs', () => {
-    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'RpcUrlSecretArn', 'SignerKeyArn', 'NotificationsTopicArn']) template.hasOutput(o, Match.anyValue())
+    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'RpcUrlSecretArn', 'SignerKeyArn', 'NotificationsTopicArn', 'PolicyTableName']) template.hasOutput(o, Match.anyValue())
   })
 
   it('an invalid schedule, policy or protocol file fails the synth with the key and reason', () => {
@@ -290,8 +291,9 @@ describe('the eigenlayer function: deployed only for a protocol config with Eige
     expect(fn).toBeDefined()
     const id = s.stack.getLogicalId(fn.node.defaultChild as never)
     const props = (s.template.findResources('AWS::Lambda::Function')[id] as Resource).Properties
-    expect(Object.keys(props.Environment.Variables).sort()).toEqual(['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POLICY_JSON', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN'])
-    expect(JSON.stringify(props.Environment.Variables.AUTOPILOT_CONFIG)).toContain('delegationManager')
+    expect(Object.keys(props.Environment.Variables).sort()).toEqual(['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN'])
+    // The EigenLayer section travels in the stored protocol config, not the environment.
+    expect(JSON.stringify(props.Environment.Variables.AUTOPILOT_CONFIG)).not.toContain('delegationManager')
     expect(props.ReservedConcurrentExecutions).toBe(1)
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(20 minutes)', Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } }) })
     const roleId = s.stack.getLogicalId(fn.botRole.node.defaultChild as never)

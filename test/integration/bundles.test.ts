@@ -4,7 +4,8 @@
  * Scheduler payloads for score / rebalance / watch, an API Gateway HTTP API (payload 2.0) request for webhook,
  * the SNS delivery of the job it published for rebalance — against the shared local world (SNS itself, which
  * has no local equivalent, is a test double at the SDK boundary: test/setup/snsDouble.ts). A bundling mistake (a missing module, a CommonJS
- * `require`, a top-level-await problem, a bad alias) fails here, not in production.
+ * `require`, a top-level-await problem, a bad alias) fails here, not in production. As in AWS, the environment
+ * carries no policy and no protocol config: both are read from the policies table (pushed here first).
  */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -21,6 +22,7 @@ import type { Config } from '../../shared/config/config.js'
 import { SIGNATURE_HEADER, signWebhook } from '../../shared/services/handleWebhook.js'
 import { createDocumentClient, encodeJson } from '../../shared/store/client.js'
 import { EventStore } from '../../shared/store/events.js'
+import { PolicyStore } from '../../shared/store/policies.js'
 import { RunStore } from '../../shared/store/runs.js'
 import { snsJobDelivery } from '../../local/jobsTopic.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
@@ -39,6 +41,10 @@ let revert: () => Promise<void>
 beforeAll(async () => {
   revert = await snapshot(c)
   config = await withFreshTables(w)
+  const { rpcUrl: _r, tables: _t, dynamoEndpoint: _d, chainId: _c, ...protocol } = config
+  const policies = new PolicyStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.policies })
+  await policies.push({ kind: 'config', document: JSON.parse(encodeJson({ ...protocol, fromBlock: protocol.fromBlock.toString() })), author: 'bundles-test', now: Date.now() })
+  await policies.push({ kind: 'policy', document: policy, author: 'bundles-test', now: Date.now() })
   for (const name of FUNCTION_NAMES) bundles[name] = await buildFunctionBundle(name, `${REPO_ROOT}/.local/bundles-test`)
 })
 afterAll(async () => {
@@ -57,8 +63,8 @@ async function invoke(name: FunctionName, event: unknown, extraEnv: Record<strin
     NODE_NO_WARNINGS: '1',
     AWS_REGION: 'local',
     LOG_LEVEL: 'SILENT',
-    AUTOPILOT_CONFIG: encodeJson({ ...config, fromBlock: config.fromBlock.toString() }),
-    POLICY_JSON: JSON.stringify(policy),
+    // The deployment's part only (the stack sets chainId and tables; rpcUrl stands in for the RPC secret here).
+    AUTOPILOT_CONFIG: encodeJson({ chainId: config.chainId, rpcUrl: config.rpcUrl, dynamoEndpoint: config.dynamoEndpoint, tables: config.tables }),
     SIGNER_PRIVATE_KEY: w.curatorKey,
     WEBHOOK_SECRET: SECRET,
     TEST_EVENT: JSON.stringify(event),
@@ -118,10 +124,12 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     for (const part of ['shared/domain/solvers/', 'shared/domain/plan.ts', 'shared/services/runRebalance.ts']) expect(has('webhook', part), `webhook has ${part}`).toBe(false)
   })
 
-  it('score: a Scheduler tick stores a score run', async () => {
+  it('score: a Scheduler tick stores a score run, recording the policy and config versions it read from the store', async () => {
     const r = await invoke('score', schedulerEvent('score'))
     expect(r.error).toBeUndefined()
     expect(r.status).toBe('succeeded')
+    const runs = new RunStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.runs })
+    expect(await runs.get(r.runId as string)).toMatchObject({ policyVersion: 1, configVersion: 1 })
   })
 
   it('rebalance: a Scheduler tick sends the plan', async () => {
