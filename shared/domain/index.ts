@@ -1,5 +1,5 @@
 /**
- * The pure domain of restake-autopilot: types, policy, score, plan, diff, explain.
+ * The pure domain of restake-autopilot: types, policy, score, bands, plan, diff, explain.
  * No I/O, no clients, no clock: `now` is passed in. HiGHS (`./solvers/highs.js`) is NOT re-exported
  * here so that Lambda bundles stay small; import it directly where it is needed (tests, bench, CLI).
  */
@@ -69,4 +69,5 @@ export {
 export { type Action, type ActionKind, type Decision, type DiffOptions, type SkipReason, diffPlan, actionPhase, gweiToWei } from './diff.js'
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
 export { deriskRequestsForSlashes } from './derisk.js'
+export { type BandFigure, type PolicyBand, type PolicyBandsParameters, type PolicyBandsReturnType, POLICY_BAND_THRESHOLDS, bandOfRatio, policyBands } from './bands.js'
 export { SECONDS_PER_YEAR, bigintReplacer, pct, short, units } from './format.js'
