@@ -27,6 +27,9 @@ Usage:
                                             the newest recorded runs (rebalance, score, watch)
   autopilot explain RUN [--json] [store flags]
                                             one run in full: decision, scores, plan, calls with reasons and tx hashes
+  autopilot console (--stack NAME | --tables LIST) [--region R] [--config FILE --policy FILE] [--port N]
+                                            the dashboard on 127.0.0.1 against the deployed tables, with your
+                                            AWS credentials; pause / resume / de-risk with a confirmation step
   autopilot backtest --scenario FILE --policy FILE [--baseline even|hold] [--html OUT] [--json]
                                             replay a scenario timeline: the autopilot vs a static baseline, read from chain
   autopilot COMMAND --help                  help of one command (store flags: see autopilot runs --help)
@@ -48,6 +51,8 @@ export async function main(args: string[], io = { stdout: (s: string) => process
       return (await import('./runs.js')).runsCommand(rest, io)
     case 'explain':
       return (await import('./explain.js')).explainCommand(rest, io)
+    case 'console':
+      return (await import('./console.js')).consoleCommand(rest, io)
     case 'backtest':
       return (await import('./backtest.js')).backtestCommand(rest, io)
     case undefined:

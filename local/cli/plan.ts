@@ -27,7 +27,8 @@ and the calls the autopilot would make, each with its reasons. It never signs or
 
 Exit codes: 0 planned · 1 invalid policy/config, chain unreadable or the policy cannot be met · 2 usage`
 
-const PlanConfigSchema = z.partial(ConfigSchema, { tables: true, chainId: true, rpcUrl: true })
+/** The bot config as `plan` and `console` read it: `tables`, `chainId` and `rpcUrl` may be left out. */
+export const PlanConfigSchema = z.partial(ConfigSchema, { tables: true, chainId: true, rpcUrl: true })
 
 /**
  * Runs `autopilot plan …`.

@@ -5,6 +5,10 @@ import { badge, h, pct, shortHash, when } from './dom.js'
 const app = document.getElementById('app')
 const meta = document.getElementById('meta')
 let state = null
+/** The server's controls: { enabled, who, pause } (GET /api/control). */
+let controls = { enabled: false }
+/** A prepared order waiting for confirmation: { token, summary, order } — or the last outcome: { done, ok, text }. */
+let pendingOrder = null
 let live = 'connecting'
 let loading = false
 let again = false
@@ -19,7 +23,9 @@ async function refresh() {
   try {
     const res = await fetch('/api/state', { cache: 'no-store' })
     if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    state = await res.json()
+    const [body, ctl] = await Promise.all([res.json(), fetch('/api/control', { cache: 'no-store' }).then((r) => (r.ok ? r.json() : { enabled: false })).catch(() => ({ enabled: false }))])
+    state = body
+    controls = ctl
     render()
   } catch (e) {
     renderMeta(`cannot load the state: ${e.message}`)
@@ -66,6 +72,7 @@ function render() {
   const blocks = []
   const problems = [...(st.errors.live ? [`Chain read failed: ${st.errors.live}`] : []), ...(st.errors.runs ? [`Run store read failed: ${st.errors.runs}`] : []), ...st.warnings]
   if (problems.length) blocks.push(h('div', { class: 'banner' }, problems.map((p) => h('div', { text: p }))))
+  if (controls.enabled) blocks.push(controlsBlock(st))
   for (const pos of st.positions) blocks.push(positionBlock(pos, st, unit))
   blocks.push(
     h(
@@ -145,6 +152,60 @@ function positionBlock(pos, st, unit) {
     risk,
     h('h3', { text: `Current allocation (stake in ${unit} and share of active stake; “plan” where the autopilot would move it)` }),
     h('div', { class: 'scroll' }, matrix),
+  )
+}
+
+async function post(path, body) {
+  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-autopilot-console': '1' }, body: JSON.stringify(body) })
+  return { status: res.status, body: await res.json().catch(() => ({})) }
+}
+
+async function prepare(order) {
+  const r = await post('/api/control/prepare', order)
+  pendingOrder = r.status === 200 ? r.body : { done: true, ok: false, text: `not prepared: ${r.body.error ?? r.status}${r.body.issues ? ` — ${r.body.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}` : ''}` }
+  render()
+}
+
+async function confirmOrder() {
+  const order = pendingOrder
+  pendingOrder = { done: true, ok: true, text: 'sending…' }
+  render()
+  const r = await post('/api/control/confirm', { token: order.token })
+  const b = r.body
+  const ok = r.status >= 200 && r.status < 300
+  const what = b.action === 'pause' || b.action === 'resume' ? `rebalancing ${b.paused ? 'paused' : 'resumed'}` : `${b.action ?? order.order.action}: ${b.status ?? (b.accepted ? 'queued' : '')}${b.runId ? ` (run ${b.runId})` : ''}${b.txHashes?.length ? `, ${b.txHashes.length} tx` : ''}`
+  pendingOrder = { done: true, ok, text: ok ? `done — ${what}; recorded as ${b.eventId}` : `refused (HTTP ${r.status}): ${b.error ?? JSON.stringify(b)}` }
+  await refresh()
+}
+
+function controlsBlock(st) {
+  const paused = controls.pause?.paused
+  const reason = h('input', { type: 'text', id: 'control-reason', placeholder: 'reason (recorded)', maxlength: '500', 'aria-label': 'reason' })
+  const opSelect = h('select', { id: 'control-operator', 'aria-label': 'operator to de-risk' }, st.operators.map((o) => h('option', { value: o.address.toLowerCase(), text: `${o.label} (${o.stake} ${st.token})` })))
+  const withReason = (order) => ({ ...order, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) })
+  let confirm = null
+  if (pendingOrder && !pendingOrder.done)
+    confirm = h(
+      'div',
+      { class: 'confirm', 'data-testid': 'confirm' },
+      h('p', { text: pendingOrder.summary }),
+      h('p', { class: 'note', text: `Recorded in the events table as console:${pendingOrder.by}:… with the same audit trail as the signed webhook. Expires in ${pendingOrder.expiresInSeconds} s.` }),
+      h('button', { class: 'danger', 'data-testid': 'confirm-yes', onclick: () => void confirmOrder() }, 'Confirm'),
+      h('button', { onclick: () => { pendingOrder = null; render() } }, 'Cancel'),
+    )
+  else if (pendingOrder?.done) confirm = h('p', { class: pendingOrder.ok ? 'outcome ok' : 'outcome error', 'data-testid': 'control-outcome', text: pendingOrder.text })
+  return section(
+    'Controls',
+    'controls',
+    h('p', { class: 'note' }, 'Rebalancing is ', h('b', { 'data-testid': 'pause-state', text: paused ? 'paused' : 'running' }), controls.pause?.by ? ` · last change by ${controls.pause.by}${controls.pause.updatedAt ? ` at ${when(new Date(controls.pause.updatedAt).toISOString())}` : ''}` : '', ` · you act as ${controls.who}`),
+    h(
+      'div',
+      { class: 'controls' },
+      reason,
+      h('button', { 'data-testid': paused ? 'resume' : 'pause', onclick: () => void prepare(withReason({ action: paused ? 'resume' : 'pause' })) }, paused ? 'Resume rebalancing…' : 'Pause rebalancing…'),
+      h('span', { class: 'derisk' }, opSelect, h('button', { 'data-testid': 'derisk', onclick: () => void prepare(withReason({ action: 'derisk-operator', operator: opSelect.value })) }, 'De-risk operator…')),
+    ),
+    confirm,
   )
 }
 
