@@ -140,7 +140,7 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
     const runs = new RunStore({ client: doc, tableName: targets.tables.runs })
 
     let readLive: () => Promise<LiveState> = () => Promise.reject(new InvalidInputError({ what: 'chain read', path: '(none)', reason: 'give --config FILE --policy FILE (and --rpc URL) to read the chain' }))
-    let policyNotifications: Pick<CreateNotifierParameters, 'webhookUrls'> = {}
+    let policyNotifications: Pick<CreateNotifierParameters, 'webhookUrls' | 'targets'> = {}
     if (configPath && policyPath) {
       const [policyDoc, configDoc] = await Promise.all([readJson(policyPath, 'policy'), readJson(configPath, 'config')])
       const parsedPolicy = parsePolicy(policyDoc)
@@ -152,7 +152,7 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
       const chainId = parsedConfig.data.chainId ?? (await createReader({ rpcUrl, chainId: 1, timeoutMs: 10_000 }).getChainId())
       const config = { ...parsedConfig.data, rpcUrl, chainId, tables: { ...tableNames('unused'), ...targets.tables } } as Config
       readLive = createLiveReader({ config, client: createReader({ rpcUrl, chainId }), policy: parsedPolicy.policy })
-      policyNotifications = { webhookUrls: parsedPolicy.policy.notifications.webhookUrls }
+      policyNotifications = { webhookUrls: parsedPolicy.policy.notifications.webhookUrls, targets: parsedPolicy.policy.notifications.targets }
     }
 
     const readOnly = p.flags['read-only'] === true || !targets.tables.locks || !targets.tables.events
