@@ -3,7 +3,7 @@
  * formatted from bigint with viem's formatUnits, fractions as numbers) so the browser only renders.
  */
 import { formatUnits } from 'viem'
-import type { Decision, Plan, PositionPlan, ScoreTerm } from '../../shared/domain/index.js'
+import { type Decision, type Plan, type PolicyBand, type PositionPlan, type ScoreTerm, policyBands } from '../../shared/domain/index.js'
 import type { RecordedAction, RunRecord } from '../../shared/store/runs.js'
 import { tokens } from '../format.js'
 import type { LiveState } from './live.js'
@@ -77,14 +77,26 @@ export interface DashboardState {
   chain?: { chainId: number; blockNumber: string; timestamp: string }
   policy?: { mode: string; slashResponse: string; riskBudget: number; maxCompoundedSlashProbability: number; leverageCap: number; perOperator: number; perService: number; minOperatorsPerService: number }
   positions: PositionView[]
-  services: { id: string; label: string; rewardRate: number; slashProbability: number; severity: number; contractFactor: number; expectedLoss: number; operators: number; slashes: number; score: number; band: string; terms: TermView[] }[]
-  operators: { address: string; label: string; services: number; netYield: number; compoundedSlashProbability: number; expectedLoss: number; concentration: number; bestNetValue: number; stake: string; stakeValue: number; score: number; band: string; terms: TermView[] }[]
+  /** `band` is the policy band (shared/domain/bands.ts): how close to a limit the curator set; `because` names it; `planNote` explains a plan that seems to disagree. `score` is the 0–100 risk score. */
+  services: ({ id: string; label: string; rewardRate: number; slashProbability: number; severity: number; contractFactor: number; expectedLoss: number; operators: number; slashes: number; score: number; terms: TermView[] } & BandView)[]
+  operators: ({ address: string; label: string; services: number; netYield: number; compoundedSlashProbability: number; expectedLoss: number; concentration: number; bestNetValue: number; stake: string; stakeValue: number; score: number; terms: TermView[] } & BandView)[]
   slashes: { time: string; blockNumber: string; txHash: string; service: string; operator: string; vault: string; amount: string; fraction: number }[]
   runs: RunView[]
   /** Σ over services of each operator's stake, per rebalance run (oldest first) and now. */
   allocationHistory: { operators: string[]; points: { t: number; label: string; values: Record<string, number> }[] }
   warnings: string[]
   errors: { live?: string; runs?: string }
+}
+
+/** A policy band for the page. */
+export interface BandView {
+  band: string
+  because: string
+  planNote?: string
+}
+
+function bandView(b: PolicyBand | undefined): BandView {
+  return b ? { band: b.band, because: b.because, ...(b.planNote ? { planNote: b.planNote } : {}) } : { band: 'low', because: 'not scored under the policy' }
 }
 
 const num = (wei: bigint) => Number(formatUnits(wei, 18))
@@ -110,8 +122,21 @@ export function relabeler(labels: Record<string, string>): (text: string) => str
   return (text) => text.replace(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/g, (m) => byShort.get(m.toLowerCase()) ?? m)
 }
 
+/** One line for a run that decided to act: calls, expected gain in token units and bps/yr, estimated gas in ETH. */
+export function actSummary(d: Extract<Decision, { kind: 'act' }> & { paused?: boolean }, token = 'tokens'): string {
+  const gas = typeof d.gasCostWei === 'bigint' ? d.gasCostWei : BigInt(String(d.gasCostWei ?? 0))
+  return `${d.actions.length} call(s)${d.derisk ? ' — de-risk' : ''}, expected +${(d.gainPerYear / 1e18).toFixed(4)} ${token}/yr (${d.netGainBpsPerYear >= 0 ? '+' : ''}${d.netGainBpsPerYear.toFixed(1)} bps/yr net of gas), est. gas ${ethAmount(gas)}${d.paused ? ' (paused: not sent)' : ''}`
+}
+
+/** Wei of ETH (gas) as "0.000123 ETH" (6 decimals, exact truncation; dust shows as < 0.000001 ETH). */
+export function ethAmount(wei: bigint): string {
+  if (wei > 0n && wei < 10n ** 12n) return '< 0.000001 ETH'
+  const [i, f = ''] = formatUnits(wei, 18).split('.')
+  return `${i}.${(f + '000000').slice(0, 6)} ETH`
+}
+
 /** The timeline entry of a run record. */
-export function runView(r: RunRecord, label: (k: string) => string, relabel: (text: string) => string = (t) => t): RunView {
+export function runView(r: RunRecord, label: (k: string) => string, relabel: (text: string) => string = (t) => t, token = 'tokens'): RunView {
   const d = r.decision as (Decision & { paused?: boolean }) | { events?: { kind: string; operator?: string; subnetwork?: string; outcome?: string }[]; derisk?: { status: string; txHashes?: string[] } } | undefined
   let summary: string = r.status
   const eigen = eigenLayerSummary(r.decision)
@@ -123,7 +148,7 @@ export function runView(r: RunRecord, label: (k: string) => string, relabel: (te
     const slashes = events.filter((e) => e.kind === 'Slash' || e.kind === 'RequestSlash')
     summary = `${events.length} event(s)${slashes.length ? `: ${slashes.map((e) => `${e.kind} of ${label(e.operator ?? '')} by ${label(e.subnetwork ?? '')} (${e.outcome ?? '…'})`).join('; ')}` : ''}${derisk ? `; de-risk run ${derisk.status}, ${derisk.txHashes?.length ?? 0} tx` : ''}`
   } else if (d && 'kind' in d && d.kind === 'skip') summary = `skip (${d.reason}): ${d.detail}`
-  else if (d && 'kind' in d && d.kind === 'act') summary = `${d.actions.length} call(s)${d.derisk ? ' — de-risk' : ''}, expected +${(d.gainPerYear / 1e18).toFixed(4)}/yr${d.paused ? ' (paused: not sent)' : ''}`
+  else if (d && 'kind' in d && d.kind === 'act') summary = actSummary(d, token)
   return {
     runId: r.runId,
     kind: r.kind,
@@ -214,7 +239,7 @@ function riskFigures(pos: LiveState['universe']['positions'][number], live: Live
   const activeNum = num(active)
   return [
     { key: 'expectedLoss', label: 'Expected loss', now: activeNum === 0 ? 0 : loss / activeNum, ...(pp ? { planned: pp.expectedAnnualLoss / 1e18 / (activeNum || 1) } : {}), limit: policy.riskBudget, unit: '%', explanation: 'Σ p·sev·h·stake ÷ active stake, per year; the policy’s riskBudget' },
-    { key: 'compounded', label: 'Compounded slash probability (worst operator)', now: maxOpP, ...(pp ? { planned: pp.maxOperatorCompoundedSlashProbability } : {}), limit: policy.maxCompoundedSlashProbability, unit: '%', explanation: '1 − Π(1 − p) over the services an operator secures for this vault; the policy’s maxCompoundedSlashProbability' },
+    { key: 'compounded', label: 'Worst operator: P(slashed)/yr in this vault', now: maxOpP, ...(pp ? { planned: pp.maxOperatorCompoundedSlashProbability } : {}), limit: policy.maxCompoundedSlashProbability, unit: '%', explanation: 'the largest, over operators, of 1 − Π(1 − p) over the services the operator secures for this vault; the policy’s maxCompoundedSlashProbability' },
     { key: 'vaultCompounded', label: 'P(vault slashed at least once / yr)', now: 1 - survive, ...(pp ? { planned: pp.compoundedSlashProbability } : {}), unit: '%', explanation: '1 − Π(1 − p) over every pair holding stake (slashing amplification)' },
     { key: 'operatorShare', label: 'Largest operator share', now: maxOpShare, limit: policy.caps.perOperator, unit: '%', explanation: 'stake one operator secures across services ÷ active stake; caps.perOperator' },
     { key: 'serviceShare', label: 'Largest service share', now: maxSvcShare, limit: policy.caps.perService, unit: '%', explanation: 'stake allocated to one service ÷ active stake; caps.perService' },
@@ -230,13 +255,15 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
   const label = (k: string) => (k ? (labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`) : '—')
   const relabel = relabeler(labels)
   const runs = [...p.runs].sort((a, b) => b.startedAt - a.startedAt)
-  const timeline = runs.filter((r) => r.kind !== 'score').map((r) => runView(r, label, relabel))
+  const collateral = live?.universe.positions[0]?.collateral
+  const token = (collateral && labels[collateral.toLowerCase()]) || 'tokens'
+  const timeline = runs.filter((r) => r.kind !== 'score').map((r) => runView(r, label, relabel, token))
   const lastScore = runs.find((r) => r.kind === 'score')
-  if (lastScore) timeline.push(runView(lastScore, label, relabel))
+  if (lastScore) timeline.push(runView(lastScore, label, relabel, token))
   timeline.sort((a, b) => b.startedAtMs - a.startedAtMs)
   const state: DashboardState = {
     generatedAt: new Date().toISOString(),
-    token: 'tokens',
+    token,
     positions: [],
     services: [],
     operators: [],
@@ -248,8 +275,6 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
   }
   if (!live) return state
   const { universe, scores, plan, policy } = live
-  const collateral = universe.positions[0]?.collateral
-  state.token = (collateral && labels[collateral.toLowerCase()]) || 'tokens'
   state.chain = { chainId: universe.chainId, blockNumber: universe.blockNumber.toString(), timestamp: new Date(Number(universe.timestamp) * 1000).toISOString() }
   state.policy = { mode: policy.mode, slashResponse: policy.slashResponse, riskBudget: policy.riskBudget, maxCompoundedSlashProbability: policy.maxCompoundedSlashProbability, leverageCap: policy.leverageCap, perOperator: policy.caps.perOperator, perService: policy.caps.perService, minOperatorsPerService: policy.minOperatorsPerService }
   state.warnings = [...(plan?.warnings ?? []), ...(live.planError ? [`the policy cannot be met now: ${live.planError.name}: ${live.planError.message.split('\n')[0]}`] : [])]
@@ -287,7 +312,8 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
       risk: riskFigures(pos, live, pp),
     }
   })
-  state.services = scores.services.map((s) => ({ id: s.service, label: s.label, rewardRate: s.rewardRatePerYear, slashProbability: s.slashProbabilityPerYear, severity: s.severity, contractFactor: s.contractFactor, expectedLoss: s.expectedLossPerYear, operators: s.operatorCount, slashes: s.slashEvents, score: s.score, band: s.band, terms: s.terms.map(termView) }))
+  const bands = policyBands({ universe, scores, policy, ...(plan ? { plan } : {}) })
+  state.services = scores.services.map((s) => ({ id: s.service, label: s.label, rewardRate: s.rewardRatePerYear, slashProbability: s.slashProbabilityPerYear, severity: s.severity, contractFactor: s.contractFactor, expectedLoss: s.expectedLossPerYear, operators: s.operatorCount, slashes: s.slashEvents, score: s.score, ...bandView(bands.services[s.service.toLowerCase()]), terms: s.terms.map(termView) }))
   state.operators = scores.operators.map((o) => {
     const pairs = scores.pairs.filter((x) => x.operator === o.operator)
     const stake = ourStake.get(o.operator.toLowerCase()) ?? 0n
@@ -303,7 +329,7 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
       stake: tokens(stake),
       stakeValue: num(stake),
       score: o.score,
-      band: o.band,
+      ...bandView(bands.operators[o.operator.toLowerCase()]),
       terms: o.terms.map(termView),
     }
   })

@@ -98,13 +98,24 @@ describe('dashboard in a real browser', () => {
     const risk = page.locator('[data-testid="risk"] [data-risk]')
     expect(await risk.count()).toBe(7)
     const text = await page.locator('[data-testid="risk"]').innerText()
-    for (const label of ['Expected loss', 'Compounded slash probability', 'Concentration (Herfindahl)', 'Restaking leverage']) expect(text).toContain(label)
+    for (const label of ['Expected loss', 'Worst operator: P(slashed)/yr in this vault', 'P(vault slashed at least once / yr)', 'Concentration (Herfindahl)', 'Restaking leverage']) expect(text).toContain(label)
     expect(text).toContain(`limit ${(ctx.policy.riskBudget * 100).toFixed(2)} %`)
     expect(text).toContain(`limit ${ctx.policy.leverageCap.toFixed(2)}×`)
     expect(await page.locator('[data-testid="chart-allocation"] svg path').count()).toBeGreaterThan(0)
     expect(await page.locator('[data-testid="chart-yield-risk"] svg circle').count()).toBe(w.seeded.operators.length)
     // The seeded world has slashes: they are listed with their tx.
     expect(await page.locator('[data-testid="slashes"] [data-tx]').count()).toBeGreaterThan(0)
+  })
+
+  it('bands operators and services against the policy, naming the limit that decides each band', async () => {
+    const state = (await (await fetch(new URL('/api/state', dash.url))).json()) as { operators: { band: string; because: string }[]; services: { band: string; because: string }[] }
+    for (const x of [...state.operators, ...state.services]) {
+      expect(['low', 'medium', 'high', 'critical']).toContain(x.band)
+      expect(x.because).toMatch(/maxCompoundedSlashProbability|riskBudget|caps\.perOperator|caps\.perService|deny list/)
+    }
+    const header = await page.locator('[data-testid="operators-table"] thead').innerText()
+    expect(header).toContain('P(operator slashed)/yr, all its services')
+    expect(header).not.toContain('compounded')
   })
 
   it('updates live when a run happens (Server-Sent Events)', async () => {
@@ -119,6 +130,52 @@ describe('dashboard in a real browser', () => {
   it('loaded nothing from outside and logged no errors', () => {
     expect(foreignRequests).toEqual([])
     expect(consoleErrors).toEqual([])
+  })
+})
+
+describe('dashboard on a phone (390 px wide, Chromium)', () => {
+  let phone: Page
+  beforeAll(async () => {
+    phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 })
+    await phone.goto(dash.url)
+    await phone.locator('[data-testid="operators-table"]').waitFor()
+  })
+  afterAll(async () => {
+    await phone?.close()
+  })
+
+  it('has no horizontal page overflow (wide tables scroll inside their card); screenshot in .local/', async () => {
+    // (Browser-side code as strings: this project's TypeScript has no DOM lib.)
+    const { scrollWidth, clientWidth } = await phone.evaluate<{ scrollWidth: number; clientWidth: number }>('({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })')
+    expect(clientWidth).toBe(390)
+    expect(scrollWidth).toBeLessThanOrEqual(390)
+    mkdirSync('.local', { recursive: true })
+    await phone.screenshot({ path: '.local/dashboard-390.png', fullPage: true })
+  })
+
+  it('draws chart labels that do not overlap each other', async () => {
+    const overlaps = await phone.evaluate<string[]>(`[...document.querySelectorAll('figure svg')].flatMap((svg) => {
+      const boxes = [...svg.querySelectorAll('text')].map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }))
+      const out = []
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i].r, b = boxes[j].r
+          if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push(boxes[i].text + ' × ' + boxes[j].text)
+        }
+      return out
+    })`)
+    expect(overlaps).toEqual([])
+    expect(await phone.locator('[data-testid="chart-yield-risk"] svg text.point-label').count()).toBe(w.seeded.operators.length)
+  })
+
+  it("shows the slash table's tx column whole, inside the screen", async () => {
+    const tx = phone.locator('[data-testid="slash-table"] code.tx')
+    expect(await tx.count()).toBeGreaterThan(0)
+    const clipped = await phone.evaluate<number>(`[...document.querySelectorAll('[data-testid="slash-table"] code.tx')].filter((el) => {
+      const r = el.getBoundingClientRect()
+      return r.width === 0 || r.left < 0 || r.right > document.documentElement.clientWidth || el.scrollWidth > el.clientWidth + 1
+    }).length`)
+    expect(clipped).toBe(0)
   })
 })
 

@@ -53,7 +53,7 @@ function connect() {
 
 function renderMeta(error) {
   const chips = [
-    ...(state?.chain ? [h('span', { class: 'chip', text: `chain ${state.chain.chainId}` }), h('span', { class: 'chip', 'data-testid': 'block', text: `block ${state.chain.blockNumber}` })] : []),
+    ...(state?.chain ? [h('span', { class: 'chip', text: `chain ${state.chain.chainId}` }), h('span', { class: 'chip', 'data-testid': 'block', text: `block ${state.chain.blockNumber}` }), h('span', { class: 'chip muted', 'data-testid': 'chain-time', title: 'the timestamp of the block read; differs from wall time on a time-travelled local chain', text: `chain time ${when(state.chain.timestamp)}` })] : []),
     ...(state?.policy ? [h('span', { class: `chip mode-${state.policy.mode}`, title: 'policy mode', text: `mode ${state.policy.mode}` })] : []),
     h('span', { class: `chip live-${live}`, title: 'live updates (Server-Sent Events)' }, h('i', { class: 'dot' }), live),
     state ? h('span', { class: 'chip muted', text: `updated ${when(state.generatedAt)}` }) : null,
@@ -73,13 +73,15 @@ function render() {
   const problems = [...(st.errors.live ? [`Chain read failed: ${st.errors.live}`] : []), ...(st.errors.runs ? [`Run store read failed: ${st.errors.runs}`] : []), ...st.warnings]
   if (problems.length) blocks.push(h('div', { class: 'banner' }, problems.map((p) => h('div', { text: p }))))
   if (controls.enabled) blocks.push(controlsBlock(st))
+  // Charts are drawn at the width they get (a phone gets a narrower drawing, not a shrunken one with tiny labels).
+  const chartWidth = Math.round(Math.max(280, Math.min(640, (window.innerWidth >= 1100 ? app.clientWidth / 2 : app.clientWidth) - 50)))
   for (const pos of st.positions) blocks.push(positionBlock(pos, st, unit))
   blocks.push(
     h(
       'div',
       { class: 'grid2' },
-      section('Allocation over time', 'chart-allocation', h('p', { class: 'note', text: `Stake per operator after each rebalance run, and now (${unit}).` }), allocationChart(st.allocationHistory, { unit })),
-      section('Yield vs risk of operators', 'chart-yield-risk', yieldRiskChart(st.operators, { unit, limit: st.policy?.maxCompoundedSlashProbability })),
+      section('Allocation over time', 'chart-allocation', h('p', { class: 'note', text: `Stake per operator after each rebalance run, and now (${unit}).` }), allocationChart(st.allocationHistory, { unit, width: chartWidth })),
+      section('Yield vs risk of operators', 'chart-yield-risk', yieldRiskChart(st.operators, { unit, limit: st.policy?.maxCompoundedSlashProbability, width: chartWidth })),
     ),
   )
   blocks.push(h('div', { class: 'grid2 wide-left' }, runsBlock(st), slashesBlock(st, unit)))
@@ -250,7 +252,7 @@ function runsBlock(st) {
                   h(
                     'li',
                     { 'data-action': String(a.index) },
-                    h('div', {}, h('span', { class: 'desc', text: a.description }), ' ', badge(a.status), a.txHash ? h('code', { class: 'tx', title: a.txHash, 'data-tx': a.txHash, text: shortHash(a.txHash) }) : null, a.gasUsed ? h('span', { class: 'muted', text: ` gas ${Number(a.gasUsed).toLocaleString('en-US')}` }) : null),
+                    h('div', {}, h('span', { class: 'desc', text: a.description }), ' ', badge(a.status), a.txHash ? h('code', { class: 'tx', title: a.txHash, 'data-tx': a.txHash, text: shortHash(a.txHash) }) : null, a.gasUsed ? h('span', { class: 'muted', text: ` ${Number(a.gasUsed).toLocaleString('en-US')} gas` }) : null),
                     a.reasons.length ? h('ul', { class: 'reasons' }, a.reasons.slice(0, 1).map((x) => h('li', { text: x }))) : null,
                     a.reasons.length > 1 ? h('details', {}, h('summary', { text: `${a.reasons.length - 1} more reason(s)` }), h('ul', { class: 'reasons' }, a.reasons.slice(1).map((x) => h('li', { text: x })))) : null,
                   ),
@@ -276,6 +278,8 @@ function runsBlock(st) {
   )
 }
 
+const SLASH_COLUMNS = (unit) => ['date (chain time)', 'service', 'operator', `amount (${unit})`, 'of stake', 'tx']
+
 function slashesBlock(st, unit) {
   return section(
     'Slash events',
@@ -287,12 +291,25 @@ function slashesBlock(st, unit) {
           { class: 'scroll' },
           h(
           'table',
-          { class: 'list compact' },
-          h('thead', {}, h('tr', {}, ['date', 'service', 'operator', `amount (${unit})`, 'of stake', 'tx'].map((t) => h('th', { text: t })))),
-          h('tbody', {}, st.slashes.map((x) => h('tr', {}, h('td', { class: 'l', title: `${when(x.time)} · block ${x.blockNumber}`, text: when(x.time).slice(0, 10) }), h('td', { class: 'l', text: x.service }), h('td', { class: 'l', text: x.operator }), h('td', { text: x.amount }), h('td', { text: pct(x.fraction, 1) }), h('td', {}, h('code', { class: 'tx', title: x.txHash, 'data-tx': x.txHash, text: `${x.txHash.slice(0, 6)}…${x.txHash.slice(-4)}` }))))),
+          { class: 'list compact stack', 'data-testid': 'slash-table' },
+          h('thead', {}, h('tr', {}, SLASH_COLUMNS(unit).map((t) => h('th', { text: t })))),
+          h(
+            'tbody',
+            {},
+            st.slashes.map((x) => {
+              const cells = [h('td', { class: 'l', title: `${when(x.time)} chain time · block ${x.blockNumber}`, text: when(x.time).slice(0, 10) }), h('td', { class: 'l', text: x.service }), h('td', { class: 'l', text: x.operator }), h('td', { text: x.amount }), h('td', { text: pct(x.fraction, 1) }), h('td', { class: 'txcell' }, h('code', { class: 'tx', title: x.txHash, 'data-tx': x.txHash, text: `${x.txHash.slice(0, 6)}…${x.txHash.slice(-4)}` }))]
+              cells.forEach((td, i) => td.setAttribute('data-col', SLASH_COLUMNS(unit)[i]))
+              return h('tr', {}, cells)
+            }),
+          ),
           ),
         ),
   )
+}
+
+/** The policy band with what decides it (hover) and, when the plan seems to disagree, why. */
+function bandCell(x) {
+  return h('td', { class: 'l band' }, h('span', { class: `badge b-${x.band}`, title: x.because, 'data-band': x.band, text: x.band }), h('div', { class: 'because muted', text: x.because }), x.planNote ? h('div', { class: 'plan-note', 'data-plan-note': '', text: x.planNote }) : null)
 }
 
 function termsDetails(terms) {
@@ -301,16 +318,21 @@ function termsDetails(terms) {
 
 function servicesBlock(st) {
   return section(
-    'Services: scores, bands and terms',
+    'Services: bands against the policy, scores and terms',
     'services-table',
+    h('p', { class: 'note', text: 'Band: how close the service is to a limit of the policy (critical ≥ 90 % of a limit, high ≥ 70 %, medium ≥ 40 %). Risk score: 0–100 on a fixed scale, for comparison.' }),
     h(
-      'table',
-      { class: 'list' },
-      h('thead', {}, h('tr', {}, ['service', 'reward r/yr', 'slash p/yr', 'severity', 'contract h', 'E[loss]/yr', 'operators', 'slashes', 'score', 'band', ''].map((t) => h('th', { text: t })))),
+      'div',
+      { class: 'scroll' },
       h(
-        'tbody',
-        {},
-        st.services.map((x) => h('tr', {}, h('td', { class: 'l', text: x.label }), h('td', { text: pct(x.rewardRate) }), h('td', { text: pct(x.slashProbability) }), h('td', { text: pct(x.severity, 0) }), h('td', { text: `${x.contractFactor.toFixed(2)}×` }), h('td', { text: pct(x.expectedLoss, 3) }), h('td', { text: String(x.operators) }), h('td', { text: String(x.slashes) }), h('td', { text: x.score.toFixed(1) }), h('td', {}, badge(x.band)), h('td', { class: 'l' }, termsDetails(x.terms)))),
+        'table',
+        { class: 'list' },
+        h('thead', {}, h('tr', {}, ['service', 'band vs policy', 'reward %/yr', 'P(service slashes)/yr', 'severity', 'contract h', 'E[loss] %/yr', 'operators', 'slashes', 'risk score', ''].map((t) => h('th', { text: t })))),
+        h(
+          'tbody',
+          {},
+          st.services.map((x) => h('tr', { 'data-service': x.label }, h('td', { class: 'l', text: x.label }), bandCell(x), h('td', { text: pct(x.rewardRate) }), h('td', { text: pct(x.slashProbability) }), h('td', { text: pct(x.severity, 0) }), h('td', { text: `${x.contractFactor.toFixed(2)}×` }), h('td', { text: pct(x.expectedLoss, 3) }), h('td', { text: String(x.operators) }), h('td', { text: String(x.slashes) }), h('td', { text: x.score.toFixed(1) }), h('td', { class: 'l' }, termsDetails(x.terms)))),
+        ),
       ),
     ),
   )
@@ -318,16 +340,21 @@ function servicesBlock(st) {
 
 function operatorsBlock(st, unit) {
   return section(
-    'Operators: scores, bands and terms',
+    'Operators: bands against the policy, scores and terms',
     'operators-table',
+    h('p', { class: 'note', text: 'P(operator slashed)/yr counts every service the operator is opted into (1 − Π(1 − p)); the risk card above counts only the services it secures for the vault.' }),
     h(
-      'table',
-      { class: 'list' },
-      h('thead', {}, h('tr', {}, ['operator', 'services', 'best net yield', 'P(any slash)/yr', 'E[loss]/yr (amplified)', 'concentration', `our stake (${unit})`, 'score', 'band', ''].map((t) => h('th', { text: t })))),
+      'div',
+      { class: 'scroll' },
       h(
-        'tbody',
-        {},
-        st.operators.map((o) => h('tr', { 'data-operator': o.label }, h('td', { class: 'l', title: o.address, text: o.label }), h('td', { text: String(o.services) }), h('td', { text: pct(o.netYield) }), h('td', { text: pct(o.compoundedSlashProbability) }), h('td', { text: pct(o.expectedLoss, 3) }), h('td', { text: pct(o.concentration, 1) }), h('td', { text: o.stake }), h('td', { text: o.score.toFixed(1) }), h('td', {}, badge(o.band)), h('td', { class: 'l' }, termsDetails(o.terms)))),
+        'table',
+        { class: 'list' },
+        h('thead', {}, h('tr', {}, ['operator', 'band vs policy', 'services', 'best net yield %/yr', 'P(operator slashed)/yr, all its services', 'E[loss] %/yr (amplified)', 'concentration', `our stake (${unit})`, 'risk score', ''].map((t) => h('th', { text: t })))),
+        h(
+          'tbody',
+          {},
+          st.operators.map((o) => h('tr', { 'data-operator': o.label }, h('td', { class: 'l', title: o.address, text: o.label }), bandCell(o), h('td', { text: String(o.services) }), h('td', { text: pct(o.netYield) }), h('td', { text: pct(o.compoundedSlashProbability) }), h('td', { text: pct(o.expectedLoss, 3) }), h('td', { text: pct(o.concentration, 1) }), h('td', { text: o.stake }), h('td', { text: o.score.toFixed(1) }), h('td', { class: 'l' }, termsDetails(o.terms)))),
+        ),
       ),
     ),
   )
