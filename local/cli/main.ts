@@ -23,6 +23,9 @@ Usage:
                                             (Safe Transaction Builder JSON + MultiSend) for the Safe's signers
   autopilot plan --policy FILE --config FILE [--rpc URL] [--dry-run] [--json]
                                             read a live chain, print scores and the plan with reasons; sends nothing
+  autopilot whatif --policy FILE --config FILE [--rpc URL] (--slash OP --fraction F | --deny-service S |
+                  --deny-operator OP | --edited-policy FILE) [--json]
+                                            plan today and under a hypothetical change: risk figures and moves
   autopilot runs [--kind K] [--limit N] [--json] [store flags]
                                             the newest recorded runs (rebalance, score, watch)
   autopilot explain RUN [--json] [store flags]
@@ -47,6 +50,8 @@ export async function main(args: string[], io = { stdout: (s: string) => process
       return daoCommand(rest, io)
     case 'plan':
       return (await import('./plan.js')).planCommand(rest, io)
+    case 'whatif':
+      return (await import('./whatif.js')).whatifCommand(rest, io)
     case 'runs':
       return (await import('./runs.js')).runsCommand(rest, io)
     case 'explain':

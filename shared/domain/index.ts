@@ -70,4 +70,5 @@ export { type Action, type ActionKind, type Decision, type DiffOptions, type Ski
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
 export { deriskRequestsForSlashes } from './derisk.js'
 export { type BandFigure, type PolicyBand, type PolicyBandsParameters, type PolicyBandsReturnType, POLICY_BAND_THRESHOLDS, bandOfRatio, policyBands } from './bands.js'
+export { type WhatIfChange, type WhatIfFigure, type WhatIfMove, type WhatIfParameters, type WhatIfReturnType, WhatIfChangeError, type WhatIfChangeErrorType, formatWhatIf, whatIf } from './whatif.js'
 export { SECONDS_PER_YEAR, bigintReplacer, pct, short, units } from './format.js'
