@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startWebhookServer, type WebhookServer } from './webhookServer.js'
+import { userInfo } from 'node:os'
 import { LOCAL_JOBS_TOPIC_ARN, localJobsDispatcher } from './jobsTopic.js'
+import { asWebhookContext } from '../shared/services/webhookJob.js'
 import { startWorld, type World } from './world/index.js'
 import { encodeJson } from '../shared/store/client.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
@@ -79,11 +81,14 @@ async function main(): Promise<void> {
   const eigenlayer = w.config.eigenlayer ? (await import('../functions/eigenlayer/handler.js')).handler : undefined
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
   say(`webhook listening on ${webhookServer.url} — try (signed, valid 5 minutes):\n  ${webhookServer.curlExample}`)
-  // The read-only console: live chain read + recorded runs. The CLI can use the same world through the config file.
+  // The console: live chain read + recorded runs, what-if, drill-downs and controls. The CLI can use the same world through the config file.
   const { startDashboard, createLiveReader } = await import('./dashboard/index.js')
   const { contextFromEnv } = await import('../shared/services/bootstrap.js')
   const dctx = contextFromEnv(env, 'dashboard')
-  dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787) })
+  // Pause / resume / de-risk from the page go through the webhook's own path (claim, pause flag, notification); de-risk
+  // jobs run on the rebalance handler as the webhook's do.
+  const controls = { who: `local:${userInfo().username}`, dispatch: localJobsDispatcher(rebalance), ctx: asWebhookContext(dctx) }
+  dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787), controls })
   mkdirSync('.local', { recursive: true })
   writeFileSync('.local/autopilot.config.json', env.AUTOPILOT_CONFIG!)
   say(`dashboard: ${dashboard.url}  ·  CLI: npm run autopilot -- runs --config .local/autopilot.config.json`)

@@ -15,9 +15,10 @@ import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import { RestakeError } from '../../shared/errors.js'
 import { type ApplyControlActionParameters, WebhookBodySchema, applyControlAction } from '../../shared/services/handleWebhook.js'
 import type { RunKind, RunRecord, RunStore } from '../../shared/store/runs.js'
+import { type WhatIfChange, WhatIfChangeError, parsePolicy, whatIf } from '../../shared/domain/index.js'
 import { explainRecord } from '../cli/explain.js'
 import type { LiveState } from './live.js'
-import { buildDashboardState, relabeler, runView } from './view.js'
+import { buildDashboardState, detailView, relabeler, runView, whatIfChangeFromQuery, whatIfView } from './view.js'
 
 /** Options of {@link startDashboard}. */
 export interface StartDashboardParameters {
@@ -142,7 +143,7 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     const host = (c.req.header('host') ?? '').toLowerCase()
     const hosts = [`${HOST}:${port}`, `localhost:${port}`, `[::1]:${port}`]
     if (!hosts.includes(host)) return c.text('forbidden host\n', 403)
-    if (c.req.method === 'POST' && isControl(c.req.path)) {
+    if (c.req.method === 'POST' && (isControl(c.req.path) || c.req.path === '/api/whatif')) {
       // Cross-site requests: a browser sends Origin on every POST; only our own page may control.
       const origin = c.req.header('origin')
       if (origin !== undefined && !hosts.some((h) => origin === `http://${h}`)) return c.text('forbidden origin\n', 403)
@@ -209,6 +210,30 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     const who = controls.who.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 64)
     const res = await applyControlAction(controls, { ...entry.order, eventId: `console:${who}:${token}`, source: 'console' })
     return new Response(res.body, { status: res.statusCode, headers: res.headers })
+  })
+  // What-if: plan under a hypothetical change (pure; nothing is written). GET for slash / deny, POST for an edited policy.
+  const whatIfAnswer = async (change: WhatIfChange | { error: string }) => {
+    if ('error' in change) return Response.json({ error: change.error }, { status: 400 })
+    const state = await readLive()
+    try {
+      return Response.json(whatIfView(whatIf({ universe: state.universe, policy: state.policy, change, now: state.universe.timestamp }), state))
+    } catch (e) {
+      if (e instanceof WhatIfChangeError) return Response.json({ error: `${e.name}: ${e.shortMessage}` }, { status: 400 })
+      throw e
+    }
+  }
+  // Drill-down: one operator or service, now (live read) and over the stored runs that carry scores.
+  app.get('/api/detail/:kind/:id', async (c) => {
+    const kind = c.req.param('kind')
+    if (kind !== 'operator' && kind !== 'service') return c.json({ error: 'kind must be operator or service' }, 404)
+    const [state, runs] = await Promise.all([readLive(), Promise.all([p.runs.list('score', 200), p.runs.list('rebalance', 200)]).then((x) => x.flat())])
+    const view = detailView(kind, c.req.param('id'), state, runs)
+    return view ? c.json(view) : c.json({ error: `${kind} ${c.req.param('id')} is not in the universe read` }, 404)
+  })
+  app.get('/api/whatif', (c) => whatIfAnswer(whatIfChangeFromQuery((k) => c.req.query(k))))
+  app.post('/api/whatif', async (c) => {
+    const parsed = parsePolicy(await c.req.json().catch(() => null))
+    return whatIfAnswer(parsed.ok ? { kind: 'policy', policy: parsed.policy, label: '(edited in the console)' } : { error: `the edited policy is invalid: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` })
   })
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {

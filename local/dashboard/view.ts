@@ -3,7 +3,7 @@
  * formatted from bigint with viem's formatUnits, fractions as numbers) so the browser only renders.
  */
 import { formatUnits } from 'viem'
-import { type Decision, type Plan, type PolicyBand, type PositionPlan, type ScoreTerm, policyBands } from '../../shared/domain/index.js'
+import { type Decision, type Plan, type PolicyBand, type PositionPlan, type ScoreTerm, type WhatIfChange, type WhatIfReturnType, policyBands } from '../../shared/domain/index.js'
 import type { RecordedAction, RunRecord } from '../../shared/store/runs.js'
 import { tokens } from '../format.js'
 import type { LiveState } from './live.js'
@@ -343,4 +343,117 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
 /** Plan facts worth a line (exported for tests and the run detail). */
 export function bindingLines(plan: Plan | undefined): string[] {
   return (plan?.binding ?? []).map((b) => b.message)
+}
+
+/** A what-if for the page: figures before → after (fractions or token amounts as text) and the moves with labels. */
+export interface WhatIfView {
+  description: string
+  token: string
+  errors: string[]
+  figures: { key: string; label: string; before: string; after: string; limit?: string; over: boolean }[]
+  moves: { position: string; service: string; operator: string; before: string; after: string; change: string }[]
+}
+
+/** Turns a what-if result into page JSON (labels from the live read, amounts in the collateral's units). */
+export function whatIfView(r: WhatIfReturnType, live: LiveState): WhatIfView {
+  const label = (k: string) => live.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
+  const collateral = live.universe.positions[0]?.collateral
+  const token = (collateral && live.labels[collateral.toLowerCase()]) || 'tokens'
+  const pct = (v: number) => `${(v * 100).toFixed(v < 0.01 ? 3 : 2)} %`
+  const show = (unit: string, v: number) => (!Number.isFinite(v) ? '—' : unit === 'fraction' ? pct(v) : unit === 'wei' ? `${(v / 1e18).toLocaleString('en-US', { maximumFractionDigits: 4 })} ${token}` : v.toFixed(3))
+  return {
+    description: r.description.replace(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/g, (m) => relabeler(live.labels)(m)),
+    token,
+    errors: [...(r.baseline.error ? [`today: ${r.baseline.error.name}: ${r.baseline.error.message.split('\n')[0]}`] : []), ...(r.scenario.error ? [`with the change: ${r.scenario.error.name}: ${r.scenario.error.message.split('\n')[0]}`] : [])],
+    figures: r.figures.map((f) => ({ key: f.key, label: f.label, before: show(f.unit, f.before), after: show(f.unit, f.after), ...(f.limit !== undefined ? { limit: f.unit === 'fraction' ? pct(f.limit) : `${f.limit.toFixed(2)}×` } : {}), over: f.limit !== undefined && Number.isFinite(f.after) && f.after > f.limit + 1e-12 })),
+    moves: r.moves.map((m) => ({ position: label(m.position), service: label(m.service), operator: label(m.operator), before: tokens(m.before), after: tokens(m.after), change: `${m.after >= m.before ? '+' : '−'}${tokens(m.after >= m.before ? m.after - m.before : m.before - m.after)}` })),
+  }
+}
+
+/** The what-if change named by the page's query (`kind=slash&operator=…&fraction=0.2[&service=…]`, `kind=denyService&service=…`, `kind=denyOperator&operator=…`). */
+export function whatIfChangeFromQuery(q: (k: string) => string | undefined): WhatIfChange | { error: string } {
+  const hex = (v: string | undefined) => (v && /^0x[0-9a-fA-F]+$/.test(v) ? (v.toLowerCase() as `0x${string}`) : undefined)
+  const kind = q('kind')
+  if (kind === 'slash') {
+    const operator = hex(q('operator'))
+    const fraction = Number(q('fraction'))
+    if (!operator) return { error: 'operator must be an address' }
+    if (!(fraction > 0 && fraction <= 1)) return { error: 'fraction must be in (0, 1]' }
+    const service = hex(q('service'))
+    return { kind: 'slash', operator, fraction, ...(service ? { service } : {}) }
+  }
+  if (kind === 'denyService') return hex(q('service')) ? { kind: 'denyService', service: hex(q('service'))! } : { error: 'service must be a subnetwork id' }
+  if (kind === 'denyOperator') return hex(q('operator')) ? { kind: 'denyOperator', operator: hex(q('operator'))! } : { error: 'operator must be an address' }
+  return { error: 'kind must be slash, denyService or denyOperator (an edited policy is POSTed)' }
+}
+
+/** The drill-down page of one operator or one service. */
+export interface DetailView {
+  kind: 'operator' | 'service'
+  id: string
+  label: string
+  token: string
+  band?: BandView & { score: number }
+  /** Now: for an operator the services it is opted into, for a service the operators opted in; with our stake. */
+  optIns: { id: string; label: string; slashProbability: number; netYield: number; rewardRate: number; ourStake: string }[]
+  /** From the stored runs that carry scores (score and rebalance runs), oldest first; times are wall time, blocks chain time. */
+  history: { at: string; block: string; runId: string; score: number; slashProbability: number; rewardRate?: number }[]
+  /** Slashes read from the chain involving it; `ours` when the slashed stake was one of our vaults'. */
+  slashes: { time: string; blockNumber: string; txHash: string; other: string; amount: string; fraction: number; ours: boolean }[]
+  /** Σ of slashed amounts on our vaults (realised losses, read from chain), cumulative by chain time. */
+  losses: { time: string; cumulative: string }[]
+}
+
+/** Builds the drill-down of `id` (an operator address or a service id) from the live read and the stored runs. */
+export function detailView(kind: 'operator' | 'service', id: string, live: LiveState, runs: RunRecord[]): DetailView | undefined {
+  const key = id.toLowerCase()
+  const label = (k: string) => live.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
+  const { universe, scores, policy, plan } = live
+  const collateral = universe.positions[0]?.collateral
+  const token = (collateral && live.labels[collateral.toLowerCase()]) || 'tokens'
+  const bands = policyBands({ universe, scores, policy, ...(plan ? { plan } : {}) })
+  const ourVaults = new Set(universe.positions.map((p) => p.id.toLowerCase()))
+  const ourPair = new Map<string, bigint>()
+  for (const p of universe.positions) for (const a of p.allocations) ourPair.set(`${a.service.toLowerCase()}|${a.operator.toLowerCase()}`, (ourPair.get(`${a.service.toLowerCase()}|${a.operator.toLowerCase()}`) ?? 0n) + a.stake)
+  const pairs = scores.pairs.filter((x) => (kind === 'operator' ? x.operator : x.service).toLowerCase() === key)
+  const subject = kind === 'operator' ? scores.operators.find((o) => o.operator.toLowerCase() === key) : scores.services.find((x) => x.service.toLowerCase() === key)
+  if (!subject) return undefined
+  const serviceRate = new Map(scores.services.map((x) => [x.service.toLowerCase(), x.rewardRatePerYear]))
+  const optIns = pairs.map((x) => {
+    const other = kind === 'operator' ? x.service : x.operator
+    return { id: other, label: label(other), slashProbability: x.slashProbabilityPerYear, netYield: x.netYieldPerYear, rewardRate: serviceRate.get(x.service.toLowerCase()) ?? 0, ourStake: tokens(ourPair.get(`${x.service.toLowerCase()}|${x.operator.toLowerCase()}`) ?? 0n) }
+  })
+  const history: DetailView['history'] = []
+  for (const r of [...runs].filter((x) => x.scores).sort((a, b) => a.startedAt - b.startedAt)) {
+    const sc = r.scores as { operators?: { operator: string; score: number; compoundedSlashProbability: number }[]; services?: { service: string; score: number; slashProbabilityPerYear: number; rewardRatePerYear: number }[] }
+    const at = new Date(r.startedAt).toISOString()
+    const block = r.blockNumber?.toString() ?? '—'
+    if (kind === 'operator') {
+      const o = sc.operators?.find((x) => x.operator.toLowerCase() === key)
+      if (o) history.push({ at, block, runId: r.runId, score: o.score, slashProbability: o.compoundedSlashProbability })
+    } else {
+      const v = sc.services?.find((x) => x.service.toLowerCase() === key)
+      if (v) history.push({ at, block, runId: r.runId, score: v.score, slashProbability: v.slashProbabilityPerYear, rewardRate: v.rewardRatePerYear })
+    }
+  }
+  const records = universe.services.flatMap((x) => x.slashes).filter((r) => (kind === 'operator' ? r.operator : r.service).toLowerCase() === key).sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0))
+  let lost = 0n
+  const losses: DetailView['losses'] = []
+  for (const r of records)
+    if (r.position && ourVaults.has(r.position.toLowerCase())) {
+      lost += r.amount
+      losses.push({ time: new Date(Number(r.timestamp) * 1000).toISOString(), cumulative: tokens(lost) })
+    }
+  const b = bands[kind === 'operator' ? 'operators' : 'services'][key]
+  return {
+    kind,
+    id: kind === 'operator' ? (subject as { operator: string }).operator : (subject as { service: string }).service,
+    label: subject.label || label(id),
+    token,
+    ...(b ? { band: { ...bandView(b), score: subject.score } } : {}),
+    optIns,
+    history,
+    slashes: records.reverse().map((r) => ({ time: new Date(Number(r.timestamp) * 1000).toISOString(), blockNumber: r.blockNumber.toString(), txHash: r.txHash, other: label(kind === 'operator' ? r.service : r.operator), amount: tokens(r.amount), fraction: frac(r.amount, r.stakeAtCapture), ours: Boolean(r.position && ourVaults.has(r.position.toLowerCase())) })),
+    losses,
+  }
 }

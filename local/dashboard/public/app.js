@@ -9,6 +9,8 @@ let state = null
 let controls = { enabled: false }
 /** A prepared order waiting for confirmation: { token, summary, order } — or the last outcome: { done, ok, text }. */
 let pendingOrder = null
+/** The last what-if asked: { loading } | the server's answer ({ description, figures, moves, errors } or { error }). */
+let whatIfResult = null
 let live = 'connecting'
 let loading = false
 let again = false
@@ -66,8 +68,77 @@ function section(title, testid, ...children) {
   return h('section', { class: 'card', 'data-testid': testid }, h('h2', { text: title }), ...children)
 }
 
+/** The drill-down shown (from the URL hash `#operator/0x…` or `#service/0x…`), with its data once loaded. */
+let detail = null
+
+function route() {
+  const m = /^#(operator|service)\/(0x[0-9a-fA-F]+)$/.exec(location.hash)
+  if (!m) {
+    detail = null
+    if (state) render()
+    return
+  }
+  detail = { kind: m[1], id: m[2], loading: true }
+  if (state) render()
+  void fetch(`/api/detail/${m[1]}/${m[2]}`, { cache: 'no-store' })
+    .then((r) => r.json())
+    .then((body) => {
+      if (detail && detail.id === m[2]) detail = { kind: m[1], id: m[2], data: body }
+      render()
+    })
+}
+
+function link(kind, id, text) {
+  return h('a', { href: `#${kind}/${id.toLowerCase()}`, 'data-link': kind, text })
+}
+
+/** A compact list table in a scroll box; a cell is a text or a ready <td>; every cell is labelled for the stacked phone layout. */
+function listTable(testid, cls, headers, rows) {
+  const cells = (row) => row.map((c, i) => {
+    const td = typeof c === 'string' ? h('td', { text: c }) : c
+    td.setAttribute('data-col', headers[i])
+    return td
+  })
+  return h('div', { class: 'scroll' }, h('table', { class: `list compact ${cls}`, 'data-testid': testid }, h('thead', {}, h('tr', {}, headers.map((t) => h('th', { text: t })))), h('tbody', {}, rows.map((r) => h('tr', {}, cells(r))))))
+}
+
+function detailPage(st) {
+  const back = h('p', {}, h('a', { href: '#', text: '← back to the console' }))
+  if (detail.loading) return [back, h('p', { class: 'muted', text: 'loading…' })]
+  const d = detail.data
+  if (d.error) return [back, h('p', { class: 'error', text: d.error })]
+  const other = d.kind === 'operator' ? 'service' : 'operator'
+  return [
+    back,
+    section(
+      `${d.kind === 'operator' ? 'Operator' : 'Service'} ${d.label}`,
+      'detail',
+      h('p', { class: 'note' }, h('code', { text: d.id }), d.band ? ' · band vs policy ' : '', d.band ? h('span', { class: `badge b-${d.band.band}`, 'data-band': d.band.band, text: d.band.band }) : null, d.band ? ` ${d.band.because} · risk score ${d.band.score.toFixed(1)}` : ''),
+      d.band?.planNote ? h('p', { class: 'plan-note', text: d.band.planNote }) : null,
+      h('h3', { text: d.kind === 'operator' ? 'Opted into (services), now' : 'Operators opted in, now' }),
+      listTable('detail-optins', '', [other, 'P(slashed)/yr in it', 'reward %/yr', 'net yield %/yr', `our stake (${d.token})`], d.optIns.map((x) => [h('td', { class: 'l' }, link(other, x.id, x.label)), pct(x.slashProbability), pct(x.rewardRate), pct(x.netYield), x.ourStake])),
+      h('h3', { text: `Score history (${d.history.length} stored runs; wall time, block = chain)` }),
+      d.history.length === 0
+        ? h('p', { class: 'muted', text: 'No stored run carries scores yet.' })
+        : listTable('detail-history', '', ['run at', 'block', 'risk score', d.kind === 'operator' ? 'P(slashed)/yr, all its services' : 'P(service slashes)/yr', ...(d.kind === 'service' ? ['reward %/yr'] : [])], d.history.slice(-50).reverse().map((x) => [h('td', { class: 'l', title: x.runId, text: when(x.at) }), x.block, x.score.toFixed(1), pct(x.slashProbability), ...(d.kind === 'service' ? [pct(x.rewardRate ?? 0)] : [])])),
+      h('h3', { text: `Slashes (${d.slashes.length}, chain time)` }),
+      d.slashes.length === 0
+        ? h('p', { class: 'muted', text: 'None read from the chain.' })
+        : listTable('detail-slashes', 'stack', ['date (chain time)', other, `amount (${d.token})`, 'of stake', 'our vault', 'tx'], d.slashes.map((x) => [h('td', { class: 'l', text: when(x.time).slice(0, 16) }), h('td', { class: 'l', text: x.other }), x.amount, pct(x.fraction, 1), x.ours ? 'yes' : 'no', h('td', { class: 'txcell' }, h('code', { class: 'tx', title: x.txHash, 'data-tx': x.txHash, text: `${x.txHash.slice(0, 6)}…${x.txHash.slice(-4)}` }))])),
+      h('h3', { text: 'Our realised losses to its slashes (read from chain, cumulative)' }),
+      d.losses.length === 0 ? h('p', { class: 'muted', 'data-testid': 'detail-losses', text: `None: no slash of it took stake from our vaults.` }) : h('ol', { class: 'losses', 'data-testid': 'detail-losses' }, d.losses.map((x) => h('li', { text: `${when(x.time)} (chain time): ${x.cumulative} ${d.token} in total` }))),
+    ),
+  ]
+}
+
 function render() {
   const st = state
+  if (detail) {
+    app.replaceChildren(...detailPage(st))
+    paintSwatches(app)
+    renderMeta()
+    return
+  }
   const unit = st.token
   const blocks = []
   const problems = [...(st.errors.live ? [`Chain read failed: ${st.errors.live}`] : []), ...(st.errors.runs ? [`Run store read failed: ${st.errors.runs}`] : []), ...st.warnings]
@@ -84,6 +155,7 @@ function render() {
       section('Yield vs risk of operators', 'chart-yield-risk', yieldRiskChart(st.operators, { unit, limit: st.policy?.maxCompoundedSlashProbability, width: chartWidth })),
     ),
   )
+  if (st.positions.length) blocks.push(whatIfBlock(st))
   blocks.push(h('div', { class: 'grid2 wide-left' }, runsBlock(st), slashesBlock(st, unit)))
   blocks.push(servicesBlock(st), operatorsBlock(st, unit))
   app.replaceChildren(...blocks)
@@ -211,6 +283,43 @@ function controlsBlock(st) {
   )
 }
 
+async function askWhatIf(kind, form) {
+  whatIfResult = { loading: true }
+  render()
+  let res
+  if (kind === 'policy') res = await fetch('/api/whatif', { method: 'POST', headers: { 'content-type': 'application/json', 'x-autopilot-console': '1' }, body: form.policy })
+  else res = await fetch(`/api/whatif?${new URLSearchParams({ kind, ...form })}`)
+  whatIfResult = await res.json().catch(() => ({ error: `HTTP ${res.status}` }))
+  render()
+}
+
+function whatIfBlock(st) {
+  const kind = h('select', { id: 'whatif-kind', 'aria-label': 'change' }, [['slash', 'slash an operator by'], ['denyService', 'deny a service'], ['denyOperator', 'deny an operator'], ['policy', 'apply an edited policy']].map(([v, t]) => h('option', { value: v, text: t })))
+  const op = h('select', { id: 'whatif-operator', 'aria-label': 'operator' }, st.operators.map((o) => h('option', { value: o.address.toLowerCase(), text: o.label })))
+  const fraction = h('input', { id: 'whatif-fraction', type: 'number', min: '1', max: '100', step: '1', value: '20', 'aria-label': 'slash %' })
+  const svc = h('select', { id: 'whatif-service', 'aria-label': 'service' }, st.services.map((x) => h('option', { value: x.id.toLowerCase(), text: x.label })))
+  const policy = h('textarea', { id: 'whatif-policy', rows: '6', 'aria-label': 'edited policy JSON', placeholder: '{ "version": 1, … } — the edited policy, planned before it is pushed' })
+  const go = h('button', { 'data-testid': 'whatif-go', onclick: () => {
+    const k = kind.value
+    void askWhatIf(k, k === 'slash' ? { operator: op.value, fraction: String(Number(fraction.value) / 100) } : k === 'denyService' ? { service: svc.value } : k === 'denyOperator' ? { operator: op.value } : { policy: policy.value })
+  } }, 'Show the plan')
+  const r = whatIfResult
+  let result = null
+  if (r?.loading) result = h('p', { class: 'muted', text: 'planning…' })
+  else if (r?.error) result = h('p', { class: 'error', 'data-testid': 'whatif-error', text: r.error })
+  else if (r)
+    result = h(
+      'div',
+      { 'data-testid': 'whatif-result' },
+      h('p', {}, h('b', { text: `What if: ${r.description}` }), ' — nothing is pushed or sent.'),
+      r.errors.map((e) => h('p', { class: 'error', text: e })),
+      h('div', { class: 'scroll' }, h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ['planned figure', 'today', 'with the change', 'limit'].map((t) => h('th', { text: t })))), h('tbody', {}, r.figures.map((f) => h('tr', { class: f.over ? 'over' : '', 'data-figure': f.key }, h('td', { class: 'l', text: f.label }), h('td', { text: f.before }), h('td', { text: f.after }), h('td', { text: f.limit ?? '—' })))))),
+      h('h3', { text: r.moves.length ? `Plan changes (${r.moves.length}, ${r.token})` : 'The plan does not change.' }),
+      r.moves.length ? h('div', { class: 'scroll' }, h('table', { class: 'list compact', 'data-testid': 'whatif-moves' }, h('thead', {}, h('tr', {}, ['service', 'operator', 'today', 'with the change', 'change'].map((t) => h('th', { text: t })))), h('tbody', {}, r.moves.map((m) => h('tr', {}, h('td', { class: 'l', text: m.service }), h('td', { class: 'l', text: m.operator }), h('td', { text: m.before }), h('td', { text: m.after }), h('td', { text: m.change })))))) : null,
+    )
+  return section('What if', 'whatif', h('p', { class: 'note', text: 'Plans under a hypothetical change exactly as a run would, and compares with today — before anything is pushed or sent.' }), h('div', { class: 'controls' }, kind, op, fraction, h('span', { class: 'muted', text: '%' }), svc, go), policy, result)
+}
+
 /** Folds consecutive runs that did nothing new (same kind, trigger, status and summary, no calls) into one entry. */
 function foldRuns(runs) {
   const out = []
@@ -331,7 +440,7 @@ function servicesBlock(st) {
         h(
           'tbody',
           {},
-          st.services.map((x) => h('tr', { 'data-service': x.label }, h('td', { class: 'l', text: x.label }), bandCell(x), h('td', { text: pct(x.rewardRate) }), h('td', { text: pct(x.slashProbability) }), h('td', { text: pct(x.severity, 0) }), h('td', { text: `${x.contractFactor.toFixed(2)}×` }), h('td', { text: pct(x.expectedLoss, 3) }), h('td', { text: String(x.operators) }), h('td', { text: String(x.slashes) }), h('td', { text: x.score.toFixed(1) }), h('td', { class: 'l' }, termsDetails(x.terms)))),
+          st.services.map((x) => h('tr', { 'data-service': x.label }, h('td', { class: 'l' }, link('service', x.id, x.label)), bandCell(x), h('td', { text: pct(x.rewardRate) }), h('td', { text: pct(x.slashProbability) }), h('td', { text: pct(x.severity, 0) }), h('td', { text: `${x.contractFactor.toFixed(2)}×` }), h('td', { text: pct(x.expectedLoss, 3) }), h('td', { text: String(x.operators) }), h('td', { text: String(x.slashes) }), h('td', { text: x.score.toFixed(1) }), h('td', { class: 'l' }, termsDetails(x.terms)))),
         ),
       ),
     ),
@@ -353,7 +462,7 @@ function operatorsBlock(st, unit) {
         h(
           'tbody',
           {},
-          st.operators.map((o) => h('tr', { 'data-operator': o.label }, h('td', { class: 'l', title: o.address, text: o.label }), bandCell(o), h('td', { text: String(o.services) }), h('td', { text: pct(o.netYield) }), h('td', { text: pct(o.compoundedSlashProbability) }), h('td', { text: pct(o.expectedLoss, 3) }), h('td', { text: pct(o.concentration, 1) }), h('td', { text: o.stake }), h('td', { text: o.score.toFixed(1) }), h('td', { class: 'l' }, termsDetails(o.terms)))),
+          st.operators.map((o) => h('tr', { 'data-operator': o.label }, h('td', { class: 'l', title: o.address }, link('operator', o.address, o.label)), bandCell(o), h('td', { text: String(o.services) }), h('td', { text: pct(o.netYield) }), h('td', { text: pct(o.compoundedSlashProbability) }), h('td', { text: pct(o.expectedLoss, 3) }), h('td', { text: pct(o.concentration, 1) }), h('td', { text: o.stake }), h('td', { text: o.score.toFixed(1) }), h('td', { class: 'l' }, termsDetails(o.terms)))),
         ),
       ),
     ),
@@ -362,6 +471,8 @@ function operatorsBlock(st, unit) {
 
 renderMeta()
 connect()
+window.addEventListener('hashchange', route)
+route()
 void refresh()
 // A fallback for chain changes no run records (a slash between runs): re-read every 30 s.
 setInterval(() => void refresh(), 30_000)
