@@ -45,7 +45,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     }
     const curator = stringFlag(p, 'curator')
     if (curator !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(curator)) throw new CliUsageError(`--curator ${curator} is not an address`)
-    const { policy, policyPath, chainId, client, universe, rpcUrl } = await readLiveInputs(p, curator as Address | undefined)
+    const { policy, policyPath, config, chainId, client, universe, rpcUrl } = await readLiveInputs(p, curator as Address | undefined)
     const now = universe.timestamp
     const scores = scoreUniverse(universe, policy, { now })
     const plan = planAllocation(universe, scores, policy, { now })
@@ -56,7 +56,9 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     } else {
       const width = terminalWidth()
       io.stdout(fitLines(`Read chain ${chainId} at block ${universe.blockNumber} from ${redact(rpcUrl)}: ${universe.positions.length} vault(s), ${universe.operators.length} operator(s), ${universe.services.length} service(s). Policy ${policyPath} (mode ${policy.mode}).\n`, width))
-      io.stdout(explainRun({ scores, plan, decision }, { allOperators: p.flags['all-operators'] === true, width }))
+      const collateral = universe.positions[0]?.collateral
+      const token = (collateral && Object.entries(config.labels).find(([k]) => k.toLowerCase() === collateral.toLowerCase())?.[1]) || 'tokens'
+      io.stdout(explainRun({ scores, plan, decision }, { allOperators: p.flags['all-operators'] === true, width, token }))
       io.stdout(`\nNothing was sent${p.flags['dry-run'] ? ' (--dry-run)' : ''}: \`autopilot plan\` only reads. The autopilot would ${decision.kind === 'act' ? `send the ${decision.actions.length} call(s) above` : 'do nothing now'}${policy.mode === 'autopilot' ? '' : ` (and in mode "${policy.mode}" it would not send them either)`}.\n`)
     }
     return EXIT.ok

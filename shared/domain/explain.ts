@@ -28,6 +28,8 @@ export interface ExplainOptions {
   allOperators?: boolean
   /** Fit tables to this many columns (a terminal's width); default unlimited. */
   width?: number
+  /** Symbol of the collateral, for amounts (default "tokens"). */
+  token?: string
 }
 
 /** Renders rows as an aligned text table (first column left, the others right), fitted to `width`. */
@@ -48,7 +50,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   out.push('')
   if (decision.kind === 'act') {
     out.push(
-      `Decision: ACT — ${decision.actions.length} call${decision.actions.length === 1 ? '' : 's'}${run.moves?.length ? ` and ${run.moves.length} EigenLayer move${run.moves.length === 1 ? '' : 's'}` : ''}, gain ${unitsFloat(decision.gainPerYear)}/yr, gas ${units(decision.gasCostWei)}, net ${decision.netGainBpsPerYear.toFixed(3)} bps/yr${decision.derisk ? ' (de-risk: cooldown and threshold not applied)' : ''}`,
+      `Decision: ACT — ${decision.actions.length} call${decision.actions.length === 1 ? '' : 's'}${run.moves?.length ? ` and ${run.moves.length} EigenLayer move${run.moves.length === 1 ? '' : 's'}` : ''}, gain ${unitsFloat(decision.gainPerYear)} ${opts.token ?? 'tokens'}/yr, est. gas ${units(decision.gasCostWei)} ETH, net ${decision.netGainBpsPerYear.toFixed(3)} bps/yr${decision.derisk ? ' (de-risk: cooldown and threshold not applied)' : ''}`,
     )
   } else {
     out.push(`Decision: SKIP (${decision.reason}) — ${decision.detail}`)

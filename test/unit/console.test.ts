@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { StackOutputsError, parseTablesFlag, targetsFromStackOutputs } from '../../local/cli/console.js'
 import { CliUsageError } from '../../local/cli/common.js'
 import { controlSummary } from '../../local/dashboard/server.js'
+import { whatIfChangeFromQuery } from '../../local/dashboard/view.js'
 import { TABLES, tableOutputKey } from '../../shared/store/tables.js'
 
 const name = (t: string) => `AutopilotStack-Tables${t}Table0A1B2C3D-1XYZ`
@@ -54,5 +55,19 @@ describe('Function: controlSummary', () => {
     expect(controlSummary({ action: 'pause', reason: 'incident' }, false, label)).toMatch(/^Pause rebalancing: .*send nothing until resumed.*Reason recorded: “incident”/)
     expect(controlSummary({ action: 'pause' }, true, label)).toContain('(already paused)')
     expect(controlSummary({ action: 'derisk-operator', operator: '0xabc' }, true, label)).toMatch(/De-risk operator op-atlas .*paused, so they are planned and recorded, not sent/)
+  })
+})
+
+describe('Function: whatIfChangeFromQuery', () => {
+  const q = (o: Record<string, string>) => (k: string) => o[k]
+  it('reads a slash, a denied service or operator from the page query', () => {
+    expect(whatIfChangeFromQuery(q({ kind: 'slash', operator: '0xAB', fraction: '0.2' }))).toEqual({ kind: 'slash', operator: '0xab', fraction: 0.2 })
+    expect(whatIfChangeFromQuery(q({ kind: 'denyService', service: '0x5e' }))).toEqual({ kind: 'denyService', service: '0x5e' })
+    expect(whatIfChangeFromQuery(q({ kind: 'denyOperator', operator: '0x01' }))).toEqual({ kind: 'denyOperator', operator: '0x01' })
+  })
+  it('says what is wrong with a bad query', () => {
+    expect(whatIfChangeFromQuery(q({ kind: 'slash', operator: '0xab', fraction: '2' }))).toEqual({ error: 'fraction must be in (0, 1]' })
+    expect(whatIfChangeFromQuery(q({ kind: 'slash', operator: 'op-atlas', fraction: '0.2' }))).toEqual({ error: 'operator must be an address' })
+    expect(whatIfChangeFromQuery(q({ kind: 'policy' }))).toMatchObject({ error: expect.stringContaining('POSTed') })
   })
 })
