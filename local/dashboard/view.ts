@@ -75,7 +75,7 @@ export interface DashboardState {
   generatedAt: string
   token: string
   chain?: { chainId: number; blockNumber: string; timestamp: string }
-  policy?: { mode: string; slashResponse: string; riskBudget: number; maxCompoundedSlashProbability: number; leverageCap: number; perOperator: number; perService: number; minOperatorsPerService: number }
+  policy?: { mode: string; slashResponse: string; riskBudget: number; maxCompoundedSlashProbability: number; leverageCap: number; perOperator: number; perService: number; minOperatorsPerService: number; maxFeePerGasGwei: number }
   positions: PositionView[]
   /** `band` is the policy band (shared/domain/bands.ts): how close to a limit the curator set; `because` names it; `planNote` explains a plan that seems to disagree. `score` is the 0–100 risk score. */
   services: ({ id: string; label: string; rewardRate: number; slashProbability: number; severity: number; contractFactor: number; expectedLoss: number; operators: number; slashes: number; score: number; terms: TermView[] } & BandView)[]
@@ -276,7 +276,7 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
   if (!live) return state
   const { universe, scores, plan, policy } = live
   state.chain = { chainId: universe.chainId, blockNumber: universe.blockNumber.toString(), timestamp: new Date(Number(universe.timestamp) * 1000).toISOString() }
-  state.policy = { mode: policy.mode, slashResponse: policy.slashResponse, riskBudget: policy.riskBudget, maxCompoundedSlashProbability: policy.maxCompoundedSlashProbability, leverageCap: policy.leverageCap, perOperator: policy.caps.perOperator, perService: policy.caps.perService, minOperatorsPerService: policy.minOperatorsPerService }
+  state.policy = { mode: policy.mode, slashResponse: policy.slashResponse, riskBudget: policy.riskBudget, maxCompoundedSlashProbability: policy.maxCompoundedSlashProbability, leverageCap: policy.leverageCap, perOperator: policy.caps.perOperator, perService: policy.caps.perService, minOperatorsPerService: policy.minOperatorsPerService, maxFeePerGasGwei: policy.gas.maxFeePerGasGwei }
   state.warnings = [...(plan?.warnings ?? []), ...(live.planError ? [`the policy cannot be met now: ${live.planError.name}: ${live.planError.message.split('\n')[0]}`] : [])]
   const ourStake = new Map<string, bigint>()
   for (const pos of universe.positions) for (const a of pos.allocations) ourStake.set(a.operator.toLowerCase(), (ourStake.get(a.operator.toLowerCase()) ?? 0n) + a.stake)

@@ -56,7 +56,7 @@ function connect() {
 function renderMeta(error) {
   const chips = [
     ...(state?.chain ? [h('span', { class: 'chip', text: `chain ${state.chain.chainId}` }), h('span', { class: 'chip', 'data-testid': 'block', text: `block ${state.chain.blockNumber}` }), h('span', { class: 'chip muted', 'data-testid': 'chain-time', title: 'the timestamp of the block read; differs from wall time on a time-travelled local chain', text: `chain time ${when(state.chain.timestamp)}` })] : []),
-    ...(state?.policy ? [h('span', { class: `chip mode-${state.policy.mode}`, title: 'policy mode', text: `mode ${state.policy.mode}` })] : []),
+    ...(state?.policy ? [h('span', { class: `chip mode-${state.policy.mode}`, title: 'policy mode', text: `mode ${state.policy.mode}` }), h('span', { class: 'chip muted', title: 'policy gas.maxFeePerGasGwei: above it runs are skipped', text: `gas cap ${state.policy.maxFeePerGasGwei} gwei` })] : []),
     h('span', { class: `chip live-${live}`, title: 'live updates (Server-Sent Events)' }, h('i', { class: 'dot' }), live),
     state ? h('span', { class: 'chip muted', text: `updated ${when(state.generatedAt)}` }) : null,
     error ? h('span', { class: 'chip error', text: error }) : null,
