@@ -16,7 +16,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager'
 import { Topic } from 'aws-cdk-lib/aws-sns'
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions'
 import type { Construct } from 'constructs'
-import type { TableName } from '../shared/store/tables.js'
+import { type TableName, tableOutputKey } from '../shared/store/tables.js'
 import type { FunctionName } from './bundling.js'
 import type { AutopilotParameters } from './params.js'
 import { BotAlarms } from './constructs/alarms.js'
@@ -144,6 +144,9 @@ export class AutopilotStack extends Stack {
     new CfnOutput(this, 'SignerKeyArn', { value: this.signer.key.keyArn, description: 'Curator signer key; its address is derived from GetPublicKey (docs/deploy.md, step 4)' })
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn })
     new CfnOutput(this, 'PolicyTableName', { value: this.tables.policies.tableName, description: 'Push the policy and protocol config here: autopilot policy push FILE --table <name> (docs/deploy.md)' })
+    // `autopilot console --stack NAME` finds the tables and the jobs topic here (local/cli/console.ts).
+    new CfnOutput(this, 'JobsTopicArn', { value: this.webhook.jobs.topicArn, description: 'De-risk and rebalance orders from the webhook and the console' })
+    for (const [name, table] of Object.entries(this.tables) as [TableName, ITableV2][]) new CfnOutput(this, tableOutputKey(name), { value: table.tableName })
   }
 }
 

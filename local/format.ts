@@ -1,5 +1,6 @@
 /** Terminal formatting for the local console: token amounts and plain tables. */
 import { formatUnits } from 'viem'
+import { textTable } from '../shared/domain/format.js'
 
 /** Formats wei as tokens with 2 decimals (exact truncation, no float on the amount). */
 export function tokens(wei: bigint, decimals = 18): string {
@@ -8,9 +9,7 @@ export function tokens(wei: bigint, decimals = 18): string {
   return `${BigInt(i ?? '0').toLocaleString('en-US')}.${(f + '00').slice(0, 2)}`
 }
 
-/** Renders rows as an aligned text table. */
+/** Renders rows as an aligned text table fitted to the terminal (COLUMNS, else its width, else 100). */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+  return textTable(header, rows, { width: Math.max(60, Number(process.env.COLUMNS) || process.stdout.columns || 100) })
 }

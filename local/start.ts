@@ -10,7 +10,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startWebhookServer, type WebhookServer } from './webhookServer.js'
+import { userInfo } from 'node:os'
 import { LOCAL_JOBS_TOPIC_ARN, localJobsDispatcher } from './jobsTopic.js'
+import { asWebhookContext } from '../shared/services/webhookJob.js'
 import { startWorld, type World } from './world/index.js'
 import type { Config } from '../shared/config/config.js'
 import { encodeJson } from '../shared/store/client.js'
@@ -111,11 +113,14 @@ async function main(): Promise<void> {
       `  resume:           ${webhookServer.curl({ id: `manual-resume-${Date.now()}`, action: 'resume' })}\n` +
       `  derisk-operator:  ${webhookServer.curl({ id: `manual-derisk-${Date.now()}`, action: 'derisk-operator', operator: op.address, reason: `trying a de-risk of ${op.label}` })}`,
   )
-  // The read-only console: live chain read + recorded runs. The CLI can use the same world through the config file.
+  // The console: live chain read + recorded runs, what-if, drill-downs and controls. The CLI can use the same world through the config file.
   const { startDashboard, createLiveReader } = await import('./dashboard/index.js')
   const { handlerRuntime } = await import('../shared/services/runtime.js')
   const dctx = await handlerRuntime(env, 'dashboard').context()
-  dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787) })
+  // Pause / resume / de-risk from the page go through the webhook's own path (claim, pause flag, notification); de-risk
+  // jobs run on the rebalance handler as the webhook's do.
+  const controls = { who: `local:${userInfo().username}`, dispatch: localJobsDispatcher(rebalance), ctx: asWebhookContext(dctx) }
+  dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787), controls })
   mkdirSync('.local', { recursive: true })
   writeFileSync('.local/autopilot.config.json', fullConfig)
   say(`dashboard: ${dashboard.url}  ·  CLI: npm run autopilot -- runs --config .local/autopilot.config.json`)

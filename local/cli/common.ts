@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import * as z from 'zod'
+import { textTable as fitTable, wrap } from '../../shared/domain/format.js'
 import { RestakeError } from '../../shared/errors.js'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../../shared/store/client.js'
@@ -211,13 +212,26 @@ export function fail(e: unknown, io: CliIo, usage: string): number {
   return EXIT.failed
 }
 
-/** An aligned text table; columns listed in `left` are left-aligned (the first always is), the rest right-aligned. */
-export function textTable(header: string[], rows: string[][], left: number[] = []): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 || left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd()
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+/** Columns the output should fit: `COLUMNS`, else the terminal's width, else 100 (never below 60). */
+export function terminalWidth(env: Record<string, string | undefined> = process.env): number {
+  const w = Number(env.COLUMNS) || process.stdout.columns || 100
+  return Math.max(60, w)
+}
+
+/** An aligned text table fitted to the terminal; columns listed in `left` are left-aligned (the first always is), the rest right-aligned. */
+export function textTable(header: string[], rows: string[][], left: number[] = [], width: number = terminalWidth()): string {
+  return fitTable(header, rows, { left, width })
+}
+
+/** Word-wraps every line longer than `width` (continuation lines keep the line's indentation plus two spaces). */
+export function fitLines(text: string, width: number = terminalWidth()): string {
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      if (line.length <= width) return [line]
+      const indent = /^ */.exec(line)![0].length
+      const [first, ...rest] = wrap(line.slice(indent), width - indent - 2)
+      return [`${' '.repeat(indent)}${first}`, ...rest.map((l) => `${' '.repeat(indent + 2)}${l}`)]
+    })
+    .join('\n')
 }

@@ -2,7 +2,7 @@
 import type { Decision, Plan, UniverseScores } from '../../shared/domain/index.js'
 import { explainRun } from '../../shared/domain/index.js'
 import type { RunRecord } from '../../shared/store/runs.js'
-import { type CliIo, EXIT, RunNotFoundError, STORE_FLAGS, STORE_HELP, fail, openRunStore, parseArgs, textTable, toJson } from './common.js'
+import { type CliIo, EXIT, RunNotFoundError, STORE_FLAGS, STORE_HELP, fail, openRunStore, parseArgs, terminalWidth, textTable, toJson } from './common.js'
 import { summarizeRun } from './runs.js'
 
 /** Help text of `autopilot explain`. */
@@ -38,7 +38,7 @@ export async function explainCommand(args: string[], io: CliIo, env: Record<stri
     try {
       const run = await store.runs.get(runId)
       if (!run) throw new RunNotFoundError({ runId, table: store.table })
-      io.stdout(p.flags.json ? toJson(run) : explainRecord(run, { allOperators: p.flags['all-operators'] === true }))
+      io.stdout(p.flags.json ? toJson(run) : explainRecord(run, { allOperators: p.flags['all-operators'] === true, width: terminalWidth() }))
       return EXIT.ok
     } finally {
       store.close()
@@ -49,7 +49,7 @@ export async function explainCommand(args: string[], io: CliIo, env: Record<stri
 }
 
 /** The text of one run record (pure). */
-export function explainRecord(run: RunRecord, opts: { allOperators?: boolean } = {}): string {
+export function explainRecord(run: RunRecord, opts: { allOperators?: boolean; width?: number } = {}): string {
   const out: string[] = []
   const took = run.finishedAt !== undefined ? ` in ${((run.finishedAt - run.startedAt) / 1000).toFixed(1)} s` : ''
   out.push(`Run ${run.runId}`)
@@ -80,7 +80,8 @@ export function explainRecord(run: RunRecord, opts: { allOperators?: boolean } =
   const actions = run.actions ?? []
   if (actions.length > 0) {
     out.push('', 'Recorded calls')
-    out.push(textTable(['#', 'status', 'call', 'tx', 'block', 'gas'], actions.map((a) => [String(a.index), a.status, a.description, a.txHash ?? '—', a.blockNumber?.toString() ?? '—', a.gasUsed?.toString() ?? '—']), [1, 2, 3]))
+    // One block per call (not a table): the full tx hash stays copyable at any terminal width.
+    for (const a of actions) out.push(`  #${a.index}  ${a.status}${a.blockNumber !== undefined ? `  block ${a.blockNumber}` : ''}${a.gasUsed !== undefined ? `  ${a.gasUsed} gas` : ''}`, `      ${a.description}`, ...(a.txHash ? [`      tx ${a.txHash}`] : []))
   }
   return `${out.join('\n')}\n`
 }
@@ -89,8 +90,8 @@ function scoreTables(s: UniverseScores): string {
   const pc = (v: number) => `${(v * 100).toFixed(2)} %`
   return [
     `Scores at block ${s.blockNumber} (HHI of our allocation ${s.herfindahl.toFixed(3)})`,
-    textTable(['service', 'r/yr', 'p/yr', 'sev', 'E[loss]/yr', 'ops', 'score', 'band'], s.services.map((x) => [x.label, pc(x.rewardRatePerYear), pc(x.slashProbabilityPerYear), pc(x.severity), pc(x.expectedLossPerYear), String(x.operatorCount), x.score.toFixed(1), x.band])),
+    textTable(['service', 'r/yr', 'p/yr', 'sev', 'E[loss]/yr', 'ops', 'score', 'score band'], s.services.map((x) => [x.label, pc(x.rewardRatePerYear), pc(x.slashProbabilityPerYear), pc(x.severity), pc(x.expectedLossPerYear), String(x.operatorCount), x.score.toFixed(1), x.band])),
     '',
-    textTable(['operator', 'services', 'P(any slash)/yr', 'concentration', 'score', 'band'], s.operators.map((o) => [o.label, String(o.serviceCount), pc(o.compoundedSlashProbability), pc(o.concentration), o.score.toFixed(1), o.band])),
+    textTable(['operator', 'services', 'P(op slashed)/yr, all svcs', 'concentration', 'score', 'score band'], s.operators.map((o) => [o.label, String(o.serviceCount), pc(o.compoundedSlashProbability), pc(o.concentration), o.score.toFixed(1), o.band])),
   ].join('\n')
 }

@@ -27,10 +27,16 @@ Usage:
                                             (Safe Transaction Builder JSON + MultiSend) for the Safe's signers
   autopilot plan --policy FILE --config FILE [--rpc URL] [--dry-run] [--json]
                                             read a live chain, print scores and the plan with reasons; sends nothing
+  autopilot whatif --policy FILE --config FILE [--rpc URL] (--slash OP --fraction F | --deny-service S |
+                  --deny-operator OP | --edited-policy FILE) [--json]
+                                            plan today and under a hypothetical change: risk figures and moves
   autopilot runs [--kind K] [--limit N] [--json] [store flags]
                                             the newest recorded runs (rebalance, score, watch)
   autopilot explain RUN [--json] [store flags]
                                             one run in full: decision, scores, plan, calls with reasons and tx hashes
+  autopilot console (--stack NAME | --tables LIST) [--region R] [--config FILE --policy FILE] [--port N]
+                                            the dashboard on 127.0.0.1 against the deployed tables, with your
+                                            AWS credentials; pause / resume / de-risk with a confirmation step
   autopilot backtest --scenario FILE --policy FILE [--baseline even|hold] [--html OUT] [--json]
                                             replay a scenario timeline: the autopilot vs a static baseline, read from chain
   autopilot COMMAND --help                  help of one command (store flags: see autopilot runs --help)
@@ -59,10 +65,14 @@ export async function main(args: string[], io = { stdout: (s: string) => process
       return daoCommand(rest, io)
     case 'plan':
       return (await import('./plan.js')).planCommand(rest, io)
+    case 'whatif':
+      return (await import('./whatif.js')).whatifCommand(rest, io)
     case 'runs':
       return (await import('./runs.js')).runsCommand(rest, io)
     case 'explain':
       return (await import('./explain.js')).explainCommand(rest, io)
+    case 'console':
+      return (await import('./console.js')).consoleCommand(rest, io)
     case 'backtest':
       return (await import('./backtest.js')).backtestCommand(rest, io)
     case undefined:

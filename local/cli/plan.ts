@@ -7,9 +7,9 @@ import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { ConfigSchema } from '../../shared/config/config.js'
-import { explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import { type Policy, type Universe, explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
 import { diffPlan } from '../../shared/protocols/symbiotic/diff.js'
-import { type CliIo, CliUsageError, EXIT, InvalidInputError, fail, parseArgs, readJson, stringFlag, toJson } from './common.js'
+import { type CliIo, CliUsageError, EXIT, InvalidInputError, type ParsedArgs, fail, fitLines, parseArgs, readJson, stringFlag, terminalWidth, toJson } from './common.js'
 
 /** Help text of `autopilot plan`. */
 export const PLAN_USAGE = `usage: autopilot plan --policy FILE --config FILE [--rpc URL] [--dry-run] [--json] [--all-operators] [--curator ADDR]
@@ -28,7 +28,8 @@ and the calls the autopilot would make, each with its reasons. It never signs or
 
 Exit codes: 0 planned · 1 invalid policy/config, chain unreadable or the policy cannot be met · 2 usage`
 
-const PlanConfigSchema = z.partial(ConfigSchema, { tables: true, chainId: true, rpcUrl: true })
+/** The bot config as `plan` and `console` read it: `tables`, `chainId` and `rpcUrl` may be left out. */
+export const PlanConfigSchema = z.partial(ConfigSchema, { tables: true, chainId: true, rpcUrl: true })
 
 /**
  * Runs `autopilot plan …`.
@@ -43,37 +44,9 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       io.stdout(PLAN_USAGE)
       return EXIT.ok
     }
-    const policyPath = stringFlag(p, 'policy', true)
-    const configPath = stringFlag(p, 'config', true)
     const curator = stringFlag(p, 'curator')
     if (curator !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(curator)) throw new CliUsageError(`--curator ${curator} is not an address`)
-    const [policyDoc, configDoc] = await Promise.all([readJson(policyPath, 'policy'), readJson(configPath, 'config')])
-    const parsedPolicy = parsePolicy(policyDoc)
-    if (!parsedPolicy.ok) throw new InvalidInputError({ what: 'policy', path: policyPath, reason: parsedPolicy.errors.map((e) => `${e.path}: ${e.message}`).join('; ') })
-    const parsedConfig = PlanConfigSchema.safeParse(configDoc)
-    if (!parsedConfig.success) throw new InvalidInputError({ what: 'config', path: configPath, reason: parsedConfig.error.issues.map((i) => `$.${i.path.join('.')}: ${i.message}`).join('; ') })
-    const policy = parsedPolicy.policy
-    const config = parsedConfig.data
-    const rpcUrl = stringFlag(p, 'rpc') ?? config.rpcUrl
-    if (!rpcUrl) throw new CliUsageError('no RPC: give --rpc URL or "rpcUrl" in the config')
-    if (!/^https?:\/\//.test(rpcUrl)) throw new CliUsageError(`--rpc ${rpcUrl} is not an http(s) URL`)
-
-    // The chain id comes from the node; a config that names another chain is refused.
-    const probe = createReader({ rpcUrl, chainId: config.chainId ?? 1, timeoutMs: 10_000 })
-    const chainId = await probe.getChainId().catch((cause: unknown) => {
-      throw new InvalidInputError({ what: 'RPC endpoint', path: redact(rpcUrl), reason: `no answer to eth_chainId: ${(cause as Error).message.split('\n')[0]}` })
-    })
-    if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
-    const client = createReader({ rpcUrl, chainId })
-    const universe = await readSymbioticUniverse(client, {
-      operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
-      operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
-      vaults: config.vaults,
-      curator: (curator ?? '0x0000000000000000000000000000000000000000') as Address,
-      labels: config.labels,
-      fromBlock: config.fromBlock,
-      rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
-    })
+    const { policy, policyPath, config, chainId, client, universe, rpcUrl } = await readLiveInputs(p, curator as Address | undefined)
     const now = universe.timestamp
     const scores = scoreUniverse(universe, policy, { now })
     const plan = planAllocation(universe, scores, policy, { now })
@@ -82,8 +55,11 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     if (p.flags.json) {
       io.stdout(toJson({ chainId, blockNumber: universe.blockNumber, timestamp: universe.timestamp, rpc: redact(rpcUrl), policy: policyPath, mode: policy.mode, sent: false, scores, plan, decision }))
     } else {
-      io.stdout(`Read chain ${chainId} at block ${universe.blockNumber} from ${redact(rpcUrl)}: ${universe.positions.length} vault(s), ${universe.operators.length} operator(s), ${universe.services.length} service(s). Policy ${policyPath} (mode ${policy.mode}).\n`)
-      io.stdout(explainRun({ scores, plan, decision }, { allOperators: p.flags['all-operators'] === true }))
+      const width = terminalWidth()
+      io.stdout(fitLines(`Read chain ${chainId} at block ${universe.blockNumber} from ${redact(rpcUrl)}: ${universe.positions.length} vault(s), ${universe.operators.length} operator(s), ${universe.services.length} service(s). Policy ${policyPath} (mode ${policy.mode}).\n`, width))
+      const collateral = universe.positions[0]?.collateral
+      const token = (collateral && Object.entries(config.labels).find(([k]) => k.toLowerCase() === collateral.toLowerCase())?.[1]) || 'tokens'
+      io.stdout(explainRun({ scores, plan, decision }, { allOperators: p.flags['all-operators'] === true, width, token }))
       io.stdout(`\nNothing was sent${p.flags['dry-run'] ? ' (--dry-run)' : ''}: \`autopilot plan\` only reads. The autopilot would ${decision.kind === 'act' ? `send the ${decision.actions.length} call(s) above` : 'do nothing now'}${policy.mode === 'autopilot' ? '' : ` (and in mode "${policy.mode}" it would not send them either)`}.\n`)
     }
     return EXIT.ok
@@ -92,8 +68,56 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** What `plan` and `whatif` read: the policy, the config, and the universe at the latest block. */
+export interface LiveInputs {
+  policy: Policy
+  policyPath: string
+  config: z.output<typeof PlanConfigSchema>
+  chainId: number
+  client: ReturnType<typeof createReader>
+  universe: Universe
+  rpcUrl: string
+}
+
+/**
+ * Reads `--policy`, `--config` and the chain (`--rpc` or the config's rpcUrl) at the latest block.
+ * @throws {InvalidInputError} for an invalid policy/config, an RPC that does not answer, or a config naming another chain
+ */
+export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<LiveInputs> {
+  const policyPath = stringFlag(p, 'policy', true)
+  const configPath = stringFlag(p, 'config', true)
+  const [policyDoc, configDoc] = await Promise.all([readJson(policyPath, 'policy'), readJson(configPath, 'config')])
+  const parsedPolicy = parsePolicy(policyDoc)
+  if (!parsedPolicy.ok) throw new InvalidInputError({ what: 'policy', path: policyPath, reason: parsedPolicy.errors.map((e) => `${e.path}: ${e.message}`).join('; ') })
+  const parsedConfig = PlanConfigSchema.safeParse(configDoc)
+  if (!parsedConfig.success) throw new InvalidInputError({ what: 'config', path: configPath, reason: parsedConfig.error.issues.map((i) => `$.${i.path.join('.')}: ${i.message}`).join('; ') })
+  const policy = parsedPolicy.policy
+  const config = parsedConfig.data
+  const rpcUrl = stringFlag(p, 'rpc') ?? config.rpcUrl
+  if (!rpcUrl) throw new CliUsageError('no RPC: give --rpc URL or "rpcUrl" in the config')
+  if (!/^https?:\/\//.test(rpcUrl)) throw new CliUsageError(`--rpc ${rpcUrl} is not an http(s) URL`)
+
+  // The chain id comes from the node; a config that names another chain is refused.
+  const probe = createReader({ rpcUrl, chainId: config.chainId ?? 1, timeoutMs: 10_000 })
+  const chainId = await probe.getChainId().catch((cause: unknown) => {
+    throw new InvalidInputError({ what: 'RPC endpoint', path: redact(rpcUrl), reason: `no answer to eth_chainId: ${(cause as Error).message.split('\n')[0]}` })
+  })
+  if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
+  const client = createReader({ rpcUrl, chainId })
+  const universe = await readSymbioticUniverse(client, {
+    operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
+    operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
+    vaults: config.vaults,
+    curator: curator ?? '0x0000000000000000000000000000000000000000',
+    labels: config.labels,
+    fromBlock: config.fromBlock,
+    rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
+  })
+  return { policy, policyPath, config, chainId, client, universe, rpcUrl }
+}
+
 /** An RPC URL without credentials or API keys in its path/query (shown in output). */
-function redact(url: string): string {
+export function redact(url: string): string {
   try {
     const u = new URL(url)
     return `${u.protocol}//${u.host}${u.pathname.length > 1 ? '/…' : ''}`

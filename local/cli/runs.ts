@@ -2,7 +2,7 @@
 import type { Decision } from '../../shared/domain/index.js'
 import type { RunKind, RunRecord } from '../../shared/store/runs.js'
 import { eigenLayerSummary } from '../dashboard/view.js'
-import { type CliIo, CliUsageError, EXIT, STORE_FLAGS, STORE_HELP, fail, openRunStore, parseArgs, stringFlag, textTable, toJson } from './common.js'
+import { type CliIo, CliUsageError, EXIT, STORE_FLAGS, STORE_HELP, fail, fitLines, openRunStore, parseArgs, stringFlag, terminalWidth, textTable, toJson } from './common.js'
 
 /** Help text of `autopilot runs`. */
 export const RUNS_USAGE = `usage: autopilot runs [--kind rebalance|score|watch|all] [--limit N] [--json] [store flags]
@@ -71,6 +71,19 @@ export function runSummary(r: RunRecord): RunSummary {
 }
 
 /**
+ * The runs as a table when it fits `width`, else one block per run (head line, run id, wrapped summary): the run id is
+ * never shortened, since it is what `autopilot explain` takes.
+ */
+export function runsListing(runs: ReturnType<typeof runSummary>[], width: number): string {
+  const rows = runs.map((r) => [r.startedAt.replace('T', ' ').slice(0, 19), r.kind, r.status, r.blockNumber ?? '—', String(r.calls), String(r.txHashes.length), r.runId, r.summary.length > 90 ? `${r.summary.slice(0, 89)}…` : r.summary])
+  const table = textTable(['started (UTC)', 'kind', 'status', 'block', 'calls', 'sent', 'run', 'what'], rows, [1, 2, 6, 7], Number.POSITIVE_INFINITY)
+  if (Math.max(...table.split('\n').map((l) => l.length)) <= width) return table
+  return runs
+    .map((r) => fitLines([`${r.startedAt.replace('T', ' ').slice(0, 19)}  ${r.kind}  ${r.status}${r.blockNumber ? `  block ${r.blockNumber}` : ''}  ${r.calls} call(s), ${r.txHashes.length} sent`, `  ${r.runId}`, `  ${r.summary}`].join('\n'), width))
+    .join('\n\n')
+}
+
+/**
  * Runs `autopilot runs …`.
  * @param args arguments after `runs`
  * @param io where to print
@@ -95,7 +108,7 @@ export async function runsCommand(args: string[], io: CliIo, env: Record<string,
       const runs = lists.flat().sort((a, b) => b.startedAt - a.startedAt).map(runSummary)
       if (p.flags.json) io.stdout(toJson({ table: store.table, runs }))
       else if (runs.length === 0) io.stdout(`no ${kind === 'all' ? '' : `${kind} `}runs in ${store.table}\n`)
-      else io.stdout(`${textTable(['started (UTC)', 'kind', 'status', 'block', 'calls', 'sent', 'run', 'what'], runs.map((r) => [r.startedAt.replace('T', ' ').slice(0, 19), r.kind, r.status, r.blockNumber ?? '—', String(r.calls), String(r.txHashes.length), r.runId, r.summary.length > 90 ? `${r.summary.slice(0, 89)}…` : r.summary]), [1, 2, 6, 7])}\n`)
+      else io.stdout(`${runsListing(runs, terminalWidth())}\n`)
       return EXIT.ok
     } finally {
       store.close()

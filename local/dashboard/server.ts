@@ -1,19 +1,24 @@
 /**
- * The curator's dashboard server: Hono on @hono/node-server, bound to 127.0.0.1 only, read-only (GET/HEAD;
- * every other method is 405 and no route reaches a signer), with a strict CSP and a Host check against DNS
- * rebinding. Serves the page (plain ES modules from ./public), `/api/state` (live chain read + recorded
- * runs), `/api/runs/:id` and `/api/events` (Server-Sent Events: "update" whenever a run starts or ends).
+ * The curator's dashboard server: Hono on @hono/node-server, bound to 127.0.0.1 only, with a strict CSP and a
+ * Host check against DNS rebinding. Serves the page (plain ES modules from ./public), `/api/state` (live chain
+ * read + recorded runs), `/api/runs/:id` and `/api/events` (Server-Sent Events: "update" whenever a run starts or
+ * ends). Read-only (GET/HEAD; every other method is 405 and no route reaches a signer) unless `controls` is given:
+ * then `/api/control/prepare` and `/api/control/confirm` (POST, two steps: what would happen, then do it) pause,
+ * resume or de-risk an operator through the same claim, pause flag and audit trail as the signed webhook.
  */
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import { RestakeError } from '../../shared/errors.js'
+import { type ApplyControlActionParameters, WebhookBodySchema, applyControlAction } from '../../shared/services/handleWebhook.js'
 import type { RunKind, RunRecord, RunStore } from '../../shared/store/runs.js'
+import { type WhatIfChange, WhatIfChangeError, parsePolicy, whatIf } from '../../shared/domain/index.js'
 import { explainRecord } from '../cli/explain.js'
 import type { LiveState } from './live.js'
-import { buildDashboardState, relabeler, runView } from './view.js'
+import { buildDashboardState, detailView, relabeler, runView, whatIfChangeFromQuery, whatIfView } from './view.js'
 
 /** Options of {@link startDashboard}. */
 export interface StartDashboardParameters {
@@ -29,6 +34,12 @@ export interface StartDashboardParameters {
   liveTtlMs?: number
   /** Extra labels (address / subnetwork id → name) for runs recorded before the live read succeeds. */
   labels?: Record<string, string>
+  /**
+   * Enables pause / resume / de-risk from the page through {@link applyControlAction} (events claim, pause flag,
+   * notification). `who` names the curator in the event id (`console:<who>:<nonce>`), e.g. the OS user or the AWS
+   * caller. Absent = read-only.
+   */
+  controls?: ApplyControlActionParameters & { who: string }
 }
 
 /** A running dashboard. */
@@ -61,6 +72,11 @@ const STATIC: Record<string, string> = {
 }
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 const RUN_LIMITS: Record<RunKind, number> = { rebalance: 60, watch: 30, score: 1 }
+/** How long a prepared control order waits for its confirmation, ms. */
+export const CONFIRM_TTL_MS = 120_000
+/** Header every control request must carry: a cross-site form cannot set it, and a cross-site fetch with it needs a preflight this server never grants. */
+export const CONTROL_HEADER = 'x-autopilot-console'
+
 
 /**
  * Starts the dashboard on 127.0.0.1.
@@ -121,11 +137,18 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     })
 
   const app = new Hono()
+  const isControl = (path: string) => p.controls !== undefined && (path === '/api/control/prepare' || path === '/api/control/confirm')
   app.use('*', async (c, next) => {
     // DNS rebinding: only our own loopback host names may address this server.
     const host = (c.req.header('host') ?? '').toLowerCase()
-    if (![`${HOST}:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host)) return c.text('forbidden host\n', 403)
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.text('read-only: only GET and HEAD\n', 405, { Allow: 'GET, HEAD' })
+    const hosts = [`${HOST}:${port}`, `localhost:${port}`, `[::1]:${port}`]
+    if (!hosts.includes(host)) return c.text('forbidden host\n', 403)
+    if (c.req.method === 'POST' && (isControl(c.req.path) || c.req.path === '/api/whatif')) {
+      // Cross-site requests: a browser sends Origin on every POST; only our own page may control.
+      const origin = c.req.header('origin')
+      if (origin !== undefined && !hosts.some((h) => origin === `http://${h}`)) return c.text('forbidden origin\n', 403)
+      if (c.req.header(CONTROL_HEADER) !== '1' || !(c.req.header('content-type') ?? '').startsWith('application/json')) return c.text(`control requests need ${CONTROL_HEADER}: 1 and a JSON body\n`, 400)
+    } else if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.text('read-only: only GET and HEAD\n', 405, { Allow: 'GET, HEAD' })
     await next()
     c.header('Content-Security-Policy', CSP)
     c.header('X-Content-Type-Options', 'nosniff')
@@ -156,6 +179,61 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     const label = (k: string) => labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
     const plan = run.plan as { binding?: { message: string }[]; warnings?: string[] } | undefined
     return c.json({ run: runView(run, label, relabeler(labels)), binding: plan?.binding?.map((b) => b.message) ?? [], warnings: plan?.warnings ?? [], explain: explainRecord(run) })
+  })
+  // Controls, in two steps: prepare says what would happen and returns a one-time token; confirm does it.
+  const pending = new Map<string, { order: { action: 'pause' | 'resume' | 'derisk-operator' | 'rebalance'; operator?: string; reason?: string }; expires: number }>()
+  app.get('/api/control', async (c) => {
+    if (!p.controls) return c.json({ enabled: false })
+    const pause = await p.controls.ctx.control.getPause()
+    return c.json({ enabled: true, who: p.controls.who, pause })
+  })
+  app.post('/api/control/prepare', async (c) => {
+    const controls = p.controls!
+    const token = randomBytes(16).toString('hex')
+    const raw = (await c.req.json().catch(() => null)) as Record<string, unknown> | null
+    const parsed = WebhookBodySchema.safeParse({ ...(raw && typeof raw === 'object' ? raw : {}), id: token })
+    if (!parsed.success) return c.json({ error: 'invalid order', issues: parsed.error.issues.map((i) => ({ path: `$.${i.path.join('.')}`, message: i.message })) }, 400)
+    const { id: _id, ...order } = parsed.data
+    const now = Date.now()
+    for (const [k, v] of pending) if (v.expires < now) pending.delete(k)
+    pending.set(token, { order, expires: now + CONFIRM_TTL_MS })
+    const labels = (live && (await live.promise.catch(() => undefined))?.labels) ?? p.labels ?? {}
+    const pause = await controls.ctx.control.getPause()
+    return c.json({ token, expiresInSeconds: CONFIRM_TTL_MS / 1000, order, summary: controlSummary(order, pause.paused, (k) => labels[k.toLowerCase()] ?? k), by: controls.who })
+  })
+  app.post('/api/control/confirm', async (c) => {
+    const controls = p.controls!
+    const { token } = ((await c.req.json().catch(() => ({}))) ?? {}) as { token?: unknown }
+    const entry = typeof token === 'string' ? pending.get(token) : undefined
+    if (typeof token === 'string') pending.delete(token)
+    if (!entry || entry.expires < Date.now()) return c.json({ error: 'no such prepared order (expired, already confirmed, or never prepared): prepare it again' }, 409)
+    const who = controls.who.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 64)
+    const res = await applyControlAction(controls, { ...entry.order, eventId: `console:${who}:${token}`, source: 'console' })
+    return new Response(res.body, { status: res.statusCode, headers: res.headers })
+  })
+  // What-if: plan under a hypothetical change (pure; nothing is written). GET for slash / deny, POST for an edited policy.
+  const whatIfAnswer = async (change: WhatIfChange | { error: string }) => {
+    if ('error' in change) return Response.json({ error: change.error }, { status: 400 })
+    const state = await readLive()
+    try {
+      return Response.json(whatIfView(whatIf({ universe: state.universe, policy: state.policy, change, now: state.universe.timestamp }), state))
+    } catch (e) {
+      if (e instanceof WhatIfChangeError) return Response.json({ error: `${e.name}: ${e.shortMessage}` }, { status: 400 })
+      throw e
+    }
+  }
+  // Drill-down: one operator or service, now (live read) and over the stored runs that carry scores.
+  app.get('/api/detail/:kind/:id', async (c) => {
+    const kind = c.req.param('kind')
+    if (kind !== 'operator' && kind !== 'service') return c.json({ error: 'kind must be operator or service' }, 404)
+    const [state, runs] = await Promise.all([readLive(), Promise.all([p.runs.list('score', 200), p.runs.list('rebalance', 200)]).then((x) => x.flat())])
+    const view = detailView(kind, c.req.param('id'), state, runs)
+    return view ? c.json(view) : c.json({ error: `${kind} ${c.req.param('id')} is not in the universe read` }, 404)
+  })
+  app.get('/api/whatif', (c) => whatIfAnswer(whatIfChangeFromQuery((k) => c.req.query(k))))
+  app.post('/api/whatif', async (c) => {
+    const parsed = parsePolicy(await c.req.json().catch(() => null))
+    return whatIfAnswer(parsed.ok ? { kind: 'policy', policy: parsed.policy, label: '(edited in the console)' } : { error: `the edited policy is invalid: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` })
   })
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
@@ -199,6 +277,21 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
         http.closeAllConnections?.()
       })
     },
+  }
+}
+
+/** What a control order will do, in words, for the confirmation step. */
+export function controlSummary(order: { action: string; operator?: string; reason?: string }, paused: boolean, label: (k: string) => string): string {
+  const why = order.reason ? ` Reason recorded: “${order.reason}”.` : ''
+  switch (order.action) {
+    case 'pause':
+      return `Pause rebalancing${paused ? ' (already paused)' : ''}: runs keep reading, planning and recording, but send nothing until resumed. Slash de-risking is paused too.${why}`
+    case 'resume':
+      return `Resume rebalancing${paused ? '' : ' (not paused now)'}: the next scheduled run sends its calls again.${why}`
+    case 'derisk-operator':
+      return `De-risk operator ${label(order.operator ?? '')} (${order.operator}) now: a run removes its stake per the policy’s slashResponse and sends the calls${paused ? ' — but rebalancing is paused, so they are planned and recorded, not sent' : ''}.${why}`
+    default:
+      return `Rebalance now: one run plans under the current policy and sends its calls${paused ? ' — paused, so nothing is sent' : ''}.${why}`
   }
 }
 

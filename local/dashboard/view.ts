@@ -3,7 +3,7 @@
  * formatted from bigint with viem's formatUnits, fractions as numbers) so the browser only renders.
  */
 import { formatUnits } from 'viem'
-import type { Decision, Plan, PositionPlan, ScoreTerm } from '../../shared/domain/index.js'
+import { type Decision, type Plan, type PolicyBand, type PositionPlan, type ScoreTerm, type WhatIfChange, type WhatIfReturnType, policyBands } from '../../shared/domain/index.js'
 import type { RecordedAction, RunRecord } from '../../shared/store/runs.js'
 import { tokens } from '../format.js'
 import type { LiveState } from './live.js'
@@ -75,16 +75,28 @@ export interface DashboardState {
   generatedAt: string
   token: string
   chain?: { chainId: number; blockNumber: string; timestamp: string }
-  policy?: { mode: string; slashResponse: string; riskBudget: number; maxCompoundedSlashProbability: number; leverageCap: number; perOperator: number; perService: number; minOperatorsPerService: number }
+  policy?: { mode: string; slashResponse: string; riskBudget: number; maxCompoundedSlashProbability: number; leverageCap: number; perOperator: number; perService: number; minOperatorsPerService: number; maxFeePerGasGwei: number }
   positions: PositionView[]
-  services: { id: string; label: string; rewardRate: number; slashProbability: number; severity: number; contractFactor: number; expectedLoss: number; operators: number; slashes: number; score: number; band: string; terms: TermView[] }[]
-  operators: { address: string; label: string; services: number; netYield: number; compoundedSlashProbability: number; expectedLoss: number; concentration: number; bestNetValue: number; stake: string; stakeValue: number; score: number; band: string; terms: TermView[] }[]
+  /** `band` is the policy band (shared/domain/bands.ts): how close to a limit the curator set; `because` names it; `planNote` explains a plan that seems to disagree. `score` is the 0–100 risk score. */
+  services: ({ id: string; label: string; rewardRate: number; slashProbability: number; severity: number; contractFactor: number; expectedLoss: number; operators: number; slashes: number; score: number; terms: TermView[] } & BandView)[]
+  operators: ({ address: string; label: string; services: number; netYield: number; compoundedSlashProbability: number; expectedLoss: number; concentration: number; bestNetValue: number; stake: string; stakeValue: number; score: number; terms: TermView[] } & BandView)[]
   slashes: { time: string; blockNumber: string; txHash: string; service: string; operator: string; vault: string; amount: string; fraction: number }[]
   runs: RunView[]
   /** Σ over services of each operator's stake, per rebalance run (oldest first) and now. */
   allocationHistory: { operators: string[]; points: { t: number; label: string; values: Record<string, number> }[] }
   warnings: string[]
   errors: { live?: string; runs?: string }
+}
+
+/** A policy band for the page. */
+export interface BandView {
+  band: string
+  because: string
+  planNote?: string
+}
+
+function bandView(b: PolicyBand | undefined): BandView {
+  return b ? { band: b.band, because: b.because, ...(b.planNote ? { planNote: b.planNote } : {}) } : { band: 'low', because: 'not scored under the policy' }
 }
 
 const num = (wei: bigint) => Number(formatUnits(wei, 18))
@@ -110,8 +122,21 @@ export function relabeler(labels: Record<string, string>): (text: string) => str
   return (text) => text.replace(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/g, (m) => byShort.get(m.toLowerCase()) ?? m)
 }
 
+/** One line for a run that decided to act: calls, expected gain in token units and bps/yr, estimated gas in ETH. */
+export function actSummary(d: Extract<Decision, { kind: 'act' }> & { paused?: boolean }, token = 'tokens'): string {
+  const gas = typeof d.gasCostWei === 'bigint' ? d.gasCostWei : BigInt(String(d.gasCostWei ?? 0))
+  return `${d.actions.length} call(s)${d.derisk ? ' — de-risk' : ''}, expected +${(d.gainPerYear / 1e18).toFixed(4)} ${token}/yr (${d.netGainBpsPerYear >= 0 ? '+' : ''}${d.netGainBpsPerYear.toFixed(1)} bps/yr net of gas), est. gas ${ethAmount(gas)}${d.paused ? ' (paused: not sent)' : ''}`
+}
+
+/** Wei of ETH (gas) as "0.000123 ETH" (6 decimals, exact truncation; dust shows as < 0.000001 ETH). */
+export function ethAmount(wei: bigint): string {
+  if (wei > 0n && wei < 10n ** 12n) return '< 0.000001 ETH'
+  const [i, f = ''] = formatUnits(wei, 18).split('.')
+  return `${i}.${(f + '000000').slice(0, 6)} ETH`
+}
+
 /** The timeline entry of a run record. */
-export function runView(r: RunRecord, label: (k: string) => string, relabel: (text: string) => string = (t) => t): RunView {
+export function runView(r: RunRecord, label: (k: string) => string, relabel: (text: string) => string = (t) => t, token = 'tokens'): RunView {
   const d = r.decision as (Decision & { paused?: boolean }) | { events?: { kind: string; operator?: string; subnetwork?: string; outcome?: string }[]; derisk?: { status: string; txHashes?: string[] } } | undefined
   let summary: string = r.status
   const eigen = eigenLayerSummary(r.decision)
@@ -123,7 +148,7 @@ export function runView(r: RunRecord, label: (k: string) => string, relabel: (te
     const slashes = events.filter((e) => e.kind === 'Slash' || e.kind === 'RequestSlash')
     summary = `${events.length} event(s)${slashes.length ? `: ${slashes.map((e) => `${e.kind} of ${label(e.operator ?? '')} by ${label(e.subnetwork ?? '')} (${e.outcome ?? '…'})`).join('; ')}` : ''}${derisk ? `; de-risk run ${derisk.status}, ${derisk.txHashes?.length ?? 0} tx` : ''}`
   } else if (d && 'kind' in d && d.kind === 'skip') summary = `skip (${d.reason}): ${d.detail}`
-  else if (d && 'kind' in d && d.kind === 'act') summary = `${d.actions.length} call(s)${d.derisk ? ' — de-risk' : ''}, expected +${(d.gainPerYear / 1e18).toFixed(4)}/yr${d.paused ? ' (paused: not sent)' : ''}`
+  else if (d && 'kind' in d && d.kind === 'act') summary = actSummary(d, token)
   return {
     runId: r.runId,
     kind: r.kind,
@@ -214,7 +239,7 @@ function riskFigures(pos: LiveState['universe']['positions'][number], live: Live
   const activeNum = num(active)
   return [
     { key: 'expectedLoss', label: 'Expected loss', now: activeNum === 0 ? 0 : loss / activeNum, ...(pp ? { planned: pp.expectedAnnualLoss / 1e18 / (activeNum || 1) } : {}), limit: policy.riskBudget, unit: '%', explanation: 'Σ p·sev·h·stake ÷ active stake, per year; the policy’s riskBudget' },
-    { key: 'compounded', label: 'Compounded slash probability (worst operator)', now: maxOpP, ...(pp ? { planned: pp.maxOperatorCompoundedSlashProbability } : {}), limit: policy.maxCompoundedSlashProbability, unit: '%', explanation: '1 − Π(1 − p) over the services an operator secures for this vault; the policy’s maxCompoundedSlashProbability' },
+    { key: 'compounded', label: 'Worst operator: P(slashed)/yr in this vault', now: maxOpP, ...(pp ? { planned: pp.maxOperatorCompoundedSlashProbability } : {}), limit: policy.maxCompoundedSlashProbability, unit: '%', explanation: 'the largest, over operators, of 1 − Π(1 − p) over the services the operator secures for this vault; the policy’s maxCompoundedSlashProbability' },
     { key: 'vaultCompounded', label: 'P(vault slashed at least once / yr)', now: 1 - survive, ...(pp ? { planned: pp.compoundedSlashProbability } : {}), unit: '%', explanation: '1 − Π(1 − p) over every pair holding stake (slashing amplification)' },
     { key: 'operatorShare', label: 'Largest operator share', now: maxOpShare, limit: policy.caps.perOperator, unit: '%', explanation: 'stake one operator secures across services ÷ active stake; caps.perOperator' },
     { key: 'serviceShare', label: 'Largest service share', now: maxSvcShare, limit: policy.caps.perService, unit: '%', explanation: 'stake allocated to one service ÷ active stake; caps.perService' },
@@ -230,13 +255,15 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
   const label = (k: string) => (k ? (labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`) : '—')
   const relabel = relabeler(labels)
   const runs = [...p.runs].sort((a, b) => b.startedAt - a.startedAt)
-  const timeline = runs.filter((r) => r.kind !== 'score').map((r) => runView(r, label, relabel))
+  const collateral = live?.universe.positions[0]?.collateral
+  const token = (collateral && labels[collateral.toLowerCase()]) || 'tokens'
+  const timeline = runs.filter((r) => r.kind !== 'score').map((r) => runView(r, label, relabel, token))
   const lastScore = runs.find((r) => r.kind === 'score')
-  if (lastScore) timeline.push(runView(lastScore, label, relabel))
+  if (lastScore) timeline.push(runView(lastScore, label, relabel, token))
   timeline.sort((a, b) => b.startedAtMs - a.startedAtMs)
   const state: DashboardState = {
     generatedAt: new Date().toISOString(),
-    token: 'tokens',
+    token,
     positions: [],
     services: [],
     operators: [],
@@ -248,10 +275,8 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
   }
   if (!live) return state
   const { universe, scores, plan, policy } = live
-  const collateral = universe.positions[0]?.collateral
-  state.token = (collateral && labels[collateral.toLowerCase()]) || 'tokens'
   state.chain = { chainId: universe.chainId, blockNumber: universe.blockNumber.toString(), timestamp: new Date(Number(universe.timestamp) * 1000).toISOString() }
-  state.policy = { mode: policy.mode, slashResponse: policy.slashResponse, riskBudget: policy.riskBudget, maxCompoundedSlashProbability: policy.maxCompoundedSlashProbability, leverageCap: policy.leverageCap, perOperator: policy.caps.perOperator, perService: policy.caps.perService, minOperatorsPerService: policy.minOperatorsPerService }
+  state.policy = { mode: policy.mode, slashResponse: policy.slashResponse, riskBudget: policy.riskBudget, maxCompoundedSlashProbability: policy.maxCompoundedSlashProbability, leverageCap: policy.leverageCap, perOperator: policy.caps.perOperator, perService: policy.caps.perService, minOperatorsPerService: policy.minOperatorsPerService, maxFeePerGasGwei: policy.gas.maxFeePerGasGwei }
   state.warnings = [...(plan?.warnings ?? []), ...(live.planError ? [`the policy cannot be met now: ${live.planError.name}: ${live.planError.message.split('\n')[0]}`] : [])]
   const ourStake = new Map<string, bigint>()
   for (const pos of universe.positions) for (const a of pos.allocations) ourStake.set(a.operator.toLowerCase(), (ourStake.get(a.operator.toLowerCase()) ?? 0n) + a.stake)
@@ -287,7 +312,8 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
       risk: riskFigures(pos, live, pp),
     }
   })
-  state.services = scores.services.map((s) => ({ id: s.service, label: s.label, rewardRate: s.rewardRatePerYear, slashProbability: s.slashProbabilityPerYear, severity: s.severity, contractFactor: s.contractFactor, expectedLoss: s.expectedLossPerYear, operators: s.operatorCount, slashes: s.slashEvents, score: s.score, band: s.band, terms: s.terms.map(termView) }))
+  const bands = policyBands({ universe, scores, policy, ...(plan ? { plan } : {}) })
+  state.services = scores.services.map((s) => ({ id: s.service, label: s.label, rewardRate: s.rewardRatePerYear, slashProbability: s.slashProbabilityPerYear, severity: s.severity, contractFactor: s.contractFactor, expectedLoss: s.expectedLossPerYear, operators: s.operatorCount, slashes: s.slashEvents, score: s.score, ...bandView(bands.services[s.service.toLowerCase()]), terms: s.terms.map(termView) }))
   state.operators = scores.operators.map((o) => {
     const pairs = scores.pairs.filter((x) => x.operator === o.operator)
     const stake = ourStake.get(o.operator.toLowerCase()) ?? 0n
@@ -303,7 +329,7 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
       stake: tokens(stake),
       stakeValue: num(stake),
       score: o.score,
-      band: o.band,
+      ...bandView(bands.operators[o.operator.toLowerCase()]),
       terms: o.terms.map(termView),
     }
   })
@@ -317,4 +343,117 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
 /** Plan facts worth a line (exported for tests and the run detail). */
 export function bindingLines(plan: Plan | undefined): string[] {
   return (plan?.binding ?? []).map((b) => b.message)
+}
+
+/** A what-if for the page: figures before → after (fractions or token amounts as text) and the moves with labels. */
+export interface WhatIfView {
+  description: string
+  token: string
+  errors: string[]
+  figures: { key: string; label: string; before: string; after: string; limit?: string; over: boolean }[]
+  moves: { position: string; service: string; operator: string; before: string; after: string; change: string }[]
+}
+
+/** Turns a what-if result into page JSON (labels from the live read, amounts in the collateral's units). */
+export function whatIfView(r: WhatIfReturnType, live: LiveState): WhatIfView {
+  const label = (k: string) => live.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
+  const collateral = live.universe.positions[0]?.collateral
+  const token = (collateral && live.labels[collateral.toLowerCase()]) || 'tokens'
+  const pct = (v: number) => `${(v * 100).toFixed(v < 0.01 ? 3 : 2)} %`
+  const show = (unit: string, v: number) => (!Number.isFinite(v) ? '—' : unit === 'fraction' ? pct(v) : unit === 'wei' ? `${(v / 1e18).toLocaleString('en-US', { maximumFractionDigits: 4 })} ${token}` : v.toFixed(3))
+  return {
+    description: r.description.replace(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/g, (m) => relabeler(live.labels)(m)),
+    token,
+    errors: [...(r.baseline.error ? [`today: ${r.baseline.error.name}: ${r.baseline.error.message.split('\n')[0]}`] : []), ...(r.scenario.error ? [`with the change: ${r.scenario.error.name}: ${r.scenario.error.message.split('\n')[0]}`] : [])],
+    figures: r.figures.map((f) => ({ key: f.key, label: f.label, before: show(f.unit, f.before), after: show(f.unit, f.after), ...(f.limit !== undefined ? { limit: f.unit === 'fraction' ? pct(f.limit) : `${f.limit.toFixed(2)}×` } : {}), over: f.limit !== undefined && Number.isFinite(f.after) && f.after > f.limit + 1e-12 })),
+    moves: r.moves.map((m) => ({ position: label(m.position), service: label(m.service), operator: label(m.operator), before: tokens(m.before), after: tokens(m.after), change: `${m.after >= m.before ? '+' : '−'}${tokens(m.after >= m.before ? m.after - m.before : m.before - m.after)}` })),
+  }
+}
+
+/** The what-if change named by the page's query (`kind=slash&operator=…&fraction=0.2[&service=…]`, `kind=denyService&service=…`, `kind=denyOperator&operator=…`). */
+export function whatIfChangeFromQuery(q: (k: string) => string | undefined): WhatIfChange | { error: string } {
+  const hex = (v: string | undefined) => (v && /^0x[0-9a-fA-F]+$/.test(v) ? (v.toLowerCase() as `0x${string}`) : undefined)
+  const kind = q('kind')
+  if (kind === 'slash') {
+    const operator = hex(q('operator'))
+    const fraction = Number(q('fraction'))
+    if (!operator) return { error: 'operator must be an address' }
+    if (!(fraction > 0 && fraction <= 1)) return { error: 'fraction must be in (0, 1]' }
+    const service = hex(q('service'))
+    return { kind: 'slash', operator, fraction, ...(service ? { service } : {}) }
+  }
+  if (kind === 'denyService') return hex(q('service')) ? { kind: 'denyService', service: hex(q('service'))! } : { error: 'service must be a subnetwork id' }
+  if (kind === 'denyOperator') return hex(q('operator')) ? { kind: 'denyOperator', operator: hex(q('operator'))! } : { error: 'operator must be an address' }
+  return { error: 'kind must be slash, denyService or denyOperator (an edited policy is POSTed)' }
+}
+
+/** The drill-down page of one operator or one service. */
+export interface DetailView {
+  kind: 'operator' | 'service'
+  id: string
+  label: string
+  token: string
+  band?: BandView & { score: number }
+  /** Now: for an operator the services it is opted into, for a service the operators opted in; with our stake. */
+  optIns: { id: string; label: string; slashProbability: number; netYield: number; rewardRate: number; ourStake: string }[]
+  /** From the stored runs that carry scores (score and rebalance runs), oldest first; times are wall time, blocks chain time. */
+  history: { at: string; block: string; runId: string; score: number; slashProbability: number; rewardRate?: number }[]
+  /** Slashes read from the chain involving it; `ours` when the slashed stake was one of our vaults'. */
+  slashes: { time: string; blockNumber: string; txHash: string; other: string; amount: string; fraction: number; ours: boolean }[]
+  /** Σ of slashed amounts on our vaults (realised losses, read from chain), cumulative by chain time. */
+  losses: { time: string; cumulative: string }[]
+}
+
+/** Builds the drill-down of `id` (an operator address or a service id) from the live read and the stored runs. */
+export function detailView(kind: 'operator' | 'service', id: string, live: LiveState, runs: RunRecord[]): DetailView | undefined {
+  const key = id.toLowerCase()
+  const label = (k: string) => live.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
+  const { universe, scores, policy, plan } = live
+  const collateral = universe.positions[0]?.collateral
+  const token = (collateral && live.labels[collateral.toLowerCase()]) || 'tokens'
+  const bands = policyBands({ universe, scores, policy, ...(plan ? { plan } : {}) })
+  const ourVaults = new Set(universe.positions.map((p) => p.id.toLowerCase()))
+  const ourPair = new Map<string, bigint>()
+  for (const p of universe.positions) for (const a of p.allocations) ourPair.set(`${a.service.toLowerCase()}|${a.operator.toLowerCase()}`, (ourPair.get(`${a.service.toLowerCase()}|${a.operator.toLowerCase()}`) ?? 0n) + a.stake)
+  const pairs = scores.pairs.filter((x) => (kind === 'operator' ? x.operator : x.service).toLowerCase() === key)
+  const subject = kind === 'operator' ? scores.operators.find((o) => o.operator.toLowerCase() === key) : scores.services.find((x) => x.service.toLowerCase() === key)
+  if (!subject) return undefined
+  const serviceRate = new Map(scores.services.map((x) => [x.service.toLowerCase(), x.rewardRatePerYear]))
+  const optIns = pairs.map((x) => {
+    const other = kind === 'operator' ? x.service : x.operator
+    return { id: other, label: label(other), slashProbability: x.slashProbabilityPerYear, netYield: x.netYieldPerYear, rewardRate: serviceRate.get(x.service.toLowerCase()) ?? 0, ourStake: tokens(ourPair.get(`${x.service.toLowerCase()}|${x.operator.toLowerCase()}`) ?? 0n) }
+  })
+  const history: DetailView['history'] = []
+  for (const r of [...runs].filter((x) => x.scores).sort((a, b) => a.startedAt - b.startedAt)) {
+    const sc = r.scores as { operators?: { operator: string; score: number; compoundedSlashProbability: number }[]; services?: { service: string; score: number; slashProbabilityPerYear: number; rewardRatePerYear: number }[] }
+    const at = new Date(r.startedAt).toISOString()
+    const block = r.blockNumber?.toString() ?? '—'
+    if (kind === 'operator') {
+      const o = sc.operators?.find((x) => x.operator.toLowerCase() === key)
+      if (o) history.push({ at, block, runId: r.runId, score: o.score, slashProbability: o.compoundedSlashProbability })
+    } else {
+      const v = sc.services?.find((x) => x.service.toLowerCase() === key)
+      if (v) history.push({ at, block, runId: r.runId, score: v.score, slashProbability: v.slashProbabilityPerYear, rewardRate: v.rewardRatePerYear })
+    }
+  }
+  const records = universe.services.flatMap((x) => x.slashes).filter((r) => (kind === 'operator' ? r.operator : r.service).toLowerCase() === key).sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0))
+  let lost = 0n
+  const losses: DetailView['losses'] = []
+  for (const r of records)
+    if (r.position && ourVaults.has(r.position.toLowerCase())) {
+      lost += r.amount
+      losses.push({ time: new Date(Number(r.timestamp) * 1000).toISOString(), cumulative: tokens(lost) })
+    }
+  const b = bands[kind === 'operator' ? 'operators' : 'services'][key]
+  return {
+    kind,
+    id: kind === 'operator' ? (subject as { operator: string }).operator : (subject as { service: string }).service,
+    label: subject.label || label(id),
+    token,
+    ...(b ? { band: { ...bandView(b), score: subject.score } } : {}),
+    optIns,
+    history,
+    slashes: records.reverse().map((r) => ({ time: new Date(Number(r.timestamp) * 1000).toISOString(), blockNumber: r.blockNumber.toString(), txHash: r.txHash, other: label(kind === 'operator' ? r.service : r.operator), amount: tokens(r.amount), fraction: frac(r.amount, r.stakeAtCapture), ours: Boolean(r.position && ourVaults.has(r.position.toLowerCase())) })),
+    losses,
+  }
 }

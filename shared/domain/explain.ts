@@ -5,7 +5,7 @@
 import type { Decision } from './decision.js'
 import type { Plan } from './plan.js'
 import type { UniverseScores } from './score.js'
-import { cmp, num, pct, short, units, unitsFloat } from './format.js'
+import { cmp, num, pct, short, textTable, units, unitsFloat } from './format.js'
 
 /** What a recorded run holds (the parts explain needs). */
 export interface ExplainableRun {
@@ -26,17 +26,15 @@ export interface ExplainableMove {
 export interface ExplainOptions {
   /** Show every operator, not only those in the plan (default false). */
   allOperators?: boolean
+  /** Fit tables to this many columns (a terminal's width); default unlimited. */
+  width?: number
+  /** Symbol of the collateral, for amounts (default "tokens"). */
+  token?: string
 }
 
-/** Renders rows as an aligned text table. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join('  ')
-      .trimEnd()
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+/** Renders rows as an aligned text table (first column left, the others right), fitted to `width`. */
+export function table(header: string[], rows: string[][], width?: number): string {
+  return textTable(header, rows, { rule: '-', ...(width ? { width } : {}) })
 }
 
 /**
@@ -52,7 +50,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   out.push('')
   if (decision.kind === 'act') {
     out.push(
-      `Decision: ACT — ${decision.actions.length} call${decision.actions.length === 1 ? '' : 's'}${run.moves?.length ? ` and ${run.moves.length} EigenLayer move${run.moves.length === 1 ? '' : 's'}` : ''}, gain ${unitsFloat(decision.gainPerYear)}/yr, gas ${units(decision.gasCostWei)}, net ${decision.netGainBpsPerYear.toFixed(3)} bps/yr${decision.derisk ? ' (de-risk: cooldown and threshold not applied)' : ''}`,
+      `Decision: ACT — ${decision.actions.length} call${decision.actions.length === 1 ? '' : 's'}${run.moves?.length ? ` and ${run.moves.length} EigenLayer move${run.moves.length === 1 ? '' : 's'}` : ''}, gain ${unitsFloat(decision.gainPerYear)} ${opts.token ?? 'tokens'}/yr, est. gas ${units(decision.gasCostWei)} ETH, net ${decision.netGainBpsPerYear.toFixed(3)} bps/yr${decision.derisk ? ' (de-risk: cooldown and threshold not applied)' : ''}`,
     )
   } else {
     out.push(`Decision: SKIP (${decision.reason}) — ${decision.detail}`)
@@ -69,7 +67,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   out.push('', `Services (risk bands: low < ${scores.bandThresholds.medium} ≤ medium < ${scores.bandThresholds.high} ≤ high < ${scores.bandThresholds.critical} ≤ critical)`)
   out.push(
     table(
-      ['service', 'label', 'r/yr', 'p/yr', 'sev', 'h', 'E[loss]/yr', 'ops', 'score', 'band'],
+      ['service', 'label', 'r/yr', 'p/yr', 'sev', 'h', 'E[loss]/yr', 'ops', 'score', 'score band'],
       scores.services.map((s) => [
         short(s.service),
         s.label,
@@ -82,6 +80,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
         s.score.toFixed(1),
         s.band,
       ]),
+      opts.width,
     ),
   )
 
@@ -91,8 +90,9 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   out.push('', `Operators${opts.allOperators ? '' : ' (those holding stake now or in the plan)'}`)
   out.push(
     table(
-      ['operator', 'label', 'commission', 'services', 'P(any slash)/yr', 'concentration', 'score', 'band'],
+      ['operator', 'label', 'commission', 'services', 'P(op slashed)/yr, all svcs', 'concentration', 'score', 'score band'],
       ops.map((o) => [short(o.operator), o.label, pct(o.commission), `${o.serviceCount}`, pct(o.compoundedSlashProbability), pct(o.concentration), o.score.toFixed(1), o.band]),
+      opts.width,
     ),
   )
 
@@ -108,9 +108,9 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
     const rows = p.targets
       .filter((t) => t.stake > 0n || t.current > 0n)
       .map((t) => [short(t.service), short(t.operator), units(t.current), units(t.stake), delta(t.stake - t.current), pct(t.netValuePerYear)])
-    if (rows.length > 0) out.push(indent(table(['service', 'operator', 'current', 'target', 'change', 'net value/yr'], rows), 2))
+    if (rows.length > 0) out.push(indent(table(['service', 'operator', 'current', 'target', 'change', 'net value/yr'], rows, opts.width ? opts.width - 2 : undefined), 2))
     const nl = p.networkLimits.filter((l) => l.limit !== l.current || l.limit > 0n).map((l) => [short(l.service), units(l.current), units(l.limit)])
-    if (nl.length > 0) out.push(indent(table(['service', 'network limit now', 'planned'], nl), 2))
+    if (nl.length > 0) out.push(indent(table(['service', 'network limit now', 'planned'], nl, opts.width ? opts.width - 2 : undefined), 2))
     for (const f of p.forced) out.push(`  forced: ${short(f.operator)} in ${short(f.service)} ${units(f.from)} → ${units(f.to)}: ${f.reason}`)
     for (const r of p.residualExposure) out.push(`  residual exposure: ${units(r.stake)} with ${short(r.operator)} in ${short(r.service)} stays slashable until ${r.until}`)
   }

@@ -61,3 +61,70 @@ export function cmp(a: string, b: string): number {
 export function bigintReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value
 }
+
+/** Options of {@link textTable}. */
+export interface TextTableOptions {
+  /** Columns (besides the first, always left) that are left-aligned text; the others are right-aligned numbers. */
+  left?: number[]
+  /** Widest line allowed (e.g. the terminal's columns); default unlimited. */
+  width?: number
+  /** Character of the rule under the header (default '─'). */
+  rule?: string
+}
+
+/** Shortens a cell to `w` characters: hex ids keep both ends (`0x12…cdef`), other text ends with "…". */
+export function clip(text: string, w: number): string {
+  if (text.length <= w) return text
+  if (w <= 1) return '…'.slice(0, w)
+  if (/^0x[0-9a-fA-F]+$/.test(text)) return `${text.slice(0, Math.ceil((w - 1) / 2))}…${text.slice(text.length - Math.floor((w - 1) / 2))}`
+  return `${text.slice(0, w - 1)}…`
+}
+
+/** Word-wraps one line to `w` characters (words longer than `w` are cut). */
+export function wrap(text: string, w: number): string[] {
+  const out: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    for (let rest = word; rest.length > 0; ) {
+      const piece = rest.length > w ? rest.slice(0, w) : rest
+      rest = rest.slice(piece.length)
+      if (line === '') line = piece
+      else if (line.length + 1 + piece.length <= w) line += ` ${piece}`
+      else {
+        out.push(line)
+        line = piece
+      }
+    }
+  }
+  out.push(line)
+  return out
+}
+
+/**
+ * An aligned text table that fits `width`: the last column, when it is text, wraps onto continuation lines; then the
+ * widest text columns are shortened with "…" (hex ids keep both ends). Numbers are never cut.
+ */
+export function textTable(header: string[], rows: string[][], opts: TextTableOptions = {}): string {
+  const isText = (i: number) => i === 0 || (opts.left ?? []).includes(i)
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
+  const max = opts.width ?? Number.POSITIVE_INFINITY
+  const last = widths.length - 1
+  const wraps = last > 0 && isText(last)
+  if (wraps && total() > max) widths[last] = Math.max(Math.min(widths[last]!, 24), widths[last]! - (total() - max))
+  while (total() > max) {
+    // Shorten the widest text column (never below 8, nor the last one that wraps).
+    let k = -1
+    for (let i = 0; i < widths.length; i++) if (isText(i) && !(wraps && i === last) && widths[i]! > 8 && (k === -1 || widths[i]! > widths[k]!)) k = i
+    if (k === -1) break
+    widths[k] = Math.max(8, widths[k]! - (total() - max))
+  }
+  const lines = (cells: string[]): string[] => {
+    const lastLines = wraps ? wrap(cells[last] ?? '', widths[last]!) : [cells[last] ?? '']
+    const first = cells.map((c, i) => (wraps && i === last ? lastLines[0]! : clip(c, widths[i]!)))
+    const pad = (c: string, i: number) => (isText(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))
+    const indent = ' '.repeat(Math.max(0, total() - widths[last]!))
+    return [first.map(pad).join('  ').trimEnd(), ...lastLines.slice(1).map((l) => `${indent}${l}`.trimEnd())]
+  }
+  return [...lines(header), widths.map((w) => (opts.rule ?? '─').repeat(w)).join('  '), ...rows.flatMap(lines)].join('\n')
+}

@@ -1,5 +1,5 @@
 /**
- * The pure, protocol-neutral domain of restake-autopilot: types, policy, score, LP, plan, decision, explain.
+ * The pure, protocol-neutral domain of restake-autopilot: types, policy, score, bands, LP, plan, decision, what-if, explain.
  * No I/O, no clients, no clock: `now` is passed in. HiGHS (`./solvers/highs.js`) is NOT re-exported
  * here so that Lambda bundles stay small; import it directly where it is needed (tests, bench, CLI).
  */
@@ -69,4 +69,6 @@ export {
 export { type Decision, type DecisionStep, type SkipReason, gweiToWei } from './decision.js'
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
 export { deriskRequestsForSlashes } from './derisk.js'
+export { type BandFigure, type PolicyBand, type PolicyBandsParameters, type PolicyBandsReturnType, POLICY_BAND_THRESHOLDS, bandOfRatio, policyBands } from './bands.js'
+export { type WhatIfChange, type WhatIfFigure, type WhatIfMove, type WhatIfParameters, type WhatIfReturnType, WhatIfChangeError, type WhatIfChangeErrorType, formatWhatIf, whatIf } from './whatif.js'
 export { SECONDS_PER_YEAR, bigintReplacer, pct, short, units } from './format.js'

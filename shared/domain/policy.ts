@@ -122,10 +122,14 @@ export const PolicyObjectSchema = z.strictObject({
   notifications: z._default(
     z.strictObject({
       webhookUrls: z._default(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })), []),
+      targets: z._default(
+        z.array(z.strictObject({ format: z.enum(['slack', 'discord', 'json'], 'format must be one of "slack", "discord", "json"'), url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }) })),
+        [],
+      ),
       snsTopicArn: z.optional(z.string().check(z.regex(SNS_ARN_RE, 'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)'))),
       console: z._default(z.boolean(), true),
     }),
-    { webhookUrls: [], console: true },
+    { webhookUrls: [], targets: [], console: true },
   ),
   scoring: z._default(
     z.strictObject({

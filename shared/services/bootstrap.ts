@@ -104,6 +104,7 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
   const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)
   const notify = createNotifier({
     webhookUrls: policy.notifications.webhookUrls,
+    targets: policy.notifications.targets,
     snsTopicArn: env.NOTIFY_TOPIC_ARN ?? policy.notifications.snsTopicArn,
     console: policy.notifications.console ? (inLambda ? (n) => logger.info('notification', { notification: n }) : (n) => console.log(formatNotification(n))) : undefined,
     logger,

@@ -113,17 +113,44 @@ export async function handleWebhook(p: HandleWebhookParameters, req: WebhookRequ
   if (!parsed.success) return reply(400, { error: 'invalid body', issues: parsed.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message })) })
   const body = parsed.data
 
+  return applyControlAction({ ctx, dispatch: p.dispatch }, { ...body, eventId: `webhook:${body.id}`, source: 'webhook' })
+}
+
+/** A control order after authentication: pause, resume, rebalance or de-risk one operator, under a unique event id. */
+export interface ControlAction {
+  /** `webhook:<id>` or `console:<id>`: the id claimed in the events table (the audit trail). */
+  eventId: string
+  source: 'webhook' | 'console'
+  action: WebhookBody['action']
+  operator?: string | undefined
+  reason?: string | undefined
+}
+
+/** What {@link applyControlAction} needs: the events table (claims, audit), the pause flag, the clock and, optionally, notifications. */
+export interface ApplyControlActionParameters {
+  ctx: Pick<WebhookContext, 'events' | 'control' | 'clock' | 'logger' | 'notify'>
+  dispatch: JobDispatcher
+}
+
+/**
+ * Applies one authenticated control order exactly once — the signed webhook and the local console both come here, so
+ * both go through the same pause flag, the same events-table claim (the audit trail: who, when, what, outcome) and
+ * the same notifications. Claim the id; pause/resume set the flag at once (200); rebalance/derisk-operator are
+ * dispatched (202 queued, or 200/502 with the outcome when run inline). A replayed id answers 409.
+ */
+export async function applyControlAction(p: ApplyControlActionParameters, body: ControlAction): Promise<WebhookResponse> {
+  const { ctx } = p
+  const { eventId } = body
   // Claim the id: from here on the event is acted on at most once.
-  const eventId = `webhook:${body.id}`
   const control = body.action === 'pause' || body.action === 'resume'
   let claimed: ClaimedEvent
   try {
-    claimed = await ctx.events.claim({ eventId, source: 'webhook', status: control ? 'running' : 'accepted', now: ctx.clock(), ttlSeconds: WEBHOOK_ID_TTL_SECONDS, leaseMs: JOB_LEASE_MS, detail: JSON.stringify(body) })
+    claimed = await ctx.events.claim({ eventId, source: body.source, status: control ? 'running' : 'accepted', now: ctx.clock(), ttlSeconds: WEBHOOK_ID_TTL_SECONDS, leaseMs: JOB_LEASE_MS, detail: JSON.stringify(body) })
   } catch (e) {
     if (e instanceof DuplicateEventError) return reply(409, { error: 'replay', eventId, status: e.existing?.status, result: e.existing?.result ? (JSON.parse(e.existing.result) as unknown) : undefined })
     throw e
   }
-  ctx.logger.info('webhook accepted', { eventId, action: body.action, attempt: claimed.attempts })
+  ctx.logger.info(`${body.source} order accepted`, { eventId, action: body.action, attempt: claimed.attempts })
 
   if (body.action === 'pause' || body.action === 'resume') {
     let state: Awaited<ReturnType<WebhookContext['control']['setPaused']>>
@@ -132,7 +159,7 @@ export async function handleWebhook(p: HandleWebhookParameters, req: WebhookRequ
     } catch (e) {
       // Not applied: free the id so the sender may retry it.
       await ctx.events.transition(eventId, ['running'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error: errorSummary(e) }) }).catch(() => undefined)
-      ctx.logger.error('webhook pause/resume failed', { eventId, error: errorSummary(e) })
+      ctx.logger.error(`${body.source} pause/resume failed`, { eventId, error: errorSummary(e) })
       return reply(500, { error: `${body.action} not applied; retry with the same id`, eventId })
     }
     const result = { eventId, action: body.action, paused: state.paused, version: state.version }
@@ -155,7 +182,7 @@ export async function handleWebhook(p: HandleWebhookParameters, req: WebhookRequ
   } catch (e) {
     // Not queued: free the id so the sender may retry it.
     await ctx.events.transition(eventId, ['accepted'], 'failed', { now: ctx.clock(), result: JSON.stringify({ error: errorSummary(e) }) }).catch(() => undefined)
-    ctx.logger.error('webhook job not dispatched', { eventId, error: errorSummary(e) })
+    ctx.logger.error(`${body.source} job not dispatched`, { eventId, error: errorSummary(e) })
     return reply(500, { error: 'job not dispatched; retry with the same id', eventId })
   }
 }

@@ -2,8 +2,9 @@
  * Notifications: what happened (plan, send, failure, slash), to which operator and service, with tx hashes
  * and — after stake was lowered — the residual exposure window (Symbiotic slashes at past capture
  * timestamps, so removed stake stays slashable for up to one vault epoch; the message gives the time until
- * which). Sinks: SNS (AWS, topic ARN), outbound JSON webhooks (policy.notifications.webhookUrls) and the
- * console/log. A sink that fails is reported and logged, never thrown: a notification must not undo a de-risk.
+ * which). Sinks: SNS (AWS, topic ARN), outbound webhooks — generic JSON (policy.notifications.webhookUrls), or
+ * typed targets in Slack, Discord or JSON format (policy.notifications.targets; formats in ./notifyFormats.ts) — and
+ * the console/log. A sink that fails is reported and logged, never thrown: a notification must not undo a de-risk.
  *
  * Run notifications follow the run record: {@link notifyOnRunFinished} subscribes to run events and sends one when a run is finished,
  * so every path that records a run (schedule, webhook, watcher, CLI) notifies the same way.
@@ -12,6 +13,7 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import type { PublishCommand } from '@aws-sdk/client-sns'
 import type { RecordedAction, RunKind, RunRecord } from '../store/ports.js'
 import type { RunListener } from '../store/runEvents.js'
+import { type NotificationTarget, notificationBody } from './notifyFormats.js'
 
 /** What a notification is about. */
 export type NotificationKind = 'plan' | 'sent' | 'failure' | 'slash' | 'control'
@@ -62,6 +64,8 @@ export type Notify = (n: Notification) => Promise<NotifyReport>
 export interface CreateNotifierParameters {
   /** Outbound webhook URLs (policy.notifications.webhookUrls). */
   webhookUrls?: readonly string[]
+  /** Typed webhook targets (policy.notifications.targets): Slack, Discord or generic JSON. */
+  targets?: readonly NotificationTarget[]
   /** SNS topic (AWS: the stack's NOTIFY_TOPIC_ARN; else policy.notifications.snsTopicArn). */
   snsTopicArn?: string
   /** SNS client; default: a real SNSClient, created on first use. */
@@ -110,10 +114,10 @@ export function createNotifier(p: CreateNotifierParameters): Notify {
         }),
       )
     }
-    for (const url of p.webhookUrls ?? []) {
+    for (const { url, format } of [...(p.webhookUrls ?? []).map((url) => ({ url, format: 'json' as const })), ...(p.targets ?? [])]) {
       jobs.push(
-        attempt(`webhook:${redactUrl(url)}`, async () => {
-          const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'restake-autopilot' }, body: JSON.stringify(n), signal: AbortSignal.timeout(p.timeoutMs ?? 5_000) })
+        attempt(`${format === 'json' ? 'webhook' : format}:${redactUrl(url)}`, async () => {
+          const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'restake-autopilot' }, body: JSON.stringify(notificationBody(format, n)), signal: AbortSignal.timeout(p.timeoutMs ?? 5_000) })
           if (!res.ok) throw new Error(`HTTP ${res.status}`)
           await res.arrayBuffer().catch(() => undefined)
         }),

@@ -161,11 +161,11 @@ export interface PauseState {
 export type EventStatus = 'accepted' | 'running' | 'done' | 'failed'
 
 /** Where an event came from. */
-export type EventSource = 'webhook' | 'chain'
+export type EventSource = 'webhook' | 'console' | 'chain'
 
 /** A stored event. */
 export interface EventRecord {
-  /** `webhook:<id>` or `chain:<chainId>:<txHash>:<logIndex>`. */
+  /** `webhook:<id>`, `console:<id>` or `chain:<chainId>:<txHash>:<logIndex>`. */
   eventId: string
   source: EventSource
   status: EventStatus

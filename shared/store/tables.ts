@@ -61,3 +61,8 @@ export type TableNames = Record<TableName, string>
 export function tableNames(prefix: string): TableNames {
   return Object.fromEntries(TABLES.map((t) => [t.name, `${prefix}-${t.name}`])) as TableNames
 }
+
+/** Name of the stack output carrying a table's physical name, e.g. `RunsTableName` (infra/stack.ts; read by `autopilot console --stack`). */
+export function tableOutputKey(table: TableName): string {
+  return `${table[0]!.toUpperCase()}${table.slice(1)}TableName`
+}

@@ -268,7 +268,7 @@ describe('alarms', () => {
 
 describe('parameters', () => {
   it('outputs the webhook URL and the secret / key ARNs', () => {
-    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'RpcUrlSecretArn', 'SignerKeyArn', 'NotificationsTopicArn', 'PolicyTableName']) template.hasOutput(o, Match.anyValue())
+    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'RpcUrlSecretArn', 'SignerKeyArn', 'NotificationsTopicArn', 'PolicyTableName', 'JobsTopicArn', 'RunsTableName', 'LocksTableName', 'EventsTableName']) template.hasOutput(o, Match.anyValue())
   })
 
   it('an invalid schedule, policy or protocol file fails the synth with the key and reason', () => {

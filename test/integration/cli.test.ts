@@ -110,6 +110,40 @@ describe('autopilot runs', () => {
   })
 })
 
+describe('autopilot whatif', () => {
+  it('slash an operator by 20 %: the risk figures before → after and the moves, readable at 100 columns, nothing sent', async () => {
+    const nonce = await c.public.getTransactionCount({ address: w.seeded.curator.address })
+    const op = w.seeded.operators[0]!
+    const r = await run('whatif', '--policy', POLICY, '--config', join(dir, 'plan-config.json'), '--slash', op.label, '--fraction', '0.2')
+    expect(r.err).toBe('')
+    expect(r.code).toBe(EXIT.ok)
+    expect(r.out).toContain(`What if: slash ${op.label} by 20 %`)
+    expect(r.out).toMatch(/expected loss, % of stake \/yr +[\d.]+ % → [\d.]+ %\s+\(limit/)
+    expect(r.out).toMatch(/lost to the slash +0 \S+ → [\d.]+ /)
+    expect(r.out).toMatch(/Plan changes \(\d+\):/)
+    expect(r.out).toContain('Nothing was written or sent')
+    expect(Math.max(...r.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100)
+    expect(await c.public.getTransactionCount({ address: w.seeded.curator.address })).toBe(nonce)
+  })
+
+  it('deny a service (--json) and refuse a change that names nothing', async () => {
+    const svc = `${w.seeded.networks[0]!.label}/0`
+    const r = await run('whatif', '--policy', POLICY, '--config', join(dir, 'plan-config.json'), '--deny-service', svc, '--json')
+    expect(r.code).toBe(EXIT.ok)
+    const j = JSON.parse(r.out) as { description: string; moves: { service: string; after: string }[]; sent: boolean }
+    expect(j.description).toBe(`deny service ${svc}`)
+    expect(j.sent).toBe(false)
+    const id = Object.entries(w.seeded.labels).find(([, v]) => v === svc)![0].toLowerCase()
+    const intoDenied = j.moves.filter((m) => m.service.toLowerCase() === id)
+    expect(intoDenied.length).toBeGreaterThan(0)
+    for (const m of intoDenied) expect(m.after).toBe('0')
+    const bad = await run('whatif', '--policy', POLICY, '--config', join(dir, 'plan-config.json'), '--deny-operator', 'op-nobody')
+    expect(bad.code).toBe(EXIT.failed)
+    expect(bad.err).toContain('WhatIfChangeError')
+    expect((await run('whatif', '--policy', POLICY, '--config', join(dir, 'plan-config.json'))).code).toBe(EXIT.usage)
+  })
+})
+
 describe('autopilot explain', () => {
   it('explains a run: decision, scores, plan, every call with reasons and tx hash', async () => {
     const r = await run('explain', reb.runId, ...store())

@@ -3,21 +3,21 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Notification } from '../../shared/services/notify.js'
 
-/** A running receiver: its URL, what it received, and how to stop it. */
-export interface NotificationReceiver {
+/** A running receiver: its URL, what it received (the JSON bodies: a Notification, or a Slack / Discord message), and how to stop it. */
+export interface NotificationReceiver<T = Notification> {
   url: string
-  received: Notification[]
+  received: T[]
   close: () => Promise<void>
 }
 
 /** Starts a receiver that answers 204 to each POST and keeps the parsed body. */
-export async function startNotificationReceiver(): Promise<NotificationReceiver> {
-  const received: Notification[] = []
+export async function startNotificationReceiver<T = Notification>(): Promise<NotificationReceiver<T>> {
+  const received: T[] = []
   const server = createServer((req, res) => {
     let body = ''
     req.on('data', (d: Buffer) => (body += d.toString()))
     req.on('end', () => {
-      received.push(JSON.parse(body) as Notification)
+      received.push(JSON.parse(body) as T)
       res.writeHead(204).end()
     })
   })

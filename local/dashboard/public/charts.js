@@ -3,6 +3,9 @@ import { h, pct, s } from './dom.js'
 
 /** Colour-blind-friendly palette (Okabe–Ito, then greys and purples). */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8c6bb1', '#F0E442', '#666666', '#1b9e77', '#a6761d', '#e7298a']
+/** Conservative size of an 11 px label: width per character and line height (what the browser draws, plus a margin). */
+const LABEL_CHAR_PX = 7
+const LABEL_LINE_PX = 15
 /** Band colours. */
 export const BAND_COLORS = { low: '#1a9850', medium: '#d9a400', high: '#f46d43', critical: '#b2182b' }
 
@@ -44,7 +47,7 @@ const fmtTime = (t, span) => {
  * @param {{ unit: string }} opts
  */
 export function allocationChart(history, opts) {
-  const width = 640
+  const width = opts.width ?? 640
   const height = 280
   const pts = history.points
   if (pts.length === 0) return h('p', { class: 'muted', text: 'No allocation recorded yet.' })
@@ -63,9 +66,11 @@ export function allocationChart(history, opts) {
     svg.append(s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: f.sy(v), y2: f.sy(v), class: 'grid' }), s('text', { x: f.margin.l - 6, y: f.sy(v) + 4, 'text-anchor': 'end', class: 'tick', text: v.toLocaleString('en-US') }))
   }
   let lastTick = ''
-  for (const v of ticks(xmin, xmax, 5)) {
+  // One time label per ~80 px, so labels never run into each other at any width.
+  for (const v of ticks(xmin, xmax, Math.max(2, Math.floor((width - f.margin.l - f.margin.r) / 80)))) {
     const text = fmtTime(v, xmax - xmin)
-    if (text === lastTick) continue
+    // Skip a repeated label, and one at the origin (the y axis' 0 label is there).
+    if (text === lastTick || f.sx(v) < f.margin.l + 24) continue
     lastTick = text
     svg.append(s('text', { x: f.sx(v), y: height - f.margin.b + 16, 'text-anchor': 'middle', class: 'tick', text }))
   }
@@ -92,13 +97,13 @@ export function allocationChart(history, opts) {
 }
 
 /**
- * Yield vs risk of every operator: x = compounded slash probability per year, y = best net yield r·(1−c),
- * bubble area ∝ our stake with it, colour = risk band.
+ * Yield vs risk of every operator: x = P(operator slashed) per year over all its services, y = best net yield
+ * r·(1−c), bubble area ∝ our stake with it, colour = its band against the policy.
  * @param {{ label: string, netYield: number, compoundedSlashProbability: number, stakeValue: number, band: string, stake: string, expectedLoss: number }[]} operators
  * @param {{ unit: string, limit?: number }} opts
  */
 export function yieldRiskChart(operators, opts) {
-  const width = 640
+  const width = opts.width ?? 640
   const height = 280
   if (operators.length === 0) return h('p', { class: 'muted', text: 'No operators read.' })
   const xmax = Math.max(0.02, ...operators.map((o) => o.compoundedSlashProbability), opts.limit ?? 0) * 1.12
@@ -106,32 +111,39 @@ export function yieldRiskChart(operators, opts) {
   const f = frame({ width, height, xmin: 0, xmax, ymin: 0, ymax, margin: { l: 62, r: 18, t: 12, b: 34 } })
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Yield versus risk of operators' })
   for (const v of ticks(0, ymax)) svg.append(s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: f.sy(v), y2: f.sy(v), class: 'grid' }), s('text', { x: f.margin.l - 6, y: f.sy(v) + 4, 'text-anchor': 'end', class: 'tick', text: pct(v, 1) }))
-  for (const v of ticks(0, xmax, 6)) svg.append(s('text', { x: f.sx(v), y: height - f.margin.b + 16, 'text-anchor': 'middle', class: 'tick', text: pct(v, 1) }))
+  // No x label at 0: the origin already carries the y axis' 0 label.
+  for (const v of ticks(0, xmax, Math.max(2, Math.floor((width - f.margin.l - f.margin.r) / 70))).filter((v) => v > 0)) svg.append(s('text', { x: f.sx(v), y: height - f.margin.b + 16, 'text-anchor': 'middle', class: 'tick', text: pct(v, 1) }))
+  // Labels already placed (boxes in SVG units): the policy-limit label first, then each operator's.
+  const placed = []
   if (opts.limit !== undefined && opts.limit < xmax) {
-    svg.append(s('line', { x1: f.sx(opts.limit), x2: f.sx(opts.limit), y1: f.margin.t, y2: height - f.margin.b, class: 'limit' }), s('text', { x: f.sx(opts.limit) - 4, y: f.margin.t + 10, 'text-anchor': 'end', class: 'limit-label', text: `policy limit ${pct(opts.limit, 0)}` }))
+    const text = `policy limit ${pct(opts.limit, 0)}`
+    placed.push({ x: f.sx(opts.limit) - 4 - LABEL_CHAR_PX * text.length, y: f.margin.t - 2, w: LABEL_CHAR_PX * text.length, h: LABEL_LINE_PX })
+    svg.append(s('line', { x1: f.sx(opts.limit), x2: f.sx(opts.limit), y1: f.margin.t, y2: height - f.margin.b, class: 'limit' }), s('text', { x: f.sx(opts.limit) - 4, y: f.margin.t + 10, 'text-anchor': 'end', class: 'limit-label', text }))
   }
   const maxStake = Math.max(1, ...operators.map((o) => o.stakeValue))
   const sorted = [...operators].sort((a, b) => b.stakeValue - a.stakeValue)
   const dots = sorted.map((o) => ({ o, r: 4 + 14 * Math.sqrt(o.stakeValue / maxStake), cx: f.sx(o.compoundedSlashProbability), cy: f.sy(o.netYield) }))
   for (const { o, r, cx, cy } of dots) {
-    svg.append(s('circle', { cx, cy, r, fill: BAND_COLORS[o.band] ?? '#888', 'fill-opacity': 0.55, stroke: BAND_COLORS[o.band] ?? '#888', 'stroke-width': 1.5 }, s('title', { text: `${o.label}: net yield ${pct(o.netYield)}/yr, P(any slash) ${pct(o.compoundedSlashProbability)}/yr, expected loss ${pct(o.expectedLoss, 3)}/yr, our stake ${o.stake} ${opts.unit}, band ${o.band}` })))
+    svg.append(s('circle', { cx, cy, r, fill: BAND_COLORS[o.band] ?? '#888', 'fill-opacity': 0.55, stroke: BAND_COLORS[o.band] ?? '#888', 'stroke-width': 1.5 }, s('title', { text: `${o.label}: net yield ${pct(o.netYield)}/yr, P(operator slashed) ${pct(o.compoundedSlashProbability)}/yr over all its services, expected loss ${pct(o.expectedLoss, 3)}/yr, our stake ${o.stake} ${opts.unit}, band ${o.band} (${o.because})` })))
   }
-  // Labels right of their dot; one that would overlap a placed label moves down a line (then up) until free.
-  const placed = []
+  // Labels right of their dot (left of it near the right edge); one that would overlap a placed label moves down a
+  // line (then up) until free, staying inside the plot.
   const overlaps = (b) => placed.some((p) => b.x < p.x + p.w && p.x < b.x + b.w && b.y < p.y + p.h && p.y < b.y + b.h)
   for (const { o, r, cx, cy } of [...dots].sort((a, b) => a.cy - b.cy || a.cx - b.cx)) {
-    const w = 6.4 * o.label.length
-    const box = { x: cx + r + 3, y: cy - 8, w, h: 13 }
-    for (let k = 1; overlaps(box) && k < 12; k++) box.y = cy - 8 + (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 13
+    const w = LABEL_CHAR_PX * o.label.length
+    const box = { x: cx + r + 3 + w > width - 2 ? cx - r - 3 - w : cx + r + 3, y: cy - 8, w, h: LABEL_LINE_PX }
+    const inside = (b) => b.y >= 0 && b.y + b.h <= height - f.margin.b
+    for (let k = 1; (overlaps(box) || !inside(box)) && k < 30; k++) box.y = cy - 8 + (k % 2 ? 1 : -1) * Math.ceil(k / 2) * LABEL_LINE_PX
     placed.push(box)
-    if (Math.abs(box.y - (cy - 8)) > 1) svg.append(s('line', { x1: cx + r, y1: cy, x2: box.x - 1, y2: box.y + 8, class: 'leader' }))
+    const left = box.x < cx
+    if (Math.abs(box.y - (cy - 8)) > 1) svg.append(s('line', { x1: left ? cx - r : cx + r, y1: cy, x2: left ? box.x + box.w + 1 : box.x - 1, y2: box.y + 8, class: 'leader' }))
     svg.append(s('text', { x: box.x, y: box.y + 11, class: 'point-label', text: o.label }))
   }
   svg.append(
     s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: height - f.margin.b, y2: height - f.margin.b, class: 'axis' }),
     s('line', { x1: f.margin.l, x2: f.margin.l, y1: f.margin.t, y2: height - f.margin.b, class: 'axis' }),
-    s('text', { x: (f.margin.l + width - f.margin.r) / 2, y: height - 4, 'text-anchor': 'middle', class: 'axis-label', text: 'compounded slash probability per year (risk →)' }),
+    s('text', { x: (f.margin.l + width - f.margin.r) / 2, y: height - 4, 'text-anchor': 'middle', class: 'axis-label', text: width < 480 ? 'P(operator slashed)/yr, all its services →' : 'P(operator slashed) per year, over all its services (risk →)' }),
     s('text', { transform: `translate(12 ${(f.margin.t + height - f.margin.b) / 2}) rotate(-90)`, 'text-anchor': 'middle', class: 'axis-label', text: 'best net yield r·(1−c) per year' }),
   )
-  return h('figure', {}, svg, legend(Object.entries(BAND_COLORS).map(([name, color]) => ({ name: `${name} risk`, color }))), h('p', { class: 'note', text: 'Bubble area ∝ our stake with the operator.' }))
+  return h('figure', {}, svg, legend(Object.entries(BAND_COLORS).map(([name, color]) => ({ name: `${name} vs policy`, color }))), h('p', { class: 'note', text: 'Bubble area ∝ our stake with the operator.' }))
 }
