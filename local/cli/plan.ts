@@ -5,6 +5,7 @@
 import type { Address } from 'viem'
 import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
+import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
 import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
 import { ConfigSchema } from '../../shared/config/config.js'
 import { diffPlan, explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
@@ -63,7 +64,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       throw new InvalidInputError({ what: 'RPC endpoint', path: redact(rpcUrl), reason: `no answer to eth_chainId: ${(cause as Error).message.split('\n')[0]}` })
     })
     if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
-    const client = createReader({ rpcUrl, chainId })
+    const client = createReader({ rpcUrl, rpcUrls: config.rpcUrls, chainId, rpc: config.rpc })
     const universe = await readSymbioticUniverse(client, {
       operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
       operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
@@ -91,12 +92,3 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** An RPC URL without credentials or API keys in its path/query (shown in output). */
-function redact(url: string): string {
-  try {
-    const u = new URL(url)
-    return `${u.protocol}//${u.host}${u.pathname.length > 1 ? '/…' : ''}`
-  } catch {
-    return 'the RPC'
-  }
-}

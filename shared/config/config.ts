@@ -16,6 +16,19 @@ const address = z.pipe(
 export const ConfigSchema = z.object({
   chainId: z.coerce.number().check(z.int(), z.positive()),
   rpcUrl: z.string().check(z.url()),
+  /** Further RPC URLs in order of preference: the bot fails over to them when the ones before fail (docs/rpc.md). */
+  rpcUrls: z.optional(z.array(z.string().check(z.url()))),
+  /** Provider limits (docs/rpc.md): a fixed eth_getLogs span, JSON-RPC batch size, the node's eth_call gas cap. */
+  rpc: z.optional(
+    z.object({
+      /** Fixed eth_getLogs span in blocks; absent = adaptive. */
+      getLogsRange: z.optional(z.number().check(z.int(), z.positive())),
+      /** JSON-RPC requests per HTTP batch (default 50). */
+      batchSize: z.optional(z.number().check(z.int(), z.positive())),
+      /** The node's eth_call gas cap; multicalls are split under it (default 50,000,000). */
+      maxCallGas: z.optional(z.number().check(z.int(), z.minimum(1_000_000))),
+    }),
+  ),
   symbiotic: z.object({ operatorVaultOptInService: address, operatorNetworkOptInService: address }),
   vaults: z.array(z.object({ address, stakerRewards: z._default(z.array(address), []) })).check(z.minLength(1)),
   labels: z._default(z.record(z.string(), z.string()), {}),

@@ -102,7 +102,7 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
   const label = (k: string) => config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
   return {
     config,
-    client: createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
+    client: createReader({ rpcUrl: config.rpcUrl, rpcUrls: config.rpcUrls, chainId: config.chainId, rpc: config.rpc }),
     dynamo: doc,
     runs: new NotifyingRunStore({ client: doc, tableName: config.tables.runs, notify, logger, label }),
     intents: new IntentStore({ client: doc, tableName: config.tables.intents }),
