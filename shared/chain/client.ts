@@ -36,6 +36,9 @@ export function localChain(chainId: number, rpcUrl = 'http://127.0.0.1:8545'): C
   })
 }
 
+/** First `eth_getLogs` span of the reader's `getLogs` (= the largest): a provider that allows it answers in one request. */
+const READER_INITIAL_LOGS_RANGE = 1_000_000
+
 /** Provider limits the reader keeps within (config `rpc`, docs/rpc.md). */
 export interface RpcOptions {
   /** A fixed `eth_getLogs` span in blocks; absent = adaptive (start 500, take the provider's hint, halve, grow ×1.05). */
@@ -98,7 +101,8 @@ export function createReader({ rpcUrl, rpcUrls = [], chainId, rpc = {}, onReques
     pollingInterval: 250,
   }).extend(((client: Client) => ({
     ...readerActions(client),
-    getLogs: adaptiveGetLogs(client, { fixedRange: rpc.getLogsRange }) as never,
+    // Full-history reads try the whole span first (one request where the provider allows it), then learn its limit.
+    getLogs: adaptiveGetLogs(client, { fixedRange: rpc.getLogsRange, initialRange: READER_INITIAL_LOGS_RANGE }) as never,
     multicall: (a: Parameters<typeof multicall>[1]) => multicallWithinGas(client, a, { maxCallGas: rpc.maxCallGas }) as ReturnType<typeof multicall>,
   })) as never) as unknown as PublicClient
 }

@@ -104,7 +104,11 @@ export function parseConfig(input: unknown): Config {
   return out.data
 }
 
-/** Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl. */
+/**
+ * Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl.
+ * `RPC_URL` (or the RPC secret) may list several URLs separated by commas or whitespace: the first becomes `rpcUrl`,
+ * the others lead `rpcUrls` (failover, docs/rpc.md), so provider keys stay in the secret.
+ */
 export function configFromEnv(env: Record<string, string | undefined>): Config {
   const raw = env.AUTOPILOT_CONFIG
   if (!raw) throw new ConfigError(['AUTOPILOT_CONFIG is not set'])
@@ -114,5 +118,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   } catch (e) {
     throw new ConfigError([`AUTOPILOT_CONFIG is not JSON: ${(e as Error).message}`])
   }
-  return parseConfig({ ...json, ...(env.RPC_URL ? { rpcUrl: env.RPC_URL } : {}) })
+  const [rpcUrl, ...more] = (env.RPC_URL ?? '').split(/[\s,]+/).filter(Boolean)
+  const rpcUrls = more.length ? { rpcUrls: [...more, ...((json.rpcUrls as unknown[] | undefined) ?? [])] } : {}
+  return parseConfig({ ...json, ...(rpcUrl ? { rpcUrl, ...rpcUrls } : {}) })
 }

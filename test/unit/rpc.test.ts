@@ -5,6 +5,8 @@ import { type LogRange, createLogRange, fetchInRanges, grownRange, rangeAfterRef
 import { chunkByGas } from '../../shared/chain/rpc/multicall.js'
 import { getLogsAdvice, isGasCapError } from '../../shared/chain/rpc/refusals.js'
 import { isFinalAnswer, namedWaitMs, retryWaitMs } from '../../shared/chain/rpc/transport.js'
+import { configFromEnv, parseConfig } from '../../shared/config/config.js'
+import { TABLES } from '../../shared/store/tables.js'
 
 /** An error as viem's http transport raises it for a JSON-RPC error answer. */
 const rpcError = (code: number, message: string, p: { status?: number; headers?: Record<string, string>; data?: unknown } = {}) =>
@@ -160,5 +162,24 @@ describe('retries', () => {
     const timeout = new TimeoutError({ body: {}, url: 'u' })
     expect(isFinalAnswer(timeout, 'eth_getLogs')).toBe(true)
     expect(retryWaitMs(timeout, 'eth_call', 1, opts)).toBe(200)
+  })
+})
+
+describe('config: several RPC URLs and provider limits', () => {
+  const base = {
+    chainId: 1,
+    symbiotic: { operatorVaultOptInService: `0x${'1'.repeat(40)}`, operatorNetworkOptInService: `0x${'2'.repeat(40)}` },
+    vaults: [{ address: `0x${'3'.repeat(40)}` }],
+    tables: Object.fromEntries(TABLES.map((t) => [t.name, `ra-${t.name}`])),
+  }
+  it('RPC_URL (or the RPC secret) may list several URLs: the first is rpcUrl, the others lead rpcUrls', () => {
+    const config = configFromEnv({ AUTOPILOT_CONFIG: JSON.stringify({ ...base, rpcUrl: 'https://old.example', rpcUrls: ['https://c.example'], rpc: { getLogsRange: 2000, batchSize: 20, maxCallGas: 50_000_000 } }), RPC_URL: 'https://a.example/KEY, https://b.example\nhttps://d.example' })
+    expect(config.rpcUrl).toBe('https://a.example/KEY')
+    expect(config.rpcUrls).toEqual(['https://b.example', 'https://d.example', 'https://c.example'])
+    expect(config.rpc).toEqual({ getLogsRange: 2000, batchSize: 20, maxCallGas: 50_000_000 })
+  })
+  it('refuses a non-URL fallback or a gas cap below 1M with the path', () => {
+    expect(() => parseConfig({ ...base, rpcUrl: 'https://a.example', rpcUrls: ['nope'] })).toThrow(/\$\.rpcUrls\.0/)
+    expect(() => parseConfig({ ...base, rpcUrl: 'https://a.example', rpc: { maxCallGas: 10 } })).toThrow(/\$\.rpc\.maxCallGas/)
   })
 })

@@ -96,7 +96,9 @@ export function retryWaitMs(e: unknown, method: string, attempt: number, p: { re
   const status = httpOf(e).status
   const timedOut = causes(e).some((c) => c instanceof TimeoutError)
   const dropped = causes(e).some((c) => c instanceof HttpRequestError && c.status === undefined)
-  const transient = (status !== undefined && [408, 500, 502, 503, 504].includes(status)) || dropped || (timedOut && method !== 'eth_getLogs')
+  // A provider that answers a whole batch with one eth_getLogs refusal (QuickNode's HTTP error) fails the other items too.
+  const collateral = method !== 'eth_getLogs' && getLogsAdvice(e) !== undefined
+  const transient = (status !== undefined && [408, 500, 502, 503, 504].includes(status)) || dropped || collateral || (timedOut && method !== 'eth_getLogs')
   if (!isRateLimited(e) && !transient) return undefined
   const named = namedWaitMs(e)
   if (named !== undefined) return named <= p.maxRetryWaitMs ? named : undefined
@@ -112,7 +114,8 @@ function chainCheckedHttp(url: string, p: ProviderTransportParameters): Transpor
     batch: { batchSize: p.batchSize ?? 50, wait: 0 },
     retryCount: 0,
     timeout: p.timeoutMs ?? 15_000,
-    onFetchRequest: p.onRequest ? () => p.onRequest?.(url) : undefined,
+    // The hook's return value would replace the request: return nothing.
+    onFetchRequest: p.onRequest ? () => void p.onRequest?.(url) : undefined,
   })
   let checked: Promise<void> | undefined
   return (params) => {
