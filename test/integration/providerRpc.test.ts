@@ -14,7 +14,7 @@ import { readEigenLayerUniverse } from '../../shared/chain/protocols/eigenlayer/
 import { readSymbioticUniverse } from '../../shared/chain/protocols/symbiotic/readUniverse.js'
 import { createLogFetcher } from '../../shared/chain/rpc/getLogs.js'
 import { multicallWithinGas } from '../../shared/chain/rpc/multicall.js'
-import { type ProviderName, type ProviderProxy, PROVIDER_PROFILES, providerProfile, startProviderProxy } from '../setup/providerProxy.js'
+import { LOCAL_WORLD_LIMITS, type ProviderName, type ProviderProxy, PROVIDER_PROFILES, providerProfile, startProviderProxy } from '../setup/providerProxy.js'
 import { world } from '../setup/worldHandle.js'
 
 const w = world()
@@ -112,17 +112,6 @@ describe('providerProxy: each provider’s exact refusals', () => {
   })
 })
 
-/** Each profile's limits scaled to the short local chain, with periodic 429s of both kinds. */
-const scaled: Record<ProviderName, Parameters<typeof providerProfile>[1]> = {
-  infura: { maxLogsResults: 3 },
-  alchemy: { maxLogsRange: 40, maxLogsResults: 3, maxBatch: 20 },
-  quicknode: { maxLogsRange: 50 },
-  ankr: { maxLogsRange: 100, maxLogsResults: 5 },
-  llamarpc: { maxLogsResults: 4 },
-  publicnode: { maxLogsRange: 30 },
-  strict: { maxLogsRange: 5, maxLogsResults: 2 },
-}
-
 describe('the readers through every provider profile', () => {
   let direct: Awaited<ReturnType<typeof readAll>>
   beforeAll(async () => {
@@ -133,7 +122,7 @@ describe('the readers through every provider profile', () => {
     it(`${name}: the same universe as a direct connection, every refusal survived`, async () => {
       const base: { code: number; message: string; data?: unknown } = PROVIDER_PROFILES[name].rateLimitItem
       const item = base.data ? { ...base, data: { ...(base.data as object), backoff_seconds: 0.05 } } : base
-      proxy.setProfile(providerProfile(name, { http429Every: 9, item429Every: 7, retryAfterSeconds: 0, rateLimitItem: item, gasCap: 2_000_000n, ...scaled[name] }))
+      proxy.setProfile(providerProfile(name, { http429Every: 9, item429Every: 7, retryAfterSeconds: 0, rateLimitItem: item, gasCap: 2_000_000n, ...LOCAL_WORLD_LIMITS[name] }))
       proxy.reset()
       const through = await readAll({ rpcUrl: proxy.url, rpc: { batchSize: proxy.profile.maxBatch ?? 50, maxCallGas: 2_000_000 } })
       expect(through).toEqual(direct)
@@ -153,7 +142,7 @@ describe('the readers through every provider profile', () => {
   })
 
   it('createLogFetcher returns the logs of one unlimited eth_getLogs through the strict profile', async () => {
-    proxy.setProfile(providerProfile('strict', { ...scaled.strict, http429Every: 5, item429Every: 3, retryAfterSeconds: 0 }))
+    proxy.setProfile(providerProfile('strict', { ...LOCAL_WORLD_LIMITS.strict, http429Every: 5, item429Every: 3, retryAfterSeconds: 0 }))
     const topic = toEventSelector(getAbiItem({ abi: abis.networkRestakeDelegatorAbi, name: 'SetMaxNetworkLimit' }))
     const req = { address: delegators, topics: [topic], fromBlock: 0n, toBlock: head }
     const all = await createLogFetcher(createReader({ rpcUrl: rpc, chainId }), { fixedRange: 1e9 })(req)

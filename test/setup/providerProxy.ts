@@ -74,6 +74,7 @@ export const PROVIDER_PROFILES = {
       ),
     gasCap: 550_000_000n,
     maxBatch: 1_000,
+    // The limit is documented, the wording of its refusal is ours.
     batchRefusal: (size, limit) => err(-32600, `Batch size too large: ${size} requests, the limit is ${limit}`),
     retryAfterSeconds: 1,
     rateLimitItem: {
@@ -94,6 +95,7 @@ export const PROVIDER_PROFILES = {
     name: 'ankr',
     maxLogsResults: 200_000,
     resultsRefusal: () => err(-32600, 'query exceeds max results'),
+    // Ankr documents the message, not the span: 3,000 blocks is our assumption.
     maxLogsRange: 3_000,
     rangeRefusal: () => err(-32600, 'block range is too wide'),
     gasCap: 50_000_000n,
@@ -138,6 +140,20 @@ export type ProviderName = keyof typeof PROVIDER_PROFILES
 /** A named profile with some limits overridden (e.g. `{ maxLogsResults: 20 }` on a short local chain). */
 export function providerProfile(name: ProviderName, overrides: Partial<ProviderProfile> = {}): ProviderProfile {
   return { ...PROVIDER_PROFILES[name], ...overrides }
+}
+
+/**
+ * Each profile's log caps scaled to the default local world (a few hundred blocks): small enough that every read of
+ * its history is refused and must adapt, as mainnet history is against the real caps.
+ */
+export const LOCAL_WORLD_LIMITS: Record<ProviderName, Partial<ProviderProfile>> = {
+  infura: { maxLogsResults: 3 },
+  alchemy: { maxLogsRange: 40, maxLogsResults: 3, maxBatch: 20 },
+  quicknode: { maxLogsRange: 50 },
+  ankr: { maxLogsRange: 100, maxLogsResults: 5 },
+  llamarpc: { maxLogsResults: 4 },
+  publicnode: { maxLogsRange: 30 },
+  strict: { maxLogsRange: 5, maxLogsResults: 2 },
 }
 
 /** What the proxy saw and refused (reset with `reset()`). */
