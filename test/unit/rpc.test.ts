@@ -68,11 +68,11 @@ describe('rangeAfterRefusal and growth', () => {
 })
 
 /** A provider over logs at given blocks: refuses a span over `maxSpan` blocks, or over `maxResults` results with Infura's hint. */
-function provider(blocks: bigint[], limits: { maxSpan?: bigint; maxResults?: number }) {
+function provider(blocks: bigint[], limits: { maxSpan?: bigint; maxResults?: number; unstated?: boolean }) {
   const asked: { address: string[] | undefined; fromBlock: bigint; toBlock: bigint }[] = []
   const fetch = async (q: { address: `0x${string}`[] | undefined; fromBlock: bigint; toBlock: bigint }) => {
     asked.push(q)
-    if (limits.maxSpan && q.toBlock - q.fromBlock + 1n > limits.maxSpan) throw rpcError(-32000, `exceed maximum block range: ${limits.maxSpan}`)
+    if (limits.maxSpan && q.toBlock - q.fromBlock + 1n > limits.maxSpan) throw rpcError(-32000, limits.unstated ? 'block range too large' : `exceed maximum block range: ${limits.maxSpan}`)
     const hits = blocks.filter((b) => b >= q.fromBlock && b <= q.toBlock).flatMap((b) => (q.address ?? ['0x0']).map((a, i) => ({ blockNumber: b, logIndex: i, address: a })))
     if (limits.maxResults !== undefined && hits.length > limits.maxResults) {
       const last = hits[limits.maxResults]!.blockNumber - 1n
@@ -106,6 +106,16 @@ describe('fetchInRanges', () => {
     await fetchInRanges(range, { addresses: undefined, fromBlock: 0n, toBlock: 2100n }, p.fetch)
     expect(p.asked.every((q) => q.toBlock - q.fromBlock + 1n <= 100n)).toBe(true)
     expect(p.asked).toHaveLength(22)
+  })
+
+  it('an unstated span limit: halves, then grows only up to just under the refused span (few refusals)', async () => {
+    const p = provider(blocks, { maxSpan: 5n, unstated: true })
+    const got = await fetchInRanges(createLogRange({ initialRange: 64 }), { addresses: undefined, fromBlock: 0n, toBlock: 2100n }, p.fetch)
+    expect(got).toEqual(await fetchInRanges(createLogRange({ maxRange: 1e9 }), { addresses: undefined, fromBlock: 0n, toBlock: 2100n }, provider(blocks, {}).fetch))
+    const refused = p.asked.filter((q) => q.toBlock - q.fromBlock + 1n > 5n).length
+    // 64 → 32 → 16 → 8 → 4 at first; then one probe above the ceiling every RETRY_REFUSED_AFTER successes.
+    expect(refused).toBeLessThanOrEqual(4 + Math.ceil(2101 / 5 / 20) + 1)
+    expect(p.asked.length).toBeLessThan(2101 / 4 + refused) // spans of 5 once learnt
   })
 
   it('grows ×1.05 after successes once a result cap has shrunk the span', async () => {

@@ -45,20 +45,28 @@ export interface LogRange {
   max: bigint
   readonly growth: number
   readonly fixed: boolean
+  /** Just under the last refused span: growth stops there until `RETRY_REFUSED_AFTER` successes in a row. */
+  ceiling?: bigint | undefined
+  /** Full-span successes since the last refusal. */
+  successes: number
 }
+
+/** Successes in a row after which a span that was refused is probed again (result density changes along a chain). */
+export const RETRY_REFUSED_AFTER = 20
 
 /** A fresh {@link LogRange} from options. */
 export function createLogRange(o: LogRangeOptions = {}): LogRange {
   const fixed = o.fixedRange !== undefined
   const max = BigInt(o.fixedRange ?? o.maxRange ?? 1_000_000)
-  return { current: fixed ? max : BigInt(o.initialRange ?? 500), max, growth: o.growth ?? 1.05, fixed }
+  return { current: fixed ? max : BigInt(o.initialRange ?? 500), max, growth: o.growth ?? 1.05, fixed, successes: 0 }
 }
 
-/** The span after a success: ×growth (at least +1 block), capped at the maximum. */
+/** The span after a success: ×growth (at least +1 block), capped at the maximum and at a recent refusal's ceiling. */
 export function grownRange(r: LogRange): bigint {
   const next = BigInt(Math.ceil(Number(r.current) * r.growth))
   const grown = next > r.current ? next : r.current + 1n
-  return grown < r.max ? grown : r.max
+  const cap = r.ceiling !== undefined && r.ceiling < r.max && r.successes < RETRY_REFUSED_AFTER ? r.ceiling : r.max
+  return grown < cap ? grown : cap > r.current ? cap : r.current
 }
 
 /**
@@ -96,7 +104,10 @@ export async function fetchInRanges<T extends { blockNumber: bigint | null; logI
       try {
         out.push(...(await fetch({ address, fromBlock: from, toBlock: to })))
         // Grow only after a full-span success that no concurrent refusal has overtaken.
-        if (to - from + 1n === span && range.current === span) range.current = grownRange(range)
+        if (to - from + 1n === span && range.current === span) {
+          range.successes++
+          range.current = grownRange(range)
+        }
         from = to + 1n
       } catch (cause) {
         const advice = getLogsAdvice(cause)
@@ -105,6 +116,9 @@ export async function fetchInRanges<T extends { blockNumber: bigint | null; logI
         if (next < 1n) throw new GetLogsRefusedError({ fromBlock: from, toBlock: to, cause })
         p.onRefusal?.({ fromBlock: from, toBlock: to, advice, nextRange: next })
         if (advice.kind === 'limit' && advice.blocks < range.max) range.max = advice.blocks > 0n ? advice.blocks : 1n
+        const refused = to - from + 1n
+        range.ceiling = range.ceiling !== undefined && range.ceiling < refused - 1n && range.successes < RETRY_REFUSED_AFTER ? range.ceiling : refused - 1n
+        range.successes = 0
         if (next < range.current) range.current = next
       }
     }
