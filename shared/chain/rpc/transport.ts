@@ -25,6 +25,20 @@ export class WrongChainIdError extends RestakeError {
   }
 }
 
+/** A URL resting after a rate limit or a failure: skipped without a request, so the next URL serves meanwhile. */
+export class RpcRestingError extends RestakeError {
+  override name = 'RpcRestingError' as const
+  readonly waitMs: number
+  constructor(p: { url: string; waitMs: number }) {
+    super(`RPC ${p.url} is resting for ${p.waitMs} ms after a rate limit or a failure.`)
+    this.waitMs = p.waitMs
+  }
+}
+
+/** How long a URL rests after a rate limit or failure that names no wait, and at most. */
+const REST_MS = 2_000
+const MAX_REST_MS = 60_000
+
 /** An RPC URL without credentials, query string or API-key path segments (for errors and logs). */
 export function redactRpcUrl(url: string): string {
   try {
@@ -93,6 +107,8 @@ export function isFinalAnswer(e: unknown, method: string): boolean {
  */
 export function retryWaitMs(e: unknown, method: string, attempt: number, p: { retryDelayMs: number; maxRetryWaitMs: number }): number | undefined {
   if (isFinalAnswer(e, method)) return undefined
+  const resting = causes(e).find((c): c is RpcRestingError => c instanceof RpcRestingError)
+  if (resting) return resting.waitMs <= p.maxRetryWaitMs ? resting.waitMs : undefined
   const status = httpOf(e).status
   const timedOut = causes(e).some((c) => c instanceof TimeoutError)
   const dropped = causes(e).some((c) => c instanceof HttpRequestError && c.status === undefined)
@@ -108,8 +124,12 @@ export function retryWaitMs(e: unknown, method: string, attempt: number, p: { re
 /** Errors a URL answered that are final for their request (marked where the method is known, read by `fallback`). */
 const finalAnswers = new WeakSet<object>()
 
-/** One URL: viem `http` with batching, no retries of its own, refused unless its chain id is `chainId`. */
-function chainCheckedHttp(url: string, p: ProviderTransportParameters): Transport {
+/**
+ * One URL: viem `http` with batching, no retries of its own, refused unless its chain id is `chainId`. With `rest`
+ * (several URLs), a URL that answered a rate limit or failed rests for the wait it named (else 2 s, at most 60 s):
+ * requests skip it at no cost and the next URL serves, so a 429ing or dead first URL does not double every request.
+ */
+function chainCheckedHttp(url: string, p: ProviderTransportParameters, rest: boolean): Transport {
   const inner = http(url, {
     batch: { batchSize: p.batchSize ?? 50, wait: 0 },
     retryCount: 0,
@@ -118,6 +138,8 @@ function chainCheckedHttp(url: string, p: ProviderTransportParameters): Transpor
     onFetchRequest: p.onRequest ? () => void p.onRequest?.(url) : undefined,
   })
   let checked: Promise<void> | undefined
+  let restUntil = 0
+  const opts = { retryDelayMs: REST_MS, maxRetryWaitMs: MAX_REST_MS }
   return (params) => {
     const t = inner({ ...params, retryCount: 0 })
     const check = () =>
@@ -134,12 +156,16 @@ function chainCheckedHttp(url: string, p: ProviderTransportParameters): Transpor
     return {
       ...t,
       request: async (args, options) => {
-        // eth_chainId itself is the check's question: answered as it is (a probe may ask which chain a URL serves).
-        if (args.method !== 'eth_chainId') await check()
+        const now = Date.now()
+        if (rest && now < restUntil) throw new RpcRestingError({ url: redactRpcUrl(url), waitMs: restUntil - now })
         try {
+          // eth_chainId itself is the check's question: answered as it is (a probe may ask which chain a URL serves).
+          if (args.method !== 'eth_chainId') await check()
           return await t.request(args, options)
         } catch (e) {
           if (e !== null && typeof e === 'object' && isFinalAnswer(e, args.method)) finalAnswers.add(e)
+          else if (rest && (isRateLimited(e) || retryWaitMs(e, args.method, 0, opts) !== undefined))
+            restUntil = Math.max(restUntil, Date.now() + Math.min(namedWaitMs(e) ?? REST_MS, MAX_REST_MS))
           throw e
         }
       },
@@ -159,7 +185,7 @@ export function providerTransport(p: ProviderTransportParameters): Transport {
   const retryCount = p.retryCount ?? 6
   // A final answer (or a wrong chain) is thrown at once; anything else fails over to the next URL.
   const inner = fallback(
-    urls.map((u) => chainCheckedHttp(u, p)),
+    urls.map((u) => chainCheckedHttp(u, p, urls.length > 1)),
     { retryCount: 0, shouldThrow: (e: Error) => finalAnswers.has(e) || causes(e).some((c) => c instanceof WrongChainIdError) },
   )
   return (params) => {
