@@ -106,7 +106,7 @@ async function daoCommand(args: string[], io: { stdout: (s: string) => void; std
       io.stderr('no Roles modifier: give --roles-modifier or a "dao" section in the config')
       return 2
     }
-    const client = createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId })
+    const client = createReader({ rpcUrl: config.rpcUrl, rpcUrls: config.rpcUrls, chainId: config.chainId, rpc: config.rpc })
     const { delegators, blockNumber } = await readManagedDelegators(client, { ...config.symbiotic, vaults: config.vaults, curator: config.dao?.safe ?? '0x0000000000000000000000000000000000000000', labels: config.labels, fromBlock: config.fromBlock })
     const members = flag('--member') as Address[]
     const perms = permissionsFromPolicy(policy, delegators, { roleKey, rolesModifier, members, labels: config.labels, fallbackSource: `read at block ${blockNumber}` })

@@ -5,6 +5,7 @@
 import type { Address } from 'viem'
 import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
+import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { ConfigSchema } from '../../shared/config/config.js'
 import { type Policy, type Universe, explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
@@ -103,7 +104,7 @@ export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<
     throw new InvalidInputError({ what: 'RPC endpoint', path: redact(rpcUrl), reason: `no answer to eth_chainId: ${(cause as Error).message.split('\n')[0]}` })
   })
   if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
-  const client = createReader({ rpcUrl, chainId })
+  const client = createReader({ rpcUrl, rpcUrls: config.rpcUrls, chainId, rpc: config.rpc })
   const universe = await readSymbioticUniverse(client, {
     operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
     operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
@@ -117,11 +118,4 @@ export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<
 }
 
 /** An RPC URL without credentials or API keys in its path/query (shown in output). */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url)
-    return `${u.protocol}//${u.host}${u.pathname.length > 1 ? '/…' : ''}`
-  } catch {
-    return 'the RPC'
-  }
-}
+export { redact }

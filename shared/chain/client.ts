@@ -1,5 +1,9 @@
-/** viem clients for the bot: one chain definition with Multicall3, an HTTP transport that batches JSON-RPC, and RPC-call counting. */
-import { type Chain, type Client, type PublicClient, createClient, defineChain, http } from 'viem'
+/**
+ * viem clients for the bot: one chain definition with Multicall3 and a provider-proof transport (ranked URLs with
+ * failover, chain-id check, batches within a size, retries honouring `Retry-After`; see `rpc/` and docs/rpc.md), with
+ * `getLogs` in adaptive ranges and `multicall` split by gas, and RPC-call counting.
+ */
+import { type Chain, type Client, type PublicClient, createClient, defineChain } from 'viem'
 import {
   estimateFeesPerGas,
   getBlock,
@@ -14,6 +18,9 @@ import {
   sendRawTransaction,
   simulateContract,
 } from 'viem/actions'
+import { adaptiveGetLogs } from './rpc/getLogs.js'
+import { multicallWithinGas } from './rpc/multicall.js'
+import { providerTransport } from './rpc/transport.js'
 
 /** Canonical Multicall3 address (deployed on every mainnet; the local world puts the same code there). */
 export const MULTICALL3_ADDRESS = '0xcA11bde05977b3631167028862bE2a173976CA11' as const
@@ -29,10 +36,28 @@ export function localChain(chainId: number, rpcUrl = 'http://127.0.0.1:8545'): C
   })
 }
 
+/** First `eth_getLogs` span of the reader's `getLogs` (= the largest): a provider that allows it answers in one request. */
+const READER_INITIAL_LOGS_RANGE = 1_000_000
+
+/** Provider limits the reader keeps within (config `rpc`, docs/rpc.md). */
+export interface RpcOptions {
+  /** A fixed `eth_getLogs` span in blocks; absent = adaptive (start 500, take the provider's hint, halve, grow ×1.05). */
+  getLogsRange?: number | undefined
+  /** JSON-RPC requests per HTTP batch (default 50). */
+  batchSize?: number | undefined
+  /** The node's `eth_call` gas cap: multicalls are split to stay under it (default 50,000,000). */
+  maxCallGas?: number | bigint | undefined
+}
+
 /** Options for {@link createReader}. */
 export interface CreateReaderParameters {
+  /** The preferred RPC URL. */
   rpcUrl: string
+  /** Further RPC URLs, in order of preference, used when the ones before fail (config `rpcUrls`). */
+  rpcUrls?: readonly string[] | undefined
   chainId: number
+  /** Provider limits (config `rpc`). */
+  rpc?: RpcOptions | undefined
   /** Called once per HTTP request to the node (a JSON-RPC batch counts once): lets tests count round trips. */
   onRequest?: () => void
   /** Per-request timeout in ms (default 15 000). */
@@ -64,19 +89,20 @@ export function readerActions(client: Client) {
 }
 
 /**
- * A public client whose concurrent requests share one HTTP round trip (JSON-RPC batch). It carries only
- * {@link readerActions} (typed as viem's `PublicClient` so adapters stay plain viem code).
+ * A public client whose concurrent requests share one HTTP round trip (JSON-RPC batch), over every configured URL with
+ * failover, refusing a node on another chain. It carries only {@link readerActions}, with `getLogs` in adaptive ranges
+ * and `multicall` split by gas (typed as viem's `PublicClient` so adapters stay plain viem code).
  */
-export function createReader({ rpcUrl, chainId, onRequest, timeoutMs = 15_000 }: CreateReaderParameters): PublicClient {
+export function createReader({ rpcUrl, rpcUrls = [], chainId, rpc = {}, onRequest, timeoutMs = 15_000 }: CreateReaderParameters): PublicClient {
   return createClient({
     chain: localChain(chainId, rpcUrl),
-    transport: http(rpcUrl, {
-      batch: { batchSize: 1000, wait: 0 },
-      timeout: timeoutMs,
-      retryCount: 2,
-      onFetchRequest: onRequest ? () => { onRequest() } : undefined,
-    }),
+    transport: providerTransport({ urls: [rpcUrl, ...rpcUrls], chainId, batchSize: rpc.batchSize, timeoutMs, onRequest: onRequest ? () => onRequest() : undefined }),
     batch: { multicall: false },
     pollingInterval: 250,
-  }).extend(readerActions as never) as unknown as PublicClient
+  }).extend(((client: Client) => ({
+    ...readerActions(client),
+    // Full-history reads try the whole span first (one request where the provider allows it), then learn its limit.
+    getLogs: adaptiveGetLogs(client, { fixedRange: rpc.getLogsRange, initialRange: READER_INITIAL_LOGS_RANGE }) as never,
+    multicall: (a: Parameters<typeof multicall>[1]) => multicallWithinGas(client, a, { maxCallGas: rpc.maxCallGas }) as ReturnType<typeof multicall>,
+  })) as never) as unknown as PublicClient
 }

@@ -16,6 +16,19 @@ const address = z.pipe(
 export const ConfigSchema = z.object({
   chainId: z.coerce.number().check(z.int(), z.positive()),
   rpcUrl: z.string().check(z.url()),
+  /** Further RPC URLs in order of preference: the bot fails over to them when the ones before fail (docs/rpc.md). */
+  rpcUrls: z.optional(z.array(z.string().check(z.url()))),
+  /** Provider limits (docs/rpc.md): a fixed eth_getLogs span, JSON-RPC batch size, the node's eth_call gas cap. */
+  rpc: z.optional(
+    z.object({
+      /** Fixed eth_getLogs span in blocks; absent = adaptive. */
+      getLogsRange: z.optional(z.number().check(z.int(), z.positive())),
+      /** JSON-RPC requests per HTTP batch (default 50). */
+      batchSize: z.optional(z.number().check(z.int(), z.positive())),
+      /** The node's eth_call gas cap; multicalls are split under it (default 50,000,000). */
+      maxCallGas: z.optional(z.number().check(z.int(), z.minimum(1_000_000))),
+    }),
+  ),
   symbiotic: z.object({ operatorVaultOptInService: address, operatorNetworkOptInService: address }),
   vaults: z.array(z.object({ address, stakerRewards: z._default(z.array(address), []) })).check(z.minLength(1)),
   labels: z._default(z.record(z.string(), z.string()), {}),
@@ -98,11 +111,16 @@ export function parseConfig(input: unknown): Config {
 }
 
 /**
- * Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON) with `RPC_URL` overriding its rpcUrl,
- * and `protocol` (the stored protocol config, when the policy store holds it) over its protocol fields.
+ * Reads the configuration from the environment: `AUTOPILOT_CONFIG` (JSON), `protocol` (the stored protocol config, when
+ * the policy store holds it) over its protocol fields, and `RPC_URL` over its rpcUrl. `RPC_URL` (or the RPC secret) may
+ * list several URLs separated by commas or whitespace: the first becomes `rpcUrl`, the others lead `rpcUrls` (failover,
+ * docs/rpc.md), so provider keys stay in the secret.
  */
 export function configFromEnv(env: Record<string, string | undefined>, protocol?: Record<string, unknown>): Config {
-  return parseConfig({ ...envConfigJson(env), ...protocol, ...(env.RPC_URL ? { rpcUrl: env.RPC_URL } : {}) })
+  const json = { ...envConfigJson(env), ...protocol }
+  const [rpcUrl, ...more] = (env.RPC_URL ?? '').split(/[\s,]+/).filter(Boolean)
+  const rpcUrls = more.length ? { rpcUrls: [...more, ...((json.rpcUrls as unknown[] | undefined) ?? [])] } : {}
+  return parseConfig({ ...json, ...(rpcUrl ? { rpcUrl, ...rpcUrls } : {}) })
 }
 
 /** AUTOPILOT_CONFIG as JSON, not yet validated (in AWS it holds only chainId and tables; the rest is in the policy store). */

@@ -45,7 +45,7 @@ export function composeContext(p: ComposeContextParameters): AutopilotContext {
   const t = config.tables
   return {
     config,
-    client: p.client ?? createReader({ rpcUrl: config.rpcUrl, chainId: config.chainId }),
+    client: p.client ?? createReader({ rpcUrl: config.rpcUrl, rpcUrls: config.rpcUrls, chainId: config.chainId, rpc: config.rpc }),
     dynamo: client,
     runs: observeRuns(new RunStore({ client, tableName: t.runs, ...(p.stamp ? { stamp: p.stamp } : {}) }), ...(p.runListeners ?? [])),
     intents: new IntentStore({ client, tableName: t.intents }),

@@ -4,8 +4,7 @@
  * request), and a lying node (stale `eth_getTransactionCount`, `eth_getTransactionReceipt` answering null for a
  * mined transaction, a result that is not a quantity). Handles JSON-RPC batches (viem batches concurrent reads).
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { type JsonRpcExchange, forwardJsonRpc, serveJsonRpc } from '../setup/jsonRpcServer.js'
 
 /** What to do to a matching request. */
 export type FaultKind =
@@ -57,17 +56,10 @@ export interface RpcProxy {
   close(): Promise<void>
 }
 
-interface RpcRequest {
-  id: unknown
-  method: string
-  params?: unknown[]
-}
-
 /** Starts the proxy in front of `target`. */
 export async function startRpcProxy(target: string): Promise<RpcProxy> {
   let rules: (FaultRule & { seen: number; done: number })[] = []
   let stats: ProxyStats = { requests: {}, injected: {} }
-  const sockets = new Set<Socket>()
 
   const take = (method: string, kinds: FaultKind[]): FaultRule | undefined => {
     for (const r of rules) {
@@ -82,23 +74,7 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
     return undefined
   }
 
-  const forward = async (body: string): Promise<string> => {
-    const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-    return res.text()
-  }
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = []
-    for await (const c of req) chunks.push(c as Buffer)
-    const body = Buffer.concat(chunks).toString()
-    let parsed: RpcRequest | RpcRequest[]
-    try {
-      parsed = JSON.parse(body) as RpcRequest | RpcRequest[]
-    } catch {
-      res.writeHead(400).end()
-      return
-    }
-    const list = Array.isArray(parsed) ? parsed : [parsed]
+  const handle = async ({ req, res, body, list }: JsonRpcExchange): Promise<void> => {
     for (const r of list) stats.requests[r.method] = (stats.requests[r.method] ?? 0) + 1
 
     // Transport faults: the first element that matches decides for the whole HTTP request.
@@ -125,7 +101,7 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
       if (delayed) break
     }
     if (delayed) await new Promise((resolve) => setTimeout(resolve, delayed.holdMs ?? 5000))
-    const answer = await forward(body)
+    const answer = await forwardJsonRpc(target, body)
     if (transport?.fault === 'dropAfter') {
       req.socket.destroy()
       return
@@ -149,28 +125,15 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out))
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(502).end()
-    })
-  })
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const server = await serveJsonRpc(handle)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     setFaults(next) {
       rules = next.map((r) => ({ ...r, seen: 0, done: 0 }))
       stats = { requests: {}, injected: {} }
     },
     stats: () => structuredClone(stats),
     injectedTotal: () => Object.values(stats.injected).reduce((a, b) => a + b, 0),
-    close: async () => {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
+    close: () => server.close(),
   }
 }

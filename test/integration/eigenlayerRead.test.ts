@@ -45,7 +45,7 @@ describe('readEigenLayerUniverse', () => {
   it('reads the position in three HTTP round trips and maps it into the shared Universe', async () => {
     let requests = 0
     const { universe, eigenlayer } = await read(() => requests++)
-    expect(requests).toBe(3)
+    expect(requests).toBe(3 + 1) // + the chain-id check on the client's first request
 
     // Services: one per operator set over our strategy, keyed avs ++ uint96 id.
     expect(universe.services.map((s) => s.label).sort()).toEqual(['eigen-bridge/1', 'eigen-da/0', 'eigen-oracle/0'])
@@ -108,7 +108,7 @@ describe('readEigenLayerUniverse', () => {
       }
       let requests = 0
       const { universe } = await read(() => requests++)
-      expect(requests).toBe(3)
+      expect(requests).toBe(3 + 1) // + the chain-id check on the client's first request
       expect(universe.operators.length).toBe(15)
     } finally {
       await c.test.revert({ id: snap })
