@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type Address, type LocalAccount, isAddress, keccak256, stringToHex } from 'viem'
+import { eigenLayerSlashableWindow } from '../chain/protocols/eigenlayer/slashableWindow.js'
 import { planEigenLayerMoves, type OperatorDelegationTarget, type PlannedEigenLayerMove, type SkippedEigenLayerMove } from '../chain/protocols/eigenlayer/planMoves.js'
 import { type ReadEigenLayerUniverseReturnType, readEigenLayerUniverse } from '../chain/protocols/eigenlayer/readEigenLayerUniverse.js'
 import type { EigenLayerPositionDetails } from '../chain/protocols/eigenlayer/types.js'
@@ -349,6 +350,8 @@ export async function runEigenLayerRebalance(ctx: EigenLayerRebalanceContext, op
           moves: out.moves.map((m) => ({ ...m, description: describeMove(m, ctx, m.sagaId) })),
           skippedMoves: out.skippedMoves,
           sagaIds: [...out.exits.map((x) => x.sagaId), ...out.moves.flatMap((m) => (m.sagaId ? [m.sagaId] : [])), ...out.resumed.map((x) => x.sagaId)],
+          // For notifications: how long the stake that leaves an operator stays slashable (both core delays).
+          ...(reads[0] && (out.exits.length > 0 || out.moves.length > 0) ? { slashableWindow: eigenLayerSlashableWindow(reads[0].eigenlayer).text } : {}),
         },
       },
       actions: out.actions,
