@@ -147,11 +147,11 @@ describe('Function: planEigenLayerMoves', () => {
 
   it('never plans a deposit over the strategy caps (StrategyBaseTVLLimits)', () => {
     const base = params().details
-    // maxPerDeposit 120: the 200 move is cut to 120 (in shares too) and says why; the rest moves in a later wave.
+    // maxPerDeposit 120: the 200 move is cut to 120 less 1 % headroom = 118.8 (in shares too) and says why.
     const capped = planEigenLayerMoves(params({ details: { ...base, depositCaps: { maxPerDeposit: 120n * E18, maxTotalDeposits: 10_000n * E18, strategyBalance: 700n * E18 } } }))
     expect(capped.moves).toHaveLength(1)
-    expect(capped.moves[0]).toMatchObject({ tokens: 120n * E18, shares: 120n * E18 })
-    expect(capped.moves[0]!.reasons.join('\n')).toMatch(/capped at the strategy's maxPerDeposit 120/)
+    expect(capped.moves[0]).toMatchObject({ tokens: 1188n * E18 / 10n, shares: 1188n * E18 / 10n })
+    expect(capped.moves[0]!.reasons.join('\n')).toMatch(/capped at 118\.8: the strategy's maxPerDeposit 120 \(StrategyBaseTVLLimits\) less 1 %/)
     // The strategy already holds more than its total cap (the cap was lowered): a re-deposit would revert, so no move.
     const over = planEigenLayerMoves(params({ details: { ...base, depositCaps: { maxPerDeposit: 500n * E18, maxTotalDeposits: 600n * E18, strategyBalance: 700n * E18 } } }))
     expect(over.moves).toEqual([])

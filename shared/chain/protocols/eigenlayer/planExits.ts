@@ -2,11 +2,11 @@
  * Pure: which EigenLayer moves take our stake off deny-listed operators. A staker has one operator, so a forced
  * exit moves a whole staker's withdrawable shares to a staker of ours delegated to an allowed operator (or to a
  * fresh, undelegated staker that will delegate to `fallbackOperator`). On a strategy with a per-deposit cap
- * (StrategyBaseTVLLimits) one exit moves at most `maxPerDeposit` tokens, so its re-deposit cannot revert and leave the
+ * (StrategyBaseTVLLimits) one exit moves at most `maxPerDeposit` tokens less 1 % headroom ({@link maxTokensPerMove}), so its re-deposit cannot revert and leave the
  * tokens idle; the rest leaves on the next run.
  */
 import type { Address } from 'viem'
-import type { EigenLayerPositionDetails } from './types.js'
+import { type EigenLayerPositionDetails, maxTokensPerMove } from './types.js'
 
 /** One planned move: all withdrawable shares of `from` to `to`. */
 export interface PlannedExit {
@@ -47,7 +47,7 @@ export function planEigenLayerExits(
   const unplaced: PlanEigenLayerExitsReturnType['unplaced'] = []
   for (const s of details.stakers) {
     if (s.operator === null || !deny.has(s.operator.toLowerCase()) || s.withdrawableShares === 0n) continue
-    const perDeposit = details.depositCaps?.maxPerDeposit
+    const perDeposit = maxTokensPerMove(details.depositCaps)
     const capped = perDeposit !== undefined && s.withdrawableTokens > perDeposit
     const reason = `operator ${s.operator} is deny-listed${capped ? ` (this exit moves the strategy's maxPerDeposit; the rest leaves on the next run)` : ''}`
     const part = capped ? { shares: (perDeposit * s.withdrawableShares) / s.withdrawableTokens } : {}

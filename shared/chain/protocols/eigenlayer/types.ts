@@ -140,6 +140,18 @@ export interface EigenLayerPositionDetails {
   secondsPerBlock: number
 }
 
+/**
+ * Headroom kept under `maxPerDeposit` when sizing a move, in bps: a queued withdrawal pays shares × the share price at
+ * completion, which can rise during the delay (a rebasing LST such as stETH gains ≈ 0.15 % in 14 days), and the
+ * re-deposit must still fit the cap.
+ */
+export const DEPOSIT_CAP_HEADROOM_BPS = 100n
+
+/** The most tokens one move may carry on a capped strategy: `maxPerDeposit` less the headroom; undefined = no cap. */
+export function maxTokensPerMove(caps: { maxPerDeposit: bigint } | undefined): bigint | undefined {
+  return caps === undefined ? undefined : caps.maxPerDeposit - (caps.maxPerDeposit * DEPOSIT_CAP_HEADROOM_BPS) / 10_000n
+}
+
 /** `bytes32(abi.encodePacked(avs, uint96(id)))`, lower-case: the operator-set key (our service id). */
 export function operatorSetKey(avs: Address, id: number | bigint): Hex {
   return `0x${avs.slice(2).toLowerCase()}${BigInt(id).toString(16).padStart(24, '0')}` as Hex
