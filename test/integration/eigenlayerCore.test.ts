@@ -23,6 +23,7 @@ import {
   slashEigenLayerOperator,
   submitOperatorDirectedRewards,
 } from '../../local/world/eigenlayer.js'
+import { lstTokenAbi } from '../../local/world/seed.js'
 import { installMulticall3 } from '../../local/world/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
 import { planEigenLayerMoves } from '../../shared/chain/protocols/eigenlayer/planMoves.js'
@@ -133,6 +134,40 @@ describe('operator-directed rewards', () => {
   })
 })
 
+describe('rewards for all earners', () => {
+  it('are allowlisted, read as a rate on every earning operator\'s stake, and added to no service', async () => {
+    const before = await read()
+    const hopper = eigenLayerActor('rewards-for-all/hopper')
+    await c.test.setBalance({ address: hopper.address, value: 10n ** 21n })
+    const now = Number(await chainNow(c))
+    const interval = DAY
+    const start = Math.floor((now - 7 * DAY) / interval) * interval
+    const duration = 28 * DAY
+    // Earners: every operator registered with an AVS (all three here), 685 + 1000 + 2000 delegated (slashes included).
+    const shares = await c.public.readContract({
+      address: d.delegationManager,
+      abi: delegationManagerAbi,
+      functionName: 'getOperatorsShares',
+      args: [seeded.operators.map((o) => o.address), [d.strategy]],
+    })
+    const earning = shares.reduce((t, row) => t + row[0]!, 0n)
+    const amount = (earning * 2n * BigInt(duration)) / (100n * BigInt(YEAR)) // 2 %/yr
+    const submission = { strategiesAndMultipliers: [{ strategy: d.strategy, multiplier: WEI }], token: d.token, amount, startTimestamp: start, duration }
+    await write(c, deployer, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [hopper.address, amount] })
+    await write(c, hopper.account, { address: d.token, abi: erc20Abi, functionName: 'approve', args: [d.rewardsCoordinator, amount] })
+    await expect(write(c, hopper.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'createRewardsForAllEarners', args: [[submission]] })).rejects.toThrow(/UnauthorizedCaller/)
+    await write(c, deployer, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setRewardsForAllSubmitter', args: [hopper.address, true] })
+    await write(c, hopper.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'createRewardsForAllEarners', args: [[submission]] })
+
+    const { universe, eigenlayer } = await read()
+    expect(eigenlayer.rewards.filter((r) => r.kind === 'all-earners')).toHaveLength(1)
+    expect(eigenlayer.rewardsForAllEarnersRatePerYear).toBeCloseTo(0.02, 6)
+    expect(before.eigenlayer.rewardsForAllEarnersRatePerYear).toBe(0)
+    for (const svc of universe.services) expect(svc.rewardRatePerYear).toBe(serviceOf(before.universe, svc.label).rewardRatePerYear)
+    expect(eigenlayer.operators.every((o) => o.piSplitBips === 1000)).toBe(true) // the default split: none set
+  })
+})
+
 describe('redistributing operator sets', () => {
   it('are read (recipient included), scored as a higher risk, denied by the default policy, and slashed funds reach the recipient', async () => {
     const { universe, eigenlayer } = await read()
@@ -207,7 +242,7 @@ describe('deposit caps (StrategyBaseTVLLimits)', () => {
 
     // A direct deposit over the cap reverts with the real core's error.
     const s = staker('staker-c')
-    await write(c, deployer, { address: d.token, abi: [{ type: 'function', name: 'mint', inputs: [{ type: 'address' }, { type: 'uint256' }], outputs: [], stateMutability: 'nonpayable' }] as const, functionName: 'mint', args: [s.address, 60n * WEI] })
+    await write(c, deployer, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [s.address, 60n * WEI] })
     await write(c, s.account, { address: d.token, abi: erc20Abi, functionName: 'approve', args: [d.strategyManager, 60n * WEI] })
     await expect(write(c, s.account, { address: d.strategyManager, abi: strategyManagerAbi, functionName: 'depositIntoStrategy', args: [d.strategy, d.token, 60n * WEI] })).rejects.toThrow(/MaxPerDepositExceedsMax/)
   })
