@@ -282,4 +282,26 @@ describe('pausing', () => {
     expect(done.status).toBe('completed')
     expect(done.record.state.deposited!.tokens).toBe(400n * WEI)
   })
+
+  it('holds a step paused between the check and the send (CurrentlyPaused() decoded, not an unknown revert) and re-sends the recorded call', async () => {
+    const a = staker('staker-a').address
+    const nonceA = await nonceOf(a)
+    let paused = false
+    const ctx = await eigenLayerSagaContext(w, anvil, seeded, {
+      afterRecord: async (step) => {
+        if (step !== 'queue' || paused) return
+        paused = true
+        await write(c, deployer, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'pause', args: [1n << 1n] })
+      },
+    })
+    const held = await runEigenLayerMove(ctx, moveParams('staker-a', 'staker-b', 'el-op-b'))
+    expect(held).toMatchObject({ status: 'waiting', step: 'queue', held: 'queue: entry point paused (CurrentlyPaused())' })
+    expect(held.record.state.steps.queue?.status).toBe('sending')
+    expect(await nonceOf(a)).toBe(nonceA)
+    await write(c, deployer, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'unpause', args: [0n] })
+    const queued = (await resumeEigenLayerMoves(ctx))[0]!.outcome!
+    expect(queued).toMatchObject({ status: 'waiting', step: 'wait' })
+    expect(queued.record.state.steps.queue?.call).toEqual(held.record.state.steps.queue?.call)
+    expect(await nonceOf(a)).toBe(nonceA + 1)
+  })
 })
