@@ -239,6 +239,9 @@ export const EIGENLAYER_SIGNATURES = {
     'function createRewardsForAllEarners(RewardsSubmission[] rewardsSubmissions)',
     'function createOperatorDirectedAVSRewardsSubmission(address avs, OperatorDirectedRewardsSubmission[] operatorDirectedRewardsSubmissions)',
     'function createOperatorDirectedOperatorSetRewardsSubmission(OperatorSet operatorSet, OperatorDirectedRewardsSubmission[] operatorDirectedRewardsSubmissions)',
+    // v1.12.0 (mainnet's RewardsCoordinator): rewards to one operator set by unique (allocated) or total stake
+    'function createUniqueStakeRewardsSubmission(OperatorSet operatorSet, RewardsSubmission[] rewardsSubmissions)',
+    'function createTotalStakeRewardsSubmission(OperatorSet operatorSet, RewardsSubmission[] rewardsSubmissions)',
     'function setRewardsForAllSubmitter(address _submitter, bool _newValue)',
     'function isRewardsForAllSubmitter(address submitter) view returns (bool)',
     'function setOperatorAVSSplit(address operator, address avs, uint16 split)',
@@ -262,6 +265,8 @@ export const EIGENLAYER_SIGNATURES = {
     'event RewardsSubmissionForAllEarnersCreated(address indexed tokenHopper, uint256 indexed submissionNonce, bytes32 indexed rewardsSubmissionHash, RewardsSubmission rewardsSubmission)',
     'event OperatorDirectedAVSRewardsSubmissionCreated(address indexed caller, address indexed avs, bytes32 indexed operatorDirectedRewardsSubmissionHash, uint256 submissionNonce, OperatorDirectedRewardsSubmission operatorDirectedRewardsSubmission)',
     'event OperatorDirectedOperatorSetRewardsSubmissionCreated(address indexed caller, bytes32 indexed operatorDirectedRewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, OperatorDirectedRewardsSubmission operatorDirectedRewardsSubmission)',
+    'event UniqueStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, RewardsSubmission rewardsSubmission)',
+    'event TotalStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, RewardsSubmission rewardsSubmission)',
     'event RewardsForAllSubmitterSet(address indexed rewardsForAllSubmitter, bool indexed oldValue, bool indexed newValue)',
     'event ActivationDelaySet(uint32 oldActivationDelay, uint32 newActivationDelay)',
     'event DefaultOperatorSplitBipsSet(uint16 oldDefaultOperatorSplitBips, uint16 newDefaultOperatorSplitBips)',

@@ -75,7 +75,7 @@ export const BOT_ITEMS = {
     /** readEigenLayerUniverse: operator splits and every rewards submission type. */
     rewardsCoordinatorAbi: [
       'defaultOperatorSplitBips', 'getOperatorAVSSplit', 'getOperatorPISplit', 'getOperatorSetSplit', 'AVSRewardsSubmissionCreated', 'OperatorDirectedAVSRewardsSubmissionCreated',
-      'OperatorDirectedOperatorSetRewardsSubmissionCreated', 'RewardsSubmissionForAllEarnersCreated',
+      'OperatorDirectedOperatorSetRewardsSubmissionCreated', 'RewardsSubmissionForAllEarnersCreated', 'TotalStakeRewardsSubmissionCreated', 'UniqueStakeRewardsSubmissionCreated',
     ],
     /** readEigenLayerUniverse and eigenlayerSaga: token, share price, deposit caps (StrategyBaseTVLLimits), paused deposits/withdrawals. */
     strategyAbi: ['getTVLLimits', 'paused', 'sharesToUnderlyingView', 'underlyingToken'],

@@ -134,6 +134,36 @@ describe('operator-directed rewards', () => {
   })
 })
 
+describe('operator-set rewards by stake (v1.12.0, the RewardsCoordinator mainnet runs)', () => {
+  it('count for their set: total-stake per delegated token, unique-stake per allocated token', async () => {
+    const directed = avs('eigen-directed')
+    const now = Number(await chainNow(c))
+    const start = Math.floor((now - 7 * DAY) / DAY) * DAY
+    const duration = 28 * DAY
+    const [opA, opC] = [operator('el-op-a').address, operator('el-op-c').address]
+    const sharesOf = (op: Address) => c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, d.strategy] })
+    // el-op-a allocates 0.1 of its (unslashed, max 1.0) magnitude to set 0: its unique stake there is a tenth of its shares.
+    const uniqueA = (await sharesOf(opA)) / 10n
+    const totalC = await sharesOf(opC)
+    const submit = async (functionName: 'createUniqueStakeRewardsSubmission' | 'createTotalStakeRewardsSubmission', id: number, amount: bigint) => {
+      await write(c, deployer, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [directed.address, amount] })
+      await write(c, directed.account, { address: d.token, abi: erc20Abi, functionName: 'approve', args: [d.rewardsCoordinator, amount] })
+      const submission = { strategiesAndMultipliers: [{ strategy: d.strategy, multiplier: WEI }], token: d.token, amount, startTimestamp: start, duration }
+      await write(c, directed.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName, args: [{ avs: directed.address, id }, [submission]] })
+    }
+    await submit('createUniqueStakeRewardsSubmission', 0, (uniqueA * 5n * BigInt(duration)) / (100n * BigInt(YEAR))) // 5 %/yr of allocated
+    await submit('createTotalStakeRewardsSubmission', 1, (totalC * 3n * BigInt(duration)) / (100n * BigInt(YEAR))) // 3 %/yr of delegated
+
+    const { universe, eigenlayer } = await read()
+    expect(eigenlayer.rewards.filter((r) => r.kind === 'unique-stake' || r.kind === 'total-stake').map((r) => [r.kind, r.operatorSet])).toEqual([
+      ['unique-stake', directed.sets[0]!.key],
+      ['total-stake', directed.sets[1]!.key],
+    ])
+    expect(serviceOf(universe, 'eigen-directed/0').rewardRatePerYear).toBeCloseTo(0.05, 6)
+    expect(serviceOf(universe, 'eigen-directed/1').rewardRatePerYear).toBeCloseTo(0.03, 6)
+  })
+})
+
 describe('rewards for all earners', () => {
   it('are allowlisted, read as a rate on every earning operator\'s stake, and added to no service', async () => {
     const before = await read()

@@ -189,6 +189,9 @@ const PUBLISHED: Record<string, { functions: string[]; events: string[] }> = {
       `function createRewardsForAllEarners(${SUBMISSION}[] rewardsSubmissions)`,
       `function createOperatorDirectedAVSRewardsSubmission(address avs, ${OD_SUBMISSION}[] operatorDirectedRewardsSubmissions)`,
       `function createOperatorDirectedOperatorSetRewardsSubmission(${OPSET} operatorSet, ${OD_SUBMISSION}[] operatorDirectedRewardsSubmissions)`,
+      // v1.12.0 (the release mainnet's RewardsCoordinator runs)
+      `function createUniqueStakeRewardsSubmission(${OPSET} operatorSet, ${SUBMISSION}[] rewardsSubmissions)`,
+      `function createTotalStakeRewardsSubmission(${OPSET} operatorSet, ${SUBMISSION}[] rewardsSubmissions)`,
       'function setRewardsForAllSubmitter(address _submitter, bool _newValue)',
       'function isRewardsForAllSubmitter(address submitter) view returns (bool)',
       'function setActivationDelay(uint32 _activationDelay)',
@@ -216,6 +219,8 @@ const PUBLISHED: Record<string, { functions: string[]; events: string[] }> = {
       `event RewardsSubmissionForAllEarnersCreated(address indexed tokenHopper, uint256 indexed submissionNonce, bytes32 indexed rewardsSubmissionHash, ${SUBMISSION} rewardsSubmission)`,
       `event OperatorDirectedAVSRewardsSubmissionCreated(address indexed caller, address indexed avs, bytes32 indexed operatorDirectedRewardsSubmissionHash, uint256 submissionNonce, ${OD_SUBMISSION} operatorDirectedRewardsSubmission)`,
       `event OperatorDirectedOperatorSetRewardsSubmissionCreated(address indexed caller, bytes32 indexed operatorDirectedRewardsSubmissionHash, ${OPSET} operatorSet, uint256 submissionNonce, ${OD_SUBMISSION} operatorDirectedRewardsSubmission)`,
+      `event UniqueStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, ${OPSET} operatorSet, uint256 submissionNonce, ${SUBMISSION} rewardsSubmission)`,
+      `event TotalStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, ${OPSET} operatorSet, uint256 submissionNonce, ${SUBMISSION} rewardsSubmission)`,
       'event RewardsForAllSubmitterSet(address indexed rewardsForAllSubmitter, bool indexed oldValue, bool indexed newValue)',
       ...PAUSABLE.events,
       `event AVSRewardsSubmissionCreated(address indexed avs, uint256 indexed submissionNonce, bytes32 indexed rewardsSubmissionHash, ${SUBMISSION} rewardsSubmission)`,
@@ -267,7 +272,8 @@ const canonical = (p: AbiParameter): string =>
   p.type.startsWith('tuple') ? `(${((p as { components?: AbiParameter[] }).components ?? []).map(canonical).join(',')})${p.type.slice(5)}` : p.type
 
 describe('EigenLayer harness ABI = published v1.x (v1.6.0) interfaces', () => {
-  it('knows the published selectors of the staker calls (not the M2 ones)', () => {
+  // The first test compiles every harness file with solc-js (cached for the rest): minutes on a loaded machine.
+  it('knows the published selectors of the staker calls (not the M2 ones)', { timeout: 240_000 }, () => {
     const dm = PUBLISHED.DelegationManager!.functions
     const sel = (name: string) => toFunctionSelector(dm.find((s) => s.startsWith(`function ${name}(`))!)
     expect(sel('completeQueuedWithdrawal')).toBe('0xe4cc3f90')

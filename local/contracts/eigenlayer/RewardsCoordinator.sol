@@ -11,7 +11,8 @@ interface IOperatorSetRegistry {
 /// @notice Every rewards submission type and the operator splits, with the published v1.x (v1.6.0) signatures,
 ///         structs, validation rules, pause flags and events: AVS submissions, rewards-for-all and rewards-for-all-
 ///         earners (allowlisted submitters), operator-directed submissions per AVS and per operator set (strictly
-///         retroactive, operators ascending, amounts > 0). Rewards are computed off-chain upstream (Sidecar + merkle
+///         retroactive, operators ascending, amounts > 0), and v1.12.0's unique-stake / total-stake submissions to one
+///         operator set. Rewards are computed off-chain upstream (Sidecar + merkle
 ///         roots); the harness only takes the tokens and emits the events: no roots, no claims, no protocol fee
 ///         (v1.12.0's opt-in fee lowers the amounts before the event, so the events still carry what is paid).
 contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
@@ -23,6 +24,8 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
     uint8 internal constant PAUSED_OPERATOR_PI_SPLIT = 7;
     uint8 internal constant PAUSED_OPERATOR_SET_SPLIT = 8;
     uint8 internal constant PAUSED_OPERATOR_DIRECTED_OPERATOR_SET_REWARDS_SUBMISSION = 9;
+    uint8 internal constant PAUSED_UNIQUE_STAKE_REWARDS_SUBMISSION = 10;
+    uint8 internal constant PAUSED_TOTAL_STAKE_REWARDS_SUBMISSION = 11;
 
     struct OperatorSplit {
         uint16 oldSplitBips;
@@ -52,6 +55,8 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
     mapping(address => mapping(bytes32 => bool)) public isRewardsSubmissionForAllEarnersHash;
     mapping(address => mapping(bytes32 => bool)) public isOperatorDirectedAVSRewardsSubmissionHash;
     mapping(address => mapping(bytes32 => bool)) public isOperatorDirectedOperatorSetRewardsSubmissionHash;
+    mapping(address => mapping(bytes32 => bool)) public isUniqueStakeRewardsSubmissionHash;
+    mapping(address => mapping(bytes32 => bool)) public isTotalStakeRewardsSubmissionHash;
     mapping(address => bool) public isRewardsForAllSubmitter;
     mapping(address => mapping(address => OperatorSplit)) internal _operatorAVSSplitBips;
     mapping(address => OperatorSplit) internal _operatorPISplitBips;
@@ -66,6 +71,8 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
     event OperatorDirectedOperatorSetRewardsSubmissionCreated(
         address indexed caller, bytes32 indexed operatorDirectedRewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, OperatorDirectedRewardsSubmission operatorDirectedRewardsSubmission
     );
+    event UniqueStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, RewardsSubmission rewardsSubmission);
+    event TotalStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, RewardsSubmission rewardsSubmission);
     event RewardsForAllSubmitterSet(address indexed rewardsForAllSubmitter, bool indexed oldValue, bool indexed newValue);
     event ActivationDelaySet(uint32 oldActivationDelay, uint32 newActivationDelay);
     event DefaultOperatorSplitBipsSet(uint16 oldDefaultOperatorSplitBips, uint16 newDefaultOperatorSplitBips);
@@ -125,7 +132,7 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
     /// @notice An AVS pays `amount` of `token` over [startTimestamp, startTimestamp + duration) to stakers of the listed strategies.
     function createAVSRewardsSubmission(RewardsSubmission[] calldata rewardsSubmissions) external onlyWhenNotPaused(PAUSED_AVS_REWARDS_SUBMISSION) {
         for (uint256 i = 0; i < rewardsSubmissions.length; i++) {
-            (uint256 nonce, bytes32 hash) = _takeRewardsSubmission(rewardsSubmissions[i]);
+            (uint256 nonce, bytes32 hash) = _takeRewardsSubmission(msg.sender, rewardsSubmissions[i]);
             isAVSRewardsSubmissionHash[msg.sender][hash] = true;
             emit AVSRewardsSubmissionCreated(msg.sender, nonce, hash, rewardsSubmissions[i]);
         }
@@ -135,7 +142,7 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
     function createRewardsForAllSubmission(RewardsSubmission[] calldata rewardsSubmissions) external onlyWhenNotPaused(PAUSED_REWARDS_FOR_ALL_SUBMISSION) {
         if (!isRewardsForAllSubmitter[msg.sender]) revert UnauthorizedCaller();
         for (uint256 i = 0; i < rewardsSubmissions.length; i++) {
-            (uint256 nonce, bytes32 hash) = _takeRewardsSubmission(rewardsSubmissions[i]);
+            (uint256 nonce, bytes32 hash) = _takeRewardsSubmission(msg.sender, rewardsSubmissions[i]);
             isRewardsSubmissionForAllHash[msg.sender][hash] = true;
             emit RewardsSubmissionForAllCreated(msg.sender, nonce, hash, rewardsSubmissions[i]);
         }
@@ -146,7 +153,7 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
     function createRewardsForAllEarners(RewardsSubmission[] calldata rewardsSubmissions) external onlyWhenNotPaused(PAUSED_REWARD_ALL_STAKERS_AND_OPERATORS) {
         if (!isRewardsForAllSubmitter[msg.sender]) revert UnauthorizedCaller();
         for (uint256 i = 0; i < rewardsSubmissions.length; i++) {
-            (uint256 nonce, bytes32 hash) = _takeRewardsSubmission(rewardsSubmissions[i]);
+            (uint256 nonce, bytes32 hash) = _takeRewardsSubmission(msg.sender, rewardsSubmissions[i]);
             isRewardsSubmissionForAllEarnersHash[msg.sender][hash] = true;
             emit RewardsSubmissionForAllEarnersCreated(msg.sender, nonce, hash, rewardsSubmissions[i]);
         }
@@ -178,6 +185,24 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
             isOperatorDirectedOperatorSetRewardsSubmissionHash[operatorSet.avs][hash] = true;
             emit OperatorDirectedOperatorSetRewardsSubmissionCreated(msg.sender, hash, operatorSet, nonce, submissions[i]);
         }
+    }
+
+    /// @notice (v1.12.0) An AVS pays the stakers of one operator set's operators in proportion to their unique
+    ///         (allocated, slashable) stake in the set.
+    function createUniqueStakeRewardsSubmission(OperatorSet calldata operatorSet, RewardsSubmission[] calldata rewardsSubmissions)
+        external
+        onlyWhenNotPaused(PAUSED_UNIQUE_STAKE_REWARDS_SUBMISSION)
+    {
+        _createSetStakeSubmissions(operatorSet, rewardsSubmissions, true);
+    }
+
+    /// @notice (v1.12.0) An AVS pays the stakers of one operator set's operators in proportion to their total
+    ///         delegated stake.
+    function createTotalStakeRewardsSubmission(OperatorSet calldata operatorSet, RewardsSubmission[] calldata rewardsSubmissions)
+        external
+        onlyWhenNotPaused(PAUSED_TOTAL_STAKE_REWARDS_SUBMISSION)
+    {
+        _createSetStakeSubmissions(operatorSet, rewardsSubmissions, false);
     }
 
     function setRewardsForAllSubmitter(address submitter, bool newValue) external {
@@ -250,15 +275,31 @@ contract RewardsCoordinator is IRewardsCoordinatorTypes, Pausable {
         return block.timestamp >= s.activatedAt ? s.newSplitBips : s.oldSplitBips;
     }
 
-    /// @dev Validates a submission, bumps the submitter's nonce and takes the tokens; returns (nonce, hash).
-    function _takeRewardsSubmission(RewardsSubmission calldata r) internal returns (uint256 nonce, bytes32 hash) {
-        nonce = submissionNonce[msg.sender];
-        hash = keccak256(abi.encode(msg.sender, nonce, r));
+    /// @dev The unique-stake (`unique`) or total-stake submissions of one operator set, by its AVS.
+    function _createSetStakeSubmissions(OperatorSet calldata operatorSet, RewardsSubmission[] calldata rewardsSubmissions, bool unique) internal {
+        if (msg.sender != operatorSet.avs) revert UnauthorizedCaller();
+        if (!IOperatorSetRegistry(allocationManager).isOperatorSet(operatorSet)) revert InvalidOperatorSet();
+        for (uint256 i = 0; i < rewardsSubmissions.length; ++i) {
+            (uint256 nonce, bytes32 hash) = _takeRewardsSubmission(operatorSet.avs, rewardsSubmissions[i]);
+            if (unique) {
+                isUniqueStakeRewardsSubmissionHash[operatorSet.avs][hash] = true;
+                emit UniqueStakeRewardsSubmissionCreated(msg.sender, hash, operatorSet, nonce, rewardsSubmissions[i]);
+            } else {
+                isTotalStakeRewardsSubmissionHash[operatorSet.avs][hash] = true;
+                emit TotalStakeRewardsSubmissionCreated(msg.sender, hash, operatorSet, nonce, rewardsSubmissions[i]);
+            }
+        }
+    }
+
+    /// @dev Validates a submission, bumps `submitter`'s nonce and takes the tokens from the caller; returns (nonce, hash).
+    function _takeRewardsSubmission(address submitter, RewardsSubmission calldata r) internal returns (uint256 nonce, bytes32 hash) {
+        nonce = submissionNonce[submitter];
+        hash = keccak256(abi.encode(submitter, nonce, r));
         _validateCommon(r.strategiesAndMultipliers, r.startTimestamp, r.duration);
         if (r.amount == 0) revert AmountIsZero();
         if (r.amount > MAX_REWARDS_AMOUNT) revert AmountExceedsMax();
         if (r.startTimestamp > block.timestamp + MAX_FUTURE_LENGTH) revert StartTimestampTooFarInFuture();
-        submissionNonce[msg.sender] = nonce + 1;
+        submissionNonce[submitter] = nonce + 1;
         if (!r.token.transferFrom(msg.sender, address(this), r.amount)) revert TransferFailed();
     }
 

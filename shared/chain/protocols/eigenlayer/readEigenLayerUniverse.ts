@@ -105,7 +105,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     { address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s, strategy] },
   ])
   const amEvents = ['StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet', 'OperatorAddedToOperatorSet', 'OperatorRemovedFromOperatorSet', 'OperatorSlashed'] as const
-  const rcEvents = ['AVSRewardsSubmissionCreated', 'OperatorDirectedAVSRewardsSubmissionCreated', 'OperatorDirectedOperatorSetRewardsSubmissionCreated', 'RewardsSubmissionForAllEarnersCreated'] as const
+  const rcEvents = REWARD_KINDS.map(([name]) => name)
   const [r2, amLogs, registeredLogs, rewardLogs, slashedShareLogs, [tvl]] = await wrap(
     'stakers and events',
     Promise.all([
@@ -311,13 +311,26 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   // submission streams what it pays over [start, start+duration) to the stake of the operators it pays, weighted by
   // the strategies' multipliers: an AVS submission and an operator-directed AVS submission to the operators
   // registered with the AVS (the directed one counts the amounts of those operators only), an operator-directed set
-  // submission to that set's operators. Rates are averaged over [max(now − lookback, first start), now] (or the
+  // submission and a total-stake submission (v1.12.0) to that set's operators, a unique-stake submission (v1.12.0) to
+  // their stake allocated to the set (so per unit of allocated stake, as Service.rewardRatePerYear is). Rates are averaged over [max(now − lookback, first start), now] (or the
   // forward window when all submissions start later). The reward token is valued 1:1 with the collateral.
   const lookback = BigInt(p.rewardLookbackSeconds ?? 90 * 86_400)
   // Stake in flight counts: it secured the AVS while the rewards streamed (else the rate jumps during a move).
+  // Unique stake of an operator in a set: its delegated shares × the set's magnitude (our strategy only: the reader
+  // knows allocations for it; other strategies count delegated).
+  const uniqueFactor = (op: Address, k: Hex | undefined, s: Address) => {
+    if (k === undefined || s !== strategy) return undefined
+    const a = r.get(`alloc:${op}:${k}`) as { currentMagnitude: bigint } | undefined
+    const max = big(`max:${op}`)
+    return a && max > 0n ? { num: a.currentMagnitude, den: max } : { num: 0n, den: 1n }
+  }
   const weightedStake = (ops: readonly Address[], sub: EigenLayerRewardSubmission) =>
     sub.strategiesAndMultipliers.reduce((w, x) => {
-      const sum = ops.reduce((acc, op) => acc + big(`shares:${op}:${x.strategy}`) + big(`queued:${op}:${x.strategy}`), 0n)
+      const sum = ops.reduce((acc, op) => {
+        const held = big(`shares:${op}:${x.strategy}`) + big(`queued:${op}:${x.strategy}`)
+        const f = sub.kind === 'unique-stake' ? uniqueFactor(op, sub.operatorSet, x.strategy) : undefined
+        return acc + (f ? (held * f.num) / f.den : held)
+      }, 0n)
       return w + ((x.strategy === strategy ? toTokens(sum) : sum) * x.multiplier) / WAD
     }, 0n)
   const paidTo = (sub: EigenLayerRewardSubmission, ops: readonly Address[]) =>
@@ -339,7 +352,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     const paying = ourSubs.flatMap((sub) =>
       (sub.kind === 'avs' || sub.kind === 'operator-directed-avs') && sub.avs === avs
         ? [{ sub, ops: avsMembers(avs) }]
-        : sub.kind === 'operator-directed-set' && sub.operatorSet === k
+        : (sub.kind === 'operator-directed-set' || sub.kind === 'total-stake' || sub.kind === 'unique-stake') && sub.operatorSet === k
           ? [{ sub, ops: setMembers(k) }]
           : [],
     )
@@ -449,6 +462,7 @@ interface RewardsLog {
   eventName: (typeof REWARD_KINDS)[number][0]
   args: {
     avs?: Address
+    caller?: Address
     tokenHopper?: Address
     operatorSet?: { avs: Address; id: number }
     submissionNonce?: bigint
@@ -471,6 +485,8 @@ const REWARD_KINDS = [
   ['AVSRewardsSubmissionCreated', 'avs'],
   ['OperatorDirectedAVSRewardsSubmissionCreated', 'operator-directed-avs'],
   ['OperatorDirectedOperatorSetRewardsSubmissionCreated', 'operator-directed-set'],
+  ['TotalStakeRewardsSubmissionCreated', 'total-stake'],
+  ['UniqueStakeRewardsSubmissionCreated', 'unique-stake'],
   ['RewardsSubmissionForAllEarnersCreated', 'all-earners'],
 ] as const satisfies readonly (readonly [string, EigenLayerRewardKind])[]
 

@@ -82,17 +82,19 @@ export interface EigenLayerOperatorState {
  * - `avs`: `AVSRewardsSubmissionCreated`, to the stake of every operator registered with the AVS (operator takes its AVS split);
  * - `operator-directed-avs`: `OperatorDirectedAVSRewardsSubmissionCreated`, chosen amounts per operator of the AVS (AVS split);
  * - `operator-directed-set`: `OperatorDirectedOperatorSetRewardsSubmissionCreated`, per operator of one set (set split);
+ * - `total-stake` / `unique-stake` (v1.12.0): `TotalStakeRewardsSubmissionCreated` / `UniqueStakeRewardsSubmissionCreated`,
+ *   to one set's operators by their delegated stake / by their unique (allocated, slashable) stake in the set;
  * - `all-earners`: `RewardsSubmissionForAllEarnersCreated`, programmatic incentives to every operator registered
  *   with at least one AVS and its stakers (PI split).
  */
-export type EigenLayerRewardKind = 'avs' | 'operator-directed-avs' | 'operator-directed-set' | 'all-earners'
+export type EigenLayerRewardKind = 'avs' | 'operator-directed-avs' | 'operator-directed-set' | 'total-stake' | 'unique-stake' | 'all-earners'
 
 /** One rewards submission of any type. */
 export interface EigenLayerRewardSubmission {
   kind: EigenLayerRewardKind
   /** The AVS paying (the submitter for `all-earners`). */
   avs: Address
-  /** The operator set of an `operator-directed-set` submission. */
+  /** The operator set of an `operator-directed-set`, `total-stake` or `unique-stake` submission. */
   operatorSet?: Hex
   /** Per-operator amounts of operator-directed submissions (their sum is `amount`). */
   operatorRewards?: readonly { operator: Address; amount: bigint }[]
