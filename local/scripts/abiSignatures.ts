@@ -26,7 +26,35 @@ export const EIGENLAYER_STRUCTS = [
   'struct CreateSetParams { uint32 operatorSetId; address[] strategies; }',
   'struct StrategyAndMultiplier { address strategy; uint96 multiplier; }',
   'struct RewardsSubmission { StrategyAndMultiplier[] strategiesAndMultipliers; address token; uint256 amount; uint32 startTimestamp; uint32 duration; }',
+  'struct OperatorReward { address operator; uint256 amount; }',
+  'struct OperatorDirectedRewardsSubmission { StrategyAndMultiplier[] strategiesAndMultipliers; address token; OperatorReward[] operatorRewards; uint32 startTimestamp; uint32 duration; string description; }',
 ] as const
+
+/**
+ * IPausable (v1.x), shared by every core contract and strategy: bit `i` of `paused()` pauses entry-point group `i`
+ * (StrategyManager 0 deposits; DelegationManager 0 new delegations, 1 entering the withdrawal queue, 2 completing
+ * withdrawals; AllocationManager 0 allocations, 1 slashing, 2 set registration; StrategyBase 0 deposits, 1 withdrawals;
+ * RewardsCoordinator 0 AVS submissions, 1 rewards-for-all, 4 rewards-for-all-earners, 5/9 operator-directed AVS/set,
+ * 6/7/8 AVS/PI/set splits). A paused entry point reverts `CurrentlyPaused()`.
+ */
+const PAUSABLE = [
+  'function pauserRegistry() view returns (address)',
+  'function pause(uint256 newPausedStatus)',
+  'function pauseAll()',
+  'function unpause(uint256 newPausedStatus)',
+  'function paused() view returns (uint256)',
+  'function paused(uint8 index) view returns (bool)',
+  'event Paused(address indexed account, uint256 newPausedStatus)',
+  'event Unpaused(address indexed account, uint256 newPausedStatus)',
+  'error OnlyPauser()',
+  'error OnlyUnpauser()',
+  'error CurrentlyPaused()',
+  'error InvalidNewPausedStatus()',
+  'error InputAddressZero()',
+] as const
+
+/** StrategyBaseTVLLimits' deposit-cap errors: raised in the strategy during `depositIntoStrategy`, so the StrategyManager ABI decodes them too. */
+const TVL_LIMIT_ERRORS = ['error MaxPerDepositExceedsMax()', 'error BalanceExceedsMaxTotalDeposits()'] as const
 
 /** Signatures per exported ABI constant (EIGENLAYER_STRUCTS are prepended when parsing). */
 export const EIGENLAYER_SIGNATURES = {
@@ -93,6 +121,7 @@ export const EIGENLAYER_SIGNATURES = {
     'error WithdrawerNotCaller()',
     'error InvalidSignature()',
     'error SignatureExpired()',
+    ...PAUSABLE,
   ],
   /** IStrategyManager (v1.x): deposits and DEPOSIT shares. */
   strategyManagerAbi: [
@@ -124,6 +153,8 @@ export const EIGENLAYER_SIGNATURES = {
     'error StrategyNotFound()',
     'error StrategyNotWhitelisted()',
     'error StrategyAlreadyInSlash()',
+    ...PAUSABLE,
+    ...TVL_LIMIT_ERRORS,
   ],
   /** IAllocationManager (v1.5+ slashOperator returns values): operator sets, magnitudes, slashing. */
   allocationManagerAbi: [
@@ -134,7 +165,10 @@ export const EIGENLAYER_SIGNATURES = {
     'function deregisterFromOperatorSets(DeregisterParams params)',
     'function setAllocationDelay(address operator, uint32 delay)',
     'function updateAVSMetadataURI(address avs, string metadataURI)',
+    'function setAVSRegistrar(address avs, address registrar)',
+    'function getAVSRegistrar(address avs) view returns (address)',
     'function createOperatorSets(address avs, CreateSetParams[] params)',
+    'function createRedistributingOperatorSets(address avs, CreateSetParams[] params, address[] redistributionRecipients)',
     'function addStrategiesToOperatorSet(address avs, uint32 operatorSetId, address[] strategies)',
     'function removeStrategiesFromOperatorSet(address avs, uint32 operatorSetId, address[] strategies)',
     'function getOperatorSetCount(address avs) view returns (uint256)',
@@ -175,6 +209,8 @@ export const EIGENLAYER_SIGNATURES = {
     'event OperatorRemovedFromOperatorSet(address indexed operator, OperatorSet operatorSet)',
     'event StrategyAddedToOperatorSet(OperatorSet operatorSet, address strategy)',
     'event StrategyRemovedFromOperatorSet(OperatorSet operatorSet, address strategy)',
+    'event AVSRegistrarSet(address avs, address registrar)',
+    'event RedistributionAddressSet(OperatorSet operatorSet, address redistributionRecipient)',
     'error InvalidWadToSlash()',
     'error InputArrayLengthMismatch()',
     'error InvalidCaller()',
@@ -191,10 +227,23 @@ export const EIGENLAYER_SIGNATURES = {
     'error SameMagnitude()',
     'error ModificationAlreadyPending()',
     'error InsufficientMagnitude()',
+    'error InvalidAVSRegistrar()',
+    'error InvalidRedistributionRecipient()',
+    'error InvalidStrategy()',
+    ...PAUSABLE,
   ],
-  /** IRewardsCoordinator (v1.x) subset: AVS rewards submissions and operator splits. */
+  /** IRewardsCoordinator (v1.x) subset: every rewards submission type and the operator splits. */
   rewardsCoordinatorAbi: [
     'function createAVSRewardsSubmission(RewardsSubmission[] rewardsSubmissions)',
+    'function createRewardsForAllSubmission(RewardsSubmission[] rewardsSubmissions)',
+    'function createRewardsForAllEarners(RewardsSubmission[] rewardsSubmissions)',
+    'function createOperatorDirectedAVSRewardsSubmission(address avs, OperatorDirectedRewardsSubmission[] operatorDirectedRewardsSubmissions)',
+    'function createOperatorDirectedOperatorSetRewardsSubmission(OperatorSet operatorSet, OperatorDirectedRewardsSubmission[] operatorDirectedRewardsSubmissions)',
+    // v1.12.0 (mainnet's RewardsCoordinator): rewards to one operator set by unique (allocated) or total stake
+    'function createUniqueStakeRewardsSubmission(OperatorSet operatorSet, RewardsSubmission[] rewardsSubmissions)',
+    'function createTotalStakeRewardsSubmission(OperatorSet operatorSet, RewardsSubmission[] rewardsSubmissions)',
+    'function setRewardsForAllSubmitter(address _submitter, bool _newValue)',
+    'function isRewardsForAllSubmitter(address submitter) view returns (bool)',
     'function setOperatorAVSSplit(address operator, address avs, uint16 split)',
     'function setOperatorPISplit(address operator, uint16 split)',
     'function setOperatorSetSplit(address operator, OperatorSet operatorSet, uint16 split)',
@@ -212,6 +261,13 @@ export const EIGENLAYER_SIGNATURES = {
     'function MAX_FUTURE_LENGTH() view returns (uint32)',
     'function GENESIS_REWARDS_TIMESTAMP() view returns (uint32)',
     'event AVSRewardsSubmissionCreated(address indexed avs, uint256 indexed submissionNonce, bytes32 indexed rewardsSubmissionHash, RewardsSubmission rewardsSubmission)',
+    'event RewardsSubmissionForAllCreated(address indexed submitter, uint256 indexed submissionNonce, bytes32 indexed rewardsSubmissionHash, RewardsSubmission rewardsSubmission)',
+    'event RewardsSubmissionForAllEarnersCreated(address indexed tokenHopper, uint256 indexed submissionNonce, bytes32 indexed rewardsSubmissionHash, RewardsSubmission rewardsSubmission)',
+    'event OperatorDirectedAVSRewardsSubmissionCreated(address indexed caller, address indexed avs, bytes32 indexed operatorDirectedRewardsSubmissionHash, uint256 submissionNonce, OperatorDirectedRewardsSubmission operatorDirectedRewardsSubmission)',
+    'event OperatorDirectedOperatorSetRewardsSubmissionCreated(address indexed caller, bytes32 indexed operatorDirectedRewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, OperatorDirectedRewardsSubmission operatorDirectedRewardsSubmission)',
+    'event UniqueStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, RewardsSubmission rewardsSubmission)',
+    'event TotalStakeRewardsSubmissionCreated(address indexed caller, bytes32 indexed rewardsSubmissionHash, OperatorSet operatorSet, uint256 submissionNonce, RewardsSubmission rewardsSubmission)',
+    'event RewardsForAllSubmitterSet(address indexed rewardsForAllSubmitter, bool indexed oldValue, bool indexed newValue)',
     'event ActivationDelaySet(uint32 oldActivationDelay, uint32 newActivationDelay)',
     'event DefaultOperatorSplitBipsSet(uint16 oldDefaultOperatorSplitBips, uint16 newDefaultOperatorSplitBips)',
     'event OperatorAVSSplitBipsSet(address indexed caller, address indexed operator, address indexed avs, uint32 activatedAt, uint16 oldOperatorAVSSplitBips, uint16 newOperatorAVSSplitBips)',
@@ -232,8 +288,15 @@ export const EIGENLAYER_SIGNATURES = {
     'error StartTimestampTooFarInPast()',
     'error StrategyNotWhitelisted()',
     'error StrategiesNotInAscendingOrder()',
+    'error SubmissionNotRetroactive()',
+    'error OperatorsNotInAscendingOrder()',
+    'error InvalidAddressZero()',
+    ...PAUSABLE,
   ],
-  /** IStrategy (v1.x) views. `shares`/`userUnderlyingView` use DEPOSIT shares (slashing ignored). */
+  /**
+   * IStrategy (v1.x) views. `shares`/`userUnderlyingView` use DEPOSIT shares (slashing ignored). The TVL-limit items
+   * exist only on StrategyBaseTVLLimits (mainnet's original LST strategies); a plain StrategyBase reverts on them.
+   */
   strategyAbi: [
     'function underlyingToken() view returns (address)',
     'function totalShares() view returns (uint256)',
@@ -244,6 +307,23 @@ export const EIGENLAYER_SIGNATURES = {
     'function explanation() view returns (string)',
     'event ExchangeRateEmitted(uint256 rate)',
     'event StrategyTokenSet(address token, uint8 decimals)',
+    'function getTVLLimits() view returns (uint256, uint256)',
+    'function maxPerDeposit() view returns (uint256)',
+    'function maxTotalDeposits() view returns (uint256)',
+    'function setTVLLimits(uint256 newMaxPerDeposit, uint256 newMaxTotalDeposits)',
+    'event MaxPerDepositUpdated(uint256 previousValue, uint256 newValue)',
+    'event MaxTotalDepositsUpdated(uint256 previousValue, uint256 newValue)',
+    ...TVL_LIMIT_ERRORS,
+    ...PAUSABLE,
+  ],
+  /** IPauserRegistry (v1.x): who may pause and unpause the core (the local world's deployer). */
+  pauserRegistryAbi: [
+    'function isPauser(address pauser) view returns (bool)',
+    'function unpauser() view returns (address)',
+    'function setIsPauser(address newPauser, bool canPause)',
+    'function setUnpauser(address newUnpauser)',
+    'event PauserStatusChanged(address pauser, bool canPause)',
+    'event UnpauserChanged(address previousUnpauser, address newUnpauser)',
   ],
 } as const
 

@@ -63,16 +63,22 @@ export const BOT_ITEMS = {
     delegationManagerAbi: [
       'completeQueuedWithdrawal', 'convertToDepositShares', 'cumulativeWithdrawalsQueued', 'delegateTo', 'delegatedTo', 'depositScalingFactor', 'getQueuedWithdrawal',
       'getQueuedWithdrawalRoots', 'getQueuedWithdrawals', 'getSlashableSharesInQueue', 'getWithdrawableShares', 'isOperator', 'minWithdrawalDelayBlocks', 'operatorShares',
-      'queueWithdrawals', 'OperatorRegistered', 'SlashingWithdrawalCompleted', 'SlashingWithdrawalQueued',
+      'paused', 'queueWithdrawals', 'OperatorRegistered', 'OperatorSharesSlashed', 'SlashingWithdrawalCompleted', 'SlashingWithdrawalQueued',
     ],
-    /** buildMoveCall (deposit step), eigenlayerSaga (Deposit logs). */
-    strategyManagerAbi: ['depositIntoStrategy', 'Deposit'],
-    /** readEigenLayerUniverse: allocations, magnitudes, slashability and the operator-set events. */
-    allocationManagerAbi: ['getAllocation', 'getMaxMagnitude', 'isOperatorSlashable', 'OperatorAddedToOperatorSet', 'OperatorRemovedFromOperatorSet', 'OperatorSlashed', 'StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet'],
-    /** readEigenLayerUniverse: operator splits and AVS rewards submissions. */
-    rewardsCoordinatorAbi: ['defaultOperatorSplitBips', 'getOperatorAVSSplit', 'AVSRewardsSubmissionCreated'],
-    /** readEigenLayerUniverse and eigenlayerSaga: token and share price. */
-    strategyAbi: ['sharesToUnderlyingView', 'underlyingToken'],
+    /** buildMoveCall (deposit step), eigenlayerSaga (Deposit logs, paused deposits). */
+    strategyManagerAbi: ['depositIntoStrategy', 'paused', 'Deposit'],
+    /** readEigenLayerUniverse: allocations, magnitudes, slashability, redistribution, the deallocation delay and the operator-set events. */
+    allocationManagerAbi: [
+      'DEALLOCATION_DELAY', 'getAllocation', 'getMaxMagnitude', 'getRedistributionRecipient', 'isOperatorSlashable', 'isRedistributingOperatorSet', 'OperatorAddedToOperatorSet',
+      'OperatorRemovedFromOperatorSet', 'OperatorSlashed', 'StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet',
+    ],
+    /** readEigenLayerUniverse: operator splits and every rewards submission type. */
+    rewardsCoordinatorAbi: [
+      'defaultOperatorSplitBips', 'getOperatorAVSSplit', 'getOperatorPISplit', 'getOperatorSetSplit', 'AVSRewardsSubmissionCreated', 'OperatorDirectedAVSRewardsSubmissionCreated',
+      'OperatorDirectedOperatorSetRewardsSubmissionCreated', 'RewardsSubmissionForAllEarnersCreated', 'TotalStakeRewardsSubmissionCreated', 'UniqueStakeRewardsSubmissionCreated',
+    ],
+    /** readEigenLayerUniverse and eigenlayerSaga: token, share price, deposit caps (StrategyBaseTVLLimits), paused deposits/withdrawals. */
+    strategyAbi: ['getTVLLimits', 'paused', 'sharesToUnderlyingView', 'underlyingToken'],
   },
   safe: {
     /** execWithRole (execution, revert decoding), rolesPermissions (scope and assign the role). */

@@ -1,12 +1,15 @@
 /**
  * The EigenLayer part of the local world: deploys our v1.x harness (local/contracts/eigenlayer, compiled with npm
- * solc) on a LocalChain and seeds a scenario with real calls: AVSs and operator sets, operators that register and
- * allocate magnitude, our staker accounts (EOAs held by the bot) delegated one per operator, outside stakers, AVS
- * rewards submissions and slashes. No official EigenLayer bytecode is published on npm; see docs/eigenlayer.md.
+ * solc) on a LocalChain and seeds a scenario with real calls, the way a real deployment must: a PauserRegistry, a
+ * StrategyBaseTVLLimits strategy (mainnet's original LST strategy type), AVSs with their registrar contract
+ * (`setAVSRegistrar`: the AllocationManager always calls it) and operator sets (optionally redistributing),
+ * operators that register and allocate magnitude, our staker accounts (EOAs held by the bot) delegated one per
+ * operator, outside stakers, AVS rewards submissions and slashes. No official EigenLayer bytecode is published on
+ * npm; see docs/eigenlayer.md.
  */
 import { type Account, type Address, type Hex, getContractAddress, keccak256, stringToHex, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyManagerAbi } from './abis/eigenlayer.js'
+import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi, strategyManagerAbi } from './abis/eigenlayer.js'
 import { operatorSetKey } from '../../shared/protocols/eigenlayer/types.js'
 import { type LocalChain, chainNow, deploy, write } from './chain.js'
 import { compileContract } from './compile.js'
@@ -32,6 +35,11 @@ export interface DeployEigenLayerOptions {
   defaultSplitBips?: number
   /** Underlying token of the strategy; a fresh LstToken (owner = deployer) when absent. */
   token?: Address
+  /**
+   * Deposit caps of the strategy (StrategyBaseTVLLimits, whole tokens); `null` deploys a plain StrategyBase (what
+   * StrategyFactory deploys on mainnet). Default 1 000 000 per deposit and 10 000 000 in total.
+   */
+  tvlLimits?: { maxPerDeposit: number; maxTotalDeposits: number } | null
 }
 
 /** Addresses of a deployed harness. */
@@ -40,8 +48,10 @@ export interface EigenLayerDeployment {
   strategyManager: Address
   allocationManager: Address
   rewardsCoordinator: Address
-  /** The StrategyBase over `token`, whitelisted for deposits. */
+  /** The strategy over `token` (StrategyBaseTVLLimits unless `tvlLimits: null`), whitelisted for deposits. */
   strategy: Address
+  /** Who may pause / unpause every contract: the deployer is pauser and unpauser. */
+  pauserRegistry: Address
   /** Underlying token (LST). */
   token: Address
   /** Block of the first deployment (reader's `fromBlock`). */
@@ -57,21 +67,27 @@ export interface EigenLayerDeployment {
 export async function deployEigenLayer(c: LocalChain, deployer: Account, opts: DeployEigenLayerOptions = {}): Promise<EigenLayerDeployment> {
   const minDelay = opts.minWithdrawalDelayBlocks ?? 50
   const compiled = (name: string) => compileContract(`eigenlayer/${name}.sol`, name)
+  // Like upstream, a slash (and getSlashableSharesInQueue) reverts on a chain younger than the withdrawal delay; a real
+  // chain is older, so a fresh Anvil is mined past it first.
+  const head = await c.public.getBlockNumber()
+  if (head < BigInt(minDelay) + 2n) await c.test.mine({ blocks: Number(BigInt(minDelay) + 2n - head) })
   const deployBlock = await c.public.getBlockNumber()
   let token = opts.token
   if (!token) {
     const lst = compileContract('LstToken.sol', 'LstToken')
     token = await deploy(c, deployer, lst.abi, lst.bytecode, ['EigenLayer LST', 'eLST'])
   }
+  const pr = compiled('PauserRegistry')
+  const pauserRegistry = await deploy(c, deployer, pr.abi, pr.bytecode, [[deployer.address], deployer.address])
   const nonce = await c.public.getTransactionCount({ address: deployer.address, blockTag: 'pending' })
   const at = (n: number) => getContractAddress({ from: deployer.address, nonce: BigInt(nonce + n) })
   const [dmAt, smAt, amAt] = [at(0), at(1), at(2)]
   const dm = compiled('DelegationManager')
-  const delegationManager = await deploy(c, deployer, dm.abi, dm.bytecode, [smAt, amAt, minDelay])
+  const delegationManager = await deploy(c, deployer, dm.abi, dm.bytecode, [smAt, amAt, pauserRegistry, minDelay])
   const sm = compiled('StrategyManager')
-  const strategyManager = await deploy(c, deployer, sm.abi, sm.bytecode, [amAt, dmAt, deployer.address, deployer.address])
+  const strategyManager = await deploy(c, deployer, sm.abi, sm.bytecode, [amAt, dmAt, pauserRegistry, deployer.address, deployer.address])
   const am = compiled('AllocationManager')
-  const allocationManager = await deploy(c, deployer, am.abi, am.bytecode, [dmAt, opts.deallocationDelay ?? 50, opts.allocationConfigurationDelay ?? 1])
+  const allocationManager = await deploy(c, deployer, am.abi, am.bytecode, [dmAt, pauserRegistry, opts.deallocationDelay ?? 50, opts.allocationConfigurationDelay ?? 1])
   const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase()
   if (!same(delegationManager, dmAt) || !same(strategyManager, smAt) || !same(allocationManager, amAt)) throw new Error('EigenLayer harness: predicted addresses do not match (deployer sent another transaction)')
   const rc = compiled('RewardsCoordinator')
@@ -85,19 +101,22 @@ export async function deployEigenLayer(c: LocalChain, deployer: Account, opts: D
     90 * DAY, // MAX_RETROACTIVE_LENGTH
     30 * DAY, // MAX_FUTURE_LENGTH
     0, // GENESIS_REWARDS_TIMESTAMP
+    pauserRegistry,
     deployer.address,
     opts.activationDelay ?? 0,
     opts.defaultSplitBips ?? 1000,
   ])
-  const sb = compiled('StrategyBase')
-  const strategy = await deploy(c, deployer, sb.abi, sb.bytecode, [strategyManager, token])
+  const limits = opts.tvlLimits === undefined ? { maxPerDeposit: 1_000_000, maxTotalDeposits: 10_000_000 } : opts.tvlLimits
+  const sb = compiled(limits ? 'StrategyBaseTVLLimits' : 'StrategyBase')
+  const strategy = await deploy(c, deployer, sb.abi, sb.bytecode, limits ? [strategyManager, pauserRegistry, token, tokens(limits.maxPerDeposit), tokens(limits.maxTotalDeposits)] : [strategyManager, pauserRegistry, token])
   await write(c, deployer, { address: strategyManager, abi: strategyManagerAbi, functionName: 'addStrategiesToDepositWhitelist', args: [[strategy]] })
-  return { delegationManager, strategyManager, allocationManager, rewardsCoordinator, strategy, token, deployBlock, minWithdrawalDelayBlocks: minDelay }
+  return { delegationManager, strategyManager, allocationManager, rewardsCoordinator, strategy, pauserRegistry, token, deployBlock, minWithdrawalDelayBlocks: minDelay }
 }
 
 /** An EigenLayer scenario: who exists, allocations, our stakers, rewards and slashes. Token amounts in whole tokens. */
 export interface EigenLayerScenario {
-  avss: { label: string; operatorSets: { id: number; rewardRatePerYear: number }[] }[]
+  /** `redistributeTo`: a label whose actor receives the set's slashed funds (a redistributing operator set). */
+  avss: { label: string; operatorSets: { id: number; rewardRatePerYear: number; redistributeTo?: string }[] }[]
   operators: { label: string; avsSplitBips?: number; allocations: { avs: string; setId: number; magnitude: number }[] }[]
   /** Our staker accounts (keys held by the bot). `operator` absent = a fresh, undelegated staker. */
   stakers: { label: string; operator?: string; deposit: number }[]
@@ -176,18 +195,27 @@ export async function seedEigenLayerScenario(c: LocalChain, d: EigenLayerDeploym
   const mint = (to: Address, amount: bigint) => write(c, minter, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [to, amount] })
   const approve = (a: Actor, spender: Address, amount: bigint) => write(c, a.account, { address: d.token, abi: lstTokenAbi, functionName: 'approve', args: [spender, amount] })
 
-  // AVSs: metadata, then operator sets over our strategy.
+  // AVSs: metadata, their registrar contract (the AllocationManager calls it on every registration), then operator
+  // sets over our strategy (redistributing ones name the recipient of slashed funds).
   const avss: SeededAvs[] = []
+  const registrar = compileContract('eigenlayer/AVSRegistrar.sol', 'AVSRegistrar')
   for (const a of scenario.avss) {
     const avs = eigenLayerActor(`avs/${a.label}`)
     await fund(avs)
     await write(c, avs.account, { address: d.allocationManager, abi: allocationManagerAbi, functionName: 'updateAVSMetadataURI', args: [avs.address, `local://${a.label}`] })
-    await write(c, avs.account, {
-      address: d.allocationManager,
-      abi: allocationManagerAbi,
-      functionName: 'createOperatorSets',
-      args: [avs.address, a.operatorSets.map((s) => ({ operatorSetId: s.id, strategies: [d.strategy] }))],
-    })
+    const reg = await deploy(c, avs.account, registrar.abi, registrar.bytecode, [avs.address, d.allocationManager])
+    await write(c, avs.account, { address: d.allocationManager, abi: allocationManagerAbi, functionName: 'setAVSRegistrar', args: [avs.address, reg] })
+    const plain = a.operatorSets.filter((s) => s.redistributeTo === undefined)
+    const redistributing = a.operatorSets.filter((s) => s.redistributeTo !== undefined)
+    const params = (sets: typeof a.operatorSets) => sets.map((s) => ({ operatorSetId: s.id, strategies: [d.strategy] }))
+    if (plain.length) await write(c, avs.account, { address: d.allocationManager, abi: allocationManagerAbi, functionName: 'createOperatorSets', args: [avs.address, params(plain)] })
+    if (redistributing.length)
+      await write(c, avs.account, {
+        address: d.allocationManager,
+        abi: allocationManagerAbi,
+        functionName: 'createRedistributingOperatorSets',
+        args: [avs.address, params(redistributing), redistributing.map((s) => eigenLayerActor(`recipient/${s.redistributeTo}`).address)],
+      })
     const sets = a.operatorSets.map((s) => ({ id: s.id, key: operatorSetKey(avs.address, s.id), rewardRatePerYear: s.rewardRatePerYear }))
     avss.push({ ...avs, label: a.label, sets })
     labels[avs.address.toLowerCase()] = a.label
@@ -278,4 +306,45 @@ export async function slashEigenLayerOperator(c: LocalChain, d: EigenLayerDeploy
     functionName: 'slashOperator',
     args: [avs.address, { operator, operatorSetId: setId, strategies: [d.strategy], wadsToSlash: [toWad(wad)], description }],
   })
+}
+
+/** Parameters of {@link submitOperatorDirectedRewards}: whole tokens per operator over a window that has ended. */
+export interface SubmitOperatorDirectedRewardsParameters {
+  avs: Actor
+  /** Operator set id for `createOperatorDirectedOperatorSetRewardsSubmission`; absent = the AVS-wide type. */
+  setId?: number
+  rewards: { operator: Address; amount: bigint }[]
+  startTimestamp: number
+  duration: number
+}
+
+/**
+ * The AVS pays chosen operators (and their stakers, after the operator's split) for a past window, through the
+ * operator-directed submission types of the RewardsCoordinator. Mints and approves the total first.
+ */
+export async function submitOperatorDirectedRewards(c: LocalChain, d: EigenLayerDeployment, minter: Account, p: SubmitOperatorDirectedRewardsParameters): Promise<Hex> {
+  const total = p.rewards.reduce((s, r) => s + r.amount, 0n)
+  await write(c, minter, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [p.avs.address, total] })
+  await write(c, p.avs.account, { address: d.token, abi: lstTokenAbi, functionName: 'approve', args: [d.rewardsCoordinator, total] })
+  const submission = {
+    strategiesAndMultipliers: [{ strategy: d.strategy, multiplier: WAD }],
+    token: d.token,
+    operatorRewards: [...p.rewards].sort((a, b) => (a.operator.toLowerCase() < b.operator.toLowerCase() ? -1 : 1)),
+    startTimestamp: p.startTimestamp,
+    duration: p.duration,
+    description: 'local operator-directed rewards',
+  }
+  return p.setId === undefined
+    ? write(c, p.avs.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'createOperatorDirectedAVSRewardsSubmission', args: [p.avs.address, [submission]] })
+    : write(c, p.avs.account, {
+        address: d.rewardsCoordinator,
+        abi: rewardsCoordinatorAbi,
+        functionName: 'createOperatorDirectedOperatorSetRewardsSubmission',
+        args: [{ avs: p.avs.address, id: p.setId }, [submission]],
+      })
+}
+
+/** Sets the strategy's deposit caps (token wei); only the unpauser (the deployer locally) may. */
+export async function setEigenLayerTvlLimits(c: LocalChain, d: EigenLayerDeployment, unpauser: Account, maxPerDeposit: bigint, maxTotalDeposits: bigint): Promise<Hex> {
+  return write(c, unpauser, { address: d.strategy, abi: strategyAbi, functionName: 'setTVLLimits', args: [maxPerDeposit, maxTotalDeposits] })
 }

@@ -307,7 +307,17 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
   const svDeny = new Set<string>(policy.services.deny)
   // Why an operator / a service may not receive stake (undefined = fine).
   const opBan = opIds.map((o) => (opDeny.has(o) ? `operator ${o} is deny-listed` : opAllow !== undefined && !opAllow.has(o) ? `operator ${o} is not in operators.allow` : undefined))
-  const svBan = svcIds.map((s) => (svDeny.has(s) ? `service ${s} is deny-listed` : svAllow !== undefined && !svAllow.has(s) ? `service ${s} is not in services.allow` : undefined))
+  // EigenLayer redistributing operator sets (slashed funds go to the AVS's recipient) are denied unless the policy allows them.
+  const redistributing = new Set(policy.services.denyRedistributing ? universe.services.filter((s) => s.redistributing).map((s) => s.id.toLowerCase()) : [])
+  const svBan = svcIds.map((s) =>
+    svDeny.has(s)
+      ? `service ${s} is deny-listed`
+      : redistributing.has(s)
+        ? `service ${s} is a redistributing operator set (services.denyRedistributing)`
+        : svAllow !== undefined && !svAllow.has(s)
+          ? `service ${s} is not in services.allow`
+          : undefined,
+  )
 
   // Risk groups: explicit members plus metadata memberships.
   const groups = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group))

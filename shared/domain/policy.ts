@@ -84,8 +84,9 @@ export const PolicyObjectSchema = z.strictObject({
     z.strictObject({
       allow: z.optional(z.array(ServiceIdSchema)),
       deny: z._default(z.array(ServiceIdSchema), []),
+      denyRedistributing: z._default(z.boolean(), true),
     }),
-    { deny: [] },
+    { deny: [], denyRedistributing: true },
   ),
   caps: z._default(
     z.strictObject({

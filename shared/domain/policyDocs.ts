@@ -24,6 +24,7 @@ export const POLICY_FIELD_DOCS: Readonly<Record<string, string>> = {
   "services.allow[]": "Service id (Symbiotic subnetwork or EigenLayer operator set): 0x + 64 hex digits, stored lower-case.",
   "services.deny": "Services that must never be secured; stake in them is removed at once (not limited by the turnover cap).",
   "services.deny[]": "Service id (Symbiotic subnetwork or EigenLayer operator set): 0x + 64 hex digits, stored lower-case.",
+  "services.denyRedistributing": "Never secure an EigenLayer redistributing operator set (slashed funds go to a recipient its AVS chose instead of being burned); stake in one is removed at once like a deny-listed service. On by default.",
   "caps": "Concentration caps, each a fraction of the position's active stake.",
   "caps.perOperator": "Max stake one operator secures across all services, as a fraction of the position's active stake.",
   "caps.perService": "Max stake allocated to one service (all operators), as a fraction of the position's active stake.",

@@ -13,6 +13,9 @@
  *   `scoring.defaultHaircut`); expected loss is multiplied by the contract factor `h = 1 + η`;
  *   derived `η = 0.5 · 1/(1 + audits) · 365/(365 + ageDays) · 1/(1 + log10(1 + tvlUsd/1e6))`;
  * - expected loss rate `p · sev · h`; net value `r(1 − c) − p·sev·h` (the LP objective coefficient);
+ * - redistribution: an EigenLayer redistributing operator set pays slashed funds to a recipient its AVS chose, so the
+ *   AVS gains from a slash; its expected loss is multiplied by {@link REDISTRIBUTION_LOSS_FACTOR} (term
+ *   `redistribution factor`), and `services.denyRedistributing` (on by default) keeps stake out of such sets;
  * - compounded probability of operator o: `1 − Π_s (1 − p_{o,s})` over the services it is opted into;
  * - concentration: operator's share of all restaked stake; Herfindahl index of our current allocation.
  *
@@ -47,6 +50,13 @@ export const BAND_THRESHOLDS = { medium: 25, high: 50, critical: 75 } as const
 
 /** Weights of the three risk categories in the risk score. */
 export const RISK_WEIGHTS = { slashing: 0.5, contract: 0.25, centralization: 0.25 } as const
+
+/**
+ * Multiplier on the expected loss of a redistributing operator set (Service.redistributing): a slash pays the AVS's
+ * chosen recipient instead of burning, so the party that decides to slash gains from it. 2 = such a set is scored as
+ * twice as likely to slash as the same set with burning.
+ */
+export const REDISTRIBUTION_LOSS_FACTOR = 2
 
 /** Where a severity came from. */
 export type SeveritySource = 'policy' | 'history' | 'default'
@@ -315,12 +325,13 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
       const r = f.s.rewardRatePerYear
       const netYield = r * (1 - commission)
       const h = 1 + f.haircut
-      const loss = p * f.severity * h
+      const rho = f.s.redistributing ? REDISTRIBUTION_LOSS_FACTOR : 1
+      const loss = p * f.severity * h * rho
       const value = netYield - loss
       survive *= 1 - p
       lossSum += loss
       best = Math.max(best, value)
-      const parts = { slashing: slashingRisk(p * f.severity), contract: contractRisk(f.haircut), centralization: centralizationRisk(share) }
+      const parts = { slashing: slashingRisk(p * f.severity * rho), contract: contractRisk(f.haircut), centralization: centralizationRisk(share) }
       const score = riskScore(parts)
       pairs.push({
         service: sid as ServiceId,
@@ -355,7 +366,8 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
           { name: 'severity sev', value: f.severity, unit: 'fraction', category: 'slashing', explanation: severityWhy(f) },
           { name: 'contract haircut', value: f.haircut, unit: 'fraction', category: 'contract', explanation: f.haircutWhy },
           { name: 'contract factor h', value: h, unit: 'x', category: 'contract', explanation: '1 + haircut, multiplies expected loss' },
-          { name: 'expected loss p·sev·h', value: loss, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}` },
+          ...redistributionTerms(f.s),
+          { name: 'expected loss p·sev·h', value: loss, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}${rho !== 1 ? ` · ${num(rho)}` : ''}` },
           { name: 'net value', value, unit: '%/yr', category: 'yield', explanation: `net yield − expected loss = ${pct(netYield)} − ${pct(loss)}` },
           { name: 'operator concentration', value: share, unit: 'fraction', category: 'centralization', explanation: 'operator share of all restaked stake read' },
           ...riskTerms(parts, 'the operator'),
@@ -405,7 +417,9 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     const ops = opsByService.get(s.id.toLowerCase()) ?? []
     const tot = ops.reduce((a, o) => a + (o.totalRestakedStake > 0n ? o.totalRestakedStake : 0n), 0n)
     const hhi = tot > 0n ? ops.reduce((a, o) => a + (Number((o.totalRestakedStake * 1_000_000n) / tot) / 1e6) ** 2, 0) : ops.length > 0 ? 1 / ops.length : 1
-    const parts = { slashing: slashingRisk(p * f.severity), contract: contractRisk(f.haircut), centralization: 100 * Math.min(1, hhi) }
+    const rho = s.redistributing ? REDISTRIBUTION_LOSS_FACTOR : 1
+    const loss = p * f.severity * h * rho
+    const parts = { slashing: slashingRisk(p * f.severity * rho), contract: contractRisk(f.haircut), centralization: 100 * Math.min(1, hhi) }
     const score = riskScore(parts)
     return {
       service: s.id.toLowerCase() as ServiceId,
@@ -419,7 +433,7 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
       haircut: f.haircut,
       haircutSource: f.haircutSource,
       contractFactor: h,
-      expectedLossPerYear: p * f.severity * h,
+      expectedLossPerYear: loss,
       operatorCount: ops.length,
       operatorHerfindahl: hhi,
       score,
@@ -439,7 +453,8 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
         { name: 'veto window', value: s.vetoWindowSeconds, unit: 'count', category: 'slashing', explanation: 'seconds during which a slash can be vetoed (0 = instant slasher)' },
         { name: 'contract haircut', value: f.haircut, unit: 'fraction', category: 'contract', explanation: f.haircutWhy },
         { name: 'contract factor h', value: h, unit: 'x', category: 'contract', explanation: '1 + haircut, multiplies expected loss' },
-        { name: 'expected loss p·sev·h', value: p * f.severity * h, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}` },
+        ...redistributionTerms(s),
+        { name: 'expected loss p·sev·h', value: loss, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}${rho !== 1 ? ` · ${num(rho)}` : ''}` },
         { name: 'operator Herfindahl', value: hhi, unit: 'fraction', category: 'centralization', explanation: `HHI of the restaked stake of its ${ops.length} operators` },
         ...riskTerms(parts, 'the service'),
       ],
@@ -474,6 +489,20 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     positions: positionScores,
     bandThresholds: BAND_THRESHOLDS,
   }
+}
+
+/** The `redistribution factor` term of a redistributing operator set (none for other services). */
+function redistributionTerms(s: Service): ScoreTerm[] {
+  if (!s.redistributing) return []
+  return [
+    {
+      name: 'redistribution factor',
+      value: REDISTRIBUTION_LOSS_FACTOR,
+      unit: 'x',
+      category: 'slashing',
+      explanation: 'redistributing operator set: slashed funds go to a recipient the AVS chose (not burned), so the AVS gains from a slash; multiplies expected loss',
+    },
+  ]
 }
 
 /** Herfindahl index Σ share² of a list of non-negative amounts (0 when the total is 0). */

@@ -53,6 +53,11 @@ export interface Service {
   vetoWindowSeconds: number
   /** Slashes observed in this service (all operators). */
   slashes: SlashRecord[]
+  /**
+   * EigenLayer redistributing operator set: slashed funds go to a recipient the AVS chose instead of being burned, so
+   * the AVS gains from a slash (scored as a higher risk; denied by `services.denyRedistributing`). Absent = no.
+   */
+  redistributing?: boolean
 }
 
 /** An operator: who it secures and how much stake it holds overall. */

@@ -62,7 +62,9 @@ describe('runEigenLayerRebalance on the local world', () => {
     expect(saga.state.reason).toMatch(/^rebalance: /)
     const run1 = (await ctx.runs.get(t1.runId))!
     expect(run1).toMatchObject({ kind: 'rebalance', protocol: 'eigenlayer', trigger: 'test', status: 'succeeded' })
-    const decision1 = run1.decision as { kind: string; eigenlayer: { sagaIds: string[] } }
+    const decision1 = run1.decision as { kind: string; eigenlayer: { sagaIds: string[]; slashableWindow?: string } }
+    // The run says how long the moved stake stays slashable (local delays: 50 blocks each).
+    expect(decision1.eigenlayer.slashableWindow).toMatch(/^Withdrawn stake stays slashable for 50 blocks \(≈ 10 min at 12 s\/block\) after it is queued, and deallocated or deregistered stake for 50 blocks/)
     expect(decision1.kind).toBe('act')
     expect(decision1.eigenlayer.sagaIds).toContain(move.sagaId)
     expect(run1.actions).toEqual([expect.objectContaining({ kind: 'eigenlayer-move', status: 'sent', txHash: saga.state.steps.queue!.txHash })])

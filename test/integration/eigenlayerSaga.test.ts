@@ -3,26 +3,21 @@
  * a full move across the withdrawal delay, a crash at every point of every step, a slash during the delay, and a
  * deny-listed operator's stake moved out. No mocks: real contracts, real executor, real conditional writes.
  */
-import { createSessionPool } from '../../shared/execution/sessionPool.js'
-import { LockStore } from '../../shared/store/locks.js'
-import type { Address, Hex, LocalAccount } from 'viem'
+import type { Address, Hex } from 'viem'
 import { erc20Abi } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
 import { type LocalChain, connectLocal } from '../../local/world/chain.js'
-import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario, slashEigenLayerOperator } from '../../local/world/eigenlayer.js'
 import { installMulticall3 } from '../../local/world/symbiotic.js'
 import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import { createReader } from '../../shared/chain/client.js'
 import type { MoveStep } from '../../shared/protocols/eigenlayer/buildMoveCall.js'
 import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader.js'
-import { type EigenLayerSagaContext, type EigenLayerSagaHooks, advanceEigenLayerMove, moveOutOfDeniedOperators, resumeEigenLayerMoves, runEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
-import { createDocumentClient } from '../../shared/store/client.js'
-import { IntentStore } from '../../shared/store/intents.js'
-import { SagaStore } from '../../shared/store/sagas.js'
-import { withFreshTables, world } from '../setup/worldHandle.js'
+import { type EigenLayerSagaHooks, advanceEigenLayerMove, moveOutOfDeniedOperators, resumeEigenLayerMoves, runEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
+import { eigenLayerSagaContext } from '../setup/eigenlayerSaga.js'
+import { world } from '../setup/worldHandle.js'
 
 const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const w = world()
@@ -37,23 +32,7 @@ const operator = (label: string) => seeded.operators.find((o) => o.label === lab
 const nonceOf = (a: Address) => c.public.getTransactionCount({ address: a })
 const withdrawable = async (a: Address) => (await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [a, [d.strategy]] }))[0][0]!
 
-async function context(hooks?: EigenLayerSagaHooks): Promise<EigenLayerSagaContext & { sagas: SagaStore; intents: IntentStore }> {
-  const config = await withFreshTables(w)
-  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
-  const signers = new Map(seeded.stakers.map((s) => [s.address.toLowerCase(), s.account as LocalAccount]))
-  const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
-  const intents = new IntentStore({ client: doc, tableName: config.tables.intents })
-  // One test = one run: its staker sessions stay open across the test's crash-and-resume calls (same lock owner).
-  const pool = createSessionPool({ client, intents, locks: new LockStore({ client: doc, tableName: config.tables.locks }), runId: 'saga-test' })
-  return {
-    client,
-    intents,
-    sessionFor: pool.sessionFor,
-    sagas: new SagaStore({ client: doc, tableName: config.tables.sagas }),
-    signerFor: (a) => signers.get(a.toLowerCase()),
-    hooks,
-  }
-}
+const context = (hooks?: EigenLayerSagaHooks) => eigenLayerSagaContext(w, anvil, seeded, hooks)
 
 const moveParams = (from: string, to: string, toOperator: string) => ({
   delegationManager: d.delegationManager,
@@ -237,9 +216,13 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     const { universe } = await readEigenLayerUniverse(reader, { ...d, stakers: seeded.stakers.map((x) => x.address), fromBlock: d.deployBlock })
     const svc = universe.services.find((x) => x.id === oracle.sets[0]!.key)!
     const sl = svc.slashes.find((x) => x.operator === operator('el-op-a').address.toLowerCase())!
-    // Operator shares were 1000 (1400 − the queued 400): allocated 0.5 → 500; slashed 0.25 of max magnitude → 250.
-    expect(sl.stakeAtCapture).toBe(500n * WEI)
-    expect(sl.amount).toBe(250n * WEI)
+    // Operator shares were 1000 (1400 − the queued 400), and the queued 400 were still slashable: allocated 0.5 of
+    // both → 700; slashed 0.25 of max magnitude → 250 of operator shares + 100 of queued shares. The amount is what
+    // OperatorSharesSlashed reports (350), not the 250 the operator shares alone would say.
+    const [slashedLog] = await c.public.getContractEvents({ address: d.delegationManager, abi: delegationManagerAbi, eventName: 'OperatorSharesSlashed', fromBlock: sl.blockNumber, toBlock: sl.blockNumber })
+    expect(slashedLog!.args.totalSlashedShares).toBe(350n * WEI)
+    expect(sl.amount).toBe(350n * WEI)
+    expect(sl.stakeAtCapture).toBe(700n * WEI)
   })
 
   it("moves a deny-listed operator's stake out (to a fresh staker delegated to an allowed operator)", async () => {

@@ -15,7 +15,7 @@ const staker = (address: Address, operator: Address | null, shares: bigint): Eig
   depositScalingFactor: 10n ** 18n,
   queued: [],
 })
-const operator = (address: Address): EigenLayerOperatorState => ({ address, isOperator: true, maxMagnitude: 10n ** 18n, operatorShares: 0n, operatorStakeTokens: 0n, sets: [], avsSplitBips: {} })
+const operator = (address: Address): EigenLayerOperatorState => ({ address, isOperator: true, maxMagnitude: 10n ** 18n, operatorShares: 0n, operatorStakeTokens: 0n, sets: [], avsSplitBips: {}, piSplitBips: 1000 })
 
 describe('operator-set key', () => {
   it('is avs ++ uint96(id), lower-case, and decodes back', () => {

@@ -79,8 +79,9 @@ const opState = (address: Address, sets: { service: `0x${string}`; magnitude: bi
   maxMagnitude: E18,
   operatorShares: 0n,
   operatorStakeTokens: 0n,
-  sets: sets.map((s) => ({ service: s.service, avs: addr(9), setId: 0, registered: true, slashable: true, currentMagnitude: s.magnitude, pendingDiff: 0n, effectBlock: 0, exposure: Number(s.magnitude) / 1e18 })),
+  sets: sets.map((s) => ({ service: s.service, avs: addr(9), setId: 0, registered: true, slashable: true, currentMagnitude: s.magnitude, pendingDiff: 0n, effectBlock: 0, exposure: Number(s.magnitude) / 1e18, setSplitBips: 1000 })),
   avsSplitBips: {},
+  piSplitBips: 1000,
 })
 const operators = [opState(opA, [{ service: s1, magnitude: E18 / 2n }]), opState(opB, [{ service: s1, magnitude: E18 / 2n }, { service: s2, magnitude: E18 / 4n }]), opState(opC, [{ service: s2, magnitude: E18 }])]
 const values: Record<string, number> = { [`${s1}|${opA}`]: 0.02, [`${s1}|${opB}`]: 0.03, [`${s2}|${opB}`]: 0.04, [`${s2}|${opC}`]: 0.05 }
@@ -142,6 +143,21 @@ describe('Function: planEigenLayerMoves', () => {
     const d = params().details
     const pinned = planEigenLayerMoves(params({ details: { ...d, stakers: [...d.stakers, staker(sFresh2, null, 0n)] }, pinned: new Map([[sFresh, opA]]) }))
     expect(pinned.moves[0]!.to.staker).toBe(sFresh2)
+  })
+
+  it('never plans a deposit over the strategy caps (StrategyBaseTVLLimits)', () => {
+    const base = params().details
+    // maxPerDeposit 120: the 200 move is cut to 120 less 1 % headroom = 118.8 (in shares too) and says why.
+    const capped = planEigenLayerMoves(params({ details: { ...base, depositCaps: { maxPerDeposit: 120n * E18, maxTotalDeposits: 10_000n * E18, strategyBalance: 700n * E18 } } }))
+    expect(capped.moves).toHaveLength(1)
+    expect(capped.moves[0]).toMatchObject({ tokens: 1188n * E18 / 10n, shares: 1188n * E18 / 10n })
+    expect(capped.moves[0]!.reasons.join('\n')).toMatch(/capped at 118\.8: the strategy's maxPerDeposit 120 \(StrategyBaseTVLLimits\) less 1 %/)
+    // The strategy already holds more than its total cap (the cap was lowered): a re-deposit would revert, so no move.
+    const over = planEigenLayerMoves(params({ details: { ...base, depositCaps: { maxPerDeposit: 500n * E18, maxTotalDeposits: 600n * E18, strategyBalance: 700n * E18 } } }))
+    expect(over.moves).toEqual([])
+    expect(over.skipped[0]!.reason).toMatch(/BalanceExceedsMaxTotalDeposits/)
+    // Within both caps nothing changes.
+    expect(planEigenLayerMoves(params({ details: { ...base, depositCaps: { maxPerDeposit: 500n * E18, maxTotalDeposits: 700n * E18, strategyBalance: 700n * E18 } } })).moves[0]!.tokens).toBe(200n * E18)
   })
 
   it('sends to a staker already delegated to the target, moves part of a staker in shares, and drops dust', () => {

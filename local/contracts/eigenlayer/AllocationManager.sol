@@ -5,13 +5,18 @@ import "./Common.sol";
 
 /// @title AllocationManager (harness)
 /// @notice Operator sets, magnitudes and slashing of the EigenLayer slashing release with the published v1.x
-///         (v1.6.0) signatures, structs and events: AVSs create operator sets, operators register and allocate
-///         magnitude (effective after the operator's allocation delay; deallocations after DEALLOCATION_DELAY when
-///         slashable), `slashOperator` burns allocated magnitude, lowers the operator's maxMagnitude (the stakers'
-///         slashing factor) and slashes operator shares in the DelegationManager. Permission checks are
-///         "msg.sender is the operator / AVS" (no PermissionController appointees); the AVS registrar callback runs
-///         only when the AVS address has code; no redistributing sets; not pausable or upgradeable.
-contract AllocationManager is IAllocationManagerTypes {
+///         (v1.6.0) signatures, structs and events: AVSs create operator sets (optionally redistributing, with a
+///         recipient for slashed funds), operators register (the AVS's registrar is always called, as upstream) and
+///         allocate magnitude (effective after the operator's allocation delay; deallocations after DEALLOCATION_DELAY
+///         when slashable), `slashOperator` burns allocated magnitude, lowers the operator's maxMagnitude (the
+///         stakers' slashing factor) and slashes operator shares in the DelegationManager. Pausable as upstream
+///         (flag 0 allocations, 1 slashing, 2 set registration). Permission checks are "msg.sender is the operator /
+///         AVS" (no PermissionController appointees); not upgradeable.
+contract AllocationManager is IAllocationManagerTypes, Pausable {
+    uint8 internal constant PAUSED_MODIFY_ALLOCATIONS = 0;
+    uint8 internal constant PAUSED_OPERATOR_SLASHING = 1;
+    uint8 internal constant PAUSED_OPERATOR_SET_REGISTRATION_AND_DEREGISTRATION = 2;
+
     using OperatorSetLib for OperatorSet;
     using EnumSet for EnumSet.Set;
     using History for History.Checkpoint[];
@@ -58,6 +63,8 @@ contract AllocationManager is IAllocationManagerTypes {
     mapping(address => mapping(IStrategy => uint256)) internal _deallocationQueueHead;
     mapping(address => AllocationDelayInfo) internal _allocationDelayInfo;
     mapping(bytes32 => uint256) internal _slashIds;
+    mapping(address => IAVSRegistrar) internal _avsRegistrar;
+    mapping(bytes32 => address) internal _redistributionRecipients;
 
     event AllocationDelaySet(address operator, uint32 delay, uint32 effectBlock);
     event AllocationUpdated(address operator, OperatorSet operatorSet, IStrategy strategy, uint64 magnitude, uint32 effectBlock);
@@ -70,6 +77,8 @@ contract AllocationManager is IAllocationManagerTypes {
     event OperatorRemovedFromOperatorSet(address indexed operator, OperatorSet operatorSet);
     event StrategyAddedToOperatorSet(OperatorSet operatorSet, IStrategy strategy);
     event StrategyRemovedFromOperatorSet(OperatorSet operatorSet, IStrategy strategy);
+    event AVSRegistrarSet(address avs, IAVSRegistrar registrar);
+    event RedistributionAddressSet(OperatorSet operatorSet, address redistributionRecipient);
 
     error InvalidWadToSlash();
     error InputArrayLengthMismatch();
@@ -84,11 +93,14 @@ contract AllocationManager is IAllocationManagerTypes {
     error StrategiesMustBeInAscendingOrder();
     error StrategyAlreadyInOperatorSet();
     error StrategyNotInOperatorSet();
+    error InvalidAVSRegistrar();
+    error InvalidRedistributionRecipient();
+    error InvalidStrategy();
     error SameMagnitude();
     error ModificationAlreadyPending();
     error InsufficientMagnitude();
 
-    constructor(address _delegation, uint32 _DEALLOCATION_DELAY, uint32 _ALLOCATION_CONFIGURATION_DELAY) {
+    constructor(address _delegation, IPauserRegistry _pauserRegistry, uint32 _DEALLOCATION_DELAY, uint32 _ALLOCATION_CONFIGURATION_DELAY) Pausable(_pauserRegistry) {
         delegation = _delegation;
         DEALLOCATION_DELAY = _DEALLOCATION_DELAY;
         ALLOCATION_CONFIGURATION_DELAY = _ALLOCATION_CONFIGURATION_DELAY;
@@ -102,16 +114,31 @@ contract AllocationManager is IAllocationManagerTypes {
         emit AVSMetadataURIUpdated(avs, metadataURI);
     }
 
+    /// @notice The AVS names the contract the AllocationManager calls on (de)registration; it must support the AVS.
+    function setAVSRegistrar(address avs, IAVSRegistrar registrar) external {
+        if (msg.sender != avs) revert InvalidCaller();
+        if (!registrar.supportsAVS(avs)) revert InvalidAVSRegistrar();
+        _avsRegistrar[avs] = registrar;
+        emit AVSRegistrarSet(avs, getAVSRegistrar(avs));
+    }
+
     function createOperatorSets(address avs, CreateSetParams[] calldata params) external {
         if (msg.sender != avs) revert InvalidCaller();
         if (!_avsRegisteredMetadata[avs]) revert NonexistentAVSMetadata();
         for (uint256 i = 0; i < params.length; i++) {
-            OperatorSet memory os = OperatorSet(avs, params[i].operatorSetId);
-            if (!_operatorSets[avs].add(bytes32(uint256(os.id)))) revert InvalidOperatorSet();
-            emit OperatorSetCreated(os);
-            for (uint256 j = 0; j < params[i].strategies.length; j++) {
-                _addStrategyToOperatorSet(os, params[i].strategies[j]);
-            }
+            _createOperatorSet(avs, params[i], DEFAULT_BURN_ADDRESS);
+        }
+    }
+
+    /// @notice Operator sets whose slashed funds go to `redistributionRecipients[i]` instead of being burned (v1.5+).
+    function createRedistributingOperatorSets(address avs, CreateSetParams[] calldata params, address[] calldata redistributionRecipients) external {
+        if (msg.sender != avs) revert InvalidCaller();
+        if (params.length != redistributionRecipients.length) revert InputArrayLengthMismatch();
+        if (!_avsRegisteredMetadata[avs]) revert NonexistentAVSMetadata();
+        for (uint256 i = 0; i < params.length; i++) {
+            if (redistributionRecipients[i] == address(0)) revert InputAddressZero();
+            if (redistributionRecipients[i] == DEFAULT_BURN_ADDRESS) revert InvalidRedistributionRecipient();
+            _createOperatorSet(avs, params[i], redistributionRecipients[i]);
         }
     }
 
@@ -120,7 +147,7 @@ contract AllocationManager is IAllocationManagerTypes {
         OperatorSet memory os = OperatorSet(avs, operatorSetId);
         if (!_isSet(os)) revert InvalidOperatorSet();
         for (uint256 i = 0; i < strategies.length; i++) {
-            _addStrategyToOperatorSet(os, strategies[i]);
+            _addStrategyToOperatorSet(os, strategies[i], isRedistributingOperatorSet(os));
         }
     }
 
@@ -135,7 +162,11 @@ contract AllocationManager is IAllocationManagerTypes {
     }
 
     /// @notice Slashes `params.operator` in operator set (avs, params.operatorSetId): v1.5+ returns (slashId, shares slashed per strategy).
-    function slashOperator(address avs, SlashingParams calldata params) external returns (uint256 slashId, uint256[] memory shares) {
+    function slashOperator(address avs, SlashingParams calldata params)
+        external
+        onlyWhenNotPaused(PAUSED_OPERATOR_SLASHING)
+        returns (uint256 slashId, uint256[] memory shares)
+    {
         if (msg.sender != avs) revert InvalidCaller();
         OperatorSet memory os = OperatorSet(avs, params.operatorSetId);
         if (params.strategies.length != params.wadsToSlash.length) revert InputArrayLengthMismatch();
@@ -171,7 +202,7 @@ contract AllocationManager is IAllocationManagerTypes {
         emit AllocationDelaySet(operator, delay, info.effectBlock);
     }
 
-    function registerForOperatorSets(address operator, RegisterParams calldata params) external {
+    function registerForOperatorSets(address operator, RegisterParams calldata params) external onlyWhenNotPaused(PAUSED_OPERATOR_SET_REGISTRATION_AND_DEREGISTRATION) {
         if (msg.sender != operator) revert InvalidCaller();
         if (!IDelegationManagerHarness(delegation).isOperator(operator)) revert InvalidOperator();
         for (uint256 i = 0; i < params.operatorSetIds.length; i++) {
@@ -183,10 +214,10 @@ contract AllocationManager is IAllocationManagerTypes {
             emit OperatorAddedToOperatorSet(operator, os);
             registrationStatus[operator][os.key()].registered = true;
         }
-        if (params.avs.code.length > 0) IAVSRegistrar(params.avs).registerOperator(operator, params.avs, params.operatorSetIds, params.data);
+        getAVSRegistrar(params.avs).registerOperator(operator, params.avs, params.operatorSetIds, params.data);
     }
 
-    function deregisterFromOperatorSets(DeregisterParams calldata params) external {
+    function deregisterFromOperatorSets(DeregisterParams calldata params) external onlyWhenNotPaused(PAUSED_OPERATOR_SET_REGISTRATION_AND_DEREGISTRATION) {
         if (msg.sender != params.operator && msg.sender != params.avs) revert InvalidCaller();
         for (uint256 i = 0; i < params.operatorSetIds.length; i++) {
             OperatorSet memory os = OperatorSet(params.avs, params.operatorSetIds[i]);
@@ -197,11 +228,11 @@ contract AllocationManager is IAllocationManagerTypes {
             emit OperatorRemovedFromOperatorSet(params.operator, os);
             registrationStatus[params.operator][os.key()] = RegistrationStatus({registered: false, slashableUntil: uint32(block.number) + DEALLOCATION_DELAY});
         }
-        if (params.avs.code.length > 0) IAVSRegistrar(params.avs).deregisterOperator(params.operator, params.avs, params.operatorSetIds);
+        getAVSRegistrar(params.avs).deregisterOperator(params.operator, params.avs, params.operatorSetIds);
     }
 
     /// @notice Sets new magnitudes; increases take effect after the operator's allocation delay, slashable decreases after DEALLOCATION_DELAY + 1.
-    function modifyAllocations(address operator, AllocateParams[] memory params) external {
+    function modifyAllocations(address operator, AllocateParams[] memory params) external onlyWhenNotPaused(PAUSED_MODIFY_ALLOCATIONS) {
         if (msg.sender != operator) revert InvalidCaller();
         (bool isSet, uint32 delay) = getAllocationDelay(operator);
         if (!isSet) revert UninitializedAllocationDelay();
@@ -216,7 +247,7 @@ contract AllocationManager is IAllocationManagerTypes {
         }
     }
 
-    function clearDeallocationQueue(address operator, IStrategy[] calldata strategies, uint16[] calldata numToClear) external {
+    function clearDeallocationQueue(address operator, IStrategy[] calldata strategies, uint16[] calldata numToClear) external onlyWhenNotPaused(PAUSED_MODIFY_ALLOCATIONS) {
         if (strategies.length != numToClear.length) revert InputArrayLengthMismatch();
         for (uint256 i = 0; i < strategies.length; ++i) {
             _clearDeallocationQueue(operator, strategies[i], numToClear[i]);
@@ -339,8 +370,10 @@ contract AllocationManager is IAllocationManagerTypes {
         return _operatorSetMembers[operatorSet.key()].length();
     }
 
-    function getAVSRegistrar(address avs) external pure returns (address) {
-        return avs;
+    /// @notice The contract called on (de)registration: the one set with `setAVSRegistrar`, else the AVS address itself.
+    function getAVSRegistrar(address avs) public view returns (IAVSRegistrar) {
+        IAVSRegistrar registrar = _avsRegistrar[avs];
+        return address(registrar) == address(0) ? IAVSRegistrar(avs) : registrar;
     }
 
     function getStrategiesInOperatorSet(OperatorSet memory operatorSet) external view returns (IStrategy[] memory out) {
@@ -375,12 +408,14 @@ contract AllocationManager is IAllocationManagerTypes {
         return status.registered || block.number <= status.slashableUntil;
     }
 
-    function getRedistributionRecipient(OperatorSet memory) external pure returns (address) {
-        return DEFAULT_BURN_ADDRESS;
+    /// @notice Where slashed funds of the set go: its recipient when redistributing, else the burn address.
+    function getRedistributionRecipient(OperatorSet memory operatorSet) public view returns (address) {
+        address recipient = _redistributionRecipients[operatorSet.key()];
+        return recipient == address(0) ? DEFAULT_BURN_ADDRESS : recipient;
     }
 
-    function isRedistributingOperatorSet(OperatorSet memory) external pure returns (bool) {
-        return false;
+    function isRedistributingOperatorSet(OperatorSet memory operatorSet) public view returns (bool) {
+        return getRedistributionRecipient(operatorSet) != DEFAULT_BURN_ADDRESS;
     }
 
     function getSlashCount(OperatorSet memory operatorSet) external view returns (uint256) {
@@ -393,7 +428,23 @@ contract AllocationManager is IAllocationManagerTypes {
         return _operatorSets[os.avs].contains(bytes32(uint256(os.id)));
     }
 
-    function _addStrategyToOperatorSet(OperatorSet memory os, IStrategy strategy) internal {
+    function _createOperatorSet(address avs, CreateSetParams calldata params, address redistributionRecipient) internal {
+        OperatorSet memory os = OperatorSet(avs, params.operatorSetId);
+        if (!_operatorSets[avs].add(bytes32(uint256(os.id)))) revert InvalidOperatorSet();
+        emit OperatorSetCreated(os);
+        bool redistributing = redistributionRecipient != DEFAULT_BURN_ADDRESS;
+        if (redistributing) {
+            _redistributionRecipients[os.key()] = redistributionRecipient;
+            emit RedistributionAddressSet(os, redistributionRecipient);
+        }
+        for (uint256 j = 0; j < params.strategies.length; j++) {
+            _addStrategyToOperatorSet(os, params.strategies[j], redistributing);
+        }
+    }
+
+    /// @dev Redistributing sets cannot hold beacon-chain ETH (native ETH cannot be redistributed), as upstream.
+    function _addStrategyToOperatorSet(OperatorSet memory os, IStrategy strategy, bool redistributing) internal {
+        if (redistributing && address(strategy) == 0xbeaC0eeEeeeeEEeEeEEEEeeEEeEeeeEeeEEBEaC0) revert InvalidStrategy();
         if (!_operatorSetStrategies[os.key()].add(EnumSet.toBytes32(address(strategy)))) revert StrategyAlreadyInOperatorSet();
         emit StrategyAddedToOperatorSet(os, strategy);
     }

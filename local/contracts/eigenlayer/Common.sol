@@ -4,7 +4,8 @@ pragma solidity ^0.8.25;
 /// @title EigenLayer harness: shared types, interfaces and math
 /// @notice Our own code for the local world. It reproduces the PUBLISHED v1.x (slashing release) types of
 ///         Layr-Labs/eigenlayer-contracts tag v1.6.0 (cf22b3906a5e667d2c9baba39133a25211805e26): struct layouts,
-///         the operator-set key, WAD math of SlashingLib and the Snapshots lookups. No upstream code is copied.
+///         the operator-set key, WAD math of SlashingLib, the Snapshots lookups and Pausable's bit flags. No upstream
+///         code is copied.
 
 /// @dev 1e18, the "one" of every scaling factor (uint64 as upstream).
 uint64 constant WAD = 1e18;
@@ -114,6 +115,20 @@ interface IRewardsCoordinatorTypes {
         uint32 startTimestamp;
         uint32 duration;
     }
+
+    struct OperatorReward {
+        address operator;
+        uint256 amount;
+    }
+
+    struct OperatorDirectedRewardsSubmission {
+        StrategyAndMultiplier[] strategiesAndMultipliers;
+        IERC20 token;
+        OperatorReward[] operatorRewards;
+        uint32 startTimestamp;
+        uint32 duration;
+        string description;
+    }
 }
 
 /// @notice What the DelegationManager calls on the StrategyManager (IShareManager + views).
@@ -143,12 +158,90 @@ interface IAllocationManagerHarness {
     function getMaxMagnitude(address operator, IStrategy strategy) external view returns (uint64);
     function getMaxMagnitudes(address operator, IStrategy[] calldata strategies) external view returns (uint64[] memory);
     function getMaxMagnitudesAtBlock(address operator, IStrategy[] calldata strategies, uint32 blockNumber) external view returns (uint64[] memory);
+    function getRedistributionRecipient(OperatorSet memory operatorSet) external view returns (address);
 }
 
-/// @notice Optional AVS registrar hook (called only when the AVS address has code; see docs/eigenlayer.md).
+/// @notice IAVSRegistrar (v1.x): the AllocationManager always calls the AVS's registrar (the AVS address itself unless
+///         `setAVSRegistrar` named another contract), so an AVS without a registrar contract cannot take operators.
 interface IAVSRegistrar {
     function registerOperator(address operator, address avs, uint32[] calldata operatorSetIds, bytes calldata data) external;
     function deregisterOperator(address operator, address avs, uint32[] calldata operatorSetIds) external;
+    function supportsAVS(address avs) external view returns (bool);
+}
+
+/// @notice IPauserRegistry: who may pause (pausers) and unpause (the one unpauser).
+interface IPauserRegistry {
+    function isPauser(address pauser) external view returns (bool);
+    function unpauser() external view returns (address);
+}
+
+/// @title Pausable (harness)
+/// @notice The v1.x Pausable semantics: a uint256 of flags, bit `i` pauses entry point group `i` of the contract
+///         (`onlyWhenNotPaused(i)` reverts `CurrentlyPaused()`); pausers may only set bits, the unpauser only clear
+///         them. Same errors and events as upstream IPausable.
+abstract contract Pausable {
+    uint256 internal constant _PAUSE_ALL = type(uint256).max;
+
+    /// @notice The registry that says who may pause and unpause.
+    IPauserRegistry public immutable pauserRegistry;
+    uint256 private _paused;
+
+    event Paused(address indexed account, uint256 newPausedStatus);
+    event Unpaused(address indexed account, uint256 newPausedStatus);
+
+    error OnlyPauser();
+    error OnlyUnpauser();
+    error CurrentlyPaused();
+    error InvalidNewPausedStatus();
+    error InputAddressZero();
+
+    constructor(IPauserRegistry _pauserRegistry) {
+        if (address(_pauserRegistry) == address(0)) revert InputAddressZero();
+        pauserRegistry = _pauserRegistry;
+    }
+
+    modifier onlyPauser() {
+        if (!pauserRegistry.isPauser(msg.sender)) revert OnlyPauser();
+        _;
+    }
+
+    modifier onlyUnpauser() {
+        if (msg.sender != pauserRegistry.unpauser()) revert OnlyUnpauser();
+        _;
+    }
+
+    modifier onlyWhenNotPaused(uint8 index) {
+        if (paused(index)) revert CurrentlyPaused();
+        _;
+    }
+
+    /// @notice Sets more flags (can only pause: every bit set now stays set).
+    function pause(uint256 newPausedStatus) external onlyPauser {
+        if ((_paused & newPausedStatus) != _paused) revert InvalidNewPausedStatus();
+        _paused = newPausedStatus;
+        emit Paused(msg.sender, newPausedStatus);
+    }
+
+    function pauseAll() external onlyPauser {
+        _paused = _PAUSE_ALL;
+        emit Paused(msg.sender, _PAUSE_ALL);
+    }
+
+    /// @notice Clears flags (can only unpause: every bit clear now stays clear).
+    function unpause(uint256 newPausedStatus) external onlyUnpauser {
+        if (((~_paused) & (~newPausedStatus)) != (~_paused)) revert InvalidNewPausedStatus();
+        _paused = newPausedStatus;
+        emit Unpaused(msg.sender, newPausedStatus);
+    }
+
+    function paused() public view returns (uint256) {
+        return _paused;
+    }
+
+    function paused(uint8 index) public view returns (bool) {
+        uint256 mask = 1 << index;
+        return (_paused & mask) == mask;
+    }
 }
 
 /// @notice Operator-set key and decoding, as OperatorSetLib.

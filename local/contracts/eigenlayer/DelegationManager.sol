@@ -10,8 +10,12 @@ import "./Common.sol";
 ///         - queue: scaledShares = mulWad(depositShares, dsf); complete: shares = mulWad(scaledShares, maxMagnitude at
 ///           startBlock + MIN_WITHDRAWAL_DELAY_BLOCKS); completable when block.number > startBlock + delay
 ///         - queued shares stay slashable by the old operator until completable.
-///         No EigenPods (beacon chain ETH), no PermissionController appointees, not pausable or upgradeable.
-contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes {
+///         Pausable as upstream (flag 0 new delegations, 1 entering the withdrawal queue, 2 completing withdrawals).
+///         No EigenPods (beacon chain ETH), no PermissionController appointees, not upgradeable.
+contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes, Pausable {
+    uint8 internal constant PAUSED_NEW_DELEGATION = 0;
+    uint8 internal constant PAUSED_ENTER_WITHDRAWAL_QUEUE = 1;
+    uint8 internal constant PAUSED_EXIT_WITHDRAWAL_QUEUE = 2;
     using WadMath for uint256;
     using History for History.Checkpoint[];
 
@@ -63,7 +67,6 @@ contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes
     error CallerCannotUndelegate();
     error InputArrayLengthMismatch();
     error InputArrayLengthZero();
-    error InputAddressZero();
     error FullySlashed();
     error SaltSpent();
     error WithdrawalDelayNotElapsed();
@@ -71,7 +74,7 @@ contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes
     error InvalidSignature();
     error SignatureExpired();
 
-    constructor(address _strategyManager, address _allocationManager, uint32 _minWithdrawalDelayBlocks) {
+    constructor(address _strategyManager, address _allocationManager, IPauserRegistry _pauserRegistry, uint32 _minWithdrawalDelayBlocks) Pausable(_pauserRegistry) {
         strategyManager = _strategyManager;
         allocationManager = _allocationManager;
         MIN_WITHDRAWAL_DELAY_BLOCKS = _minWithdrawalDelayBlocks;
@@ -133,7 +136,7 @@ contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes
     }
 
     /// @notice Queues withdrawals of DEPOSIT shares; the withdrawer is always msg.sender.
-    function queueWithdrawals(QueuedWithdrawalParams[] calldata params) external returns (bytes32[] memory) {
+    function queueWithdrawals(QueuedWithdrawalParams[] calldata params) external onlyWhenNotPaused(PAUSED_ENTER_WITHDRAWAL_QUEUE) returns (bytes32[] memory) {
         bytes32[] memory withdrawalRoots = new bytes32[](params.length);
         address operator = delegatedTo[msg.sender];
         for (uint256 i = 0; i < params.length; i++) {
@@ -144,11 +147,14 @@ contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes
         return withdrawalRoots;
     }
 
-    function completeQueuedWithdrawal(Withdrawal calldata withdrawal, IERC20[] calldata tokens, bool receiveAsTokens) external {
+    function completeQueuedWithdrawal(Withdrawal calldata withdrawal, IERC20[] calldata tokens, bool receiveAsTokens) external onlyWhenNotPaused(PAUSED_EXIT_WITHDRAWAL_QUEUE) {
         _completeQueuedWithdrawal(withdrawal, tokens, receiveAsTokens);
     }
 
-    function completeQueuedWithdrawals(Withdrawal[] calldata withdrawals, IERC20[][] calldata tokens, bool[] calldata receiveAsTokens) external {
+    function completeQueuedWithdrawals(Withdrawal[] calldata withdrawals, IERC20[][] calldata tokens, bool[] calldata receiveAsTokens)
+        external
+        onlyWhenNotPaused(PAUSED_EXIT_WITHDRAWAL_QUEUE)
+    {
         for (uint256 i; i < withdrawals.length; ++i) {
             _completeQueuedWithdrawal(withdrawals[i], tokens[i], receiveAsTokens[i]);
         }
@@ -302,7 +308,7 @@ contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes
         emit DelegationApproverUpdated(operator, newDelegationApprover);
     }
 
-    function _delegate(address staker, address operator) internal {
+    function _delegate(address staker, address operator) internal onlyWhenNotPaused(PAUSED_NEW_DELEGATION) {
         (IStrategy[] memory strategies, uint256[] memory withdrawableShares) = getDepositedShares(staker);
         uint256[] memory slashingFactors = _getSlashingFactors(operator, strategies);
         delegatedTo[staker] = operator;
@@ -312,7 +318,7 @@ contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes
         }
     }
 
-    function _undelegate(address staker) internal returns (bytes32[] memory withdrawalRoots) {
+    function _undelegate(address staker) internal onlyWhenNotPaused(PAUSED_ENTER_WITHDRAWAL_QUEUE) returns (bytes32[] memory withdrawalRoots) {
         address operator = delegatedTo[staker];
         delegatedTo[staker] = address(0);
         emit StakerUndelegated(staker, operator);
@@ -471,11 +477,9 @@ contract DelegationManager is IDelegationManagerTypes, ISignatureUtilsMixinTypes
     function _slashableSharesInQueue(address operator, IStrategy strategy, uint64 prevMaxMagnitude, uint64 newMaxMagnitude) internal view returns (uint256) {
         History.Checkpoint[] storage h = _cumulativeScaledSharesHistory[operator][strategy];
         uint256 cur = h.latest(0);
-        // Upstream computes block.number - delay - 1 with checked math (reverts on a chain younger than the delay);
-        // the harness treats that case as "nothing queued before".
-        uint256 prev = block.number > uint256(MIN_WITHDRAWAL_DELAY_BLOCKS) + 1
-            ? h.upperLookup(uint32(block.number - MIN_WITHDRAWAL_DELAY_BLOCKS - 1), 0)
-            : 0;
+        // As upstream: uint32 checked math, so on a chain younger than the delay this reverts (panic 0x11), and with it
+        // every slash and getSlashableSharesInQueue. A real deployment is older; the local world mines past it.
+        uint256 prev = h.upperLookup(uint32(block.number) - MIN_WITHDRAWAL_DELAY_BLOCKS - 1, 0);
         return (cur - prev).mulWad(prevMaxMagnitude - newMaxMagnitude);
     }
 

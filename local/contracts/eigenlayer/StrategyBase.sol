@@ -6,8 +6,10 @@ import "./Common.sol";
 /// @title StrategyBase (harness)
 /// @notice An IStrategy over one ERC20 with the v1.x StrategyBase share math: virtual offsets
 ///         SHARES_OFFSET = BALANCE_OFFSET = 1e3 (inflation-attack guard), deposits/withdrawals only through the
-///         StrategyManager. Not upgradeable and not pausable (see docs/eigenlayer.md).
-contract StrategyBase {
+///         StrategyManager; pausable as upstream (flag 0 deposits, flag 1 withdrawals). Not upgradeable.
+contract StrategyBase is Pausable {
+    uint8 internal constant PAUSED_DEPOSITS = 0;
+    uint8 internal constant PAUSED_WITHDRAWALS = 1;
     uint256 internal constant SHARES_OFFSET = 1e3;
     uint256 internal constant BALANCE_OFFSET = 1e3;
     uint256 internal constant MAX_TOTAL_SHARES = 1e38 - 1;
@@ -28,7 +30,7 @@ contract StrategyBase {
     error WithdrawalAmountExceedsTotalDeposits();
     error OnlyUnderlyingToken();
 
-    constructor(address _strategyManager, IERC20 _underlyingToken) {
+    constructor(address _strategyManager, IPauserRegistry _pauserRegistry, IERC20 _underlyingToken) Pausable(_pauserRegistry) {
         strategyManager = _strategyManager;
         underlyingToken = _underlyingToken;
         emit StrategyTokenSet(_underlyingToken, _underlyingToken.decimals());
@@ -40,8 +42,8 @@ contract StrategyBase {
     }
 
     /// @notice Called by the StrategyManager after it transferred `amount` tokens here; returns the new shares.
-    function deposit(IERC20 token, uint256 amount) external onlyStrategyManager returns (uint256 newShares) {
-        if (token != underlyingToken) revert OnlyUnderlyingToken();
+    function deposit(IERC20 token, uint256 amount) external onlyWhenNotPaused(PAUSED_DEPOSITS) onlyStrategyManager returns (uint256 newShares) {
+        _beforeDeposit(token, amount);
         uint256 priorTotalShares = totalShares;
         uint256 virtualShareAmount = priorTotalShares + SHARES_OFFSET;
         uint256 virtualTokenBalance = _tokenBalance() + BALANCE_OFFSET;
@@ -54,7 +56,7 @@ contract StrategyBase {
     }
 
     /// @notice Called by the StrategyManager: burns `amountShares` and sends the underlying to `recipient`.
-    function withdraw(address recipient, IERC20 token, uint256 amountShares) external onlyStrategyManager returns (uint256 amountOut) {
+    function withdraw(address recipient, IERC20 token, uint256 amountShares) external onlyWhenNotPaused(PAUSED_WITHDRAWALS) onlyStrategyManager returns (uint256 amountOut) {
         if (token != underlyingToken) revert OnlyUnderlyingToken();
         uint256 priorTotalShares = totalShares;
         if (amountShares > priorTotalShares) revert WithdrawalAmountExceedsTotalDeposits();
@@ -98,6 +100,11 @@ contract StrategyBase {
 
     function userUnderlying(address user) external view returns (uint256) {
         return sharesToUnderlyingView(shares(user));
+    }
+
+    /// @dev Checks before a deposit (the tokens are already here); StrategyBaseTVLLimits adds its caps.
+    function _beforeDeposit(IERC20 token, uint256) internal virtual {
+        if (token != underlyingToken) revert OnlyUnderlyingToken();
     }
 
     function _tokenBalance() internal view returns (uint256) {

@@ -5,15 +5,16 @@ import "./Common.sol";
 
 /// @title StrategyManager (harness)
 /// @notice Holds stakers' DEPOSIT shares per strategy and forwards deposits to strategies, with the published
-///         v1.x (v1.6.0) signatures and events. Not upgradeable, not pausable; no deposit-by-signature.
-contract StrategyManager {
+///         v1.x (v1.6.0) signatures and events. Pausable (flag 0: deposits). Not upgradeable; no deposit-by-signature.
+contract StrategyManager is Pausable {
+    uint8 internal constant PAUSED_DEPOSITS = 0;
     using OperatorSetLib for OperatorSet;
 
     uint8 internal constant MAX_STAKER_STRATEGY_LIST_LENGTH = 32;
     /// @notice Where burned shares' tokens go (same constant as upstream).
     address public constant DEFAULT_BURN_ADDRESS = 0x00000000000000000000000000000000000E16E4;
 
-    /// @notice The AllocationManager (redistribution recipient lookups upstream; kept for ABI parity).
+    /// @notice The AllocationManager: where slashed shares go (its redistribution recipient of the operator set).
     address public immutable allocationManager;
     /// @notice The DelegationManager, the only caller of the share-manager hooks.
     address public immutable delegation;
@@ -45,7 +46,9 @@ contract StrategyManager {
     error OnlyOwner();
     error TransferFailed();
 
-    constructor(address _allocationManager, address _delegation, address initialOwner, address initialStrategyWhitelister) {
+    constructor(address _allocationManager, address _delegation, IPauserRegistry _pauserRegistry, address initialOwner, address initialStrategyWhitelister)
+        Pausable(_pauserRegistry)
+    {
         allocationManager = _allocationManager;
         delegation = _delegation;
         owner = initialOwner;
@@ -66,7 +69,7 @@ contract StrategyManager {
     // ---------------------------------------------------------------- staker entry point
 
     /// @notice Deposits `amount` of `token` (caller approved this contract) into `strategy`; returns deposit shares.
-    function depositIntoStrategy(IStrategy strategy, IERC20 token, uint256 amount) external returns (uint256 depositShares) {
+    function depositIntoStrategy(IStrategy strategy, IERC20 token, uint256 amount) external onlyWhenNotPaused(PAUSED_DEPOSITS) returns (uint256 depositShares) {
         if (!strategyIsWhitelistedForDeposit[strategy]) revert StrategyNotWhitelisted();
         if (!token.transferFrom(msg.sender, address(strategy), amount)) revert TransferFailed();
         depositShares = strategy.deposit(token, amount);
@@ -104,13 +107,15 @@ contract StrategyManager {
         emit BurnOrRedistributableSharesIncreased(operatorSet, slashId, strategy, addedSharesToBurn);
     }
 
-    /// @notice Burns the slashed shares of one (operator set, slash, strategy): tokens go to DEFAULT_BURN_ADDRESS.
+    /// @notice Pays out the slashed shares of one (operator set, slash, strategy) to the set's redistribution recipient
+    ///         (DEFAULT_BURN_ADDRESS unless the set is redistributing).
     function clearBurnOrRedistributableSharesByStrategy(OperatorSet calldata operatorSet, uint256 slashId, IStrategy strategy) external returns (uint256 amountOut) {
         bytes32 k = OperatorSetLib.key(operatorSet);
         uint256 sharesToRemove = _burnOrRedistributableShares[k][slashId][strategy];
         delete _burnOrRedistributableShares[k][slashId][strategy];
         if (sharesToRemove != 0) {
-            amountOut = strategy.withdraw(DEFAULT_BURN_ADDRESS, strategy.underlyingToken(), sharesToRemove);
+            address recipient = IAllocationManagerHarness(allocationManager).getRedistributionRecipient(operatorSet);
+            amountOut = strategy.withdraw(recipient, strategy.underlyingToken(), sharesToRemove);
             emit BurnOrRedistributableSharesDecreased(operatorSet, slashId, strategy, sharesToRemove);
         }
     }

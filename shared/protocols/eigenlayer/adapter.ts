@@ -22,6 +22,7 @@ import type { RecordedAction, SagaStorePort } from '../../store/ports.js'
 import type { AdapterContext, AdapterRead, ProtocolAdapter } from '../types.js'
 import { type OperatorDelegationTarget, type PlannedEigenLayerMove, type SkippedEigenLayerMove, planEigenLayerMoves } from './planMoves.js'
 import type { ReadEigenLayerUniverseReturnType } from './reader.js'
+import { eigenLayerSlashableWindow } from './slashableWindow.js'
 import { EIGENLAYER_MOVE, type EigenLayerMoveRecord, type EigenLayerMoveState, type EigenLayerSagaContext, type EigenLayerSagaHooks, moveOutOfDeniedOperators, resumeEigenLayerMoves, runEigenLayerMove } from './saga.js'
 import { type EigenLayerPositionView, describeMove, mergeUniverses, positionView, readPositions, withHeldTokens } from './views.js'
 
@@ -270,6 +271,8 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
             moves: details.moves.map((m) => ({ ...m, description: describeMove(m, ctx.label, m.sagaId) })),
             skippedMoves: details.skippedMoves,
             sagaIds: [...details.exits.map((x) => x.sagaId), ...details.moves.flatMap((m) => (m.sagaId ? [m.sagaId] : [])), ...details.resumed.map((x) => x.sagaId)],
+            // For notifications: how long the stake that leaves an operator stays slashable (both core delays).
+            ...(r.details.reads[0] && (details.exits.length > 0 || details.moves.length > 0) ? { slashableWindow: eigenLayerSlashableWindow(r.details.reads[0].eigenlayer).text } : {}),
           },
         },
       }

@@ -1,10 +1,12 @@
 /**
  * Pure: which EigenLayer moves take our stake off deny-listed operators. A staker has one operator, so a forced
  * exit moves a whole staker's withdrawable shares to a staker of ours delegated to an allowed operator (or to a
- * fresh, undelegated staker that will delegate to `fallbackOperator`).
+ * fresh, undelegated staker that will delegate to `fallbackOperator`). On a strategy with a per-deposit cap
+ * (StrategyBaseTVLLimits) one exit moves at most `maxPerDeposit` tokens less 1 % headroom ({@link maxTokensPerMove}), so its re-deposit cannot revert and leave the
+ * tokens idle; the rest leaves on the next run.
  */
 import type { Address } from 'viem'
-import type { EigenLayerPositionDetails } from './types.js'
+import { type EigenLayerPositionDetails, maxTokensPerMove } from './types.js'
 
 /** One planned move: all withdrawable shares of `from` to `to`. */
 export interface PlannedExit {
@@ -12,6 +14,8 @@ export interface PlannedExit {
   to: { staker: Address; operator: Address }
   /** Withdrawable shares now (the saga re-reads them when it queues). */
   withdrawableShares: bigint
+  /** Set when the per-deposit cap limits this exit: the withdrawable shares to move (else everything). */
+  shares?: bigint
   reason: string
 }
 
@@ -27,7 +31,7 @@ export interface PlanEigenLayerExitsReturnType {
  * @example planEigenLayerExits(details, { deny: ['0xab…'] })
  */
 export function planEigenLayerExits(
-  details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators'>,
+  details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators' | 'depositCaps'>,
   p: { deny: readonly Address[]; allow?: readonly Address[]; fallbackOperator?: Address },
 ): PlanEigenLayerExitsReturnType {
   const deny = new Set(p.deny.map((a) => a.toLowerCase()))
@@ -43,10 +47,13 @@ export function planEigenLayerExits(
   const unplaced: PlanEigenLayerExitsReturnType['unplaced'] = []
   for (const s of details.stakers) {
     if (s.operator === null || !deny.has(s.operator.toLowerCase()) || s.withdrawableShares === 0n) continue
-    const reason = `operator ${s.operator} is deny-listed`
+    const perDeposit = maxTokensPerMove(details.depositCaps)
+    const capped = perDeposit !== undefined && s.withdrawableTokens > perDeposit
+    const reason = `operator ${s.operator} is deny-listed${capped ? ` (this exit moves the strategy's maxPerDeposit; the rest leaves on the next run)` : ''}`
+    const part = capped ? { shares: (perDeposit * s.withdrawableShares) / s.withdrawableTokens } : {}
     const target = targets[0]
-    if (target) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: target.address, operator: target.operator! }, withdrawableShares: s.withdrawableShares, reason })
-    else if (fresh && fallback) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: fresh.address, operator: fallback }, withdrawableShares: s.withdrawableShares, reason })
+    if (target) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: target.address, operator: target.operator! }, withdrawableShares: s.withdrawableShares, ...part, reason })
+    else if (fresh && fallback) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: fresh.address, operator: fallback }, withdrawableShares: s.withdrawableShares, ...part, reason })
     else unplaced.push({ staker: s.address, operator: s.operator, reason: `${reason}, and no staker of ours is delegated to an allowed operator (set a fallback operator and keep a fresh staker)` })
   }
   return { exits, unplaced }

@@ -14,13 +14,17 @@
  * steps × estimatedGasPerCall × gas price (the one-off gas charged against one year, as diffPlan does). A move whose
  * amount is below its own gas cost is dust and dropped.
  *
+ * Deposit caps (StrategyBaseTVLLimits): a move re-deposits what it withdraws, so it never carries more than
+ * `maxPerDeposit` (less 1 % headroom for the share price rising during the delay, {@link maxTokensPerMove}), and no move is planned while the strategy holds more than `maxTotalDeposits` (the cap was lowered
+ * under its balance: every re-deposit would revert and leave the tokens idle).
+ *
  * Approximation (docs/eigenlayer.md): the domain LP sees (set, operator) pairs as independent, while a delegated
  * token is exposed to all of its operator's sets at once; the projection keeps each operator's total planned
  * exposure, not the plan's per-set shape.
  */
 import type { Address } from 'viem'
 import { pct, short, units } from '../../domain/format.js'
-import type { EigenLayerPositionDetails, EigenLayerStakerState } from './types.js'
+import { type EigenLayerPositionDetails, type EigenLayerStakerState, maxTokensPerMove } from './types.js'
 
 const YEAR = 365 * 86_400
 
@@ -64,7 +68,7 @@ export interface SkippedEigenLayerMove {
 /** Parameters of {@link planEigenLayerMoves}. */
 export interface PlanEigenLayerMovesParameters {
   /** The position's EigenLayer facts at the read block. */
-  details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators' | 'minWithdrawalDelayBlocks'>
+  details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators' | 'minWithdrawalDelayBlocks' | 'depositCaps'>
   /** The plan's targets of this position (service, operator, planned stake, current stake). */
   targets: readonly { service: string; operator: string; stake: bigint; current: bigint }[]
   /** Net value per unit of allocated stake per year of a (service, operator) pair (the LP's coefficient), if scored. */
@@ -171,10 +175,19 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
   const sources = details.stakers
     .filter((s) => s.operator !== null && surplus.has(lower(s.operator)) && s.withdrawableTokens > 0n && !busy.has(lower(s.address)))
     .sort((a, b) => value(lower(a.operator!)) - value(lower(b.operator!)) || (a.withdrawableTokens === b.withdrawableTokens ? cmpStr(lower(a.address), lower(b.address)) : a.withdrawableTokens > b.withdrawableTokens ? -1 : 1))
+  const caps = details.depositCaps
+  const overTotal = caps !== undefined && caps.strategyBalance > caps.maxTotalDeposits
+  const perMove = maxTokensPerMove(caps)
   for (const src of sources) {
     const fromOp = lower(src.operator!)
-    const cap = min(surplus.get(fromOp) ?? 0n, src.withdrawableTokens)
-    if (cap <= 0n) continue
+    const movable = min(surplus.get(fromOp) ?? 0n, src.withdrawableTokens)
+    if (movable <= 0n) continue
+    if (overTotal) {
+      const reason = `deposit cap: the strategy holds ${units(caps.strategyBalance)}, over its maxTotalDeposits ${units(caps.maxTotalDeposits)}; a re-deposit would revert (BalanceExceedsMaxTotalDeposits) and leave the tokens idle`
+      skipped.push({ from: { staker: lower(src.address), operator: fromOp }, to: { operator: fromOp }, tokens: movable, reason })
+      continue
+    }
+    const cap = perMove !== undefined ? min(movable, perMove) : movable
     // The operator this staker can fill the most (ties: higher value, then address).
     const candidates = [...deficit.entries()]
       .filter(([, d]) => d > 0n)
@@ -210,6 +223,9 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
         reasons: [
           `operator ${short(fromOp)}: ${units(fromT.current)} delegated, plan ${units(fromT.target)} (its operator-set targets ÷ its exposure); a delegated token nets ${pct(vFrom)}/yr there`,
           `operator ${short(toOp)}: ${units(toT.current)} delegated, plan ${units(toT.target)}; nets ${pct(vTo)}/yr${to.fresh ? ` (fresh staker ${short(to.staker)} delegates to it)` : ''}`,
+          ...(caps !== undefined && tokens === perMove && movable > tokens
+            ? [`capped at ${units(tokens)}: the strategy's maxPerDeposit ${units(caps.maxPerDeposit)} (StrategyBaseTVLLimits) less 1 % for the share price during the delay; the rest moves in a later wave`]
+            : []),
           `in flight for ${details.minWithdrawalDelayBlocks} blocks (${(p.delaySeconds / 3600).toFixed(2)} h), earning nothing: −${units(BigInt(Math.round(delayCost)))}; gas ${units(gasCostWei)} for ${steps} txs`,
         ],
       })

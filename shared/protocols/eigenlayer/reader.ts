@@ -6,13 +6,14 @@
  * headers they need (all in one JSON-RPC batch). Maps it into the shared {@link Universe} and returns the
  * EigenLayer-specific facts (stakers, withdrawals in flight, magnitudes) next to it.
  */
-import { type Address, type Hex, type PublicClient, getAbiItem, zeroAddress } from 'viem'
+import { type Address, type Hex, type PublicClient, erc20Abi, getAbiItem, zeroAddress } from 'viem'
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import { WAD, allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi } from './abis.js'
 import { ChainReadError } from '../../chain/errors.js'
 import {
   type EigenLayerOperatorState,
   type EigenLayerPositionDetails,
+  type EigenLayerRewardKind,
   type EigenLayerRewardSubmission,
   type EigenLayerStakerState,
   type WithdrawalStruct,
@@ -95,6 +96,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     { address: strategy, abi: strategyAbi, functionName: 'underlyingToken' },
     { address: strategy, abi: strategyAbi, functionName: 'sharesToUnderlyingView', args: [RATE_SCALE] },
     { address: rc, abi: rewardsCoordinatorAbi, functionName: 'defaultOperatorSplitBips' },
+    { address: am, abi: allocationManagerAbi, functionName: 'DEALLOCATION_DELAY' },
   ]
   const perStaker = stakers.flatMap((s) => [
     { address: dm, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [s] },
@@ -103,13 +105,18 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     { address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s, strategy] },
   ])
   const amEvents = ['StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet', 'OperatorAddedToOperatorSet', 'OperatorRemovedFromOperatorSet', 'OperatorSlashed'] as const
-  const [r2, amLogs, registeredLogs, rewardLogs] = await wrap(
+  const rcEvents = REWARD_KINDS.map(([name]) => name)
+  const [r2, amLogs, registeredLogs, rewardLogs, slashedShareLogs, [tvl]] = await wrap(
     'stakers and events',
     Promise.all([
       multicall([...globals, ...perStaker], blockNumber),
       client.getLogs({ address: am, events: amEvents.map((name) => getAbiItem({ abi: allocationManagerAbi, name })), fromBlock, toBlock: blockNumber }) as unknown as Promise<AllocationManagerLog[]>,
       p.operators ? Promise.resolve([]) : client.getLogs({ address: dm, event: getAbiItem({ abi: delegationManagerAbi, name: 'OperatorRegistered' }), fromBlock, toBlock: blockNumber }),
-      client.getLogs({ address: rc, event: getAbiItem({ abi: rewardsCoordinatorAbi, name: 'AVSRewardsSubmissionCreated' }), fromBlock, toBlock: blockNumber }),
+      client.getLogs({ address: rc, events: rcEvents.map((name) => getAbiItem({ abi: rewardsCoordinatorAbi, name })), fromBlock, toBlock: blockNumber }) as unknown as Promise<RewardsLog[]>,
+      // The real count of shares a slash took, queued withdrawals included (OperatorSlashed only carries wads).
+      client.getLogs({ address: dm, event: getAbiItem({ abi: delegationManagerAbi, name: 'OperatorSharesSlashed' }), fromBlock, toBlock: blockNumber }),
+      // Deposit caps exist only on StrategyBaseTVLLimits: a plain StrategyBase fails this call, which means "no cap".
+      client.multicall({ contracts: [{ address: strategy, abi: strategyAbi, functionName: 'getTVLLimits' }], allowFailure: true, blockNumber }),
     ]),
   )
   const minDelay = Number(r2[0])
@@ -117,6 +124,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const tokensPerScale = r2[2] as bigint
   const toTokens = (shares: bigint) => (shares * tokensPerScale) / RATE_SCALE
   const defaultSplit = Number(r2[3])
+  const deallocationDelay = Number(r2[4])
 
   const stakerStates: EigenLayerStakerState[] = stakers.map((address, i) => {
     const o = r2.slice(globals.length + i * 4, globals.length + i * 4 + 4)
@@ -183,22 +191,12 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   ].sort()
   const avss = [...new Set(sets.map((k) => lower(decodeOperatorSetKey(k).avs)))].sort()
 
-  // Reward submissions (per AVS) and the strategies they weight.
-  const submissions: EigenLayerRewardSubmission[] = rewardLogs.map((l) => {
-    const s = l.args.rewardsSubmission!
-    return {
-      avs: lower(l.args.avs!),
-      submissionNonce: l.args.submissionNonce!,
-      hash: l.args.rewardsSubmissionHash!,
-      token: lower(s.token),
-      amount: s.amount,
-      startTimestamp: s.startTimestamp,
-      duration: s.duration,
-      strategiesAndMultipliers: s.strategiesAndMultipliers.map((x) => ({ strategy: lower(x.strategy), multiplier: x.multiplier })),
-      blockNumber: l.blockNumber,
-    }
-  })
+  // Reward submissions of every type and the strategies they weight.
+  const submissions: EigenLayerRewardSubmission[] = rewardLogs.map((l) => toSubmission(l))
   const avsMembers = (avs: Address) => [...new Set(sets.concat([...members.keys()]).filter((k) => lower(decodeOperatorSetKey(k).avs) === avs).flatMap((k) => [...(members.get(k) ?? [])]))].sort()
+  const setMembers = (k: Hex) => [...(members.get(k) ?? [])].sort()
+  // Rewards for all earners go to every operator registered with at least one AVS (any operator set, any strategy).
+  const earners = [...new Set([...members.values()].flatMap((m) => [...m]))].sort()
   const rewardStrategies = [...new Set(submissions.flatMap((s) => s.strategiesAndMultipliers.map((x) => x.strategy)))].sort()
 
   // Round trip 3: one multicall at the pinned block, one per slash at the block before it, and the headers needed.
@@ -213,8 +211,16 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       qs.push({ key: `slashable:${op}:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'isOperatorSlashable', args: [op, os] } })
     }
     for (const avs of avss) qs.push({ key: `split:${op}:${avs}`, call: { address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorAVSSplit', args: [op, avs] } })
+    for (const k of sets) qs.push({ key: `setSplit:${op}:${k}`, call: { address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorSetSplit', args: [op, decodeOperatorSetKey(k)] } })
+    qs.push({ key: `piSplit:${op}`, call: { address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorPISplit', args: [op] } })
   }
-  const shareHolders = [...new Set([...operators, ...avss.flatMap(avsMembers)])].sort()
+  for (const k of sets) {
+    qs.push({ key: `redistributing:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'isRedistributingOperatorSet', args: [decodeOperatorSetKey(k)] } })
+    qs.push({ key: `recipient:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'getRedistributionRecipient', args: [decodeOperatorSetKey(k)] } })
+  }
+  if (tvl?.status === 'success') qs.push({ key: 'strategyBalance', call: { address: underlying, abi: erc20Abi, functionName: 'balanceOf', args: [strategy] } })
+  const hasEarners = submissions.some((s) => s.kind === 'all-earners')
+  const shareHolders = [...new Set([...operators, ...avss.flatMap(avsMembers), ...(hasEarners ? earners : [])])].sort()
   for (const op of shareHolders)
     for (const s of [...new Set([strategy, ...rewardStrategies])]) {
       qs.push({ key: `shares:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, s] } })
@@ -227,6 +233,8 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [s.operator, strategy] },
       { address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [s.operator, os, strategy] },
       { address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [s.operator, strategy] },
+      // Queued withdrawals stay slashable: they were part of the stake this slash could take.
+      { address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [s.operator, strategy] },
     ]
   })
   const headerBlocks = [...new Set([...ourSlashes.filter((s) => s.blockTimestamp === undefined).map((s) => s.blockNumber), ...setSince.values()])]
@@ -258,26 +266,39 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
         pendingDiff: a.pendingDiff,
         effectBlock: a.effectBlock,
         exposure: ratio(a.currentMagnitude, maxMagnitude),
+        setSplitBips: Number(r.get(`setSplit:${op}:${k}`) ?? defaultSplit),
       }
     })
     const splits: Record<string, number> = {}
     for (const avs of avss) splits[avs] = Number(r.get(`split:${op}:${avs}`) ?? defaultSplit)
     const operatorShares = big(`shares:${op}:${strategy}`)
-    return { address: op, isOperator: r.get(`isOp:${op}`) === true, maxMagnitude, operatorShares, operatorStakeTokens: toTokens(operatorShares), sets: opSets, avsSplitBips: splits }
+    return {
+      address: op,
+      isOperator: r.get(`isOp:${op}`) === true,
+      maxMagnitude,
+      operatorShares,
+      operatorStakeTokens: toTokens(operatorShares),
+      sets: opSets,
+      avsSplitBips: splits,
+      piSplitBips: Number(r.get(`piSplit:${op}`) ?? defaultSplit),
+    }
   })
   const exposedSets = (o: EigenLayerOperatorState) => o.sets.filter((s) => s.slashable && (s.currentMagnitude > 0n || s.pendingDiff > 0n))
 
-  // Slashes: severity = slashed / allocated stake at the block before the slash.
+  // Slashes: the amount is what the DelegationManager reports in OperatorSharesSlashed of the same transaction
+  // (operator shares + shares queued for withdrawal); severity = that / the stake allocated at the block before,
+  // queued shares included (they were slashable too).
   const slashes: SlashRecord[] = ourSlashes.map((s, i) => {
-    const [sharesBefore, alloc, maxBefore] = slashOut[i] as [bigint, { currentMagnitude: bigint }, bigint]
+    const [sharesBefore, alloc, maxBefore, queuedBefore] = slashOut[i] as [bigint, { currentMagnitude: bigint }, bigint, bigint]
     const idx = s.strategies.indexOf(strategy)
     const wad = s.wadSlashed[idx] ?? 0n
-    const allocated = maxBefore === 0n ? 0n : (sharesBefore * alloc.currentMagnitude) / maxBefore
+    const allocated = maxBefore === 0n ? 0n : ((sharesBefore + queuedBefore) * alloc.currentMagnitude) / maxBefore
+    const reported = slashedShareLogs.find((l) => l.transactionHash === s.txHash && lower(l.args.operator!) === s.operator && lower(l.args.strategy!) === strategy)
     const ts = s.blockTimestamp ?? tsOf.get(s.blockNumber) ?? now
     return {
       service: s.key,
       operator: s.operator,
-      amount: toTokens((sharesBefore * wad) / WAD),
+      amount: toTokens(reported ? reported.args.totalSlashedShares! : (sharesBefore * wad) / WAD),
       stakeAtCapture: toTokens(allocated),
       captureTimestamp: ts,
       timestamp: ts,
@@ -286,47 +307,61 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     }
   })
 
-  // Reward rate per AVS per unit of delegated stake (PROTOCOLS 1.6 approximation): each submission streams
-  // amount/duration over [start, start+duration) to the stake of the AVS's registered operators, weighted by the
-  // strategies' multipliers; averaged over [max(now − lookback, first start), now] (or the forward window when all
-  // submissions start later). The reward token is valued 1:1 with the collateral.
+  // Reward rates per unit of delegated stake (PROTOCOLS 1.6 approximation, docs/eigenlayer.md "Reward rate"): each
+  // submission streams what it pays over [start, start+duration) to the stake of the operators it pays, weighted by
+  // the strategies' multipliers: an AVS submission and an operator-directed AVS submission to the operators
+  // registered with the AVS (the directed one counts the amounts of those operators only), an operator-directed set
+  // submission and a total-stake submission (v1.12.0) to that set's operators, a unique-stake submission (v1.12.0) to
+  // their stake allocated to the set (so per unit of allocated stake, as Service.rewardRatePerYear is). Rates are averaged over [max(now − lookback, first start), now] (or the
+  // forward window when all submissions start later). The reward token is valued 1:1 with the collateral.
   const lookback = BigInt(p.rewardLookbackSeconds ?? 90 * 86_400)
-  const rateByAvs: Record<string, number> = {}
-  for (const avs of avss) {
-    const subs = submissions.filter((s) => s.avs === avs && s.strategiesAndMultipliers.some((x) => x.strategy === strategy))
-    if (subs.length === 0) {
-      rateByAvs[avs] = 0
-      continue
-    }
-    const ops = avsMembers(avs)
-    const perUnitPerSecond = subs.map((s) => {
-      const ours = s.strategiesAndMultipliers.find((x) => x.strategy === strategy)!.multiplier
-      let weighted = 0n
-      for (const x of s.strategiesAndMultipliers) {
-        // Stake in flight counts: it secured the AVS while the rewards streamed (else the rate jumps during a move).
-        const sum = ops.reduce((acc, op) => acc + big(`shares:${op}:${x.strategy}`) + big(`queued:${op}:${x.strategy}`), 0n)
-        weighted += ((x.strategy === strategy ? toTokens(sum) : sum) * x.multiplier) / WAD
-      }
-      return { s, rate: weighted === 0n ? 0 : (ratio(s.amount, weighted) * Number(ours)) / 1e18 / s.duration }
-    })
-    const starts = subs.map((s) => BigInt(s.startTimestamp))
-    let lo = now - lookback
-    const first = starts.reduce((m, x) => (x < m ? x : m))
-    if (first > lo) lo = first
-    let hi = now
-    if (hi <= lo) {
-      lo = now
-      const last = subs.map((s) => BigInt(s.startTimestamp + s.duration)).reduce((m, x) => (x > m ? x : m))
-      hi = last < now + lookback ? last : now + lookback
-    }
-    let paid = 0
-    for (const { s, rate } of perUnitPerSecond) {
-      const a = BigInt(s.startTimestamp) > lo ? BigInt(s.startTimestamp) : lo
-      const b = BigInt(s.startTimestamp + s.duration) < hi ? BigInt(s.startTimestamp + s.duration) : hi
-      if (b > a) paid += rate * Number(b - a)
-    }
-    rateByAvs[avs] = hi > lo ? (paid / Number(hi - lo)) * YEAR : 0
+  // Stake in flight counts: it secured the AVS while the rewards streamed (else the rate jumps during a move).
+  // Unique stake of an operator in a set: its delegated shares × the set's magnitude (our strategy only: the reader
+  // knows allocations for it; other strategies count delegated).
+  const uniqueFactor = (op: Address, k: Hex | undefined, s: Address) => {
+    if (k === undefined || s !== strategy) return undefined
+    const a = r.get(`alloc:${op}:${k}`) as { currentMagnitude: bigint } | undefined
+    const max = big(`max:${op}`)
+    return a && max > 0n ? { num: a.currentMagnitude, den: max } : { num: 0n, den: 1n }
   }
+  const weightedStake = (ops: readonly Address[], sub: EigenLayerRewardSubmission) =>
+    sub.strategiesAndMultipliers.reduce((w, x) => {
+      const sum = ops.reduce((acc, op) => {
+        const held = big(`shares:${op}:${x.strategy}`) + big(`queued:${op}:${x.strategy}`)
+        const f = sub.kind === 'unique-stake' ? uniqueFactor(op, sub.operatorSet, x.strategy) : undefined
+        return acc + (f ? (held * f.num) / f.den : held)
+      }, 0n)
+      return w + ((x.strategy === strategy ? toTokens(sum) : sum) * x.multiplier) / WAD
+    }, 0n)
+  const paidTo = (sub: EigenLayerRewardSubmission, ops: readonly Address[]) =>
+    sub.operatorRewards ? sub.operatorRewards.filter((x) => ops.includes(x.operator)).reduce((a, x) => a + x.amount, 0n) : sub.amount
+  const rateOf = (paying: readonly { sub: EigenLayerRewardSubmission; ops: readonly Address[] }[]) =>
+    averagedRatePerYear(
+      paying.map(({ sub, ops }) => {
+        const weighted = weightedStake(ops, sub)
+        const ours = sub.strategiesAndMultipliers.find((x) => x.strategy === strategy)!.multiplier
+        return { sub, perSecond: weighted === 0n ? 0 : (ratio(paidTo(sub, ops), weighted) * Number(ours)) / 1e18 / sub.duration }
+      }),
+      now,
+      lookback,
+    )
+  const ourSubs = submissions.filter((s) => s.strategiesAndMultipliers.some((x) => x.strategy === strategy))
+  const rateByService: Record<string, number> = {}
+  for (const k of sets) {
+    const avs = lower(decodeOperatorSetKey(k).avs)
+    const paying = ourSubs.flatMap((sub) =>
+      (sub.kind === 'avs' || sub.kind === 'operator-directed-avs') && sub.avs === avs
+        ? [{ sub, ops: avsMembers(avs) }]
+        : (sub.kind === 'operator-directed-set' || sub.kind === 'total-stake' || sub.kind === 'unique-stake') && sub.operatorSet === k
+          ? [{ sub, ops: setMembers(k) }]
+          : [],
+    )
+    rateByService[k] = rateOf(paying)
+  }
+  const earnersRate = rateOf(ourSubs.filter((s) => s.kind === 'all-earners').map((sub) => ({ sub, ops: earners })))
+  const redistributionRecipients: Record<string, Address> = {}
+  for (const k of sets) if (r.get(`redistributing:${k}`) === true) redistributionRecipients[k] = lower(r.get(`recipient:${k}`) as Address)
+  const [maxPerDeposit, maxTotalDeposits] = tvl?.status === 'success' ? (tvl.result as readonly [bigint, bigint]) : [undefined, undefined]
 
   const observedSince = (k: Hex) => {
     const b = setSince.get(k)
@@ -341,21 +376,24 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       network: lower(avs),
       identifier: BigInt(id),
       label: label(k, `${label(avs, avs.slice(0, 10))}/${id}`),
-      rewardRatePerYear: rateByAvs[lower(avs)] ?? 0,
+      rewardRatePerYear: rateByService[k] ?? 0,
       observedSince: observedSince(k),
       vetoWindowSeconds: 0,
       slashes: slashes.filter((s) => s.service === k),
+      ...(redistributionRecipients[k] ? { redistributing: true } : {}),
     }
   })
 
   const operatorList: Operator[] = operatorStates.map((o) => {
     const exposed = exposedSets(o)
-    const splits = exposed.map((s) => o.avsSplitBips[s.avs] ?? defaultSplit)
+    // A set paying through operator-directed set submissions pays the operator its set split instead.
+    const directed = new Set(submissions.filter((x) => x.kind === 'operator-directed-set').map((x) => x.operatorSet))
+    const splits = exposed.flatMap((s) => [o.avsSplitBips[s.avs] ?? defaultSplit, ...(directed.has(s.service) ? [s.setSplitBips] : [])])
     return {
       address: o.address,
       label: label(o.address, o.address.slice(0, 10)),
       services: exposed.map((s) => s.service),
-      // One commission per operator in the domain: the highest AVS split among its exposures (conservative).
+      // One commission per operator in the domain: the highest split among its exposures (conservative).
       commission: (splits.length ? Math.max(...splits) : defaultSplit) / 10_000,
       totalRestakedStake: o.operatorStakeTokens,
     }
@@ -409,9 +447,92 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       idleTokens,
       operators: operatorStates,
       rewards: submissions,
-      rewardRatePerYearByAvs: rateByAvs,
+      rewardRatePerYearByService: rateByService,
+      rewardsForAllEarnersRatePerYear: earnersRate,
+      redistributionRecipients,
+      ...(maxPerDeposit !== undefined && maxTotalDeposits !== undefined ? { depositCaps: { maxPerDeposit, maxTotalDeposits, strategyBalance: big('strategyBalance') } } : {}),
+      deallocationDelayBlocks: deallocationDelay,
+      secondsPerBlock: p.secondsPerBlock ?? 12,
     },
   }
+}
+
+/** A RewardsCoordinator submission log of any type (decoded by viem; typed loosely because they mix event kinds). */
+interface RewardsLog {
+  eventName: (typeof REWARD_KINDS)[number][0]
+  args: {
+    avs?: Address
+    caller?: Address
+    tokenHopper?: Address
+    operatorSet?: { avs: Address; id: number }
+    submissionNonce?: bigint
+    rewardsSubmissionHash?: Hex
+    operatorDirectedRewardsSubmissionHash?: Hex
+    rewardsSubmission?: RewardsSubmissionArgs
+    operatorDirectedRewardsSubmission?: RewardsSubmissionArgs & { operatorRewards: readonly { operator: Address; amount: bigint }[] }
+  }
+  blockNumber: bigint
+}
+interface RewardsSubmissionArgs {
+  strategiesAndMultipliers: readonly { strategy: Address; multiplier: bigint }[]
+  token: Address
+  amount?: bigint
+  startTimestamp: number
+  duration: number
+}
+
+const REWARD_KINDS = [
+  ['AVSRewardsSubmissionCreated', 'avs'],
+  ['OperatorDirectedAVSRewardsSubmissionCreated', 'operator-directed-avs'],
+  ['OperatorDirectedOperatorSetRewardsSubmissionCreated', 'operator-directed-set'],
+  ['TotalStakeRewardsSubmissionCreated', 'total-stake'],
+  ['UniqueStakeRewardsSubmissionCreated', 'unique-stake'],
+  ['RewardsSubmissionForAllEarnersCreated', 'all-earners'],
+] as const satisfies readonly (readonly [string, EigenLayerRewardKind])[]
+
+/** One submission log of any type → the reader's submission (operator-directed amounts summed). */
+function toSubmission(l: RewardsLog): EigenLayerRewardSubmission {
+  const kind = REWARD_KINDS.find(([name]) => name === l.eventName)![1]
+  const a = l.args
+  const s = (a.rewardsSubmission ?? a.operatorDirectedRewardsSubmission)!
+  const operatorRewards = a.operatorDirectedRewardsSubmission?.operatorRewards.map((x) => ({ operator: x.operator.toLowerCase() as Address, amount: x.amount }))
+  return {
+    kind,
+    avs: (a.avs ?? a.operatorSet?.avs ?? a.tokenHopper)!.toLowerCase() as Address,
+    ...(a.operatorSet ? { operatorSet: operatorSetKey(a.operatorSet.avs, a.operatorSet.id) } : {}),
+    ...(operatorRewards ? { operatorRewards } : {}),
+    submissionNonce: a.submissionNonce!,
+    hash: (a.rewardsSubmissionHash ?? a.operatorDirectedRewardsSubmissionHash)!,
+    token: s.token.toLowerCase() as Address,
+    amount: operatorRewards ? operatorRewards.reduce((t, x) => t + x.amount, 0n) : s.amount!,
+    startTimestamp: s.startTimestamp,
+    duration: s.duration,
+    strategiesAndMultipliers: s.strategiesAndMultipliers.map((x) => ({ strategy: x.strategy.toLowerCase() as Address, multiplier: x.multiplier })),
+    blockNumber: l.blockNumber,
+  }
+}
+
+/**
+ * Time-averaged rate per year of submissions that each pay `perSecond` per unit of stake over their window: over
+ * [max(now − lookback, first start), now], or the forward window when every submission starts later. 0 when none.
+ */
+function averagedRatePerYear(subs: readonly { sub: EigenLayerRewardSubmission; perSecond: number }[], now: bigint, lookback: bigint): number {
+  if (subs.length === 0) return 0
+  const first = subs.map(({ sub }) => BigInt(sub.startTimestamp)).reduce((m, x) => (x < m ? x : m))
+  let lo = now - lookback > first ? now - lookback : first
+  let hi = now
+  if (hi <= lo) {
+    lo = now
+    const last = subs.map(({ sub }) => BigInt(sub.startTimestamp + sub.duration)).reduce((m, x) => (x > m ? x : m))
+    hi = last < now + lookback ? last : now + lookback
+  }
+  let paid = 0
+  for (const { sub, perSecond } of subs) {
+    const a = BigInt(sub.startTimestamp) > lo ? BigInt(sub.startTimestamp) : lo
+    const b = BigInt(sub.startTimestamp + sub.duration) < hi ? BigInt(sub.startTimestamp + sub.duration) : hi
+    if (b > a) paid += perSecond * Number(b - a)
+  }
+  return hi > lo ? (paid / Number(hi - lo)) * YEAR : 0
 }
 
 function blockTimestampOf(l: unknown): bigint | undefined {

@@ -10,15 +10,18 @@
  * decide whether a step already happened, so no step is ever sent twice. Amounts are re-read from the chain: the
  * completed amount is the token transfer in the completion receipt (a slash during the delay shows as expected vs
  * received in the record), never assumed.
+ * A step whose entry point is paused (`CurrentlyPaused()`) or whose deposit would exceed the strategy's caps is held:
+ * nothing is sent, the saga waits with the reason in its log, and the next resume tries again.
  * Locally each staker is an EOA whose key the bot holds; in production they are LRT staker contracts the bot's
  * signer controls (the calls then go through those contracts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
 import { type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, erc20Abi, getAbiItem, parseEventLogs, zeroAddress } from 'viem'
 import { delegationManagerAbi, strategyAbi, strategyManagerAbi } from './abis.js'
-import { TransactionRevertedError } from '../../chain/errors.js'
+import { SimulationRevertedError, TransactionRevertedError } from '../../chain/errors.js'
 import { executeCalls } from '../../execution/executeCalls.js'
 import type { SessionFor } from '../../execution/sessionPool.js'
+import { units } from '../../domain/format.js'
 import {
   type MoveStep,
   type StoredCall,
@@ -135,6 +138,8 @@ export interface AdvanceEigenLayerMoveReturnType {
   record: EigenLayerMoveRecord
   /** When waiting: the first block at which the withdrawal can be completed. */
   completableAtBlock?: bigint
+  /** When waiting: why the current step is held (a paused entry point or a deposit cap); retried on the next resume. */
+  held?: string
 }
 
 const lower = (a: Address) => a.toLowerCase() as Address
@@ -241,7 +246,16 @@ export async function moveOutOfDeniedOperators(
   for (const e of exits) {
     if (busy.has(lower(e.from.staker))) continue
     started.push(
-      await runEigenLayerMove(ctx, { delegationManager: p.details.delegationManager, strategyManager: p.details.strategyManager, strategy: p.details.strategy, from: { staker: e.from.staker }, to: e.to, reason: e.reason, origin: 'exit' }),
+      await runEigenLayerMove(ctx, {
+        delegationManager: p.details.delegationManager,
+        strategyManager: p.details.strategyManager,
+        strategy: p.details.strategy,
+        from: { staker: e.from.staker },
+        to: e.to,
+        ...(e.shares !== undefined ? { shares: e.shares } : {}),
+        reason: e.reason,
+        origin: 'exit',
+      }),
     )
   }
   return { started, unplaced }
@@ -263,6 +277,7 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
         ])
         return { call: buildQueueWithdrawalCall({ delegationManager: s.delegationManager, strategy: s.strategy, depositShares, staker: s.from.staker }), patch: { queue: { nonceBefore, depositShares } } }
       },
+      hold: (s) => pausedReason(ctx, [{ address: s.delegationManager, index: DM_PAUSED_ENTER_WITHDRAWAL_QUEUE, what: 'DelegationManager: entering the withdrawal queue is paused' }]),
       // Queued already iff the staker's withdrawal nonce moved past the one recorded before sending.
       alreadyDone: async (s) =>
         s.queue !== undefined && (await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'cumulativeWithdrawalsQueued', args: [s.from.staker] })) > s.queue.nonceBefore,
@@ -299,6 +314,11 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
         const tokens = await sharesToTokens(ctx, s.strategy, expShares, block)
         return { call: buildCompleteWithdrawalCall({ delegationManager: s.delegationManager, withdrawal: q.withdrawal!, token: s.token }), patch: { expectedAtCompletion: { shares: expShares, tokens, atBlock: block } } }
       },
+      hold: (s) =>
+        pausedReason(ctx, [
+          { address: s.delegationManager, index: DM_PAUSED_EXIT_WITHDRAWAL_QUEUE, what: 'DelegationManager: completing withdrawals is paused' },
+          { address: s.strategy, index: STRATEGY_PAUSED_WITHDRAWALS, what: 'strategy: withdrawals are paused' },
+        ]),
       // Completed already iff the root is no longer queued for the staker.
       alreadyDone: async (s) => {
         const roots = await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawalRoots', args: [s.from.staker] })
@@ -326,6 +346,7 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
         if (op !== zeroAddress) throw new StakerDelegatedElsewhereError({ staker: s.to.staker, operator: op, expected: s.to.operator })
         return undefined
       },
+      hold: (s) => pausedReason(ctx, [{ address: s.delegationManager, index: DM_PAUSED_NEW_DELEGATION, what: 'DelegationManager: new delegations are paused' }]),
       prepare: async () => ({ call: buildDelegateToCall({ delegationManager: rec.state.delegationManager, operator: rec.state.to.operator }), patch: {} }),
       next: 'approve',
     }),
@@ -346,6 +367,11 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
     txStep(ctx, rec, 'deposit', {
       signer: rec.state.to.staker,
       skip: (s) => (s.received!.tokens === 0n ? 'nothing to deposit' : undefined),
+      hold: async (s) =>
+        (await pausedReason(ctx, [
+          { address: s.strategyManager, index: SM_PAUSED_DEPOSITS, what: 'StrategyManager: deposits are paused' },
+          { address: s.strategy, index: STRATEGY_PAUSED_DEPOSITS, what: 'strategy: deposits are paused' },
+        ])) ?? (await depositCapReason(ctx, s)),
       prepare: async () => ({ call: buildDepositCall({ strategyManager: rec.state.strategyManager, strategy: rec.state.strategy, token: rec.state.token, amount: rec.state.received!.tokens }), patch: {} }),
       after: (s, receipt) => recordDeposited(ctx, s, receipt),
       next: 'done',
@@ -356,6 +382,8 @@ interface TxStepSpec {
   signer: Address
   /** A reason to skip the step without sending (checked from chain), or undefined to send it. */
   skip?: (s: EigenLayerMoveState) => string | undefined | Promise<string | undefined>
+  /** A reason to hold the step for now (paused entry point, deposit cap): nothing is sent, the saga waits and retries. */
+  hold?: (s: EigenLayerMoveState) => Promise<string | undefined>
   /** Builds the call from fresh chain reads, plus state to record with it (before sending). */
   prepare: () => Promise<{ call: StoredCall; patch: Partial<EigenLayerMoveState> }>
   /** True when the chain shows the step happened although we hold no receipt for it. */
@@ -366,7 +394,7 @@ interface TxStepSpec {
 }
 
 /** Runs one transaction step exactly once: receipt of a stored intent → chain check → record → send → record. */
-async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, step: Exclude<MoveStep, 'wait'>, spec: TxStepSpec): Promise<undefined> {
+async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, step: Exclude<MoveStep, 'wait'>, spec: TxStepSpec): Promise<AdvanceEigenLayerMoveReturnType | undefined> {
   const runId = `${rec.sagaId}:${step}`
   const intent = await ctx.intents.get(`${runId}#0`)
   let current = rec
@@ -390,7 +418,11 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
   }
   if (!intent && (await spec.alreadyDone?.(current.state))) return finish(ctx, current, step, spec, undefined, 'already-done')
 
-  // 3. Record the call BEFORE it is sent (reuse the recorded call when resuming a `sending` step).
+  // 3. Held (a paused entry point reverts CurrentlyPaused(); a deposit over the caps reverts too): send nothing now.
+  const held = await spec.hold?.(current.state)
+  if (held !== undefined) return hold(ctx, current, step, held)
+
+  // 4. Record the call BEFORE it is sent (reuse the recorded call when resuming a `sending` step).
   const account = ctx.signerFor(spec.signer)
   if (!account) throw new MissingStakerSignerError({ staker: spec.signer })
   // Hold the key's signer session BEFORE recording the step: a run refused the key (LockBusyError) records nothing, so
@@ -404,8 +436,10 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
   }
   await ctx.hooks?.afterRecord?.(step, current)
 
-  // 4. Send through the exactly-once executor (it stores the signed tx before broadcasting).
-  const [sent] = await executeCalls({
+  // 5. Send through the exactly-once executor (it stores the signed tx before broadcasting).
+  let sent: Awaited<ReturnType<typeof executeCalls>>[number] | undefined
+  try {
+    ;[sent] = await executeCalls({
     client: ctx.client,
     account,
     calls: [toPlannedCall(call)],
@@ -414,13 +448,24 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
     confirmations: ctx.confirmations,
     maxFeePerGas: ctx.maxFeePerGas,
     session,
-  }).catch(async (e: unknown) => {
-    if (e instanceof TransactionRevertedError) throw new SagaStepRevertedError({ sagaId: rec.sagaId, step, txHash: (await ctx.intents.get(`${runId}#0`))?.txHash ?? 'unknown' })
-    throw e
   })
+  } catch (e) {
+    if (e instanceof TransactionRevertedError) throw new SagaStepRevertedError({ sagaId: rec.sagaId, step, txHash: (await ctx.intents.get(`${runId}#0`))?.txHash ?? 'unknown' })
+    // Paused between the check and the simulation: nothing was sent; hold like above (the recorded call is re-sent later).
+    if (e instanceof SimulationRevertedError && e.reason.startsWith('CurrentlyPaused')) return hold(ctx, current, step, `${step}: entry point paused (CurrentlyPaused())`)
+    throw e
+  }
   await ctx.hooks?.afterSend?.(step, sent!.txHash)
   const receipt = await ctx.client.getTransactionReceipt({ hash: sent!.txHash })
   return finish(ctx, current, step, spec, receipt, 'sent')
+}
+
+/** Parks the saga in `waiting` at `step` with the reason (logged once per reason); the next resume checks again. */
+async function hold(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, step: MoveStep, why: string): Promise<AdvanceEigenLayerMoveReturnType> {
+  const last = rec.log[rec.log.length - 1]
+  const saved = rec.status === 'waiting' && last?.event === 'held' && last.detail === why ? rec : await save(ctx, rec, { status: 'waiting' }, { step, event: 'held', detail: why })
+  ctx.logger?.info('eigenlayer saga held', { sagaId: rec.sagaId, step, reason: why })
+  return { status: 'waiting', step, record: saved, held: why }
 }
 
 /** Records a step as done (or skipped) with what the chain says, and moves the saga to the next step. */
@@ -446,6 +491,43 @@ async function finish(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
 }
 
 // ------------------------------------------------------------------------------------------------ chain reads
+
+/** Pause flags (bit indexes of `paused(uint8)`) of the entry points the saga calls, as in the v1.x core. */
+const DM_PAUSED_NEW_DELEGATION = 0
+const DM_PAUSED_ENTER_WITHDRAWAL_QUEUE = 1
+const DM_PAUSED_EXIT_WITHDRAWAL_QUEUE = 2
+const SM_PAUSED_DEPOSITS = 0
+const STRATEGY_PAUSED_DEPOSITS = 0
+const STRATEGY_PAUSED_WITHDRAWALS = 1
+
+/** The first paused flag among `flags`, said for a person (`… (CurrentlyPaused())`), or undefined when none is. */
+async function pausedReason(ctx: EigenLayerSagaContext, flags: readonly { address: Address; index: number; what: string }[]): Promise<string | undefined> {
+  const paused = await ctx.client.multicall({
+    contracts: flags.map((f) => ({ address: f.address, abi: strategyAbi, functionName: 'paused', args: [f.index] }) as const),
+    allowFailure: false,
+  })
+  const i = paused.findIndex((x) => x === true)
+  return i < 0 ? undefined : `${flags[i]!.what} (CurrentlyPaused()); retried on the next run`
+}
+
+/** Why the deposit would exceed the strategy's StrategyBaseTVLLimits caps, or undefined (no caps, or it fits). */
+async function depositCapReason(ctx: EigenLayerSagaContext, s: EigenLayerMoveState): Promise<string | undefined> {
+  const [limits, balance] = await ctx.client.multicall({
+    contracts: [
+      { address: s.strategy, abi: strategyAbi, functionName: 'getTVLLimits' },
+      { address: s.token, abi: erc20Abi, functionName: 'balanceOf', args: [s.strategy] },
+    ],
+    allowFailure: true,
+  })
+  if (limits.status !== 'success' || balance.status !== 'success') return undefined
+  const [maxPerDeposit, maxTotalDeposits] = limits.result
+  const amount = s.received!.tokens
+  // Token amounts for a person: the strategy's underlying in whole units (18 decimals, as the LSTs).
+  if (amount > maxPerDeposit) return `a deposit of ${units(amount)} is over the strategy's maxPerDeposit ${units(maxPerDeposit)} (MaxPerDepositExceedsMax()); retried on the next run`
+  if (balance.result + amount > maxTotalDeposits)
+    return `the strategy holds ${units(balance.result)} of its maxTotalDeposits ${units(maxTotalDeposits)}: a deposit of ${units(amount)} does not fit (BalanceExceedsMaxTotalDeposits()); retried on the next run`
+  return undefined
+}
 
 /** Deposit shares to queue: all of them, or the requested withdrawable shares converted (`convertToDepositShares`). */
 async function depositSharesToQueue(ctx: EigenLayerSagaContext, s: EigenLayerMoveState): Promise<bigint> {

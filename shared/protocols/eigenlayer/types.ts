@@ -58,6 +58,8 @@ export interface EigenLayerOperatorSetState {
   effectBlock: number
   /** currentMagnitude / maxMagnitude: the fraction of each delegated token that this set can slash. */
   exposure: number
+  /** `getOperatorSetSplit`: the operator's commission on this set's operator-directed rewards, bips. */
+  setSplitBips: number
 }
 
 /** One operator as the bot sees it. */
@@ -71,11 +73,31 @@ export interface EigenLayerOperatorState {
   sets: EigenLayerOperatorSetState[]
   /** AVS address (lower-case) → operator's AVS split in bips (its commission on that AVS's rewards). */
   avsSplitBips: Record<string, number>
+  /** `getOperatorPISplit`: its commission on rewards-for-all-earners (programmatic incentives), bips. */
+  piSplitBips: number
 }
 
-/** One `AVSRewardsSubmissionCreated`. */
+/**
+ * Which RewardsCoordinator submission type a reward came from:
+ * - `avs`: `AVSRewardsSubmissionCreated`, to the stake of every operator registered with the AVS (operator takes its AVS split);
+ * - `operator-directed-avs`: `OperatorDirectedAVSRewardsSubmissionCreated`, chosen amounts per operator of the AVS (AVS split);
+ * - `operator-directed-set`: `OperatorDirectedOperatorSetRewardsSubmissionCreated`, per operator of one set (set split);
+ * - `total-stake` / `unique-stake` (v1.12.0): `TotalStakeRewardsSubmissionCreated` / `UniqueStakeRewardsSubmissionCreated`,
+ *   to one set's operators by their delegated stake / by their unique (allocated, slashable) stake in the set;
+ * - `all-earners`: `RewardsSubmissionForAllEarnersCreated`, programmatic incentives to every operator registered
+ *   with at least one AVS and its stakers (PI split).
+ */
+export type EigenLayerRewardKind = 'avs' | 'operator-directed-avs' | 'operator-directed-set' | 'total-stake' | 'unique-stake' | 'all-earners'
+
+/** One rewards submission of any type. */
 export interface EigenLayerRewardSubmission {
+  kind: EigenLayerRewardKind
+  /** The AVS paying (the submitter for `all-earners`). */
   avs: Address
+  /** The operator set of an `operator-directed-set`, `total-stake` or `unique-stake` submission. */
+  operatorSet?: Hex
+  /** Per-operator amounts of operator-directed submissions (their sum is `amount`). */
+  operatorRewards?: readonly { operator: Address; amount: bigint }[]
   submissionNonce: bigint
   hash: Hex
   token: Address
@@ -102,8 +124,34 @@ export interface EigenLayerPositionDetails {
   idleTokens: bigint
   operators: EigenLayerOperatorState[]
   rewards: EigenLayerRewardSubmission[]
-  /** AVS address (lower-case) → estimated gross reward rate per unit of delegated stake per year. */
-  rewardRatePerYearByAvs: Record<string, number>
+  /** Operator-set key → estimated gross reward rate per unit of delegated stake per year (every submission type). */
+  rewardRatePerYearByService: Record<string, number>
+  /**
+   * Rewards-for-all-earners (programmatic incentives) per unit of delegated stake per year: paid alike to the stake of
+   * every operator registered with at least one AVS, so it is reported here and not added to any service's rate (it
+   * does not depend on where stake is allocated).
+   */
+  rewardsForAllEarnersRatePerYear: number
+  /** Operator-set key → redistribution recipient, for redistributing sets only (slashed funds go there, not burned). */
+  redistributionRecipients: Record<string, Address>
+  /** StrategyBaseTVLLimits caps in tokens and the strategy's token balance; absent for a strategy without caps. */
+  depositCaps?: { maxPerDeposit: bigint; maxTotalDeposits: bigint; strategyBalance: bigint }
+  /** AllocationManager `DEALLOCATION_DELAY`: blocks a deallocated (or deregistered) magnitude stays slashable. */
+  deallocationDelayBlocks: number
+  /** Block time the reader assumed (seconds), to say the delays as times. */
+  secondsPerBlock: number
+}
+
+/**
+ * Headroom kept under `maxPerDeposit` when sizing a move, in bps: a queued withdrawal pays shares × the share price at
+ * completion, which can rise during the delay (a rebasing LST such as stETH gains ≈ 0.15 % in 14 days), and the
+ * re-deposit must still fit the cap.
+ */
+export const DEPOSIT_CAP_HEADROOM_BPS = 100n
+
+/** The most tokens one move may carry on a capped strategy: `maxPerDeposit` less the headroom; undefined = no cap. */
+export function maxTokensPerMove(caps: { maxPerDeposit: bigint } | undefined): bigint | undefined {
+  return caps === undefined ? undefined : caps.maxPerDeposit - (caps.maxPerDeposit * DEPOSIT_CAP_HEADROOM_BPS) / 10_000n
 }
 
 /** `bytes32(abi.encodePacked(avs, uint96(id)))`, lower-case: the operator-set key (our service id). */
