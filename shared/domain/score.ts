@@ -24,20 +24,21 @@
 import type { Address, Operator, Service, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import { SECONDS_PER_YEAR, cmp, num, pct } from './format.js'
+import { type SecurityFigures, securityCheck, universeStakes } from './security.js'
 
 /** Risk band of a score. */
 export type Band = 'low' | 'medium' | 'high' | 'critical'
 
 /** Category of a score term; the three risk categories plus yield. */
-export type ScoreCategory = 'slashing' | 'contract' | 'centralization' | 'yield'
+export type ScoreCategory = 'slashing' | 'contract' | 'centralization' | 'yield' | 'security'
 
 /** One number that went into a score, with its unit and a sentence saying where it came from. */
 export interface ScoreTerm {
   /** Short stable name, e.g. `slash probability p`. */
   name: string
   value: number
-  /** `fraction`, `%/yr` (value is a fraction per year), `count`, `years`, `score`, `x` (multiplier). */
-  unit: 'fraction' | '%/yr' | 'count' | 'years' | 'score' | 'x' | 'weight'
+  /** `fraction`, `%/yr` (value is a fraction per year), `count`, `years`, `score`, `x` (multiplier), `tokens` (whole collateral tokens). */
+  unit: 'fraction' | '%/yr' | 'count' | 'years' | 'score' | 'x' | 'weight' | 'tokens'
   category?: ScoreCategory
   explanation: string
 }
@@ -150,6 +151,8 @@ export interface UniverseScores {
   herfindahl: number
   positions: PositionScore[]
   bandThresholds: typeof BAND_THRESHOLDS
+  /** Cryptoeconomic security (security.ts, docs/risk.md); absent in runs recorded before it existed. */
+  security?: SecurityFigures
 }
 
 /** Options of {@link scoreUniverse}. */
@@ -462,6 +465,17 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     return { position: pos.id, activeStake: pos.activeStake, allocatedStake: allocated, herfindahl: herfindahl([...byOp.values()]) }
   })
 
+  const security = securityCheck({
+    services: services.map((s) => {
+      const id = s.id.toLowerCase()
+      const m = svcMeta.get(id)
+      return { service: id, label: facts.get(id)?.label, profitFromCorruption: m?.profitFromCorruption, attackThreshold: m?.attackThreshold ?? policy.scoring.defaultAttackThreshold }
+    }),
+    stakes: universeStakes(universe),
+    minSecuritySlack: policy.minSecuritySlack,
+    shockFraction: policy.shockFraction,
+  })
+
   return {
     chainId: universe.chainId,
     blockNumber: universe.blockNumber,
@@ -473,6 +487,7 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     herfindahl: herfindahl([...all.values()]),
     positions: positionScores,
     bandThresholds: BAND_THRESHOLDS,
+    security,
   }
 }
 
