@@ -44,10 +44,11 @@
 import type { Address, Position, PositionService, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import { type PairScore, type UniverseScores, managedPositions, pairKey } from './score.js'
-import { cmp } from './format.js'
+import { cmp, num } from './format.js'
+import { lossFactor } from './tailLoss.js'
 
 /** Kind of an LP row; names the policy constraint it encodes. */
-export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | 'turnover' | 'diversificationTotal' | 'diversification'
+export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | 'maxLoss' | 'turnover' | 'diversificationTotal' | 'diversification'
 
 /** Why a service row has the limit it has (the smallest of the three). */
 export type ServiceLimitSource = 'activeStake' | 'maxNetworkLimit' | 'caps.perService'
@@ -67,6 +68,8 @@ export interface LpRow {
   source?: ServiceLimitSource
   /** For diversification rows: index of the pair in `LpBlock.pairs`. */
   pair?: number
+  /** For risk and maxLoss rows: the limit as the policy fraction (exact float), held in bigint by plan.ts. */
+  fraction?: number
 }
 
 /** One pair (service, operator) of a block. */
@@ -77,6 +80,8 @@ export interface LpPair {
   value: number
   /** Risk coefficient ℓ_j = p·sev·h. */
   loss: number
+  /** Loss per slash per unit of stake, min(1, sev·h): the MaxLoss row's coefficient (docs/risk.md). */
+  lossFactor: number
   /** Slash probability per year of the pair. */
   probability: number
   /** Current stake after forced reductions, normalised. */
@@ -143,6 +148,22 @@ export interface LpBlock {
   forced: ForcedMove[]
   /** Index of the turnover row. */
   turnoverRow: number
+  /** Security rules that applied to this position's pairs (absent = none). */
+  securityHolds?: SecurityHold[]
+  /** Set by plan.ts meetVar99 when the risk budget was tightened to meet var99Fraction (`met` false: it could not be). */
+  riskBudgetTightened?: { from: number; to: number; met: boolean }
+}
+
+/** A security rule (docs/risk.md) that shaped a block: an insecure service exited or an operator held back. */
+export interface SecurityHold {
+  constraint: 'securityRatio' | 'minSecuritySlack'
+  /** Service id (securityRatio) or operator address (minSecuritySlack). */
+  subject: string
+  /** 1 for ρ_s, minSecuritySlack for γ_v. */
+  limit: number
+  /** ρ_s or γ_v. */
+  value: number
+  message: string
 }
 
 /** A position the LP leaves as it is (nothing settable, or no stake). */
@@ -308,6 +329,28 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
   // Why an operator / a service may not receive stake (undefined = fine).
   const opBan = opIds.map((o) => (opDeny.has(o) ? `operator ${o} is deny-listed` : opAllow !== undefined && !opAllow.has(o) ? `operator ${o} is not in operators.allow` : undefined))
   const svBan = svcIds.map((s) => (svDeny.has(s) ? `service ${s} is deny-listed` : svAllow !== undefined && !svAllow.has(s) ? `service ${s} is not in services.allow` : undefined))
+  // Security (docs/risk.md): a service whose cost of corruption is below its profit (ρ < 1) is exited like a
+  // deny-listed one; an operator whose slack γ is below minSecuritySlack gets no new stake.
+  const svInsecure: (SecurityHold | undefined)[] = svcIds.map(() => undefined)
+  const opHeld: (SecurityHold | undefined)[] = opIds.map(() => undefined)
+  for (const sv of scores.security?.services ?? []) {
+    const si = sIdx.get(sv.service)
+    if (si === undefined || sv.status !== 'insecure' || sv.ratio === undefined) continue
+    const message = `service ${sv.label}: security ratio ρ = α·σ/π = ${num(sv.ratio)} < 1 (cost of corruption below its profit): exited like a deny-listed service`
+    svInsecure[si] = { constraint: 'securityRatio', subject: sv.service, limit: 1, value: sv.ratio, message }
+    if (svBan[si] === undefined) svBan[si] = message
+  }
+  for (const os of scores.security?.operators ?? []) {
+    const oi = oIdx.get(os.operator)
+    if (oi === undefined || os.slack === null || !(os.slack < policy.minSecuritySlack)) continue
+    opHeld[oi] = {
+      constraint: 'minSecuritySlack',
+      subject: os.operator,
+      limit: policy.minSecuritySlack,
+      value: os.slack,
+      message: `operator ${os.operator}: security slack γ = 1/I − 1 = ${num(os.slack)} < minSecuritySlack ${num(policy.minSecuritySlack)} (I = ${num(os.incentiveIndex)}): no new stake`,
+    }
+  }
 
   // Risk groups: explicit members plus metadata memberships.
   const groups = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group))
@@ -341,6 +384,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     // In-flight stake (EigenLayer) earns nothing and cannot be allocated: the block works on the rest.
     const A = allocatableStake(pos)
     const forced: ForcedMove[] = []
+    const holds = new Map<string, SecurityHold>()
     // Current stake per pair (sum if listed twice); pairs unknown to the universe are forced to 0.
     const current = new Map<number, bigint>()
     const strange = new Map<string, bigint>()
@@ -412,11 +456,18 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       const o = opIds[oi] as Address
       if (why !== undefined) {
         if (cur > 0n) forced.push({ service: s, operator: o, from: cur, to: 0n, reason: why })
+        const h = svInsecure[si]
+        if (h !== undefined && why === h.message) holds.set(h.subject, h)
         return
       }
       const score = pairScore[pid] as PairScore
       let x0Wei = cur
       let canIncrease = score.netValuePerYear > 0
+      const held = opHeld[oi]
+      if (held !== undefined && canIncrease) {
+        canIncrease = false
+        holds.set(held.subject, held)
+      }
       if (derisk.length > 0) {
         const d = deriskFor(s, o)
         if (d !== undefined) {
@@ -468,6 +519,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       operator: c.o,
       value: c.score.netValuePerYear,
       loss: c.score.expectedLossPerYear,
+      lossFactor: lossFactor(c.score.severity, c.score.contractFactor),
       probability: c.score.slashProbabilityPerYear,
       x0: Number(c.x0Wei) / scale,
       x0Wei: c.x0Wei,
@@ -478,7 +530,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       groups: [],
     }))
     if (pairs.length === 0) {
-      blocks.push(emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun)))
+      blocks.push(emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds)))
       continue
     }
     const services = [...new Set(pairs.map((p) => p.service))].sort()
@@ -574,18 +626,21 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       const limit = Number(limitWei) / scale
       specs.push({ row: { kind: 'leverage', subject: '', rhs: limit - x0A(pj), limit, limitWei }, pj })
     }
-    {
+    // Rows with float weights: the risk budget Σ ℓ·x, and MaxLoss Σ min(1, sev·h)·x (docs/risk.md; only when the
+    // fraction is below 1: the cap at active stake makes a larger limit void).
+    const weighted = (kind: 'risk' | 'maxLoss', weight: (p: LpPair) => number, fraction: number) => {
       const pj: number[] = []
       const coef: number[] = []
       pairs.forEach((p, j) => {
-        if (p.loss > 0) pj.push(j), coef.push(p.loss)
+        if (weight(p) > 0) pj.push(j), coef.push(weight(p))
       })
-      if (pj.length > 0) {
-        const limitWei = mulFloor(A, policy.riskBudget)
-        const limit = Number(limitWei) / scale
-        specs.push({ row: { kind: 'risk', subject: '', rhs: limit - x0A(pj, coef), limit, limitWei }, pj, coef })
-      }
+      if (pj.length === 0) return
+      const limitWei = mulFloor(A, fraction)
+      const limit = Number(limitWei) / scale
+      specs.push({ row: { kind, subject: '', rhs: limit - x0A(pj, coef), limit, limitWei, fraction }, pj, coef })
     }
+    weighted('risk', (p) => p.loss, policy.riskBudget)
+    if (policy.maxLossFraction < 1) weighted('maxLoss', (p) => p.lossFactor, policy.maxLossFraction)
     const turnoverLimitWei = mulFloor(A, policy.turnoverCapPerRun)
     const marginWei = turnoverMarginWei(pairs.length, m)
     const turnoverLimit = Number(turnoverLimitWei) / scale
@@ -695,12 +750,17 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       objectiveConstant: pairs.reduce((acc, p) => acc + p.value * p.x0, 0),
       forced,
       turnoverRow: turnoverSpecIndex,
+      securityHolds: sortedHolds(holds),
     })
   }
   return { blocks, fixed, missing }
 }
 
-function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[], turnoverLimitWei: bigint): LpBlock {
+function sortedHolds(holds: Map<string, SecurityHold>): SecurityHold[] {
+  return [...holds.values()].sort((a, b) => cmp(a.constraint, b.constraint) || cmp(a.subject, b.subject))
+}
+
+function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[], turnoverLimitWei: bigint, securityHolds: SecurityHold[]): LpBlock {
   const limit = Number(turnoverLimitWei) / scale
   return {
     position,
@@ -727,6 +787,7 @@ function emptyBlock(position: string, A: bigint, scale: number, m: number, force
     objectiveConstant: 0,
     forced,
     turnoverRow: 0,
+    securityHolds,
   }
 }
 
