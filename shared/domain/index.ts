@@ -61,7 +61,10 @@ export {
   type ResidualExposure,
   type BindingConstraint,
   type PlanRiskFigures,
+  type PositionTail,
+  type PlanSecurityFigures,
   planAllocation,
+  meetVar99,
   planFromSolution,
   pairReason,
   serviceReasonOf,
@@ -69,4 +72,15 @@ export {
 export { type Action, type ActionKind, type Decision, type DiffOptions, type SkipReason, diffPlan, actionPhase, gweiToWei } from './diff.js'
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
 export { deriskRequestsForSlashes } from './derisk.js'
+export {
+  type SecurityFigures,
+  type ServiceSecurity,
+  type OperatorSecurity,
+  type NetworkSecurity,
+  type SecurityCheckParameters,
+  DEFAULT_ATTACK_THRESHOLD,
+  securityCheck,
+  universeStakes,
+} from './security.js'
+export { type Exposure, type TailLossParameters, type TailLossReturnType, TAIL_GRID, lossFactor, riskGroupsOf, tailLoss } from './tailLoss.js'
 export { SECONDS_PER_YEAR, bigintReplacer, pct, short, units } from './format.js'
