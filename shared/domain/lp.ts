@@ -653,26 +653,24 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         // t0 − Σ x0 = 0 by construction of t0.
         specs.push({ row: { kind: 'diversificationTotal', subject: s, rhs: 0, limit: 0, limitWei: 0n }, pj, coef: pj.map(() => -1), tauS: si, tauA: 1 })
       })
-      const one = [1]
-      pairs.forEach((p, j) => {
-        const si = svcIdx.get(p.service) as number
-        specs.push({
-          row: { kind: 'diversification', subject: '', rhs: (t0[si] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j },
-          pj: [j],
-          coef: one,
-          tauS: si,
-          tauA: -1 / m,
-        })
-      })
     }
+    // Diversification rows D_j come last, one per pair: x_j − t_s/m ≤ t0_s/m − x0_j. They are written straight into the
+    // CSR below (no row spec per pair: at 100 positions × 1,000 pairs the specs were a large share of the build).
+    const nSpecs = specs.length
+    const nDiv = m > 1 ? pairs.length : 0
+    const pairSvc = new Int32Array(pairs.length)
+    pairs.forEach((p, j) => {
+      pairSvc[j] = svcIdx.get(p.service) as number
+    })
 
     // Assemble CSR (terms are in pair order, every u column precedes every v column, τ columns come
     // last, so emitting u's, then v's, then τ's keeps each row sorted) then CSC.
     const nCols = colKind.length
     let nnzEst = 0
     for (const sp of specs) nnzEst += 2 * sp.pj.length + 1
-    nnzEst += nCols
-    const rowStart = new Int32Array(specs.length + 1)
+    nnzEst += nCols + 3 * nDiv
+    const nRows = nSpecs + nDiv
+    const rowStart = new Int32Array(nRows + 1)
     let rowCol = new Int32Array(nnzEst)
     let rowVal = new Float64Array(nnzEst)
     let at = 0
@@ -707,7 +705,24 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         }
       }
     }
-    rowStart[specs.length] = at
+    const rows: LpRow[] = specs.map((sp) => sp.row)
+    for (let j = 0; j < nDiv; j++) {
+      const p = pairs[j] as LpPair
+      const si = pairSvc[j] as number
+      rowStart[nSpecs + j] = at
+      if (p.uCol >= 0) {
+        rowCol[at] = p.uCol
+        rowVal[at++] = 1
+      }
+      if (p.vCol >= 0) {
+        rowCol[at] = p.vCol
+        rowVal[at++] = -1
+      }
+      rowCol[at] = tauCol[si] as number
+      rowVal[at++] = -1 / m
+      rows.push({ kind: 'diversification', subject: '', rhs: (t0[si] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j })
+    }
+    rowStart[nRows] = at
     rowCol = rowCol.slice(0, at)
     rowVal = rowVal.slice(0, at)
     const nnz = at
@@ -718,7 +733,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const fill = Int32Array.from(colCount)
     const colRow = new Int32Array(nnz)
     const colVal = new Float64Array(nnz)
-    for (let r = 0; r < specs.length; r++)
+    for (let r = 0; r < nRows; r++)
       for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
         const c = rowCol[k] as number
         const pos2 = fill[c]!++
@@ -743,7 +758,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       colStart,
       colRow,
       colVal,
-      rows: specs.map((s) => s.row),
+      rows,
       rowStart,
       rowCol,
       rowVal,

@@ -544,8 +544,18 @@ function planSecurity(universe: Universe, scores: UniverseScores, policy: Policy
 /** LP values within this (normalised) distance of the current stake, or of 0, are solver noise (tolerance 1e-10). */
 const SNAP = 2e-10
 
-/** Exact bigint targets (per pair of the block, same order) from the LP solution. */
+const roundCache = new WeakMap<BlockSolution, { block: LpBlock; policy: Policy; t: bigint[] }>()
+
+/** Exact bigint targets (per pair of the block, same order) from the LP solution; memoised per (solution, block, policy): meetVar99 and planFromSolution round the same solution. */
 function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
+  const hit = roundCache.get(sol)
+  if (hit !== undefined && hit.block === block && hit.policy === policy) return hit.t
+  const t = roundBlockUncached(block, sol, policy)
+  roundCache.set(sol, { block, policy, t })
+  return t
+}
+
+function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
   const A = block.activeStake
   const xs = pairValues(block, sol.x)
   const n = block.pairs.length
@@ -671,35 +681,41 @@ type WeightedKind = 'risk' | 'maxLoss'
 const WEIGHTED: readonly WeightedKind[] = ['risk', 'maxLoss']
 const weightOf = (kind: WeightedKind, p: LpPair) => (kind === 'risk' ? p.loss : p.lossFactor)
 
-const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { coef: bigint[]; D: bigint; rhs: bigint } | null>>()
+const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+const TOLERANCE_RATIONAL = floatToRational(RISK_TOLERANCE)
 
-/** Σ coef·t against the row's policy fraction of active stake, exactly in bigint (coefficients read as exact binary fractions). */
+/**
+ * Σ coef·t against the row's policy fraction of active stake, exactly in bigint (coefficients read as exact binary
+ * fractions, over the pairs holding stake only: the common denominator D is the largest of theirs and the limit's).
+ */
 function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): { excess: boolean; num: bigint; D: bigint } {
   const byKind = riskCache.get(block) ?? riskCache.set(block, new Map()).get(block)!
   let c = byKind.get(kind)
   if (c === undefined) {
     const row = block.rows.find((r) => r.kind === kind)
-    if (row === undefined) c = null
-    else {
-      const parts = block.pairs.map((p) => floatToRational(weightOf(kind, p)))
-      const [bn, bd] = floatToRational(row.fraction ?? row.limit)
-      let D = bd
-      for (const [, d] of parts) if (d > D) D = d
-      // The risk budget is a float-weighted estimate: it holds to RISK_TOLERANCE of stake per year
-      // (the LP's feasibility tolerance), every stake cap and MaxLoss hold exactly.
-      const [tn, td] = floatToRational(RISK_TOLERANCE)
-      const rhs = bn * (D / bd) * block.activeStake + (kind === 'risk' ? (tn * D * block.activeStake) / td : 0n)
-      c = { coef: parts.map(([num, den]) => num * (D / den)), D, rhs }
-    }
+    c = row === undefined ? null : { limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
     byKind.set(kind, c)
   }
   if (c === null) return { excess: false, num: 0n, D: 1n }
-  let lhs = 0n
-  for (let j = 0; j < c.coef.length; j++) {
-    const tj = t[j] as bigint
-    if (tj !== 0n) lhs += (c.coef[j] as bigint) * tj
+  const [bn, bd] = c.limit
+  let D = bd
+  const used: number[] = []
+  for (let j = 0; j < t.length; j++) {
+    if ((t[j] as bigint) === 0n) continue
+    const w = (c.weights[j] ??= floatToRational(weightOf(kind, block.pairs[j] as LpPair)))
+    if (w[1] > D) D = w[1]
+    used.push(j)
   }
-  return { excess: lhs > c.rhs, num: lhs - c.rhs, D: c.D }
+  let lhs = 0n
+  for (const j of used) {
+    const [n, d] = c.weights[j] as [bigint, bigint]
+    if (n !== 0n) lhs += n * (D / d) * (t[j] as bigint)
+  }
+  // The risk budget is a float-weighted estimate: it holds to RISK_TOLERANCE of stake per year
+  // (the LP's feasibility tolerance); every stake cap and MaxLoss hold exactly.
+  const [tn, td] = TOLERANCE_RATIONAL
+  const rhs = bn * (D / bd) * block.activeStake + (kind === 'risk' ? (tn * D * block.activeStake) / td : 0n)
+  return { excess: lhs > rhs, num: lhs - rhs, D }
 }
 
 function repair(block: LpBlock, t: bigint[], policy: Policy): void {

@@ -204,13 +204,64 @@ function riskTerms(parts: { slashing: number; contract: number; centralization: 
     { name: 'slashing risk', value: round(parts.slashing), unit: 'score', category: 'slashing', explanation: `100·(1 − e^(−p·sev / 0.5 %)) for ${what}` },
     { name: 'contract risk', value: round(parts.contract), unit: 'score', category: 'contract', explanation: '100·min(1, haircut / 0.5)' },
     { name: 'centralization risk', value: round(parts.centralization), unit: 'score', category: 'centralization', explanation: `concentration of ${what}` },
-    {
-      name: 'risk score',
-      value: score,
-      unit: 'score',
-      explanation: `${RISK_WEIGHTS.slashing}·slashing + ${RISK_WEIGHTS.contract}·contract + ${RISK_WEIGHTS.centralization}·centralization → ${bandOf(score)} (low < ${BAND_THRESHOLDS.medium} ≤ medium < ${BAND_THRESHOLDS.high} ≤ high < ${BAND_THRESHOLDS.critical} ≤ critical)`,
-    },
+    riskScoreTerm(score),
   ]
+}
+
+/** The 'risk score' term; its explanation depends on the band only (four shared strings). */
+const RISK_SCORE_WHY = Object.fromEntries(
+  (['low', 'medium', 'high', 'critical'] as const).map((b) => [
+    b,
+    `${RISK_WEIGHTS.slashing}·slashing + ${RISK_WEIGHTS.contract}·contract + ${RISK_WEIGHTS.centralization}·centralization → ${b} (low < ${BAND_THRESHOLDS.medium} ≤ medium < ${BAND_THRESHOLDS.high} ≤ high < ${BAND_THRESHOLDS.critical} ≤ critical)`,
+  ]),
+) as Record<Band, string>
+
+function riskScoreTerm(score: number): ScoreTerm {
+  return { name: 'risk score', value: score, unit: 'score', explanation: RISK_SCORE_WHY[bandOf(score)] }
+}
+
+/** Pair terms that depend on the service alone. */
+interface ServiceTerms {
+  r: ScoreTerm
+  exposure: ScoreTerm
+  severity: ScoreTerm
+  haircut: ScoreTerm
+  h: ScoreTerm
+  contractRisk: ScoreTerm
+  /** Slash terms by slash count k (no override). */
+  byK: Map<number, SlashTerms>
+}
+
+/** Pair terms that depend on the service and the slash probability. */
+interface SlashTerms {
+  k: ScoreTerm
+  p: ScoreTerm
+  loss: ScoreTerm
+  slashingRisk: ScoreTerm
+}
+
+/** Pair terms that depend on the operator alone. */
+interface OperatorTerms {
+  commission: ScoreTerm
+  concentration: ScoreTerm
+  centralizationRisk: ScoreTerm
+}
+
+function slashTerms(f: ServiceFacts, p: number, k: number, h: number, pWhy: string): SlashTerms {
+  return {
+    k: { name: 'slashes observed', value: k, unit: 'count', category: 'slashing', explanation: `distinct slash events of this operator in this service since ${f.s.observedSince}` },
+    p: { name: 'slash probability p', value: p, unit: '%/yr', category: 'slashing', explanation: pWhy },
+    loss: { name: 'expected loss p·sev·h', value: p * f.severity * h, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}` },
+    slashingRisk: { name: 'slashing risk', value: round(slashingRisk(p * f.severity)), unit: 'score', category: 'slashing', explanation: '100·(1 − e^(−p·sev / 0.5 %)) for the operator' },
+  }
+}
+
+function operatorTermsOf(commission: number, source: 'policy' | 'chain', share: number): OperatorTerms {
+  return {
+    commission: { name: 'commission c', value: commission, unit: 'fraction', category: 'yield', explanation: source === 'policy' ? 'policy operatorMetadata.commission' : 'on-chain commission' },
+    concentration: { name: 'operator concentration', value: share, unit: 'fraction', category: 'centralization', explanation: 'operator share of all restaked stake read' },
+    centralizationRisk: { name: 'centralization risk', value: round(centralizationRisk(share)), unit: 'score', category: 'centralization', explanation: 'concentration of the operator' },
+  }
 }
 
 interface ServiceFacts {
@@ -295,6 +346,36 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
   const opsByService = new Map<string, Operator[]>()
   for (const o of operators) for (const s of new Set(o.services.map((x) => x.toLowerCase()))) if (facts.has(s)) (opsByService.get(s) ?? opsByService.set(s, []).get(s)!).push(o)
 
+  // --- shared pair terms (see the pair loop) ---
+  const svTerms = new Map<string, ServiceTerms>()
+  const serviceTermsOf = (sid: string, f: ServiceFacts): ServiceTerms => {
+    let t = svTerms.get(sid)
+    if (t === undefined) {
+      const h = 1 + f.haircut
+      t = {
+        r: { name: 'reward rate r', value: f.s.rewardRatePerYear, unit: '%/yr', category: 'yield', explanation: `service ${f.label} pays ${pct(f.s.rewardRatePerYear)}/yr on allocated stake` },
+        exposure: { name: 'exposure', value: f.years, unit: 'years', category: 'slashing', explanation: 'years the service has been observed' },
+        severity: { name: 'severity sev', value: f.severity, unit: 'fraction', category: 'slashing', explanation: severityWhy(f) },
+        haircut: { name: 'contract haircut', value: f.haircut, unit: 'fraction', category: 'contract', explanation: f.haircutWhy },
+        h: { name: 'contract factor h', value: h, unit: 'x', category: 'contract', explanation: '1 + haircut, multiplies expected loss' },
+        contractRisk: { name: 'contract risk', value: round(contractRisk(f.haircut)), unit: 'score', category: 'contract', explanation: '100·min(1, haircut / 0.5)' },
+        byK: new Map(),
+      }
+      svTerms.set(sid, t)
+    }
+    return t
+  }
+  const slashTermsOf = (sv: ServiceTerms, f: ServiceFacts, k: number): SlashTerms => {
+    let t = sv.byK.get(k)
+    if (t === undefined) {
+      const p = clamp01((alpha + k) / (alpha + beta + f.years))
+      t = slashTerms(f, p, k, 1 + f.haircut, `Beta prior (α + k)/(α + β + years) = (${num(alpha)} + ${k})/(${num(alpha)} + ${num(beta)} + ${num(f.years)})`)
+      sv.byK.set(k, t)
+    }
+    return t
+  }
+  const overrideSlashTerms = (f: ServiceFacts, p: number, k: number, h: number) => slashTerms(f, p, k, h, 'policy slashProbabilityOverrides')
+
   // --- pairs ---
   const pairs: PairScore[] = []
   const operatorScores: OperatorScore[] = []
@@ -308,6 +389,7 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     let lossSum = 0
     let best = 0
     let n = 0
+    let opTerms: OperatorTerms | undefined
     for (const sid of [...new Set(o.services.map((x) => x.toLowerCase()))].sort()) {
       const f = facts.get(sid)
       if (f === undefined) continue
@@ -325,6 +407,11 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
       best = Math.max(best, value)
       const parts = { slashing: slashingRisk(p * f.severity), contract: contractRisk(f.haircut), centralization: centralizationRisk(share) }
       const score = riskScore(parts)
+      // Terms that depend on the service alone (or the operator alone) are one shared object each: at 2,000 operators
+      // × 10 services, building and formatting them per pair dominated scoring.
+      const sv = serviceTermsOf(sid, f)
+      const sp = ov === undefined ? slashTermsOf(sv, f, k) : overrideSlashTerms(f, p, k, h)
+      const ot = (opTerms ??= operatorTermsOf(commission, commissionSource, share))
       pairs.push({
         service: sid as ServiceId,
         operator: addr,
@@ -342,26 +429,22 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
         score,
         band: bandOf(score),
         terms: [
-          { name: 'reward rate r', value: r, unit: '%/yr', category: 'yield', explanation: `service ${f.label} pays ${pct(r)}/yr on allocated stake` },
-          { name: 'commission c', value: commission, unit: 'fraction', category: 'yield', explanation: commissionSource === 'policy' ? 'policy operatorMetadata.commission' : 'on-chain commission' },
+          sv.r,
+          ot.commission,
           { name: 'net yield r·(1−c)', value: netYield, unit: '%/yr', category: 'yield', explanation: `${pct(r)} · (1 − ${pct(commission)})` },
-          { name: 'slashes observed', value: k, unit: 'count', category: 'slashing', explanation: `distinct slash events of this operator in this service since ${f.s.observedSince}` },
-          { name: 'exposure', value: f.years, unit: 'years', category: 'slashing', explanation: 'years the service has been observed' },
-          {
-            name: 'slash probability p',
-            value: p,
-            unit: '%/yr',
-            category: 'slashing',
-            explanation:
-              ov !== undefined ? 'policy slashProbabilityOverrides' : `Beta prior (α + k)/(α + β + years) = (${num(alpha)} + ${k})/(${num(alpha)} + ${num(beta)} + ${num(f.years)})`,
-          },
-          { name: 'severity sev', value: f.severity, unit: 'fraction', category: 'slashing', explanation: severityWhy(f) },
-          { name: 'contract haircut', value: f.haircut, unit: 'fraction', category: 'contract', explanation: f.haircutWhy },
-          { name: 'contract factor h', value: h, unit: 'x', category: 'contract', explanation: '1 + haircut, multiplies expected loss' },
-          { name: 'expected loss p·sev·h', value: loss, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}` },
+          sp.k,
+          sv.exposure,
+          sp.p,
+          sv.severity,
+          sv.haircut,
+          sv.h,
+          sp.loss,
           { name: 'net value', value, unit: '%/yr', category: 'yield', explanation: `net yield − expected loss = ${pct(netYield)} − ${pct(loss)}` },
-          { name: 'operator concentration', value: share, unit: 'fraction', category: 'centralization', explanation: 'operator share of all restaked stake read' },
-          ...riskTerms(parts, 'the operator'),
+          ot.concentration,
+          sp.slashingRisk,
+          sv.contractRisk,
+          ot.centralizationRisk,
+          riskScoreTerm(score),
         ],
       })
     }

@@ -195,7 +195,10 @@ export function tailLoss(params: TailLossParameters): TailLossReturnType {
   }
   const hi = convolve(comps, step, true)
   const lo = convolve(comps, step, false)
-  const value = (i: number) => Number(capped(i))
+  // ES is a float figure: cell values as floats (exact bigint only for the VaR cell).
+  const stepF = Number(step)
+  const capF = Number(cap)
+  const value = (i: number) => Math.min(i * stepF, capF)
   for (const [q, key] of [
     [0.95, '95'],
     [0.99, '99'],
