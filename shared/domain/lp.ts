@@ -43,7 +43,7 @@
  */
 import type { Address, Position, PositionService, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
-import { type PairScore, type UniverseScores, managedPositions, pairKey } from './score.js'
+import { type UniverseScores, managedPositions, pairKey } from './score.js'
 import { cmp, num } from './format.js'
 import { lossFactor } from './tailLoss.js'
 
@@ -284,6 +284,9 @@ export function turnoverMarginWei(nPairs: number, minOperators: number): bigint 
   return BigInt(4 * (nPairs + 1) * (minOperators + 2))
 }
 
+/** The groups list of every pair when the policy has no risk groups (one shared empty array, never written). */
+const NO_GROUPS: number[] = []
+
 /** Relative feasibility margin applied to the turnover row (solver tolerance). */
 export const LP_FEASIBILITY_MARGIN = 1e-9
 
@@ -302,12 +305,28 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
   const nS = svcIds.length
   const sIdx = new Map(svcIds.map((s, i) => [s, i]))
   const oIdx = new Map(opIds.map((o, i) => [o, i]))
-  const pairScore: (PairScore | undefined)[] = new Array(opIds.length * nS)
+  // Pair figures in flat arrays indexed by pid = oi·nS + si: the per-position loops below read them for ~1,000 pairs ×
+  // every position, and reading the (large, scattered) PairScore objects there dominated the build.
+  const nP = opIds.length * nS
+  const hasScore = new Uint8Array(nP)
+  const pValue = new Float64Array(nP)
+  const pLoss = new Float64Array(nP)
+  const pLossFactor = new Float64Array(nP)
+  const pProb = new Float64Array(nP)
   for (const p of scores.pairs) {
     const si = sIdx.get(p.service)
     const oi = oIdx.get(p.operator)
-    if (si !== undefined && oi !== undefined) pairScore[oi * nS + si] = p
+    if (si === undefined || oi === undefined) continue
+    const pid = oi * nS + si
+    hasScore[pid] = 1
+    pValue[pid] = p.netValuePerYear
+    pLoss[pid] = p.expectedLossPerYear
+    pLossFactor[pid] = lossFactor(p.severity, p.contractFactor)
+    pProb[pid] = p.slashProbabilityPerYear
   }
+  /** Which pairs a position already considered: stamped with the position's number (no Set per position). */
+  const seenStamp = new Int32Array(nP)
+  let stamp = 0
   const opSvc: Uint8Array[] = opIds.map(() => new Uint8Array(nS))
   const opSvcList: number[][] = opIds.map(() => [])
   for (const o of universe.operators) {
@@ -429,7 +448,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       if (opBan[oi] !== undefined) return opBan[oi]
       if (!optedSet.has(oi)) return `operator ${o} is not opted into the vault`
       if (!opSvc[oi]![si]) return `operator ${o} is not opted into service ${s}`
-      if (pairScore[oi * nS + si] === undefined) return 'pair has no score'
+      if (hasScore[oi * nS + si] === 0) return 'pair has no score'
       return undefined
     }
 
@@ -439,17 +458,17 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       oi: number
       s: ServiceId
       o: Address
-      score: PairScore
+      pid: number
       x0Wei: bigint
       currentWei: bigint
       canIncrease: boolean
     }
     const cands: Cand[] = []
-    const seen = new Set<number>()
+    stamp++
     const consider = (si: number, oi: number) => {
       const pid = oi * nS + si
-      if (seen.has(pid)) return
-      seen.add(pid)
+      if (seenStamp[pid] === stamp) return
+      seenStamp[pid] = stamp
       const cur = current.get(pid) ?? 0n
       const why = whyNot(si, oi)
       const s = svcIds[si] as ServiceId
@@ -460,9 +479,8 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         if (h !== undefined && why === h.message) holds.set(h.subject, h)
         return
       }
-      const score = pairScore[pid] as PairScore
       let x0Wei = cur
-      let canIncrease = score.netValuePerYear > 0
+      let canIncrease = (pValue[pid] as number) > 0
       const held = opHeld[oi]
       if (held !== undefined && canIncrease) {
         canIncrease = false
@@ -478,7 +496,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         }
       }
       if (x0Wei === 0n && !canIncrease) return
-      cands.push({ si, oi, s, o, score, x0Wei, currentWei: cur, canIncrease })
+      cands.push({ si, oi, s, o, pid, x0Wei, currentWei: cur, canIncrease })
     }
     for (const oi of optedIn) for (const si of opSvcList[oi] as number[]) if (posSvc.has(si)) consider(si, oi)
     for (const pid of [...current.keys()].sort((x, y) => x - y)) consider(pid % nS, Math.floor(pid / nS))
@@ -490,11 +508,11 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const pMax = policy.maxCompoundedSlashProbability
     for (const oi of [...byOp.keys()].sort((x, y) => x - y)) {
       const list = (byOp.get(oi) as Cand[]).sort(
-        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || b.score.netValuePerYear - a.score.netValuePerYear || a.si - b.si,
+        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || (pValue[b.pid] as number) - (pValue[a.pid] as number) || a.si - b.si,
       )
       let survive = 1
       for (const c of list) {
-        const p = c.score.slashProbabilityPerYear
+        const p = pProb[c.pid] as number
         if (1 - survive * (1 - p) <= pMax + 1e-12) {
           survive *= 1 - p
           admitted.push(c)
@@ -517,17 +535,17 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const pairs: LpPair[] = admitted.map((c) => ({
       service: c.s,
       operator: c.o,
-      value: c.score.netValuePerYear,
-      loss: c.score.expectedLossPerYear,
-      lossFactor: lossFactor(c.score.severity, c.score.contractFactor),
-      probability: c.score.slashProbabilityPerYear,
+      value: pValue[c.pid] as number,
+      loss: pLoss[c.pid] as number,
+      lossFactor: pLossFactor[c.pid] as number,
+      probability: pProb[c.pid] as number,
       x0: Number(c.x0Wei) / scale,
       x0Wei: c.x0Wei,
       currentWei: c.currentWei,
       canIncrease: c.canIncrease,
       uCol: -1,
       vCol: -1,
-      groups: [],
+      groups: groups.length > 0 ? [] : NO_GROUPS,
     }))
     if (pairs.length === 0) {
       blocks.push(emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds)))
