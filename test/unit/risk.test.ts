@@ -5,6 +5,7 @@ import { explainRun } from '../../shared/domain/explain.js'
 import { mulFloor } from '../../shared/domain/lp.js'
 import { planAllocation } from '../../shared/domain/plan.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
+import { planAllocationWithHighs } from '../../shared/domain/solvers/highs.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
 import { lossFactor } from '../../shared/domain/tailLoss.js'
 import type { Universe } from '../../shared/domain/types.js'
@@ -101,7 +102,7 @@ describe('security in planning', () => {
 })
 
 describe('tail loss in planning', () => {
-  it('tightens the risk budget until the one-year VaR at 99 % meets var99Fraction, and names it as binding', () => {
+  it('tightens the risk budget until the one-year VaR at 99 % meets var99Fraction, and names it as binding', async () => {
     const loose = run(world(), policy())
     const t0 = loose.plan.positions[0]!.tail!
     const limitFrac = 0.05
@@ -117,6 +118,11 @@ describe('tail loss in planning', () => {
     expect(tight.plan.riskFigures.var99Fraction!).toBeLessThanOrEqual(limitFrac)
     expect(tight.text).toContain('1-yr VaR 99 %')
     expect(tight.text).toContain('limit var99Fraction 5.00 %')
+    // The HiGHS path applies the same tightening.
+    const p = policy({ var99Fraction: limitFrac })
+    const h = await planAllocationWithHighs(world(), scoreUniverse(world(), p, { now: NOW }), p, { now: NOW })
+    expect(h.positions[0]!.tail!.var99 <= t.var99Limit).toBe(true)
+    expect(h.binding.some((x) => x.constraint === 'var99Fraction')).toBe(true)
   })
 
   it('property: the MaxLoss cap holds exactly in wei after bigint rounding', () => {
