@@ -562,22 +562,27 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       })
     })
 
-    const colKind: number[] = []
-    const colRef: number[] = []
-    const colLower: number[] = []
-    const colUpper: number[] = []
-    const colCost: number[] = []
+    // Columns in typed arrays sized for the most there can be (u and v per pair, τ per service), trimmed below.
+    const maxCols = 2 * pairs.length + services.length
+    const colKind = new Uint8Array(maxCols)
+    const colRef = new Int32Array(maxCols)
+    const colLower = new Float64Array(maxCols)
+    const colUpper = new Float64Array(maxCols)
+    const colCost = new Float64Array(maxCols)
+    let nCols = 0
+    const addCol = (kind: number, ref: number, lower: number, upper: number, cost: number): number => {
+      colKind[nCols] = kind
+      colRef[nCols] = ref
+      colLower[nCols] = lower
+      colUpper[nCols] = upper
+      colCost[nCols] = cost
+      return nCols++
+    }
     pairs.forEach((p, j) => {
-      if (p.canIncrease) {
-        p.uCol = colKind.length
-        colKind.push(COL_U), colRef.push(j), colLower.push(0), colUpper.push(Infinity), colCost.push(p.value)
-      }
+      if (p.canIncrease) p.uCol = addCol(COL_U, j, 0, Infinity, p.value)
     })
     pairs.forEach((p, j) => {
-      if (p.x0Wei > 0n) {
-        p.vCol = colKind.length
-        colKind.push(COL_V), colRef.push(j), colLower.push(0), colUpper.push(p.x0), colCost.push(-p.value)
-      }
+      if (p.x0Wei > 0n) p.vCol = addCol(COL_V, j, 0, p.x0, -p.value)
     })
     const t0 = new Array<number>(services.length).fill(0)
     for (const p of pairs) {
@@ -587,8 +592,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const tauCol: number[] = []
     if (m > 1)
       services.forEach((_, si) => {
-        tauCol.push(colKind.length)
-        colKind.push(COL_T), colRef.push(si), colLower.push(-(t0[si] as number)), colUpper.push(Infinity), colCost.push(0)
+        tauCol.push(addCol(COL_T, si, -(t0[si] as number), Infinity, 0))
       })
 
     // Rows as lists of (pair, coef) over x, converted to (u, v) columns below.
@@ -683,7 +687,6 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
 
     // Assemble CSR (terms are in pair order, every u column precedes every v column, τ columns come
     // last, so emitting u's, then v's, then τ's keeps each row sorted) then CSC.
-    const nCols = colKind.length
     let nnzEst = 0
     for (const sp of specs) nnzEst += 2 * sp.pj.length + 1
     nnzEst += nCols + 3 * nDiv
@@ -768,11 +771,11 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       services,
       groups: groups.map((g) => ({ group: g.group, cap: g.cap })),
       nCols,
-      colKind: Uint8Array.from(colKind),
-      colRef: Int32Array.from(colRef),
-      colLower: Float64Array.from(colLower),
-      colUpper: Float64Array.from(colUpper),
-      colCost: Float64Array.from(colCost),
+      colKind: colKind.slice(0, nCols),
+      colRef: colRef.slice(0, nCols),
+      colLower: colLower.slice(0, nCols),
+      colUpper: colUpper.slice(0, nCols),
+      colCost: colCost.slice(0, nCols),
       colStart,
       colRow,
       colVal,
