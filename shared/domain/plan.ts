@@ -255,8 +255,19 @@ function exposure(stake: bigint, probability: number, factor: number, groups: re
   return { probability, loss: mulFloor(stake, factor), groups }
 }
 
-/** One-year VaR↑ at 99 % of bigint targets of a block. */
-function blockVar99(block: LpBlock, t: bigint[]): bigint {
+/**
+ * One-year VaR↑ at 99 % of bigint targets of a block. With `limit`: when the loss of every pair slashing at once is
+ * within it, that loss (an upper bound of the VaR) is returned without running the DP.
+ */
+function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint {
+  // VaR never exceeds the loss of every pair slashing at once: when that is within the limit, no DP is needed.
+  if (limit !== undefined) {
+    let all = 0n
+    block.pairs.forEach((p, j) => {
+      if ((t[j] as bigint) > 0n) all += mulFloor(t[j] as bigint, p.lossFactor)
+    })
+    if (all <= limit) return all
+  }
   const exposures = block.pairs.map((p, j) => exposure(t[j] as bigint, p.probability, p.lossFactor, p.groups.map((g) => (block.groups[g] as { group: string }).group)))
   return tailLoss({ exposures, cap: block.activeStake }).var99
 }
@@ -295,7 +306,7 @@ export function meetVar99(lp: LpModel, solution: LpSolution, policy: Policy): { 
     const meets = (blk: LpBlock, s: BlockSolution) => {
       if (s.status !== 'optimal') return false
       try {
-        return blockVar99(blk, roundBlock(blk, s, policy)) <= limit
+        return blockVar99(blk, roundBlock(blk, s, policy), limit) <= limit
       } catch (e) {
         if (e instanceof SolverError) return false
         throw e
