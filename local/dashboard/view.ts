@@ -3,7 +3,7 @@
  * formatted from bigint with viem's formatUnits, fractions as numbers) so the browser only renders.
  */
 import { formatUnits } from 'viem'
-import { type Decision, type Plan, type PolicyBand, type PositionPlan, type ScoreTerm, type WhatIfChange, type WhatIfReturnType, policyBands } from '../../shared/domain/index.js'
+import { type Decision, type Plan, type PlanSecurityFigures, type PolicyBand, type PositionPlan, type ScoreTerm, type WhatIfChange, type WhatIfReturnType, policyBands } from '../../shared/domain/index.js'
 import type { RecordedAction, RunRecord } from '../../shared/store/runs.js'
 import { tokens } from '../format.js'
 import type { LiveState } from './live.js'
@@ -245,6 +245,25 @@ function riskFigures(pos: LiveState['universe']['positions'][number], live: Live
     { key: 'serviceShare', label: 'Largest service share', now: maxSvcShare, limit: policy.caps.perService, unit: '%', explanation: 'stake allocated to one service ÷ active stake; caps.perService' },
     { key: 'herfindahl', label: 'Concentration (Herfindahl)', now: hhi, ...(pp ? { planned: pp.herfindahl } : {}), unit: 'index', explanation: 'Σ (operator share of our allocation)²: 1 = one operator, 1/n = even over n' },
     { key: 'leverage', label: 'Restaking leverage', now: leverage, ...(pp ? { planned: pp.leverage } : {}), limit: policy.leverageCap, unit: 'x', explanation: 'Σ network limits ÷ active stake; the policy’s leverageCap' },
+    ...tailRiskFigures(pp, policy),
+    ...securityFigures(live.plan?.riskFigures.security),
+  ]
+}
+
+/** Network security slack γ (docs/risk.md) next to minSecuritySlack, when both now and planned are bounded. */
+function securityFigures(sec: PlanSecurityFigures | undefined): RiskFigure[] {
+  if (!sec || sec.currentMinSlack === null || sec.minSlack === null) return []
+  return [{ key: 'securitySlack', label: 'Security slack γ (network, weakest operator; the limit is a minimum)', now: sec.currentMinSlack, planned: sec.minSlack, limit: sec.requiredSlack, unit: 'x', explanation: 'min over operators of 1/I − 1, I = Σ π/(α·σ) over the services it secures; the policy’s minSecuritySlack (below it: no new stake)' }]
+}
+
+/** MaxLoss and one-year VaR 99 % of the plan (docs/risk.md), next to maxLossFraction / var99Fraction; none without a plan. */
+function tailRiskFigures(pp: PositionPlan | undefined, policy: LiveState['policy']): RiskFigure[] {
+  const t = pp?.tail
+  if (!pp || !t) return []
+  const f = (v: bigint) => frac(v, pp.availableStake)
+  return [
+    { key: 'maxLoss', label: 'Max loss (every service slashes at once)', now: f(t.currentMaxLoss), planned: f(t.maxLoss), limit: policy.maxLossFraction, unit: '%', explanation: 'Σ min(1, sev·h)·stake ÷ stake; the policy’s maxLossFraction' },
+    { key: 'var99', label: 'Slashing VaR 99 %, one year', now: f(t.currentVar99), planned: f(t.var99), limit: policy.var99Fraction, unit: '%', explanation: 'loss not exceeded in 99 % of years (risk groups fully correlated) ÷ stake; the policy’s var99Fraction' },
   ]
 }
 

@@ -62,6 +62,18 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   out.push(
     `Risk: expected loss ${unitsFloat(rf.currentExpectedAnnualLoss)}/yr → ${unitsFloat(rf.expectedAnnualLoss)}/yr (${pct(rf.expectedLossFraction)} of stake); HHI ${num(rf.currentHerfindahl)} → ${num(rf.herfindahl)}; max vault P(slash/yr) ${pct(rf.maxVaultCompoundedSlashProbability)}; max leverage ${num(rf.maxLeverage)}×`,
   )
+  if (rf.var99Fraction !== undefined)
+    out.push(
+      `Tail (largest position, fraction of its stake): MaxLoss ${pct(rf.currentMaxLossFraction ?? 0)} → ${pct(rf.maxLossFraction ?? 0)} (limit maxLossFraction ${pct(rf.maxLossLimit ?? 1)}); ` +
+        `1-yr VaR 99 % ${pct(rf.currentVar99Fraction ?? 0)} → ${pct(rf.var99Fraction)} (limit var99Fraction ${pct(rf.var99Limit ?? 1)}); ES 99 % ${pct(rf.es99Fraction ?? 0)}`,
+    )
+  if (rf.security) {
+    const sec = rf.security
+    out.push(
+      `Security: min slack γ ${slack(sec.currentMinSlack)} → ${slack(sec.minSlack)} (limit minSecuritySlack ${num(sec.requiredSlack)}); cascade bound (1 + 1/γ)·ψ at shock ψ ${pct(sec.shock)}: ${bound(sec.currentCascadeBound)} → ${bound(sec.cascadeBound)} of stake; ` +
+        `${sec.insecureServices.length} service${sec.insecureServices.length === 1 ? '' : 's'} with ρ < 1 (exited), ${sec.unknownServices.length} with security unknown, ${sec.heldOperators.length} operator${sec.heldOperators.length === 1 ? '' : 's'} held back`,
+    )
+  }
   for (const w of plan.warnings) out.push(`Warning: ${w}`)
 
   out.push('', `Services (risk bands: low < ${scores.bandThresholds.medium} ≤ medium < ${scores.bandThresholds.high} ≤ high < ${scores.bandThresholds.critical} ≤ critical)`)
@@ -84,14 +96,38 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
     ),
   )
 
+  const security = scores.security
+  if (security) {
+    const label = new Map(scores.services.map((s) => [s.service as string, s.label]))
+    out.push('', 'Service security (ρ = α·σ/π: cost of corruption over profit; ρ < 1 is exited like a deny-listed service)')
+    out.push(
+      table(
+        ['service', 'label', 'stake σ', 'π', 'α', 'ρ', 'status'],
+        security.services.map((s) => [
+          short(s.service),
+          label.get(s.service) ?? s.label,
+          units(s.stake),
+          s.profitFromCorruption === undefined ? '—' : `${num(s.profitFromCorruption, 6)}`,
+          num(s.attackThreshold, 3),
+          s.ratio === undefined ? 'unknown' : num(s.ratio),
+          s.status,
+        ]),
+      ),
+    )
+  }
   const inPlan = new Set<string>()
   for (const p of plan.positions) for (const t of p.targets) if (t.stake > 0n || t.current > 0n) inPlan.add(t.operator)
-  const ops = scores.operators.filter((o) => opts.allOperators || inPlan.has(o.operator))
+  const opSecurity = new Map((security?.operators ?? []).map((o) => [o.operator as string, o]))
+  const ops = scores.operators.filter((o) => opts.allOperators || inPlan.has(o.operator) || opSecurity.get(o.operator)?.status === 'below-slack')
   out.push('', `Operators${opts.allOperators ? '' : ' (those holding stake now or in the plan)'}`)
   out.push(
     table(
-      ['operator', 'label', 'commission', 'services', 'P(op slashed)/yr, all svcs', 'concentration', 'score', 'score band'],
-      ops.map((o) => [short(o.operator), o.label, pct(o.commission), `${o.serviceCount}`, pct(o.compoundedSlashProbability), pct(o.concentration), o.score.toFixed(1), o.band]),
+      ['operator', 'label', 'commission', 'services', 'P(op slashed)/yr, all svcs', 'concentration', 'score', 'score band', ...(security ? ['I', 'γ'] : [])],
+      ops.map((o) => {
+        const sec = opSecurity.get(o.operator)
+        const extra = security ? [sec ? num(sec.incentiveIndex) : '0', sec ? `${slack(sec.slack)}${sec.status === 'below-slack' ? ' < min' : sec.status === 'unknown' ? ' (unknown)' : ''}` : 'unbounded'] : []
+        return [short(o.operator), o.label, pct(o.commission), `${o.serviceCount}`, pct(o.compoundedSlashProbability), pct(o.concentration), o.score.toFixed(1), o.band, ...extra]
+      }),
       opts.width,
     ),
   )
@@ -102,6 +138,13 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
       `  active stake ${units(p.activeStake)}; yield ${unitsFloat(p.currentObjectivePerYear)} → ${unitsFloat(p.objectivePerYear)}/yr; expected loss ${unitsFloat(p.currentExpectedAnnualLoss)} → ${unitsFloat(p.expectedAnnualLoss)}/yr; ` +
         `P(vault slashed)/yr ${pct(p.compoundedSlashProbability)}; HHI ${num(p.currentHerfindahl)} → ${num(p.herfindahl)}; leverage ${num(p.currentLeverage)} → ${num(p.leverage)}×; turnover ${units(p.turnover)} of ${units(p.turnoverLimit)} allowed`,
     )
+    if (p.tail) {
+      const t = p.tail
+      out.push(
+        `  tail: MaxLoss ${units(t.currentMaxLoss)} → ${units(t.maxLoss)} (limit ${units(t.maxLossLimit)}); 1-yr VaR 99 % ${units(t.currentVar99)} → ${units(t.var99)} (limit ${units(t.var99Limit)}, true value at most ${units(t.var99Bound)} lower); ` +
+          `ES 99 % ${unitsFloat(t.currentEs99)} → ${unitsFloat(t.es99)}; VaR 95 % ${units(t.var95)}, ES 95 % ${unitsFloat(t.es95)}; risk budget ${pct(t.riskBudget)}/yr`,
+      )
+    }
     const inFlight = p.inFlightStake ?? 0n // runs recorded before the field existed have none
     if (inFlight > 0n)
       out.push(`  in flight ${units(inFlight)}: withdrawals waiting out the protocol delay earn 0/yr and are not allocatable; planned on the available ${units(p.availableStake ?? p.activeStake - inFlight)}`)
@@ -134,6 +177,15 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
     })
   }
   return `${out.join('\n')}\n`
+}
+
+/** γ or a cascade bound; null = unbounded. */
+function slack(v: number | null): string {
+  return v === null ? 'unbounded' : num(v)
+}
+
+function bound(v: number | null): string {
+  return v === null ? 'unbounded' : pct(v)
 }
 
 function delta(d: bigint): string {

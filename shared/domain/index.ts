@@ -61,7 +61,10 @@ export {
   type ResidualExposure,
   type BindingConstraint,
   type PlanRiskFigures,
+  type PositionTail,
+  type PlanSecurityFigures,
   planAllocation,
+  meetVar99,
   planFromSolution,
   pairReason,
   serviceReasonOf,
@@ -71,4 +74,15 @@ export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.
 export { deriskRequestsForSlashes } from './derisk.js'
 export { type BandFigure, type PolicyBand, type PolicyBandsParameters, type PolicyBandsReturnType, POLICY_BAND_THRESHOLDS, bandOfRatio, policyBands } from './bands.js'
 export { type WhatIfChange, type WhatIfFigure, type WhatIfMove, type WhatIfParameters, type WhatIfReturnType, WhatIfChangeError, type WhatIfChangeErrorType, formatWhatIf, whatIf } from './whatif.js'
+export {
+  type SecurityFigures,
+  type ServiceSecurity,
+  type OperatorSecurity,
+  type NetworkSecurity,
+  type SecurityCheckParameters,
+  DEFAULT_ATTACK_THRESHOLD,
+  securityCheck,
+  universeStakes,
+} from './security.js'
+export { type Exposure, type TailLossParameters, type TailLossReturnType, TAIL_GRID, lossFactor, riskGroupsOf, tailLoss } from './tailLoss.js'
 export { SECONDS_PER_YEAR, bigintReplacer, pct, short, units } from './format.js'

@@ -43,11 +43,12 @@
  */
 import type { Address, Position, PositionService, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
-import { type PairScore, type UniverseScores, managedPositions, pairKey } from './score.js'
-import { cmp } from './format.js'
+import { type UniverseScores, managedPositions, pairKey } from './score.js'
+import { cmp, num } from './format.js'
+import { lossFactor } from './tailLoss.js'
 
 /** Kind of an LP row; names the policy constraint it encodes. */
-export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | 'turnover' | 'diversificationTotal' | 'diversification'
+export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | 'maxLoss' | 'turnover' | 'diversificationTotal' | 'diversification'
 
 /** Why a service row has the limit it has (the smallest of the three). */
 export type ServiceLimitSource = 'activeStake' | 'maxNetworkLimit' | 'caps.perService'
@@ -67,6 +68,8 @@ export interface LpRow {
   source?: ServiceLimitSource
   /** For diversification rows: index of the pair in `LpBlock.pairs`. */
   pair?: number
+  /** For risk and maxLoss rows: the limit as the policy fraction (exact float), held in bigint by plan.ts. */
+  fraction?: number
 }
 
 /** One pair (service, operator) of a block. */
@@ -77,6 +80,8 @@ export interface LpPair {
   value: number
   /** Risk coefficient ℓ_j = p·sev·h. */
   loss: number
+  /** Loss per slash per unit of stake, min(1, sev·h): the MaxLoss row's coefficient (docs/risk.md). */
+  lossFactor: number
   /** Slash probability per year of the pair. */
   probability: number
   /** Current stake after forced reductions, normalised. */
@@ -143,6 +148,22 @@ export interface LpBlock {
   forced: ForcedMove[]
   /** Index of the turnover row. */
   turnoverRow: number
+  /** Security rules that applied to this position's pairs (absent = none). */
+  securityHolds?: SecurityHold[]
+  /** Set by plan.ts meetVar99 when the risk budget was tightened to meet var99Fraction (`met` false: it could not be). */
+  riskBudgetTightened?: { from: number; to: number; met: boolean }
+}
+
+/** A security rule (docs/risk.md) that shaped a block: an insecure service exited or an operator held back. */
+export interface SecurityHold {
+  constraint: 'securityRatio' | 'minSecuritySlack'
+  /** Service id (securityRatio) or operator address (minSecuritySlack). */
+  subject: string
+  /** 1 for ρ_s, minSecuritySlack for γ_v. */
+  limit: number
+  /** ρ_s or γ_v. */
+  value: number
+  message: string
 }
 
 /** A position the LP leaves as it is (nothing settable, or no stake). */
@@ -263,6 +284,9 @@ export function turnoverMarginWei(nPairs: number, minOperators: number): bigint 
   return BigInt(4 * (nPairs + 1) * (minOperators + 2))
 }
 
+/** The groups list of every pair when the policy has no risk groups (one shared empty array, never written). */
+const NO_GROUPS: number[] = []
+
 /** Relative feasibility margin applied to the turnover row (solver tolerance). */
 export const LP_FEASIBILITY_MARGIN = 1e-9
 
@@ -281,12 +305,28 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
   const nS = svcIds.length
   const sIdx = new Map(svcIds.map((s, i) => [s, i]))
   const oIdx = new Map(opIds.map((o, i) => [o, i]))
-  const pairScore: (PairScore | undefined)[] = new Array(opIds.length * nS)
+  // Pair figures in flat arrays indexed by pid = oi·nS + si: the per-position loops below read them for ~1,000 pairs ×
+  // every position, and reading the (large, scattered) PairScore objects there dominated the build.
+  const nP = opIds.length * nS
+  const hasScore = new Uint8Array(nP)
+  const pValue = new Float64Array(nP)
+  const pLoss = new Float64Array(nP)
+  const pLossFactor = new Float64Array(nP)
+  const pProb = new Float64Array(nP)
   for (const p of scores.pairs) {
     const si = sIdx.get(p.service)
     const oi = oIdx.get(p.operator)
-    if (si !== undefined && oi !== undefined) pairScore[oi * nS + si] = p
+    if (si === undefined || oi === undefined) continue
+    const pid = oi * nS + si
+    hasScore[pid] = 1
+    pValue[pid] = p.netValuePerYear
+    pLoss[pid] = p.expectedLossPerYear
+    pLossFactor[pid] = lossFactor(p.severity, p.contractFactor)
+    pProb[pid] = p.slashProbabilityPerYear
   }
+  /** Which pairs a position already considered: stamped with the position's number (no Set per position). */
+  const seenStamp = new Int32Array(nP)
+  let stamp = 0
   const opSvc: Uint8Array[] = opIds.map(() => new Uint8Array(nS))
   const opSvcList: number[][] = opIds.map(() => [])
   for (const o of universe.operators) {
@@ -318,6 +358,28 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
           ? `service ${s} is not in services.allow`
           : undefined,
   )
+  // Security (docs/risk.md): a service whose cost of corruption is below its profit (ρ < 1) is exited like a
+  // deny-listed one; an operator whose slack γ is below minSecuritySlack gets no new stake.
+  const svInsecure: (SecurityHold | undefined)[] = svcIds.map(() => undefined)
+  const opHeld: (SecurityHold | undefined)[] = opIds.map(() => undefined)
+  for (const sv of scores.security?.services ?? []) {
+    const si = sIdx.get(sv.service)
+    if (si === undefined || sv.status !== 'insecure' || sv.ratio === undefined) continue
+    const message = `service ${sv.label}: security ratio ρ = α·σ/π = ${num(sv.ratio)} < 1 (cost of corruption below its profit): exited like a deny-listed service`
+    svInsecure[si] = { constraint: 'securityRatio', subject: sv.service, limit: 1, value: sv.ratio, message }
+    if (svBan[si] === undefined) svBan[si] = message
+  }
+  for (const os of scores.security?.operators ?? []) {
+    const oi = oIdx.get(os.operator)
+    if (oi === undefined || os.slack === null || !(os.slack < policy.minSecuritySlack)) continue
+    opHeld[oi] = {
+      constraint: 'minSecuritySlack',
+      subject: os.operator,
+      limit: policy.minSecuritySlack,
+      value: os.slack,
+      message: `operator ${os.operator}: security slack γ = 1/I − 1 = ${num(os.slack)} < minSecuritySlack ${num(policy.minSecuritySlack)} (I = ${num(os.incentiveIndex)}): no new stake`,
+    }
+  }
 
   // Risk groups: explicit members plus metadata memberships.
   const groups = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group))
@@ -351,6 +413,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     // In-flight stake (EigenLayer) earns nothing and cannot be allocated: the block works on the rest.
     const A = allocatableStake(pos)
     const forced: ForcedMove[] = []
+    const holds = new Map<string, SecurityHold>()
     // Current stake per pair (sum if listed twice); pairs unknown to the universe are forced to 0.
     const current = new Map<number, bigint>()
     const strange = new Map<string, bigint>()
@@ -395,7 +458,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       if (opBan[oi] !== undefined) return opBan[oi]
       if (!optedSet.has(oi)) return `operator ${o} is not opted into the vault`
       if (!opSvc[oi]![si]) return `operator ${o} is not opted into service ${s}`
-      if (pairScore[oi * nS + si] === undefined) return 'pair has no score'
+      if (hasScore[oi * nS + si] === 0) return 'pair has no score'
       return undefined
     }
 
@@ -405,28 +468,34 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       oi: number
       s: ServiceId
       o: Address
-      score: PairScore
+      pid: number
       x0Wei: bigint
       currentWei: bigint
       canIncrease: boolean
     }
     const cands: Cand[] = []
-    const seen = new Set<number>()
+    stamp++
     const consider = (si: number, oi: number) => {
       const pid = oi * nS + si
-      if (seen.has(pid)) return
-      seen.add(pid)
+      if (seenStamp[pid] === stamp) return
+      seenStamp[pid] = stamp
       const cur = current.get(pid) ?? 0n
       const why = whyNot(si, oi)
       const s = svcIds[si] as ServiceId
       const o = opIds[oi] as Address
       if (why !== undefined) {
         if (cur > 0n) forced.push({ service: s, operator: o, from: cur, to: 0n, reason: why })
+        const h = svInsecure[si]
+        if (h !== undefined && why === h.message) holds.set(h.subject, h)
         return
       }
-      const score = pairScore[pid] as PairScore
       let x0Wei = cur
-      let canIncrease = score.netValuePerYear > 0
+      let canIncrease = (pValue[pid] as number) > 0
+      const held = opHeld[oi]
+      if (held !== undefined && canIncrease) {
+        canIncrease = false
+        holds.set(held.subject, held)
+      }
       if (derisk.length > 0) {
         const d = deriskFor(s, o)
         if (d !== undefined) {
@@ -437,7 +506,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         }
       }
       if (x0Wei === 0n && !canIncrease) return
-      cands.push({ si, oi, s, o, score, x0Wei, currentWei: cur, canIncrease })
+      cands.push({ si, oi, s, o, pid, x0Wei, currentWei: cur, canIncrease })
     }
     for (const oi of optedIn) for (const si of opSvcList[oi] as number[]) if (posSvc.has(si)) consider(si, oi)
     for (const pid of [...current.keys()].sort((x, y) => x - y)) consider(pid % nS, Math.floor(pid / nS))
@@ -449,11 +518,11 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const pMax = policy.maxCompoundedSlashProbability
     for (const oi of [...byOp.keys()].sort((x, y) => x - y)) {
       const list = (byOp.get(oi) as Cand[]).sort(
-        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || b.score.netValuePerYear - a.score.netValuePerYear || a.si - b.si,
+        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || (pValue[b.pid] as number) - (pValue[a.pid] as number) || a.si - b.si,
       )
       let survive = 1
       for (const c of list) {
-        const p = c.score.slashProbabilityPerYear
+        const p = pProb[c.pid] as number
         if (1 - survive * (1 - p) <= pMax + 1e-12) {
           survive *= 1 - p
           admitted.push(c)
@@ -476,19 +545,20 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const pairs: LpPair[] = admitted.map((c) => ({
       service: c.s,
       operator: c.o,
-      value: c.score.netValuePerYear,
-      loss: c.score.expectedLossPerYear,
-      probability: c.score.slashProbabilityPerYear,
+      value: pValue[c.pid] as number,
+      loss: pLoss[c.pid] as number,
+      lossFactor: pLossFactor[c.pid] as number,
+      probability: pProb[c.pid] as number,
       x0: Number(c.x0Wei) / scale,
       x0Wei: c.x0Wei,
       currentWei: c.currentWei,
       canIncrease: c.canIncrease,
       uCol: -1,
       vCol: -1,
-      groups: [],
+      groups: groups.length > 0 ? [] : NO_GROUPS,
     }))
     if (pairs.length === 0) {
-      blocks.push(emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun)))
+      blocks.push(emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds)))
       continue
     }
     const services = [...new Set(pairs.map((p) => p.service))].sort()
@@ -502,22 +572,27 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       })
     })
 
-    const colKind: number[] = []
-    const colRef: number[] = []
-    const colLower: number[] = []
-    const colUpper: number[] = []
-    const colCost: number[] = []
+    // Columns in typed arrays sized for the most there can be (u and v per pair, τ per service), trimmed below.
+    const maxCols = 2 * pairs.length + services.length
+    const colKind = new Uint8Array(maxCols)
+    const colRef = new Int32Array(maxCols)
+    const colLower = new Float64Array(maxCols)
+    const colUpper = new Float64Array(maxCols)
+    const colCost = new Float64Array(maxCols)
+    let nCols = 0
+    const addCol = (kind: number, ref: number, lower: number, upper: number, cost: number): number => {
+      colKind[nCols] = kind
+      colRef[nCols] = ref
+      colLower[nCols] = lower
+      colUpper[nCols] = upper
+      colCost[nCols] = cost
+      return nCols++
+    }
     pairs.forEach((p, j) => {
-      if (p.canIncrease) {
-        p.uCol = colKind.length
-        colKind.push(COL_U), colRef.push(j), colLower.push(0), colUpper.push(Infinity), colCost.push(p.value)
-      }
+      if (p.canIncrease) p.uCol = addCol(COL_U, j, 0, Infinity, p.value)
     })
     pairs.forEach((p, j) => {
-      if (p.x0Wei > 0n) {
-        p.vCol = colKind.length
-        colKind.push(COL_V), colRef.push(j), colLower.push(0), colUpper.push(p.x0), colCost.push(-p.value)
-      }
+      if (p.x0Wei > 0n) p.vCol = addCol(COL_V, j, 0, p.x0, -p.value)
     })
     const t0 = new Array<number>(services.length).fill(0)
     for (const p of pairs) {
@@ -527,8 +602,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const tauCol: number[] = []
     if (m > 1)
       services.forEach((_, si) => {
-        tauCol.push(colKind.length)
-        colKind.push(COL_T), colRef.push(si), colLower.push(-(t0[si] as number)), colUpper.push(Infinity), colCost.push(0)
+        tauCol.push(addCol(COL_T, si, -(t0[si] as number), Infinity, 0))
       })
 
     // Rows as lists of (pair, coef) over x, converted to (u, v) columns below.
@@ -584,18 +658,21 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       const limit = Number(limitWei) / scale
       specs.push({ row: { kind: 'leverage', subject: '', rhs: limit - x0A(pj), limit, limitWei }, pj })
     }
-    {
+    // Rows with float weights: the risk budget Σ ℓ·x, and MaxLoss Σ min(1, sev·h)·x (docs/risk.md; only when the
+    // fraction is below 1: the cap at active stake makes a larger limit void).
+    const weighted = (kind: 'risk' | 'maxLoss', weight: (p: LpPair) => number, fraction: number) => {
       const pj: number[] = []
       const coef: number[] = []
       pairs.forEach((p, j) => {
-        if (p.loss > 0) pj.push(j), coef.push(p.loss)
+        if (weight(p) > 0) pj.push(j), coef.push(weight(p))
       })
-      if (pj.length > 0) {
-        const limitWei = mulFloor(A, policy.riskBudget)
-        const limit = Number(limitWei) / scale
-        specs.push({ row: { kind: 'risk', subject: '', rhs: limit - x0A(pj, coef), limit, limitWei }, pj, coef })
-      }
+      if (pj.length === 0) return
+      const limitWei = mulFloor(A, fraction)
+      const limit = Number(limitWei) / scale
+      specs.push({ row: { kind, subject: '', rhs: limit - x0A(pj, coef), limit, limitWei, fraction }, pj, coef })
     }
+    weighted('risk', (p) => p.loss, policy.riskBudget)
+    if (policy.maxLossFraction < 1) weighted('maxLoss', (p) => p.lossFactor, policy.maxLossFraction)
     const turnoverLimitWei = mulFloor(A, policy.turnoverCapPerRun)
     const marginWei = turnoverMarginWei(pairs.length, m)
     const turnoverLimit = Number(turnoverLimitWei) / scale
@@ -608,26 +685,23 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         // t0 − Σ x0 = 0 by construction of t0.
         specs.push({ row: { kind: 'diversificationTotal', subject: s, rhs: 0, limit: 0, limitWei: 0n }, pj, coef: pj.map(() => -1), tauS: si, tauA: 1 })
       })
-      const one = [1]
-      pairs.forEach((p, j) => {
-        const si = svcIdx.get(p.service) as number
-        specs.push({
-          row: { kind: 'diversification', subject: '', rhs: (t0[si] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j },
-          pj: [j],
-          coef: one,
-          tauS: si,
-          tauA: -1 / m,
-        })
-      })
     }
+    // Diversification rows D_j come last, one per pair: x_j − t_s/m ≤ t0_s/m − x0_j. They are written straight into the
+    // CSR below (no row spec per pair: at 100 positions × 1,000 pairs the specs were a large share of the build).
+    const nSpecs = specs.length
+    const nDiv = m > 1 ? pairs.length : 0
+    const pairSvc = new Int32Array(pairs.length)
+    pairs.forEach((p, j) => {
+      pairSvc[j] = svcIdx.get(p.service) as number
+    })
 
     // Assemble CSR (terms are in pair order, every u column precedes every v column, τ columns come
     // last, so emitting u's, then v's, then τ's keeps each row sorted) then CSC.
-    const nCols = colKind.length
     let nnzEst = 0
     for (const sp of specs) nnzEst += 2 * sp.pj.length + 1
-    nnzEst += nCols
-    const rowStart = new Int32Array(specs.length + 1)
+    nnzEst += nCols + 3 * nDiv
+    const nRows = nSpecs + nDiv
+    const rowStart = new Int32Array(nRows + 1)
     let rowCol = new Int32Array(nnzEst)
     let rowVal = new Float64Array(nnzEst)
     let at = 0
@@ -662,7 +736,24 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         }
       }
     }
-    rowStart[specs.length] = at
+    const rows: LpRow[] = specs.map((sp) => sp.row)
+    for (let j = 0; j < nDiv; j++) {
+      const p = pairs[j] as LpPair
+      const si = pairSvc[j] as number
+      rowStart[nSpecs + j] = at
+      if (p.uCol >= 0) {
+        rowCol[at] = p.uCol
+        rowVal[at++] = 1
+      }
+      if (p.vCol >= 0) {
+        rowCol[at] = p.vCol
+        rowVal[at++] = -1
+      }
+      rowCol[at] = tauCol[si] as number
+      rowVal[at++] = -1 / m
+      rows.push({ kind: 'diversification', subject: '', rhs: (t0[si] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j })
+    }
+    rowStart[nRows] = at
     rowCol = rowCol.slice(0, at)
     rowVal = rowVal.slice(0, at)
     const nnz = at
@@ -673,7 +764,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const fill = Int32Array.from(colCount)
     const colRow = new Int32Array(nnz)
     const colVal = new Float64Array(nnz)
-    for (let r = 0; r < specs.length; r++)
+    for (let r = 0; r < nRows; r++)
       for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
         const c = rowCol[k] as number
         const pos2 = fill[c]!++
@@ -690,27 +781,32 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       services,
       groups: groups.map((g) => ({ group: g.group, cap: g.cap })),
       nCols,
-      colKind: Uint8Array.from(colKind),
-      colRef: Int32Array.from(colRef),
-      colLower: Float64Array.from(colLower),
-      colUpper: Float64Array.from(colUpper),
-      colCost: Float64Array.from(colCost),
+      colKind: colKind.slice(0, nCols),
+      colRef: colRef.slice(0, nCols),
+      colLower: colLower.slice(0, nCols),
+      colUpper: colUpper.slice(0, nCols),
+      colCost: colCost.slice(0, nCols),
       colStart,
       colRow,
       colVal,
-      rows: specs.map((s) => s.row),
+      rows,
       rowStart,
       rowCol,
       rowVal,
       objectiveConstant: pairs.reduce((acc, p) => acc + p.value * p.x0, 0),
       forced,
       turnoverRow: turnoverSpecIndex,
+      securityHolds: sortedHolds(holds),
     })
   }
   return { blocks, fixed, missing }
 }
 
-function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[], turnoverLimitWei: bigint): LpBlock {
+function sortedHolds(holds: Map<string, SecurityHold>): SecurityHold[] {
+  return [...holds.values()].sort((a, b) => cmp(a.constraint, b.constraint) || cmp(a.subject, b.subject))
+}
+
+function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[], turnoverLimitWei: bigint, securityHolds: SecurityHold[]): LpBlock {
   const limit = Number(turnoverLimitWei) / scale
   return {
     position,
@@ -737,6 +833,7 @@ function emptyBlock(position: string, A: bigint, scale: number, m: number, force
     objectiveConstant: 0,
     forced,
     turnoverRow: 0,
+    securityHolds,
   }
 }
 

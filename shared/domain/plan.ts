@@ -43,6 +43,8 @@ import {
   pairValues,
   withTurnoverAtLeast,
 } from './lp.js'
+import { type Exposure, type TailLossReturnType, lossFactor, riskGroupsOf, tailLoss } from './tailLoss.js'
+import { securityCheck, universeStakes } from './security.js'
 import { solveFast } from './solvers/fast.js'
 import { type ConflictingConstraint, InfeasiblePolicyError, SolverError } from './errors.js'
 import { cmp, num, pct, short } from './format.js'
@@ -136,6 +138,38 @@ export interface PositionPlan {
   turnover: bigint
   turnoverLimit: bigint
   residualExposure: ResidualExposure[]
+  /** Tail loss of the targets and of the current allocation (docs/risk.md §2); absent in runs recorded before it existed. */
+  tail?: PositionTail
+}
+
+/** Tail-loss figures of a position, wei, each next to its policy limit (fractions are of `availableStake`). */
+export interface PositionTail extends Pick<TailLossReturnType, 'maxLoss' | 'var95' | 'var99' | 'es95' | 'es99' | 'var95Bound' | 'var99Bound'> {
+  currentMaxLoss: bigint
+  /** maxLossFraction × available stake. */
+  maxLossLimit: bigint
+  currentVar99: bigint
+  currentEs99: number
+  /** var99Fraction × available stake. */
+  var99Limit: bigint
+  /** Risk budget the plan was made with (below policy riskBudget when tightened for var99Fraction). */
+  riskBudget: number
+}
+
+/** Security of the network before and after the plan (docs/risk.md §1). */
+export interface PlanSecurityFigures {
+  /** min_v γ_v with the planned allocation / now (null = unbounded). */
+  minSlack: number | null
+  currentMinSlack: number | null
+  /** (1 + 1/min γ)·ψ planned / now (null = unbounded). */
+  cascadeBound: number | null
+  currentCascadeBound: number | null
+  requiredSlack: number
+  shock: number
+  /** Services with ρ < 1 (exited) and with no π (unknown), now. */
+  insecureServices: string[]
+  unknownServices: string[]
+  /** Operators whose γ is below minSecuritySlack now (no new stake). */
+  heldOperators: string[]
 }
 
 /** Risk figures of the whole plan (managed positions together). */
@@ -151,6 +185,16 @@ export interface PlanRiskFigures {
   herfindahl: number
   currentHerfindahl: number
   maxLeverage: number
+  /** Largest MaxLoss / VaR↑99 / ES↑99 over positions as a fraction of available stake, with the policy limits (absent in older runs). */
+  maxLossFraction?: number
+  currentMaxLossFraction?: number
+  var99Fraction?: number
+  currentVar99Fraction?: number
+  es99Fraction?: number
+  maxLossLimit?: number
+  var99Limit?: number
+  /** Cryptoeconomic security before and after the plan (absent in older runs). */
+  security?: PlanSecurityFigures
   totalActiveStake: bigint
   /** Σ in-flight stake of the positions (part of totalActiveStake that earns nothing this run). */
   totalInFlightStake: bigint
@@ -193,10 +237,117 @@ export function planAllocation(universe: Universe, scores: UniverseScores, polic
   const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
   const solution = solveFast(lp)
   const relax = blocksToRelax(lp, solution)
-  if (relax.length === 0) return planFromSolution(universe, scores, policy, lp, solution, opts)
+  if (relax.length === 0) {
+    const met = meetVar99(lp, solution, policy)
+    return planFromSolution(universe, scores, policy, met.lp, met.solution, opts)
+  }
   const minTurnover = relax.map((i) => -(solveFast({ blocks: [minTurnoverBlock(lp.blocks[i] as LpBlock)], fixed: [], missing: [] }).blocks[0] as BlockSolution).objective)
   const relaxed = relaxTurnover(lp, relax, minTurnover)
-  return planFromSolution(universe, scores, policy, relaxed, solveFast(relaxed), opts)
+  const met = meetVar99(relaxed, solveFast(relaxed), policy)
+  return planFromSolution(universe, scores, policy, met.lp, met.solution, opts)
+}
+
+/** Bisection steps on a position's risk budget when meeting var99Fraction (budget resolution 2^−20 of the policy value). */
+const VAR_BISECTION_STEPS = 20
+
+/** Tail-loss exposures of stakes on pairs (docs/risk.md §2): loss min(1, sev·h)·stake, risk groups correlated. */
+function exposure(stake: bigint, probability: number, factor: number, groups: readonly string[]): Exposure {
+  return { probability, loss: mulFloor(stake, factor), groups }
+}
+
+/**
+ * One-year VaR↑ at 99 % of bigint targets of a block. With `limit`: when the loss of every pair slashing at once is
+ * within it, that loss (an upper bound of the VaR) is returned without running the DP.
+ */
+function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint {
+  // VaR never exceeds the loss of every pair slashing at once: when that is within the limit, no DP is needed.
+  if (limit !== undefined) {
+    let all = 0n
+    block.pairs.forEach((p, j) => {
+      if ((t[j] as bigint) > 0n) all += mulFloor(t[j] as bigint, p.lossFactor)
+    })
+    if (all <= limit) return all
+  }
+  const exposures = block.pairs.map((p, j) => exposure(t[j] as bigint, p.probability, p.lossFactor, p.groups.map((g) => (block.groups[g] as { group: string }).group)))
+  return tailLoss({ exposures, cap: block.activeStake }).var99
+}
+
+/** The block with its risk-budget row set to `budget` (fraction of stake per year). */
+function withRiskBudget(block: LpBlock, r: number, budget: number): LpBlock {
+  const row = block.rows[r] as LpRow
+  const limitWei = mulFloor(block.activeStake, budget)
+  const limit = Number(limitWei) / block.scale
+  const rows = block.rows.map((x, i) => (i === r ? { ...x, limit, limitWei, fraction: budget, rhs: row.rhs + (limit - row.limit) } : x))
+  return { ...block, rows }
+}
+
+/**
+ * VaR is not linear in the allocation, so `var99Fraction` is met after the LP (docs/risk.md §2): for every block whose
+ * rounded plan has VaR↑99 above `var99Fraction × stake`, the risk budget is bisected down (from the policy value) to the
+ * largest budget whose plan meets it. When no feasible budget meets it this run, the block keeps the plan of the
+ * smallest feasible budget (the least tail it can reach within the turnover cap) and `riskBudgetTightened.met` is false.
+ * @returns the model and solution to plan from (unchanged when var99Fraction is 1 or already met)
+ */
+export function meetVar99(lp: LpModel, solution: LpSolution, policy: Policy): { lp: LpModel; solution: LpSolution } {
+  if (!(policy.var99Fraction < 1)) return { lp, solution }
+  const blocks = [...lp.blocks]
+  const sols = [...solution.blocks]
+  let changed = false
+  blocks.forEach((b, i) => {
+    const sol0 = sols[i]
+    const r = b.rows.findIndex((x) => x.kind === 'risk')
+    if (sol0?.status !== 'optimal' || r < 0) return
+    const limit = mulFloor(b.activeStake, policy.var99Fraction)
+    const solve = (budget: number) => {
+      const blk = withRiskBudget(b, r, budget)
+      const s = solveFast({ blocks: [blk], fixed: [], missing: [] }).blocks[0] as BlockSolution
+      return { blk, s }
+    }
+    const meets = (blk: LpBlock, s: BlockSolution) => {
+      if (s.status !== 'optimal') return false
+      try {
+        return blockVar99(blk, roundBlock(blk, s, policy), limit) <= limit
+      } catch (e) {
+        if (e instanceof SolverError) return false
+        throw e
+      }
+    }
+    if (meets(b, sol0)) return
+    const from = (b.rows[r] as LpRow).fraction ?? policy.riskBudget
+    // Smallest feasible budget first (feasibility is monotone in the budget), then the largest one that meets the cap.
+    let lo = 0
+    let hi = from
+    let low = solve(0)
+    if (low.s.status !== 'optimal') {
+      for (let k = 0; k < VAR_BISECTION_STEPS; k++) {
+        const mid = (lo + hi) / 2
+        const c = solve(mid)
+        if (c.s.status === 'optimal') [hi, low] = [mid, c]
+        else lo = mid
+      }
+      if (low.s.status !== 'optimal') low = { blk: withRiskBudget(b, r, from), s: sol0 }
+      lo = hi
+      hi = from
+    }
+    let best = low
+    const met = meets(low.blk, low.s)
+    if (met)
+      for (let k = 0; k < VAR_BISECTION_STEPS; k++) {
+        const mid = (lo + hi) / 2
+        const c = solve(mid)
+        if (meets(c.blk, c.s)) [lo, best] = [mid, c]
+        else hi = mid
+      }
+    const to = (best.blk.rows[r] as LpRow).fraction ?? from
+    blocks[i] = { ...best.blk, riskBudgetTightened: { from, to, met } }
+    sols[i] = best.s
+    changed = true
+  })
+  if (!changed) return { lp, solution }
+  return {
+    lp: { ...lp, blocks },
+    solution: { ...solution, blocks: sols, objective: sols.reduce((a, s, i) => a + s.objective * (blocks[i] as LpBlock).scale, 0) },
+  }
 }
 
 /**
@@ -262,7 +413,29 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
     const targets = roundBlock(block, sol, policy)
     positions.push(positionPlan(pos, block, targets, pairScores, opts.now))
     binding.push(...bindingOf(block, sol, targets))
+    const tight = block.riskBudgetTightened
+    if (tight !== undefined) {
+      const A = block.activeStake
+      const v99 = blockVar99(block, targets)
+      const vf = A > 0n ? Number(v99) / Number(A) : 0
+      const how = `risk budget tightened from ${pct(tight.from)}/yr to ${pct(tight.to)}/yr so that the one-year VaR at 99 % (${pct(vf)} of stake)`
+      binding.push({
+        position: block.position,
+        constraint: 'var99Fraction',
+        subject: '',
+        limit: policy.var99Fraction,
+        value: vf,
+        shadowPrice: 0,
+        message: tight.met ? `position: var99Fraction binding: ${how} stays within ${pct(policy.var99Fraction)}` : `position: var99Fraction not met this run: ${how} is as low as the turnover cap allows, above ${pct(policy.var99Fraction)}`,
+      })
+      if (!tight.met) warnings.push(`position ${block.position}: one-year VaR at 99 % ${pct(vf)} of stake stays above var99Fraction ${pct(policy.var99Fraction)} this run (turnover cap); the risk budget is at its lowest feasible ${pct(tight.to)}/yr`)
+    }
   }
+
+  // Tail loss of every position (targets and current), next to the policy limits.
+  const groupsOf = riskGroupsOf(policy)
+  const riskBudgetOf = new Map(lp.blocks.map((b) => [b.position, b.rows.find((r) => r.kind === 'risk')?.fraction ?? policy.riskBudget]))
+  for (const p of positions) p.tail = positionTail(p, pairScores, groupsOf, policy, riskBudgetOf.get(p.position) ?? policy.riskBudget)
 
   const serviceReason = new Map(scores.services.map((sv) => [sv.service as string, serviceReasonOf(sv)]))
   for (const p of positions) for (const nl of p.networkLimits) nl.reason = serviceReason.get(nl.service) ?? ''
@@ -294,10 +467,85 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
       herfindahl: herfindahl([...byOpTarget.values()]),
       currentHerfindahl: herfindahl([...byOpCurrent.values()]),
       maxLeverage: Math.max(0, ...positions.map((p) => p.leverage)),
+      ...tailFigures(positions, policy),
+      security: planSecurity(universe, scores, policy, positions),
       totalActiveStake: totalA,
       totalInFlightStake: positions.reduce((a, p) => a + p.inFlightStake, 0n),
     },
     warnings,
+  }
+}
+
+/** Tail figures of a position's targets and current allocation (docs/risk.md §2). */
+function positionTail(p: PositionPlan, pairScores: Map<string, PairScore>, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number): PositionTail {
+  const plan: Exposure[] = []
+  const now: Exposure[] = []
+  for (const t of p.targets) {
+    const ps = pairScores.get(pairKey(t.service, t.operator))
+    if (ps === undefined) continue
+    const f = lossFactor(ps.severity, ps.contractFactor)
+    const g = groupsOf(t.service, t.operator)
+    if (t.stake > 0n) plan.push(exposure(t.stake, ps.slashProbabilityPerYear, f, g))
+    if (t.current > 0n) now.push(exposure(t.current, ps.slashProbabilityPerYear, f, g))
+  }
+  const A = p.availableStake
+  const planned = tailLoss({ exposures: plan, cap: A })
+  const current = tailLoss({ exposures: now, cap: A })
+  return {
+    maxLoss: planned.maxLoss,
+    currentMaxLoss: current.maxLoss,
+    maxLossLimit: mulFloor(A, policy.maxLossFraction),
+    var95: planned.var95,
+    var99: planned.var99,
+    es95: planned.es95,
+    es99: planned.es99,
+    var95Bound: planned.var95Bound,
+    var99Bound: planned.var99Bound,
+    currentVar99: current.var99,
+    currentEs99: current.es99,
+    var99Limit: mulFloor(A, policy.var99Fraction),
+    riskBudget,
+  }
+}
+
+/** Largest tail fractions over positions, with the policy limits. */
+function tailFigures(positions: PositionPlan[], policy: Policy): Partial<PlanRiskFigures> {
+  const frac = (p: PositionPlan, v: bigint | number) => (p.availableStake > 0n ? Number(v) / Number(p.availableStake) : 0)
+  const max = (f: (p: PositionPlan, t: PositionTail) => number) => Math.max(0, ...positions.map((p) => (p.tail ? f(p, p.tail) : 0)))
+  return {
+    maxLossFraction: max((p, t) => frac(p, t.maxLoss)),
+    currentMaxLossFraction: max((p, t) => frac(p, t.currentMaxLoss)),
+    var99Fraction: max((p, t) => frac(p, t.var99)),
+    currentVar99Fraction: max((p, t) => frac(p, t.currentVar99)),
+    es99Fraction: max((p, t) => frac(p, t.es99)),
+    maxLossLimit: policy.maxLossFraction,
+    var99Limit: policy.var99Fraction,
+  }
+}
+
+/** Security now (from the scores) and with the planned allocation in place of our managed positions' current one. */
+function planSecurity(universe: Universe, scores: UniverseScores, policy: Policy, positions: PositionPlan[]): PlanSecurityFigures | undefined {
+  const sec = scores.security
+  if (sec === undefined) return undefined
+  const planned = new Set(positions.map((p) => p.position))
+  const stakes = universeStakes({ positions: universe.positions.filter((p) => !planned.has(p.id)), externalStake: universe.externalStake ?? [] })
+  for (const p of positions) for (const t of p.targets) if (t.stake > 0n) stakes.push({ service: t.service, operator: t.operator, stake: t.stake })
+  const after = securityCheck({
+    services: sec.services.map((s) => ({ service: s.service, label: s.label, profitFromCorruption: s.profitFromCorruption, attackThreshold: s.attackThreshold })),
+    stakes,
+    minSecuritySlack: policy.minSecuritySlack,
+    shockFraction: policy.shockFraction,
+  })
+  return {
+    minSlack: after.network.minSlack,
+    currentMinSlack: sec.network.minSlack,
+    cascadeBound: after.network.cascadeBound,
+    currentCascadeBound: sec.network.cascadeBound,
+    requiredSlack: policy.minSecuritySlack,
+    shock: policy.shockFraction,
+    insecureServices: sec.services.filter((s) => s.status === 'insecure').map((s) => s.service),
+    unknownServices: sec.services.filter((s) => s.status === 'unknown').map((s) => s.service),
+    heldOperators: sec.operators.filter((o) => o.status === 'below-slack').map((o) => o.operator),
   }
 }
 
@@ -307,8 +555,18 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
 /** LP values within this (normalised) distance of the current stake, or of 0, are solver noise (tolerance 1e-10). */
 const SNAP = 2e-10
 
-/** Exact bigint targets (per pair of the block, same order) from the LP solution. */
+const roundCache = new WeakMap<BlockSolution, { block: LpBlock; policy: Policy; t: bigint[] }>()
+
+/** Exact bigint targets (per pair of the block, same order) from the LP solution; memoised per (solution, block, policy): meetVar99 and planFromSolution round the same solution. */
 function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
+  const hit = roundCache.get(sol)
+  if (hit !== undefined && hit.block === block && hit.policy === policy) return hit.t
+  const t = roundBlockUncached(block, sol, policy)
+  roundCache.set(sol, { block, policy, t })
+  return t
+}
+
+function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
   const A = block.activeStake
   const xs = pairValues(block, sol.x)
   const n = block.pairs.length
@@ -429,32 +687,46 @@ function unitRows(block: LpBlock): BigRow[] {
 /** Tolerance of the risk-budget check, as a fraction of stake per year (1e-9 = 0.0000001 %/yr). */
 export const RISK_TOLERANCE = 1e-9
 
-const riskCache = new WeakMap<LpBlock, { coef: bigint[]; D: bigint; rhs: bigint } | null>()
+/** Rows with float coefficients held in exact rationals: the risk budget (to RISK_TOLERANCE) and MaxLoss (exactly). */
+type WeightedKind = 'risk' | 'maxLoss'
+const WEIGHTED: readonly WeightedKind[] = ['risk', 'maxLoss']
+const weightOf = (kind: WeightedKind, p: LpPair) => (kind === 'risk' ? p.loss : p.lossFactor)
 
-function riskExcess(block: LpBlock, t: bigint[], policy: Policy): { excess: boolean; num: bigint; D: bigint } {
-  let c = riskCache.get(block)
+const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+const TOLERANCE_RATIONAL = floatToRational(RISK_TOLERANCE)
+
+/**
+ * Σ coef·t against the row's policy fraction of active stake, exactly in bigint (coefficients read as exact binary
+ * fractions, over the pairs holding stake only: the common denominator D is the largest of theirs and the limit's).
+ */
+function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): { excess: boolean; num: bigint; D: bigint } {
+  const byKind = riskCache.get(block) ?? riskCache.set(block, new Map()).get(block)!
+  let c = byKind.get(kind)
   if (c === undefined) {
-    if (!block.rows.some((r) => r.kind === 'risk')) c = null
-    else {
-      const parts = block.pairs.map((p) => floatToRational(p.loss))
-      const [bn, bd] = floatToRational(policy.riskBudget)
-      let D = bd
-      for (const [, d] of parts) if (d > D) D = d
-      // The risk budget is a float-weighted estimate: it holds to RISK_TOLERANCE of stake per year
-      // (the LP's feasibility tolerance), every stake cap holds exactly.
-      const [tn, td] = floatToRational(RISK_TOLERANCE)
-      const rhs = bn * (D / bd) * block.activeStake + (tn * D * block.activeStake) / td
-      c = { coef: parts.map(([num, den]) => num * (D / den)), D, rhs }
-    }
-    riskCache.set(block, c)
+    const row = block.rows.find((r) => r.kind === kind)
+    c = row === undefined ? null : { limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
+    byKind.set(kind, c)
   }
   if (c === null) return { excess: false, num: 0n, D: 1n }
-  let lhs = 0n
-  for (let j = 0; j < c.coef.length; j++) {
-    const tj = t[j] as bigint
-    if (tj !== 0n) lhs += (c.coef[j] as bigint) * tj
+  const [bn, bd] = c.limit
+  let D = bd
+  const used: number[] = []
+  for (let j = 0; j < t.length; j++) {
+    if ((t[j] as bigint) === 0n) continue
+    const w = (c.weights[j] ??= floatToRational(weightOf(kind, block.pairs[j] as LpPair)))
+    if (w[1] > D) D = w[1]
+    used.push(j)
   }
-  return { excess: lhs > c.rhs, num: lhs - c.rhs, D: c.D }
+  let lhs = 0n
+  for (const j of used) {
+    const [n, d] = c.weights[j] as [bigint, bigint]
+    if (n !== 0n) lhs += n * (D / d) * (t[j] as bigint)
+  }
+  // The risk budget is a float-weighted estimate: it holds to RISK_TOLERANCE of stake per year
+  // (the LP's feasibility tolerance); every stake cap and MaxLoss hold exactly.
+  const [tn, td] = TOLERANCE_RATIONAL
+  const rhs = bn * (D / bd) * block.activeStake + (kind === 'risk' ? (tn * D * block.activeStake) / td : 0n)
+  return { excess: lhs > rhs, num: lhs - rhs, D }
 }
 
 function repair(block: LpBlock, t: bigint[], policy: Policy): void {
@@ -492,22 +764,23 @@ function repair(block: LpBlock, t: bigint[], policy: Policy): void {
         changed = true
       }
     }
-    // Risk budget: trim the lossiest increases until it holds.
+    // Risk budget and MaxLoss: trim the lossiest increases until they hold.
+    for (const kind of WEIGHTED)
     for (let guard = 0; guard < pairs.length + 2; guard++) {
-      const r = riskExcess(block, t, policy)
+      const r = riskExcess(block, t, kind)
       if (!r.excess) break
       changed = true
       let best = -1
       for (let j = 0; j < pairs.length; j++) {
-        if ((t[j] as bigint) === 0n || (pairs[j] as LpPair).loss <= 0) continue
+        if ((t[j] as bigint) === 0n || weightOf(kind, pairs[j] as LpPair) <= 0) continue
         if (best < 0) best = j
         const bj = best
-        const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || (pairs[j] as LpPair).loss - (pairs[bj] as LpPair).loss
+        const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
         if (better > 0) best = j
       }
       if (best < 0) break
       const p = pairs[best] as LpPair
-      const [ln, ld] = floatToRational(p.loss)
+      const [ln, ld] = floatToRational(weightOf(kind, p))
       // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
       const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
       const room = inc(best) > 0n ? inc(best) : (t[best] as bigint)
@@ -573,8 +846,8 @@ export function violations(block: LpBlock, t: bigint[], policy: Policy): string[
     const act = r.pairs.reduce((a, j) => a + (t[j] as bigint), 0n)
     if (act > r.limitWei) out.push(`${r.kind} ${r.subject}: ${act} > ${r.limitWei}`)
   }
-  const risk = riskExcess(block, t, policy)
-  if (risk.excess) out.push('risk budget exceeded')
+  if (riskExcess(block, t, 'risk').excess) out.push('risk budget exceeded')
+  if (riskExcess(block, t, 'maxLoss').excess) out.push('maxLossFraction exceeded')
   let turnover = 0n
   block.pairs.forEach((p, j) => {
     const d = (t[j] as bigint) - p.x0Wei
@@ -744,6 +1017,8 @@ export function constraintName(row: LpRow): string {
       return 'leverageCap'
     case 'risk':
       return 'riskBudget'
+    case 'maxLoss':
+      return 'maxLossFraction'
     case 'turnover':
       return 'turnoverCapPerRun'
     default:
@@ -788,6 +1063,7 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
   const byGroup = new Map<number, bigint>()
   let total = 0n
   let loss = 0
+  let maxLoss = 0
   let turnover = 0n
   block.pairs.forEach((p, j) => {
     const v = t[j] as bigint
@@ -796,6 +1072,7 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
     for (const g of p.groups) byGroup.set(g, (byGroup.get(g) ?? 0n) + v)
     total += v
     loss += p.loss * Number(v)
+    maxLoss += p.lossFactor * Number(v)
     const d = v - p.x0Wei
     turnover += d < 0n ? -d : d
   })
@@ -820,6 +1097,9 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
       case 'risk':
         value = A > 0n ? loss / Number(A) : 0
         break
+      case 'maxLoss':
+        value = A > 0n ? maxLoss / Number(A) : 0
+        break
       case 'turnover':
         value = frac(turnover)
         break
@@ -843,10 +1123,10 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
       default:
         return
     }
-    const limit = row.kind === 'risk' ? row.limit : frac(row.limitWei)
+    const limit = row.kind === 'risk' || row.kind === 'maxLoss' ? (row.fraction ?? row.limit) : frac(row.limitWei)
     const tight = limit - value <= 1e-9 * Math.max(1, limit)
     if (!(dual > 1e-12 || (tight && value > 0))) return
-    const what = row.kind === 'risk' ? `${pct(value)}/yr expected loss` : pct(value)
+    const what = row.kind === 'risk' ? `${pct(value)}/yr expected loss` : row.kind === 'maxLoss' ? `${pct(value)} of stake lost if every service slashes at once` : pct(value)
     out.push({
       position: block.position,
       constraint: constraintName(row),
@@ -857,6 +1137,8 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
       message: `${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`,
     })
   })
+  for (const h of block.securityHolds ?? [])
+    out.push({ position: block.position, constraint: h.constraint, subject: h.subject, limit: h.limit, value: h.value, shadowPrice: 0, message: h.message })
   return out
 }
 

@@ -51,6 +51,8 @@ const ServiceMetadataSchema = z.strictObject({
   haircut: z.optional(fraction('haircut')),
   severity: z.optional(fraction('severity')),
   riskGroup: z.optional(z.string().check(z.minLength(1))),
+  profitFromCorruption: z.optional(z.number().check(z.positive('profitFromCorruption must be > 0 (collateral tokens an attacker gains)'))),
+  attackThreshold: z.optional(z.number().check(z.positive('attackThreshold must be > 0'), z.maximum(1, 'attackThreshold must be ≤ 1 (a fraction of the stake)'))),
 })
 
 const OperatorMetadataSchema = z.strictObject({
@@ -104,6 +106,10 @@ export const PolicyObjectSchema = z.strictObject({
   ),
   riskBudget: z._default(fraction('riskBudget'), 0.01),
   maxCompoundedSlashProbability: z._default(fraction('maxCompoundedSlashProbability'), 0.1),
+  minSecuritySlack: z._default(z.number().check(z.minimum(0, 'minSecuritySlack must be ≥ 0'), z.maximum(1000, 'minSecuritySlack must be ≤ 1000')), 0),
+  shockFraction: z._default(fraction('shockFraction'), 0.1),
+  maxLossFraction: z._default(fraction('maxLossFraction'), 1),
+  var99Fraction: z._default(fraction('var99Fraction'), 1),
   leverageCap: z._default(
     z.number().check(z.minimum(1, 'leverageCap must be ≥ 1 (1 = no restaking amplification)'), z.maximum(1000, 'leverageCap must be ≤ 1000')),
     2,
@@ -138,6 +144,7 @@ export const PolicyObjectSchema = z.strictObject({
       priorBeta: z._default(z.number().check(z.positive('priorBeta must be > 0')), 9.9),
       defaultSeverity: z._default(fraction('defaultSeverity'), 0.25),
       defaultHaircut: z._default(fraction('defaultHaircut'), 0.5),
+      defaultAttackThreshold: z._default(z.number().check(z.positive('defaultAttackThreshold must be > 0'), z.maximum(1, 'defaultAttackThreshold must be ≤ 1')), 1 / 3),
       slashProbabilityOverrides: z._default(z.array(OverrideSchema), []),
       serviceMetadata: z._default(z.array(ServiceMetadataSchema), []),
       operatorMetadata: z._default(z.array(OperatorMetadataSchema), []),
@@ -147,6 +154,7 @@ export const PolicyObjectSchema = z.strictObject({
       priorBeta: 9.9,
       defaultSeverity: 0.25,
       defaultHaircut: 0.5,
+      defaultAttackThreshold: 1 / 3,
       slashProbabilityOverrides: [],
       serviceMetadata: [],
       operatorMetadata: [],

@@ -27,23 +27,14 @@
 import type { Address, Operator, Service, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import { SECONDS_PER_YEAR, cmp, num, pct } from './format.js'
+import { type SecurityFigures, securityCheck, universeStakes } from './security.js'
+import type { ScoreCategory, ScoreTerm } from './terms.js'
 
 /** Risk band of a score. */
 export type Band = 'low' | 'medium' | 'high' | 'critical'
 
 /** Category of a score term; the three risk categories plus yield. */
-export type ScoreCategory = 'slashing' | 'contract' | 'centralization' | 'yield'
-
-/** One number that went into a score, with its unit and a sentence saying where it came from. */
-export interface ScoreTerm {
-  /** Short stable name, e.g. `slash probability p`. */
-  name: string
-  value: number
-  /** `fraction`, `%/yr` (value is a fraction per year), `count`, `years`, `score`, `x` (multiplier). */
-  unit: 'fraction' | '%/yr' | 'count' | 'years' | 'score' | 'x' | 'weight'
-  category?: ScoreCategory
-  explanation: string
-}
+export type { ScoreCategory, ScoreTerm } from './terms.js'
 
 /** Band thresholds on the 0–100 risk score (lower bound of each band). */
 export const BAND_THRESHOLDS = { medium: 25, high: 50, critical: 75 } as const
@@ -160,6 +151,8 @@ export interface UniverseScores {
   herfindahl: number
   positions: PositionScore[]
   bandThresholds: typeof BAND_THRESHOLDS
+  /** Cryptoeconomic security (security.ts, docs/risk.md); absent in runs recorded before it existed. */
+  security?: SecurityFigures
 }
 
 /** Options of {@link scoreUniverse}. */
@@ -211,13 +204,66 @@ function riskTerms(parts: { slashing: number; contract: number; centralization: 
     { name: 'slashing risk', value: round(parts.slashing), unit: 'score', category: 'slashing', explanation: `100·(1 − e^(−p·sev / 0.5 %)) for ${what}` },
     { name: 'contract risk', value: round(parts.contract), unit: 'score', category: 'contract', explanation: '100·min(1, haircut / 0.5)' },
     { name: 'centralization risk', value: round(parts.centralization), unit: 'score', category: 'centralization', explanation: `concentration of ${what}` },
-    {
-      name: 'risk score',
-      value: score,
-      unit: 'score',
-      explanation: `${RISK_WEIGHTS.slashing}·slashing + ${RISK_WEIGHTS.contract}·contract + ${RISK_WEIGHTS.centralization}·centralization → ${bandOf(score)} (low < ${BAND_THRESHOLDS.medium} ≤ medium < ${BAND_THRESHOLDS.high} ≤ high < ${BAND_THRESHOLDS.critical} ≤ critical)`,
-    },
+    riskScoreTerm(score),
   ]
+}
+
+/** The 'risk score' term; its explanation depends on the band only (four shared strings). */
+const RISK_SCORE_WHY = Object.fromEntries(
+  (['low', 'medium', 'high', 'critical'] as const).map((b) => [
+    b,
+    `${RISK_WEIGHTS.slashing}·slashing + ${RISK_WEIGHTS.contract}·contract + ${RISK_WEIGHTS.centralization}·centralization → ${b} (low < ${BAND_THRESHOLDS.medium} ≤ medium < ${BAND_THRESHOLDS.high} ≤ high < ${BAND_THRESHOLDS.critical} ≤ critical)`,
+  ]),
+) as Record<Band, string>
+
+function riskScoreTerm(score: number): ScoreTerm {
+  return { name: 'risk score', value: score, unit: 'score', explanation: RISK_SCORE_WHY[bandOf(score)] }
+}
+
+/** Pair terms that depend on the service alone. */
+interface ServiceTerms {
+  r: ScoreTerm
+  exposure: ScoreTerm
+  severity: ScoreTerm
+  haircut: ScoreTerm
+  h: ScoreTerm
+  contractRisk: ScoreTerm
+  /** Slash terms by slash count k (no override). */
+  byK: Map<number, SlashTerms>
+}
+
+/** Pair terms that depend on the service and the slash probability. */
+interface SlashTerms {
+  k: ScoreTerm
+  p: ScoreTerm
+  loss: ScoreTerm
+  slashingRisk: ScoreTerm
+}
+
+/** Pair terms that depend on the operator alone. */
+interface OperatorTerms {
+  commission: ScoreTerm
+  concentration: ScoreTerm
+  centralizationRisk: ScoreTerm
+}
+
+function slashTerms(f: ServiceFacts, p: number, k: number, h: number, pWhy: string): SlashTerms {
+  // A redistributing operator set (EigenLayer) multiplies the expected loss: its AVS gains from a slash.
+  const rho = f.s.redistributing ? REDISTRIBUTION_LOSS_FACTOR : 1
+  return {
+    k: { name: 'slashes observed', value: k, unit: 'count', category: 'slashing', explanation: `distinct slash events of this operator in this service since ${f.s.observedSince}` },
+    p: { name: 'slash probability p', value: p, unit: '%/yr', category: 'slashing', explanation: pWhy },
+    loss: { name: 'expected loss p·sev·h', value: p * f.severity * h * rho, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}${rho !== 1 ? ` · ${num(rho)}` : ''}` },
+    slashingRisk: { name: 'slashing risk', value: round(slashingRisk(p * f.severity * rho)), unit: 'score', category: 'slashing', explanation: '100·(1 − e^(−p·sev / 0.5 %)) for the operator' },
+  }
+}
+
+function operatorTermsOf(commission: number, source: 'policy' | 'chain', share: number): OperatorTerms {
+  return {
+    commission: { name: 'commission c', value: commission, unit: 'fraction', category: 'yield', explanation: source === 'policy' ? 'policy operatorMetadata.commission' : 'on-chain commission' },
+    concentration: { name: 'operator concentration', value: share, unit: 'fraction', category: 'centralization', explanation: 'operator share of all restaked stake read' },
+    centralizationRisk: { name: 'centralization risk', value: round(centralizationRisk(share)), unit: 'score', category: 'centralization', explanation: 'concentration of the operator' },
+  }
 }
 
 interface ServiceFacts {
@@ -302,6 +348,36 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
   const opsByService = new Map<string, Operator[]>()
   for (const o of operators) for (const s of new Set(o.services.map((x) => x.toLowerCase()))) if (facts.has(s)) (opsByService.get(s) ?? opsByService.set(s, []).get(s)!).push(o)
 
+  // --- shared pair terms (see the pair loop) ---
+  const svTerms = new Map<string, ServiceTerms>()
+  const serviceTermsOf = (sid: string, f: ServiceFacts): ServiceTerms => {
+    let t = svTerms.get(sid)
+    if (t === undefined) {
+      const h = 1 + f.haircut
+      t = {
+        r: { name: 'reward rate r', value: f.s.rewardRatePerYear, unit: '%/yr', category: 'yield', explanation: `service ${f.label} pays ${pct(f.s.rewardRatePerYear)}/yr on allocated stake` },
+        exposure: { name: 'exposure', value: f.years, unit: 'years', category: 'slashing', explanation: 'years the service has been observed' },
+        severity: { name: 'severity sev', value: f.severity, unit: 'fraction', category: 'slashing', explanation: severityWhy(f) },
+        haircut: { name: 'contract haircut', value: f.haircut, unit: 'fraction', category: 'contract', explanation: f.haircutWhy },
+        h: { name: 'contract factor h', value: h, unit: 'x', category: 'contract', explanation: '1 + haircut, multiplies expected loss' },
+        contractRisk: { name: 'contract risk', value: round(contractRisk(f.haircut)), unit: 'score', category: 'contract', explanation: '100·min(1, haircut / 0.5)' },
+        byK: new Map(),
+      }
+      svTerms.set(sid, t)
+    }
+    return t
+  }
+  const slashTermsOf = (sv: ServiceTerms, f: ServiceFacts, k: number): SlashTerms => {
+    let t = sv.byK.get(k)
+    if (t === undefined) {
+      const p = clamp01((alpha + k) / (alpha + beta + f.years))
+      t = slashTerms(f, p, k, 1 + f.haircut, `Beta prior (α + k)/(α + β + years) = (${num(alpha)} + ${k})/(${num(alpha)} + ${num(beta)} + ${num(f.years)})`)
+      sv.byK.set(k, t)
+    }
+    return t
+  }
+  const overrideSlashTerms = (f: ServiceFacts, p: number, k: number, h: number) => slashTerms(f, p, k, h, 'policy slashProbabilityOverrides')
+
   // --- pairs ---
   const pairs: PairScore[] = []
   const operatorScores: OperatorScore[] = []
@@ -315,6 +391,7 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     let lossSum = 0
     let best = 0
     let n = 0
+    let opTerms: OperatorTerms | undefined
     for (const sid of [...new Set(o.services.map((x) => x.toLowerCase()))].sort()) {
       const f = facts.get(sid)
       if (f === undefined) continue
@@ -333,6 +410,11 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
       best = Math.max(best, value)
       const parts = { slashing: slashingRisk(p * f.severity * rho), contract: contractRisk(f.haircut), centralization: centralizationRisk(share) }
       const score = riskScore(parts)
+      // Terms that depend on the service alone (or the operator alone) are one shared object each: at 2,000 operators
+      // × 10 services, building and formatting them per pair dominated scoring.
+      const sv = serviceTermsOf(sid, f)
+      const sp = ov === undefined ? slashTermsOf(sv, f, k) : overrideSlashTerms(f, p, k, h)
+      const ot = (opTerms ??= operatorTermsOf(commission, commissionSource, share))
       pairs.push({
         service: sid as ServiceId,
         operator: addr,
@@ -350,27 +432,23 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
         score,
         band: bandOf(score),
         terms: [
-          { name: 'reward rate r', value: r, unit: '%/yr', category: 'yield', explanation: `service ${f.label} pays ${pct(r)}/yr on allocated stake` },
-          { name: 'commission c', value: commission, unit: 'fraction', category: 'yield', explanation: commissionSource === 'policy' ? 'policy operatorMetadata.commission' : 'on-chain commission' },
+          sv.r,
+          ot.commission,
           { name: 'net yield r·(1−c)', value: netYield, unit: '%/yr', category: 'yield', explanation: `${pct(r)} · (1 − ${pct(commission)})` },
-          { name: 'slashes observed', value: k, unit: 'count', category: 'slashing', explanation: `distinct slash events of this operator in this service since ${f.s.observedSince}` },
-          { name: 'exposure', value: f.years, unit: 'years', category: 'slashing', explanation: 'years the service has been observed' },
-          {
-            name: 'slash probability p',
-            value: p,
-            unit: '%/yr',
-            category: 'slashing',
-            explanation:
-              ov !== undefined ? 'policy slashProbabilityOverrides' : `Beta prior (α + k)/(α + β + years) = (${num(alpha)} + ${k})/(${num(alpha)} + ${num(beta)} + ${num(f.years)})`,
-          },
-          { name: 'severity sev', value: f.severity, unit: 'fraction', category: 'slashing', explanation: severityWhy(f) },
-          { name: 'contract haircut', value: f.haircut, unit: 'fraction', category: 'contract', explanation: f.haircutWhy },
-          { name: 'contract factor h', value: h, unit: 'x', category: 'contract', explanation: '1 + haircut, multiplies expected loss' },
+          sp.k,
+          sv.exposure,
+          sp.p,
+          sv.severity,
+          sv.haircut,
+          sv.h,
           ...redistributionTerms(f.s),
-          { name: 'expected loss p·sev·h', value: loss, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}${rho !== 1 ? ` · ${num(rho)}` : ''}` },
+          sp.loss,
           { name: 'net value', value, unit: '%/yr', category: 'yield', explanation: `net yield − expected loss = ${pct(netYield)} − ${pct(loss)}` },
-          { name: 'operator concentration', value: share, unit: 'fraction', category: 'centralization', explanation: 'operator share of all restaked stake read' },
-          ...riskTerms(parts, 'the operator'),
+          ot.concentration,
+          sp.slashingRisk,
+          sv.contractRisk,
+          ot.centralizationRisk,
+          riskScoreTerm(score),
         ],
       })
     }
@@ -477,6 +555,17 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     return { position: pos.id, activeStake: pos.activeStake, allocatedStake: allocated, herfindahl: herfindahl([...byOp.values()]) }
   })
 
+  const security = securityCheck({
+    services: services.map((s) => {
+      const id = s.id.toLowerCase()
+      const m = svcMeta.get(id)
+      return { service: id, label: facts.get(id)?.label, profitFromCorruption: m?.profitFromCorruption, attackThreshold: m?.attackThreshold ?? policy.scoring.defaultAttackThreshold }
+    }),
+    stakes: universeStakes(universe),
+    minSecuritySlack: policy.minSecuritySlack,
+    shockFraction: policy.shockFraction,
+  })
+
   return {
     chainId: universe.chainId,
     blockNumber: universe.blockNumber,
@@ -488,6 +577,7 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     herfindahl: herfindahl([...all.values()]),
     positions: positionScores,
     bandThresholds: BAND_THRESHOLDS,
+    security,
   }
 }
 

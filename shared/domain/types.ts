@@ -146,4 +146,17 @@ export interface Universe {
   services: Service[]
   operators: Operator[]
   positions: Position[]
+  /**
+   * Stake of other vaults (not ours, not planned) per (service, operator), collateral wei. Read for the security
+   * figures only (docs/risk.md): it adds into σ_{N(s)} so that a service's security is not judged from our vaults alone.
+   */
+  externalStake?: ExternalStake[]
+}
+
+/** Stake an operator holds in a service through a vault we only read (see `Universe.externalStake`). */
+export interface ExternalStake {
+  service: ServiceId
+  operator: Address
+  /** Collateral wei. */
+  stake: bigint
 }

@@ -13,38 +13,9 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import type { PublishCommand } from '@aws-sdk/client-sns'
 import type { RecordedAction, RunKind, RunRecord } from '../store/ports.js'
 import type { RunListener } from '../store/runEvents.js'
-import { type NotificationTarget, notificationBody } from './notifyFormats.js'
+import { type Notification, type NotificationTarget, type ResidualExposureNote, notificationBody } from './notifyFormats.js'
 
-/** What a notification is about. */
-export type NotificationKind = 'plan' | 'sent' | 'failure' | 'slash' | 'control'
-
-/** Stake that stays slashable after it was removed, and until when. */
-export interface ResidualExposureNote {
-  service: string
-  operator: string
-  /** Collateral wei, decimal string. */
-  stake: string
-  /** Unix seconds. */
-  until: number
-  /** The same as ISO-8601 UTC. */
-  untilIso: string
-}
-
-/** One notification, as sent to every sink (webhooks receive this object as JSON). */
-export interface Notification {
-  kind: NotificationKind
-  /** One line, ≤ 100 characters (SNS e-mail subject). */
-  subject: string
-  /** The full message for people, several lines. */
-  text: string
-  /** ISO-8601 time the notification was made. */
-  at: string
-  runId?: string
-  operator?: string
-  service?: string
-  txHashes: string[]
-  residualExposure?: ResidualExposureNote[]
-}
+export type { Notification, NotificationKind, ResidualExposureNote } from './notifyFormats.js'
 
 /** The part of an SNS client the notifier uses (the real SNSClient, or a test double answering `send`). */
 export interface SnsPublisher {

@@ -4,7 +4,36 @@
  * platform's size limits (cut with "…", never rejected) and escapes what the platform would interpret: Slack's
  * `&`, `<`, `>`; Discord mentions are disabled (`allowed_mentions.parse = []`).
  */
-import type { Notification, NotificationKind } from './notify.js'
+/** What a notification is about. */
+export type NotificationKind = 'plan' | 'sent' | 'failure' | 'slash' | 'control'
+
+/** Stake that stays slashable after it was removed, and until when. */
+export interface ResidualExposureNote {
+  service: string
+  operator: string
+  /** Collateral wei, decimal string. */
+  stake: string
+  /** Unix seconds. */
+  until: number
+  /** The same as ISO-8601 UTC. */
+  untilIso: string
+}
+
+/** One notification, as sent to every sink (webhooks receive this object as JSON). */
+export interface Notification {
+  kind: NotificationKind
+  /** One line, ≤ 100 characters (SNS e-mail subject). */
+  subject: string
+  /** The full message for people, several lines. */
+  text: string
+  /** ISO-8601 time the notification was made. */
+  at: string
+  runId?: string
+  operator?: string
+  service?: string
+  txHashes: string[]
+  residualExposure?: ResidualExposureNote[]
+}
 
 /** Formats an outbound webhook target can take. */
 export type NotificationFormat = 'json' | 'slack' | 'discord'

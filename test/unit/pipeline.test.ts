@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger'
 import { createPublicClient, custom } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../shared/config/config.js'
+import { TABLES } from '../../shared/store/tables.js'
 import { defaultPolicy } from '../../shared/domain/policy.js'
 import type { Policy } from '../../shared/domain/index.js'
 import { runRebalancePipeline } from '../../shared/pipeline/rebalance.js'
@@ -32,7 +33,7 @@ const config = parseConfig({
   rpcUrl: 'http://127.0.0.1:1',
   symbiotic: { operatorVaultOptInService: `0x${'1'.repeat(40)}`, operatorNetworkOptInService: `0x${'2'.repeat(40)}` },
   vaults: [{ address: `0x${'3'.repeat(40)}` }],
-  tables: { runs: 'runs', intents: 'intents', locks: 'locks', events: 'events', cursors: 'cursors', sagas: 'sagas' },
+  tables: Object.fromEntries(TABLES.map((t) => [t.name, t.name])),
 })
 
 function setup(mode: Policy['mode'], opts: { paused?: boolean } = {}) {

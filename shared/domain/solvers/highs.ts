@@ -5,7 +5,7 @@
  */
 import { SolverError } from '../errors.js'
 import { type BlockSolution, type LpBlock, type LpModel, type LpSolution, buildLp, minTurnoverBlock, toCplexLp } from '../lp.js'
-import { type Plan, type PlanOptions, blocksToRelax, planFromSolution, relaxTurnover } from '../plan.js'
+import { type Plan, type PlanOptions, blocksToRelax, meetVar99, planFromSolution, relaxTurnover } from '../plan.js'
 import type { Policy } from '../policy.js'
 import type { UniverseScores } from '../score.js'
 import type { Universe } from '../types.js'
@@ -103,15 +103,20 @@ function emptySolution(b: LpBlock): BlockSolution {
 
 /**
  * planAllocation with HiGHS as the solver (async; for the CLI, tests and the benchmark). Same LP,
- * same turnover relaxation for forced removals, same exact rounding.
+ * same turnover relaxation for forced removals, same exact rounding. A block over var99Fraction is re-solved by
+ * meetVar99's bisection with the fast path (the two agree to 1e-6 on the same LP).
  */
 export async function planAllocationWithHighs(universe: Universe, scores: UniverseScores, policy: Policy, opts: PlanOptions): Promise<Plan> {
   const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
   const solution = await solveWithHighs(lp)
   const relax = blocksToRelax(lp, solution)
-  if (relax.length === 0) return planFromSolution(universe, scores, policy, lp, solution, opts)
+  if (relax.length === 0) {
+    const met = meetVar99(lp, solution, policy)
+    return planFromSolution(universe, scores, policy, met.lp, met.solution, opts)
+  }
   const minTurnover: number[] = []
   for (const i of relax) minTurnover.push(-((await solveWithHighs({ blocks: [minTurnoverBlock(lp.blocks[i] as LpBlock)], fixed: [], missing: [] })).blocks[0] as BlockSolution).objective)
   const relaxed = relaxTurnover(lp, relax, minTurnover)
-  return planFromSolution(universe, scores, policy, relaxed, await solveWithHighs(relaxed), opts)
+  const met = meetVar99(relaxed, await solveWithHighs(relaxed), policy)
+  return planFromSolution(universe, scores, policy, met.lp, met.solution, opts)
 }
