@@ -14,6 +14,7 @@ import { startWebhookServer, type WebhookServer } from './webhookServer.js'
 import { LOCAL_JOBS_TOPIC_ARN, localJobsDispatcher } from './jobsTopic.js'
 import { startWorld, type World } from './world/index.js'
 import { encodeJson } from '../shared/store/client.js'
+import { labeler } from '../shared/label.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
 import type { RunEigenLayerRebalanceResult } from '../shared/protocols/eigenlayer/rebalance.js'
 import type { RunScoreResult } from '../shared/services/runScore.js'
@@ -55,7 +56,7 @@ process.on('SIGTERM', () => void shutdown(0))
 async function main(): Promise<void> {
   world = await startWorld({ scenarioPath, onStep: say })
   const w = world
-  const label = (k: string) => w.config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…`
+  const label = labeler(w.config.labels)
   say(`world ready: vault ${label(w.seeded.vaults[0]!.address)} ${w.seeded.vaults[0]!.address}, curator ${w.seeded.curator.address}`)
 
   // The handlers read their configuration from the environment, exactly as in Lambda.

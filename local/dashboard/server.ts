@@ -10,6 +10,7 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import { RestakeError } from '../../shared/errors.js'
+import { labeler } from '../../shared/label.js'
 import type { RunKind, RunRecord, RunStore } from '../../shared/store/runs.js'
 import { explainRecord } from '../cli/explain.js'
 import type { LiveState } from './live.js'
@@ -153,9 +154,8 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     const run = await p.runs.get(c.req.param('id')).catch(() => undefined)
     if (!run) return c.json({ error: 'run not found' }, 404)
     const labels = { ...(p.labels ?? {}), ...((live && (await live.promise.catch(() => undefined))?.labels) ?? {}) }
-    const label = (k: string) => labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
     const plan = run.plan as { binding?: { message: string }[]; warnings?: string[] } | undefined
-    return c.json({ run: runView(run, label, relabeler(labels)), binding: plan?.binding?.map((b) => b.message) ?? [], warnings: plan?.warnings ?? [], explain: explainRecord(run) })
+    return c.json({ run: runView(run, labeler(labels), relabeler(labels)), binding: plan?.binding?.map((b) => b.message) ?? [], warnings: plan?.warnings ?? [], explain: explainRecord(run) })
   })
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {

@@ -21,6 +21,7 @@
 import type { Address } from 'viem'
 import { pct, short, units } from '../../domain/format.js'
 import type { EigenLayerPositionDetails, EigenLayerStakerState } from './types.js'
+import { type Addr, toAddr } from '../../address.js'
 
 const YEAR = 365 * 86_400
 
@@ -107,7 +108,6 @@ export interface PlanEigenLayerMovesReturnType {
   unplaced: { operator: Address; tokens: bigint; reason: string }[]
 }
 
-const lower = (a: string) => a.toLowerCase() as Address
 const cmpStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 const min = (a: bigint, b: bigint) => (a < b ? a : b)
 
@@ -121,12 +121,12 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
   const reserved = p.reserved ?? new Map<string, Address>()
   const pinned = p.pinned ?? new Map<string, Address>()
   const allowed = p.allowed ?? (() => true)
-  const opState = new Map(details.operators.map((o) => [lower(o.address), o]))
+  const opState = new Map<Address, (typeof details.operators)[number]>(details.operators.map((o) => [toAddr(o.address), o]))
 
   // Per operator: our current delegated tokens, the plan's change in allocation units, and the projection.
-  const current = new Map<Address, bigint>()
-  for (const s of details.stakers) if (s.operator) current.set(lower(s.operator), (current.get(lower(s.operator)) ?? 0n) + s.withdrawableTokens)
-  const planned = new Set(p.targets.map((t) => lower(t.operator)))
+  const current = new Map<Addr, bigint>()
+  for (const s of details.stakers) if (s.operator) current.set(toAddr(s.operator), (current.get(toAddr(s.operator)) ?? 0n) + s.withdrawableTokens)
+  const planned = new Set(p.targets.map((t) => toAddr(t.operator)))
   const operators: OperatorDelegationTarget[] = [...new Set([...current.keys(), ...planned.keys()])].sort(cmpStr).map((o) => {
     const st = opState.get(o)
     const cur = current.get(o) ?? 0n
@@ -135,7 +135,7 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
     const mags = sets.reduce((a, x) => a + x.currentMagnitude, 0n)
     const valuePerYear = st && st.maxMagnitude > 0n ? sets.reduce((a, x) => a + (Number(x.currentMagnitude) / Number(st.maxMagnitude)) * (p.pairValue(x.service, o) ?? 0), 0) : 0
     // Only changes on sets that hold exposure translate into delegation (a target on a set without magnitude cannot).
-    const delta = planned.has(o) && st && mags > 0n ? p.targets.filter((t) => lower(t.operator) === o && sets.some((x) => x.service === t.service.toLowerCase())).reduce((a, t) => a + t.stake - t.current, 0n) : 0n
+    const delta = planned.has(o) && st && mags > 0n ? p.targets.filter((t) => toAddr(t.operator) === o && sets.some((x) => x.service === t.service.toLowerCase())).reduce((a, t) => a + t.stake - t.current, 0n) : 0n
     const proj = st && mags > 0n ? cur + (delta * st.maxMagnitude) / mags : cur
     return { operator: o, current: cur, target: proj > 0n ? proj : 0n, valuePerYear }
   })
@@ -154,25 +154,25 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
   const isFresh = (s: EigenLayerStakerState) => s.operator === null && s.depositShares === 0n && s.queued.length === 0
   // Picks without taking: a fresh staker is taken only when its move is accepted.
   const targetStaker = (op: Address): { staker: Address; fresh: boolean } | undefined => {
-    const on = details.stakers.filter((s) => s.operator !== null && lower(s.operator) === op).sort((a, b) => (a.withdrawableTokens === b.withdrawableTokens ? cmpStr(lower(a.address), lower(b.address)) : a.withdrawableTokens > b.withdrawableTokens ? -1 : 1))[0]
-    if (on) return { staker: lower(on.address), fresh: false }
-    const pending = details.stakers.find((s) => isFresh(s) && (reserved.get(lower(s.address)) === op || freshTaken.get(lower(s.address)) === op))
-    if (pending) return { staker: lower(pending.address), fresh: true }
+    const on = details.stakers.filter((s) => s.operator !== null && toAddr(s.operator) === op).sort((a, b) => (a.withdrawableTokens === b.withdrawableTokens ? cmpStr(toAddr(a.address), toAddr(b.address)) : a.withdrawableTokens > b.withdrawableTokens ? -1 : 1))[0]
+    if (on) return { staker: toAddr(on.address), fresh: false }
+    const pending = details.stakers.find((s) => isFresh(s) && (reserved.get(toAddr(s.address)) === op || freshTaken.get(toAddr(s.address)) === op))
+    if (pending) return { staker: toAddr(pending.address), fresh: true }
     const fresh = details.stakers
-      .filter((s) => isFresh(s) && !reserved.has(lower(s.address)) && !freshTaken.has(lower(s.address)))
-      .filter((s) => pinned.get(lower(s.address)) === undefined || lower(pinned.get(lower(s.address))!) === op)
-      .sort((a, b) => cmpStr(lower(a.address), lower(b.address)))[0]
-    return fresh ? { staker: lower(fresh.address), fresh: true } : undefined
+      .filter((s) => isFresh(s) && !reserved.has(toAddr(s.address)) && !freshTaken.has(toAddr(s.address)))
+      .filter((s) => pinned.get(toAddr(s.address)) === undefined || toAddr(pinned.get(toAddr(s.address))!) === op)
+      .sort((a, b) => cmpStr(toAddr(a.address), toAddr(b.address)))[0]
+    return fresh ? { staker: toAddr(fresh.address), fresh: true } : undefined
   }
 
   const moves: PlannedEigenLayerMove[] = []
   const skipped: SkippedEigenLayerMove[] = []
   const unplaced = new Map<Address, string>()
   const sources = details.stakers
-    .filter((s) => s.operator !== null && surplus.has(lower(s.operator)) && s.withdrawableTokens > 0n && !busy.has(lower(s.address)))
-    .sort((a, b) => value(lower(a.operator!)) - value(lower(b.operator!)) || (a.withdrawableTokens === b.withdrawableTokens ? cmpStr(lower(a.address), lower(b.address)) : a.withdrawableTokens > b.withdrawableTokens ? -1 : 1))
+    .filter((s) => s.operator !== null && surplus.has(toAddr(s.operator)) && s.withdrawableTokens > 0n && !busy.has(toAddr(s.address)))
+    .sort((a, b) => value(toAddr(a.operator!)) - value(toAddr(b.operator!)) || (a.withdrawableTokens === b.withdrawableTokens ? cmpStr(toAddr(a.address), toAddr(b.address)) : a.withdrawableTokens > b.withdrawableTokens ? -1 : 1))
   for (const src of sources) {
-    const fromOp = lower(src.operator!)
+    const fromOp = toAddr(src.operator!)
     const cap = min(surplus.get(fromOp) ?? 0n, src.withdrawableTokens)
     if (cap <= 0n) continue
     // The operator this staker can fill the most (ties: higher value, then address).
@@ -186,7 +186,7 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
         unplaced.set(toOp, `no staker of ours is delegated to ${toOp} and no fresh staker is left (add a staker account)`)
         continue
       }
-      const from = { staker: lower(src.address), operator: fromOp }
+      const from = { staker: toAddr(src.address), operator: fromOp }
       const steps = to.fresh ? 6n : 5n // queue, complete, transfer, (delegate,) approve, deposit
       const gasCostWei = steps * BigInt(p.estimatedGasPerCall) * p.gasPriceWei
       if (tokens <= gasCostWei) {

@@ -6,10 +6,11 @@
  * headers they need (all in one JSON-RPC batch). Maps it into the shared {@link Universe} and returns the
  * EigenLayer-specific facts (stakers, withdrawals in flight, magnitudes) next to it.
  */
-import { type Address, type Hex, type PublicClient, getAbiItem, zeroAddress } from 'viem'
+import { type Address, type Hex, type PublicClient, getAbiItem } from 'viem'
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import { WAD, allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi } from './abis.js'
 import { ChainReadError } from '../../chain/errors.js'
+import { label as labelOf } from '../../label.js'
 import {
   type EigenLayerOperatorState,
   type EigenLayerPositionDetails,
@@ -20,6 +21,7 @@ import {
   operatorSetKey,
   withdrawalRoot,
 } from './types.js'
+import { toAddr, zeroAddr } from '../../address.js'
 
 const YEAR = 365 * 86_400
 const RATE_SCALE = 10n ** 24n
@@ -63,7 +65,6 @@ interface AllocationManagerLog {
   transactionHash: Hex
 }
 
-const lower = <T extends string>(a: T) => a.toLowerCase() as T
 const ratio = (num: bigint, den: bigint) => (den === 0n ? 0 : Number((num * 10n ** 12n) / den) / 1e12)
 
 /**
@@ -73,12 +74,12 @@ const ratio = (num: bigint, den: bigint) => (den === 0n ? 0 : Number((num * 10n 
  */
 export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenLayerUniverseParameters): Promise<ReadEigenLayerUniverseReturnType> {
   const labels = p.labels ?? {}
-  const label = (k: string, fallback: string) => labels[k.toLowerCase()] ?? fallback
-  const dm = lower(p.delegationManager)
-  const am = lower(p.allocationManager)
-  const rc = lower(p.rewardsCoordinator)
-  const strategy = lower(p.strategy)
-  const stakers = p.stakers.map(lower)
+  const label = (k: string, fallback: string) => labelOf(labels, k, fallback)
+  const dm = toAddr(p.delegationManager)
+  const am = toAddr(p.allocationManager)
+  const rc = toAddr(p.rewardsCoordinator)
+  const strategy = toAddr(p.strategy)
+  const stakers = p.stakers.map(toAddr)
   const fromBlock = p.fromBlock ?? 0n
   const multicall = async (contracts: readonly unknown[], blockNumber: bigint) =>
     contracts.length === 0 ? [] : ((await client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 })) as unknown[])
@@ -113,25 +114,25 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     ]),
   )
   const minDelay = Number(r2[0])
-  const underlying = lower(r2[1] as Address)
+  const underlying = toAddr(r2[1] as string)
   const tokensPerScale = r2[2] as bigint
   const toTokens = (shares: bigint) => (shares * tokensPerScale) / RATE_SCALE
   const defaultSplit = Number(r2[3])
 
   const stakerStates: EigenLayerStakerState[] = stakers.map((address, i) => {
     const o = r2.slice(globals.length + i * 4, globals.length + i * 4 + 4)
-    const operator = lower(o[0] as Address)
+    const operator = toAddr(o[0] as string)
     const [withdrawable, deposit] = o[1] as readonly [readonly bigint[], readonly bigint[]]
     const [ws, shares] = o[2] as readonly [readonly WithdrawalStruct[], readonly (readonly bigint[])[]]
     const queued = ws.map((w, j) => {
-      const idx = w.strategies.findIndex((s) => lower(s) === strategy)
+      const idx = w.strategies.findIndex((s) => toAddr(s) === strategy)
       const expectedShares = idx >= 0 ? (shares[j]![idx] ?? 0n) : 0n
       const completableAtBlock = BigInt(w.startBlock) + BigInt(minDelay) + 1n
       return { root: withdrawalRoot(w), withdrawal: w, expectedShares, expectedTokens: toTokens(expectedShares), completableAtBlock, completable: blockNumber >= completableAtBlock }
     })
     return {
       address,
-      operator: operator === zeroAddress ? null : operator,
+      operator: operator === zeroAddr ? null : operator,
       depositShares: deposit[0] ?? 0n,
       withdrawableShares: withdrawable[0] ?? 0n,
       withdrawableTokens: toTokens(withdrawable[0] ?? 0n),
@@ -152,22 +153,22 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     const key = operatorSetKey(args.operatorSet.avs, args.operatorSet.id)
     switch (l.eventName) {
       case 'StrategyAddedToOperatorSet':
-        if (lower(args.strategy!) === strategy) {
+        if (toAddr(args.strategy!) === strategy) {
           setStrategies.set(key, new Set([...(setStrategies.get(key) ?? []), strategy]))
           if (!setSince.has(key)) setSince.set(key, l.blockNumber)
         }
         break
       case 'StrategyRemovedFromOperatorSet':
-        if (lower(args.strategy!) === strategy) setStrategies.get(key)?.delete(strategy)
+        if (toAddr(args.strategy!) === strategy) setStrategies.get(key)?.delete(strategy)
         break
       case 'OperatorAddedToOperatorSet':
-        members.set(key, new Set([...(members.get(key) ?? []), lower(args.operator!)]))
+        members.set(key, new Set([...(members.get(key) ?? []), toAddr(args.operator!)]))
         break
       case 'OperatorRemovedFromOperatorSet':
-        members.get(key)?.delete(lower(args.operator!))
+        members.get(key)?.delete(toAddr(args.operator!))
         break
       case 'OperatorSlashed':
-        slashLogs.push({ key, operator: lower(args.operator!), strategies: args.strategies!.map(lower), wadSlashed: args.wadSlashed!, blockNumber: l.blockNumber, txHash: l.transactionHash, blockTimestamp: blockTimestampOf(l) })
+        slashLogs.push({ key, operator: toAddr(args.operator!), strategies: args.strategies!.map(toAddr), wadSlashed: args.wadSlashed!, blockNumber: l.blockNumber, txHash: l.transactionHash, blockTimestamp: blockTimestampOf(l) })
         break
     }
   }
@@ -177,28 +178,28 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
 
   const operators = [
     ...new Set([
-      ...(p.operators ?? registeredLogs.map((l) => l.args.operator!)).map(lower),
+      ...(p.operators ?? registeredLogs.map((l) => l.args.operator!)).map(toAddr),
       ...stakerStates.map((s) => s.operator).filter((o): o is Address => o !== null),
     ]),
   ].sort()
-  const avss = [...new Set(sets.map((k) => lower(decodeOperatorSetKey(k).avs)))].sort()
+  const avss = [...new Set(sets.map((k) => toAddr(decodeOperatorSetKey(k).avs)))].sort()
 
   // Reward submissions (per AVS) and the strategies they weight.
   const submissions: EigenLayerRewardSubmission[] = rewardLogs.map((l) => {
     const s = l.args.rewardsSubmission!
     return {
-      avs: lower(l.args.avs!),
+      avs: toAddr(l.args.avs!),
       submissionNonce: l.args.submissionNonce!,
       hash: l.args.rewardsSubmissionHash!,
-      token: lower(s.token),
+      token: toAddr(s.token),
       amount: s.amount,
       startTimestamp: s.startTimestamp,
       duration: s.duration,
-      strategiesAndMultipliers: s.strategiesAndMultipliers.map((x) => ({ strategy: lower(x.strategy), multiplier: x.multiplier })),
+      strategiesAndMultipliers: s.strategiesAndMultipliers.map((x) => ({ strategy: toAddr(x.strategy), multiplier: x.multiplier })),
       blockNumber: l.blockNumber,
     }
   })
-  const avsMembers = (avs: Address) => [...new Set(sets.concat([...members.keys()]).filter((k) => lower(decodeOperatorSetKey(k).avs) === avs).flatMap((k) => [...(members.get(k) ?? [])]))].sort()
+  const avsMembers = (avs: Address) => [...new Set(sets.concat([...members.keys()]).filter((k) => toAddr(decodeOperatorSetKey(k).avs) === avs).flatMap((k) => [...(members.get(k) ?? [])]))].sort()
   const rewardStrategies = [...new Set(submissions.flatMap((s) => s.strategiesAndMultipliers.map((x) => x.strategy)))].sort()
 
   // Round trip 3: one multicall at the pinned block, one per slash at the block before it, and the headers needed.
@@ -250,7 +251,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       const { avs, id } = decodeOperatorSetKey(k)
       return {
         service: k,
-        avs: lower(avs),
+        avs: toAddr(avs),
         setId: id,
         registered: members.get(k)?.has(op) ?? false,
         slashable: r.get(`slashable:${op}:${k}`) === true,
@@ -338,10 +339,10 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     return {
       id: k,
       protocol: 'eigenlayer' as const,
-      network: lower(avs),
+      network: toAddr(avs),
       identifier: BigInt(id),
       label: label(k, `${label(avs, avs.slice(0, 10))}/${id}`),
-      rewardRatePerYear: rateByAvs[lower(avs)] ?? 0,
+      rewardRatePerYear: rateByAvs[toAddr(avs)] ?? 0,
       observedSince: observedSince(k),
       vetoWindowSeconds: 0,
       slashes: slashes.filter((s) => s.service === k),
@@ -401,7 +402,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       strategy,
       underlying,
       delegationManager: dm,
-      strategyManager: lower(p.strategyManager),
+      strategyManager: toAddr(p.strategyManager),
       blockNumber,
       minWithdrawalDelayBlocks: minDelay,
       stakers: stakerStates,

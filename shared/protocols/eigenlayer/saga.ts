@@ -13,7 +13,7 @@
  * signer controls (the calls then go through those contracts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
-import { type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, erc20Abi, getAbiItem, parseEventLogs, zeroAddress } from 'viem'
+import { type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, erc20Abi, getAbiItem, parseEventLogs } from 'viem'
 import { delegationManagerAbi, strategyAbi, strategyManagerAbi } from './abis.js'
 import { TransactionRevertedError } from '../../chain/errors.js'
 import { executeCalls } from '../../execution/executeCalls.js'
@@ -34,6 +34,7 @@ import { type EigenLayerPositionDetails, type WithdrawalStruct, withdrawalRoot }
 import { StaleWriteError } from '../../store/errors.js'
 import type { IntentStore } from '../../store/intents.js'
 import type { SagaRecord, SagaStore } from '../../store/sagas.js'
+import { toAddr, zeroAddr } from '../../address.js'
 
 /** Saga kind stored in the record. */
 export const EIGENLAYER_MOVE = 'eigenlayer-move' as const
@@ -130,7 +131,6 @@ export interface AdvanceEigenLayerMoveReturnType {
   completableAtBlock?: bigint
 }
 
-const lower = (a: Address) => a.toLowerCase() as Address
 
 /**
  * Validates a move against the chain and records the saga (nothing is sent yet). Returns the existing saga when a
@@ -139,8 +139,8 @@ const lower = (a: Address) => a.toLowerCase() as Address
  */
 export async function startEigenLayerMove(ctx: EigenLayerSagaContext, p: StartEigenLayerMoveParameters): Promise<EigenLayerMoveRecord> {
   const { client } = ctx
-  const from = lower(p.from.staker)
-  const to = { staker: lower(p.to.staker), operator: lower(p.to.operator) }
+  const from = toAddr(p.from.staker)
+  const to = { staker: toAddr(p.to.staker), operator: toAddr(p.to.operator) }
   if (from === to.staker) throw new NothingToMoveError({ staker: from, reason: 'source and target staker are the same account' })
   for (const s of [from, to.staker]) if (!ctx.signerFor(s)) throw new MissingStakerSignerError({ staker: s })
   const [fromOperator, toOperator, nonce, token, withdrawable] = await Promise.all([
@@ -150,17 +150,17 @@ export async function startEigenLayerMove(ctx: EigenLayerSagaContext, p: StartEi
     client.readContract({ address: p.strategy, abi: strategyAbi, functionName: 'underlyingToken' }),
     client.readContract({ address: p.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [from, [p.strategy]] }),
   ])
-  if (lower(toOperator) !== zeroAddress && lower(toOperator) !== to.operator) throw new StakerDelegatedElsewhereError({ staker: to.staker, operator: toOperator, expected: to.operator })
-  if (lower(fromOperator) === zeroAddress) throw new NothingToMoveError({ staker: from, reason: 'it is not delegated' })
+  if (toAddr(toOperator) !== zeroAddr && toAddr(toOperator) !== to.operator) throw new StakerDelegatedElsewhereError({ staker: to.staker, operator: toOperator, expected: to.operator })
+  if (toAddr(fromOperator) === zeroAddr) throw new NothingToMoveError({ staker: from, reason: 'it is not delegated' })
   if ((withdrawable[0][0] ?? 0n) === 0n) throw new NothingToMoveError({ staker: from, reason: 'it has no withdrawable shares' })
   const sagaId = p.sagaId ?? `${EIGENLAYER_MOVE}:${from}:${nonce}`
   const now = (ctx.clock ?? Date.now)()
   const state: EigenLayerMoveState = {
-    delegationManager: lower(p.delegationManager),
-    strategyManager: lower(p.strategyManager),
-    strategy: lower(p.strategy),
-    token: lower(token),
-    from: { staker: from, operator: lower(fromOperator) },
+    delegationManager: toAddr(p.delegationManager),
+    strategyManager: toAddr(p.strategyManager),
+    strategy: toAddr(p.strategy),
+    token: toAddr(token),
+    from: { staker: from, operator: toAddr(fromOperator) },
     to,
     requestedShares: p.shares ?? null,
     reason: p.reason,
@@ -231,7 +231,7 @@ export async function moveOutOfDeniedOperators(
   const busy = new Set(open.filter((s) => s.kind === EIGENLAYER_MOVE).map((s) => s.state.from.staker))
   const started: AdvanceEigenLayerMoveReturnType[] = []
   for (const e of exits) {
-    if (busy.has(lower(e.from.staker))) continue
+    if (busy.has(toAddr(e.from.staker))) continue
     started.push(
       await runEigenLayerMove(ctx, { delegationManager: p.details.delegationManager, strategyManager: p.details.strategyManager, strategy: p.details.strategy, from: { staker: e.from.staker }, to: e.to, reason: e.reason }),
     )
@@ -313,9 +313,9 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
       signer: rec.state.to.staker,
       skip: async (s) => {
         if (s.received!.tokens === 0n) return 'nothing to deposit'
-        const op = lower(await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [s.to.staker] }))
+        const op = toAddr(await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [s.to.staker] }))
         if (op === s.to.operator) return `staker already delegated to ${op}`
-        if (op !== zeroAddress) throw new StakerDelegatedElsewhereError({ staker: s.to.staker, operator: op, expected: s.to.operator })
+        if (op !== zeroAddr) throw new StakerDelegatedElsewhereError({ staker: s.to.staker, operator: op, expected: s.to.operator })
         return undefined
       },
       prepare: async () => ({ call: buildDelegateToCall({ delegationManager: rec.state.delegationManager, operator: rec.state.to.operator }), patch: {} }),
@@ -389,7 +389,7 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
   if (!call) {
     const prepared = await spec.prepare()
     call = prepared.call
-    current = await save(ctx, current, { ...prepared.patch, steps: { [step]: { status: 'sending', at: now(ctx), call, signer: lower(account.address) } } }, { step, event: 'sending', detail: call.description })
+    current = await save(ctx, current, { ...prepared.patch, steps: { [step]: { status: 'sending', at: now(ctx), call, signer: toAddr(account.address) } } }, { step, event: 'sending', detail: call.description })
   }
   await ctx.hooks?.afterRecord?.(step, current)
 
@@ -451,10 +451,10 @@ async function recordQueued(ctx: EigenLayerSagaContext, sagaId: string, s: Eigen
   let atBlock: bigint
   if (receipt) {
     const logs = parseEventLogs({ abi: delegationManagerAbi, eventName: 'SlashingWithdrawalQueued', logs: receipt.logs })
-    const hit = logs.find((l) => lower(l.args.withdrawal.staker) === s.from.staker && l.args.withdrawal.nonce === q.nonceBefore)
+    const hit = logs.find((l) => toAddr(l.args.withdrawal.staker) === s.from.staker && l.args.withdrawal.nonce === q.nonceBefore)
     if (hit) {
       withdrawal = hit.args.withdrawal
-      shares = hit.args.sharesToWithdraw[hit.args.withdrawal.strategies.findIndex((x) => lower(x) === s.strategy)] ?? 0n
+      shares = hit.args.sharesToWithdraw[hit.args.withdrawal.strategies.findIndex((x) => toAddr(x) === s.strategy)] ?? 0n
     }
     atBlock = receipt.blockNumber
   } else {
@@ -465,7 +465,7 @@ async function recordQueued(ctx: EigenLayerSagaContext, sagaId: string, s: Eigen
     const i = ws.findIndex((w) => w.nonce === q.nonceBefore)
     if (i < 0) throw new WithdrawalNotFoundError({ sagaId, staker: s.from.staker, nonce: q.nonceBefore })
     withdrawal = ws[i]!
-    shares = sh[i]![withdrawal.strategies.findIndex((x) => lower(x) === s.strategy)] ?? 0n
+    shares = sh[i]![withdrawal.strategies.findIndex((x) => toAddr(x) === s.strategy)] ?? 0n
     atBlock = BigInt(withdrawal.startBlock)
   }
   const minDelay = await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'minWithdrawalDelayBlocks' })
@@ -491,7 +491,7 @@ async function recordReceived(ctx: EigenLayerSagaContext, sagaId: string, s: Eig
     r = await ctx.client.getTransactionReceipt({ hash: hit.transactionHash })
   }
   const transfers = parseEventLogs({ abi: erc20Abi, eventName: 'Transfer', logs: r.logs }).filter(
-    (l) => lower(l.address) === s.token && lower(l.args.from) === s.strategy && lower(l.args.to) === s.from.staker,
+    (l) => toAddr(l.address) === s.token && toAddr(l.args.from) === s.strategy && toAddr(l.args.to) === s.from.staker,
   )
   const tokens = transfers.reduce((sum, l) => sum + l.args.value, 0n)
   const expectedTokens = s.expected?.tokens ?? tokens
@@ -500,7 +500,7 @@ async function recordReceived(ctx: EigenLayerSagaContext, sagaId: string, s: Eig
 
 /** Reads the deposit shares minted (Deposit event) and the target staker's withdrawable shares after it. */
 async function recordDeposited(ctx: EigenLayerSagaContext, s: EigenLayerMoveState, receipt: TransactionReceipt | undefined): Promise<Partial<EigenLayerMoveState>> {
-  const deposits = receipt ? parseEventLogs({ abi: strategyManagerAbi, eventName: 'Deposit', logs: receipt.logs }).filter((l) => lower(l.args.staker) === s.to.staker && lower(l.args.strategy) === s.strategy) : []
+  const deposits = receipt ? parseEventLogs({ abi: strategyManagerAbi, eventName: 'Deposit', logs: receipt.logs }).filter((l) => toAddr(l.args.staker) === s.to.staker && toAddr(l.args.strategy) === s.strategy) : []
   const [[withdrawable]] = await ctx.client.readContract({
     address: s.delegationManager,
     abi: delegationManagerAbi,

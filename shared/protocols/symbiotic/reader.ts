@@ -10,10 +10,11 @@ import { type Address, type Hex, type PublicClient, getAbiItem, hexToBigInt } fr
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import * as abis from './abis.js'
 import { ChainReadError } from '../../chain/errors.js'
+import { label as labelOf } from '../../label.js'
 import { DELEGATOR_KINDS, NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from './roles.js'
+import { lowerHex, toAddr, zeroAddr } from '../../address.js'
 
 const YEAR = 365 * 86_400
-const ZERO = '0x0000000000000000000000000000000000000000'
 /** `TYPE()` of the core's VetoSlasher (the Slasher is 0). */
 const VETO_SLASHER_TYPE = 1
 
@@ -36,8 +37,7 @@ export interface ReadSymbioticUniverseParameters {
 
 export type ReadSymbioticUniverseReturnType = Universe
 
-const lower = (a: string) => a.toLowerCase() as Hex
-const networkOf = (sn: Hex) => lower(`0x${sn.slice(2, 42)}`) as Address
+const networkOf = (sn: Hex) => toAddr(`0x${sn.slice(2, 42)}`)
 const identifierOf = (sn: Hex) => hexToBigInt(`0x${sn.slice(42)}`)
 const ratio = (num: bigint, den: bigint) => (den === 0n ? 0 : Number((num * 10n ** 12n) / den) / 1e12)
 
@@ -48,7 +48,7 @@ const ratio = (num: bigint, den: bigint) => (den === 0n ? 0 : Number((num * 10n 
  */
 export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbioticUniverseParameters): Promise<ReadSymbioticUniverseReturnType> {
   const labels = p.labels ?? {}
-  const label = (k: string, fallback: string) => labels[k.toLowerCase()] ?? fallback
+  const label = (k: string, fallback: string) => labelOf(labels, k, fallback)
   const multicall = async (contracts: readonly unknown[], blockNumber?: bigint) =>
     client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 }) as Promise<unknown[]>
   const wrap = <T>(what: string, pr: Promise<T>) => pr.catch((cause: unknown) => { throw new ChainReadError({ what, cause }) })
@@ -64,15 +64,15 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   const blockNumber = block.number
   const now = block.timestamp
   const vaults = p.vaults.map((v, i) => ({
-    address: lower(v.address) as Address,
-    stakerRewards: v.stakerRewards.map((r) => lower(r) as Address),
-    delegator: lower(structureOut[i * 4] as string) as Address,
-    slasher: lower(structureOut[i * 4 + 1] as string) as Address,
-    collateral: lower(structureOut[i * 4 + 2] as string) as Address,
+    address: toAddr(v.address),
+    stakerRewards: v.stakerRewards.map((r) => toAddr(r)),
+    delegator: toAddr(structureOut[i * 4] as string),
+    slasher: toAddr(structureOut[i * 4 + 1] as string),
+    collateral: toAddr(structureOut[i * 4 + 2] as string),
     epochDuration: Number(structureOut[i * 4 + 3]),
   }))
   const delegators = vaults.map((v) => v.delegator)
-  const slashers = vaults.map((v) => v.slasher).filter((s) => s !== ZERO)
+  const slashers = vaults.map((v) => v.slasher).filter((s) => s !== zeroAddr)
   const rewards = vaults.flatMap((v) => v.stakerRewards)
   const fromBlock = p.fromBlock ?? 0n
 
@@ -84,7 +84,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_SHARES_SET_ROLE, p.curator] },
     { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_LIMIT_SET_ROLE, p.curator] },
   ])
-  const slasherTypes = vaults.filter((v) => v.slasher !== ZERO).map((v) => ({ address: v.slasher, abi: abis.slasherAbi, functionName: 'TYPE' }))
+  const slasherTypes = vaults.filter((v) => v.slasher !== zeroAddr).map((v) => ({ address: v.slasher, abi: abis.slasherAbi, functionName: 'TYPE' }))
   const [perVaultOut, capLogs, optInLogs, instantSlashLogs, rewardLogs, slasherTypeOut, requestLogs, executeLogs] = await wrap(
     'vault state and events',
     Promise.all([
@@ -100,7 +100,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   )
   const vetoSlashers = new Set(slasherTypes.filter((_, i) => Number(slasherTypeOut[i]) === VETO_SLASHER_TYPE).map((s) => s.address))
   // One shape for both kinds of slash: an instant Slash, or an executed veto-slasher request.
-  const requestOf = (slasher: string, index: bigint) => requestLogs.find((r) => lower(r.address) === lower(slasher) && r.args.slashIndex === index)
+  const requestOf = (slasher: string, index: bigint) => requestLogs.find((r) => toAddr(r.address) === toAddr(slasher) && r.args.slashIndex === index)
   const slashLogs = [
     ...instantSlashLogs.map((l) => ({ log: l, slasher: l.address, subnetwork: l.args.subnetwork!, operator: l.args.operator!, captureTimestamp: l.args.captureTimestamp!, amount: l.args.slashedAmount! })),
     ...executeLogs.flatMap((l) => {
@@ -116,8 +116,8 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
       activeStake: o[0] as bigint,
       kind: DELEGATOR_KINDS[type] ?? ('operator-network-specific' as const),
       roles: { networkLimitSet: o[2] as boolean, operatorNetworkSharesSet: o[3] as boolean, operatorNetworkLimitSet: o[4] as boolean },
-      subnetworks: [...new Set(capLogs.filter((l) => lower(l.address) === v.delegator).map((l) => lower(l.args.subnetwork!)))].sort(),
-      operators: [...new Set(optInLogs.filter((l) => lower(l.args.where!) === v.address).map((l) => lower(l.args.who!) as Address))].sort(),
+      subnetworks: [...new Set(capLogs.filter((l) => toAddr(l.address) === v.delegator).map((l) => lowerHex(l.args.subnetwork!)))].sort(),
+      operators: [...new Set(optInLogs.filter((l) => toAddr(l.args.where!) === v.address).map((l) => toAddr(l.args.who!)))].sort(),
     }
   })
   const subnetworks = [...new Set(vaultState.flatMap((v) => v.subnetworks))].sort()
@@ -142,19 +142,19 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     }
   }
   for (const op of operators) for (const net of networks) qs.push({ key: `optInNet:${op}:${net}`, call: { address: p.operatorNetworkOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, net] } })
-  const slashVault = (slasher: string) => vaultState.find((v) => v.slasher === lower(slasher))!
+  const slashVault = (slasher: string) => vaultState.find((v) => v.slasher === toAddr(slasher))!
   slashLogs.forEach((l, i) => {
     const v = slashVault(l.slasher)
     qs.push({ key: `slashStake:${i}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [l.subnetwork, l.operator, l.captureTimestamp, '0x'] } })
   })
   for (const s of vetoSlashers) qs.push({ key: `veto:${s}`, call: { address: s, abi: abis.vetoSlasherAbi, functionName: 'vetoDuration' } })
-  const rewardVault = (r: string) => vaultState.find((v) => v.stakerRewards.includes(lower(r) as Address))!
+  const rewardVault = (r: string) => vaultState.find((v) => v.stakerRewards.includes(toAddr(r)))!
   const lookback = BigInt(p.rewardLookbackSeconds ?? 90 * 86_400)
   const recentRewards = rewardLogs.filter((l) => BigInt(l.args.timestamp!) >= now - lookback)
   recentRewards.forEach((l, i) => {
     const v = rewardVault(l.address)
     qs.push({ key: `rewardActive:${i}`, call: { address: v.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [l.args.timestamp!, '0x'] } })
-    for (const sn of v.subnetworks.filter((s) => networkOf(s) === lower(l.args.network!)))
+    for (const sn of v.subnetworks.filter((s) => networkOf(s) === toAddr(l.args.network!)))
       qs.push({ key: `rewardLimit:${i}:${sn}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimitAt', args: [sn, l.args.timestamp!, '0x'] } })
   })
   const calls = qs
@@ -164,8 +164,8 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
 
   // Slashes.
   const slashes: SlashRecord[] = slashLogs.map((l, i) => ({
-    service: lower(l.subnetwork),
-    operator: lower(l.operator) as Address,
+    service: lowerHex(l.subnetwork),
+    operator: toAddr(l.operator),
     position: slashVault(l.slasher).address,
     amount: l.amount,
     stakeAtCapture: big(`slashStake:${i}`),
@@ -184,7 +184,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   const perUnit = new Map<string, number>()
   const firstSeen = new Map<string, bigint>()
   recentRewards.forEach((l, i) => {
-    const net = lower(l.args.network!)
+    const net = toAddr(l.args.network!)
     const v = rewardVault(l.address)
     const active = big(`rewardActive:${i}`)
     let secured = 0n
@@ -195,7 +195,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     perUnit.set(net, (perUnit.get(net) ?? 0) + ratio(l.args.distributeAmount!, secured))
   })
   for (const l of rewardLogs) {
-    const net = lower(l.args.network!)
+    const net = toAddr(l.args.network!)
     const ts = BigInt(l.args.timestamp!)
     if (!firstSeen.has(net) || ts < firstSeen.get(net)!) firstSeen.set(net, ts)
   }
@@ -209,7 +209,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     const since = firstSeen.get(net) ?? now
     // Each distribution pays for the interval that ends at its snapshot: n snapshots spaced evenly cover
     // (last − first)·n/(n−1) seconds. A single snapshot is spread over the whole lookback window.
-    const stamps = recentRewards.filter((l) => lower(l.args.network!) === net).map((l) => Number(l.args.timestamp!)).sort((a, b) => a - b)
+    const stamps = recentRewards.filter((l) => toAddr(l.args.network!) === net).map((l) => Number(l.args.timestamp!)).sort((a, b) => a - b)
     const n = stamps.length
     const covered = n >= 2 ? ((stamps[n - 1]! - stamps[0]!) * n) / (n - 1) : Number(lookback)
     return {
