@@ -5,7 +5,7 @@ import { formatUnits } from 'viem'
 export function tokens(wei: bigint, decimals = 18): string {
   const s = formatUnits(wei, decimals)
   const [i, f = ''] = s.split('.')
-  return `${BigInt(i ?? '0').toLocaleString('en-US')}.${(f + '00').slice(0, 2)}`
+  return `${BigInt(i ?? '0').toLocaleString('en-US')}.${(`${f}00`).slice(0, 2)}`
 }
 
 /** Renders rows as an aligned text table. */

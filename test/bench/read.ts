@@ -8,7 +8,7 @@ import { loadScenario } from '../../local/world/scenario.js'
 import { seedScenario } from '../../local/world/seed.js'
 import { deploySymbioticCore, installMulticall3 } from '../../local/world/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
-import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
+import { type ReadSymbioticUniverseReturnType, readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 
 /** Seeds the default scenario and reads it 10 times; reports round trips per read and median ms. */
 export async function benchReadUniverse(): Promise<Record<string, unknown>> {
@@ -23,7 +23,7 @@ export async function benchReadUniverse(): Promise<Record<string, unknown>> {
     const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, onRequest: () => requests++ })
     const params = { operatorVaultOptInService: core.operatorVaultOptInService, operatorNetworkOptInService: core.operatorNetworkOptInService, vaults: seeded.vaults.map((v) => ({ address: v.address, stakerRewards: [v.stakerRewards] })), curator: seeded.curator.address }
     const times: number[] = []
-    let universe
+    let universe: ReadSymbioticUniverseReturnType | undefined
     for (let i = 0; i < 10; i++) {
       const t = performance.now()
       universe = await readSymbioticUniverse(client, params)
