@@ -11,12 +11,12 @@ import type { Allocation, Operator, Position, PositionService, Service, SlashRec
 import { WAD, allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi } from './abis.js'
 import { ChainReadError } from '../../chain/errors.js'
 import { label as labelOf } from '../../label.js'
+import { MulticallBatch, type Slot, runBatch } from '../../chain/multicall.js'
 import {
   type EigenLayerOperatorState,
   type EigenLayerPositionDetails,
   type EigenLayerRewardSubmission,
   type EigenLayerStakerState,
-  type WithdrawalStruct,
   decodeOperatorSetKey,
   operatorSetKey,
   withdrawalRoot,
@@ -81,8 +81,6 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const strategy = toAddr(p.strategy)
   const stakers = p.stakers.map(toAddr)
   const fromBlock = p.fromBlock ?? 0n
-  const multicall = async (contracts: readonly unknown[], blockNumber: bigint) =>
-    contracts.length === 0 ? [] : ((await client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 })) as unknown[])
   const wrap = <T>(what: string, pr: Promise<T>) => pr.catch((cause: unknown) => { throw new ChainReadError({ what, cause }) })
 
   // Round trip 1: the head block pins every later read.
@@ -91,39 +89,40 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const now = block.timestamp
 
   // Round trip 2: our stakers and the protocol-wide constants (one multicall) + event logs.
-  const globals = [
-    { address: dm, abi: delegationManagerAbi, functionName: 'minWithdrawalDelayBlocks' },
-    { address: strategy, abi: strategyAbi, functionName: 'underlyingToken' },
-    { address: strategy, abi: strategyAbi, functionName: 'sharesToUnderlyingView', args: [RATE_SCALE] },
-    { address: rc, abi: rewardsCoordinatorAbi, functionName: 'defaultOperatorSplitBips' },
-  ]
-  const perStaker = stakers.flatMap((s) => [
-    { address: dm, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [s] },
-    { address: dm, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [s, [strategy]] },
-    { address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawals', args: [s] },
-    { address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s, strategy] },
-  ])
+  const round2 = new MulticallBatch()
+  const globals = {
+    minDelay: round2.add({ address: dm, abi: delegationManagerAbi, functionName: 'minWithdrawalDelayBlocks' }),
+    underlying: round2.add({ address: strategy, abi: strategyAbi, functionName: 'underlyingToken' }),
+    tokensPerScale: round2.add({ address: strategy, abi: strategyAbi, functionName: 'sharesToUnderlyingView', args: [RATE_SCALE] }),
+    defaultSplit: round2.add({ address: rc, abi: rewardsCoordinatorAbi, functionName: 'defaultOperatorSplitBips' }),
+  }
+  const perStaker = stakers.map((s) => ({
+    delegatedTo: round2.add({ address: dm, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [s] }),
+    withdrawable: round2.add({ address: dm, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [s, [strategy]] }),
+    queued: round2.add({ address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawals', args: [s] }),
+    depositScalingFactor: round2.add({ address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s, strategy] }),
+  }))
   const amEvents = ['StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet', 'OperatorAddedToOperatorSet', 'OperatorRemovedFromOperatorSet', 'OperatorSlashed'] as const
   const [r2, amLogs, registeredLogs, rewardLogs] = await wrap(
     'stakers and events',
     Promise.all([
-      multicall([...globals, ...perStaker], blockNumber),
+      runBatch(client, round2, { blockNumber }),
       client.getLogs({ address: am, events: amEvents.map((name) => getAbiItem({ abi: allocationManagerAbi, name })), fromBlock, toBlock: blockNumber }) as unknown as Promise<AllocationManagerLog[]>,
       p.operators ? Promise.resolve([]) : client.getLogs({ address: dm, event: getAbiItem({ abi: delegationManagerAbi, name: 'OperatorRegistered' }), fromBlock, toBlock: blockNumber }),
       client.getLogs({ address: rc, event: getAbiItem({ abi: rewardsCoordinatorAbi, name: 'AVSRewardsSubmissionCreated' }), fromBlock, toBlock: blockNumber }),
     ]),
   )
-  const minDelay = Number(r2[0])
-  const underlying = toAddr(r2[1] as string)
-  const tokensPerScale = r2[2] as bigint
+  const minDelay = Number(r2(globals.minDelay))
+  const underlying = toAddr(r2(globals.underlying))
+  const tokensPerScale = r2(globals.tokensPerScale)
   const toTokens = (shares: bigint) => (shares * tokensPerScale) / RATE_SCALE
-  const defaultSplit = Number(r2[3])
+  const defaultSplit = Number(r2(globals.defaultSplit))
 
   const stakerStates: EigenLayerStakerState[] = stakers.map((address, i) => {
-    const o = r2.slice(globals.length + i * 4, globals.length + i * 4 + 4)
-    const operator = toAddr(o[0] as string)
-    const [withdrawable, deposit] = o[1] as readonly [readonly bigint[], readonly bigint[]]
-    const [ws, shares] = o[2] as readonly [readonly WithdrawalStruct[], readonly (readonly bigint[])[]]
+    const slots = perStaker[i]!
+    const operator = toAddr(r2(slots.delegatedTo))
+    const [withdrawable, deposit] = r2(slots.withdrawable)
+    const [ws, shares] = r2(slots.queued)
     const queued = ws.map((w, j) => {
       const idx = w.strategies.findIndex((s) => toAddr(s) === strategy)
       const expectedShares = idx >= 0 ? (shares[j]![idx] ?? 0n) : 0n
@@ -136,7 +135,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       depositShares: deposit[0] ?? 0n,
       withdrawableShares: withdrawable[0] ?? 0n,
       withdrawableTokens: toTokens(withdrawable[0] ?? 0n),
-      depositScalingFactor: o[3] as bigint,
+      depositScalingFactor: r2(slots.depositScalingFactor),
       queued,
     }
   })
@@ -203,58 +202,64 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const rewardStrategies = [...new Set(submissions.flatMap((s) => s.strategiesAndMultipliers.map((x) => x.strategy)))].sort()
 
   // Round trip 3: one multicall at the pinned block, one per slash at the block before it, and the headers needed.
-  type Q = { key: string; call: unknown }
-  const qs: Q[] = []
+  const state = new MulticallBatch()
+  const addAllocation = (op: Address, os: { avs: Address; id: number }) => state.add({ address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [op, os, strategy] })
+  const flagSlots = new Map<string, Slot<boolean>>()
+  const bigSlots = new Map<string, Slot<bigint>>()
+  const splitSlots = new Map<string, Slot<number>>()
+  const allocSlots = new Map<string, ReturnType<typeof addAllocation>>()
   for (const op of operators) {
-    qs.push({ key: `isOp:${op}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'isOperator', args: [op] } })
-    qs.push({ key: `max:${op}`, call: { address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [op, strategy] } })
+    flagSlots.set(`isOp:${op}`, state.add({ address: dm, abi: delegationManagerAbi, functionName: 'isOperator', args: [op] }))
+    bigSlots.set(`max:${op}`, state.add({ address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [op, strategy] }))
     for (const k of sets) {
       const os = decodeOperatorSetKey(k)
-      qs.push({ key: `alloc:${op}:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [op, os, strategy] } })
-      qs.push({ key: `slashable:${op}:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'isOperatorSlashable', args: [op, os] } })
+      allocSlots.set(`alloc:${op}:${k}`, addAllocation(op, os))
+      flagSlots.set(`slashable:${op}:${k}`, state.add({ address: am, abi: allocationManagerAbi, functionName: 'isOperatorSlashable', args: [op, os] }))
     }
-    for (const avs of avss) qs.push({ key: `split:${op}:${avs}`, call: { address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorAVSSplit', args: [op, avs] } })
+    for (const avs of avss) splitSlots.set(`split:${op}:${avs}`, state.add({ address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorAVSSplit', args: [op, avs] }))
   }
   const shareHolders = [...new Set([...operators, ...avss.flatMap(avsMembers)])].sort()
   for (const op of shareHolders)
     for (const s of [...new Set([strategy, ...rewardStrategies])]) {
-      qs.push({ key: `shares:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, s] } })
+      bigSlots.set(`shares:${op}:${s}`, state.add({ address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, s] }))
       // Shares queued for withdrawal left operatorShares but were delegated while the rewards streamed.
-      qs.push({ key: `queued:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [op, s] } })
+      bigSlots.set(`queued:${op}:${s}`, state.add({ address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [op, s] }))
     }
-  const slashCalls = ourSlashes.map((s) => {
+  const slashBatches = ourSlashes.map((s) => {
     const os = decodeOperatorSetKey(s.key)
-    return [
-      { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [s.operator, strategy] },
-      { address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [s.operator, os, strategy] },
-      { address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [s.operator, strategy] },
-    ]
+    const batch = new MulticallBatch()
+    return {
+      batch,
+      sharesBefore: batch.add({ address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [s.operator, strategy] }),
+      alloc: batch.add({ address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [s.operator, os, strategy] }),
+      maxBefore: batch.add({ address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [s.operator, strategy] }),
+    }
   })
   const headerBlocks = [...new Set([...ourSlashes.filter((s) => s.blockTimestamp === undefined).map((s) => s.blockNumber), ...setSince.values()])]
   const [out, slashOut, headers] = await wrap(
     'operators, allocations and slash history',
     Promise.all([
-      multicall(qs.map((q) => q.call), blockNumber),
-      Promise.all(slashCalls.map((calls, i) => multicall(calls, ourSlashes[i]!.blockNumber - 1n))),
+      runBatch(client, state, { blockNumber }),
+      Promise.all(slashBatches.map((b, i) => runBatch(client, b.batch, { blockNumber: ourSlashes[i]!.blockNumber - 1n }))),
       Promise.all(headerBlocks.map((b) => client.getBlock({ blockNumber: b }))),
     ]),
   )
-  const r = new Map<string, unknown>(qs.map((q, i) => [q.key, out[i]]))
-  const big = (k: string) => (r.get(k) as bigint | undefined) ?? 0n
+  const read = <T>(slot: Slot<T> | undefined) => (slot === undefined ? undefined : out(slot))
+  const big = (k: string) => read(bigSlots.get(k)) ?? 0n
   const tsOf = new Map(headers.map((h) => [h.number, h.timestamp]))
 
   // Operators and their exposure per set.
   const operatorStates: EigenLayerOperatorState[] = operators.map((op) => {
     const maxMagnitude = big(`max:${op}`)
     const opSets = sets.map((k) => {
-      const a = r.get(`alloc:${op}:${k}`) as { currentMagnitude: bigint; pendingDiff: bigint; effectBlock: number }
+      const a = out(allocSlots.get(`alloc:${op}:${k}`)!)
       const { avs, id } = decodeOperatorSetKey(k)
       return {
         service: k,
         avs: toAddr(avs),
         setId: id,
         registered: members.get(k)?.has(op) ?? false,
-        slashable: r.get(`slashable:${op}:${k}`) === true,
+        slashable: read(flagSlots.get(`slashable:${op}:${k}`)) === true,
         currentMagnitude: a.currentMagnitude,
         pendingDiff: a.pendingDiff,
         effectBlock: a.effectBlock,
@@ -262,15 +267,17 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       }
     })
     const splits: Record<string, number> = {}
-    for (const avs of avss) splits[avs] = Number(r.get(`split:${op}:${avs}`) ?? defaultSplit)
+    for (const avs of avss) splits[avs] = Number(read(splitSlots.get(`split:${op}:${avs}`)) ?? defaultSplit)
     const operatorShares = big(`shares:${op}:${strategy}`)
-    return { address: op, isOperator: r.get(`isOp:${op}`) === true, maxMagnitude, operatorShares, operatorStakeTokens: toTokens(operatorShares), sets: opSets, avsSplitBips: splits }
+    return { address: op, isOperator: read(flagSlots.get(`isOp:${op}`)) === true, maxMagnitude, operatorShares, operatorStakeTokens: toTokens(operatorShares), sets: opSets, avsSplitBips: splits }
   })
   const exposedSets = (o: EigenLayerOperatorState) => o.sets.filter((s) => s.slashable && (s.currentMagnitude > 0n || s.pendingDiff > 0n))
 
   // Slashes: severity = slashed / allocated stake at the block before the slash.
   const slashes: SlashRecord[] = ourSlashes.map((s, i) => {
-    const [sharesBefore, alloc, maxBefore] = slashOut[i] as [bigint, { currentMagnitude: bigint }, bigint]
+    const b = slashBatches[i]!
+    const before = slashOut[i]!
+    const [sharesBefore, alloc, maxBefore] = [before(b.sharesBefore), before(b.alloc), before(b.maxBefore)]
     const idx = s.strategies.indexOf(strategy)
     const wad = s.wadSlashed[idx] ?? 0n
     const allocated = maxBefore === 0n ? 0n : (sharesBefore * alloc.currentMagnitude) / maxBefore

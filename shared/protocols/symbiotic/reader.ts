@@ -13,6 +13,7 @@ import { ChainReadError } from '../../chain/errors.js'
 import { label as labelOf } from '../../label.js'
 import { DELEGATOR_KINDS, NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from './roles.js'
 import { lowerHex, toAddr, zeroAddr } from '../../address.js'
+import { MulticallBatch, type Slot, runBatch } from '../../chain/multicall.js'
 
 const YEAR = 365 * 86_400
 /** `TYPE()` of the core's VetoSlasher (the Slasher is 0). */
@@ -49,56 +50,60 @@ const ratio = (num: bigint, den: bigint) => (den === 0n ? 0 : Number((num * 10n 
 export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbioticUniverseParameters): Promise<ReadSymbioticUniverseReturnType> {
   const labels = p.labels ?? {}
   const label = (k: string, fallback: string) => labelOf(labels, k, fallback)
-  const multicall = async (contracts: readonly unknown[], blockNumber?: bigint) =>
-    client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 }) as Promise<unknown[]>
   const wrap = <T>(what: string, pr: Promise<T>) => pr.catch((cause: unknown) => { throw new ChainReadError({ what, cause }) })
 
   // Round trip 1: the head block and each vault's structure.
-  const structure = p.vaults.flatMap((v) => [
-    { address: v.address, abi: abis.vaultAbi, functionName: 'delegator' },
-    { address: v.address, abi: abis.vaultAbi, functionName: 'slasher' },
-    { address: v.address, abi: abis.vaultAbi, functionName: 'collateral' },
-    { address: v.address, abi: abis.vaultAbi, functionName: 'epochDuration' },
-  ])
-  const [block, structureOut] = await wrap('vault structure', Promise.all([client.getBlock({ blockTag: 'latest' }), multicall(structure)]))
+  const structure = new MulticallBatch()
+  const structureSlots = p.vaults.map((v) => ({
+    delegator: structure.add({ address: v.address, abi: abis.vaultAbi, functionName: 'delegator' }),
+    slasher: structure.add({ address: v.address, abi: abis.vaultAbi, functionName: 'slasher' }),
+    collateral: structure.add({ address: v.address, abi: abis.vaultAbi, functionName: 'collateral' }),
+    epochDuration: structure.add({ address: v.address, abi: abis.vaultAbi, functionName: 'epochDuration' }),
+  }))
+  const [block, structureOut] = await wrap('vault structure', Promise.all([client.getBlock({ blockTag: 'latest' }), runBatch(client, structure)]))
   const blockNumber = block.number
   const now = block.timestamp
-  const vaults = p.vaults.map((v, i) => ({
-    address: toAddr(v.address),
-    stakerRewards: v.stakerRewards.map((r) => toAddr(r)),
-    delegator: toAddr(structureOut[i * 4] as string),
-    slasher: toAddr(structureOut[i * 4 + 1] as string),
-    collateral: toAddr(structureOut[i * 4 + 2] as string),
-    epochDuration: Number(structureOut[i * 4 + 3]),
-  }))
+  const vaults = p.vaults.map((v, i) => {
+    const s = structureSlots[i]!
+    return {
+      address: toAddr(v.address),
+      stakerRewards: v.stakerRewards.map((r) => toAddr(r)),
+      delegator: toAddr(structureOut(s.delegator)),
+      slasher: toAddr(structureOut(s.slasher)),
+      collateral: toAddr(structureOut(s.collateral)),
+      epochDuration: Number(structureOut(s.epochDuration)),
+    }
+  })
   const delegators = vaults.map((v) => v.delegator)
   const slashers = vaults.map((v) => v.slasher).filter((s) => s !== zeroAddr)
   const rewards = vaults.flatMap((v) => v.stakerRewards)
   const fromBlock = p.fromBlock ?? 0n
 
   // Round trip 2: logs and per-vault state at the pinned block.
-  const perVault = vaults.flatMap((v) => [
-    { address: v.address, abi: abis.vaultAbi, functionName: 'activeStake' },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'TYPE' },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [NETWORK_LIMIT_SET_ROLE, p.curator] },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_SHARES_SET_ROLE, p.curator] },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_LIMIT_SET_ROLE, p.curator] },
-  ])
-  const slasherTypes = vaults.filter((v) => v.slasher !== zeroAddr).map((v) => ({ address: v.slasher, abi: abis.slasherAbi, functionName: 'TYPE' }))
+  const perVault = new MulticallBatch()
+  const perVaultSlots = vaults.map((v) => ({
+    activeStake: perVault.add({ address: v.address, abi: abis.vaultAbi, functionName: 'activeStake' }),
+    type: perVault.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'TYPE' }),
+    networkLimitSet: perVault.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [NETWORK_LIMIT_SET_ROLE, p.curator] }),
+    operatorNetworkSharesSet: perVault.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_SHARES_SET_ROLE, p.curator] }),
+    operatorNetworkLimitSet: perVault.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_LIMIT_SET_ROLE, p.curator] }),
+  }))
+  const slasherTypes = new MulticallBatch()
+  const slasherTypeSlots = vaults.filter((v) => v.slasher !== zeroAddr).map((v) => ({ address: v.slasher, type: slasherTypes.add({ address: v.slasher, abi: abis.slasherAbi, functionName: 'TYPE' }) }))
   const [perVaultOut, capLogs, optInLogs, instantSlashLogs, rewardLogs, slasherTypeOut, requestLogs, executeLogs] = await wrap(
     'vault state and events',
     Promise.all([
-      multicall(perVault, blockNumber),
+      runBatch(client, perVault, { blockNumber }),
       client.getLogs({ address: delegators, event: getAbiItem({ abi: abis.networkRestakeDelegatorAbi, name: 'SetMaxNetworkLimit' }), fromBlock, toBlock: blockNumber }),
       client.getLogs({ address: p.operatorVaultOptInService, event: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptIn' }), args: { where: vaults.map((v) => v.address) }, fromBlock, toBlock: blockNumber }),
       slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
       rewards.length ? client.getLogs({ address: rewards, event: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
-      multicall(slasherTypes, blockNumber),
+      runBatch(client, slasherTypes, { blockNumber }),
       slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'RequestSlash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
       slashers.length ? client.getLogs({ address: slashers, event: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }), fromBlock, toBlock: blockNumber }) : Promise.resolve([]),
     ]),
   )
-  const vetoSlashers = new Set(slasherTypes.filter((_, i) => Number(slasherTypeOut[i]) === VETO_SLASHER_TYPE).map((s) => s.address))
+  const vetoSlashers = new Set(slasherTypeSlots.filter((s) => Number(slasherTypeOut(s.type)) === VETO_SLASHER_TYPE).map((s) => s.address))
   // One shape for both kinds of slash: an instant Slash, or an executed veto-slasher request.
   const requestOf = (slasher: string, index: bigint) => requestLogs.find((r) => toAddr(r.address) === toAddr(slasher) && r.args.slashIndex === index)
   const slashLogs = [
@@ -109,13 +114,13 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     }),
   ].sort((a, b) => (a.log.blockNumber === b.log.blockNumber ? a.log.logIndex - b.log.logIndex : a.log.blockNumber < b.log.blockNumber ? -1 : 1))
   const vaultState = vaults.map((v, i) => {
-    const o = perVaultOut.slice(i * 5, i * 5 + 5)
-    const type = Number(o[1])
+    const s = perVaultSlots[i]!
+    const type = Number(perVaultOut(s.type))
     return {
       ...v,
-      activeStake: o[0] as bigint,
+      activeStake: perVaultOut(s.activeStake),
       kind: DELEGATOR_KINDS[type] ?? ('operator-network-specific' as const),
-      roles: { networkLimitSet: o[2] as boolean, operatorNetworkSharesSet: o[3] as boolean, operatorNetworkLimitSet: o[4] as boolean },
+      roles: { networkLimitSet: perVaultOut(s.networkLimitSet), operatorNetworkSharesSet: perVaultOut(s.operatorNetworkSharesSet), operatorNetworkLimitSet: perVaultOut(s.operatorNetworkLimitSet) },
       subnetworks: [...new Set(capLogs.filter((l) => toAddr(l.address) === v.delegator).map((l) => lowerHex(l.args.subnetwork!)))].sort(),
       operators: [...new Set(optInLogs.filter((l) => toAddr(l.args.where!) === v.address).map((l) => toAddr(l.args.who!)))].sort(),
     }
@@ -125,42 +130,44 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   const operators = [...new Set(vaultState.flatMap((v) => v.operators))].sort()
 
   // Round trip 3: every limit, share, stake and opt-in, and the historical snapshots behind slashes and rewards.
-  type Q = { key: string; call: unknown }
-  const qs: Q[] = []
+  const state = new MulticallBatch()
+  const bigSlots = new Map<string, Slot<bigint>>()
+  const optInSlots = new Map<string, Slot<boolean>>()
+  const vetoSlots = new Map<Address, Slot<number>>()
   for (const v of vaultState) {
-    for (const op of v.operators) qs.push({ key: `optInVault:${v.address}:${op}`, call: { address: p.operatorVaultOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, v.address] } })
+    for (const op of v.operators) optInSlots.set(`optInVault:${v.address}:${op}`, state.add({ address: p.operatorVaultOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, v.address] }))
     for (const sn of v.subnetworks) {
       const d = v.delegator
-      qs.push({ key: `max:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'maxNetworkLimit', args: [sn] } })
-      if (v.kind === 'network-restake' || v.kind === 'full-restake' || v.kind === 'operator-specific') qs.push({ key: `limit:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] } })
-      if (v.kind === 'network-restake') qs.push({ key: `total:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'totalOperatorNetworkShares', args: [sn] } })
+      bigSlots.set(`max:${d}:${sn}`, state.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'maxNetworkLimit', args: [sn] }))
+      if (v.kind === 'network-restake' || v.kind === 'full-restake' || v.kind === 'operator-specific') bigSlots.set(`limit:${d}:${sn}`, state.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] }))
+      if (v.kind === 'network-restake') bigSlots.set(`total:${d}:${sn}`, state.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'totalOperatorNetworkShares', args: [sn] }))
       for (const op of v.operators) {
-        if (v.kind === 'network-restake') qs.push({ key: `shares:${d}:${sn}:${op}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [sn, op] } })
-        if (v.kind === 'full-restake') qs.push({ key: `oplimit:${d}:${sn}:${op}`, call: { address: d, abi: abis.fullRestakeDelegatorAbi, functionName: 'operatorNetworkLimit', args: [sn, op] } })
-        qs.push({ key: `stake:${d}:${sn}:${op}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op] } })
+        if (v.kind === 'network-restake') bigSlots.set(`shares:${d}:${sn}:${op}`, state.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [sn, op] }))
+        if (v.kind === 'full-restake') bigSlots.set(`oplimit:${d}:${sn}:${op}`, state.add({ address: d, abi: abis.fullRestakeDelegatorAbi, functionName: 'operatorNetworkLimit', args: [sn, op] }))
+        bigSlots.set(`stake:${d}:${sn}:${op}`, state.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op] }))
       }
     }
   }
-  for (const op of operators) for (const net of networks) qs.push({ key: `optInNet:${op}:${net}`, call: { address: p.operatorNetworkOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, net] } })
+  for (const op of operators) for (const net of networks) optInSlots.set(`optInNet:${op}:${net}`, state.add({ address: p.operatorNetworkOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, net] }))
   const slashVault = (slasher: string) => vaultState.find((v) => v.slasher === toAddr(slasher))!
   slashLogs.forEach((l, i) => {
     const v = slashVault(l.slasher)
-    qs.push({ key: `slashStake:${i}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [l.subnetwork, l.operator, l.captureTimestamp, '0x'] } })
+    bigSlots.set(`slashStake:${i}`, state.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [l.subnetwork, l.operator, l.captureTimestamp, '0x'] }))
   })
-  for (const s of vetoSlashers) qs.push({ key: `veto:${s}`, call: { address: s, abi: abis.vetoSlasherAbi, functionName: 'vetoDuration' } })
+  for (const s of vetoSlashers) vetoSlots.set(s, state.add({ address: s, abi: abis.vetoSlasherAbi, functionName: 'vetoDuration' }))
   const rewardVault = (r: string) => vaultState.find((v) => v.stakerRewards.includes(toAddr(r)))!
   const lookback = BigInt(p.rewardLookbackSeconds ?? 90 * 86_400)
   const recentRewards = rewardLogs.filter((l) => BigInt(l.args.timestamp!) >= now - lookback)
   recentRewards.forEach((l, i) => {
     const v = rewardVault(l.address)
-    qs.push({ key: `rewardActive:${i}`, call: { address: v.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [l.args.timestamp!, '0x'] } })
+    bigSlots.set(`rewardActive:${i}`, state.add({ address: v.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [l.args.timestamp!, '0x'] }))
     for (const sn of v.subnetworks.filter((s) => networkOf(s) === toAddr(l.args.network!)))
-      qs.push({ key: `rewardLimit:${i}:${sn}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimitAt', args: [sn, l.args.timestamp!, '0x'] } })
+      bigSlots.set(`rewardLimit:${i}:${sn}`, state.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimitAt', args: [sn, l.args.timestamp!, '0x'] }))
   })
-  const calls = qs
-  const out = await wrap('limits, shares and stakes', multicall(calls.map((q) => q.call), blockNumber))
-  const r = new Map<string, unknown>(calls.map((q, i) => [q.key, out[i]]))
-  const big = (k: string) => (r.get(k) as bigint | undefined) ?? 0n
+  const out = await wrap('limits, shares and stakes', runBatch(client, state, { blockNumber }))
+  const read = <T>(slot: Slot<T> | undefined) => (slot === undefined ? undefined : out(slot))
+  const big = (k: string) => read(bigSlots.get(k)) ?? 0n
+  const isOptedIn = (k: string) => read(optInSlots.get(k)) === true
 
   // Slashes.
   const slashes: SlashRecord[] = slashLogs.map((l, i) => ({
@@ -176,7 +183,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   }))
   // A service's veto window: the shortest among our vaults that hold it (an instant slasher counts 0).
   const vetoWindow = (sn: Hex) => {
-    const windows = vaultState.filter((v) => v.subnetworks.includes(sn)).map((v) => (vetoSlashers.has(v.slasher) ? Number(big(`veto:${v.slasher}`)) : 0))
+    const windows = vaultState.filter((v) => v.subnetworks.includes(sn)).map((v) => (vetoSlashers.has(v.slasher) ? (read(vetoSlots.get(v.slasher)) ?? 0) : 0))
     return windows.length ? Math.min(...windows) : 0
   }
 
@@ -226,7 +233,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   })
 
   const positions: Position[] = vaultState.map((v) => {
-    const optedIn = v.operators.filter((op) => r.get(`optInVault:${v.address}:${op}`) === true)
+    const optedIn = v.operators.filter((op) => isOptedIn(`optInVault:${v.address}:${op}`))
     const posServices: PositionService[] = v.subnetworks.map((sn) => ({
       service: sn,
       maxNetworkLimit: big(`max:${v.delegator}:${sn}`),
@@ -266,7 +273,7 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     return {
       address: op,
       label: label(op, op.slice(0, 10)),
-      services: subnetworks.filter((sn) => r.get(`optInNet:${op}:${networkOf(sn)}`) === true),
+      services: subnetworks.filter((sn) => isOptedIn(`optInNet:${op}:${networkOf(sn)}`)),
       commission: 0,
       totalRestakedStake: total,
     }
