@@ -148,7 +148,7 @@ describe('autopilot through the role', () => {
     const result = await runRebalance(ctx, { trigger: 'test' })
     expect(result.status).toBe('failed')
     expect(result.error?.name).toBe('MissingRoleError')
-    expect(result.error?.message).toContain(dao.safe)
+    expect(result.error?.message).toContain(toAddr(dao.safe)) // config addresses are lower case, as the config schema makes them
     expect(await c.public.getTransactionCount({ address: bot.address })).toBe(nonce)
   })
 })
