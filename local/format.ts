@@ -6,7 +6,7 @@ import { textTable } from '../shared/domain/format.js'
 export function tokens(wei: bigint, decimals = 18): string {
   const s = formatUnits(wei, decimals)
   const [i, f = ''] = s.split('.')
-  return `${BigInt(i ?? '0').toLocaleString('en-US')}.${(f + '00').slice(0, 2)}`
+  return `${BigInt(i ?? '0').toLocaleString('en-US')}.${(`${f}00`).slice(0, 2)}`
 }
 
 /** Renders rows as an aligned text table fitted to the terminal (COLUMNS, else its width, else 100). */

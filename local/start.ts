@@ -16,6 +16,7 @@ import { asWebhookContext } from '../shared/services/webhookJob.js'
 import { startWorld, type World } from './world/index.js'
 import type { Config } from '../shared/config/config.js'
 import { encodeJson } from '../shared/store/client.js'
+import { labeler } from '../shared/label.js'
 import type { RunRebalanceResult } from '../shared/services/runRebalance.js'
 import type { RunEigenLayerRebalanceResult } from '../shared/protocols/eigenlayer/rebalance.js'
 import type { RunScoreResult } from '../shared/services/runScore.js'
@@ -77,7 +78,7 @@ async function pushLocalSettings(w: World, protocol: Record<string, unknown>, pa
 async function main(): Promise<void> {
   world = await startWorld({ scenarioPath, onStep: say })
   const w = world
-  const label = (k: string) => w.config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…`
+  const label = labeler(w.config.labels)
   say(`world ready: vault ${label(w.seeded.vaults[0]!.address)} ${w.seeded.vaults[0]!.address}, curator ${w.seeded.curator.address}`)
 
   // The handlers read their configuration exactly as in Lambda: AUTOPILOT_CONFIG holds the deployment's part (chain,

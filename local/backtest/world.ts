@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Account, Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { Config } from '../../shared/config/config.js'
+import { toAddr } from '../../shared/address.js'
 import { tableNames } from '../../shared/store/tables.js'
 import { type AnvilNode, startAnvil } from '../world/anvil.js'
 import { connectLocal, type LocalChain } from '../world/chain.js'
@@ -100,8 +101,8 @@ export async function startBacktestWorld({ scenario: input, baseline, dynamoEndp
     const config: Config = {
       chainId: anvil.chainId,
       rpcUrl: anvil.rpcUrl,
-      symbiotic: { operatorVaultOptInService: core.operatorVaultOptInService, operatorNetworkOptInService: core.operatorNetworkOptInService },
-      vaults: [{ address: autopilot.address.toLowerCase() as `0x${string}`, stakerRewards: [autopilot.stakerRewards.toLowerCase() as `0x${string}`] }],
+      symbiotic: { operatorVaultOptInService: toAddr(core.operatorVaultOptInService), operatorNetworkOptInService: toAddr(core.operatorNetworkOptInService) },
+      vaults: [{ address: toAddr(autopilot.address), stakerRewards: [toAddr(autopilot.stakerRewards)] }],
       labels: seeded.labels,
       fromBlock: 0n,
       rewardLookbackDays: scenario.timeline!.rewardLookbackDays,

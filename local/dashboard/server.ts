@@ -14,6 +14,7 @@ import { Hono } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import { RestakeError } from '../../shared/errors.js'
 import { type ApplyControlActionParameters, WebhookBodySchema, applyControlAction } from '../../shared/services/handleWebhook.js'
+import { labeler } from '../../shared/label.js'
 import type { RunKind, RunRecord, RunStore } from '../../shared/store/runs.js'
 import { type WhatIfChange, WhatIfChangeError, parsePolicy, whatIf } from '../../shared/domain/index.js'
 import { explainRecord } from '../cli/explain.js'
@@ -176,9 +177,8 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     const run = await p.runs.get(c.req.param('id')).catch(() => undefined)
     if (!run) return c.json({ error: 'run not found' }, 404)
     const labels = { ...(p.labels ?? {}), ...((live && (await live.promise.catch(() => undefined))?.labels) ?? {}) }
-    const label = (k: string) => labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
     const plan = run.plan as { binding?: { message: string }[]; warnings?: string[] } | undefined
-    return c.json({ run: runView(run, label, relabeler(labels)), binding: plan?.binding?.map((b) => b.message) ?? [], warnings: plan?.warnings ?? [], explain: explainRecord(run) })
+    return c.json({ run: runView(run, labeler(labels), relabeler(labels)), binding: plan?.binding?.map((b) => b.message) ?? [], warnings: plan?.warnings ?? [], explain: explainRecord(run) })
   })
   // Controls, in two steps: prepare says what would happen and returns a one-time token; confirm does it.
   const pending = new Map<string, { order: { action: 'pause' | 'resume' | 'derisk-operator' | 'rebalance'; operator?: string; reason?: string }; expires: number }>()

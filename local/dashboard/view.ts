@@ -3,7 +3,8 @@
  * formatted from bigint with viem's formatUnits, fractions as numbers) so the browser only renders.
  */
 import { formatUnits } from 'viem'
-import { type Decision, type Plan, type PlanSecurityFigures, type PolicyBand, type PositionPlan, type ScoreTerm, type WhatIfChange, type WhatIfReturnType, policyBands } from '../../shared/domain/index.js'
+import { type Decision, type Plan, type PlanSecurityFigures, type PolicyBand, type PositionPlan, type ScoreTerm, type WhatIfChange, type WhatIfReturnType, policyBands, short } from '../../shared/domain/index.js'
+import { label as labelOf } from '../../shared/label.js'
 import type { RecordedAction, RunRecord } from '../../shared/store/runs.js'
 import { tokens } from '../format.js'
 import type { LiveState } from './live.js'
@@ -115,7 +116,7 @@ export function relabeler(labels: Record<string, string>): (text: string) => str
   const byShort = new Map<string, string | null>()
   for (const [k, v] of Object.entries(labels)) {
     if (!/^0x[0-9a-f]{40}([0-9a-f]{24})?$/i.test(k)) continue
-    const sh = `${k.slice(0, 6)}…${k.slice(-4)}`.toLowerCase()
+    const sh = short(k).toLowerCase()
     byShort.set(sh, byShort.has(sh) && byShort.get(sh) !== v ? null : v)
   }
   if (byShort.size === 0) return (t) => t
@@ -271,7 +272,7 @@ function tailRiskFigures(pp: PositionPlan | undefined, policy: LiveState['policy
 export function buildDashboardState(p: { live?: LiveState; liveError?: string; runs: RunRecord[]; runsError?: string; labels?: Record<string, string> }): DashboardState {
   const { live } = p
   const labels = { ...(p.labels ?? {}), ...(live?.labels ?? {}) }
-  const label = (k: string) => (k ? (labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`) : '—')
+  const label = (k: string) => (k ? labelOf(labels, k) : '—')
   const relabel = relabeler(labels)
   const runs = [...p.runs].sort((a, b) => b.startedAt - a.startedAt)
   const collateral = live?.universe.positions[0]?.collateral

@@ -121,7 +121,7 @@ function strip(value: unknown): unknown {
 function symbioticAbis(): Abis {
   return ABI_SOURCES.map((contract) => {
     const artifact = JSON.parse(readFileSync(require.resolve(`@symbioticfi/rewards/out/${contract}.sol/${contract}.json`), 'utf8')) as { abi: AbiItem[] }
-    return { name: contract.charAt(0).toLowerCase() + contract.slice(1) + 'Abi', abi: strip(artifact.abi) as AbiItem[] }
+    return { name: `${contract.charAt(0).toLowerCase() + contract.slice(1)}Abi`, abi: strip(artifact.abi) as AbiItem[] }
   })
 }
 
@@ -141,7 +141,7 @@ export function trim(name: string, abi: readonly AbiItem[], keep: readonly strin
 }
 
 function render(header: string, abis: Abis): string {
-  return [header, '/* eslint-disable */', ...abis.map(({ name, abi }) => `export const ${name} = ${JSON.stringify(abi)} as const`)].join('\n') + '\n'
+  return `${[header, '/* eslint-disable */', ...abis.map(({ name, abi }) => `export const ${name} = ${JSON.stringify(abi)} as const`)].join('\n')}\n`
 }
 
 function botView(abis: Abis, keep: Record<string, readonly string[]>): Abis {

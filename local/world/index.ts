@@ -15,6 +15,7 @@ import { loadScenario } from './scenario.js'
 import { type SeededWorld, seedScenario } from './seed.js'
 import { deploySymbioticCore, installMulticall3, type SymbioticCore } from './symbiotic.js'
 import { createTables } from './tables.js'
+import { toAddr } from '../../shared/address.js'
 
 /** Anvil's first dev account: a publicly known test key, used only to deploy and own the local protocol. */
 export const ANVIL_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
@@ -44,7 +45,6 @@ export interface StartWorldParameters {
   onStep?: (message: string) => void
 }
 
-const lower = (a: string) => a.toLowerCase() as `0x${string}`
 
 /** Starts everything; on any failure stops what was started and rethrows. */
 export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onStep = () => undefined }: StartWorldParameters): Promise<World> {
@@ -78,8 +78,8 @@ export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onSte
     const config: Config = {
       chainId: anvil.chainId,
       rpcUrl: anvil.rpcUrl,
-      symbiotic: { operatorVaultOptInService: core.operatorVaultOptInService, operatorNetworkOptInService: core.operatorNetworkOptInService },
-      vaults: seeded.vaults.map((v) => ({ address: v.address.toLowerCase() as `0x${string}`, stakerRewards: [v.stakerRewards.toLowerCase() as `0x${string}`] })),
+      symbiotic: { operatorVaultOptInService: toAddr(core.operatorVaultOptInService), operatorNetworkOptInService: toAddr(core.operatorNetworkOptInService) },
+      vaults: seeded.vaults.map((v) => ({ address: toAddr(v.address), stakerRewards: [toAddr(v.stakerRewards)] })),
       labels: { ...eigenlayer.labels, ...seeded.labels },
       fromBlock: 0n,
       rewardLookbackDays: 90,
@@ -87,12 +87,12 @@ export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onSte
       tables,
       dynamoEndpoint: dynamo.endpoint,
       eigenlayer: {
-        delegationManager: lower(elDeployment.delegationManager),
-        strategyManager: lower(elDeployment.strategyManager),
-        allocationManager: lower(elDeployment.allocationManager),
-        rewardsCoordinator: lower(elDeployment.rewardsCoordinator),
+        delegationManager: toAddr(elDeployment.delegationManager),
+        strategyManager: toAddr(elDeployment.strategyManager),
+        allocationManager: toAddr(elDeployment.allocationManager),
+        rewardsCoordinator: toAddr(elDeployment.rewardsCoordinator),
         fromBlock: Number(elDeployment.deployBlock),
-        positions: [{ id: `eigenlayer:${lower(elDeployment.strategy)}`, strategy: lower(elDeployment.strategy), stakers: eigenlayer.stakers.map((s) => ({ address: lower(s.address) })) }],
+        positions: [{ id: `eigenlayer:${toAddr(elDeployment.strategy)}`, strategy: toAddr(elDeployment.strategy), stakers: eigenlayer.stakers.map((s) => ({ address: toAddr(s.address) })) }],
       },
     }
     return { anvil, dynamo, chain, core, seeded, eigenlayer, config, curatorKey, eigenlayerStakerKeys, stop: stopAll }

@@ -1,5 +1,5 @@
 /** Child-process plumbing for the local world: free loopback ports, readiness waits, and stops that leave nothing behind. */
-import { type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 
 /** Asks the OS for a free TCP port on 127.0.0.1. */

@@ -3,10 +3,11 @@ import * as z from 'zod/mini'
 import '../zodLocale.js'
 import { RestakeError } from '../errors.js'
 import { TABLES, type TableNames } from '../store/tables.js'
+import { lowerHex, toAddr } from '../address.js'
 
 const address = z.pipe(
   z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address')),
-  z.transform((a: string) => a.toLowerCase() as `0x${string}`),
+  z.transform(toAddr),
 )
 
 /**
@@ -48,7 +49,7 @@ export const ConfigSchema = z.object({
       /** The role (bytes32) the bot's signer is a member of. */
       roleKey: z.pipe(
         z.string().check(z.regex(/^0x[0-9a-fA-F]{64}$/, 'a bytes32: 0x + 64 hex digits')),
-        z.transform((k: string) => k.toLowerCase() as `0x${string}`),
+        z.transform((k: string) => lowerHex(k)),
       ),
       /** MultiSendCallOnly used by proposals (default: the canonical 1.4.1 deployment). */
       multiSendCallOnly: z.optional(address),

@@ -871,7 +871,7 @@ export function violations(block: LpBlock, t: bigint[], policy: Policy): string[
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-function valueOf(pairScores: Map<string, PairScore>, s: string, o: string): PairScore | undefined {
+function pairScoreOf(pairScores: Map<string, PairScore>, s: string, o: string): PairScore | undefined {
   return pairScores.get(pairKey(s, o))
 }
 
@@ -937,7 +937,7 @@ function buildPositionPlan(
   const byOpCur = new Map<string, bigint>()
   const residual: ResidualExposure[] = []
   for (const tg of targets) {
-    const ps = valueOf(pairScores, tg.service, tg.operator)
+    const ps = pairScoreOf(pairScores, tg.service, tg.operator)
     const v = ps?.netValuePerYear ?? 0
     const l = ps?.expectedLossPerYear ?? 0
     obj += v * Number(tg.stake)

@@ -4,7 +4,7 @@
  * transaction), and lists the runs a crash may have left `running` (closing them is the pipeline's job: this module
  * never touches the run store). Runs under the signer's lock, before anything new is signed.
  */
-import type { Hex, LocalAccount, PublicClient } from 'viem'
+import type { LocalAccount, PublicClient } from 'viem'
 import { OPEN_INTENT_STATUSES } from '../store/ports.js'
 import type { IntentRecord, IntentStorePort as IntentStore } from '../store/ports.js'
 import { settleIntent } from './settleIntent.js'

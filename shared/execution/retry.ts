@@ -1,5 +1,6 @@
 /** Retries of RPC calls on transient transport errors (5xx, timeouts, dropped connections); node answers are never retried. */
 import { BaseError } from 'viem'
+import { walkCause } from '../errors.js'
 import { RpcUnavailableError } from './errors.js'
 
 const TRANSIENT_NAMES = new Set(['HttpRequestError', 'TimeoutError', 'SocketClosedError', 'WebSocketRequestError'])
@@ -7,15 +8,15 @@ const TRANSIENT_TEXT = /fetch failed|ECONNRESET|ECONNREFUSED|socket hang up|othe
 
 /** True for failures of the transport (the request may or may not have reached the node), false for answers of the node. */
 export function isTransientRpcError(e: unknown): boolean {
-  let cur: unknown = e
-  for (let depth = 0; cur && depth < 10; depth++) {
-    const err = cur as { name?: string; message?: string; status?: number; cause?: unknown }
-    if (err.name && TRANSIENT_NAMES.has(err.name)) return true
-    if (err.name === 'HttpRequestError' || (typeof err.status === 'number' && err.status >= 500)) return true
-    if (typeof err.message === 'string' && TRANSIENT_TEXT.test(err.message) && !(cur instanceof BaseError && cur.name.endsWith('RpcError'))) return true
-    cur = err.cause
-  }
-  return false
+  return walkCause(e, isTransientLink) !== null
+}
+
+function isTransientLink(cur: unknown): boolean {
+  if (!cur || typeof cur !== 'object') return false
+  const err = cur as { name?: string; message?: string; status?: number }
+  if (err.name && TRANSIENT_NAMES.has(err.name)) return true
+  if (typeof err.status === 'number' && err.status >= 500) return true
+  return typeof err.message === 'string' && TRANSIENT_TEXT.test(err.message) && !(cur instanceof BaseError && cur.name.endsWith('RpcError'))
 }
 
 /** Parameters of {@link withRetry}. */

@@ -7,7 +7,7 @@ import type { LocalAccount, PublicClient } from 'viem'
 import type { IntentStorePort as IntentStore } from '../store/ports.js'
 import { signerLockId } from '../store/locks.js'
 import type { LockStorePort as LockStore } from '../store/ports.js'
-import { type ExecutorOptions, type ResolvedExecutorOptions, resolveExecutorOptions } from './options.js'
+import { type ExecutorOptions, resolveExecutorOptions } from './options.js'
 import { resumeOpenIntents } from './resumeOpenIntents.js'
 import type { ExecutorEvent, SignerFence, SignerSession } from './types.js'
 

@@ -3,6 +3,7 @@ import { type Address, keccak256, stringToHex } from 'viem'
 import { readSymbioticUniverse } from '../protocols/symbiotic/reader.js'
 import type { Universe } from '../domain/index.js'
 import { encodeJson } from '../store/client.js'
+import { labeler as labelsOf } from '../label.js'
 import type { AutopilotContext } from './context.js'
 
 /** Reads every configured vault at the latest block. `curator` is whose roles are checked (default: our signer). */
@@ -22,5 +23,5 @@ export async function readUniverse(ctx: AutopilotContext, curator?: Address): Pr
 
 /** Label of an address / subnetwork id from the config, else a short hex. */
 export function labeler(ctx: AutopilotContext): (k: string) => string {
-  return (k) => ctx.config.labels[k.toLowerCase()] ?? `${k.slice(0, 8)}…${k.slice(-4)}`
+  return labelsOf(ctx.config.labels)
 }

@@ -27,6 +27,7 @@ import type { AutopilotContext } from './context.js'
 import { type Notification, residualLines, residualNotes, units } from './notify.js'
 import { labeler, readUniverse } from './readUniverse.js'
 import { runRebalance, type RunRebalanceResult } from './runRebalance.js'
+import { lowerHex, toAddr, zeroAddr } from '../address.js'
 
 /** How long a watched event is remembered, seconds (a rescan within this window acts once). */
 export const CHAIN_EVENT_TTL_SECONDS = 30 * 86_400
@@ -115,8 +116,7 @@ export function asWatchContext(ctx: AutopilotContext): WatchContext {
 // Every Symbiotic event but the rewards.
 const { DistributeRewards: _rewards, ...EVENTS } = SYMBIOTIC_EVENTS
 
-const lower = <T extends string>(a: string) => a.toLowerCase() as T
-const networkOf = (sn: string) => lower<Address>(`0x${sn.slice(2, 42)}`)
+const networkOf = (sn: string) => toAddr(`0x${sn.slice(2, 42)}`)
 
 /** One watcher tick (see the module comment); never throws for chain/store trouble: returns `failed`. */
 export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = {}): Promise<WatchEventsResult> {
@@ -168,7 +168,7 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
 
 /** Reads and decodes the watched events of [from, to] in one getLogs (plus one multicall for veto requests). */
 async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<WatchedEvent[]> {
-  const vaults = ctx.config.vaults.map((v) => lower<Address>(v.address))
+  const vaults = ctx.config.vaults.map((v) => v.address)
   const structure = (await ctx.client.multicall({
     contracts: vaults.flatMap((v) => [
       { address: v, abi: abis.vaultAbi, functionName: 'slasher' },
@@ -180,12 +180,12 @@ async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<
   const slasherOf = new Map<string, Address>()
   const delegatorOf = new Map<string, Address>()
   vaults.forEach((v, i) => {
-    const s = lower<Address>(structure[i * 2]!)
-    if (s !== '0x0000000000000000000000000000000000000000') slasherOf.set(s, v)
-    delegatorOf.set(lower(structure[i * 2 + 1]!), v)
+    const s = toAddr(structure[i * 2]!)
+    if (s !== zeroAddr) slasherOf.set(s, v)
+    delegatorOf.set(toAddr(structure[i * 2 + 1]!), v)
   })
-  const optVault = lower<Address>(ctx.config.symbiotic.operatorVaultOptInService)
-  const optNetwork = lower<Address>(ctx.config.symbiotic.operatorNetworkOptInService)
+  const optVault = ctx.config.symbiotic.operatorVaultOptInService
+  const optNetwork = ctx.config.symbiotic.operatorNetworkOptInService
   const logs = await ctx.client.getLogs({
     address: [...slasherOf.keys(), ...delegatorOf.keys(), optVault, optNetwork] as Address[],
     events: Object.values(EVENTS),
@@ -196,11 +196,11 @@ async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<
   const out: WatchedEvent[] = []
   for (const l of logs) {
     if (l.transactionHash === null || l.logIndex === null || l.blockNumber === null) continue
-    const emitter = lower<Address>(l.address)
+    const emitter = toAddr(l.address)
     const a = (l as unknown as { args: Record<string, unknown> }).args ?? {}
     const common = { key: `chain:${chainId}:${l.transactionHash}:${l.logIndex}`, kind: l.eventName as WatchedEventKind, blockNumber: l.blockNumber, txHash: l.transactionHash, logIndex: l.logIndex, emitter, relevant: false, held: false }
-    const sn = typeof a.subnetwork === 'string' ? lower<Hex>(a.subnetwork) : undefined
-    const op = typeof a.operator === 'string' ? lower<Address>(a.operator) : undefined
+    const sn = typeof a.subnetwork === 'string' ? lowerHex(a.subnetwork) : undefined
+    const op = typeof a.operator === 'string' ? toAddr(a.operator) : undefined
     switch (l.eventName) {
       case 'Slash':
       case 'RequestSlash': {
@@ -225,8 +225,8 @@ async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<
       }
       case 'OptIn':
       case 'OptOut': {
-        const who = lower<Address>(String(a.who))
-        const where = lower<Address>(String(a.where))
+        const who = toAddr(String(a.who))
+        const where = toAddr(String(a.where))
         if (emitter === optVault && vaults.includes(where)) out.push({ ...common, vault: where, operator: who, relevant: true })
         else if (emitter === optNetwork) out.push({ ...common, operator: who, network: where, relevant: false })
         break
@@ -243,8 +243,8 @@ async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<
     })) as [Hex, Address, bigint, number][]
     byIndex.forEach((e, i) => {
       const r = reqs[i]!
-      e.subnetwork = lower(r[0])
-      e.operator = lower(r[1])
+      e.subnetwork = lowerHex(r[0])
+      e.operator = toAddr(r[1])
       e.network = networkOf(r[0])
       e.amount ??= r[2]
       e.captureTimestamp = BigInt(r[3])

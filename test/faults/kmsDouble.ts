@@ -92,7 +92,7 @@ export function kmsDouble(p: { keyId?: string; signWith?: KeyObject } = {}): Kms
       if (input.KeyId !== keyId) throw Object.assign(new Error(`key ${input.KeyId} not found`), { name: 'NotFoundException' })
       if (input.MessageType !== 'DIGEST' || input.SigningAlgorithm !== 'ECDSA_SHA_256') throw Object.assign(new Error('expected MessageType DIGEST with ECDSA_SHA_256'), { name: 'ValidationException' })
       const message = input.Message as Uint8Array
-      if (!message || message.length !== 32) throw Object.assign(new Error('a DIGEST message must be 32 bytes'), { name: 'ValidationException' })
+      if (message?.length !== 32) throw Object.assign(new Error('a DIGEST message must be 32 bytes'), { name: 'ValidationException' })
       return { KeyId: keyId, SigningAlgorithm: 'ECDSA_SHA_256', Signature: signDigestWithNodeCrypto(p.signWith ?? privateKey, message) }
     }
     throw new Error(`the KMS double does not answer ${(command as object)?.constructor?.name}`)

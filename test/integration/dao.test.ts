@@ -22,6 +22,7 @@ import { decodeProposal } from '../../shared/chain/safe/propose.js'
 import { delegatorsFromUniverse } from '../../shared/chain/safe/rolesPermissions.js'
 import { execTransactionCall, hashSafeTransaction, safeTransaction, signSafeTransaction } from '../../shared/chain/safe/safeTransaction.js'
 import type { Config } from '../../shared/config/config.js'
+import { lowerHex, toAddr } from '../../shared/address.js'
 import type { Policy } from '../../shared/domain/index.js'
 import { readUniverse } from '../../shared/services/readUniverse.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
@@ -62,7 +63,7 @@ afterEach(async () => {
 
 /** A context whose config has the `dao` section and whose signer is the bot's key. */
 async function daoContext(p: Policy = policy, extra: Partial<Config> = {}) {
-  const config: Config = { ...(await withFreshTables(w)), dao: { safe: dao.safe, rolesModifier: dao.rolesModifier, roleKey: dao.roleKey, multiSendCallOnly: dao.multiSendCallOnly }, ...extra }
+  const config: Config = { ...(await withFreshTables(w)), dao: { safe: toAddr(dao.safe), rolesModifier: toAddr(dao.rolesModifier), roleKey: lowerHex(dao.roleKey), multiSendCallOnly: toAddr(dao.multiSendCallOnly) }, ...extra }
   return { ...testContext(w, config, p), account: bot }
 }
 
@@ -147,7 +148,7 @@ describe('autopilot through the role', () => {
     const result = await runRebalance(ctx, { trigger: 'test' })
     expect(result.status).toBe('failed')
     expect(result.error?.name).toBe('MissingRoleError')
-    expect(result.error?.message).toContain(dao.safe)
+    expect(result.error?.message).toContain(toAddr(dao.safe)) // config addresses are lower case, as the config schema makes them
     expect(await c.public.getTransactionCount({ address: bot.address })).toBe(nonce)
   })
 })

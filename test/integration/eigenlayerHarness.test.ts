@@ -67,7 +67,7 @@ describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
       const prev = m.maxMag
       m.alloc -= slashedMag
       m.maxMag -= slashedMag
-      m.opShares -= m.opShares - ceilDiv(m.opShares * m.maxMag, prev)
+      m.opShares = ceilDiv(m.opShares * m.maxMag, prev)
       await write(c, avs.account, {
         address: d.allocationManager,
         abi: allocationManagerAbi,

@@ -11,6 +11,7 @@ import { eigenLayerActorKey } from '../../local/world/eigenlayer.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import type { Config } from '../../shared/config/config.js'
+import { toAddr } from '../../shared/address.js'
 import type { Plan, Policy, UniverseScores } from '../../shared/domain/index.js'
 import { explainRun } from '../../shared/domain/explain.js'
 import type { EigenLayerMoveState } from '../../shared/protocols/eigenlayer/saga.js'
@@ -34,7 +35,7 @@ let revert: () => Promise<void>
 function elContext(config: Config, policy: Policy = defaultPolicy()): EigenLayerRebalanceContext {
   const base = testContext(w, config, policy)
   const signers = new Map(position.stakers.map((s) => [s.address, privateKeyToAccount(eigenLayerActorKey(`staker/${w.config.labels[s.address]}`)) as LocalAccount]))
-  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(a.toLowerCase() as Address) }
+  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(toAddr(a)) }
 }
 
 beforeEach(async () => {

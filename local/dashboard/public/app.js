@@ -172,7 +172,7 @@ function fmtFigure(f, v) {
   return v.toFixed(3)
 }
 
-function positionBlock(pos, st, unit) {
+function positionBlock(pos, _st, unit) {
   const risk = h(
     'div',
     { class: 'risk-grid', 'data-testid': 'risk' },

@@ -141,7 +141,7 @@ function toBuilderTransaction(call: PlannedCall, index: number): TransactionBuil
   } catch (cause) {
     throw new UnproposableCallError({ index, reason: `${call.functionName} cannot be resolved in its ABI: ${(cause as Error).message}` })
   }
-  if (!item || item.type !== 'function') throw new UnproposableCallError({ index, reason: `${call.functionName} is not a function of its ABI` })
+  if (item?.type !== 'function') throw new UnproposableCallError({ index, reason: `${call.functionName} is not a function of its ABI` })
   const data = encodeFunctionData({ abi: [item], functionName: item.name, args: call.args } as never)
   const simple = item.inputs.every((p) => SCALAR.test(p.type) && p.name)
   return {

@@ -23,6 +23,7 @@ import { type ReadSymbioticUniverseParameters, readSymbioticUniverse } from '../
 import { rolesModifierAbi } from './abis.js'
 import { EmptyRoleScopeError } from './errors.js'
 import { roleKeyLabel } from './execWithRole.js'
+import { lowerHex, toAddr } from '../../address.js'
 
 /** Roles v2 `AbiType` (called ParameterType in the SDK). */
 export const ParamType = { None: 0, Static: 1, Dynamic: 2, Tuple: 3, Array: 4, Calldata: 5, AbiEncoded: 6 } as const
@@ -133,8 +134,7 @@ const KIND_NAMES: Record<DelegatorKind, string> = {
   'eigenlayer-staker': 'EigenLayer staker',
 }
 
-const lower = <T extends string>(x: T) => x.toLowerCase() as T
-const uniqSorted = <T extends string>(xs: readonly T[]) => [...new Set(xs.map(lower))].sort()
+const uniqSorted = <T extends Hex>(xs: readonly T[]) => [...new Set(xs.map((x) => lowerHex<T>(x)))].sort()
 const word = (v: Hex | bigint) => (typeof v === 'bigint' ? encodeAbiParameters([{ type: 'uint256' }], [v]) : encodeAbiParameters([{ type: 'bytes32' }], [v]))
 const addressWord = (a: Address) => encodeAbiParameters([{ type: 'address' }], [a])
 
@@ -169,7 +169,7 @@ export function flattenCondition(root: RoleCondition): ConditionFlat[] {
 export function delegatorsFromUniverse(universe: Universe): ManagedDelegator[] {
   return universe.positions
     .filter((p) => p.protocol === 'symbiotic')
-    .map((p) => ({ address: lower(p.delegator), kind: p.delegatorKind, vault: lower(p.vault), subnetworks: uniqSorted(p.services.filter((s) => s.maxNetworkLimit > 0n).map((s) => s.service)) }))
+    .map((p) => ({ address: toAddr(p.delegator), kind: p.delegatorKind, vault: toAddr(p.vault), subnetworks: uniqSorted(p.services.filter((s) => s.maxNetworkLimit > 0n).map((s) => s.service)) }))
 }
 
 /**
@@ -183,9 +183,9 @@ export function delegatorsFromUniverse(universe: Universe): ManagedDelegator[] {
  */
 export function permissionsFromPolicy(policy: Policy, delegators: readonly ManagedDelegator[], opts: PermissionsFromPolicyOptions): RolePermissions {
   const zeroAnywhere = opts.allowZeroAnywhere ?? true
-  const managedVaults = new Set(policy.positions.map((p) => lower(p.vault)))
-  const serviceDeny = new Set(policy.services.deny.map(lower))
-  const operatorDeny = new Set(policy.operators.deny.map(lower))
+  const managedVaults = new Set(policy.positions.map((p) => toAddr(p.vault)))
+  const serviceDeny = new Set(policy.services.deny.map((s) => lowerHex(s)))
+  const operatorDeny = new Set<Address>(policy.operators.deny.map(toAddr))
   const operators = policy.operators.allow ? uniqSorted(policy.operators.allow as Address[]).filter((o) => !operatorDeny.has(o)) : undefined
   const subnetworkSource = policy.services.allow ? ('policy.services.allow' as const) : ('maxNetworkLimit' as const)
   const skipped: string[] = []
@@ -193,10 +193,10 @@ export function permissionsFromPolicy(policy: Policy, delegators: readonly Manag
   const targets: ScopedTarget[] = []
   const seen = new Set<string>()
   for (const d of delegators) {
-    const address = lower(d.address)
+    const address = toAddr(d.address)
     if (seen.has(address)) continue
     seen.add(address)
-    if (managedVaults.size > 0 && !managedVaults.has(lower(d.vault))) {
+    if (managedVaults.size > 0 && !managedVaults.has(toAddr(d.vault))) {
       skipped.push(`${address}: vault ${d.vault} is not in policy.positions`)
       continue
     }
@@ -224,13 +224,13 @@ export function permissionsFromPolicy(policy: Policy, delegators: readonly Manag
       skipped.push(`${address}: ${KIND_NAMES[d.kind]} has no curator setter in scope`)
       continue
     }
-    targets.push({ address, kind: d.kind, vault: lower(d.vault), functions })
+    targets.push({ address, kind: d.kind, vault: toAddr(d.vault), functions })
   }
   if (targets.length === 0) throw new EmptyRoleScopeError({ details: skipped.length ? skipped.join('; ') : 'no delegators were given' })
 
   const members = uniqSorted(opts.members ?? [])
-  const rolesModifier = lower(opts.rolesModifier)
-  const roleKey = lower(opts.roleKey)
+  const rolesModifier = toAddr(opts.rolesModifier)
+  const roleKey = lowerHex(opts.roleKey)
   const calls = applyCalls(rolesModifier, roleKey, targets, members, opts.labels ?? {})
   const listing = renderListing({ ...opts, rolesModifier, roleKey, members, zeroAnywhere, subnetworkSource, targets, calls, skipped, policy })
   return { roleKey, rolesModifier, members, subnetworkSource, targets, calls, listing }

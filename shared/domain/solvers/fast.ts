@@ -407,7 +407,7 @@ class KernelSimplex {
         for (let t = 0; t < this.nCand; t++) {
           const j = this.cand[t] as number
           const d = this.reducedCost(j)
-          if (d !== d) continue
+          if (Number.isNaN(d)) continue
           const ad = Math.abs(d)
           if (ad > best) {
             best = ad

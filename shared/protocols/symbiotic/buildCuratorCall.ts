@@ -33,6 +33,6 @@ export function assertCuratorRoles(actions: readonly Action[], positions: readon
   for (const a of actions) {
     const pos = positions.find((p) => p.delegator.toLowerCase() === a.delegator.toLowerCase())
     const need = ROLE_FOR[a.kind]
-    if (!pos || !pos.roles[need.has]) throw new MissingRoleError({ role: need.role, delegator: a.delegator, account })
+    if (!pos?.roles[need.has]) throw new MissingRoleError({ role: need.role, delegator: a.delegator, account })
   }
 }
