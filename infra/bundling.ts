@@ -108,5 +108,13 @@ export async function buildFunctionBundle(name: FunctionName, outRoot: string = 
     const key = m ? m[1]! : input.split('/').slice(0, 2).join('/')
     byPackage[key] = (byPackage[key] ?? 0) + info.bytesInOutput
   }
-  return { name, file, bytes: output.bytes, byPackage, inputs: Object.entries(output.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([k]) => k) }
+  return {
+    name,
+    file,
+    bytes: output.bytes,
+    byPackage,
+    inputs: Object.entries(output.inputs)
+      .filter(([, i]) => i.bytesInOutput > 0)
+      .map(([k]) => k),
+  }
 }

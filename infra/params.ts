@@ -13,9 +13,7 @@ import { REPO_ROOT } from './bundling.js'
 /** Prefix of every context key. */
 export const CONTEXT_PREFIX = 'restake-autopilot:'
 
-const schedule = z
-  .string()
-  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'must be an EventBridge Scheduler expression: rate(10 minutes) or cron(...)')
+const schedule = z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'must be an EventBridge Scheduler expression: rate(10 minutes) or cron(...)')
 
 /** The context keys (without the prefix), their types and defaults. */
 export const ContextSchema = z.object({
@@ -63,7 +61,11 @@ export class StackParameterError extends Error {
 
 /** Reads and validates the context of `node` (an App or Stack `node.tryGetContext`). */
 export function parametersFromContext(get: (key: string) => unknown): AutopilotParameters {
-  const raw = Object.fromEntries(Object.keys(ContextSchema.shape).map((k) => [k, get(`${CONTEXT_PREFIX}${k}`)]).filter(([, v]) => v !== undefined && v !== null))
+  const raw = Object.fromEntries(
+    Object.keys(ContextSchema.shape)
+      .map((k) => [k, get(`${CONTEXT_PREFIX}${k}`)])
+      .filter(([, v]) => v !== undefined && v !== null),
+  )
   const parsed = ContextSchema.safeParse(raw)
   if (!parsed.success) throw new StackParameterError(`Invalid context: ${parsed.error.issues.map((i) => `${CONTEXT_PREFIX}${i.path.join('.')}: ${i.message}`).join('; ')}`)
   const context = parsed.data

@@ -96,7 +96,8 @@ export class AutopilotStack extends Stack {
       if (s instanceof Secret)
         Validations.of(s).acknowledge({
           id: 'AwsSolutions-SMG4',
-          reason: 'No rotation Lambda can rotate these: the RPC URL is issued by an external node provider and the webhook secret is shared with external senders, so both rotate by a coordinated manual put-secret-value (docs/deploy.md); functions pick the new value up on their next cold start.',
+          reason:
+            'No rotation Lambda can rotate these: the RPC URL is issued by an external node provider and the webhook secret is shared with external senders, so both rotate by a coordinated manual put-secret-value (docs/deploy.md); functions pick the new value up on their next cold start.',
         })
 
     const tableNames = Object.fromEntries(Object.entries(this.tables).map(([k, t]) => [k, t.tableName]))
@@ -151,6 +152,8 @@ export class AutopilotStack extends Stack {
 }
 
 function retention(days: number): RetentionDays {
-  const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b)
+  const allowed = Object.values(RetentionDays)
+    .filter((v): v is RetentionDays => typeof v === 'number' && v > 0)
+    .sort((a, b) => a - b)
   return allowed.find((d) => d >= days) ?? RetentionDays.TEN_YEARS
 }

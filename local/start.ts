@@ -151,7 +151,11 @@ async function main(): Promise<void> {
   }
   await tick('score')
   await tick('rebalance')
-  timers.push(setInterval(() => void tick('score'), scoreEvery), setInterval(() => void tick('rebalance'), rebalanceEvery), setInterval(() => void tick('watch'), watchEvery))
+  timers.push(
+    setInterval(() => void tick('score'), scoreEvery),
+    setInterval(() => void tick('rebalance'), rebalanceEvery),
+    setInterval(() => void tick('watch'), watchEvery),
+  )
   // A block every MINE_EVERY s, like a live chain: EigenLayer withdrawal delays are counted in blocks.
   if (mineEvery > 0) timers.push(setInterval(() => void w.chain.test.mine({ blocks: 1 }).catch(() => undefined), mineEvery))
   say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s, slash watch every ${watchEvery / 1000}s${mineEvery > 0 ? `, a block every ${mineEvery / 1000}s` : ''}. Ctrl-C to stop.`)
@@ -173,9 +177,7 @@ function printRebalance(r: RunRebalanceResult, label: (k: string) => string): vo
   const d = r.decision
   say(`rebalance ${r.status}${d?.kind === 'skip' ? ` — ${d.reason}: ${d.detail}` : ''}${r.error ? ` — ${r.error.name}: ${r.error.message}` : ''} (run ${r.runId})`)
   if (r.actions.length === 0) return
-  const rows = r.allocations
-    .filter((a) => a.before !== 0n || a.target !== 0n)
-    .map((a) => [label(a.service), label(a.operator), tokens(a.before), tokens(a.target), a.after === undefined ? '—' : tokens(a.after)])
+  const rows = r.allocations.filter((a) => a.before !== 0n || a.target !== 0n).map((a) => [label(a.service), label(a.operator), tokens(a.before), tokens(a.target), a.after === undefined ? '—' : tokens(a.after)])
   console.log(table(['service', 'operator', 'before', 'target', 'after'], rows))
   for (const a of r.actions) {
     console.log(`  #${a.index} ${a.description}${a.txHash ? `  tx ${a.txHash}` : ''}`)

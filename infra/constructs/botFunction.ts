@@ -71,7 +71,8 @@ export class BotFunction extends NodejsFunction {
     logs.grantWrite(role)
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Pinned to nodejs22.x on purpose: the bundles are built for it (BUNDLE_SETTINGS.target node22) and tested on it; it is supported until 2027-04. Moving to a newer runtime is a reviewed change of BotFunction and BUNDLE_SETTINGS together, not a silent upgrade.',
+      reason:
+        'Pinned to nodejs22.x on purpose: the bundles are built for it (BUNDLE_SETTINGS.target node22) and tested on it; it is supported until 2027-04. Moving to a newer runtime is a reviewed change of BotFunction and BUNDLE_SETTINGS together, not a silent upgrade.',
     })
     this.logs = logs
     this.deadLetters = deadLetters

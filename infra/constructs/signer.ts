@@ -20,7 +20,8 @@ export class SignerKey extends Construct {
     })
     Validations.of(this.key).acknowledge({
       id: 'AwsSolutions-KMS5',
-      reason: 'Asymmetric ECC_SECG_P256K1 keys cannot rotate automatically (KMS supports rotation for symmetric keys only), and a new key would be a new curator address; rotate by deploying a new key and moving the delegator roles to its address.',
+      reason:
+        'Asymmetric ECC_SECG_P256K1 keys cannot rotate automatically (KMS supports rotation for symmetric keys only), and a new key would be a new curator address; rotate by deploying a new key and moving the delegator roles to its address.',
     })
   }
 

@@ -47,7 +47,17 @@ export class WebhookApi extends Construct {
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
-          JSON.stringify({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', time: '$context.requestTime', method: '$context.httpMethod', path: '$context.path', status: '$context.status', length: '$context.responseLength', latency: '$context.integrationLatency', error: '$context.integrationErrorMessage' }),
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            time: '$context.requestTime',
+            method: '$context.httpMethod',
+            path: '$context.path',
+            status: '$context.status',
+            length: '$context.responseLength',
+            latency: '$context.integrationLatency',
+            error: '$context.integrationErrorMessage',
+          }),
         ),
       },
     })
@@ -55,7 +65,8 @@ export class WebhookApi extends Construct {
     for (const route of routes)
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: 'Every request is authenticated inside the function by an HMAC-SHA256 signature over timestamp + raw body (5-minute window, constant-time compare, replay ids in DynamoDB). API Gateway authorizers cannot see the body, and the senders (monitoring systems) hold a shared secret, not AWS credentials or JWTs.',
+        reason:
+          'Every request is authenticated inside the function by an HMAC-SHA256 signature over timestamp + raw body (5-minute window, constant-time compare, replay ids in DynamoDB). API Gateway authorizers cannot see the body, and the senders (monitoring systems) hold a shared secret, not AWS credentials or JWTs.',
       })
     this.url = `${this.api.apiEndpoint}/webhook`
 

@@ -241,7 +241,14 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
       return { activeStake, rewards, value: activeStake + rewards, byOperator: s.byOperator[index] }
     })
     const dayOf = (block: bigint) => samples.find((s) => s.blockNumber >= block)?.day ?? days
-    const slashes: SlashReadBack[] = slashLogs.map((l) => ({ day: dayOf(l.blockNumber), blockNumber: l.blockNumber, txHash: l.transactionHash, network: label(`0x${l.args.subnetwork!.slice(2, 42)}`), operator: label(l.args.operator!), amount: l.args.slashedAmount! }))
+    const slashes: SlashReadBack[] = slashLogs.map((l) => ({
+      day: dayOf(l.blockNumber),
+      blockNumber: l.blockNumber,
+      txHash: l.transactionHash,
+      network: label(`0x${l.args.subnetwork!.slice(2, 42)}`),
+      operator: label(l.args.operator!),
+      amount: l.args.slashedAmount!,
+    }))
     const rewards = rewardLogs.reduce((a, l) => a + l.args.distributeAmount!, 0n)
     const slashed = slashes.reduce((a, s) => a + s.amount, 0n)
     const finalStake = points[points.length - 1]!.activeStake

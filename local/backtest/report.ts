@@ -42,12 +42,24 @@ export function formatBacktestTable(r: BacktestResult): string {
   out.push(textTable(['', 'autopilot', `baseline (${r.baseline})`, 'autopilot − baseline'], comparisonRows(r)))
   const slashes = [...r.autopilot.slashes.map((s) => ({ ...s, side: 'autopilot' })), ...r.baselineSide.slashes.map((s) => ({ ...s, side: 'baseline' }))].sort((x, y) => x.day - y.day || x.side.localeCompare(y.side))
   if (slashes.length > 0) {
-    out.push('', 'Slashes (read from the vaults\' slashers)')
-    out.push(textTable(['day', 'vault', 'network', 'operator', 'amount', 'tx'], slashes.map((s) => [String(s.day), s.side, s.network, s.operator, tokens(s.amount), s.txHash]), [1, 2, 3, 5]))
+    out.push('', "Slashes (read from the vaults' slashers)")
+    out.push(
+      textTable(
+        ['day', 'vault', 'network', 'operator', 'amount', 'tx'],
+        slashes.map((s) => [String(s.day), s.side, s.network, s.operator, tokens(s.amount), s.txHash]),
+        [1, 2, 3, 5],
+      ),
+    )
   }
   if (r.runs.length > 0) {
     out.push('', 'Autopilot runs')
-    out.push(textTable(['day', 'trigger', 'status', 'txs', 'summary'], r.runs.map((x) => [String(x.day), x.trigger, x.status, String(x.actions.filter((a) => a.txHash).length), x.summary]), [1, 2, 4]))
+    out.push(
+      textTable(
+        ['day', 'trigger', 'status', 'txs', 'summary'],
+        r.runs.map((x) => [String(x.day), x.trigger, x.status, String(x.actions.filter((a) => a.txHash).length), x.summary]),
+        [1, 2, 4],
+      ),
+    )
   }
   return `${out.join('\n')}\n`
 }
@@ -127,9 +139,7 @@ ${r.runs
   .map(
     (x) =>
       `<tr><td class="l">${x.day}</td><td class="l">${esc(x.trigger)}</td><td class="l">${esc(x.status)}</td><td class="l">${esc(x.summary)}${
-        x.actions.length
-          ? `<ul class="reasons">${x.actions.map((a) => `<li>${esc(a.description)}${a.txHash ? ` — <code>${esc(a.txHash)}</code>` : ''}${a.reasons[0] ? `<br><span>${esc(a.reasons[0])}</span>` : ''}</li>`).join('')}</ul>`
-          : ''
+        x.actions.length ? `<ul class="reasons">${x.actions.map((a) => `<li>${esc(a.description)}${a.txHash ? ` — <code>${esc(a.txHash)}</code>` : ''}${a.reasons[0] ? `<br><span>${esc(a.reasons[0])}</span>` : ''}</li>`).join('')}</ul>` : ''
       }</td></tr>`,
   )
   .join('\n')}

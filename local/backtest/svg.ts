@@ -58,7 +58,9 @@ function frame(o: ChartOptions, xs: number[], ys: number[]) {
   const sy = (y: number) => height - m.b - ((y - ymin) / (ymax - ymin)) * (height - m.t - m.b)
   const fy = o.formatY ?? ((v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 }))
   const grid = [
-    ...ticks(ymin, ymax).map((v) => `<line x1="${m.l}" x2="${width - m.r}" y1="${sy(v).toFixed(1)}" y2="${sy(v).toFixed(1)}" stroke="#e3e3e3"/><text x="${m.l - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#555">${esc(fy(v))}</text>`),
+    ...ticks(ymin, ymax).map(
+      (v) => `<line x1="${m.l}" x2="${width - m.r}" y1="${sy(v).toFixed(1)}" y2="${sy(v).toFixed(1)}" stroke="#e3e3e3"/><text x="${m.l - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#555">${esc(fy(v))}</text>`,
+    ),
     ...ticks(xmin, xmax, 7).map((v) => `<text x="${sx(v).toFixed(1)}" y="${height - m.b + 16}" text-anchor="middle" font-size="11" fill="#555">${esc(String(v))}</text>`),
   ].join('')
   const axes = `<line x1="${m.l}" x2="${width - m.r}" y1="${height - m.b}" y2="${height - m.b}" stroke="#888"/><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${height - m.b}" stroke="#888"/>`

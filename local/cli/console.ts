@@ -10,7 +10,6 @@ import type { Config } from '../../shared/config/config.js'
 import { parsePolicy } from '../../shared/domain/index.js'
 import { RestakeError } from '../../shared/errors.js'
 import { createLogger } from '../../shared/logger.js'
-import { applyControlAction } from '../../shared/services/handleWebhook.js'
 import { type CreateNotifierParameters, createNotifier, formatNotification } from '../../shared/services/notify.js'
 import { type JobDispatcher, WebhookConfigError, snsJobDispatcher } from '../../shared/services/webhookJob.js'
 import { ControlStore } from '../../shared/store/control.js'
@@ -71,7 +70,11 @@ export function targetsFromStackOutputs(stack: string, outputs: readonly { Outpu
   const tables = Object.fromEntries(TABLES.flatMap((t) => (byKey.has(tableOutputKey(t.name)) ? [[t.name, byKey.get(tableOutputKey(t.name))!]] : []))) as Partial<TableNames>
   const missing = (['runs', 'locks', 'events'] as const).filter((t) => !tables[t]).map(tableOutputKey)
   if (missing.length) throw new StackOutputsError({ stack, missing })
-  return { tables: tables as ConsoleTargets['tables'], ...(byKey.get('JobsTopicArn') ? { jobsTopicArn: byKey.get('JobsTopicArn')! } : {}), ...(byKey.get('NotificationsTopicArn') ? { notificationsTopicArn: byKey.get('NotificationsTopicArn')! } : {}) }
+  return {
+    tables: tables as ConsoleTargets['tables'],
+    ...(byKey.get('JobsTopicArn') ? { jobsTopicArn: byKey.get('JobsTopicArn')! } : {}),
+    ...(byKey.get('NotificationsTopicArn') ? { notificationsTopicArn: byKey.get('NotificationsTopicArn')! } : {}),
+  }
 }
 
 /** Parses `--tables`: `runs=NAME,locks=NAME,…` or a prefix. */
@@ -107,7 +110,19 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
   let dashboard: Dashboard | undefined
   const clients: { destroy: () => void }[] = []
   try {
-    const p = parseArgs(args, { stack: 'string', tables: 'string', region: 'string', config: 'string', policy: 'string', rpc: 'string', 'jobs-topic': 'string', as: 'string', 'read-only': 'boolean', port: 'string', 'dynamo-endpoint': 'string' })
+    const p = parseArgs(args, {
+      stack: 'string',
+      tables: 'string',
+      region: 'string',
+      config: 'string',
+      policy: 'string',
+      rpc: 'string',
+      'jobs-topic': 'string',
+      as: 'string',
+      'read-only': 'boolean',
+      port: 'string',
+      'dynamo-endpoint': 'string',
+    })
     if (p.help) {
       io.stdout(CONSOLE_USAGE)
       return EXIT.ok

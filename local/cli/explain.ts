@@ -53,7 +53,9 @@ export function explainRecord(run: RunRecord, opts: { allOperators?: boolean; wi
   const out: string[] = []
   const took = run.finishedAt !== undefined ? ` in ${((run.finishedAt - run.startedAt) / 1000).toFixed(1)} s` : ''
   out.push(`Run ${run.runId}`)
-  out.push(`  ${run.kind}, ${run.status}${took}; started ${new Date(run.startedAt).toISOString()} by ${run.trigger}${run.blockNumber !== undefined ? `; block ${run.blockNumber}` : ''}${run.chainId !== undefined ? ` on chain ${run.chainId}` : ''}`)
+  out.push(
+    `  ${run.kind}, ${run.status}${took}; started ${new Date(run.startedAt).toISOString()} by ${run.trigger}${run.blockNumber !== undefined ? `; block ${run.blockNumber}` : ''}${run.chainId !== undefined ? ` on chain ${run.chainId}` : ''}`,
+  )
   out.push(`  ${summarizeRun(run)}`)
   if (run.error) out.push('', `Error: ${run.error.name}: ${run.error.message}`)
   const scores = run.scores as UniverseScores | undefined
@@ -69,11 +71,22 @@ export function explainRecord(run: RunRecord, opts: { allOperators?: boolean; wi
     }
   }
   if (!explained && scores && Array.isArray(scores.services)) out.push('', scoreTables(scores))
-  if (!explained && decision && run.kind === 'rebalance') out.push('', 'Decision (as recorded)', JSON.stringify(decision, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))
+  if (!explained && decision && run.kind === 'rebalance')
+    out.push(
+      '',
+      'Decision (as recorded)',
+      JSON.stringify(decision, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2),
+    )
   if (run.kind === 'watch' && run.decision) {
     const events = (run.decision as { events?: Record<string, unknown>[] }).events ?? []
     out.push('', 'Events')
-    out.push(textTable(['block', 'kind', 'operator', 'subnetwork', 'amount', 'held', 'outcome', 'tx'], events.map((e) => [String(e.block ?? ''), String(e.kind ?? ''), String(e.operator ?? '—'), String(e.subnetwork ?? '—'), String(e.amount ?? '—'), e.held ? 'yes' : 'no', String(e.outcome ?? ''), String(e.tx ?? '')]), [1, 2, 3, 6, 7]))
+    out.push(
+      textTable(
+        ['block', 'kind', 'operator', 'subnetwork', 'amount', 'held', 'outcome', 'tx'],
+        events.map((e) => [String(e.block ?? ''), String(e.kind ?? ''), String(e.operator ?? '—'), String(e.subnetwork ?? '—'), String(e.amount ?? '—'), e.held ? 'yes' : 'no', String(e.outcome ?? ''), String(e.tx ?? '')]),
+        [1, 2, 3, 6, 7],
+      ),
+    )
     const derisk = (run.decision as { derisk?: { runId: string; status: string; txHashes: string[] } }).derisk
     if (derisk) out.push(`De-risk run ${derisk.runId}: ${derisk.status}, ${derisk.txHashes.length} tx (autopilot explain ${derisk.runId})`)
   }
@@ -81,7 +94,8 @@ export function explainRecord(run: RunRecord, opts: { allOperators?: boolean; wi
   if (actions.length > 0) {
     out.push('', 'Recorded calls')
     // One block per call (not a table): the full tx hash stays copyable at any terminal width.
-    for (const a of actions) out.push(`  #${a.index}  ${a.status}${a.blockNumber !== undefined ? `  block ${a.blockNumber}` : ''}${a.gasUsed !== undefined ? `  ${a.gasUsed} gas` : ''}`, `      ${a.description}`, ...(a.txHash ? [`      tx ${a.txHash}`] : []))
+    for (const a of actions)
+      out.push(`  #${a.index}  ${a.status}${a.blockNumber !== undefined ? `  block ${a.blockNumber}` : ''}${a.gasUsed !== undefined ? `  ${a.gasUsed} gas` : ''}`, `      ${a.description}`, ...(a.txHash ? [`      tx ${a.txHash}`] : []))
   }
   return `${out.join('\n')}\n`
 }
@@ -90,8 +104,14 @@ function scoreTables(s: UniverseScores): string {
   const pc = (v: number) => `${(v * 100).toFixed(2)} %`
   return [
     `Scores at block ${s.blockNumber} (HHI of our allocation ${s.herfindahl.toFixed(3)})`,
-    textTable(['service', 'r/yr', 'p/yr', 'sev', 'E[loss]/yr', 'ops', 'score', 'score band'], s.services.map((x) => [x.label, pc(x.rewardRatePerYear), pc(x.slashProbabilityPerYear), pc(x.severity), pc(x.expectedLossPerYear), String(x.operatorCount), x.score.toFixed(1), x.band])),
+    textTable(
+      ['service', 'r/yr', 'p/yr', 'sev', 'E[loss]/yr', 'ops', 'score', 'score band'],
+      s.services.map((x) => [x.label, pc(x.rewardRatePerYear), pc(x.slashProbabilityPerYear), pc(x.severity), pc(x.expectedLossPerYear), String(x.operatorCount), x.score.toFixed(1), x.band]),
+    ),
     '',
-    textTable(['operator', 'services', 'P(op slashed)/yr, all svcs', 'concentration', 'score', 'score band'], s.operators.map((o) => [o.label, String(o.serviceCount), pc(o.compoundedSlashProbability), pc(o.concentration), o.score.toFixed(1), o.band])),
+    textTable(
+      ['operator', 'services', 'P(op slashed)/yr, all svcs', 'concentration', 'score', 'score band'],
+      s.operators.map((o) => [o.label, String(o.serviceCount), pc(o.compoundedSlashProbability), pc(o.concentration), o.score.toFixed(1), o.band]),
+    ),
   ].join('\n')
 }

@@ -107,14 +107,28 @@ async function daoCommand(args: string[], io: { stdout: (s: string) => void; std
       return 2
     }
     const client = createReader({ rpcUrl: config.rpcUrl, rpcUrls: config.rpcUrls, chainId: config.chainId, rpc: config.rpc })
-    const { delegators, blockNumber } = await readManagedDelegators(client, { ...config.symbiotic, vaults: config.vaults, curator: config.dao?.safe ?? '0x0000000000000000000000000000000000000000', labels: config.labels, fromBlock: config.fromBlock })
+    const { delegators, blockNumber } = await readManagedDelegators(client, {
+      ...config.symbiotic,
+      vaults: config.vaults,
+      curator: config.dao?.safe ?? '0x0000000000000000000000000000000000000000',
+      labels: config.labels,
+      fromBlock: config.fromBlock,
+    })
     const members = flag('--member') as Address[]
     const perms = permissionsFromPolicy(policy, delegators, { roleKey, rolesModifier, members, labels: config.labels, fallbackSource: `read at block ${blockNumber}` })
     if (rest.includes('--json')) io.stdout(encodeJson({ ...perms, calls: perms.calls.map((c) => ({ to: c.address, functionName: c.functionName, args: c.args, description: c.description })) }))
     else io.stdout(perms.listing)
     const [out] = flag('--out')
     if (out) {
-      const batch = proposeBatch(perms.calls, { safe: config.dao?.safe, chainId: config.chainId, createdAt: Date.now(), multiSendCallOnly: config.dao?.multiSendCallOnly, name: 'restake-autopilot: apply the Roles scope', explanations: perms.calls.map((c) => ({ description: c.description })), summary: `Scope role ${roleKey} on ${rolesModifier} from the policy (block ${blockNumber})` })
+      const batch = proposeBatch(perms.calls, {
+        safe: config.dao?.safe,
+        chainId: config.chainId,
+        createdAt: Date.now(),
+        multiSendCallOnly: config.dao?.multiSendCallOnly,
+        name: 'restake-autopilot: apply the Roles scope',
+        explanations: perms.calls.map((c) => ({ description: c.description })),
+        summary: `Scope role ${roleKey} on ${rolesModifier} from the policy (block ${blockNumber})`,
+      })
       await mkdir(out, { recursive: true })
       for (const f of proposalFiles('apply-roles-scope', batch)) await writeFile(join(out, f.name), f.content)
       io.stderr(`wrote the apply batch to ${out}/apply-roles-scope.{safe-tx-builder.json,multisend.json,md}`)

@@ -57,11 +57,18 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       io.stdout(toJson({ chainId, blockNumber: universe.blockNumber, timestamp: universe.timestamp, rpc: redact(rpcUrl), policy: policyPath, mode: policy.mode, sent: false, scores, plan, decision }))
     } else {
       const width = terminalWidth()
-      io.stdout(fitLines(`Read chain ${chainId} at block ${universe.blockNumber} from ${redact(rpcUrl)}: ${universe.positions.length} vault(s), ${universe.operators.length} operator(s), ${universe.services.length} service(s). Policy ${policyPath} (mode ${policy.mode}).\n`, width))
+      io.stdout(
+        fitLines(
+          `Read chain ${chainId} at block ${universe.blockNumber} from ${redact(rpcUrl)}: ${universe.positions.length} vault(s), ${universe.operators.length} operator(s), ${universe.services.length} service(s). Policy ${policyPath} (mode ${policy.mode}).\n`,
+          width,
+        ),
+      )
       const collateral = universe.positions[0]?.collateral
       const token = (collateral && Object.entries(config.labels).find(([k]) => k.toLowerCase() === collateral.toLowerCase())?.[1]) || 'tokens'
       io.stdout(explainRun({ scores, plan, decision }, { allOperators: p.flags['all-operators'] === true, width, token }))
-      io.stdout(`\nNothing was sent${p.flags['dry-run'] ? ' (--dry-run)' : ''}: \`autopilot plan\` only reads. The autopilot would ${decision.kind === 'act' ? `send the ${decision.actions.length} call(s) above` : 'do nothing now'}${policy.mode === 'autopilot' ? '' : ` (and in mode "${policy.mode}" it would not send them either)`}.\n`)
+      io.stdout(
+        `\nNothing was sent${p.flags['dry-run'] ? ' (--dry-run)' : ''}: \`autopilot plan\` only reads. The autopilot would ${decision.kind === 'act' ? `send the ${decision.actions.length} call(s) above` : 'do nothing now'}${policy.mode === 'autopilot' ? '' : ` (and in mode "${policy.mode}" it would not send them either)`}.\n`,
+      )
     }
     return EXIT.ok
   } catch (e) {

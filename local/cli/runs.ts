@@ -79,7 +79,9 @@ export function runsListing(runs: ReturnType<typeof runSummary>[], width: number
   const table = textTable(['started (UTC)', 'kind', 'status', 'block', 'calls', 'sent', 'run', 'what'], rows, [1, 2, 6, 7], Number.POSITIVE_INFINITY)
   if (Math.max(...table.split('\n').map((l) => l.length)) <= width) return table
   return runs
-    .map((r) => fitLines([`${r.startedAt.replace('T', ' ').slice(0, 19)}  ${r.kind}  ${r.status}${r.blockNumber ? `  block ${r.blockNumber}` : ''}  ${r.calls} call(s), ${r.txHashes.length} sent`, `  ${r.runId}`, `  ${r.summary}`].join('\n'), width))
+    .map((r) =>
+      fitLines([`${r.startedAt.replace('T', ' ').slice(0, 19)}  ${r.kind}  ${r.status}${r.blockNumber ? `  block ${r.blockNumber}` : ''}  ${r.calls} call(s), ${r.txHashes.length} sent`, `  ${r.runId}`, `  ${r.summary}`].join('\n'), width),
+    )
     .join('\n\n')
 }
 
@@ -105,7 +107,10 @@ export async function runsCommand(args: string[], io: CliIo, env: Record<string,
     try {
       const kinds = kind === 'all' ? KINDS : [kind as RunKind]
       const lists = await Promise.all(kinds.map((k) => store.runs.list(k, limit)))
-      const runs = lists.flat().sort((a, b) => b.startedAt - a.startedAt).map(runSummary)
+      const runs = lists
+        .flat()
+        .sort((a, b) => b.startedAt - a.startedAt)
+        .map(runSummary)
       if (p.flags.json) io.stdout(toJson({ table: store.table, runs }))
       else if (runs.length === 0) io.stdout(`no ${kind === 'all' ? '' : `${kind} `}runs in ${store.table}\n`)
       else io.stdout(`${runsListing(runs, terminalWidth())}\n`)

@@ -124,7 +124,15 @@ const short = (hash: string) => hash.slice(0, 12)
 /** Keeps the history table within 100 columns (`--json` has the full text). */
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
-const versionJson = (v: StoredVersion) => ({ version: v.version, createdAt: new Date(v.createdAt).toISOString(), author: v.author, action: v.action, ...(v.rollbackOf !== undefined ? { rollbackOf: v.rollbackOf } : {}), hash: v.hash, ...(v.note ? { note: v.note } : {}) })
+const versionJson = (v: StoredVersion) => ({
+  version: v.version,
+  createdAt: new Date(v.createdAt).toISOString(),
+  author: v.author,
+  action: v.action,
+  ...(v.rollbackOf !== undefined ? { rollbackOf: v.rollbackOf } : {}),
+  hash: v.hash,
+  ...(v.note ? { note: v.note } : {}),
+})
 
 /**
  * Runs `autopilot <kind> push|diff|history|rollback …`.
@@ -134,7 +142,14 @@ export async function versionsCommand(kind: DocumentKind, sub: string, args: str
   if (!['push', 'diff', 'history', 'rollback'].includes(sub)) return undefined
   const usage = versionsUsage(kind)
   try {
-    const spec: Record<string, FlagKind> = { ...STORE_FLAGS, table: 'string', json: 'boolean', ...(sub === 'push' || sub === 'rollback' ? { author: 'string' } : {}), ...(sub === 'push' ? { note: 'string' } : {}), ...(sub === 'history' ? { limit: 'string' } : {}) }
+    const spec: Record<string, FlagKind> = {
+      ...STORE_FLAGS,
+      table: 'string',
+      json: 'boolean',
+      ...(sub === 'push' || sub === 'rollback' ? { author: 'string' } : {}),
+      ...(sub === 'push' ? { note: 'string' } : {}),
+      ...(sub === 'history' ? { limit: 'string' } : {}),
+    }
     const positionals = sub === 'push' || sub === 'rollback' ? { min: 1, max: 1 } : sub === 'diff' ? { min: 0, max: 1 } : { min: 0, max: 0 }
     const p = parseArgs(args, spec, positionals)
     if (p.help) {

@@ -61,7 +61,20 @@ export async function whatifCommand(args: string[], io: CliIo): Promise<number> 
     const r = whatIf({ universe: live.universe, policy: live.policy, change, now: live.universe.timestamp })
     if (p.flags.json) {
       const { scores: _s, universe: _u, ...scenario } = r.scenario
-      io.stdout(toJson({ chainId: live.chainId, blockNumber: live.universe.blockNumber, description: r.description, change: r.change.kind === 'policy' ? { kind: 'policy', label: r.change.label } : r.change, lostToSlash: r.lostToSlash, figures: r.figures, moves: r.moves, baseline: r.baseline, scenario: { plan: scenario.plan, error: scenario.error }, sent: false }))
+      io.stdout(
+        toJson({
+          chainId: live.chainId,
+          blockNumber: live.universe.blockNumber,
+          description: r.description,
+          change: r.change.kind === 'policy' ? { kind: 'policy', label: r.change.label } : r.change,
+          lostToSlash: r.lostToSlash,
+          figures: r.figures,
+          moves: r.moves,
+          baseline: r.baseline,
+          scenario: { plan: scenario.plan, error: scenario.error },
+          sent: false,
+        }),
+      )
       return EXIT.ok
     }
     const labels = Object.fromEntries(Object.entries(live.config.labels).map(([k, v]) => [k.toLowerCase(), v]))

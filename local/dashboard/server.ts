@@ -78,7 +78,6 @@ export const CONFIRM_TTL_MS = 120_000
 /** Header every control request must carry: a cross-site form cannot set it, and a cross-site fetch with it needs a preflight this server never grants. */
 export const CONTROL_HEADER = 'x-autopilot-console'
 
-
 /**
  * Starts the dashboard on 127.0.0.1.
  * @example const d = await startDashboard({ runs, readLive: createLiveReader(ctx) }); console.log(d.url)
@@ -104,7 +103,11 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     return live.promise
   }
   const readRuns = async (): Promise<RunRecord[]> => (await Promise.all((Object.keys(RUN_LIMITS) as RunKind[]).map((k) => p.runs.list(k, RUN_LIMITS[k])))).flat()
-  const fingerprint = async () => (await Promise.all((['rebalance', 'watch', 'score'] as RunKind[]).map((k) => p.runs.list(k, 2)))).flat().map((r) => `${r.runId}:${r.status}`).join(',')
+  const fingerprint = async () =>
+    (await Promise.all((['rebalance', 'watch', 'score'] as RunKind[]).map((k) => p.runs.list(k, 2))))
+      .flat()
+      .map((r) => `${r.runId}:${r.status}`)
+      .join(',')
 
   // Live updates: while a page listens, look for new or finished runs and tell every listener.
   const streams = new Set<SSEStreamingApi>()

@@ -80,7 +80,20 @@ export interface DashboardState {
   positions: PositionView[]
   /** `band` is the policy band (shared/domain/bands.ts): how close to a limit the curator set; `because` names it; `planNote` explains a plan that seems to disagree. `score` is the 0–100 risk score. */
   services: ({ id: string; label: string; rewardRate: number; slashProbability: number; severity: number; contractFactor: number; expectedLoss: number; operators: number; slashes: number; score: number; terms: TermView[] } & BandView)[]
-  operators: ({ address: string; label: string; services: number; netYield: number; compoundedSlashProbability: number; expectedLoss: number; concentration: number; bestNetValue: number; stake: string; stakeValue: number; score: number; terms: TermView[] } & BandView)[]
+  operators: ({
+    address: string
+    label: string
+    services: number
+    netYield: number
+    compoundedSlashProbability: number
+    expectedLoss: number
+    concentration: number
+    bestNetValue: number
+    stake: string
+    stakeValue: number
+    score: number
+    terms: TermView[]
+  } & BandView)[]
   slashes: { time: string; blockNumber: string; txHash: string; service: string; operator: string; vault: string; amount: string; fraction: number }[]
   runs: RunView[]
   /** Σ over services of each operator's stake, per rebalance run (oldest first) and now. */
@@ -104,7 +117,16 @@ const num = (wei: bigint) => Number(formatUnits(wei, 18))
 const frac = (a: bigint, b: bigint) => (b === 0n ? 0 : Number((a * 10n ** 12n) / b) / 1e12)
 
 function termView(t: ScoreTerm): TermView {
-  const v = t.unit === '%/yr' ? `${(t.value * 100).toFixed(3)} %/yr` : t.unit === 'fraction' ? `${(t.value * 100).toFixed(2)} %` : t.unit === 'years' ? `${t.value.toFixed(2)} yr` : t.unit === 'x' ? `${t.value.toFixed(3)}×` : `${Number(t.value.toFixed(3))}`
+  const v =
+    t.unit === '%/yr'
+      ? `${(t.value * 100).toFixed(3)} %/yr`
+      : t.unit === 'fraction'
+        ? `${(t.value * 100).toFixed(2)} %`
+        : t.unit === 'years'
+          ? `${t.value.toFixed(2)} yr`
+          : t.unit === 'x'
+            ? `${t.value.toFixed(3)}×`
+            : `${Number(t.value.toFixed(3))}`
   return { name: t.name, value: v, explanation: t.explanation }
 }
 
@@ -133,7 +155,7 @@ export function actSummary(d: Extract<Decision, { kind: 'act' }> & { paused?: bo
 export function ethAmount(wei: bigint): string {
   if (wei > 0n && wei < 10n ** 12n) return '< 0.000001 ETH'
   const [i, f = ''] = formatUnits(wei, 18).split('.')
-  return `${i}.${(f + '000000').slice(0, 6)} ETH`
+  return `${i}.${(`${f}000000`).slice(0, 6)} ETH`
 }
 
 /** The timeline entry of a run record. */
@@ -159,7 +181,14 @@ export function runView(r: RunRecord, label: (k: string) => string, relabel: (te
     startedAtMs: r.startedAt,
     ...(r.blockNumber !== undefined ? { blockNumber: r.blockNumber.toString() } : {}),
     summary: relabel(summary),
-    actions: (r.actions ?? []).map((a: RecordedAction) => ({ index: a.index, description: a.description, status: a.status, reasons: a.reasons.map(relabel), ...(a.txHash ? { txHash: a.txHash } : {}), ...(a.gasUsed !== undefined ? { gasUsed: a.gasUsed.toString() } : {}) })),
+    actions: (r.actions ?? []).map((a: RecordedAction) => ({
+      index: a.index,
+      description: a.description,
+      status: a.status,
+      reasons: a.reasons.map(relabel),
+      ...(a.txHash ? { txHash: a.txHash } : {}),
+      ...(a.gasUsed !== undefined ? { gasUsed: a.gasUsed.toString() } : {}),
+    })),
     ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}),
   }
 }
@@ -235,13 +264,39 @@ function riskFigures(pos: LiveState['universe']['positions'][number], live: Live
   const maxOpP = Math.max(0, ...[...perOp.values()].map((o) => 1 - o.survive))
   const maxOpShare = Math.max(0, ...[...perOp.values()].map((o) => frac(o.stake, active)))
   const maxSvcShare = Math.max(0, ...[...perSvc.values()].map((v) => frac(v, active)))
-  const leverage = frac(pos.services.reduce((acc, s) => acc + (s.networkLimit < s.maxNetworkLimit ? s.networkLimit : s.maxNetworkLimit), 0n), active)
+  const leverage = frac(
+    pos.services.reduce((acc, s) => acc + (s.networkLimit < s.maxNetworkLimit ? s.networkLimit : s.maxNetworkLimit), 0n),
+    active,
+  )
   const hhi = scores.positions.find((x) => x.position === pos.id)?.herfindahl ?? 0
   const activeNum = num(active)
   return [
-    { key: 'expectedLoss', label: 'Expected loss', now: activeNum === 0 ? 0 : loss / activeNum, ...(pp ? { planned: pp.expectedAnnualLoss / 1e18 / (activeNum || 1) } : {}), limit: policy.riskBudget, unit: '%', explanation: 'Σ p·sev·h·stake ÷ active stake, per year; the policy’s riskBudget' },
-    { key: 'compounded', label: 'Worst operator: P(slashed)/yr in this vault', now: maxOpP, ...(pp ? { planned: pp.maxOperatorCompoundedSlashProbability } : {}), limit: policy.maxCompoundedSlashProbability, unit: '%', explanation: 'the largest, over operators, of 1 − Π(1 − p) over the services the operator secures for this vault; the policy’s maxCompoundedSlashProbability' },
-    { key: 'vaultCompounded', label: 'P(vault slashed at least once / yr)', now: 1 - survive, ...(pp ? { planned: pp.compoundedSlashProbability } : {}), unit: '%', explanation: '1 − Π(1 − p) over every pair holding stake (slashing amplification)' },
+    {
+      key: 'expectedLoss',
+      label: 'Expected loss',
+      now: activeNum === 0 ? 0 : loss / activeNum,
+      ...(pp ? { planned: pp.expectedAnnualLoss / 1e18 / (activeNum || 1) } : {}),
+      limit: policy.riskBudget,
+      unit: '%',
+      explanation: 'Σ p·sev·h·stake ÷ active stake, per year; the policy’s riskBudget',
+    },
+    {
+      key: 'compounded',
+      label: 'Worst operator: P(slashed)/yr in this vault',
+      now: maxOpP,
+      ...(pp ? { planned: pp.maxOperatorCompoundedSlashProbability } : {}),
+      limit: policy.maxCompoundedSlashProbability,
+      unit: '%',
+      explanation: 'the largest, over operators, of 1 − Π(1 − p) over the services the operator secures for this vault; the policy’s maxCompoundedSlashProbability',
+    },
+    {
+      key: 'vaultCompounded',
+      label: 'P(vault slashed at least once / yr)',
+      now: 1 - survive,
+      ...(pp ? { planned: pp.compoundedSlashProbability } : {}),
+      unit: '%',
+      explanation: '1 − Π(1 − p) over every pair holding stake (slashing amplification)',
+    },
     { key: 'operatorShare', label: 'Largest operator share', now: maxOpShare, limit: policy.caps.perOperator, unit: '%', explanation: 'stake one operator secures across services ÷ active stake; caps.perOperator' },
     { key: 'serviceShare', label: 'Largest service share', now: maxSvcShare, limit: policy.caps.perService, unit: '%', explanation: 'stake allocated to one service ÷ active stake; caps.perService' },
     { key: 'herfindahl', label: 'Concentration (Herfindahl)', now: hhi, ...(pp ? { planned: pp.herfindahl } : {}), unit: 'index', explanation: 'Σ (operator share of our allocation)²: 1 = one operator, 1/n = even over n' },
@@ -254,7 +309,17 @@ function riskFigures(pos: LiveState['universe']['positions'][number], live: Live
 /** Network security slack γ (docs/risk.md) next to minSecuritySlack, when both now and planned are bounded. */
 function securityFigures(sec: PlanSecurityFigures | undefined): RiskFigure[] {
   if (!sec || sec.currentMinSlack === null || sec.minSlack === null) return []
-  return [{ key: 'securitySlack', label: 'Security slack γ (network, weakest operator; the limit is a minimum)', now: sec.currentMinSlack, planned: sec.minSlack, limit: sec.requiredSlack, unit: 'x', explanation: 'min over operators of 1/I − 1, I = Σ π/(α·σ) over the services it secures; the policy’s minSecuritySlack (below it: no new stake)' }]
+  return [
+    {
+      key: 'securitySlack',
+      label: 'Security slack γ (network, weakest operator; the limit is a minimum)',
+      now: sec.currentMinSlack,
+      planned: sec.minSlack,
+      limit: sec.requiredSlack,
+      unit: 'x',
+      explanation: 'min over operators of 1/I − 1, I = Σ π/(α·σ) over the services it secures; the policy’s minSecuritySlack (below it: no new stake)',
+    },
+  ]
 }
 
 /** MaxLoss and one-year VaR 99 % of the plan (docs/risk.md), next to maxLossFraction / var99Fraction; none without a plan. */
@@ -263,8 +328,24 @@ function tailRiskFigures(pp: PositionPlan | undefined, policy: LiveState['policy
   if (!pp || !t) return []
   const f = (v: bigint) => frac(v, pp.availableStake)
   return [
-    { key: 'maxLoss', label: 'Max loss (every service slashes at once)', now: f(t.currentMaxLoss), planned: f(t.maxLoss), limit: policy.maxLossFraction, unit: '%', explanation: 'Σ min(1, sev·h)·stake ÷ stake; the policy’s maxLossFraction' },
-    { key: 'var99', label: 'Slashing VaR 99 %, one year', now: f(t.currentVar99), planned: f(t.var99), limit: policy.var99Fraction, unit: '%', explanation: 'loss not exceeded in 99 % of years (risk groups fully correlated) ÷ stake; the policy’s var99Fraction' },
+    {
+      key: 'maxLoss',
+      label: 'Max loss (every service slashes at once)',
+      now: f(t.currentMaxLoss),
+      planned: f(t.maxLoss),
+      limit: policy.maxLossFraction,
+      unit: '%',
+      explanation: 'Σ min(1, sev·h)·stake ÷ stake; the policy’s maxLossFraction',
+    },
+    {
+      key: 'var99',
+      label: 'Slashing VaR 99 %, one year',
+      now: f(t.currentVar99),
+      planned: f(t.var99),
+      limit: policy.var99Fraction,
+      unit: '%',
+      explanation: 'loss not exceeded in 99 % of years (risk groups fully correlated) ÷ stake; the policy’s var99Fraction',
+    },
   ]
 }
 
@@ -296,7 +377,17 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
   if (!live) return state
   const { universe, scores, plan, policy } = live
   state.chain = { chainId: universe.chainId, blockNumber: universe.blockNumber.toString(), timestamp: new Date(Number(universe.timestamp) * 1000).toISOString() }
-  state.policy = { mode: policy.mode, slashResponse: policy.slashResponse, riskBudget: policy.riskBudget, maxCompoundedSlashProbability: policy.maxCompoundedSlashProbability, leverageCap: policy.leverageCap, perOperator: policy.caps.perOperator, perService: policy.caps.perService, minOperatorsPerService: policy.minOperatorsPerService, maxFeePerGasGwei: policy.gas.maxFeePerGasGwei }
+  state.policy = {
+    mode: policy.mode,
+    slashResponse: policy.slashResponse,
+    riskBudget: policy.riskBudget,
+    maxCompoundedSlashProbability: policy.maxCompoundedSlashProbability,
+    leverageCap: policy.leverageCap,
+    perOperator: policy.caps.perOperator,
+    perService: policy.caps.perService,
+    minOperatorsPerService: policy.minOperatorsPerService,
+    maxFeePerGasGwei: policy.gas.maxFeePerGasGwei,
+  }
   state.warnings = [...(plan?.warnings ?? []), ...(live.planError ? [`the policy cannot be met now: ${live.planError.name}: ${live.planError.message.split('\n')[0]}`] : [])]
   const ourStake = new Map<string, bigint>()
   for (const pos of universe.positions) for (const a of pos.allocations) ourStake.set(a.operator.toLowerCase(), (ourStake.get(a.operator.toLowerCase()) ?? 0n) + a.stake)
@@ -309,7 +400,16 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
       const [service, operator] = key.split('|') as [string, string]
       const stake = pos.allocations.find((a) => a.service === service && a.operator === operator)?.stake ?? 0n
       const planned = pp?.targets.find((t) => t.service === service && t.operator === operator)?.stake
-      cells.push({ service, serviceLabel: label(service), operator, operatorLabel: label(operator), stake: tokens(stake), stakeValue: num(stake), share: frac(stake, pos.activeStake), ...(planned !== undefined ? { planned: tokens(planned), plannedValue: num(planned) } : {}) })
+      cells.push({
+        service,
+        serviceLabel: label(service),
+        operator,
+        operatorLabel: label(operator),
+        stake: tokens(stake),
+        stakeValue: num(stake),
+        share: frac(stake, pos.activeStake),
+        ...(planned !== undefined ? { planned: tokens(planned), plannedValue: num(planned) } : {}),
+      })
     }
     const opTotals = new Map<string, bigint>()
     const svcTotals = new Map<string, bigint>()
@@ -326,14 +426,37 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
       activeStake: tokens(pos.activeStake),
       activeStakeValue: num(pos.activeStake),
       allocated: tokens(allocated),
-      operators: [...opTotals].filter(([, v]) => v > 0n).sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0)).map(([op, v]) => ({ address: op, label: label(op), stake: tokens(v), share: frac(v, pos.activeStake) })),
-      services: pos.services.map((s) => ({ id: s.service, label: label(s.service), networkLimit: tokens(s.networkLimit), maxNetworkLimit: tokens(s.maxNetworkLimit), stake: tokens(svcTotals.get(s.service) ?? 0n), share: frac(svcTotals.get(s.service) ?? 0n, pos.activeStake) })),
+      operators: [...opTotals]
+        .filter(([, v]) => v > 0n)
+        .sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0))
+        .map(([op, v]) => ({ address: op, label: label(op), stake: tokens(v), share: frac(v, pos.activeStake) })),
+      services: pos.services.map((s) => ({
+        id: s.service,
+        label: label(s.service),
+        networkLimit: tokens(s.networkLimit),
+        maxNetworkLimit: tokens(s.maxNetworkLimit),
+        stake: tokens(svcTotals.get(s.service) ?? 0n),
+        share: frac(svcTotals.get(s.service) ?? 0n, pos.activeStake),
+      })),
       cells,
       risk: riskFigures(pos, live, pp),
     }
   })
   const bands = policyBands({ universe, scores, policy, ...(plan ? { plan } : {}) })
-  state.services = scores.services.map((s) => ({ id: s.service, label: s.label, rewardRate: s.rewardRatePerYear, slashProbability: s.slashProbabilityPerYear, severity: s.severity, contractFactor: s.contractFactor, expectedLoss: s.expectedLossPerYear, operators: s.operatorCount, slashes: s.slashEvents, score: s.score, ...bandView(bands.services[s.service.toLowerCase()]), terms: s.terms.map(termView) }))
+  state.services = scores.services.map((s) => ({
+    id: s.service,
+    label: s.label,
+    rewardRate: s.rewardRatePerYear,
+    slashProbability: s.slashProbabilityPerYear,
+    severity: s.severity,
+    contractFactor: s.contractFactor,
+    expectedLoss: s.expectedLossPerYear,
+    operators: s.operatorCount,
+    slashes: s.slashEvents,
+    score: s.score,
+    ...bandView(bands.services[s.service.toLowerCase()]),
+    terms: s.terms.map(termView),
+  }))
   state.operators = scores.operators.map((o) => {
     const pairs = scores.pairs.filter((x) => x.operator === o.operator)
     const stake = ourStake.get(o.operator.toLowerCase()) ?? 0n
@@ -356,7 +479,16 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
   state.slashes = universe.services
     .flatMap((s) => s.slashes)
     .sort((a, b) => (a.blockNumber > b.blockNumber ? -1 : a.blockNumber < b.blockNumber ? 1 : 0))
-    .map((s) => ({ time: new Date(Number(s.timestamp) * 1000).toISOString(), blockNumber: s.blockNumber.toString(), txHash: s.txHash, service: label(s.service), operator: label(s.operator), vault: s.position ? label(s.position) : '—', amount: tokens(s.amount), fraction: frac(s.amount, s.stakeAtCapture) }))
+    .map((s) => ({
+      time: new Date(Number(s.timestamp) * 1000).toISOString(),
+      blockNumber: s.blockNumber.toString(),
+      txHash: s.txHash,
+      service: label(s.service),
+      operator: label(s.operator),
+      vault: s.position ? label(s.position) : '—',
+      amount: tokens(s.amount),
+      fraction: frac(s.amount, s.stakeAtCapture),
+    }))
   return state
 }
 
@@ -384,9 +516,26 @@ export function whatIfView(r: WhatIfReturnType, live: LiveState): WhatIfView {
   return {
     description: r.description.replace(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/g, (m) => relabeler(live.labels)(m)),
     token,
-    errors: [...(r.baseline.error ? [`today: ${r.baseline.error.name}: ${r.baseline.error.message.split('\n')[0]}`] : []), ...(r.scenario.error ? [`with the change: ${r.scenario.error.name}: ${r.scenario.error.message.split('\n')[0]}`] : [])],
-    figures: r.figures.map((f) => ({ key: f.key, label: f.label, before: show(f.unit, f.before), after: show(f.unit, f.after), ...(f.limit !== undefined ? { limit: f.unit === 'fraction' ? pct(f.limit) : `${f.limit.toFixed(2)}×` } : {}), over: f.limit !== undefined && Number.isFinite(f.after) && f.after > f.limit + 1e-12 })),
-    moves: r.moves.map((m) => ({ position: label(m.position), service: label(m.service), operator: label(m.operator), before: tokens(m.before), after: tokens(m.after), change: `${m.after >= m.before ? '+' : '−'}${tokens(m.after >= m.before ? m.after - m.before : m.before - m.after)}` })),
+    errors: [
+      ...(r.baseline.error ? [`today: ${r.baseline.error.name}: ${r.baseline.error.message.split('\n')[0]}`] : []),
+      ...(r.scenario.error ? [`with the change: ${r.scenario.error.name}: ${r.scenario.error.message.split('\n')[0]}`] : []),
+    ],
+    figures: r.figures.map((f) => ({
+      key: f.key,
+      label: f.label,
+      before: show(f.unit, f.before),
+      after: show(f.unit, f.after),
+      ...(f.limit !== undefined ? { limit: f.unit === 'fraction' ? pct(f.limit) : `${f.limit.toFixed(2)}×` } : {}),
+      over: f.limit !== undefined && Number.isFinite(f.after) && f.after > f.limit + 1e-12,
+    })),
+    moves: r.moves.map((m) => ({
+      position: label(m.position),
+      service: label(m.service),
+      operator: label(m.operator),
+      before: tokens(m.before),
+      after: tokens(m.after),
+      change: `${m.after >= m.before ? '+' : '−'}${tokens(m.after >= m.before ? m.after - m.before : m.before - m.after)}`,
+    })),
   }
 }
 
@@ -441,7 +590,14 @@ export function detailView(kind: 'operator' | 'service', id: string, live: LiveS
   const serviceRate = new Map(scores.services.map((x) => [x.service.toLowerCase(), x.rewardRatePerYear]))
   const optIns = pairs.map((x) => {
     const other = kind === 'operator' ? x.service : x.operator
-    return { id: other, label: label(other), slashProbability: x.slashProbabilityPerYear, netYield: x.netYieldPerYear, rewardRate: serviceRate.get(x.service.toLowerCase()) ?? 0, ourStake: tokens(ourPair.get(`${x.service.toLowerCase()}|${x.operator.toLowerCase()}`) ?? 0n) }
+    return {
+      id: other,
+      label: label(other),
+      slashProbability: x.slashProbabilityPerYear,
+      netYield: x.netYieldPerYear,
+      rewardRate: serviceRate.get(x.service.toLowerCase()) ?? 0,
+      ourStake: tokens(ourPair.get(`${x.service.toLowerCase()}|${x.operator.toLowerCase()}`) ?? 0n),
+    }
   })
   const history: DetailView['history'] = []
   for (const r of [...runs].filter((x) => x.scores).sort((a, b) => a.startedAt - b.startedAt)) {
@@ -456,7 +612,10 @@ export function detailView(kind: 'operator' | 'service', id: string, live: LiveS
       if (v) history.push({ at, block, runId: r.runId, score: v.score, slashProbability: v.slashProbabilityPerYear, rewardRate: v.rewardRatePerYear })
     }
   }
-  const records = universe.services.flatMap((x) => x.slashes).filter((r) => (kind === 'operator' ? r.operator : r.service).toLowerCase() === key).sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0))
+  const records = universe.services
+    .flatMap((x) => x.slashes)
+    .filter((r) => (kind === 'operator' ? r.operator : r.service).toLowerCase() === key)
+    .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0))
   let lost = 0n
   const losses: DetailView['losses'] = []
   for (const r of records)
@@ -473,7 +632,15 @@ export function detailView(kind: 'operator' | 'service', id: string, live: LiveS
     ...(b ? { band: { ...bandView(b), score: subject.score } } : {}),
     optIns,
     history,
-    slashes: records.reverse().map((r) => ({ time: new Date(Number(r.timestamp) * 1000).toISOString(), blockNumber: r.blockNumber.toString(), txHash: r.txHash, other: label(kind === 'operator' ? r.service : r.operator), amount: tokens(r.amount), fraction: frac(r.amount, r.stakeAtCapture), ours: Boolean(r.position && ourVaults.has(r.position.toLowerCase())) })),
+    slashes: records.reverse().map((r) => ({
+      time: new Date(Number(r.timestamp) * 1000).toISOString(),
+      blockNumber: r.blockNumber.toString(),
+      txHash: r.txHash,
+      other: label(kind === 'operator' ? r.service : r.operator),
+      amount: tokens(r.amount),
+      fraction: frac(r.amount, r.stakeAtCapture),
+      ours: Boolean(r.position && ourVaults.has(r.position.toLowerCase())),
+    })),
     losses,
   }
 }

@@ -366,7 +366,5 @@ export const SAFE_SIGNATURES = {
     'function setup(address[] _owners, uint256 _threshold, address to, bytes data, address fallbackHandler, address paymentToken, uint256 payment, address paymentReceiver)',
   ],
   /** Safe 1.4.1 MultiSendCallOnly (delegatecalled by the Safe; every packed transaction must be a CALL). */
-  multiSendAbi: [
-    'function multiSend(bytes transactions) payable',
-  ],
+  multiSendAbi: ['function multiSend(bytes transactions) payable'],
 } as const

@@ -46,7 +46,20 @@ export const BOT_ITEMS = {
     /** readUniverse (vault wiring, active stake, stake at reward time), watchEvents (slasher/delegator of our vaults). */
     vaultAbi: ['activeStake', 'activeStakeAt', 'collateral', 'delegator', 'epochDuration', 'slasher'],
     /** readUniverse (type, curator roles, limits, shares, stakes, SetMaxNetworkLimit logs), buildCuratorCall (setters), watchEvents. */
-    networkRestakeDelegatorAbi: ['TYPE', 'hasRole', 'maxNetworkLimit', 'networkLimit', 'networkLimitAt', 'operatorNetworkShares', 'setNetworkLimit', 'setOperatorNetworkShares', 'stake', 'stakeAt', 'totalOperatorNetworkShares', 'SetMaxNetworkLimit'],
+    networkRestakeDelegatorAbi: [
+      'TYPE',
+      'hasRole',
+      'maxNetworkLimit',
+      'networkLimit',
+      'networkLimitAt',
+      'operatorNetworkShares',
+      'setNetworkLimit',
+      'setOperatorNetworkShares',
+      'stake',
+      'stakeAt',
+      'totalOperatorNetworkShares',
+      'SetMaxNetworkLimit',
+    ],
     /** readUniverse (operator limits of full-restake delegators), buildCuratorCall (setOperatorNetworkLimit). */
     fullRestakeDelegatorAbi: ['operatorNetworkLimit', 'setOperatorNetworkLimit'],
     /** readUniverse and watchEvents: instant-slasher Slash logs; readUniverse: the slasher's type (0 instant, 1 veto). */
@@ -61,21 +74,55 @@ export const BOT_ITEMS = {
   eigenlayer: {
     /** readEigenLayerUniverse (stakers, operators, queued shares, OperatorRegistered), eigenlayerSaga, buildMoveCall (queue/complete/delegate). */
     delegationManagerAbi: [
-      'completeQueuedWithdrawal', 'convertToDepositShares', 'cumulativeWithdrawalsQueued', 'delegateTo', 'delegatedTo', 'depositScalingFactor', 'getQueuedWithdrawal',
-      'getQueuedWithdrawalRoots', 'getQueuedWithdrawals', 'getSlashableSharesInQueue', 'getWithdrawableShares', 'isOperator', 'minWithdrawalDelayBlocks', 'operatorShares',
-      'paused', 'queueWithdrawals', 'OperatorRegistered', 'OperatorSharesSlashed', 'SlashingWithdrawalCompleted', 'SlashingWithdrawalQueued',
+      'completeQueuedWithdrawal',
+      'convertToDepositShares',
+      'cumulativeWithdrawalsQueued',
+      'delegateTo',
+      'delegatedTo',
+      'depositScalingFactor',
+      'getQueuedWithdrawal',
+      'getQueuedWithdrawalRoots',
+      'getQueuedWithdrawals',
+      'getSlashableSharesInQueue',
+      'getWithdrawableShares',
+      'isOperator',
+      'minWithdrawalDelayBlocks',
+      'operatorShares',
+      'paused',
+      'queueWithdrawals',
+      'OperatorRegistered',
+      'OperatorSharesSlashed',
+      'SlashingWithdrawalCompleted',
+      'SlashingWithdrawalQueued',
     ],
     /** buildMoveCall (deposit step), eigenlayerSaga (Deposit logs, paused deposits). */
     strategyManagerAbi: ['depositIntoStrategy', 'paused', 'Deposit'],
     /** readEigenLayerUniverse: allocations, magnitudes, slashability, redistribution, the deallocation delay and the operator-set events. */
     allocationManagerAbi: [
-      'DEALLOCATION_DELAY', 'getAllocation', 'getMaxMagnitude', 'getRedistributionRecipient', 'isOperatorSlashable', 'isRedistributingOperatorSet', 'OperatorAddedToOperatorSet',
-      'OperatorRemovedFromOperatorSet', 'OperatorSlashed', 'StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet',
+      'DEALLOCATION_DELAY',
+      'getAllocation',
+      'getMaxMagnitude',
+      'getRedistributionRecipient',
+      'isOperatorSlashable',
+      'isRedistributingOperatorSet',
+      'OperatorAddedToOperatorSet',
+      'OperatorRemovedFromOperatorSet',
+      'OperatorSlashed',
+      'StrategyAddedToOperatorSet',
+      'StrategyRemovedFromOperatorSet',
     ],
     /** readEigenLayerUniverse: operator splits and every rewards submission type. */
     rewardsCoordinatorAbi: [
-      'defaultOperatorSplitBips', 'getOperatorAVSSplit', 'getOperatorPISplit', 'getOperatorSetSplit', 'AVSRewardsSubmissionCreated', 'OperatorDirectedAVSRewardsSubmissionCreated',
-      'OperatorDirectedOperatorSetRewardsSubmissionCreated', 'RewardsSubmissionForAllEarnersCreated', 'TotalStakeRewardsSubmissionCreated', 'UniqueStakeRewardsSubmissionCreated',
+      'defaultOperatorSplitBips',
+      'getOperatorAVSSplit',
+      'getOperatorPISplit',
+      'getOperatorSetSplit',
+      'AVSRewardsSubmissionCreated',
+      'OperatorDirectedAVSRewardsSubmissionCreated',
+      'OperatorDirectedOperatorSetRewardsSubmissionCreated',
+      'RewardsSubmissionForAllEarnersCreated',
+      'TotalStakeRewardsSubmissionCreated',
+      'UniqueStakeRewardsSubmissionCreated',
     ],
     /** readEigenLayerUniverse and eigenlayerSaga: token, share price, deposit caps (StrategyBaseTVLLimits), paused deposits/withdrawals. */
     strategyAbi: ['getTVLLimits', 'paused', 'sharesToUnderlyingView', 'underlyingToken'],
@@ -94,15 +141,7 @@ export const BOT_ITEMS = {
  * ABIs of the contracts the bot sends transactions to (simulated with that ABI, so a revert decodes to its custom
  * error by name): they keep every `error` item. The others are only read, and keep none.
  */
-export const SENT_TO: ReadonlySet<string> = new Set([
-  'networkRestakeDelegatorAbi',
-  'fullRestakeDelegatorAbi',
-  'delegationManagerAbi',
-  'strategyManagerAbi',
-  'rolesModifierAbi',
-  'safeAbi',
-  'multiSendAbi',
-])
+export const SENT_TO: ReadonlySet<string> = new Set(['networkRestakeDelegatorAbi', 'fullRestakeDelegatorAbi', 'delegationManagerAbi', 'strategyManagerAbi', 'rolesModifierAbi', 'safeAbi', 'multiSendAbi'])
 
 type AbiItem = { type: string; name?: string; [k: string]: unknown }
 type Abis = { name: string; abi: readonly AbiItem[] }[]
@@ -152,7 +191,7 @@ function botView(abis: Abis, keep: Record<string, readonly string[]>): Abis {
 }
 
 const out = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url))
-const BOT = 'the BOT\'s view (functions/events the Lambdas use + all errors; full ABIs: local/world/abis/)'
+const BOT = "the BOT's view (functions/events the Lambdas use + all errors; full ABIs: local/world/abis/)"
 const FULL = 'FULL ABIs for the local world and tests (the Lambdas import the trimmed views in shared/protocols/*/ and shared/chain/safe/)'
 
 /** Every generated file: absolute path and content. */

@@ -33,11 +33,9 @@ export interface StartAnvilParameters {
 /** Starts Anvil and resolves once it answers `eth_chainId`. */
 export async function startAnvil({ chainId = 31337, port }: StartAnvilParameters = {}): Promise<AnvilNode> {
   const p = port ?? (await freePort())
-  const child = spawn(
-    anvilBinary(),
-    ['--host', '127.0.0.1', '--port', String(p), '--chain-id', String(chainId), '--hardfork', 'cancun', '--gas-limit', '60000000', '--code-size-limit', '50000', '--silent'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const child = spawn(anvilBinary(), ['--host', '127.0.0.1', '--port', String(p), '--chain-id', String(chainId), '--hardfork', 'cancun', '--gas-limit', '60000000', '--code-size-limit', '50000', '--silent'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   track(child)
   const output = captureOutput(child)
   const rpcUrl = `http://127.0.0.1:${p}`

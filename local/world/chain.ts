@@ -49,11 +49,11 @@ export async function deploy(c: LocalChain, account: Account, abi: Abi, bytecode
 }
 
 /** Sends a contract write (simulated first, so a revert throws with its decoded reason) and waits for success. */
-export async function write<
-  const abi extends Abi,
-  functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
-  args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
->(c: LocalChain, account: Account, call: { address: Address; abi: abi; functionName: functionName; args: args }): Promise<Hex> {
+export async function write<const abi extends Abi, functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>, args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>>(
+  c: LocalChain,
+  account: Account,
+  call: { address: Address; abi: abi; functionName: functionName; args: args },
+): Promise<Hex> {
   const params = { address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account } as never
   const { request } = await c.public.simulateContract(params)
   // Headroom: a Symbiotic checkpoint write costs far more when it lands in a new second than the estimate

@@ -134,8 +134,22 @@ export const DEFAULT_EIGENLAYER_SCENARIO: EigenLayerScenario = {
     { label: 'eigen-bridge', operatorSets: [{ id: 1, rewardRatePerYear: 0.09 }] },
   ],
   operators: [
-    { label: 'el-op-a', avsSplitBips: 1000, allocations: [{ avs: 'eigen-oracle', setId: 0, magnitude: 0.5 }, { avs: 'eigen-da', setId: 0, magnitude: 0.3 }] },
-    { label: 'el-op-b', avsSplitBips: 500, allocations: [{ avs: 'eigen-oracle', setId: 0, magnitude: 0.4 }, { avs: 'eigen-bridge', setId: 1, magnitude: 0.5 }] },
+    {
+      label: 'el-op-a',
+      avsSplitBips: 1000,
+      allocations: [
+        { avs: 'eigen-oracle', setId: 0, magnitude: 0.5 },
+        { avs: 'eigen-da', setId: 0, magnitude: 0.3 },
+      ],
+    },
+    {
+      label: 'el-op-b',
+      avsSplitBips: 500,
+      allocations: [
+        { avs: 'eigen-oracle', setId: 0, magnitude: 0.4 },
+        { avs: 'eigen-bridge', setId: 1, magnitude: 0.5 },
+      ],
+    },
     { label: 'el-op-c', allocations: [{ avs: 'eigen-da', setId: 0, magnitude: 0.6 }] },
   ],
   stakers: [
@@ -240,8 +254,7 @@ export async function seedEigenLayerScenario(c: LocalChain, d: EigenLayerDeploym
     for (const [avsLabel, ids] of byAvs) {
       const avs = avss.find((a) => a.label === avsLabel)!
       await write(c, op.account, { address: d.allocationManager, abi: allocationManagerAbi, functionName: 'registerForOperatorSets', args: [op.address, { avs: avs.address, operatorSetIds: ids, data: '0x' }] })
-      if (o.avsSplitBips !== undefined)
-        await write(c, op.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setOperatorAVSSplit', args: [op.address, avs.address, o.avsSplitBips] })
+      if (o.avsSplitBips !== undefined) await write(c, op.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setOperatorAVSSplit', args: [op.address, avs.address, o.avsSplitBips] })
     }
     const params = o.allocations.map((al) => ({ operatorSet: { avs: avss.find((a) => a.label === al.avs)!.address, id: al.setId }, strategies: [d.strategy], newMagnitudes: [toWad(al.magnitude)] }))
     await write(c, op.account, { address: d.allocationManager, abi: allocationManagerAbi, functionName: 'modifyAllocations', args: [op.address, params] })
@@ -275,9 +288,7 @@ export async function seedEigenLayerScenario(c: LocalChain, d: EigenLayerDeploym
   for (const [i, a] of scenario.avss.entries()) {
     const avs = avss[i]!
     const members = new Set(scenario.operators.filter((o) => o.allocations.some((al) => al.avs === a.label)).map((o) => operators.find((x) => x.label === o.label)!.address))
-    const shares = members.size
-      ? await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'getOperatorsShares', args: [[...members], [d.strategy]] })
-      : []
+    const shares = members.size ? await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'getOperatorsShares', args: [[...members], [d.strategy]] }) : []
     const secured = shares.reduce((sum, row) => sum + (row[0] ?? 0n), 0n)
     const rate = a.operatorSets.reduce((m, s) => Math.max(m, s.rewardRatePerYear), 0)
     const amount = (secured * BigInt(Math.round(rate * 1e9)) * duration) / (10n ** 9n * BigInt(YEAR))

@@ -45,7 +45,6 @@ export interface StartWorldParameters {
   onStep?: (message: string) => void
 }
 
-
 /** Starts everything; on any failure stops what was started and rethrows. */
 export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onStep = () => undefined }: StartWorldParameters): Promise<World> {
   const scenario = loadScenario(scenarioPath)

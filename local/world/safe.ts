@@ -133,7 +133,11 @@ export async function deployDaoSetup(c: LocalChain, deployer: Account, p: Deploy
     return { label, address: account.address, account }
   })
   const threshold = p.threshold ?? 2
-  const initializer = encodeFunctionData({ abi: safeAbi, functionName: 'setup', args: [owners.map((o) => o.address), BigInt(threshold), '0x0000000000000000000000000000000000000000', '0x', fallbackHandler, '0x0000000000000000000000000000000000000000', 0n, '0x0000000000000000000000000000000000000000'] })
+  const initializer = encodeFunctionData({
+    abi: safeAbi,
+    functionName: 'setup',
+    args: [owners.map((o) => o.address), BigInt(threshold), '0x0000000000000000000000000000000000000000', '0x', fallbackHandler, '0x0000000000000000000000000000000000000000', 0n, '0x0000000000000000000000000000000000000000'],
+  })
   const create = { address: proxyFactory, abi: factory.abi, functionName: 'createProxyWithNonce', args: [safeSingleton, initializer, 0n] } as const
   const { result: safe } = (await c.public.simulateContract({ ...create, account: deployer } as never)) as { result: Address }
   await write(c, deployer, create as never)

@@ -86,7 +86,7 @@ const TimelineSchema = z
   .object({
     days: z.number().int().min(1).describe('Days the backtest replays after the history'),
     rewardIntervalDays: z.number().int().min(1).default(7).describe('Networks pay rewards every this many days'),
-    rebalanceEveryDays: z.number().int().min(1).default(7).describe('The autopilot\'s scheduled rebalance runs every this many days (day 0 included)'),
+    rebalanceEveryDays: z.number().int().min(1).default(7).describe("The autopilot's scheduled rebalance runs every this many days (day 0 included)"),
     rewardLookbackDays: z.number().positive().default(28).describe('Window over which the autopilot measures reward rates during the backtest'),
     events: z.array(TimelineEventSchema).default([]),
   })
@@ -131,12 +131,7 @@ export type Scenario = z.infer<typeof ScenarioSchema>
 export type Timeline = z.infer<typeof TimelineSchema>
 
 /** Timeline rules zod cannot say alone: known networks and subnetworks, operators that exist (or have joined) on the day they act. */
-function checkTimeline(
-  t: Timeline,
-  networks: { label: string; subnetworks: { identifier: number }[] }[],
-  operators: { label: string }[],
-  issue: (path: (string | number)[], message: string) => void,
-): void {
+function checkTimeline(t: Timeline, networks: { label: string; subnetworks: { identifier: number }[] }[], operators: { label: string }[], issue: (path: (string | number)[], message: string) => void): void {
   const nets = new Map(networks.map((n) => [n.label, new Set(n.subnetworks.map((s) => s.identifier))]))
   const seeded = new Set(operators.map((o) => o.label))
   const order = t.events.map((e, i) => ({ e, i })).sort((a, b) => a.e.day - b.e.day || a.i - b.i)

@@ -141,14 +141,29 @@ export async function seedVault(c: LocalChain, core: SymbioticCore, deployer: Ac
   const mint = (to: Address, amount: bigint) => write(c, deployer, { address: token, abi: lstTokenAbi, functionName: 'mint', args: [to, amount] })
   const approve = (from: Actor, spender: Address, amount: bigint) => write(c, from.account, { address: token, abi: lstTokenAbi, functionName: 'approve', args: [spender, amount] })
   const vaultParams = encodeAbiParameters(
-    parseAbiParameters('(address collateral, address burner, uint48 epochDuration, bool depositWhitelist, bool isDepositLimit, uint256 depositLimit, address defaultAdminRoleHolder, address depositWhitelistSetRoleHolder, address depositorWhitelistRoleHolder, address isDepositLimitSetRoleHolder, address depositLimitSetRoleHolder)'),
-    [{ collateral: token, burner: DEAD, epochDuration: scenario.epochDurationDays * DAY, depositWhitelist: false, isDepositLimit: false, depositLimit: 0n, defaultAdminRoleHolder: deployer.address, depositWhitelistSetRoleHolder: deployer.address, depositorWhitelistRoleHolder: deployer.address, isDepositLimitSetRoleHolder: deployer.address, depositLimitSetRoleHolder: deployer.address }],
+    parseAbiParameters(
+      '(address collateral, address burner, uint48 epochDuration, bool depositWhitelist, bool isDepositLimit, uint256 depositLimit, address defaultAdminRoleHolder, address depositWhitelistSetRoleHolder, address depositorWhitelistRoleHolder, address isDepositLimitSetRoleHolder, address depositLimitSetRoleHolder)',
+    ),
+    [
+      {
+        collateral: token,
+        burner: DEAD,
+        epochDuration: scenario.epochDurationDays * DAY,
+        depositWhitelist: false,
+        isDepositLimit: false,
+        depositLimit: 0n,
+        defaultAdminRoleHolder: deployer.address,
+        depositWhitelistSetRoleHolder: deployer.address,
+        depositorWhitelistRoleHolder: deployer.address,
+        isDepositLimitSetRoleHolder: deployer.address,
+        depositLimitSetRoleHolder: deployer.address,
+      },
+    ],
   )
   const delegatorIndex = v.delegator === 'network-restake' ? 0n : 1n
-  const delegatorParams = encodeAbiParameters(
-    parseAbiParameters('((address defaultAdminRoleHolder, address hook, address hookSetRoleHolder) baseParams, address[] networkLimitSetRoleHolders, address[] operatorRoleHolders)'),
-    [{ baseParams: { defaultAdminRoleHolder: deployer.address, hook: zeroAddress, hookSetRoleHolder: deployer.address }, networkLimitSetRoleHolders: [curator.address], operatorRoleHolders: [curator.address] }],
-  )
+  const delegatorParams = encodeAbiParameters(parseAbiParameters('((address defaultAdminRoleHolder, address hook, address hookSetRoleHolder) baseParams, address[] networkLimitSetRoleHolders, address[] operatorRoleHolders)'), [
+    { baseParams: { defaultAdminRoleHolder: deployer.address, hook: zeroAddress, hookSetRoleHolder: deployer.address }, networkLimitSetRoleHolders: [curator.address], operatorRoleHolders: [curator.address] },
+  ])
   const slasherParams =
     v.slasher === 'instant'
       ? encodeAbiParameters(parseAbiParameters('((bool isBurnerHook) baseParams)'), [{ baseParams: { isBurnerHook: false } }])
@@ -160,7 +175,12 @@ export async function seedVault(c: LocalChain, core: SymbioticCore, deployer: Ac
   labels[vault.toLowerCase()] = `vault/${v.label}`
 
   // Staker rewards for this vault (real DefaultStakerRewards clone).
-  const createRewards = { address: core.stakerRewardsFactory, abi: abis.defaultStakerRewardsFactoryAbi, functionName: 'create', args: [{ vault, adminFee: 0n, defaultAdminRoleHolder: deployer.address, adminFeeClaimRoleHolder: deployer.address, adminFeeSetRoleHolder: deployer.address }] } as const
+  const createRewards = {
+    address: core.stakerRewardsFactory,
+    abi: abis.defaultStakerRewardsFactoryAbi,
+    functionName: 'create',
+    args: [{ vault, adminFee: 0n, defaultAdminRoleHolder: deployer.address, adminFeeClaimRoleHolder: deployer.address, adminFeeSetRoleHolder: deployer.address }],
+  } as const
   const { result: stakerRewards } = await c.public.simulateContract({ ...createRewards, account: deployer })
   await write(c, deployer, createRewards)
 

@@ -22,7 +22,25 @@ export function loadCoreBytecode(): Record<string, Hex> {
   for (const m of source.matchAll(/function\s+(\w+)\(\)[^{]*\{\s*return\s+hex"([0-9a-fA-F]*)"/g)) {
     out[m[1] as string] = `0x${m[2]}`
   }
-  const expected = ['vaultFactory', 'delegatorFactory', 'slasherFactory', 'networkRegistry', 'operatorRegistry', 'metadataService', 'networkMiddlewareService', 'optInService', 'vaultConfigurator', 'vault', 'vaultTokenized', 'networkRestakeDelegator', 'fullRestakeDelegator', 'operatorSpecificDelegator', 'operatorNetworkSpecificDelegator', 'slasher', 'vetoSlasher']
+  const expected = [
+    'vaultFactory',
+    'delegatorFactory',
+    'slasherFactory',
+    'networkRegistry',
+    'operatorRegistry',
+    'metadataService',
+    'networkMiddlewareService',
+    'optInService',
+    'vaultConfigurator',
+    'vault',
+    'vaultTokenized',
+    'networkRestakeDelegator',
+    'fullRestakeDelegator',
+    'operatorSpecificDelegator',
+    'operatorNetworkSpecificDelegator',
+    'slasher',
+    'vetoSlasher',
+  ]
   const missing = expected.filter((n) => !out[n])
   if (missing.length) throw new Error(`SymbioticCoreBytecode.sol lacks: ${missing.join(', ')}`)
   return out

@@ -4,20 +4,7 @@
  * `getLogs` in adaptive ranges and `multicall` split by gas, and RPC-call counting.
  */
 import { type Chain, type Client, type PublicClient, createClient, defineChain } from 'viem'
-import {
-  estimateFeesPerGas,
-  getBlock,
-  getBlockNumber,
-  getChainId,
-  getLogs,
-  getTransaction,
-  getTransactionCount,
-  getTransactionReceipt,
-  multicall,
-  readContract,
-  sendRawTransaction,
-  simulateContract,
-} from 'viem/actions'
+import { estimateFeesPerGas, getBlock, getBlockNumber, getChainId, getLogs, getTransaction, getTransactionCount, getTransactionReceipt, multicall, readContract, sendRawTransaction, simulateContract } from 'viem/actions'
 import { adaptiveGetLogs } from './rpc/getLogs.js'
 import { multicallWithinGas } from './rpc/multicall.js'
 import { providerTransport } from './rpc/transport.js'

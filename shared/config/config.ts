@@ -5,10 +5,7 @@ import { RestakeError } from '../errors.js'
 import { TABLES, type TableNames } from '../store/tables.js'
 import { lowerHex, toAddr } from '../address.js'
 
-const address = z.pipe(
-  z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address')),
-  z.transform(toAddr),
-)
+const address = z.pipe(z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address')), z.transform(toAddr))
 
 /**
  * Zod (zod/mini) schema of the configuration. Derive variants with the standalone helpers

@@ -161,9 +161,7 @@ function bandFrom(figures: BandFigure[]): Pick<PolicyBand, 'band' | 'worst' | 'f
   const worst = figures.reduce<BandFigure | undefined>((w, f) => (w === undefined || f.ratio > w.ratio ? f : w), undefined)
   if (!worst) return { band: 'low', figures, because: 'the policy limits nothing measured here' }
   const band = bandOfRatio(worst.ratio)
-  const because = Number.isFinite(worst.ratio)
-    ? `${worst.label} ${pct(worst.value)} is ${pct(worst.ratio, 0)} of ${worst.limitField} ${pct(worst.limit)}${worst.ratio > 1 ? ' (over the limit)' : ''}`
-    : worst.label
+  const because = Number.isFinite(worst.ratio) ? `${worst.label} ${pct(worst.value)} is ${pct(worst.ratio, 0)} of ${worst.limitField} ${pct(worst.limit)}${worst.ratio > 1 ? ' (over the limit)' : ''}` : worst.label
   return { band, worst, figures, because }
 }
 

@@ -55,9 +55,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   } else {
     out.push(`Decision: SKIP (${decision.reason}) — ${decision.detail}`)
   }
-  out.push(
-    `Objective: ${unitsFloat(plan.currentObjectivePerYear)}/yr now → ${unitsFloat(plan.objectivePerYear)}/yr planned (net expected yield after expected loss)`,
-  )
+  out.push(`Objective: ${unitsFloat(plan.currentObjectivePerYear)}/yr now → ${unitsFloat(plan.objectivePerYear)}/yr planned (net expected yield after expected loss)`)
   const rf = plan.riskFigures
   out.push(
     `Risk: expected loss ${unitsFloat(rf.currentExpectedAnnualLoss)}/yr → ${unitsFloat(rf.expectedAnnualLoss)}/yr (${pct(rf.expectedLossFraction)} of stake); HHI ${num(rf.currentHerfindahl)} → ${num(rf.herfindahl)}; max vault P(slash/yr) ${pct(rf.maxVaultCompoundedSlashProbability)}; max leverage ${num(rf.maxLeverage)}×`,
@@ -146,11 +144,8 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
       )
     }
     const inFlight = p.inFlightStake ?? 0n // runs recorded before the field existed have none
-    if (inFlight > 0n)
-      out.push(`  in flight ${units(inFlight)}: withdrawals waiting out the protocol delay earn 0/yr and are not allocatable; planned on the available ${units(p.availableStake ?? p.activeStake - inFlight)}`)
-    const rows = p.targets
-      .filter((t) => t.stake > 0n || t.current > 0n)
-      .map((t) => [short(t.service), short(t.operator), units(t.current), units(t.stake), delta(t.stake - t.current), pct(t.netValuePerYear)])
+    if (inFlight > 0n) out.push(`  in flight ${units(inFlight)}: withdrawals waiting out the protocol delay earn 0/yr and are not allocatable; planned on the available ${units(p.availableStake ?? p.activeStake - inFlight)}`)
+    const rows = p.targets.filter((t) => t.stake > 0n || t.current > 0n).map((t) => [short(t.service), short(t.operator), units(t.current), units(t.stake), delta(t.stake - t.current), pct(t.netValuePerYear)])
     if (rows.length > 0) out.push(indent(table(['service', 'operator', 'current', 'target', 'change', 'net value/yr'], rows, opts.width ? opts.width - 2 : undefined), 2))
     const nl = p.networkLimits.filter((l) => l.limit !== l.current || l.limit > 0n).map((l) => [short(l.service), units(l.current), units(l.limit)])
     if (nl.length > 0) out.push(indent(table(['service', 'network limit now', 'planned'], nl, opts.width ? opts.width - 2 : undefined), 2))

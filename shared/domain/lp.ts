@@ -401,7 +401,10 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
   const m = policy.minOperatorsPerService
   const managed = managedPositions(universe.positions, policy)
   const present = new Set(managed.map((p) => p.vault.toLowerCase()))
-  const missing = policy.positions.map((p) => p.vault).filter((v) => !present.has(v) && !universe.positions.some((p) => p.id.toLowerCase() === v)).sort()
+  const missing = policy.positions
+    .map((p) => p.vault)
+    .filter((v) => !present.has(v) && !universe.positions.some((p) => p.id.toLowerCase() === v))
+    .sort()
   const blocks: LpBlock[] = []
   const fixed: FixedPosition[] = []
 
@@ -517,9 +520,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
     const admitted: Cand[] = []
     const pMax = policy.maxCompoundedSlashProbability
     for (const oi of [...byOp.keys()].sort((x, y) => x - y)) {
-      const list = (byOp.get(oi) as Cand[]).sort(
-        (a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || (pValue[b.pid] as number) - (pValue[a.pid] as number) || a.si - b.si,
-      )
+      const list = (byOp.get(oi) as Cand[]).sort((a, b) => Number(b.x0Wei > 0n) - Number(a.x0Wei > 0n) || (pValue[b.pid] as number) - (pValue[a.pid] as number) || a.si - b.si)
       let survive = 1
       for (const c of list) {
         const p = pProb[c.pid] as number
@@ -944,4 +945,3 @@ export function withTurnoverAtLeast(block: LpBlock, minTurnover: number): LpBloc
 export function hasForcedRemovals(block: LpBlock): boolean {
   return block.forced.some((f) => f.to < f.from)
 }
-

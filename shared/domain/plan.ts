@@ -268,7 +268,14 @@ function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint {
     })
     if (all <= limit) return all
   }
-  const exposures = block.pairs.map((p, j) => exposure(t[j] as bigint, p.probability, p.lossFactor, p.groups.map((g) => (block.groups[g] as { group: string }).group)))
+  const exposures = block.pairs.map((p, j) =>
+    exposure(
+      t[j] as bigint,
+      p.probability,
+      p.lossFactor,
+      p.groups.map((g) => (block.groups[g] as { group: string }).group),
+    ),
+  )
   return tailLoss({ exposures, cap: block.activeStake }).var99
 }
 
@@ -428,7 +435,8 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
         shadowPrice: 0,
         message: tight.met ? `position: var99Fraction binding: ${how} stays within ${pct(policy.var99Fraction)}` : `position: var99Fraction not met this run: ${how} is as low as the turnover cap allows, above ${pct(policy.var99Fraction)}`,
       })
-      if (!tight.met) warnings.push(`position ${block.position}: one-year VaR at 99 % ${pct(vf)} of stake stays above var99Fraction ${pct(policy.var99Fraction)} this run (turnover cap); the risk budget is at its lowest feasible ${pct(tight.to)}/yr`)
+      if (!tight.met)
+        warnings.push(`position ${block.position}: one-year VaR at 99 % ${pct(vf)} of stake stays above var99Fraction ${pct(policy.var99Fraction)} this run (turnover cap); the risk budget is at its lowest feasible ${pct(tight.to)}/yr`)
     }
   }
 
@@ -713,7 +721,8 @@ function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): {
   const used: number[] = []
   for (let j = 0; j < t.length; j++) {
     if ((t[j] as bigint) === 0n) continue
-    const w = (c.weights[j] ??= floatToRational(weightOf(kind, block.pairs[j] as LpPair)))
+    c.weights[j] ??= floatToRational(weightOf(kind, block.pairs[j] as LpPair))
+    const w = c.weights[j]!
     if (w[1] > D) D = w[1]
     used.push(j)
   }
@@ -729,7 +738,7 @@ function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): {
   return { excess: lhs > rhs, num: lhs - rhs, D }
 }
 
-function repair(block: LpBlock, t: bigint[], policy: Policy): void {
+function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
   const rows = unitRows(block)
   const pairs = block.pairs
   const m = BigInt(block.minOperators)
@@ -766,26 +775,26 @@ function repair(block: LpBlock, t: bigint[], policy: Policy): void {
     }
     // Risk budget and MaxLoss: trim the lossiest increases until they hold.
     for (const kind of WEIGHTED)
-    for (let guard = 0; guard < pairs.length + 2; guard++) {
-      const r = riskExcess(block, t, kind)
-      if (!r.excess) break
-      changed = true
-      let best = -1
-      for (let j = 0; j < pairs.length; j++) {
-        if ((t[j] as bigint) === 0n || weightOf(kind, pairs[j] as LpPair) <= 0) continue
-        if (best < 0) best = j
-        const bj = best
-        const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
-        if (better > 0) best = j
+      for (let guard = 0; guard < pairs.length + 2; guard++) {
+        const r = riskExcess(block, t, kind)
+        if (!r.excess) break
+        changed = true
+        let best = -1
+        for (let j = 0; j < pairs.length; j++) {
+          if ((t[j] as bigint) === 0n || weightOf(kind, pairs[j] as LpPair) <= 0) continue
+          if (best < 0) best = j
+          const bj = best
+          const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
+          if (better > 0) best = j
+        }
+        if (best < 0) break
+        const p = pairs[best] as LpPair
+        const [ln, ld] = floatToRational(weightOf(kind, p))
+        // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
+        const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
+        const room = inc(best) > 0n ? inc(best) : (t[best] as bigint)
+        t[best] = (t[best] as bigint) - (need < room ? need : room)
       }
-      if (best < 0) break
-      const p = pairs[best] as LpPair
-      const [ln, ld] = floatToRational(weightOf(kind, p))
-      // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
-      const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
-      const room = inc(best) > 0n ? inc(best) : (t[best] as bigint)
-      t[best] = (t[best] as bigint) - (need < room ? need : room)
-    }
     // Diversification: m·t_j ≤ Σ_s.
     if (m > 1n) {
       const bySvc = new Map<string, number[]>()
@@ -816,14 +825,16 @@ function repair(block: LpBlock, t: bigint[], policy: Policy): void {
       let excess = turnover - tr.limitWei
       if (excess > 0n) {
         changed = true
-        const order = pairs.map((_, j) => j).sort((a, b) => {
-          const da = inc(a)
-          const db = inc(b)
-          if ((da > 0n) !== (db > 0n)) return da > 0n ? -1 : 1
-          const aa = da < 0n ? -da : da
-          const ab = db < 0n ? -db : db
-          return aa === ab ? a - b : ab > aa ? 1 : -1
-        })
+        const order = pairs
+          .map((_, j) => j)
+          .sort((a, b) => {
+            const da = inc(a)
+            const db = inc(b)
+            if (da > 0n !== db > 0n) return da > 0n ? -1 : 1
+            const aa = da < 0n ? -da : da
+            const ab = db < 0n ? -db : db
+            return aa === ab ? a - b : ab > aa ? 1 : -1
+          })
         for (const j of order) {
           if (excess <= 0n) break
           const d = inc(j)
@@ -840,7 +851,7 @@ function repair(block: LpBlock, t: bigint[], policy: Policy): void {
 }
 
 /** Every exact violation of the policy by bigint targets of a block (empty = all good). */
-export function violations(block: LpBlock, t: bigint[], policy: Policy): string[] {
+export function violations(block: LpBlock, t: bigint[], _policy: Policy): string[] {
   const out: string[] = []
   for (const r of unitRows(block)) {
     const act = r.pairs.reduce((a, j) => a + (t[j] as bigint), 0n)
@@ -891,16 +902,7 @@ function fixedPlan(pos: Position, pairScores: Map<string, PairScore>, now: bigin
   return buildPositionPlan(pos, target, forced, pairScores, now, pos.delegatorKind !== 'operator-network-specific', undefined, undefined)
 }
 
-function buildPositionPlan(
-  pos: Position,
-  target: Map<string, bigint>,
-  forced: ForcedMove[],
-  pairScores: Map<string, PairScore>,
-  now: bigint,
-  steerable: boolean,
-  block: LpBlock | undefined,
-  t: bigint[] | undefined,
-): PositionPlan {
+function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: ForcedMove[], pairScores: Map<string, PairScore>, now: bigint, steerable: boolean, block: LpBlock | undefined, t: bigint[] | undefined): PositionPlan {
   const current = new Map<string, bigint>()
   const touched = new Set<string>()
   for (const a of pos.allocations) {
@@ -1137,8 +1139,7 @@ function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingCons
       message: `${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`,
     })
   })
-  for (const h of block.securityHolds ?? [])
-    out.push({ position: block.position, constraint: h.constraint, subject: h.subject, limit: h.limit, value: h.value, shadowPrice: 0, message: h.message })
+  for (const h of block.securityHolds ?? []) out.push({ position: block.position, constraint: h.constraint, subject: h.subject, limit: h.limit, value: h.value, shadowPrice: 0, message: h.message })
   return out
 }
 
@@ -1159,8 +1160,7 @@ function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingConstraint[
     const row = block.rows[r] as LpRow
     let detail: string
     if (row.kind === 'turnover') detail = `at most ${pct(row.limit)} of the stake (${row.limitWei} wei) may move per run; forced removals are exempt`
-    else if (row.kind === 'diversification' || row.kind === 'diversificationTotal')
-      detail = `${subjectText(row, block)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`
+    else if (row.kind === 'diversification' || row.kind === 'diversificationTotal') detail = `${subjectText(row, block)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`
     else {
       const cur = (x0Act.get(r) ?? 0) + 0
       detail = `${subjectText(row)}: limit ${pct(row.limit)} of stake (${row.limitWei} wei), current allocation ${pct(cur)}`

@@ -15,14 +15,10 @@ const MEMBER_RE = /^0x(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/
 const SNS_ARN_RE = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/
 
 /** EVM address: `0x` + 40 hex digits, normalised to lower case. */
-const AddressSchema = z
-  .string()
-  .check(z.regex(ADDRESS_RE, 'must be an address: 0x followed by 40 hex digits'), z.toLowerCase())
+const AddressSchema = z.string().check(z.regex(ADDRESS_RE, 'must be an address: 0x followed by 40 hex digits'), z.toLowerCase())
 
 /** Service id: bytes32 subnetwork / operator-set key, `0x` + 64 hex digits, lower case. */
-const ServiceIdSchema = z
-  .string()
-  .check(z.regex(SERVICE_ID_RE, 'must be a service id: 0x followed by 64 hex digits (network address ++ uint96 identifier)'), z.toLowerCase())
+const ServiceIdSchema = z.string().check(z.regex(SERVICE_ID_RE, 'must be a service id: 0x followed by 64 hex digits (network address ++ uint96 identifier)'), z.toLowerCase())
 
 const fraction = (what: string) => z.number().check(z.minimum(0, `${what} must be ≥ 0`), z.maximum(1, `${what} must be ≤ 1 (a fraction: 1 = 100 %)`))
 
@@ -98,22 +94,14 @@ export const PolicyObjectSchema = z.strictObject({
     }),
     { perOperator: 0.25, perService: 0.5, perRiskGroup: [] },
   ),
-  minOperatorsPerService: z._default(
-    z
-      .int('minOperatorsPerService must be a whole number')
-      .check(z.minimum(1, 'minOperatorsPerService must be ≥ 1'), z.maximum(1000, 'minOperatorsPerService must be ≤ 1000')),
-    2,
-  ),
+  minOperatorsPerService: z._default(z.int('minOperatorsPerService must be a whole number').check(z.minimum(1, 'minOperatorsPerService must be ≥ 1'), z.maximum(1000, 'minOperatorsPerService must be ≤ 1000')), 2),
   riskBudget: z._default(fraction('riskBudget'), 0.01),
   maxCompoundedSlashProbability: z._default(fraction('maxCompoundedSlashProbability'), 0.1),
   minSecuritySlack: z._default(z.number().check(z.minimum(0, 'minSecuritySlack must be ≥ 0'), z.maximum(1000, 'minSecuritySlack must be ≤ 1000')), 0),
   shockFraction: z._default(fraction('shockFraction'), 0.1),
   maxLossFraction: z._default(fraction('maxLossFraction'), 1),
   var99Fraction: z._default(fraction('var99Fraction'), 1),
-  leverageCap: z._default(
-    z.number().check(z.minimum(1, 'leverageCap must be ≥ 1 (1 = no restaking amplification)'), z.maximum(1000, 'leverageCap must be ≤ 1000')),
-    2,
-  ),
+  leverageCap: z._default(z.number().check(z.minimum(1, 'leverageCap must be ≥ 1 (1 = no restaking amplification)'), z.maximum(1000, 'leverageCap must be ≤ 1000')), 2),
   turnoverCapPerRun: z._default(z.number().check(z.minimum(0, 'turnoverCapPerRun must be ≥ 0'), z.maximum(2000, 'turnoverCapPerRun must be ≤ 2000')), 0.25),
   minNetGainBpsPerYear: z._default(z.number().check(z.minimum(0, 'minNetGainBpsPerYear must be ≥ 0')), 5),
   gas: z._default(
@@ -129,10 +117,7 @@ export const PolicyObjectSchema = z.strictObject({
   notifications: z._default(
     z.strictObject({
       webhookUrls: z._default(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })), []),
-      targets: z._default(
-        z.array(z.strictObject({ format: z.enum(['slack', 'discord', 'json'], 'format must be one of "slack", "discord", "json"'), url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }) })),
-        [],
-      ),
+      targets: z._default(z.array(z.strictObject({ format: z.enum(['slack', 'discord', 'json'], 'format must be one of "slack", "discord", "json"'), url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }) })), []),
       snsTopicArn: z.optional(z.string().check(z.regex(SNS_ARN_RE, 'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)'))),
       console: z._default(z.boolean(), true),
     }),
@@ -179,10 +164,7 @@ function crossFieldChecks(p: z.output<typeof PolicyObjectSchema>, ctx: z.core.$R
     const deny = new Set(p.operators.deny)
     const usable = new Set(allowOps.filter((o) => !deny.has(o))).size
     if (usable < p.minOperatorsPerService) {
-      add(
-        ['minOperatorsPerService'],
-        `minOperatorsPerService is ${p.minOperatorsPerService} but only ${usable} operator${usable === 1 ? ' is' : 's are'} allowed (and not denied): no service could receive stake`,
-      )
+      add(['minOperatorsPerService'], `minOperatorsPerService is ${p.minOperatorsPerService} but only ${usable} operator${usable === 1 ? ' is' : 's are'} allowed (and not denied): no service could receive stake`)
     }
   }
   // Duplicate keys that would make the document ambiguous.
@@ -195,10 +177,30 @@ function crossFieldChecks(p: z.output<typeof PolicyObjectSchema>, ctx: z.core.$R
       else seen.set(k, i)
     })
   }
-  dup(p.positions, (x) => x.vault, (i) => ['positions', i, 'vault'], (k) => `position ${k}`)
-  dup(p.caps.perRiskGroup, (x) => x.group, (i) => ['caps', 'perRiskGroup', i, 'group'], (k) => `risk group "${k}"`)
-  dup(p.scoring.serviceMetadata, (x) => x.service, (i) => ['scoring', 'serviceMetadata', i, 'service'], (k) => `metadata for service ${k}`)
-  dup(p.scoring.operatorMetadata, (x) => x.operator, (i) => ['scoring', 'operatorMetadata', i, 'operator'], (k) => `metadata for operator ${k}`)
+  dup(
+    p.positions,
+    (x) => x.vault,
+    (i) => ['positions', i, 'vault'],
+    (k) => `position ${k}`,
+  )
+  dup(
+    p.caps.perRiskGroup,
+    (x) => x.group,
+    (i) => ['caps', 'perRiskGroup', i, 'group'],
+    (k) => `risk group "${k}"`,
+  )
+  dup(
+    p.scoring.serviceMetadata,
+    (x) => x.service,
+    (i) => ['scoring', 'serviceMetadata', i, 'service'],
+    (k) => `metadata for service ${k}`,
+  )
+  dup(
+    p.scoring.operatorMetadata,
+    (x) => x.operator,
+    (i) => ['scoring', 'operatorMetadata', i, 'operator'],
+    (k) => `metadata for operator ${k}`,
+  )
   dup(
     p.scoring.slashProbabilityOverrides,
     (x) => `${x.operator ?? '*'}/${x.service ?? '*'}`,

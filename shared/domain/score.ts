@@ -28,7 +28,7 @@ import type { Address, Operator, Service, ServiceId, Universe } from './types.js
 import type { Policy } from './policy.js'
 import { SECONDS_PER_YEAR, cmp, num, pct } from './format.js'
 import { type SecurityFigures, securityCheck, universeStakes } from './security.js'
-import type { ScoreCategory, ScoreTerm } from './terms.js'
+import type { ScoreTerm } from './terms.js'
 
 /** Risk band of a score. */
 export type Band = 'low' | 'medium' | 'high' | 'critical'
@@ -414,7 +414,8 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
       // × 10 services, building and formatting them per pair dominated scoring.
       const sv = serviceTermsOf(sid, f)
       const sp = ov === undefined ? slashTermsOf(sv, f, k) : overrideSlashTerms(f, p, k, h)
-      const ot = (opTerms ??= operatorTermsOf(commission, commissionSource, share))
+      opTerms ??= operatorTermsOf(commission, commissionSource, share)
+      const ot = opTerms
       pairs.push({
         service: sid as ServiceId,
         operator: addr,

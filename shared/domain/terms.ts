@@ -13,4 +13,3 @@ export interface ScoreTerm {
   category?: ScoreCategory
   explanation: string
 }
-

@@ -76,7 +76,8 @@ export async function executeCalls(p: ExecuteCallsParameters): Promise<ExecutedC
   // 2. Fees above the cap: defer before taking the lock (nothing signed, nothing sent).
   if (p.maxFeePerGas !== undefined) await quoteFees(client, p.maxFeePerGas, retry)
   // 3. The signer's lock: the caller's session, or one held for this call only.
-  const owned = !p.session && p.locks ? await openSignerSession({ client, account, intents: p.intents, locks: p.locks, runId: p.runId, chainId, confirmations: p.confirmations, feeCap: p.maxFeePerGas, options, onEvent: p.onEvent }) : undefined
+  const owned =
+    !p.session && p.locks ? await openSignerSession({ client, account, intents: p.intents, locks: p.locks, runId: p.runId, chainId, confirmations: p.confirmations, feeCap: p.maxFeePerGas, options, onEvent: p.onEvent }) : undefined
   const session = p.session ?? owned
   try {
     // Settling intents of earlier runs changed the chain since step 1: simulate again before signing anything.
@@ -214,6 +215,7 @@ async function confirm(p: ExecuteCallsParameters & { session: SignerSession | un
  */
 export async function estimateCallGas(client: PublicClient, tx: { from: Address; to: Address; data: Hex }): Promise<bigint> {
   const answer: unknown = await client.request({ method: 'eth_estimateGas', params: [tx] })
-  if (typeof answer !== 'string' || !isHex(answer, { strict: true }) || answer.length < 3) throw new ChainReadError({ what: `the gas estimate of a call to ${tx.to}`, cause: new Error(`the node answered ${JSON.stringify(answer)}, not a quantity`) })
+  if (typeof answer !== 'string' || !isHex(answer, { strict: true }) || answer.length < 3)
+    throw new ChainReadError({ what: `the gas estimate of a call to ${tx.to}`, cause: new Error(`the node answered ${JSON.stringify(answer)}, not a quantity`) })
   return hexToBigInt(answer)
 }

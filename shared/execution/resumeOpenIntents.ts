@@ -67,4 +67,3 @@ export async function resumeOpenIntents(p: ResumeOpenIntentsParameters): Promise
   candidates.delete(session.runId)
   return { settled, interruptedRuns: [...candidates] }
 }
-

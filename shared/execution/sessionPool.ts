@@ -41,7 +41,16 @@ export function createSessionPool(p: CreateSessionPoolParameters): SessionPool {
       const key = account.address.toLowerCase()
       let s = sessions.get(key)
       if (!s) {
-        s = openSignerSession({ client: p.client, account, intents: p.intents, locks: p.locks, runId: p.runId, ...(p.confirmations !== undefined ? { confirmations: p.confirmations } : {}), ...(p.feeCap !== undefined ? { feeCap: p.feeCap } : {}), ...(p.options ? { options: p.options } : {}) }).then(async (session) => {
+        s = openSignerSession({
+          client: p.client,
+          account,
+          intents: p.intents,
+          locks: p.locks,
+          runId: p.runId,
+          ...(p.confirmations !== undefined ? { confirmations: p.confirmations } : {}),
+          ...(p.feeCap !== undefined ? { feeCap: p.feeCap } : {}),
+          ...(p.options ? { options: p.options } : {}),
+        }).then(async (session) => {
           await p.onOpened?.(session)
           return session
         })

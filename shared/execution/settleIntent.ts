@@ -39,9 +39,7 @@ export interface SettleIntentParameters {
 }
 
 /** How an intent settled. */
-export type SettleIntentReturnType =
-  | { status: 'mined' | 'reverted'; intent: IntentRecord; receipt: TransactionReceipt }
-  | { status: 'superseded'; intent: IntentRecord }
+export type SettleIntentReturnType = { status: 'mined' | 'reverted'; intent: IntentRecord; receipt: TransactionReceipt } | { status: 'superseded'; intent: IntentRecord }
 
 /** Broadcasts (idempotently) and confirms one intent; throws TransactionStuckError (intent left open) when out of patience. */
 export async function settleIntent(p: SettleIntentParameters): Promise<SettleIntentReturnType> {
@@ -182,9 +180,7 @@ async function replaceIntent(p: SettleIntentParameters, intent: IntentRecord, re
 
 /** The receipt of whichever of `hashes` is included (newest first), or undefined. */
 export async function findReceipt(client: PublicClient, hashes: readonly Hex[], retry: { attempts: number; backoffMs: number }): Promise<TransactionReceipt | undefined> {
-  const receipts = await Promise.all(
-    [...hashes].reverse().map((hash) => withRetry('eth_getTransactionReceipt', () => client.getTransactionReceipt({ hash }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))), retry)),
-  )
+  const receipts = await Promise.all([...hashes].reverse().map((hash) => withRetry('eth_getTransactionReceipt', () => client.getTransactionReceipt({ hash }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))), retry)))
   return receipts.find((r) => r !== undefined)
 }
 

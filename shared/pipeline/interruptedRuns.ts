@@ -16,7 +16,7 @@ export async function closeInterruptedRuns(runs: RunStorePort, intents: IntentSt
 /** Finishes a run left `running` as `failed` (RunInterruptedError), with its actions rebuilt from its intents. Returns true if it closed it. */
 export async function closeInterruptedRun(runs: RunStorePort, intents: IntentStorePort, runId: string, closedBy: string): Promise<boolean> {
   const run = await runs.get(runId)
-  if (!run || run.status !== 'running') return false
+  if (run?.status !== 'running') return false
   const own = await intents.listByRun(runId)
   const actions: RecordedAction[] = own.map((i) => ({
     index: i.actionIndex,

@@ -62,7 +62,17 @@ export interface RebalanceResult {
 
 /** The adapter's view of the run's context. */
 export function adapterContext(ctx: AutopilotContext): AdapterContext {
-  return { config: ctx.config, client: ctx.client, policy: ctx.policy, intents: ctx.intents, ...(ctx.locks ? { locks: ctx.locks } : {}), logger: ctx.logger, clock: ctx.clock, ...(ctx.account ? { account: ctx.account } : {}), label: labeler(ctx.config.labels) }
+  return {
+    config: ctx.config,
+    client: ctx.client,
+    policy: ctx.policy,
+    intents: ctx.intents,
+    ...(ctx.locks ? { locks: ctx.locks } : {}),
+    logger: ctx.logger,
+    clock: ctx.clock,
+    ...(ctx.account ? { account: ctx.account } : {}),
+    label: labeler(ctx.config.labels),
+  }
 }
 
 /** Runs the pipeline once for one protocol; always records the run. */
@@ -79,7 +89,15 @@ export async function runRebalancePipeline<D, S extends DecisionStep>(ctx: Autop
   // Every transaction the bot signs goes through one lease-fenced session per signer, opened on first use; a session
   // that settles what a crashed run left open closes that run (the executor never touches the run store).
   const pool = ctx.locks
-    ? createSessionPool({ client: ctx.client, intents: ctx.intents, locks: ctx.locks, runId, confirmations: ctx.config.confirmations, feeCap, onOpened: async (s) => void (await closeInterruptedRuns(ctx.runs, ctx.intents, s.resumed.interruptedRuns, runId)) })
+    ? createSessionPool({
+        client: ctx.client,
+        intents: ctx.intents,
+        locks: ctx.locks,
+        runId,
+        confirmations: ctx.config.confirmations,
+        feeCap,
+        onOpened: async (s) => void (await closeInterruptedRuns(ctx.runs, ctx.intents, s.resumed.interruptedRuns, runId)),
+      })
     : undefined
   const sessionFor: SessionFor = (account) => {
     if (!pool) throw new Error('sending needs the locks store (the signer lease and nonce)')

@@ -110,7 +110,16 @@ export function contextFromEnv(env: Record<string, string | undefined>, serviceN
     logger,
   })
   const stamp = settings ? { policyHash: settings.policyHash, policyVersion: settings.policyVersion, configVersion: settings.configVersion } : undefined
-  return composeContext({ config, policy, dynamo: doc, logger, ...(options.account ? { account: options.account } : {}), notify, runListeners: [notifyOnRunFinished({ notify, logger, label: labeler(config.labels) })], ...(stamp ? { stamp } : {}) })
+  return composeContext({
+    config,
+    policy,
+    dynamo: doc,
+    logger,
+    ...(options.account ? { account: options.account } : {}),
+    notify,
+    runListeners: [notifyOnRunFinished({ notify, logger, label: labeler(config.labels) })],
+    ...(stamp ? { stamp } : {}),
+  })
 }
 
 /** The policy document in POLICY_JSON / POLICY_PATH (parsed JSON, not yet validated), or undefined when neither is set. */

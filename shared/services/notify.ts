@@ -88,7 +88,12 @@ export function createNotifier(p: CreateNotifierParameters): Notify {
     for (const { url, format } of [...(p.webhookUrls ?? []).map((url) => ({ url, format: 'json' as const })), ...(p.targets ?? [])]) {
       jobs.push(
         attempt(`${format === 'json' ? 'webhook' : format}:${redactUrl(url)}`, async () => {
-          const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'restake-autopilot' }, body: JSON.stringify(notificationBody(format, n)), signal: AbortSignal.timeout(p.timeoutMs ?? 5_000) })
+          const res = await doFetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'user-agent': 'restake-autopilot' },
+            body: JSON.stringify(notificationBody(format, n)),
+            signal: AbortSignal.timeout(p.timeoutMs ?? 5_000),
+          })
           if (!res.ok) throw new Error(`HTTP ${res.status}`)
           await res.arrayBuffer().catch(() => undefined)
         }),
@@ -172,7 +177,10 @@ export function runNotification(run: FinishedRun, label: (k: string) => string, 
       ...base,
       kind: 'failure',
       subject: `${run.kind} run failed: ${run.error?.name ?? 'Error'}`,
-      text: [`${run.kind} run ${run.runId} (trigger ${run.trigger}) failed: ${run.error?.name ?? 'Error'}: ${run.error?.message ?? 'unknown error'}`, ...(txHashes.length ? ['Calls sent before the failure:', ...actionLines.filter((l) => l.includes(' tx '))] : ['Nothing was sent.'])].join('\n'),
+      text: [
+        `${run.kind} run ${run.runId} (trigger ${run.trigger}) failed: ${run.error?.name ?? 'Error'}: ${run.error?.message ?? 'unknown error'}`,
+        ...(txHashes.length ? ['Calls sent before the failure:', ...actionLines.filter((l) => l.includes(' tx '))] : ['Nothing was sent.']),
+      ].join('\n'),
     }
   }
   // Watch runs that did not fail are told by the watcher's own slash notifications.

@@ -207,7 +207,18 @@ async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<
         const vault = slasherOf.get(emitter)
         if (!vault || !sn || !op) continue
         const amount = (a.slashedAmount ?? a.slashAmount) as bigint | undefined
-        out.push({ ...common, vault, subnetwork: sn, operator: op, network: networkOf(sn), amount, captureTimestamp: a.captureTimestamp === undefined ? undefined : BigInt(a.captureTimestamp as number), ...(a.slashIndex !== undefined ? { slashIndex: a.slashIndex as bigint } : {}), ...(a.vetoDeadline !== undefined ? { vetoDeadline: BigInt(a.vetoDeadline as number) } : {}), relevant: true })
+        out.push({
+          ...common,
+          vault,
+          subnetwork: sn,
+          operator: op,
+          network: networkOf(sn),
+          amount,
+          captureTimestamp: a.captureTimestamp === undefined ? undefined : BigInt(a.captureTimestamp as number),
+          ...(a.slashIndex !== undefined ? { slashIndex: a.slashIndex as bigint } : {}),
+          ...(a.vetoDeadline !== undefined ? { vetoDeadline: BigInt(a.vetoDeadline as number) } : {}),
+          relevant: true,
+        })
         break
       }
       case 'ExecuteSlash':
@@ -297,8 +308,7 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
       for (const p of universe?.positions ?? []) for (const a of p.allocations) if (a.service === sn && a.operator === op) sum += a.stake
       return sum
     }
-    const allocates = (sn: Hex, op: Address): boolean =>
-      (universe?.positions ?? []).some((p) => p.allocations.some((a) => a.service === sn && a.operator === op && (a.stake > 0n || a.shares > 0n || a.operatorLimit > 0n)))
+    const allocates = (sn: Hex, op: Address): boolean => (universe?.positions ?? []).some((p) => p.allocations.some((a) => a.service === sn && a.operator === op && (a.stake > 0n || a.shares > 0n || a.operatorLimit > 0n)))
     const before = new Map<string, bigint>()
     for (const { event, claim } of slashes) {
       event.held = allocates(event.subnetwork!, event.operator!)
@@ -321,7 +331,12 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
       if (!event.held || response === 'alert-only') continue
       const k = `${event.subnetwork}|${event.operator}`
       if (!pairs.has(k))
-        pairs.set(k, { operator: event.operator!, service: event.subnetwork!, response, reason: `slash response ${response}: ${event.kind} of ${label(event.operator!)} by ${label(event.subnetwork!)} at block ${event.blockNumber} (tx ${event.txHash})` })
+        pairs.set(k, {
+          operator: event.operator!,
+          service: event.subnetwork!,
+          response,
+          reason: `slash response ${response}: ${event.kind} of ${label(event.operator!)} by ${label(event.subnetwork!)} at block ${event.blockNumber} (tx ${event.txHash})`,
+        })
     }
     let derisk: Handled['derisk']
     let result: RunRebalanceResult | undefined
@@ -351,7 +366,9 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
         continue
       }
       event.outcome = result && !failed ? 'derisked' : 'alerted'
-      await ctx.notify?.(slashNotification(ctx, event, { response, result, before: before.get(`${event.subnetwork}|${event.operator}`) ?? 0n, residual: residual.filter((r) => r.service === event.subnetwork && r.operator === event.operator), label }))
+      await ctx.notify?.(
+        slashNotification(ctx, event, { response, result, before: before.get(`${event.subnetwork}|${event.operator}`) ?? 0n, residual: residual.filter((r) => r.service === event.subnetwork && r.operator === event.operator), label }),
+      )
     }
     for (const { event } of claimed) event.outcome ??= 'recorded'
 

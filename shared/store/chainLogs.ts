@@ -180,10 +180,7 @@ export class ChainLogStore extends TableStore {
    */
   async writeLogs(k: SourceKey, owner: string, p: { puts: readonly StoredLog[]; deletes: readonly string[] }): Promise<void> {
     const pk = this.pk(k)
-    const items = [
-      ...p.deletes.map((sk) => ({ Delete: { TableName: this.tableName, Key: { pk, sk } } })),
-      ...p.puts.map((l) => ({ Put: { TableName: this.tableName, Item: toLogItem(pk, l) } })),
-    ]
+    const items = [...p.deletes.map((sk) => ({ Delete: { TableName: this.tableName, Key: { pk, sk } } })), ...p.puts.map((l) => ({ Put: { TableName: this.tableName, Item: toLogItem(pk, l) } }))]
     const guard = { ConditionCheck: { TableName: this.tableName, Key: { pk, sk: CURSOR_SK }, ConditionExpression: 'leaseOwner = :me', ExpressionAttributeValues: { ':me': owner } } }
     for (let i = 0; i < items.length; i += MAX_TRANSACTION_ITEMS - 1) {
       try {

@@ -145,7 +145,6 @@ export class IntentStore extends TableStore implements IntentStorePort {
   }
 }
 
-
 export type { IntentStatus, IntentRecord, IntentUpdate }
 
 export { OPEN_INTENT_STATUSES }

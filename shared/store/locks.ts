@@ -185,17 +185,19 @@ export class LockStore extends TableStore implements LockStorePort {
   /** Removes settled intents from the lock's open set (idempotent; needs no lease: the set only shrinks). */
   async settle(lockId: string, intentIds: readonly string[]): Promise<void> {
     if (intentIds.length === 0) return
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { lockId },
-        UpdateExpression: 'DELETE openIntents :ids',
-        ConditionExpression: 'attribute_exists(lockId)',
-        ExpressionAttributeValues: { ':ids': new Set(intentIds) },
-      }),
-    ).catch((e: unknown) => {
-      if (!isConditionalFailure(e)) throw e
-    })
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { lockId },
+          UpdateExpression: 'DELETE openIntents :ids',
+          ConditionExpression: 'attribute_exists(lockId)',
+          ExpressionAttributeValues: { ':ids': new Set(intentIds) },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionalFailure(e)) throw e
+      })
   }
 }
 

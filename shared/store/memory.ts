@@ -48,14 +48,17 @@ export class MemoryRunStore implements RunStorePort {
   }
   async finish(runId: string, fields: Omit<RunRecord, 'runId' | 'kind' | 'trigger' | 'startedAt' | 'protocol' | 'triggerKind'>): Promise<void> {
     const run = this.items.get(runId)
-    if (!run || run.status !== 'running') throw stale('runs', runId)
+    if (run?.status !== 'running') throw stale('runs', runId)
     this.items.set(runId, copy({ ...run, ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) }) as RunRecord)
   }
   async get(runId: string): Promise<RunRecord | undefined> {
     return this.items.get(runId)
   }
   async list(kind: RunKind, limit = 20): Promise<RunRecord[]> {
-    return [...this.items.values()].filter((r) => r.kind === kind).sort((a, b) => b.startedAt - a.startedAt).slice(0, limit)
+    return [...this.items.values()]
+      .filter((r) => r.kind === kind)
+      .sort((a, b) => b.startedAt - a.startedAt)
+      .slice(0, limit)
   }
   async latest(kind: RunKind, status: RunStatus, filter: LatestRunFilter = {}): Promise<RunRecord | undefined> {
     const protocolOf = (r: RunRecord) => r.protocol ?? 'symbiotic'
@@ -84,7 +87,15 @@ export class MemoryIntentStore implements IntentStorePort {
     const i = this.items.get(intentId)
     if (!i || i.txHash !== p.previousTxHash || !OPEN_INTENT_STATUSES.includes(i.status)) throw stale('intents', intentId)
     if (guard) commit(guard)
-    this.items.set(intentId, { ...i, rawTx: p.rawTx, txHash: p.txHash, txHashes: [...i.txHashes, p.txHash], maxFeePerGas: p.maxFeePerGas.toString(), maxPriorityFeePerGas: p.maxPriorityFeePerGas.toString(), replacements: (i.replacements ?? 0) + 1 })
+    this.items.set(intentId, {
+      ...i,
+      rawTx: p.rawTx,
+      txHash: p.txHash,
+      txHashes: [...i.txHashes, p.txHash],
+      maxFeePerGas: p.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: p.maxPriorityFeePerGas.toString(),
+      replacements: (i.replacements ?? 0) + 1,
+    })
   }
   async noteReorg(intentId: string): Promise<void> {
     const i = this.items.get(intentId)
@@ -94,7 +105,11 @@ export class MemoryIntentStore implements IntentStorePort {
     return [...this.items.values()].filter((i) => OPEN_INTENT_STATUSES.includes(i.status) && (p.from === undefined || i.from.toLowerCase() === p.from.toLowerCase())).map(copy)
   }
   async listByRun(runId: string, max = 1000): Promise<IntentRecord[]> {
-    return [...this.items.values()].filter((i) => i.runId === runId).sort((a, b) => a.actionIndex - b.actionIndex).slice(0, max).map(copy)
+    return [...this.items.values()]
+      .filter((i) => i.runId === runId)
+      .sort((a, b) => a.actionIndex - b.actionIndex)
+      .slice(0, max)
+      .map(copy)
   }
 }
 
@@ -184,7 +199,17 @@ export class MemoryEventStore implements EventStorePort {
   async claim(p: ClaimEventParameters): Promise<ClaimedEvent> {
     const previous = this.items.get(p.eventId)
     if (previous && (previous.status === 'done' || (previous.status !== 'failed' && previous.leaseUntil > p.now))) throw new DuplicateEventError({ eventId: p.eventId, existing: previous })
-    const rec: EventRecord = { eventId: p.eventId, source: p.source, status: p.status, createdAt: previous?.createdAt ?? p.now, updatedAt: p.now, leaseUntil: p.now + p.leaseMs, expiresAt: Math.floor(p.now / 1000) + p.ttlSeconds, attempts: (previous?.attempts ?? 0) + 1, ...(p.detail ? { detail: p.detail } : {}) }
+    const rec: EventRecord = {
+      eventId: p.eventId,
+      source: p.source,
+      status: p.status,
+      createdAt: previous?.createdAt ?? p.now,
+      updatedAt: p.now,
+      leaseUntil: p.now + p.leaseMs,
+      expiresAt: Math.floor(p.now / 1000) + p.ttlSeconds,
+      attempts: (previous?.attempts ?? 0) + 1,
+      ...(p.detail ? { detail: p.detail } : {}),
+    }
     this.items.set(p.eventId, rec)
     return { ...rec, ...(previous ? { previous } : {}) }
   }

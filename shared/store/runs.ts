@@ -51,9 +51,7 @@ export class RunStore extends TableStore implements RunStorePort {
 
   /** Newest runs of a kind first. */
   async list(kind: RunKind, limit = 20): Promise<RunRecord[]> {
-    const out = await this.client.send(
-      new QueryCommand({ TableName: this.tableName, IndexName: 'byKind', KeyConditionExpression: 'kind = :k', ExpressionAttributeValues: { ':k': kind }, ScanIndexForward: false, Limit: limit }),
-    )
+    const out = await this.client.send(new QueryCommand({ TableName: this.tableName, IndexName: 'byKind', KeyConditionExpression: 'kind = :k', ExpressionAttributeValues: { ':k': kind }, ScanIndexForward: false, Limit: limit }))
     return (out.Items ?? []).map(fromItem)
   }
 

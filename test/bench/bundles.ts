@@ -75,7 +75,10 @@ export async function benchBundles(): Promise<Record<string, unknown>> {
     coldImportMs(b.file) // warm the OS file cache once; not counted
     const times = Array.from({ length: RUNS }, () => coldImportMs(b.file))
     const own = Array.from({ length: RUNS }, () => coldImportMs(b.file, true))
-    const top = Object.entries(b.byPackage).sort((x, y) => y[1] - x[1]).slice(0, 6).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} KB`)
+    const top = Object.entries(b.byPackage)
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} KB`)
     out[name] = {
       bundleKB: Number((b.bytes / 1024).toFixed(1)),
       initMsMedian: Number(median(times).toFixed(1)),

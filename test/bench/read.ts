@@ -23,7 +23,12 @@ async function withSeededChain<T>(run: (anvil: AnvilNode, params: ReadSymbioticU
     await installMulticall3(c, deployer)
     const core = await deploySymbioticCore(c, deployer)
     const seeded = await seedScenario(c, core, deployer, loadScenario('local/scenarios/default.json'), privateKeyToAccount(generatePrivateKey()))
-    return await run(anvil, { operatorVaultOptInService: core.operatorVaultOptInService, operatorNetworkOptInService: core.operatorNetworkOptInService, vaults: seeded.vaults.map((v) => ({ address: v.address, stakerRewards: [v.stakerRewards] })), curator: seeded.curator.address })
+    return await run(anvil, {
+      operatorVaultOptInService: core.operatorVaultOptInService,
+      operatorNetworkOptInService: core.operatorNetworkOptInService,
+      vaults: seeded.vaults.map((v) => ({ address: v.address, stakerRewards: [v.stakerRewards] })),
+      curator: seeded.curator.address,
+    })
   } finally {
     await anvil.stop()
   }
@@ -35,7 +40,7 @@ export async function benchReadUniverse(): Promise<Record<string, unknown>> {
     let requests = 0
     const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, onRequest: () => requests++ })
     const times: number[] = []
-    let universe
+    let universe: Awaited<ReturnType<typeof readSymbioticUniverse>> | undefined
     for (let i = 0; i < 10; i++) {
       const t = performance.now()
       universe = await readSymbioticUniverse(client, params)

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url'
 const dir = fileURLToPath(new URL('.', import.meta.url))
 const only = process.argv.slice(2)
 const results: Record<string, unknown> = {}
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'run.ts').sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+  .sort()) {
   const mod = (await import(`./${file}`)) as Record<string, unknown>
   for (const [name, fn] of Object.entries(mod)) {
     if (!name.startsWith('bench') || typeof fn !== 'function') continue

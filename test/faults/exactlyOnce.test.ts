@@ -130,31 +130,47 @@ afterEach(async () => {
 describe('RPC faults through a proxy: each intended call mined exactly once, no nonce gap', () => {
   const cases: [string, FaultRule[], number][] = [
     ['no fault (baseline)', [], 3],
-    ['HTTP 503 on send, receipt, estimate and nonce', [
-      { method: 'eth_sendRawTransaction', fault: 'http503', times: 4 },
-      { method: 'eth_getTransactionReceipt', fault: 'http503', times: 4 },
-      { method: 'eth_estimateGas', fault: 'http503', times: 2 },
-      { method: 'eth_getTransactionCount', fault: 'http503', times: 2 },
-    ], 3],
-    ['timeouts: the send reaches the node, the answer never comes back', [
-      { method: 'eth_sendRawTransaction', fault: 'timeout', times: 3, holdMs: 3000 },
-      { method: 'eth_getTransactionReceipt', fault: 'timeout', times: 1, holdMs: 3000 },
-    ], 3],
-    ['dropped connections, before and after the node saw the request', [
-      { method: 'eth_sendRawTransaction', fault: 'dropAfter', times: 3 },
-      { method: 'eth_getTransactionCount', fault: 'dropBefore', times: 2 },
-      { method: 'eth_getTransactionReceipt', fault: 'dropAfter', times: 2 },
-    ], 3],
+    [
+      'HTTP 503 on send, receipt, estimate and nonce',
+      [
+        { method: 'eth_sendRawTransaction', fault: 'http503', times: 4 },
+        { method: 'eth_getTransactionReceipt', fault: 'http503', times: 4 },
+        { method: 'eth_estimateGas', fault: 'http503', times: 2 },
+        { method: 'eth_getTransactionCount', fault: 'http503', times: 2 },
+      ],
+      3,
+    ],
+    [
+      'timeouts: the send reaches the node, the answer never comes back',
+      [
+        { method: 'eth_sendRawTransaction', fault: 'timeout', times: 3, holdMs: 3000 },
+        { method: 'eth_getTransactionReceipt', fault: 'timeout', times: 1, holdMs: 3000 },
+      ],
+      3,
+    ],
+    [
+      'dropped connections, before and after the node saw the request',
+      [
+        { method: 'eth_sendRawTransaction', fault: 'dropAfter', times: 3 },
+        { method: 'eth_getTransactionCount', fault: 'dropBefore', times: 2 },
+        { method: 'eth_getTransactionReceipt', fault: 'dropAfter', times: 2 },
+      ],
+      3,
+    ],
     ['lying node: stale eth_getTransactionCount after the first answer', [{ method: 'eth_getTransactionCount', fault: 'staleNonce', skip: 1, times: 1000 }], 3],
     ['lying node: no receipt for mined transactions', [{ method: 'eth_getTransactionReceipt', fault: 'nullReceipt', times: 12 }], 3],
-    ['everything at once', [
-      { method: 'eth_sendRawTransaction', fault: 'timeout', times: 1, holdMs: 3000 },
-      { method: 'eth_sendRawTransaction', fault: 'dropAfter', times: 1, skip: 1 },
-      { method: 'eth_sendRawTransaction', fault: 'http503', times: 2, skip: 2 },
-      { method: 'eth_getTransactionReceipt', fault: 'nullReceipt', times: 6 },
-      { method: 'eth_getTransactionCount', fault: 'staleNonce', skip: 1, times: 1000 },
-      { method: 'eth_estimateGas', fault: 'dropBefore', times: 1 },
-    ], 4],
+    [
+      'everything at once',
+      [
+        { method: 'eth_sendRawTransaction', fault: 'timeout', times: 1, holdMs: 3000 },
+        { method: 'eth_sendRawTransaction', fault: 'dropAfter', times: 1, skip: 1 },
+        { method: 'eth_sendRawTransaction', fault: 'http503', times: 2, skip: 2 },
+        { method: 'eth_getTransactionReceipt', fault: 'nullReceipt', times: 6 },
+        { method: 'eth_getTransactionCount', fault: 'staleNonce', skip: 1, times: 1000 },
+        { method: 'eth_estimateGas', fault: 'dropBefore', times: 1 },
+      ],
+      4,
+    ],
   ]
   it.each(cases)('%s', async (_name, rules, n) => {
     const k = await newCase()
@@ -191,7 +207,15 @@ describe('RPC faults through a proxy: each intended call mined exactly once, no 
     const k = await newCase()
     const [pair] = pairs
     // The previous write of this (subnetwork, operator) and of the subnetwork total sit in the latest block, at T...
-    const prior = await c.wallet.writeContract({ account: curator, chain: c.wallet.chain, address: delegator, abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [pair!.subnetwork, pair!.operator, 5n * 10n ** 18n + ++salt], gas: 1_000_000n })
+    const prior = await c.wallet.writeContract({
+      account: curator,
+      chain: c.wallet.chain,
+      address: delegator,
+      abi: networkRestakeDelegatorAbi,
+      functionName: 'setOperatorNetworkShares',
+      args: [pair!.subnetwork, pair!.operator, 5n * 10n ** 18n + ++salt],
+      gas: 1_000_000n,
+    })
     const { blockNumber } = await c.public.waitForTransactionReceipt({ hash: prior })
     const t = (await c.public.getBlock({ blockNumber })).timestamp
     // ...the node's clock reads T when it estimates, so it prices an in-place checkpoint update (≈ 58k gas); the send
@@ -265,7 +289,10 @@ describe('SIGKILL at each kill point: the next run finishes the job, no double s
   it('an open intent whose nonce another transaction took is closed as superseded, and the job still completes once', async () => {
     const k = await newCase()
     const t = targets(1)
-    const bot = spawnBot({ rpcUrl: k.config.rpcUrl, chainId: k.config.chainId, dynamoEndpoint: k.config.dynamoEndpoint!, tables: k.config.tables, key: w.curatorKey, delegator, targets: t, options: { ...FAST, leaseMs: 1500 } }, { crashAt: 'after-persist@1' })
+    const bot = spawnBot(
+      { rpcUrl: k.config.rpcUrl, chainId: k.config.chainId, dynamoEndpoint: k.config.dynamoEndpoint!, tables: k.config.tables, key: w.curatorKey, delegator, targets: t, options: { ...FAST, leaseMs: 1500 } },
+      { crashAt: 'after-persist@1' },
+    )
     expect((await bot.done).signal).toBe('SIGKILL')
     // Someone uses the signer's key by hand before the next run: the persisted intent's nonce is gone.
     const manual = await c.wallet.sendTransaction({ account: curator, chain: c.wallet.chain, to: curator.address, value: 0n })
@@ -352,7 +379,7 @@ describe('stuck and reorged transactions', () => {
     expect(parseTransaction(intent.rawTx as Hex).nonce).toBe(intent.nonce)
   })
 
-  it('a base fee that rises above the transaction\'s max fee: replaced with fees that fit (under the policy cap), one mined, all recorded', async () => {
+  it("a base fee that rises above the transaction's max fee: replaced with fees that fit (under the policy cap), one mined, all recorded", async () => {
     const k = await newCase()
     const t = targets(1)
     await c.test.setAutomine(false)
@@ -475,7 +502,18 @@ describe('the real runRebalance (read → score → plan → diff → execute) u
     expect(dry.status).toBe('skipped')
     return dry.actions.length
   }
-  const botConfig = (k: Case) => ({ mode: 'rebalance' as const, config: k.config as unknown as Record<string, unknown>, policy: JSON.parse(JSON.stringify(defaultPolicy())), rpcUrl: k.config.rpcUrl, chainId: k.config.chainId, dynamoEndpoint: k.config.dynamoEndpoint!, tables: k.config.tables, key: w.curatorKey, delegator, targets: [] })
+  const botConfig = (k: Case) => ({
+    mode: 'rebalance' as const,
+    config: k.config as unknown as Record<string, unknown>,
+    policy: JSON.parse(JSON.stringify(defaultPolicy())),
+    rpcUrl: k.config.rpcUrl,
+    chainId: k.config.chainId,
+    dynamoEndpoint: k.config.dynamoEndpoint!,
+    tables: k.config.tables,
+    key: w.curatorKey,
+    delegator,
+    targets: [],
+  })
 
   it.each(['after-persist@2', 'after-broadcast@3', 'after-sign@1'])('a rebalance process killed %s is finished by the next rebalance: verified, nothing twice', async (crashAt) => {
     const k = await newCase()

@@ -55,7 +55,13 @@ export interface JobResult {
 
 /** The delegator call that sets one target. */
 export function targetCall(delegator: Address, t: JobTarget): PlannedCall {
-  return { address: delegator, abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [t.subnetwork, t.operator, t.shares], description: `setOperatorNetworkShares(${t.subnetwork.slice(0, 10)}…, ${t.operator.slice(0, 8)}…, ${t.shares})` }
+  return {
+    address: delegator,
+    abi: networkRestakeDelegatorAbi,
+    functionName: 'setOperatorNetworkShares',
+    args: [t.subnetwork, t.operator, t.shares],
+    description: `setOperatorNetworkShares(${t.subnetwork.slice(0, 10)}…, ${t.operator.slice(0, 8)}…, ${t.shares})`,
+  }
 }
 
 /** Reads the current shares of each target. */

@@ -47,12 +47,20 @@ describe('cdk-nag AwsSolutionsChecks (v3)', () => {
   it('with EigenLayer positions (five functions): still no unacknowledged finding', () => {
     const { app } = synth({ protocolConfigFile: 'infra/examples/protocol.eigenlayer.example.json' })
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([])
-    expect(acknowledgements(app).filter((a) => a.id === 'AwsSolutions-L1').map((a) => a.path)).toContain('RestakeAutopilot/EigenLayer')
+    expect(
+      acknowledgements(app)
+        .filter((a) => a.id === 'AwsSolutions-L1')
+        .map((a) => a.path),
+    ).toContain('RestakeAutopilot/EigenLayer')
   })
 
   it('an imported RPC secret needs no SMG4 acknowledgement (nothing created to rotate)', () => {
     const { app } = synth({ rpcSecretName: 'prod/rpc-url' })
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([])
-    expect(acknowledgements(app).filter((a) => a.id === 'AwsSolutions-SMG4').map((a) => a.path)).toEqual(['RestakeAutopilot/WebhookSecret'])
+    expect(
+      acknowledgements(app)
+        .filter((a) => a.id === 'AwsSolutions-SMG4')
+        .map((a) => a.path),
+    ).toEqual(['RestakeAutopilot/WebhookSecret'])
   })
 })

@@ -13,7 +13,14 @@ export const realisticPolicy = {
   positions: vaults.map((vault, i) => ({ vault, label: i === 0 ? 'DAO treasury vault' : 'Growth vault' })),
   operators: { allow: operators.map((o) => o.address), deny: [] },
   services: { allow: services.map((s) => s.id), deny: [] },
-  caps: { perOperator: 0.1, perService: 0.3, perRiskGroup: [{ group: 'bridges', members: [], cap: 0.25 }, { group: 'same-client', members: operators.slice(0, 5).map((o) => o.address), cap: 0.3 }] },
+  caps: {
+    perOperator: 0.1,
+    perService: 0.3,
+    perRiskGroup: [
+      { group: 'bridges', members: [], cap: 0.25 },
+      { group: 'same-client', members: operators.slice(0, 5).map((o) => o.address), cap: 0.3 },
+    ],
+  },
   minOperatorsPerService: 4,
   riskBudget: 0.004,
   maxCompoundedSlashProbability: 0.05,
@@ -28,7 +35,13 @@ export const realisticPolicy = {
   scoring: {
     defaultSeverity: 0.3,
     slashProbabilityOverrides: operators.slice(0, 6).map((o, i) => ({ operator: o.address, probabilityPerYear: 0.002 * (i + 1) })),
-    serviceMetadata: services.map((s, i) => ({ service: s.id, label: s.label, contractRisk: { audits: 1 + (i % 4), ageDays: 120 + 60 * i, tvlUsd: 5e7 * (i + 1) }, severity: 0.2 + 0.05 * (i % 4), ...(i % 3 === 0 ? { riskGroup: 'bridges' } : {}) })),
+    serviceMetadata: services.map((s, i) => ({
+      service: s.id,
+      label: s.label,
+      contractRisk: { audits: 1 + (i % 4), ageDays: 120 + 60 * i, tvlUsd: 5e7 * (i + 1) },
+      severity: 0.2 + 0.05 * (i % 4),
+      ...(i % 3 === 0 ? { riskGroup: 'bridges' } : {}),
+    })),
     operatorMetadata: operators.map((o, i) => ({ operator: o.address, label: o.label, commission: 0.05 + 0.005 * (i % 10), ...(i < 5 ? { riskGroup: 'same-client' } : {}) })),
   },
 }

@@ -36,7 +36,13 @@ describe('DynamoDB', () => {
           KeySchema: [{ AttributeName: t.partitionKey.name, KeyType: 'HASH' }, ...(t.sortKey ? [{ AttributeName: t.sortKey.name, KeyType: 'RANGE' }] : [])],
           BillingMode: 'PAY_PER_REQUEST',
           Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
-          ...(t.indexes ? { GlobalSecondaryIndexes: t.indexes.map((i) => Match.objectLike({ IndexName: i.name, KeySchema: [{ AttributeName: i.partitionKey.name, KeyType: 'HASH' }, ...(i.sortKey ? [{ AttributeName: i.sortKey.name, KeyType: 'RANGE' }] : [])] })) } : {}),
+          ...(t.indexes
+            ? {
+                GlobalSecondaryIndexes: t.indexes.map((i) =>
+                  Match.objectLike({ IndexName: i.name, KeySchema: [{ AttributeName: i.partitionKey.name, KeyType: 'HASH' }, ...(i.sortKey ? [{ AttributeName: i.sortKey.name, KeyType: 'RANGE' }] : [])] }),
+                ),
+              }
+            : {}),
           ...(t.ttlAttribute ? { TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } } : {}),
         }),
       })
@@ -169,7 +175,11 @@ describe('least-privilege IAM', () => {
 describe('triggers', () => {
   it('EventBridge Scheduler: score every 10 minutes, rebalance every 6 hours, watch every minute, with payload and DLQ', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 3)
-    for (const [expr, fn] of [['rate(10 minutes)', 'score'], ['rate(6 hours)', 'rebalance'], ['rate(1 minute)', 'watch']] as const) {
+    for (const [expr, fn] of [
+      ['rate(10 minutes)', 'score'],
+      ['rate(6 hours)', 'rebalance'],
+      ['rate(1 minute)', 'watch'],
+    ] as const) {
       template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: expr,
         State: 'ENABLED',
@@ -257,7 +267,11 @@ describe('alarms', () => {
   })
 
   it('metric filters: runStatus = failed on every function log group; stuckIntents from the watcher', () => {
-    template.resourcePropertiesCountIs('AWS::Logs::MetricFilter', { FilterPattern: '{ $.runStatus = "failed" }', MetricTransformations: [Match.objectLike({ MetricName: 'FailedRuns', MetricNamespace: 'RestakeAutopilot', MetricValue: '1' })] }, 4)
+    template.resourcePropertiesCountIs(
+      'AWS::Logs::MetricFilter',
+      { FilterPattern: '{ $.runStatus = "failed" }', MetricTransformations: [Match.objectLike({ MetricName: 'FailedRuns', MetricNamespace: 'RestakeAutopilot', MetricValue: '1' })] },
+      4,
+    )
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       LogGroupName: { Ref: logicalId(stackRef.functions.watch.logs) },
       FilterPattern: '{ $.stuckIntents >= 0 }',
@@ -268,7 +282,8 @@ describe('alarms', () => {
 
 describe('parameters', () => {
   it('outputs the webhook URL and the secret / key ARNs', () => {
-    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'RpcUrlSecretArn', 'SignerKeyArn', 'NotificationsTopicArn', 'PolicyTableName', 'JobsTopicArn', 'RunsTableName', 'LocksTableName', 'EventsTableName']) template.hasOutput(o, Match.anyValue())
+    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'RpcUrlSecretArn', 'SignerKeyArn', 'NotificationsTopicArn', 'PolicyTableName', 'JobsTopicArn', 'RunsTableName', 'LocksTableName', 'EventsTableName'])
+      template.hasOutput(o, Match.anyValue())
   })
 
   it('an invalid schedule, policy or protocol file fails the synth with the key and reason', () => {

@@ -47,7 +47,10 @@ describe('backtest: slashing cascade, autopilot (zero-out on slash) vs the held 
 
   it('reports what the chain says: Slash and DistributeRewards events, activeStake, receipts and the curator nonce', async () => {
     const c = r.world!.chain
-    for (const [side, vault] of [[r.autopilot, r.world!.autopilot], [r.baselineSide, r.world!.baseline]] as const) {
+    for (const [side, vault] of [
+      [r.autopilot, r.world!.autopilot],
+      [r.baselineSide, r.world!.baseline],
+    ] as const) {
       const slashes = await c.public.getLogs({ address: vault.slasher, event: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }), fromBlock: r.startBlock + 1n, toBlock: r.endBlock })
       expect(side.slashed).toBe(slashes.reduce((a, l) => a + l.args.slashedAmount!, 0n))
       expect(side.slashes.map((s) => s.txHash)).toEqual(slashes.map((l) => l.transactionHash))

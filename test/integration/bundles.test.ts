@@ -72,7 +72,10 @@ async function invoke(name: FunctionName, event: unknown, extraEnv: Record<strin
   }
   // Asynchronous: test doubles in this process (SNS) must answer while the bundle runs.
   const { stdout: out } = await promisify(execFile)(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], { cwd: REPO_ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-  const line = out.split('\n').reverse().find((l) => l.startsWith('__RESULT__'))
+  const line = out
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('__RESULT__'))
   if (!line) throw new Error(`no result from ${name}:\n${out}`)
   return JSON.parse(line.slice('__RESULT__'.length)) as Record<string, unknown>
 }
@@ -93,7 +96,17 @@ function httpApiEvent(body: object): Record<string, unknown> {
     rawPath: '/webhook',
     rawQueryString: '',
     headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook({ secret: SECRET, body: raw, timestamp: Math.floor(now.getTime() / 1000) }), 'user-agent': 'bundle-test' },
-    requestContext: { accountId: '000000000000', apiId: 'test', domainName: 'test.execute-api.local', http: { method: 'POST', path: '/webhook', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bundle-test' }, requestId: randomUUID(), routeKey: 'POST /webhook', stage: '$default', time: now.toUTCString(), timeEpoch: now.getTime() },
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'test',
+      domainName: 'test.execute-api.local',
+      http: { method: 'POST', path: '/webhook', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bundle-test' },
+      requestId: randomUUID(),
+      routeKey: 'POST /webhook',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
     body: raw,
     isBase64Encoded: false,
   }
@@ -134,14 +147,20 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
 
   it('rebalance: a Scheduler tick sends the plan', async () => {
     const before = await nonce()
-    const r = await invoke('rebalance', schedulerEvent('rebalance')) as { status: string; actions: { txHash?: string }[]; error?: unknown }
+    const r = (await invoke('rebalance', schedulerEvent('rebalance'))) as { status: string; actions: { txHash?: string }[]; error?: unknown }
     expect(r.error).toBeUndefined()
     expect(r.status).toBe('succeeded')
     expect(await nonce()).toBe(before + r.actions.length)
   })
 
   it('eigenlayer: a Scheduler tick records an EigenLayer run (resume, read, plan) in the runs table', async () => {
-    const r = (await invoke('eigenlayer', schedulerEvent('eigenlayer'), { EIGENLAYER_STAKER_KEYS: JSON.stringify(w.eigenlayerStakerKeys) })) as { runId: string; status: string; error?: unknown; positions: unknown[]; moves: { note?: string }[] }
+    const r = (await invoke('eigenlayer', schedulerEvent('eigenlayer'), { EIGENLAYER_STAKER_KEYS: JSON.stringify(w.eigenlayerStakerKeys) })) as {
+      runId: string
+      status: string
+      error?: unknown
+      positions: unknown[]
+      moves: { note?: string }[]
+    }
     expect(r.error).toBeUndefined()
     expect(['succeeded', 'skipped']).toContain(r.status)
     expect(r.moves.filter((m) => /signer/i.test(m.note ?? ''))).toEqual([]) // the stakers' keys reached the bundle

@@ -68,7 +68,14 @@ describe('autopilot plan', () => {
   it('--json gives scores, plan and decision for machines (amounts as strings)', async () => {
     const r = await run('plan', '--policy', POLICY, '--config', join(dir, 'plan-config.json'), '--json')
     expect(r.code).toBe(EXIT.ok)
-    const j = JSON.parse(r.out) as { sent: boolean; chainId: number; blockNumber: string; decision: { kind: string; actions: { from: string; to: string; reasons: string[] }[] }; plan: { positions: unknown[] }; scores: { operators: unknown[] } }
+    const j = JSON.parse(r.out) as {
+      sent: boolean
+      chainId: number
+      blockNumber: string
+      decision: { kind: string; actions: { from: string; to: string; reasons: string[] }[] }
+      plan: { positions: unknown[] }
+      scores: { operators: unknown[] }
+    }
     expect(j.sent).toBe(false)
     expect(j.chainId).toBe(w.config.chainId)
     expect(j.decision.kind).toBe('act')
@@ -133,7 +140,9 @@ describe('autopilot whatif', () => {
     const j = JSON.parse(r.out) as { description: string; moves: { service: string; after: string }[]; sent: boolean }
     expect(j.description).toBe(`deny service ${svc}`)
     expect(j.sent).toBe(false)
-    const id = Object.entries(w.seeded.labels).find(([, v]) => v === svc)![0].toLowerCase()
+    const id = Object.entries(w.seeded.labels)
+      .find(([, v]) => v === svc)![0]
+      .toLowerCase()
     const intoDenied = j.moves.filter((m) => m.service.toLowerCase() === id)
     expect(intoDenied.length).toBeGreaterThan(0)
     for (const m of intoDenied) expect(m.after).toBe('0')
@@ -174,7 +183,22 @@ describe('autopilot explain', () => {
 describe('autopilot backtest', () => {
   it('replays the first days of the calm market and writes the report (table, JSON, HTML)', async () => {
     const html = join(dir, 'report', 'calm.html')
-    const r = await run('backtest', '--scenario', 'local/scenarios/calm-market.json', '--policy', 'local/scenarios/calm-market.policy.json', '--baseline', 'even', '--days', '8', '--dynamo-endpoint', w.config.dynamoEndpoint!, '--json', '--html', html)
+    const r = await run(
+      'backtest',
+      '--scenario',
+      'local/scenarios/calm-market.json',
+      '--policy',
+      'local/scenarios/calm-market.policy.json',
+      '--baseline',
+      'even',
+      '--days',
+      '8',
+      '--dynamo-endpoint',
+      w.config.dynamoEndpoint!,
+      '--json',
+      '--html',
+      html,
+    )
     expect(r.code).toBe(EXIT.ok)
     expect(r.err).toContain('day 0: scheduled rebalance')
     const j = JSON.parse(r.out) as { days: number; baseline: string; autopilot: { rewards: string; slashed: string; reconciled: boolean }; baselineSide: { transactions: number } }

@@ -65,7 +65,22 @@ beforeAll(async () => {
   const io = { stdout: (s: string) => printed.push(s), stderr: (s: string) => printed.push(s) }
   const ready = new Promise<Dashboard>((resolve) => {
     exited = consoleCommand(
-      ['--tables', `runs=${deployed.runs},locks=${deployed.locks},events=${deployed.events}`, '--dynamo-endpoint', w.config.dynamoEndpoint!, '--port', '0', '--config', join(dir, 'config.json'), '--policy', join(dir, 'policy.json'), '--as', 'alice', '--jobs-topic', JOBS_TOPIC],
+      [
+        '--tables',
+        `runs=${deployed.runs},locks=${deployed.locks},events=${deployed.events}`,
+        '--dynamo-endpoint',
+        w.config.dynamoEndpoint!,
+        '--port',
+        '0',
+        '--config',
+        join(dir, 'config.json'),
+        '--policy',
+        join(dir, 'policy.json'),
+        '--as',
+        'alice',
+        '--jobs-topic',
+        JOBS_TOPIC,
+      ],
       io,
       { signal: stopConsole.signal, onListening: resolve },
     )
@@ -110,6 +125,7 @@ describe('autopilot console against the deployed tables', () => {
     await page.locator('#control-reason').fill('incident 42')
     await page.locator('[data-testid="pause"]').click()
     await page.locator('[data-testid="confirm"]').waitFor()
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), not the DOM property
     expect(await page.locator('[data-testid="confirm"]').innerText()).toContain('Pause rebalancing')
     // Nothing happened yet: the order waits for its confirmation.
     expect((await locks().getPause()).paused).toBe(false)
@@ -134,6 +150,7 @@ describe('autopilot console against the deployed tables', () => {
     const op = w.seeded.operators[0]!
     await page.locator('#control-operator').selectOption(op.address.toLowerCase())
     await page.locator('[data-testid="derisk"]').click()
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), not the DOM property
     expect(await page.locator('[data-testid="confirm"]').innerText()).toContain(`De-risk operator ${op.label}`)
     expect(sns.published).toHaveLength(0)
     await page.locator('[data-testid="confirm-yes"]').click()

@@ -102,7 +102,12 @@ describe('DAO setup (real Safe 1.4.1, real Roles v2)', () => {
     expect(dao.permissions.members).toEqual([bot.address.toLowerCase()])
     // Our EIP-712 SafeTx hash is the Safe's own.
     const tx = safeTransaction({ to: dao.multiSendCallOnly, data: '0x1234', operation: 1, nonce: 7n })
-    const onChain = await c.public.readContract({ address: dao.safe, abi: safeAbi, functionName: 'getTransactionHash', args: [tx.to, tx.value, tx.data, tx.operation, tx.safeTxGas, tx.baseGas, tx.gasPrice, tx.gasToken, tx.refundReceiver, tx.nonce] })
+    const onChain = await c.public.readContract({
+      address: dao.safe,
+      abi: safeAbi,
+      functionName: 'getTransactionHash',
+      args: [tx.to, tx.value, tx.data, tx.operation, tx.safeTxGas, tx.baseGas, tx.gasPrice, tx.gasToken, tx.refundReceiver, tx.nonce],
+    })
     expect(hashSafeTransaction(dao.safe, c.chainId, tx)).toBe(onChain)
   })
 })
@@ -255,7 +260,9 @@ describe('propose mode', () => {
     const decoded = decodeProposal(await readFile(files[0]!, 'utf8'), { multiSend: multiSendFile })
     const planned = result.decision.actions.map((a) => buildCuratorCall(a))
     const norm = (args: readonly unknown[]) => args.map((x) => (typeof x === 'string' ? x.toLowerCase() : x))
-    expect(decoded.calls.map((d) => ({ address: d.address.toLowerCase(), functionName: d.functionName, args: norm(d.args!) }))).toEqual(planned.map((p) => ({ address: p.address.toLowerCase(), functionName: p.functionName, args: norm(p.args) })))
+    expect(decoded.calls.map((d) => ({ address: d.address.toLowerCase(), functionName: d.functionName, args: norm(d.args!) }))).toEqual(
+      planned.map((p) => ({ address: p.address.toLowerCase(), functionName: p.functionName, args: norm(p.args) })),
+    )
     expect(decoded.safe?.toLowerCase()).toBe(dao.safe.toLowerCase())
     expect(decoded.chainId).toBe(w.config.chainId)
     const review = await readFile(files[2]!, 'utf8')
@@ -286,7 +293,16 @@ describe('autopilot dao permissions (CLI)', () => {
     await writeFile(policyPath, JSON.stringify({ ...JSON.parse(await readFile('local/scenarios/default.policy.json', 'utf8')), services: { allow: allowed, deny: [] } }))
     const out: string[] = []
     const err: string[] = []
-    const code = await main(['dao', 'permissions', '--policy', policyPath, '--config', configPath, '--member', bot.address, '--out', join(dir, 'apply')], { stdout: (s) => { out.push(s); return true }, stderr: (s) => { err.push(s); return true } })
+    const code = await main(['dao', 'permissions', '--policy', policyPath, '--config', configPath, '--member', bot.address, '--out', join(dir, 'apply')], {
+      stdout: (s) => {
+        out.push(s)
+        return true
+      },
+      stderr: (s) => {
+        err.push(s)
+        return true
+      },
+    })
     expect(err.join('')).toContain('apply-roles-scope')
     expect(code).toBe(0)
     const text = out.join('')

@@ -100,7 +100,8 @@ describe('dashboard in a real browser', () => {
     // 7 figures + MaxLoss and VaR 99 % of the plan (docs/risk.md); the security slack only with a profitFromCorruption.
     expect(await risk.count()).toBe(9)
     const text = await page.locator('[data-testid="risk"]').innerText()
-    for (const label of ['Expected loss', 'Worst operator: P(slashed)/yr in this vault', 'P(vault slashed at least once / yr)', 'Concentration (Herfindahl)', 'Restaking leverage', 'Max loss', 'Slashing VaR 99 %']) expect(text).toContain(label)
+    for (const label of ['Expected loss', 'Worst operator: P(slashed)/yr in this vault', 'P(vault slashed at least once / yr)', 'Concentration (Herfindahl)', 'Restaking leverage', 'Max loss', 'Slashing VaR 99 %'])
+      expect(text).toContain(label)
     expect(text).toContain(`limit ${(ctx.policy.riskBudget * 100).toFixed(2)} %`)
     expect(text).toContain(`limit ${ctx.policy.leverageCap.toFixed(2)}×`)
     expect(await page.locator('[data-testid="chart-allocation"] svg path').count()).toBeGreaterThan(0)

@@ -47,7 +47,13 @@ const SCENARIO: EigenLayerScenario = {
   ...DEFAULT_EIGENLAYER_SCENARIO,
   avss: [
     ...DEFAULT_EIGENLAYER_SCENARIO.avss,
-    { label: 'eigen-directed', operatorSets: [{ id: 0, rewardRatePerYear: 0 }, { id: 1, rewardRatePerYear: 0 }] },
+    {
+      label: 'eigen-directed',
+      operatorSets: [
+        { id: 0, rewardRatePerYear: 0 },
+        { id: 1, rewardRatePerYear: 0 },
+      ],
+    },
     { label: 'eigen-redistrib', operatorSets: [{ id: 0, rewardRatePerYear: 0, redistributeTo: 'treasury' }] },
   ],
   operators: [
@@ -67,8 +73,7 @@ let snapshotId: Hex
 const staker = (label: string) => seeded.stakers.find((s) => s.label === label)!
 const operator = (label: string) => seeded.operators.find((o) => o.label === label)!
 const avs = (label: string) => seeded.avss.find((a) => a.label === label)!
-const read = () =>
-  readEigenLayerUniverse(createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }), { ...d, stakers: seeded.stakers.map((s) => s.address), labels: seeded.labels, fromBlock: d.deployBlock })
+const read = () => readEigenLayerUniverse(createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }), { ...d, stakers: seeded.stakers.map((s) => s.address), labels: seeded.labels, fromBlock: d.deployBlock })
 const serviceOf = (u: Awaited<ReturnType<typeof read>>['universe'], label: string) => u.services.find((s) => s.label === label)!
 const nonceOf = (a: Address) => c.public.getTransactionCount({ address: a })
 
@@ -116,7 +121,15 @@ describe('operator-directed rewards', () => {
     const pay = (stake: bigint, ratePerMille: bigint) => (stake * ratePerMille * BigInt(duration)) / (1000n * BigInt(YEAR))
     const directed = avs('eigen-directed')
     // AVS-wide: 4 % on both operators' stake; set 1 only: another 3 % on el-op-c's stake, el-op-c's set split 20 %.
-    await submitOperatorDirectedRewards(c, d, deployer, { avs: directed, rewards: [{ operator: opA, amount: pay(sA, 40n) }, { operator: opC, amount: pay(sC, 40n) }], startTimestamp: start, duration })
+    await submitOperatorDirectedRewards(c, d, deployer, {
+      avs: directed,
+      rewards: [
+        { operator: opA, amount: pay(sA, 40n) },
+        { operator: opC, amount: pay(sC, 40n) },
+      ],
+      startTimestamp: start,
+      duration,
+    })
     await write(c, operator('el-op-c').account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setOperatorSetSplit', args: [opC, { avs: directed.address, id: 1 }, 2000] })
     await submitOperatorDirectedRewards(c, d, deployer, { avs: directed, setId: 1, rewards: [{ operator: opC, amount: pay(sC, 30n) }], startTimestamp: start, duration })
 
@@ -165,7 +178,7 @@ describe('operator-set rewards by stake (v1.12.0, the RewardsCoordinator mainnet
 })
 
 describe('rewards for all earners', () => {
-  it('are allowlisted, read as a rate on every earning operator\'s stake, and added to no service', async () => {
+  it("are allowlisted, read as a rate on every earning operator's stake, and added to no service", async () => {
     const before = await read()
     const hopper = eigenLayerActor('rewards-for-all/hopper')
     await c.test.setBalance({ address: hopper.address, value: 10n ** 21n })
@@ -257,7 +270,7 @@ describe('deposit caps (StrategyBaseTVLLimits)', () => {
     })
     expect(planned.moves).toHaveLength(1)
     const m = planned.moves[0]!
-    expect(m.tokens).toBe(495n * WEI / 10n)
+    expect(m.tokens).toBe((495n * WEI) / 10n)
     expect(m.reasons.join('\n')).toMatch(/capped at 49\.5: the strategy's maxPerDeposit 50/)
 
     // The saga carries it out: the deposit fits the cap and nothing stays idle.
@@ -267,7 +280,7 @@ describe('deposit caps (StrategyBaseTVLLimits)', () => {
     await c.test.mine({ blocks: 51 })
     const done = await advanceEigenLayerMove(ctx, first.record.sagaId)
     expect(done.status).toBe('completed')
-    expect(done.record.state.deposited!.tokens).toBe(495n * WEI / 10n)
+    expect(done.record.state.deposited!.tokens).toBe((495n * WEI) / 10n)
     expect(await c.public.readContract({ address: d.token, abi: erc20Abi, functionName: 'balanceOf', args: [m.to.staker] })).toBe(0n)
 
     // A direct deposit over the cap reverts with the real core's error.

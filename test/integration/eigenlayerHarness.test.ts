@@ -132,8 +132,7 @@ describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
     expect(expectedNow).toEqual([mulWad(scaled, m.maxMag)])
 
     // Completion guards: too early, wrong caller, wrong tokens length.
-    const complete = (account = s.account, tokens: Address[] = [d.token]) =>
-      write(c, account, { address: dm, abi: delegationManagerAbi, functionName: 'completeQueuedWithdrawal', args: [ev!.args.withdrawal, tokens, true] })
+    const complete = (account = s.account, tokens: Address[] = [d.token]) => write(c, account, { address: dm, abi: delegationManagerAbi, functionName: 'completeQueuedWithdrawal', args: [ev!.args.withdrawal, tokens, true] })
     await expect(complete()).rejects.toThrow(/WithdrawalDelayNotElapsed/)
     await c.test.mine({ blocks: 20 })
     await expect(complete(seeded.outsideStakers[0]!.account)).rejects.toThrow(/WithdrawerNotCaller/)
@@ -153,9 +152,7 @@ describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
     const opAddr = seeded.operators[0]!.address
     await expect(write(c, s.account, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'delegateTo', args: [opAddr, { signature: '0x' as Hex, expiry: 0n }, zeroHash] })).rejects.toThrow(/ActivelyDelegated/)
     const fresh = seeded.outsideStakers[0]!
-    await expect(
-      write(c, fresh.account, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'registerAsOperator', args: [fresh.address, 0, ''] }),
-    ).rejects.toThrow(/ActivelyDelegated/)
+    await expect(write(c, fresh.account, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'registerAsOperator', args: [fresh.address, 0, ''] })).rejects.toThrow(/ActivelyDelegated/)
     const op = seeded.operators[0]!
     await expect(
       write(c, op.account, {

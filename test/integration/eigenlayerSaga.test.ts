@@ -173,7 +173,10 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
       expect(intent?.txHash, step).toBe(state.steps[step]!.txHash)
       expect(intent?.txHashes, step).toHaveLength(1)
       expect(await ctx.intents.get(`${rec.sagaId}:${step}#1`)).toBeUndefined()
-      expect(rec.log.filter((l) => l.step === step && l.event === 'sending'), step).toHaveLength(1)
+      expect(
+        rec.log.filter((l) => l.step === step && l.event === 'sending'),
+        step,
+      ).toHaveLength(1)
     }
     expect(await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [fresh] })).toBe(operator('el-op-c').address)
     expect(await withdrawable(fresh)).toBe(state.received.tokens)

@@ -60,7 +60,13 @@ async function stores() {
   }
 }
 
-const sharesCall = (operator: Address, shares: bigint): PlannedCall => ({ address: delegator, abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [subnetwork, operator, shares], description: `shares ${shares}` })
+const sharesCall = (operator: Address, shares: bigint): PlannedCall => ({
+  address: delegator,
+  abi: networkRestakeDelegatorAbi,
+  functionName: 'setOperatorNetworkShares',
+  args: [subnetwork, operator, shares],
+  description: `shares ${shares}`,
+})
 const approveCall = (spender: Address, amount: bigint): PlannedCall => ({ address: w.seeded.token, abi: erc20Abi, functionName: 'approve', args: [spender, amount], description: `approve ${amount}` })
 
 describe('KMS signer on Anvil (KMS answered by a node:crypto double at the SDK boundary; KMS has no local equivalent)', () => {
@@ -156,7 +162,9 @@ describe('simulation and depth', () => {
     const s = await stores()
     const current = await c.public.readContract({ address: delegator, abi: networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [subnetwork, operators[0]!] })
     const nonce = await c.public.getTransactionCount({ address: curator.address })
-    const error = await executeCalls({ client: s.client, account: curator, calls: [sharesCall(operators[1]!, 9n * 10n ** 18n), sharesCall(operators[0]!, current)], intents: s.intents, locks: s.locks, runId: 'revert', options: FAST }).catch((e: unknown) => e)
+    const error = await executeCalls({ client: s.client, account: curator, calls: [sharesCall(operators[1]!, 9n * 10n ** 18n), sharesCall(operators[0]!, current)], intents: s.intents, locks: s.locks, runId: 'revert', options: FAST }).catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(SimulationRevertedError)
     expect(error).toMatchObject({ name: 'SimulationRevertedError', reason: 'AlreadySet()', actionIndex: 1 })
     expect(await c.public.getTransactionCount({ address: curator.address })).toBe(nonce)
@@ -189,7 +197,9 @@ describe('simulation and depth', () => {
     const s = await stores()
     await c.public.request({ method: 'anvil_setNextBlockBaseFeePerGas' as never, params: [`0x${parseGwei('300').toString(16)}`] as never })
     await c.test.mine({ blocks: 1 })
-    const error = await executeCalls({ client: s.client, account: curator, calls: [sharesCall(operators[3]!, 12n * 10n ** 18n)], intents: s.intents, locks: s.locks, runId: 'gas', maxFeePerGas: parseGwei('100'), options: FAST }).catch((e: unknown) => e)
+    const error = await executeCalls({ client: s.client, account: curator, calls: [sharesCall(operators[3]!, 12n * 10n ** 18n)], intents: s.intents, locks: s.locks, runId: 'gas', maxFeePerGas: parseGwei('100'), options: FAST }).catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(GasPriceTooHighError)
     expect(error).toMatchObject({ name: 'GasPriceTooHighError', reason: 'gasTooHigh', capPerGas: parseGwei('100') })
     expect(await s.locks.get(signerLockId(31337, curator.address))).toBeUndefined()

@@ -80,7 +80,11 @@ describe('providerProxy: each provider’s exact refusals', () => {
   })
 
   it('gas cap: an eth_call over the cap answers `out of gas (gas capped at: N)`, code -32000; under it, the node’s answer', async () => {
-    const calls = w.seeded.operators.map((o) => ({ target: w.core.operatorVaultOptInService, allowFailure: false, callData: encodeFunctionData({ abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [o.address, w.seeded.vaults[0]!.address] }) }))
+    const calls = w.seeded.operators.map((o) => ({
+      target: w.core.operatorVaultOptInService,
+      allowFailure: false,
+      callData: encodeFunctionData({ abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [o.address, w.seeded.vaults[0]!.address] }),
+    }))
     const data = encodeFunctionData({ abi: multicall3Aggregate3, functionName: 'aggregate3', args: [calls] })
     const body = { jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: MULTICALL3_ADDRESS, data }, 'latest'] }
     proxy.setProfile(providerProfile('infura', { gasCap: 30_000n }))
@@ -136,7 +140,10 @@ describe('the readers through every provider profile', () => {
 
   it('a client whose batches exceed the provider’s batch limit is refused: the configured batch size is what keeps it working', async () => {
     proxy.setProfile(providerProfile('strict', { maxBatch: 3, http429Every: 0, item429Every: 0, maxLogsRange: undefined, maxLogsResults: undefined }))
-    const refused = await readAll({ rpcUrl: proxy.url, rpc: { batchSize: 50 } }).then(() => undefined, (e: unknown) => e)
+    const refused = await readAll({ rpcUrl: proxy.url, rpc: { batchSize: 50 } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(causeText(refused)).toMatch(/batch of \d+ exceeds the limit of 3/)
     expect(await readAll({ rpcUrl: proxy.url, rpc: { batchSize: 3 } })).toEqual(direct)
   })
@@ -231,7 +238,26 @@ const multicall3Aggregate3 = [
     type: 'function',
     name: 'aggregate3',
     stateMutability: 'payable',
-    inputs: [{ name: 'calls', type: 'tuple[]', components: [{ name: 'target', type: 'address' }, { name: 'allowFailure', type: 'bool' }, { name: 'callData', type: 'bytes' }] }],
-    outputs: [{ name: 'returnData', type: 'tuple[]', components: [{ name: 'success', type: 'bool' }, { name: 'returnData', type: 'bytes' }] }],
+    inputs: [
+      {
+        name: 'calls',
+        type: 'tuple[]',
+        components: [
+          { name: 'target', type: 'address' },
+          { name: 'allowFailure', type: 'bool' },
+          { name: 'callData', type: 'bytes' },
+        ],
+      },
+    ],
+    outputs: [
+      {
+        name: 'returnData',
+        type: 'tuple[]',
+        components: [
+          { name: 'success', type: 'bool' },
+          { name: 'returnData', type: 'bytes' },
+        ],
+      },
+    ],
   },
 ] as const

@@ -76,7 +76,14 @@ describe('rebalance on the real Symbiotic core', () => {
   it('names the missing curator role and sends nothing when the role was revoked', async () => {
     const vault = w.seeded.vaults[0]!
     const admin = privateKeyToAccount(ANVIL_DEPLOYER_KEY)
-    const hash = await c.wallet.writeContract({ account: admin, chain: c.wallet.chain, address: vault.delegator, abi: networkRestakeDelegatorAbi, functionName: 'revokeRole', args: [OPERATOR_NETWORK_SHARES_SET_ROLE, w.seeded.curator.address] })
+    const hash = await c.wallet.writeContract({
+      account: admin,
+      chain: c.wallet.chain,
+      address: vault.delegator,
+      abi: networkRestakeDelegatorAbi,
+      functionName: 'revokeRole',
+      args: [OPERATOR_NETWORK_SHARES_SET_ROLE, w.seeded.curator.address],
+    })
     await c.public.waitForTransactionReceipt({ hash })
     const ctx = testContext(w, await withFreshTables(w))
     const nonceBefore = await c.public.getTransactionCount({ address: w.seeded.curator.address })

@@ -21,11 +21,7 @@ let restore: () => Promise<void>
 
 // The reader's contracts: each vault's delegator and slasher, its staker rewards, and the operator→vault opt-in service.
 const params: ReadSymbioticUniverseParameters = { ...w.config.symbiotic, vaults: w.config.vaults, curator: w.seeded.curator.address, labels: w.config.labels, fromBlock: w.config.fromBlock }
-const addresses: Address[] = [
-  ...w.seeded.vaults.flatMap((v) => [v.delegator, v.slasher].filter((a) => a !== zeroAddress)),
-  ...w.config.vaults.flatMap((v) => v.stakerRewards),
-  w.config.symbiotic.operatorVaultOptInService,
-]
+const addresses: Address[] = [...w.seeded.vaults.flatMap((v) => [v.delegator, v.slasher].filter((a) => a !== zeroAddress)), ...w.config.vaults.flatMap((v) => v.stakerRewards), w.config.symbiotic.operatorVaultOptInService]
 const source = (name: string, only: Address[] = addresses) => defineSource({ name, chainId: w.config.chainId, addresses: only, events: Object.values(SYMBIOTIC_EVENTS), fromBlock: w.config.fromBlock })
 
 beforeAll(async () => {
@@ -57,7 +53,10 @@ describe('readSymbioticUniverse with events from the chain sync', () => {
 
   it('a source without a vault’s slasher, or one that has not synced, is refused by name', async () => {
     const slasher = w.seeded.vaults[0]!.slasher
-    const partial = source('symbiotic-no-slasher', addresses.filter((a) => a !== slasher))
+    const partial = source(
+      'symbiotic-no-slasher',
+      addresses.filter((a) => a !== slasher),
+    )
     await syncSource({ client, store }, partial, { confirmations, chunkBlocks: 500 })
     await expect(readSymbioticUniverse(client, { ...params, events: storedLogs(store, partial, { maxLagBlocks: BigInt(confirmations) }) })).rejects.toMatchObject({
       cause: { name: 'SyncCoverageError', message: expect.stringContaining(`address ${slasher.toLowerCase()}`) },

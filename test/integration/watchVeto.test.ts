@@ -61,7 +61,13 @@ beforeEach(async () => {
   // A second vault as the world seeds one, but with a VetoSlasher; every network caps it, every operator opts in,
   // one depositor, the curator (our signer) holds the delegator's roles and splits it evenly.
   vetoLabels = {}
-  veto = await seedVault(c, w.core, deployer, { scenario, token: w.seeded.token, curator, networks, operators, labels: vetoLabels }, { label: 'veto', delegator: 'network-restake', slasher: 'veto', deposits: ['3000'], initialAllocation: 'even' })
+  veto = await seedVault(
+    c,
+    w.core,
+    deployer,
+    { scenario, token: w.seeded.token, curator, networks, operators, labels: vetoLabels },
+    { label: 'veto', delegator: 'network-restake', slasher: 'veto', deposits: ['3000'], initialAllocation: 'even' },
+  )
   const [type, vetoDuration, vaultOfSlasher] = await Promise.all([
     c.public.readContract({ address: veto.slasher, abi: vetoSlasherAbi, functionName: 'TYPE' }),
     c.public.readContract({ address: veto.slasher, abi: vetoSlasherAbi, functionName: 'vetoDuration' }),
@@ -148,7 +154,12 @@ async function executeAfterVetoWindow(slashIndex: bigint): Promise<{ execTx: Hex
 const slashNotes = () => receiver.received.filter((n) => n.kind === 'slash')
 /** The service `sn` as the next rebalance reads it, with `vaults` configured (3 round trips, the real reader). */
 async function serviceAsRead(vaults: Address[]) {
-  const u = await readSymbioticUniverse(createReader({ rpcUrl: w.config.rpcUrl, chainId: w.config.chainId }), { ...w.config.symbiotic, vaults: vaults.map((address) => ({ address, stakerRewards: [] })), curator: curator.address, fromBlock: w.config.fromBlock })
+  const u = await readSymbioticUniverse(createReader({ rpcUrl: w.config.rpcUrl, chainId: w.config.chainId }), {
+    ...w.config.symbiotic,
+    vaults: vaults.map((address) => ({ address, stakerRewards: [] })),
+    curator: curator.address,
+    fromBlock: w.config.fromBlock,
+  })
   return u.services.find((s) => s.id === sn)!
 }
 
@@ -167,7 +178,19 @@ describe('watch: a real VetoSlasher request on stake we allocate', () => {
     expect(tick.error).toBeUndefined()
     expect(tick.status).toBe('advanced')
     const ev = tick.events.find((e) => e.kind === 'RequestSlash')!
-    expect(ev).toMatchObject({ txHash, emitter: veto.slasher.toLowerCase(), vault: veto.address.toLowerCase(), subnetwork: sn, operator, network: network.address.toLowerCase(), amount, slashIndex, relevant: true, held: true, outcome: 'derisked' })
+    expect(ev).toMatchObject({
+      txHash,
+      emitter: veto.slasher.toLowerCase(),
+      vault: veto.address.toLowerCase(),
+      subnetwork: sn,
+      operator,
+      network: network.address.toLowerCase(),
+      amount,
+      slashIndex,
+      relevant: true,
+      held: true,
+      outcome: 'derisked',
+    })
     expect(tick.derisk?.status).toBe('succeeded')
     expect(tick.derisk!.txHashes.length).toBeGreaterThan(0)
     expect(await nonce()).toBe(nonceBefore + tick.derisk!.txHashes.length)

@@ -13,12 +13,7 @@ import { SagaStore } from '../../shared/store/sagas.js'
 import { type WorldHandle, withFreshTables } from './worldHandle.js'
 
 /** Context whose signers are the seeded stakers, with stores on fresh tables (one test's sagas never meet another's). */
-export async function eigenLayerSagaContext(
-  w: WorldHandle,
-  anvil: AnvilNode,
-  seeded: SeededEigenLayer,
-  hooks?: EigenLayerSagaHooks,
-): Promise<EigenLayerSagaContext & { sagas: SagaStore; intents: IntentStore }> {
+export async function eigenLayerSagaContext(w: WorldHandle, anvil: AnvilNode, seeded: SeededEigenLayer, hooks?: EigenLayerSagaHooks): Promise<EigenLayerSagaContext & { sagas: SagaStore; intents: IntentStore }> {
   const config = await withFreshTables(w)
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
   const signers = new Map(seeded.stakers.map((s) => [s.address.toLowerCase(), s.account as LocalAccount]))

@@ -55,8 +55,7 @@ export const PROVIDER_PROFILES = {
   infura: {
     name: 'infura',
     maxLogsResults: 10_000,
-    resultsRefusal: (c) =>
-      err(-32005, `query returned more than ${c.limit} results. Try with this block range [${HEX(c.fromBlock)}, ${HEX(c.fitsTo)}].`, { from: HEX(c.fromBlock), limit: c.limit, to: HEX(c.fitsTo) }),
+    resultsRefusal: (c) => err(-32005, `query returned more than ${c.limit} results. Try with this block range [${HEX(c.fromBlock)}, ${HEX(c.fitsTo)}].`, { from: HEX(c.fromBlock), limit: c.limit, to: HEX(c.fitsTo) }),
     gasCap: 50_000_000n,
     http429Every: 0,
     retryAfterSeconds: 1,
@@ -200,8 +199,7 @@ export async function startProviderProxy({ target, profile: initial, measureCall
   const limitedItems = new Set<string>()
   const refuse = (kind: string) => (stats.refused[kind] = (stats.refused[kind] ?? 0) + 1)
 
-  const call = async (method: string, params: unknown[]): Promise<RpcAnswer> =>
-    JSON.parse(await forwardJsonRpc(target, JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))) as RpcAnswer
+  const call = async (method: string, params: unknown[]): Promise<RpcAnswer> => JSON.parse(await forwardJsonRpc(target, JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))) as RpcAnswer
   const blockOf = async (tag: unknown): Promise<bigint> => {
     if (typeof tag === 'string' && tag.startsWith('0x')) return BigInt(tag)
     if (tag === 'earliest') return 0n

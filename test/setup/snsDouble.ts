@@ -35,7 +35,9 @@ export async function startSnsDouble(): Promise<SnsDouble> {
       res.setHeader('content-type', 'text/xml')
       if (form.get('Action') !== 'Publish' || !topicArn || message === null) {
         res.statusCode = 400
-        res.end(`<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>only Publish with TopicArn and Message is implemented</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`)
+        res.end(
+          `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>only Publish with TopicArn and Message is implemented</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        )
         return
       }
       const messageId = randomUUID()

@@ -30,8 +30,16 @@ describe('generated ABIs', () => {
       const all = (full as unknown as Record<string, readonly Item[]>)[name]!
       expect(ours, name).toEqual(all.filter((i) => (i.type === 'error' ? SENT_TO.has(name) : names.includes(i.name!))))
       if (SENT_TO.has(name)) expect(ours.filter((i) => i.type === 'error').length, `${name} errors`).toBe(all.filter((i) => i.type === 'error').length)
-      for (const i of ours) expect(all.some((f) => isDeepStrictEqual(f, i)), `${name}.${i.name}`).toBe(true)
-      for (const n of names) expect(ours.some((i) => i.type !== 'error' && i.name === n), `${name}.${n}`).toBe(true)
+      for (const i of ours)
+        expect(
+          all.some((f) => isDeepStrictEqual(f, i)),
+          `${name}.${i.name}`,
+        ).toBe(true)
+      for (const n of names)
+        expect(
+          ours.some((i) => i.type !== 'error' && i.name === n),
+          `${name}.${n}`,
+        ).toBe(true)
     }
   })
 })

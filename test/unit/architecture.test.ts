@@ -32,12 +32,18 @@ const graph = new Map(shared.map((f) => [f, importsOf(join(ROOT, f))]))
 
 describe('dependency directions', () => {
   it('shared/domain imports only itself and pure packages (no protocol, chain, store, execution, services, AWS or node I/O)', () => {
-    const bad = [...graph].filter(([f]) => f.startsWith('shared/domain/')).flatMap(([f, deps]) => deps.filter((d) => (d.startsWith('shared/') && !d.startsWith('shared/domain/') && d !== 'shared/zodLocale.ts' && d !== 'shared/errors.ts') || d.startsWith('@aws-sdk') || d.startsWith('node:')).map((d) => `${f} → ${d}`))
+    const bad = [...graph]
+      .filter(([f]) => f.startsWith('shared/domain/'))
+      .flatMap(([f, deps]) =>
+        deps.filter((d) => (d.startsWith('shared/') && !d.startsWith('shared/domain/') && d !== 'shared/zodLocale.ts' && d !== 'shared/errors.ts') || d.startsWith('@aws-sdk') || d.startsWith('node:')).map((d) => `${f} → ${d}`),
+      )
     expect(bad).toEqual([])
   })
 
   it('shared/execution imports no protocol, no run store, no services and no pipeline', () => {
-    const bad = [...graph].filter(([f]) => f.startsWith('shared/execution/')).flatMap(([f, deps]) => deps.filter((d) => d.startsWith('shared/protocols/') || d === 'shared/store/runs.ts' || d.startsWith('shared/services/') || d.startsWith('shared/pipeline/')).map((d) => `${f} → ${d}`))
+    const bad = [...graph]
+      .filter(([f]) => f.startsWith('shared/execution/'))
+      .flatMap(([f, deps]) => deps.filter((d) => d.startsWith('shared/protocols/') || d === 'shared/store/runs.ts' || d.startsWith('shared/services/') || d.startsWith('shared/pipeline/')).map((d) => `${f} → ${d}`))
     expect(bad).toEqual([])
   })
 

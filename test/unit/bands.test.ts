@@ -11,11 +11,26 @@ const policy = (extra: Record<string, unknown> = {}) => loadPolicyOrThrow({ vers
 function world() {
   return universe(
     [
-      service(1, { rewardRatePerYear: 0.05, observedSince: NOW - 2n * YEAR, slashes: [slash(1, 3, { amount: 30n * E18, stakeAtCapture: 100n * E18, captureTimestamp: NOW - YEAR }), slash(1, 3, { amount: 5n * E18, stakeAtCapture: 100n * E18, captureTimestamp: NOW - YEAR / 2n })] }),
+      service(1, {
+        rewardRatePerYear: 0.05,
+        observedSince: NOW - 2n * YEAR,
+        slashes: [slash(1, 3, { amount: 30n * E18, stakeAtCapture: 100n * E18, captureTimestamp: NOW - YEAR }), slash(1, 3, { amount: 5n * E18, stakeAtCapture: 100n * E18, captureTimestamp: NOW - YEAR / 2n })],
+      }),
       service(2, { rewardRatePerYear: 0.04, observedSince: NOW - 3n * YEAR }),
     ],
     [operator(3, [1, 2], { totalRestakedStake: 100n * E18 }), operator(4, [1, 2], { totalRestakedStake: 100n * E18 }), operator(5, [1, 2], { totalRestakedStake: 100n * E18 })],
-    [position({ vault: 0xa, operators: [3, 4, 5], services: [1, 2], allocations: [[1, 3, 10n * E18], [2, 4, 10n * E18], [2, 5, 10n * E18]] })],
+    [
+      position({
+        vault: 0xa,
+        operators: [3, 4, 5],
+        services: [1, 2],
+        allocations: [
+          [1, 3, 10n * E18],
+          [2, 4, 10n * E18],
+          [2, 5, 10n * E18],
+        ],
+      }),
+    ],
   )
 }
 

@@ -26,8 +26,14 @@ beforeAll(async () => {
   const { timeline: _t, ...noTimeline } = cascade
   await writeFile(path('no-timeline.json'), JSON.stringify(noTimeline))
   const timeline = cascade.timeline as { events: Record<string, unknown>[] }
-  await writeFile(path('bad-timeline.json'), JSON.stringify({ ...cascade, timeline: { ...timeline, events: [...timeline.events, { day: 3, kind: 'slash', network: 'moon-net', operator: 'op-atlas', fraction: 0.1 }, { day: 99, kind: 'operator-leaves', operator: 'op-ghost' }] } }))
-  await writeFile(path('config.json'), JSON.stringify({ chainId: 31337, rpcUrl: 'http://127.0.0.1:1', symbiotic: { operatorVaultOptInService: `0x${'1'.repeat(40)}`, operatorNetworkOptInService: `0x${'2'.repeat(40)}` }, vaults: [{ address: `0x${'3'.repeat(40)}` }] }))
+  await writeFile(
+    path('bad-timeline.json'),
+    JSON.stringify({ ...cascade, timeline: { ...timeline, events: [...timeline.events, { day: 3, kind: 'slash', network: 'moon-net', operator: 'op-atlas', fraction: 0.1 }, { day: 99, kind: 'operator-leaves', operator: 'op-ghost' }] } }),
+  )
+  await writeFile(
+    path('config.json'),
+    JSON.stringify({ chainId: 31337, rpcUrl: 'http://127.0.0.1:1', symbiotic: { operatorVaultOptInService: `0x${'1'.repeat(40)}`, operatorNetworkOptInService: `0x${'2'.repeat(40)}` }, vaults: [{ address: `0x${'3'.repeat(40)}` }] }),
+  )
   await writeFile(path('bad-config.json'), JSON.stringify({ chainId: 31337, vaults: [] }))
 })
 afterAll(async () => {
@@ -155,12 +161,38 @@ describe('scenario timeline', () => {
   })
 
   it('applies defaults to a minimal timeline', () => {
-    const base = { name: 'x', description: 'x', token: { name: 'T', symbol: 'T' }, networks: [{ label: 'n', subnetworks: [{ identifier: 0, maxNetworkLimit: '1', rewardRatePerYear: 0.01 }] }], operators: [{ label: 'o', networks: ['n'] }], vaults: [{ deposits: ['1'], label: 'v' }], history: { days: 1 } }
-    const s = ScenarioSchema.parse({ ...base, timeline: { days: 3, events: [{ day: 1, kind: 'operator-joins', operator: 'newbie', networks: ['n'] }, { day: 2, kind: 'slash', network: 'n', operator: 'newbie', fraction: 0.5 }] } })
+    const base = {
+      name: 'x',
+      description: 'x',
+      token: { name: 'T', symbol: 'T' },
+      networks: [{ label: 'n', subnetworks: [{ identifier: 0, maxNetworkLimit: '1', rewardRatePerYear: 0.01 }] }],
+      operators: [{ label: 'o', networks: ['n'] }],
+      vaults: [{ deposits: ['1'], label: 'v' }],
+      history: { days: 1 },
+    }
+    const s = ScenarioSchema.parse({
+      ...base,
+      timeline: {
+        days: 3,
+        events: [
+          { day: 1, kind: 'operator-joins', operator: 'newbie', networks: ['n'] },
+          { day: 2, kind: 'slash', network: 'n', operator: 'newbie', fraction: 0.5 },
+        ],
+      },
+    })
     expect(s.timeline).toMatchObject({ days: 3, rewardIntervalDays: 7, rebalanceEveryDays: 7, rewardLookbackDays: 28 })
     expect(s.timeline!.events[1]).toMatchObject({ identifier: 0 })
     // An operator that joins later may act only after it joined.
-    const early = ScenarioSchema.safeParse({ ...base, timeline: { days: 3, events: [{ day: 1, kind: 'slash', network: 'n', operator: 'newbie', fraction: 0.5 }, { day: 2, kind: 'operator-joins', operator: 'newbie', networks: ['n'] }] } })
+    const early = ScenarioSchema.safeParse({
+      ...base,
+      timeline: {
+        days: 3,
+        events: [
+          { day: 1, kind: 'slash', network: 'n', operator: 'newbie', fraction: 0.5 },
+          { day: 2, kind: 'operator-joins', operator: 'newbie', networks: ['n'] },
+        ],
+      },
+    })
     expect(early.success).toBe(false)
     // An unknown subnetwork identifier is named.
     const sub = ScenarioSchema.safeParse({ ...base, timeline: { days: 3, events: [{ day: 1, kind: 'reward-rate', network: 'n', identifier: 4, rewardRatePerYear: 0.02 }] } })
@@ -193,7 +225,16 @@ describe('output helpers', () => {
     expect(toJson({ a: 10n ** 30n, b: [1n] })).toBe('{\n  "a": "1000000000000000000000000000000",\n  "b": [\n    "1"\n  ]\n}\n')
   })
   it('textTable aligns numbers right and named columns left', () => {
-    expect(textTable(['name', 'n', 'what'], [['a', '1', 'x'], ['bb', '22', 'yy']], [2])).toBe('name   n  what\n────  ──  ────\na      1  x\nbb    22  yy')
+    expect(
+      textTable(
+        ['name', 'n', 'what'],
+        [
+          ['a', '1', 'x'],
+          ['bb', '22', 'yy'],
+        ],
+        [2],
+      ),
+    ).toBe('name   n  what\n────  ──  ────\na      1  x\nbb    22  yy')
   })
   it('relabeler swaps the short ids the domain writes for labels, unless ambiguous', () => {
     const op = `0xabcd${'0'.repeat(32)}1234`
@@ -212,7 +253,12 @@ describe('explainRecord and summarizeRun (pure)', () => {
     expect(explainRecord(r)).toContain('rebalance, skipped in 2.0 s; started 2026-01-01T00:00:00.000Z by schedule')
   })
   it('a failed run shows its error, and its recorded calls with tx hashes', () => {
-    const r: RunRecord = { ...base, status: 'failed', error: { name: 'MissingRoleError', message: 'the signer lacks OPERATOR_NETWORK_SHARES_SET_ROLE' }, actions: [{ index: 0, kind: 'setNetworkLimit', description: 'setNetworkLimit(n/0): 1 → 2', reasons: ['r'], status: 'mined', txHash: `0x${'a'.repeat(64)}`, blockNumber: 7n, gasUsed: 21000n }] }
+    const r: RunRecord = {
+      ...base,
+      status: 'failed',
+      error: { name: 'MissingRoleError', message: 'the signer lacks OPERATOR_NETWORK_SHARES_SET_ROLE' },
+      actions: [{ index: 0, kind: 'setNetworkLimit', description: 'setNetworkLimit(n/0): 1 → 2', reasons: ['r'], status: 'mined', txHash: `0x${'a'.repeat(64)}`, blockNumber: 7n, gasUsed: 21000n }],
+    }
     const text = explainRecord(r)
     expect(summarizeRun(r)).toBe('MissingRoleError: the signer lacks OPERATOR_NETWORK_SHARES_SET_ROLE')
     expect(text).toContain('Error: MissingRoleError')
@@ -220,7 +266,11 @@ describe('explainRecord and summarizeRun (pure)', () => {
     expect(text).toContain('21000')
   })
   it('an EigenLayer rebalance is summarised by its moves, and explained from what was recorded', () => {
-    const r: RunRecord = { ...base, decision: { kind: 'act', actions: [], gainPerYear: 5e18, gasCostWei: 0n, netGainBpsPerYear: 1, derisk: false, eigenlayer: { moves: [{ status: 'held', note: 'cooldown: wait 2 h' }, { status: 'held' }], exits: [], resumed: [] } }, plan: { solver: 'el' } }
+    const r: RunRecord = {
+      ...base,
+      decision: { kind: 'act', actions: [], gainPerYear: 5e18, gasCostWei: 0n, netGainBpsPerYear: 1, derisk: false, eigenlayer: { moves: [{ status: 'held', note: 'cooldown: wait 2 h' }, { status: 'held' }], exits: [], resumed: [] } },
+      plan: { solver: 'el' },
+    }
     expect(summarizeRun(r)).toBe('EigenLayer: 2 move(s) (2 held) — cooldown: wait 2 h')
     const text = explainRecord(r)
     expect(text).toContain('Decision (as recorded)')
@@ -228,7 +278,12 @@ describe('explainRecord and summarizeRun (pure)', () => {
   })
 
   it('a watch run lists its events and its de-risk run', () => {
-    const r: RunRecord = { ...base, kind: 'watch', status: 'succeeded', decision: { events: [{ kind: 'Slash', block: '9', operator: '0xop', subnetwork: '0xsn', amount: '5', held: true, outcome: 'derisked', tx: '0xt' }], derisk: { runId: 'rebalance-y', status: 'succeeded', txHashes: ['0x1', '0x2'] } } }
+    const r: RunRecord = {
+      ...base,
+      kind: 'watch',
+      status: 'succeeded',
+      decision: { events: [{ kind: 'Slash', block: '9', operator: '0xop', subnetwork: '0xsn', amount: '5', held: true, outcome: 'derisked', tx: '0xt' }], derisk: { runId: 'rebalance-y', status: 'succeeded', txHashes: ['0x1', '0x2'] } },
+    }
     expect(summarizeRun(r)).toBe('1 event(s) (Slash); de-risk succeeded, 2 tx')
     const text = explainRecord(r)
     expect(text).toContain('derisked')

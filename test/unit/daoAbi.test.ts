@@ -12,8 +12,7 @@ import { ROLES_STATUS, roleKeyLabel, roleKeyOf } from '../../shared/chain/safe/e
 const require = createRequire(import.meta.url)
 const artifact = (path: string) => (JSON.parse(readFileSync(require.resolve(`@safe-global/safe-contracts/build/artifacts/contracts/${path}`), 'utf8')) as { abi: Abi }).abi
 /** `name(types)` of every function and error of an ABI. */
-const signatures = (abi: Abi, type: 'function' | 'error') =>
-  new Set(abi.filter((x) => x.type === type).map((x) => toFunctionSelector(x as AbiFunction) + (type === 'error' ? `:${(x as { name: string }).name}` : '')))
+const signatures = (abi: Abi, type: 'function' | 'error') => new Set(abi.filter((x) => x.type === type).map((x) => toFunctionSelector(x as AbiFunction) + (type === 'error' ? `:${(x as { name: string }).name}` : '')))
 const outputs = (abi: Abi, name: string) => (abi.find((x) => x.type === 'function' && x.name === name) as AbiFunction).outputs.map((o) => o.type)
 
 describe('DAO-mode ABIs', () => {

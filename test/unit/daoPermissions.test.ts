@@ -5,16 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { rolesModifierAbi } from '../../shared/chain/safe/abis.js'
 import { roleKeyOf } from '../../shared/chain/safe/execWithRole.js'
 import { EmptyRoleScopeError } from '../../shared/chain/safe/errors.js'
-import {
-  ConditionOperator,
-  ExecutionOptions,
-  type ManagedDelegator,
-  ParamType,
-  type RoleCondition,
-  delegatorsFromUniverse,
-  flattenCondition,
-  permissionsFromPolicy,
-} from '../../shared/chain/safe/rolesPermissions.js'
+import { ConditionOperator, ExecutionOptions, type ManagedDelegator, ParamType, type RoleCondition, delegatorsFromUniverse, flattenCondition, permissionsFromPolicy } from '../../shared/chain/safe/rolesPermissions.js'
 import { loadPolicyOrThrow } from '../../shared/domain/index.js'
 import { addr, svc } from './fixtures.js'
 import { makeUniverse } from './universeFactory.js'
@@ -121,7 +112,14 @@ describe('permissionsFromPolicy', () => {
   })
 
   it('flattens breadth-first with parent indices (root is its own parent)', () => {
-    const root: RoleCondition = { paramType: ParamType.None, operator: ConditionOperator.Or, children: [{ paramType: ParamType.Calldata, operator: ConditionOperator.Matches, children: [{ paramType: ParamType.None, operator: ConditionOperator.Or, children: [eq('0x01'), eq('0x02')] }, pass] }, { paramType: ParamType.Calldata, operator: ConditionOperator.Matches, children: [pass, eq('0x03')] }] }
+    const root: RoleCondition = {
+      paramType: ParamType.None,
+      operator: ConditionOperator.Or,
+      children: [
+        { paramType: ParamType.Calldata, operator: ConditionOperator.Matches, children: [{ paramType: ParamType.None, operator: ConditionOperator.Or, children: [eq('0x01'), eq('0x02')] }, pass] },
+        { paramType: ParamType.Calldata, operator: ConditionOperator.Matches, children: [pass, eq('0x03')] },
+      ],
+    }
     expect(flattenCondition(root).map((x) => [x.parent, x.operator, x.compValue])).toEqual([
       [0, 2, '0x'],
       [0, 5, '0x'],
@@ -226,7 +224,15 @@ describe('delegatorsFromUniverse', () => {
     const out = delegatorsFromUniverse(u)
     expect(out).toHaveLength(u.positions.length)
     u.positions.forEach((pos, i) => {
-      expect(out[i]).toEqual({ address: pos.delegator.toLowerCase(), kind: pos.delegatorKind, vault: pos.vault.toLowerCase(), subnetworks: pos.services.filter((s) => s.maxNetworkLimit > 0n).map((s) => s.service.toLowerCase()).sort() })
+      expect(out[i]).toEqual({
+        address: pos.delegator.toLowerCase(),
+        kind: pos.delegatorKind,
+        vault: pos.vault.toLowerCase(),
+        subnetworks: pos.services
+          .filter((s) => s.maxNetworkLimit > 0n)
+          .map((s) => s.service.toLowerCase())
+          .sort(),
+      })
     })
   })
 })

@@ -30,7 +30,15 @@ describe('proposeBatch / decodeProposal', () => {
       to: getAddress(addr(1)),
       value: '0',
       data: encodeFunctionData({ abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [svc(3), addr(7), 1234567890123456789012n] }),
-      contractMethod: { name: 'setOperatorNetworkShares', payable: false, inputs: [{ internalType: 'bytes32', name: 'subnetwork', type: 'bytes32' }, { internalType: 'address', name: 'operator', type: 'address' }, { internalType: 'uint256', name: 'shares', type: 'uint256' }] },
+      contractMethod: {
+        name: 'setOperatorNetworkShares',
+        payable: false,
+        inputs: [
+          { internalType: 'bytes32', name: 'subnetwork', type: 'bytes32' },
+          { internalType: 'address', name: 'operator', type: 'address' },
+          { internalType: 'uint256', name: 'shares', type: 'uint256' },
+        ],
+      },
       contractInputsValues: { subnetwork: svc(3), operator: addr(7), shares: '1234567890123456789012' },
     })
     for (const e of explanations) {
@@ -113,8 +121,12 @@ describe('wrapWithRole', () => {
     expect(wrapped.description).toContain(calls[0]!.description)
   })
 
-  it('decodes the modifier\'s refusals by name', () => {
-    expect(decodeRolesRevert(encodeErrorResult({ abi: rolesModifierAbi, errorName: 'ConditionViolation', args: [2, `0x${'00'.repeat(32)}`] }))).toMatchObject({ name: 'ConditionViolation', status: 'TargetAddressNotAllowed', summary: 'ConditionViolation(TargetAddressNotAllowed)' })
+  it("decodes the modifier's refusals by name", () => {
+    expect(decodeRolesRevert(encodeErrorResult({ abi: rolesModifierAbi, errorName: 'ConditionViolation', args: [2, `0x${'00'.repeat(32)}`] }))).toMatchObject({
+      name: 'ConditionViolation',
+      status: 'TargetAddressNotAllowed',
+      summary: 'ConditionViolation(TargetAddressNotAllowed)',
+    })
     expect(decodeRolesRevert(encodeErrorResult({ abi: rolesModifierAbi, errorName: 'ModuleTransactionFailed' }))?.summary).toBe('ModuleTransactionFailed()')
     expect(decodeRolesRevert('0x08c379a0')).toBeUndefined()
   })

@@ -61,14 +61,7 @@ describe('Function: diffPlan', () => {
   it('emits shares then limits for a network-restake vault, increases in phase order', () => {
     const u = world()
     const d = diffPlan(u, planFor(u), policy(), { now: NOW, gasPriceWei: gweiToWei(10) })
-    expect(kinds(d)).toEqual([
-      'setOperatorNetworkShares:up',
-      'setOperatorNetworkShares:up',
-      'setOperatorNetworkShares:up',
-      'setOperatorNetworkShares:up',
-      'setNetworkLimit:up',
-      'setNetworkLimit:up',
-    ])
+    expect(kinds(d)).toEqual(['setOperatorNetworkShares:up', 'setOperatorNetworkShares:up', 'setOperatorNetworkShares:up', 'setOperatorNetworkShares:up', 'setNetworkLimit:up', 'setNetworkLimit:up'])
     if (d.kind !== 'act') return
     expect(d.gasCostWei).toBe(6n * 100_000n * gweiToWei(10))
     expect(d.derisk).toBe(false)
@@ -99,7 +92,7 @@ describe('Function: diffPlan', () => {
     expect(scaled.positions[0]!.allocations.some((a) => a.shares > 0n)).toBe(true)
     expect(diffPlan(scaled, planFor(scaled), policy(), { now: NOW })).toMatchObject({ kind: 'skip', reason: 'noChange' })
     // A deny-listed operator must lose its shares even when the remaining shares would still fit.
-    const denied = (scaled.positions[0]!.allocations.find((a) => a.stake > 0n)!.operator) as `0x${string}`
+    const denied = scaled.positions[0]!.allocations.find((a) => a.stake > 0n)!.operator as `0x${string}`
     const p = policy({ operators: { deny: [denied] } })
     const d = diffPlan(scaled, planFor(scaled, p), p, { now: NOW, force: true })
     expect(d.kind === 'act' && d.actions.filter((a) => a.operator === denied).every((a) => a.to === 0n)).toBe(true)
@@ -259,9 +252,11 @@ describe('Property: call order keeps every intermediate stake within max(current
         }))
         const nl0 = cur.reduce((a, b) => a + b, 0n)
         const nl1 = tgt.reduce((a, b) => a + b, 0n)
-        const u: Universe = universe([service(1)], ops.map((_, i) => operator(3 + i, [1])), [
-          { ...position({ vault: 0xa, kind, operators: [], services: [1] }), activeStake: A, operatorsOptedIn: ops, allocations, services: [{ service: svc(1), maxNetworkLimit: 10n * A, networkLimit: nl0, totalOperatorShares: 0n }] },
-        ])
+        const u: Universe = universe(
+          [service(1)],
+          ops.map((_, i) => operator(3 + i, [1])),
+          [{ ...position({ vault: 0xa, kind, operators: [], services: [1] }), activeStake: A, operatorsOptedIn: ops, allocations, services: [{ service: svc(1), maxNetworkLimit: 10n * A, networkLimit: nl0, totalOperatorShares: 0n }] }],
+        )
         const pp = {
           position: addr(0xa),
           delegator: addr(0xa + 100),

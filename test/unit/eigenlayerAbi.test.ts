@@ -15,8 +15,7 @@ const WITHDRAWAL = '(address staker, address delegatedTo, address withdrawer, ui
 const OPSET = '(address avs, uint32 id)'
 const ALLOCATION = '(uint64 currentMagnitude, int128 pendingDiff, uint32 effectBlock)'
 const SUBMISSION = '((address strategy, uint96 multiplier)[] strategiesAndMultipliers, address token, uint256 amount, uint32 startTimestamp, uint32 duration)'
-const OD_SUBMISSION =
-  '((address strategy, uint96 multiplier)[] strategiesAndMultipliers, address token, (address operator, uint256 amount)[] operatorRewards, uint32 startTimestamp, uint32 duration, string description)'
+const OD_SUBMISSION = '((address strategy, uint96 multiplier)[] strategiesAndMultipliers, address token, (address operator, uint256 amount)[] operatorRewards, uint32 startTimestamp, uint32 duration, string description)'
 /** IPausable (every core contract and strategy). */
 const PAUSABLE = {
   functions: [
@@ -268,8 +267,7 @@ const harness = (name: string): Abi => compileContract(`eigenlayer/${name}.sol`,
 const fnSelectors = (abi: Abi) => new Set(abi.filter((i): i is AbiFunction => i.type === 'function').map((f) => toFunctionSelector(f)))
 const events = (abi: Abi) => new Map(abi.filter((i): i is AbiEvent => i.type === 'event').map((e) => [toEventSelector(e), e]))
 /** Canonical ABI type of a parameter (tuples expanded), e.g. `(uint64,int128,uint32)[]`. */
-const canonical = (p: AbiParameter): string =>
-  p.type.startsWith('tuple') ? `(${((p as { components?: AbiParameter[] }).components ?? []).map(canonical).join(',')})${p.type.slice(5)}` : p.type
+const canonical = (p: AbiParameter): string => (p.type.startsWith('tuple') ? `(${((p as { components?: AbiParameter[] }).components ?? []).map(canonical).join(',')})${p.type.slice(5)}` : p.type)
 
 describe('EigenLayer harness ABI = published v1.x (v1.6.0) interfaces', () => {
   // The first test compiles every harness file with solc-js (cached for the rest): minutes on a loaded machine.

@@ -52,7 +52,7 @@ describe('planEigenLayerExits', () => {
   const [opA, opB, opC] = [A(0xa), A(0xb), A(0xc)]
   const operators = [operator(opA), operator(opB), operator(opC)]
 
-  it('moves a denied operator\'s staker to our allowed staker with the most stake', () => {
+  it("moves a denied operator's staker to our allowed staker with the most stake", () => {
     const stakers = [staker(A(1), opA, 400n), staker(A(2), opB, 100n), staker(A(3), opC, 300n)]
     const out = planEigenLayerExits({ stakers, operators }, { deny: [opA] })
     expect(out.unplaced).toEqual([])

@@ -45,7 +45,10 @@ describe('Function: planAllocation with stake in flight', () => {
     expect(p.riskFigures.totalActiveStake).toBe(1000n * E18)
     // The objective counts only allocated stake: the 400 in flight adds nothing, now or planned.
     const pp = p.positions[0]!
-    expect(pp.objectivePerYear).toBeCloseTo(pp.targets.reduce((a, t) => a + t.netValuePerYear * Number(t.stake), 0), 0)
+    expect(pp.objectivePerYear).toBeCloseTo(
+      pp.targets.reduce((a, t) => a + t.netValuePerYear * Number(t.stake), 0),
+      0,
+    )
     const text = explainRun({ scores: scoreUniverse(u, policy, { now: NOW }), plan: p, decision: diffPlan(u, p, policy, { now: NOW }) })
     expect(text).toContain('  in flight 400: withdrawals waiting out the protocol delay earn 0/yr and are not allocatable; planned on the available 600\n')
     expect(explainRun({ scores: scoreUniverse(world(), policy, { now: NOW }), plan: plan(world()), decision: { kind: 'skip', reason: 'noChange', detail: '' } })).not.toContain('in flight')
@@ -72,7 +75,15 @@ describe('Function: planAllocation with stake in flight', () => {
 const [opA, opB, opC] = [addr(0xa), addr(0xb), addr(0xc)]
 const [sA, sB, sFresh, sFresh2] = [addr(1), addr(2), addr(5), addr(6)]
 const [s1, s2] = [svc(1), svc(2)]
-const staker = (address: Address, op: Address | null, tokens: bigint): EigenLayerStakerState => ({ address, operator: op, depositShares: tokens, withdrawableShares: tokens, withdrawableTokens: tokens, depositScalingFactor: E18, queued: [] })
+const staker = (address: Address, op: Address | null, tokens: bigint): EigenLayerStakerState => ({
+  address,
+  operator: op,
+  depositShares: tokens,
+  withdrawableShares: tokens,
+  withdrawableTokens: tokens,
+  depositScalingFactor: E18,
+  queued: [],
+})
 const opState = (address: Address, sets: { service: `0x${string}`; magnitude: bigint }[]): EigenLayerOperatorState => ({
   address,
   isOperator: true,
@@ -83,7 +94,14 @@ const opState = (address: Address, sets: { service: `0x${string}`; magnitude: bi
   avsSplitBips: {},
   piSplitBips: 1000,
 })
-const operators = [opState(opA, [{ service: s1, magnitude: E18 / 2n }]), opState(opB, [{ service: s1, magnitude: E18 / 2n }, { service: s2, magnitude: E18 / 4n }]), opState(opC, [{ service: s2, magnitude: E18 }])]
+const operators = [
+  opState(opA, [{ service: s1, magnitude: E18 / 2n }]),
+  opState(opB, [
+    { service: s1, magnitude: E18 / 2n },
+    { service: s2, magnitude: E18 / 4n },
+  ]),
+  opState(opC, [{ service: s2, magnitude: E18 }]),
+]
 const values: Record<string, number> = { [`${s1}|${opA}`]: 0.02, [`${s1}|${opB}`]: 0.03, [`${s2}|${opB}`]: 0.04, [`${s2}|${opC}`]: 0.05 }
 const params = (p: Partial<PlanEigenLayerMovesParameters> = {}): PlanEigenLayerMovesParameters => ({
   details: { stakers: [staker(sA, opA, 400n * E18), staker(sB, opB, 300n * E18), staker(sFresh, null, 0n)], operators, minWithdrawalDelayBlocks: 50 },
@@ -150,7 +168,7 @@ describe('Function: planEigenLayerMoves', () => {
     // maxPerDeposit 120: the 200 move is cut to 120 less 1 % headroom = 118.8 (in shares too) and says why.
     const capped = planEigenLayerMoves(params({ details: { ...base, depositCaps: { maxPerDeposit: 120n * E18, maxTotalDeposits: 10_000n * E18, strategyBalance: 700n * E18 } } }))
     expect(capped.moves).toHaveLength(1)
-    expect(capped.moves[0]).toMatchObject({ tokens: 1188n * E18 / 10n, shares: 1188n * E18 / 10n })
+    expect(capped.moves[0]).toMatchObject({ tokens: (1188n * E18) / 10n, shares: (1188n * E18) / 10n })
     expect(capped.moves[0]!.reasons.join('\n')).toMatch(/capped at 118\.8: the strategy's maxPerDeposit 120 \(StrategyBaseTVLLimits\) less 1 %/)
     // The strategy already holds more than its total cap (the cap was lowered): a re-deposit would revert, so no move.
     const over = planEigenLayerMoves(params({ details: { ...base, depositCaps: { maxPerDeposit: 500n * E18, maxTotalDeposits: 600n * E18, strategyBalance: 700n * E18 } } }))
@@ -163,9 +181,24 @@ describe('Function: planEigenLayerMoves', () => {
   it('sends to a staker already delegated to the target, moves part of a staker in shares, and drops dust', () => {
     const d = params().details
     const withC = { ...d, stakers: [staker(sA, opA, 400n * E18), staker(sB, opB, 300n * E18), { ...staker(sFresh, opC, 10n * E18), withdrawableShares: 20n * E18 }] }
-    const out = planEigenLayerMoves(params({ details: withC, targets: [{ service: s1, operator: opA, stake: 150n * E18, current: 200n * E18 }, { service: s2, operator: opC, stake: 110n * E18, current: 10n * E18 }] }))
+    const out = planEigenLayerMoves(
+      params({
+        details: withC,
+        targets: [
+          { service: s1, operator: opA, stake: 150n * E18, current: 200n * E18 },
+          { service: s2, operator: opC, stake: 110n * E18, current: 10n * E18 },
+        ],
+      }),
+    )
     expect(out.moves[0]).toMatchObject({ to: { staker: sFresh, fresh: false }, tokens: 100n * E18, shares: 100n * E18, gasCostWei: 5n * 80_000n * 10n ** 9n })
-    const dust = planEigenLayerMoves(params({ targets: [{ service: s1, operator: opA, stake: 200n * E18 - 1000n, current: 200n * E18 }, { service: s2, operator: opC, stake: 2000n, current: 0n }] }))
+    const dust = planEigenLayerMoves(
+      params({
+        targets: [
+          { service: s1, operator: opA, stake: 200n * E18 - 1000n, current: 200n * E18 },
+          { service: s2, operator: opC, stake: 2000n, current: 0n },
+        ],
+      }),
+    )
     expect(dust.moves).toEqual([])
     expect(dust.skipped[0]!.reason).toMatch(/^dust/)
   })

@@ -7,9 +7,7 @@ describe('eigenLayerSlashableWindow', () => {
     const w = eigenLayerSlashableWindow({ minWithdrawalDelayBlocks: 100_800, deallocationDelayBlocks: 100_800, secondsPerBlock: 12 })
     expect(w.withdrawal).toEqual({ blocks: 100_800, seconds: 1_209_600 })
     expect(w.deallocation).toEqual({ blocks: 100_800, seconds: 1_209_600 })
-    expect(w.text).toBe(
-      'Withdrawn stake stays slashable for 100800 blocks (≈ 14 days at 12 s/block) after it is queued, and deallocated or deregistered stake for 100800 blocks (≈ 14 days) after the change.',
-    )
+    expect(w.text).toBe('Withdrawn stake stays slashable for 100800 blocks (≈ 14 days at 12 s/block) after it is queued, and deallocated or deregistered stake for 100800 blocks (≈ 14 days) after the change.')
   })
 
   it('says the local delays in minutes', () => {

@@ -23,8 +23,7 @@ describe('Function: explainRun', () => {
   it('prints the decision, score tables, the plan, binding constraints and every action with its reasons', () => {
     const text = explainRun(run())
     expect(text).toMatch(/^Run at block 1234 \(chain 31337\), now 1750000000, solver fast\n\nDecision: ACT — \d+ calls, gain .*\(de-risk: cooldown and threshold not applied\)\n/)
-    for (const heading of ['Services (risk bands: low < 25 ≤ medium < 50 ≤ high < 75 ≤ critical)', 'Operators (those holding stake now or in the plan)', 'Binding constraints', 'Actions (in execution order)'])
-      expect(text).toContain(heading)
+    for (const heading of ['Services (risk bands: low < 25 ≤ medium < 50 ≤ high < 75 ≤ critical)', 'Operators (those holding stake now or in the plan)', 'Binding constraints', 'Actions (in execution order)']) expect(text).toContain(heading)
     expect(text).toContain('oracle-net/0')
     expect(text).toContain(`forced: 0x6666…6666 in 0x1111…0000 100 → 0: operator ${addr(6)} is deny-listed`)
     expect(text).toMatch(/residual exposure: 100 with 0x6666…6666 in 0x1111…0000 stays slashable until 1750604800/)
@@ -47,6 +46,14 @@ describe('Function: explainRun', () => {
 
 describe('Function: table', () => {
   it('aligns columns: first left, others right', () => {
-    expect(table(['a', 'bb'], [['xyz', '1'], ['k', '22']])).toBe('a    bb\n---  --\nxyz   1\nk    22')
+    expect(
+      table(
+        ['a', 'bb'],
+        [
+          ['xyz', '1'],
+          ['k', '22'],
+        ],
+      ),
+    ).toBe('a    bb\n---  --\nxyz   1\nk    22')
   })
 })

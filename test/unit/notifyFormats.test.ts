@@ -72,7 +72,16 @@ describe('createNotifier with typed targets, against a local receiver', () => {
   })
 
   it('posts each target its own format, as the policy declares them', async () => {
-    const policy = loadPolicyOrThrow({ version: 1, notifications: { targets: [{ format: 'slack', url: slack.url }, { format: 'discord', url: discord.url }, { format: 'json', url: json.url }] } })
+    const policy = loadPolicyOrThrow({
+      version: 1,
+      notifications: {
+        targets: [
+          { format: 'slack', url: slack.url },
+          { format: 'discord', url: discord.url },
+          { format: 'json', url: json.url },
+        ],
+      },
+    })
     const notify = createNotifier({ webhookUrls: policy.notifications.webhookUrls, targets: policy.notifications.targets })
     const report = await notify(sent)
     expect(report.failed).toEqual([])

@@ -58,7 +58,10 @@ describe('runRebalancePipeline over a fake adapter and in-memory stores', () => 
   })
 
   it('dry-run and paused record the plan and call nothing; propose hands the steps to the adapter', async () => {
-    for (const [mode, paused] of [['dry-run', false], ['autopilot', true]] as const) {
+    for (const [mode, paused] of [
+      ['dry-run', false],
+      ['autopilot', true],
+    ] as const) {
       const { ctx, stores, ledger, adapter } = setup(mode, { paused })
       const r = await runRebalancePipeline(ctx, adapter)
       expect(r.status).toBe('skipped')

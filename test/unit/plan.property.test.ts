@@ -149,8 +149,7 @@ describe('Property: planAllocation', () => {
         const a = planOrInfeasible(u, policy)
         const shuffled = shuffleUniverse(u, salt)
         const b = planOrInfeasible(shuffled, policy)
-        const text = (r: ReturnType<typeof planOrInfeasible>) =>
-          JSON.stringify(r.plan ? { scores: r.scores, plan: r.plan } : { scores: r.scores, error: r.infeasible?.message }, bigintReplacer)
+        const text = (r: ReturnType<typeof planOrInfeasible>) => JSON.stringify(r.plan ? { scores: r.scores, plan: r.plan } : { scores: r.scores, error: r.infeasible?.message }, bigintReplacer)
         expect(text(b)).toBe(text(a))
         expect(text(planOrInfeasible(u, policy))).toBe(text(a))
       }),

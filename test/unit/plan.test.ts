@@ -170,16 +170,18 @@ describe('Function: planAllocation', () => {
   })
 
   it('admits services per operator only while its compounded slash probability stays under the cap', () => {
-    const u = universe(
-      [service(1, { rewardRatePerYear: 0.05 }), service(2, { rewardRatePerYear: 0.04 })],
-      [operator(3, [1, 2]), operator(4, [1, 2])],
-      [position({ vault: 0xa, operators: [3, 4], services: [1, 2] })],
-    )
+    const u = universe([service(1, { rewardRatePerYear: 0.05 }), service(2, { rewardRatePerYear: 0.04 })], [operator(3, [1, 2]), operator(4, [1, 2])], [position({ vault: 0xa, operators: [3, 4], services: [1, 2] })])
     const policy = base({
       maxCompoundedSlashProbability: 0.1,
       caps: { perOperator: 1, perService: 1 },
       leverageCap: 2,
-      scoring: { defaultSeverity: 0.01, slashProbabilityOverrides: [{ operator: addr(3), probabilityPerYear: 0.06 }, { operator: addr(4), probabilityPerYear: 0.01 }] },
+      scoring: {
+        defaultSeverity: 0.01,
+        slashProbabilityOverrides: [
+          { operator: addr(3), probabilityPerYear: 0.06 },
+          { operator: addr(4), probabilityPerYear: 0.01 },
+        ],
+      },
     })
     const p = plan(u, policy)
     const o3 = p.positions[0]!.targets.filter((x) => x.operator === addr(3) && x.stake > 0n).map((x) => x.service)

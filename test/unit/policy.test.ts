@@ -111,7 +111,12 @@ describe('Function: parsePolicy', () => {
       operators: { allow: [A('a'), A('b')], deny: [A('b')] },
       services: { allow: [S('1')], deny: [S('1')] },
       minOperatorsPerService: 2,
-      caps: { perRiskGroup: [{ group: 'g', members: [A('a')], cap: 0.5 }, { group: 'g', members: [], cap: 0.1 }] },
+      caps: {
+        perRiskGroup: [
+          { group: 'g', members: [A('a')], cap: 0.5 },
+          { group: 'g', members: [], cap: 0.1 },
+        ],
+      },
       positions: [{ vault: A('c') }, { vault: A('C') }],
       scoring: {
         slashProbabilityOverrides: [{ probabilityPerYear: 0.1 }, { operator: A('a'), probabilityPerYear: 0.1 }, { operator: A('A'), probabilityPerYear: 0.2 }],
@@ -203,9 +208,7 @@ describe('Command: autopilot policy', () => {
     await writeFile(f, JSON.stringify({ version: 1, caps: { perOperator: 2 }, operators: { deny: ['nope'] } }))
     const c = capture()
     expect(await policyCommand(['validate', f], c.io)).toBe(1)
-    expect(c.out()).toBe(
-      `✗ ${f}: 2 problems\n  $.caps.perOperator: caps.perOperator must be ≤ 1 (a fraction: 1 = 100 %)\n  $.operators.deny[0]: must be an address: 0x followed by 40 hex digits\n`,
-    )
+    expect(c.out()).toBe(`✗ ${f}: 2 problems\n  $.caps.perOperator: caps.perOperator must be ≤ 1 (a fraction: 1 = 100 %)\n  $.operators.deny[0]: must be an address: 0x followed by 40 hex digits\n`)
   })
 
   it('validate --json: machine-readable errors', async () => {
@@ -250,7 +253,9 @@ describe('README policy section', () => {
   it('documents every field of the schema (a new field without documentation fails here)', async () => {
     const doc = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
     // Named fields (an array's items, `x[]`, are documented with the array).
-    const paths = policyFieldPaths(policyJsonSchema() as never).map((f) => f.path).filter((p) => !p.endsWith('[]'))
+    const paths = policyFieldPaths(policyJsonSchema() as never)
+      .map((f) => f.path)
+      .filter((p) => !p.endsWith('[]'))
     expect(paths.length).toBeGreaterThan(40)
     const missing = paths.filter((p) => !doc.includes(`| \`${p}\` |`))
     expect(missing).toEqual([])

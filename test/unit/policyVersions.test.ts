@@ -28,10 +28,7 @@ describe('policy store keys and hashes', () => {
 
 describe('policy diff', () => {
   it('names every change by JSON path: changed, added, removed, array elements', () => {
-    const changes = documentChanges(
-      { version: 1, caps: { perOperator: 0.2 }, operators: { deny: ['0xa'] }, mode: 'propose' },
-      { version: 1, caps: { perOperator: 0.25 }, operators: { deny: ['0xa', '0xb'] }, riskBudget: 0.01 },
-    )
+    const changes = documentChanges({ version: 1, caps: { perOperator: 0.2 }, operators: { deny: ['0xa'] }, mode: 'propose' }, { version: 1, caps: { perOperator: 0.25 }, operators: { deny: ['0xa', '0xb'] }, riskBudget: 0.01 })
     expect(changes).toEqual(
       expect.arrayContaining([
         { op: 'change', path: '$.caps.perOperator', from: 0.2, to: 0.25 },

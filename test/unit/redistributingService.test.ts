@@ -9,11 +9,7 @@ import { REDISTRIBUTION_LOSS_FACTOR, scoreUniverse } from '../../shared/domain/s
 import { E18, NOW, addr, operator, position, service, svc, universe } from './fixtures.js'
 
 // Two services with the same facts; service 2 is redistributing and holds stake now.
-const u = universe(
-  [service(1), service(2, { redistributing: true })],
-  [operator(3, [1, 2]), operator(4, [1, 2])],
-  [position({ vault: 9, operators: [3, 4], services: [1, 2], allocations: [[2, 3, 100n * E18]] })],
-)
+const u = universe([service(1), service(2, { redistributing: true })], [operator(3, [1, 2]), operator(4, [1, 2])], [position({ vault: 9, operators: [3, 4], services: [1, 2], allocations: [[2, 3, 100n * E18]] })])
 
 describe('redistributing operator sets', () => {
   it('multiply the expected loss by REDISTRIBUTION_LOSS_FACTOR, with a term saying why', () => {

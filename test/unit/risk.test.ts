@@ -55,13 +55,15 @@ function run(u: Universe, p: ReturnType<typeof policy>) {
   return { scores, plan, text: explainRun({ scores, plan, decision: { kind: 'skip', reason: 'belowThreshold', detail: 'test' } as never }) }
 }
 
-const stakeOn = (plan: ReturnType<typeof planAllocation>, s: number, o?: number) =>
-  plan.positions[0]!.targets.filter((t) => t.service === svc(s) && (o === undefined || t.operator === addr(o))).reduce((a, t) => a + t.stake, 0n)
+const stakeOn = (plan: ReturnType<typeof planAllocation>, s: number, o?: number) => plan.positions[0]!.targets.filter((t) => t.service === svc(s) && (o === undefined || t.operator === addr(o))).reduce((a, t) => a + t.stake, 0n)
 
 describe('security in planning', () => {
   it('exits a service whose profit from corruption exceeds its cost (ρ < 1) like a deny-listed one, and says so', () => {
     // Service 3 (20 %/yr): σ = 200 tokens, α = 1/3 → cost 66.7 < π = 500 → ρ = 0.133.
-    const p = policy({}, [{ service: svc(3), profitFromCorruption: 500 }, { service: svc(2), profitFromCorruption: 1 }])
+    const p = policy({}, [
+      { service: svc(3), profitFromCorruption: 500 },
+      { service: svc(2), profitFromCorruption: 1 },
+    ])
     const { scores, plan, text } = run(world(), p)
     const s3 = scores.security!.services.find((s) => s.service === svc(3))!
     expect(s3.status).toBe('insecure')
@@ -131,7 +133,7 @@ describe('tail loss in planning', () => {
         const u = makeUniverse({ seed, operators: 8, services: 4, positions: 2, servicesPerOperator: 3, operatorsPerPosition: 6, currentDensity: 0 })
         const p = loadPolicyOrThrow({ version: 1, maxLossFraction: cap, riskBudget: 0.05, maxCompoundedSlashProbability: 1, leverageCap: 3, turnoverCapPerRun: 3, caps: { perOperator: 0.6, perService: 0.8 } })
         const scores = scoreUniverse(u, p, { now: u.timestamp })
-        let plan
+        let plan: ReturnType<typeof planAllocation>
         try {
           plan = planAllocation(u, scores, p, { now: u.timestamp })
         } catch (e) {

@@ -139,7 +139,11 @@ describe('fetchInRanges', () => {
 
   it('throws a named error when a single block is over the result cap, and passes other errors through', async () => {
     await expect(fetchInRanges(createLogRange(), { addresses: ['0x0000000000000000000000000000000000000001'], fromBlock: 0n, toBlock: 10n }, provider([5n, 5n, 5n], { maxResults: 1 }).fetch)).rejects.toThrow(/GetLogsRefused|cannot be split/)
-    await expect(fetchInRanges(createLogRange(), { addresses: undefined, fromBlock: 0n, toBlock: 10n }, async () => { throw rpcError(-32601, 'method not found') })).rejects.toThrow(/method not found/)
+    await expect(
+      fetchInRanges(createLogRange(), { addresses: undefined, fromBlock: 0n, toBlock: 10n }, async () => {
+        throw rpcError(-32601, 'method not found')
+      }),
+    ).rejects.toThrow(/method not found/)
   })
 })
 
@@ -183,7 +187,10 @@ describe('config: several RPC URLs and provider limits', () => {
     tables: Object.fromEntries(TABLES.map((t) => [t.name, `ra-${t.name}`])),
   }
   it('RPC_URL (or the RPC secret) may list several URLs: the first is rpcUrl, the others lead rpcUrls', () => {
-    const config = configFromEnv({ AUTOPILOT_CONFIG: JSON.stringify({ ...base, rpcUrl: 'https://old.example', rpcUrls: ['https://c.example'], rpc: { getLogsRange: 2000, batchSize: 20, maxCallGas: 50_000_000 } }), RPC_URL: 'https://a.example/KEY, https://b.example\nhttps://d.example' })
+    const config = configFromEnv({
+      AUTOPILOT_CONFIG: JSON.stringify({ ...base, rpcUrl: 'https://old.example', rpcUrls: ['https://c.example'], rpc: { getLogsRange: 2000, batchSize: 20, maxCallGas: 50_000_000 } }),
+      RPC_URL: 'https://a.example/KEY, https://b.example\nhttps://d.example',
+    })
     expect(config.rpcUrl).toBe('https://a.example/KEY')
     expect(config.rpcUrls).toEqual(['https://b.example', 'https://d.example', 'https://c.example'])
     expect(config.rpc).toEqual({ getLogsRange: 2000, batchSize: 20, maxCallGas: 50_000_000 })

@@ -13,7 +13,17 @@ function world() {
       service(2, { rewardRatePerYear: 0.06, observedSince: NOW - YEAR }),
     ],
     [operator(3, [1, 2], { commission: 0.1, totalRestakedStake: 300n * E18 }), operator(4, [2], { totalRestakedStake: 100n * E18 })],
-    [position({ vault: 0xa, operators: [3, 4], services: [1, 2], allocations: [[1, 3, 30n * E18], [2, 4, 10n * E18]] })],
+    [
+      position({
+        vault: 0xa,
+        operators: [3, 4],
+        services: [1, 2],
+        allocations: [
+          [1, 3, 30n * E18],
+          [2, 4, 10n * E18],
+        ],
+      }),
+    ],
   )
 }
 

@@ -45,26 +45,36 @@ function check(g: Graph, gamma: number) {
   return securityCheck({ services, stakes, minSecuritySlack: gamma, shockFraction: 0.1 })
 }
 
-const graphArb = fc
-  .record({ nV: fc.integer({ min: 1, max: 6 }), nS: fc.integer({ min: 1, max: 5 }) })
-  .chain(({ nV, nS }) =>
-    fc.record({
-      stakes: fc.array(fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100 })), { minLength: nS, maxLength: nS }), { minLength: nV, maxLength: nV }),
-      services: fc.array(
-        fc.record({
-          pi: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 120 }) }, { weight: 1, arbitrary: fc.constant(undefined) }),
-          alpha: fc.constantFrom(1 / 3, 0.5, 0.2, 2 / 3, 1),
-        }),
-        { minLength: nS, maxLength: nS },
-      ),
-    }),
-  )
+const graphArb = fc.record({ nV: fc.integer({ min: 1, max: 6 }), nS: fc.integer({ min: 1, max: 5 }) }).chain(({ nV, nS }) =>
+  fc.record({
+    stakes: fc.array(fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100 })), { minLength: nS, maxLength: nS }), { minLength: nV, maxLength: nV }),
+    services: fc.array(
+      fc.record({
+        pi: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 120 }) }, { weight: 1, arbitrary: fc.constant(undefined) }),
+        alpha: fc.constantFrom(1 / 3, 0.5, 0.2, 2 / 3, 1),
+      }),
+      { minLength: nS, maxLength: nS },
+    ),
+  }),
+)
 
 describe('security check (Durvasula–Roughgarden, per-pair stakes)', () => {
   it('computes ρ, I, γ and the cascade bound with their terms', () => {
     // Two services, two operators: s0 has 90 tokens (60 + 30), π = 10, α = 1/3 → ρ = 30/10 = 3;
     // s1 has 30 tokens (only v1), π = 5, α = 1/2 → ρ = 15/5 = 3. I_v0 = 1/3, I_v1 = 2/3 → γ = 2 and 0.5.
-    const r = check({ stakes: [[60, 0], [30, 30]], services: [{ pi: 10, alpha: 1 / 3 }, { pi: 5, alpha: 0.5 }] }, 0.25)
+    const r = check(
+      {
+        stakes: [
+          [60, 0],
+          [30, 30],
+        ],
+        services: [
+          { pi: 10, alpha: 1 / 3 },
+          { pi: 5, alpha: 0.5 },
+        ],
+      },
+      0.25,
+    )
     expect(r.services.map((s) => [s.status, s.ratio, s.stake])).toEqual([
       ['secure', 3, 90n * TOKEN],
       ['secure', 3, 30n * TOKEN],
@@ -82,7 +92,16 @@ describe('security check (Durvasula–Roughgarden, per-pair stakes)', () => {
   })
 
   it('reports a service without π as security unknown, not as safe, and an insecure service (ρ < 1)', () => {
-    const r = check({ stakes: [[10, 10]], services: [{ pi: undefined, alpha: 1 / 3 }, { pi: 20, alpha: 0.5 }] }, 0)
+    const r = check(
+      {
+        stakes: [[10, 10]],
+        services: [
+          { pi: undefined, alpha: 1 / 3 },
+          { pi: 20, alpha: 0.5 },
+        ],
+      },
+      0,
+    )
     expect(r.services[0]!.status).toBe('unknown')
     expect(r.services[0]!.ratio).toBeUndefined()
     expect(r.services[1]!.status).toBe('insecure')

@@ -17,7 +17,9 @@ const HALF_N = SECP256K1_N / 2n
 function nodeKey() {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' })
   const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }))
-  const d = `0x${Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url').toString('hex').padStart(64, '0')}` as Hex
+  const d = `0x${Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url')
+    .toString('hex')
+    .padStart(64, '0')}` as Hex
   return { privateKey, publicKey, spki, address: privateKeyToAccount(d).address }
 }
 
@@ -93,7 +95,12 @@ describe('kmsSigner (viem custom account) against a KMS double', () => {
 
     const typed = {
       domain: { name: 'autopilot', version: '1', chainId: 31337 },
-      types: { Move: [{ name: 'operator', type: 'address' }, { name: 'amount', type: 'uint256' }] },
+      types: {
+        Move: [
+          { name: 'operator', type: 'address' },
+          { name: 'amount', type: 'uint256' },
+        ],
+      },
       primaryType: 'Move' as const,
       message: { operator: '0x000000000000000000000000000000000000dEaD' as Hex, amount: 10n ** 18n },
     }

@@ -61,7 +61,20 @@ const model = (b: LpBlock) => ({ blocks: [b], fixed: [], missing: [] })
 
 describe('Function: solveBlockFast', () => {
   it('solves a textbook LP: max 3x + 5y, x ≤ 4, 2y ≤ 12, 3x + 2y ≤ 18 → (2, 6), 36', () => {
-    const s = solveBlockFast(block([[1, 0], [0, 2], [3, 2]], [4, 12, 18], [{ lo: 0, hi: Infinity, cost: 3 }, { lo: 0, hi: Infinity, cost: 5 }]))
+    const s = solveBlockFast(
+      block(
+        [
+          [1, 0],
+          [0, 2],
+          [3, 2],
+        ],
+        [4, 12, 18],
+        [
+          { lo: 0, hi: Infinity, cost: 3 },
+          { lo: 0, hi: Infinity, cost: 5 },
+        ],
+      ),
+    )
     expect(s.status).toBe('optimal')
     expect([...s.x]).toEqual([2, 6])
     expect(s.objective).toBeCloseTo(36, 12)
@@ -71,7 +84,16 @@ describe('Function: solveBlockFast', () => {
 
   it('handles bounds, bound flips and variables that start inside their bounds', () => {
     // max x + y, x ∈ [0, 1], y ∈ [−2, 3], x + y ≤ 10 → x = 1, y = 3 (flips, no basis change).
-    const s = solveBlockFast(block([[1, 1]], [10], [{ lo: 0, hi: 1, cost: 1 }, { lo: -2, hi: 3, cost: 1 }]))
+    const s = solveBlockFast(
+      block(
+        [[1, 1]],
+        [10],
+        [
+          { lo: 0, hi: 1, cost: 1 },
+          { lo: -2, hi: 3, cost: 1 },
+        ],
+      ),
+    )
     expect([...s.x]).toEqual([1, 3])
     // min y (max −y) with y ∈ [−2, ∞) starting at 0 must move down to −2.
     const t = solveBlockFast(block([[1]], [5], [{ lo: -2, hi: Infinity, cost: -1 }]))
@@ -84,13 +106,37 @@ describe('Function: solveBlockFast', () => {
     expect(ok.status).toBe('optimal')
     expect(ok.x[0]).toBeCloseTo(2, 12)
     // x ≥ 2 and x ≤ 1: infeasible, both rows in the certificate; a third, unrelated row is not.
-    const bad = solveBlockFast(block([[-1, 0], [1, 0], [0, 1]], [-2, 1, 4], [{ lo: 0, hi: Infinity, cost: 1 }, { lo: 0, hi: Infinity, cost: 1 }]))
+    const bad = solveBlockFast(
+      block(
+        [
+          [-1, 0],
+          [1, 0],
+          [0, 1],
+        ],
+        [-2, 1, 4],
+        [
+          { lo: 0, hi: Infinity, cost: 1 },
+          { lo: 0, hi: Infinity, cost: 1 },
+        ],
+      ),
+    )
     expect(bad.status).toBe('infeasible')
     expect(bad.conflictRows).toEqual([0, 1])
   })
 
   it('throws SolverError on an unbounded LP', () => {
-    expect(() => solveBlockFast(block([[1, -1]], [1], [{ lo: 0, hi: Infinity, cost: 1 }, { lo: 0, hi: Infinity, cost: 1 }]))).toThrowError(SolverError)
+    expect(() =>
+      solveBlockFast(
+        block(
+          [[1, -1]],
+          [1],
+          [
+            { lo: 0, hi: Infinity, cost: 1 },
+            { lo: 0, hi: Infinity, cost: 1 },
+          ],
+        ),
+      ),
+    ).toThrowError(SolverError)
   })
 
   it('survives heavy degeneracy (many tied rows through the same vertex)', () => {
@@ -103,7 +149,13 @@ describe('Function: solveBlockFast', () => {
     }
     A.push(Array.from({ length: n }, () => 1))
     b.push(n / 2)
-    const s = solveBlockFast(block(A, b, Array.from({ length: n }, () => ({ lo: 0, hi: Infinity, cost: 1 }))))
+    const s = solveBlockFast(
+      block(
+        A,
+        b,
+        Array.from({ length: n }, () => ({ lo: 0, hi: Infinity, cost: 1 })),
+      ),
+    )
     expect(s.objective).toBeCloseTo(n / 2, 9)
   })
 })
@@ -159,7 +211,18 @@ describe('Property: the kernel simplex matches HiGHS on random LPs', () => {
 
 describe('Function: solveBlockFast (fallback)', () => {
   it('falls back to Bland’s rule when the fast pivoting runs out of iterations, and still finds the optimum', () => {
-    const b = block([[1, 0], [0, 2], [3, 2]], [4, 12, 18], [{ lo: 0, hi: Infinity, cost: 3 }, { lo: 0, hi: Infinity, cost: 5 }])
+    const b = block(
+      [
+        [1, 0],
+        [0, 2],
+        [3, 2],
+      ],
+      [4, 12, 18],
+      [
+        { lo: 0, hi: Infinity, cost: 3 },
+        { lo: 0, hi: Infinity, cost: 5 },
+      ],
+    )
     // One iteration is not enough for the first attempt; the retry gets ten times the budget.
     const s = solveBlockFast(b, { maxIterations: 1 })
     expect(s.objective).toBeCloseTo(36, 12)

@@ -23,7 +23,11 @@ function bruteForce(exposures: Exposure[], blocks: number[][], cap: bigint) {
     factors.push(outs)
   }
   exposures.forEach((e, j) => {
-    if (!grouped.has(j)) factors.push([{ p: 1 - e.probability, loss: 0n }, { p: e.probability, loss: e.loss }])
+    if (!grouped.has(j))
+      factors.push([
+        { p: 1 - e.probability, loss: 0n },
+        { p: e.probability, loss: e.loss },
+      ])
   })
   let all: Outcome[] = [{ p: 1, loss: 0n }]
   for (const f of factors) all = all.flatMap((a) => f.map((b) => ({ p: a.p * b.p, loss: a.loss + b.loss })))
@@ -47,10 +51,7 @@ function bruteForce(exposures: Exposure[], blocks: number[][], cap: bigint) {
 
 const caseArb = fc.integer({ min: 1, max: 8 }).chain((n) =>
   fc.record({
-    exposures: fc.array(
-      fc.record({ probability: fc.oneof(fc.double({ min: 0.001, max: 0.4, noNaN: true }), fc.constantFrom(0.01, 0.05, 0.1)), loss: fc.bigInt({ min: 1n, max: 10n ** 21n }) }),
-      { minLength: n, maxLength: n },
-    ),
+    exposures: fc.array(fc.record({ probability: fc.oneof(fc.double({ min: 0.001, max: 0.4, noNaN: true }), fc.constantFrom(0.01, 0.05, 0.1)), loss: fc.bigInt({ min: 1n, max: 10n ** 21n }) }), { minLength: n, maxLength: n }),
     // Disjoint groups: a group id per pair (0 = none).
     group: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: n, maxLength: n }),
     capShare: fc.constantFrom(0.3, 0.7, 2),
@@ -110,7 +111,12 @@ describe('tail loss (VaR / ES, one year)', () => {
     const o2 = `0x${'b'.repeat(40)}`
     const policy = loadPolicyOrThrow({
       version: 1,
-      caps: { perRiskGroup: [{ group: 'x', members: [o], cap: 0.5 }, { group: 'y', cap: 0.5 }] },
+      caps: {
+        perRiskGroup: [
+          { group: 'x', members: [o], cap: 0.5 },
+          { group: 'y', cap: 0.5 },
+        ],
+      },
       scoring: { serviceMetadata: [{ service: s, riskGroup: 'y' }] },
     })
     const of = riskGroupsOf(policy)

@@ -3,7 +3,16 @@ import { fitLines } from '../../local/cli/common.js'
 import { clip, textTable, wrap } from '../../shared/domain/format.js'
 
 const HASH = `0x${'0123456789abcdef'.repeat(4)}`
-const rows = Array.from({ length: 5 }, (_, i) => [`2026-12-05 05:0${i}:00`, 'rebalance', 'succeeded', String(1000 + i), '3', `rebalance-2026-12-05T05-0${i}-00-000Z-1a2b3c4d`, HASH, `3 call(s), expected +1.2345 lsETH/yr (+4.1 bps/yr net of gas), est. gas 0.000240 ETH; moved op-atlas out of bridge-net/0 because its P(slashed) rose`])
+const rows = Array.from({ length: 5 }, (_, i) => [
+  `2026-12-05 05:0${i}:00`,
+  'rebalance',
+  'succeeded',
+  String(1000 + i),
+  '3',
+  `rebalance-2026-12-05T05-0${i}-00-000Z-1a2b3c4d`,
+  HASH,
+  `3 call(s), expected +1.2345 lsETH/yr (+4.1 bps/yr net of gas), est. gas 0.000240 ETH; moved op-atlas out of bridge-net/0 because its P(slashed) rose`,
+])
 
 describe('Function: textTable (fitted to a width)', () => {
   it('keeps every line within 100 columns, wrapping the last text column and never cutting numbers', () => {

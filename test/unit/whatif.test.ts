@@ -9,7 +9,18 @@ function world() {
   return universe(
     [service(1, { rewardRatePerYear: 0.05, observedSince: NOW - 2n * YEAR }), service(2, { rewardRatePerYear: 0.04, observedSince: NOW - 2n * YEAR })],
     [operator(3, [1, 2], { totalRestakedStake: 100n * E18 }), operator(4, [1, 2], { totalRestakedStake: 100n * E18 }), operator(5, [1, 2], { totalRestakedStake: 100n * E18 })],
-    [position({ vault: 0xa, operators: [3, 4, 5], services: [1, 2], allocations: [[1, 3, 40n * E18], [1, 4, 30n * E18], [2, 5, 30n * E18]] })],
+    [
+      position({
+        vault: 0xa,
+        operators: [3, 4, 5],
+        services: [1, 2],
+        allocations: [
+          [1, 3, 40n * E18],
+          [1, 4, 30n * E18],
+          [2, 5, 30n * E18],
+        ],
+      }),
+    ],
   )
 }
 

@@ -12,7 +12,6 @@ function sources(dir: string): string[] {
   })
 }
 
-
 describe('zod/mini', () => {
   it('default messages are English (shared/zodLocale.ts is loaded with the schemas)', () => {
     const r = ConfigSchema.safeParse({ chainId: 'x', rpcUrl: 'not a url' })

@@ -157,8 +157,10 @@ export function adaptiveGetLogs(client: Client, options: LogRangeOptions = {}) {
     const args = (a ?? {}) as { address?: Address | Address[]; fromBlock?: unknown; toBlock?: unknown; blockHash?: unknown }
     if (typeof args.fromBlock !== 'bigint' || typeof args.toBlock !== 'bigint') return viemGetLogs(client as never, a)
     const addresses = args.address === undefined ? undefined : Array.isArray(args.address) ? args.address : [args.address]
-    return fetchInRanges(range, { addresses, fromBlock: args.fromBlock, toBlock: args.toBlock, maxAddresses: options.maxAddresses, onRefusal: options.onRefusal }, (q) =>
-      viemGetLogs(client as never, { ...(a as object), address: q.address, fromBlock: q.fromBlock, toBlock: q.toBlock } as never) as Promise<Log[]>,
+    return fetchInRanges(
+      range,
+      { addresses, fromBlock: args.fromBlock, toBlock: args.toBlock, maxAddresses: options.maxAddresses, onRefusal: options.onRefusal },
+      (q) => viemGetLogs(client as never, { ...(a as object), address: q.address, fromBlock: q.fromBlock, toBlock: q.toBlock } as never) as Promise<Log[]>,
     ) as never
   }
 }

@@ -164,8 +164,7 @@ function chainCheckedHttp(url: string, p: ProviderTransportParameters, rest: boo
           return await t.request(args, options)
         } catch (e) {
           if (e !== null && typeof e === 'object' && isFinalAnswer(e, args.method)) finalAnswers.add(e)
-          else if (rest && (isRateLimited(e) || retryWaitMs(e, args.method, 0, opts) !== undefined))
-            restUntil = Math.max(restUntil, Date.now() + Math.min(namedWaitMs(e) ?? REST_MS, MAX_REST_MS))
+          else if (rest && (isRateLimited(e) || retryWaitMs(e, args.method, 0, opts) !== undefined)) restUntil = Math.max(restUntil, Date.now() + Math.min(namedWaitMs(e) ?? REST_MS, MAX_REST_MS))
           throw e
         }
       },
@@ -210,4 +209,3 @@ export function providerTransport(p: ProviderTransportParameters): Transport {
     } as typeof t
   }
 }
-

@@ -144,7 +144,8 @@ export async function simulateAsSafe(client: PublicClient, safe: Address, calls:
       await client.simulateContract({ address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account: safe } as never)
     } catch (cause) {
       const revert = cause instanceof BaseError ? cause.walk((e) => e instanceof ContractFunctionRevertedError) : undefined
-      const reason = revert instanceof ContractFunctionRevertedError ? `${revert.data?.errorName ?? revert.reason ?? 'revert'}(${(revert.data?.args ?? []).map(String).join(', ')})` : cause instanceof BaseError ? cause.shortMessage : String(cause)
+      const reason =
+        revert instanceof ContractFunctionRevertedError ? `${revert.data?.errorName ?? revert.reason ?? 'revert'}(${(revert.data?.args ?? []).map(String).join(', ')})` : cause instanceof BaseError ? cause.shortMessage : String(cause)
       throw new SimulationRevertedError({ reason: `${reason} (as the Safe ${safe})`, actionIndex: index, functionName: call.functionName, address: call.address, cause })
     }
   }

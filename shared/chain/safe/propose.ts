@@ -130,7 +130,12 @@ export function proposeBatch(calls: readonly PlannedCall[], opts: ProposeBatchOp
     transactions,
   }
   const batch: TransactionBuilderBatch = { ...unsigned, meta: { ...unsigned.meta, checksum: batchChecksum(unsigned) } }
-  const multiSend: MultiSendTransaction = { to: getAddress(opts.multiSendCallOnly ?? MULTI_SEND_CALL_ONLY_141), value: 0n, operation: Operation.DelegateCall, data: encodeMultiSend(transactions.map((t) => ({ to: t.to, value: BigInt(t.value), data: t.data }))) }
+  const multiSend: MultiSendTransaction = {
+    to: getAddress(opts.multiSendCallOnly ?? MULTI_SEND_CALL_ONLY_141),
+    value: 0n,
+    operation: Operation.DelegateCall,
+    data: encodeMultiSend(transactions.map((t) => ({ to: t.to, value: BigInt(t.value), data: t.data }))),
+  }
   return { batch, transactionBuilderJson: `${JSON.stringify(batch, null, 2)}\n`, multiSend, review: renderReview(batch, multiSend, explanations, transactions) }
 }
 
@@ -238,7 +243,8 @@ export function decodeProposal(input: string | TransactionBuilderBatch, opts: { 
   } catch (cause) {
     throw new ProposalDecodeError({ reason: 'the file is not JSON', cause })
   }
-  if (batch?.version !== '1.0' || !Array.isArray(batch.transactions) || typeof batch.meta !== 'object' || batch.meta === null) throw new ProposalDecodeError({ reason: 'not a Transaction Builder batch (version 1.0 with meta and transactions)' })
+  if (batch?.version !== '1.0' || !Array.isArray(batch.transactions) || typeof batch.meta !== 'object' || batch.meta === null)
+    throw new ProposalDecodeError({ reason: 'not a Transaction Builder batch (version 1.0 with meta and transactions)' })
   if (batch.meta.checksum !== undefined && batch.meta.checksum !== batchChecksum(batch)) throw new ProposalDecodeError({ reason: `checksum ${batch.meta.checksum} does not match the content (${batchChecksum(batch)}): the file was edited` })
   const calls = batch.transactions.map((t, index) => decodeTransaction(t, index, opts.abis ?? []))
   if (opts.multiSend) {
@@ -247,7 +253,8 @@ export function decodeProposal(input: string | TransactionBuilderBatch, opts: { 
     if (inner.length !== calls.length) throw new ProposalDecodeError({ reason: `MultiSend holds ${inner.length} transactions, the batch ${calls.length}` })
     inner.forEach((m, index) => {
       const c = calls[index]!
-      if (m.operation !== Operation.Call || m.to !== c.address || m.value !== c.value || m.data.toLowerCase() !== c.data.toLowerCase()) throw new ProposalDecodeError({ reason: 'the MultiSend entry differs from the batch transaction', index })
+      if (m.operation !== Operation.Call || m.to !== c.address || m.value !== c.value || m.data.toLowerCase() !== c.data.toLowerCase())
+        throw new ProposalDecodeError({ reason: 'the MultiSend entry differs from the batch transaction', index })
     })
   }
   const safe = batch.meta.createdFromSafeAddress && isAddress(batch.meta.createdFromSafeAddress) ? getAddress(batch.meta.createdFromSafeAddress) : undefined
@@ -300,7 +307,9 @@ function renderReview(batch: TransactionBuilderBatch, multiSend: MultiSendTransa
   lines.push('')
   lines.push('Execute it in ONE of two ways (both hold exactly the calls below, in this order):')
   lines.push('- Safe app → Transaction Builder → load the `.json` file next to this one → review → create batch → collect signatures → execute;')
-  lines.push(`- or one Safe transaction: to ${multiSend.to} (MultiSendCallOnly 1.4.1), value 0, operation 1 (DELEGATECALL), data = the \`data\` field of the \`.multisend.json\` file (${size(multiSend.data)} bytes, keccak ${keccak256(multiSend.data)}).`)
+  lines.push(
+    `- or one Safe transaction: to ${multiSend.to} (MultiSendCallOnly 1.4.1), value 0, operation 1 (DELEGATECALL), data = the \`data\` field of the \`.multisend.json\` file (${size(multiSend.data)} bytes, keccak ${keccak256(multiSend.data)}).`,
+  )
   lines.push('')
   lines.push('The calls only change curator parameters of the delegators (limits and shares); no funds move.')
   txs.forEach((t, i) => {

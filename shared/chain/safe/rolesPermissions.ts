@@ -257,15 +257,19 @@ function applyCalls(rolesModifier: Address, roleKey: Hex, targets: ScopedTarget[
   return calls
 }
 
-function renderListing(p: PermissionsFromPolicyOptions & { members: Address[]; zeroAnywhere: boolean; subnetworkSource: RolePermissions['subnetworkSource']; targets: ScopedTarget[]; calls: PlannedCall[]; skipped: string[]; policy: Policy }): string {
+function renderListing(
+  p: PermissionsFromPolicyOptions & { members: Address[]; zeroAnywhere: boolean; subnetworkSource: RolePermissions['subnetworkSource']; targets: ScopedTarget[]; calls: PlannedCall[]; skipped: string[]; policy: Policy },
+): string {
   const labels = p.labels ?? {}
   const name = (k: string) => (labels[k.toLowerCase()] ? `${labels[k.toLowerCase()]} (${k})` : k)
   const lines: string[] = []
   lines.push(`Zodiac Roles v2 scope for restake-autopilot`)
   lines.push(`  Roles modifier: ${p.rolesModifier}`)
   lines.push(`  Role key:       ${p.roleKey} ${roleKeyLabel(p.roleKey)}`)
-  lines.push(`  Members:        ${p.members.length ? p.members.join(', ') : '(none: assign the bot\'s signer with assignRoles)'}`)
-  lines.push(`  Subnetworks:    ${p.subnetworkSource === 'policy.services.allow' ? 'policy.services.allow' : `no services.allow in the policy: the subnetworks each vault has a maxNetworkLimit for${p.fallbackSource ? ` (${p.fallbackSource})` : ''}`}${p.policy.services.deny.length ? `, minus policy.services.deny` : ''}`)
+  lines.push(`  Members:        ${p.members.length ? p.members.join(', ') : "(none: assign the bot's signer with assignRoles)"}`)
+  lines.push(
+    `  Subnetworks:    ${p.subnetworkSource === 'policy.services.allow' ? 'policy.services.allow' : `no services.allow in the policy: the subnetworks each vault has a maxNetworkLimit for${p.fallbackSource ? ` (${p.fallbackSource})` : ''}`}${p.policy.services.deny.length ? `, minus policy.services.deny` : ''}`,
+  )
   if (p.policy.operators.allow) lines.push(`  Operators:      policy.operators.allow${p.policy.operators.deny.length ? ', minus policy.operators.deny' : ''}`)
   lines.push(`  Every allowed call: CALL only, value 0 ETH (ExecutionOptions.None), made by the Safe after the modifier checked it.`)
   lines.push('')

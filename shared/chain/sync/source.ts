@@ -14,9 +14,7 @@ export interface LogFetcherRequest {
  * Fetches the logs of one request however the provider needs (the adaptive fetcher of `shared/chain/rpc` splits
  * ranges and address lists); the default is one plain `eth_getLogs` per request ({@link createLogFetcher}).
  */
-export interface LogFetcher {
-  (req: LogFetcherRequest): Promise<Log[]>
-}
+export type LogFetcher = (req: LogFetcherRequest) => Promise<Log[]>
 
 /** Parameters of {@link defineSource}. */
 export interface DefineSourceParameters {

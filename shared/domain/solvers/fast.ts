@@ -498,7 +498,7 @@ class KernelSimplex {
     const ds = this.ds
     this.nTouched = 0
     const touch = (r: number, v: number) => {
-      if (this.rowInRN[r] as number >= 0) return
+      if ((this.rowInRN[r] as number) >= 0) return
       if (!this.mark[r]) {
         this.mark[r] = 1
         ds[r] = 0
@@ -828,7 +828,7 @@ class KernelSimplex {
     for (let i = 0; i < this.nR; i++) {
       let v = this.rhs[i] as number
       for (let e = this.rStart[i] as number; e < (this.rStart[i + 1] as number); e++) v -= (this.rVal[e] as number) * (this.x[this.rCol[e] as number] as number)
-      this.slack[i] = this.rowInRN[i] as number >= 0 ? 0 : v
+      this.slack[i] = (this.rowInRN[i] as number) >= 0 ? 0 : v
     }
   }
 }

@@ -116,10 +116,23 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
       for (const r of await resumeEigenLayerMoves(sagaCtx(ctx, sessionFor))) {
         const o = r.outcome
         if (o && (o.step !== before.get(r.sagaId) || o.status === 'completed')) {
-          const last = Object.values(o.record.state.steps).filter((x) => x?.txHash).at(-1)
-          actions.push({ index: actions.length, kind: 'eigenlayer-saga', description: `saga ${r.sagaId}: ${before.get(r.sagaId)} → ${o.step} (${o.status})`, reasons: [o.record.state.reason], status: 'mined', ...(last?.txHash ? { txHash: last.txHash } : {}) })
+          const last = Object.values(o.record.state.steps)
+            .filter((x) => x?.txHash)
+            .at(-1)
+          actions.push({
+            index: actions.length,
+            kind: 'eigenlayer-saga',
+            description: `saga ${r.sagaId}: ${before.get(r.sagaId)} → ${o.step} (${o.status})`,
+            reasons: [o.record.state.reason],
+            status: 'mined',
+            ...(last?.txHash ? { txHash: last.txHash } : {}),
+          })
         }
-        details.resumed.push({ sagaId: r.sagaId, ...(o ? { status: o.status, step: o.step, ...(o.completableAtBlock !== undefined ? { completableAtBlock: o.completableAtBlock } : {}) } : {}), ...(r.error ? { error: errorSummary(r.error) } : {}) })
+        details.resumed.push({
+          sagaId: r.sagaId,
+          ...(o ? { status: o.status, step: o.step, ...(o.completableAtBlock !== undefined ? { completableAtBlock: o.completableAtBlock } : {}) } : {}),
+          ...(r.error ? { error: errorSummary(r.error) } : {}),
+        })
       }
       return { actions, sent: actions.length > 0 }
     },
@@ -171,7 +184,13 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
         const exiting = denied && sending && gasPriceWei <= feeCap
         if (exiting) {
           const fallback = planned.operators.filter((o) => allowed(o.operator) && o.target > 0n).sort((a, b) => b.valuePerYear - a.valuePerYear)[0]?.operator
-          steps.push({ kind: 'eigenlayer-exit', position: pp.position, description: `move ${pp.label}'s stake off deny-listed operators`, reasons: ['operators.deny: stake must leave these operators'], ...(fallback ? { fallbackOperator: fallback } : {}) })
+          steps.push({
+            kind: 'eigenlayer-exit',
+            position: pp.position,
+            description: `move ${pp.label}'s stake off deny-listed operators`,
+            reasons: ['operators.deny: stake must leave these operators'],
+            ...(fallback ? { fallbackOperator: fallback } : {}),
+          })
         }
         // The plan's moves: held back while a wave is in flight, in the cooldown or above the gas cap.
         const hold: SkipWhy | undefined = exiting
@@ -220,7 +239,14 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
             for (const s of ex.started) {
               sent = true
               details.exits.push({ sagaId: s.record.sagaId, status: s.status, step: s.step, reason: s.record.state.reason })
-              actions.push({ index: actions.length, kind: 'eigenlayer-exit', description: `move all of staker ${ctx.label(s.record.state.from.staker)} off ${ctx.label(s.record.state.from.operator)} to staker ${ctx.label(s.record.state.to.staker)} (${ctx.label(s.record.state.to.operator)}) [saga ${s.record.sagaId}]`, reasons: [s.record.state.reason], status: 'sent', ...(s.record.state.steps.queue?.txHash ? { txHash: s.record.state.steps.queue.txHash } : {}) })
+              actions.push({
+                index: actions.length,
+                kind: 'eigenlayer-exit',
+                description: `move all of staker ${ctx.label(s.record.state.from.staker)} off ${ctx.label(s.record.state.from.operator)} to staker ${ctx.label(s.record.state.to.staker)} (${ctx.label(s.record.state.to.operator)}) [saga ${s.record.sagaId}]`,
+                reasons: [s.record.state.reason],
+                status: 'sent',
+                ...(s.record.state.steps.queue?.txHash ? { txHash: s.record.state.steps.queue.txHash } : {}),
+              })
             }
           } catch (e) {
             error ??= e
@@ -236,10 +262,26 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
         }
         const pr = r.details.reads.find((x) => x.eigenlayer.positionId === step.position)!.eigenlayer
         try {
-          const o = await runEigenLayerMove(saga, { delegationManager: pr.delegationManager, strategyManager: pr.strategyManager, strategy: pr.strategy, from: { staker: m.from.staker }, to: { staker: m.to.staker, operator: m.to.operator }, ...(m.shares !== undefined ? { shares: m.shares } : {}), reason: `rebalance: ${m.reasons.join('; ')}`, origin: 'plan' })
+          const o = await runEigenLayerMove(saga, {
+            delegationManager: pr.delegationManager,
+            strategyManager: pr.strategyManager,
+            strategy: pr.strategy,
+            from: { staker: m.from.staker },
+            to: { staker: m.to.staker, operator: m.to.operator },
+            ...(m.shares !== undefined ? { shares: m.shares } : {}),
+            reason: `rebalance: ${m.reasons.join('; ')}`,
+            origin: 'plan',
+          })
           sent = true
           details.moves.push({ ...m, status: 'started', sagaId: o.record.sagaId, sagaStatus: o.status })
-          actions.push({ index: actions.length, kind: 'eigenlayer-move', description: describeMove(m, ctx.label, o.record.sagaId), reasons: m.reasons, status: 'sent', ...(o.record.state.steps.queue?.txHash ? { txHash: o.record.state.steps.queue.txHash } : {}) })
+          actions.push({
+            index: actions.length,
+            kind: 'eigenlayer-move',
+            description: describeMove(m, ctx.label, o.record.sagaId),
+            reasons: m.reasons,
+            status: 'sent',
+            ...(o.record.state.steps.queue?.txHash ? { txHash: o.record.state.steps.queue.txHash } : {}),
+          })
         } catch (e) {
           if (e instanceof LockBusyError) {
             // Another run signs with this staker's key right now: the move waits for a later run.
@@ -257,7 +299,10 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
 
     // 4. The record: moves not started are shown as planned (mode, pause) and every position's view after the run.
     async report(ctx, { read: r, sent, decision }) {
-      if (decision.kind === 'act') for (const s of decision.actions) if (s.kind === 'eigenlayer-move' && !details.moves.some((x) => x.from.staker === s.move.from.staker && x.to.staker === s.move.to.staker)) details.moves.push({ ...s.move, status: 'planned', note: ctx.policy.mode !== 'autopilot' ? `policy mode ${ctx.policy.mode} sends nothing` : 'rebalancing is paused' })
+      if (decision.kind === 'act')
+        for (const s of decision.actions)
+          if (s.kind === 'eigenlayer-move' && !details.moves.some((x) => x.from.staker === s.move.from.staker && x.to.staker === s.move.to.staker))
+            details.moves.push({ ...s.move, status: 'planned', note: ctx.policy.mode !== 'autopilot' ? `policy mode ${ctx.policy.mode} sends nothing` : 'rebalancing is paused' })
       const open = await openMoves()
       details.positions = (sent ? await readPositions(ctx) : r.details.reads).map((pr) => positionView(withHeldTokens(pr, open), open, details.targets, ctx.label))
       return {

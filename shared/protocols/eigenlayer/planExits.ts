@@ -30,10 +30,7 @@ export interface PlanEigenLayerExitsReturnType {
  * stake (ties: lowest address), else to a fresh staker delegated to `fallbackOperator`.
  * @example planEigenLayerExits(details, { deny: ['0xab…'] })
  */
-export function planEigenLayerExits(
-  details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators' | 'depositCaps'>,
-  p: { deny: readonly Address[]; allow?: readonly Address[]; fallbackOperator?: Address },
-): PlanEigenLayerExitsReturnType {
+export function planEigenLayerExits(details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators' | 'depositCaps'>, p: { deny: readonly Address[]; allow?: readonly Address[]; fallbackOperator?: Address }): PlanEigenLayerExitsReturnType {
   const deny = new Set(p.deny.map((a) => a.toLowerCase()))
   const allow = p.allow ? new Set(p.allow.map((a) => a.toLowerCase())) : undefined
   const registered = new Set(details.operators.filter((o) => o.isOperator).map((o) => o.address.toLowerCase()))

@@ -158,7 +158,9 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
   const isFresh = (s: EigenLayerStakerState) => s.operator === null && s.depositShares === 0n && s.queued.length === 0
   // Picks without taking: a fresh staker is taken only when its move is accepted.
   const targetStaker = (op: Address): { staker: Address; fresh: boolean } | undefined => {
-    const on = details.stakers.filter((s) => s.operator !== null && lower(s.operator) === op).sort((a, b) => (a.withdrawableTokens === b.withdrawableTokens ? cmpStr(lower(a.address), lower(b.address)) : a.withdrawableTokens > b.withdrawableTokens ? -1 : 1))[0]
+    const on = details.stakers
+      .filter((s) => s.operator !== null && lower(s.operator) === op)
+      .sort((a, b) => (a.withdrawableTokens === b.withdrawableTokens ? cmpStr(lower(a.address), lower(b.address)) : a.withdrawableTokens > b.withdrawableTokens ? -1 : 1))[0]
     if (on) return { staker: lower(on.address), fresh: false }
     const pending = details.stakers.find((s) => isFresh(s) && (reserved.get(lower(s.address)) === op || freshTaken.get(lower(s.address)) === op))
     if (pending) return { staker: lower(pending.address), fresh: true }
@@ -189,9 +191,7 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
     }
     const cap = perMove !== undefined ? min(movable, perMove) : movable
     // The operator this staker can fill the most (ties: higher value, then address).
-    const candidates = [...deficit.entries()]
-      .filter(([, d]) => d > 0n)
-      .sort((a, b) => (min(cap, b[1]) === min(cap, a[1]) ? value(b[0]) - value(a[0]) || cmpStr(a[0], b[0]) : min(cap, b[1]) > min(cap, a[1]) ? 1 : -1))
+    const candidates = [...deficit.entries()].filter(([, d]) => d > 0n).sort((a, b) => (min(cap, b[1]) === min(cap, a[1]) ? value(b[0]) - value(a[0]) || cmpStr(a[0], b[0]) : min(cap, b[1]) > min(cap, a[1]) ? 1 : -1))
     for (const [toOp, need] of candidates) {
       const tokens = min(cap, need)
       const to = targetStaker(toOp)
@@ -250,7 +250,9 @@ export function planEigenLayerMoves(p: PlanEigenLayerMovesParameters): PlanEigen
     moves.length = 0
   } else
     for (const m of moves)
-      m.reasons.push(`wave: plan gain ${units(BigInt(Math.round(Math.max(p.planGainPerYear, 0))))}/yr − in flight ${units(BigInt(Math.round(delayCost)))} − gas ${units(gasCostWei)} = ${netGainBpsPerYear.toFixed(3)} bps/yr${p.force ? ' (de-risk: threshold not applied)' : ` ≥ minNetGainBpsPerYear ${p.minNetGainBpsPerYear}`}`)
+      m.reasons.push(
+        `wave: plan gain ${units(BigInt(Math.round(Math.max(p.planGainPerYear, 0))))}/yr − in flight ${units(BigInt(Math.round(delayCost)))} − gas ${units(gasCostWei)} = ${netGainBpsPerYear.toFixed(3)} bps/yr${p.force ? ' (de-risk: threshold not applied)' : ` ≥ minNetGainBpsPerYear ${p.minNetGainBpsPerYear}`}`,
+      )
   return {
     operators,
     moves,

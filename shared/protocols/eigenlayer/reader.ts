@@ -83,7 +83,10 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const fromBlock = p.fromBlock ?? 0n
   const multicall = async (contracts: readonly unknown[], blockNumber: bigint) =>
     contracts.length === 0 ? [] : ((await client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 })) as unknown[])
-  const wrap = <T>(what: string, pr: Promise<T>) => pr.catch((cause: unknown) => { throw new ChainReadError({ what, cause }) })
+  const wrap = <T>(what: string, pr: Promise<T>) =>
+    pr.catch((cause: unknown) => {
+      throw new ChainReadError({ what, cause })
+    })
 
   // Round trip 1: the head block pins every later read.
   const block = await wrap('head block', client.getBlock({ blockTag: 'latest' }))
@@ -180,20 +183,26 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     }
   }
   // Sets that ever held our strategy stay (slashable history); services are those holding it now.
-  const sets = [...setStrategies.entries()].filter(([, s]) => s.size > 0).map(([k]) => k).sort()
+  const sets = [...setStrategies.entries()]
+    .filter(([, s]) => s.size > 0)
+    .map(([k]) => k)
+    .sort()
   const ourSlashes = slashLogs.filter((s) => s.strategies.includes(strategy) && setStrategies.has(s.key))
 
-  const operators = [
-    ...new Set([
-      ...(p.operators ?? registeredLogs.map((l) => l.args.operator!)).map(lower),
-      ...stakerStates.map((s) => s.operator).filter((o): o is Address => o !== null),
-    ]),
-  ].sort()
+  const operators = [...new Set([...(p.operators ?? registeredLogs.map((l) => l.args.operator!)).map(lower), ...stakerStates.map((s) => s.operator).filter((o): o is Address => o !== null)])].sort()
   const avss = [...new Set(sets.map((k) => lower(decodeOperatorSetKey(k).avs)))].sort()
 
   // Reward submissions of every type and the strategies they weight.
   const submissions: EigenLayerRewardSubmission[] = rewardLogs.map((l) => toSubmission(l))
-  const avsMembers = (avs: Address) => [...new Set(sets.concat([...members.keys()]).filter((k) => lower(decodeOperatorSetKey(k).avs) === avs).flatMap((k) => [...(members.get(k) ?? [])]))].sort()
+  const avsMembers = (avs: Address) =>
+    [
+      ...new Set(
+        sets
+          .concat([...members.keys()])
+          .filter((k) => lower(decodeOperatorSetKey(k).avs) === avs)
+          .flatMap((k) => [...(members.get(k) ?? [])]),
+      ),
+    ].sort()
   const setMembers = (k: Hex) => [...(members.get(k) ?? [])].sort()
   // Rewards for all earners go to every operator registered with at least one AVS (any operator set, any strategy).
   const earners = [...new Set([...members.values()].flatMap((m) => [...m]))].sort()
@@ -241,7 +250,10 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const [out, slashOut, headers] = await wrap(
     'operators, allocations and slash history',
     Promise.all([
-      multicall(qs.map((q) => q.call), blockNumber),
+      multicall(
+        qs.map((q) => q.call),
+        blockNumber,
+      ),
       Promise.all(slashCalls.map((calls, i) => multicall(calls, ourSlashes[i]!.blockNumber - 1n))),
       Promise.all(headerBlocks.map((b) => client.getBlock({ blockNumber: b }))),
     ]),
@@ -333,8 +345,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       }, 0n)
       return w + ((x.strategy === strategy ? toTokens(sum) : sum) * x.multiplier) / WAD
     }, 0n)
-  const paidTo = (sub: EigenLayerRewardSubmission, ops: readonly Address[]) =>
-    sub.operatorRewards ? sub.operatorRewards.filter((x) => ops.includes(x.operator)).reduce((a, x) => a + x.amount, 0n) : sub.amount
+  const paidTo = (sub: EigenLayerRewardSubmission, ops: readonly Address[]) => (sub.operatorRewards ? sub.operatorRewards.filter((x) => ops.includes(x.operator)).reduce((a, x) => a + x.amount, 0n) : sub.amount)
   const rateOf = (paying: readonly { sub: EigenLayerRewardSubmission; ops: readonly Address[] }[]) =>
     averagedRatePerYear(
       paying.map(({ sub, ops }) => {

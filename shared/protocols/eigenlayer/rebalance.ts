@@ -4,7 +4,7 @@
  * their own steps through lease-fenced signer sessions: locally EOAs whose keys come from `EIGENLAYER_STAKER_KEYS`
  * (Anvil only).
  */
-import { type Address, type LocalAccount, isAddress } from 'viem'
+import { type LocalAccount, isAddress } from 'viem'
 import { localSigner } from '../../chain/signers/localSigner.js'
 import { ConfigError } from '../../config/config.js'
 import { RestakeError } from '../../errors.js'
@@ -87,4 +87,3 @@ export function eigenLayerContextFromEnv(ctx: AutopilotContext, env: Record<stri
   const signers = stakerSignersFromEnv(env, config.chainId)
   return { ...ctx, sagas: new SagaStore({ client: dynamo, tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(a.toLowerCase()) }
 }
-

@@ -22,17 +22,7 @@ import { SimulationRevertedError, TransactionRevertedError } from '../../chain/e
 import { executeCalls } from '../../execution/executeCalls.js'
 import type { SessionFor } from '../../execution/sessionPool.js'
 import { units } from '../../domain/format.js'
-import {
-  type MoveStep,
-  type StoredCall,
-  buildApproveCall,
-  buildCompleteWithdrawalCall,
-  buildDelegateToCall,
-  buildDepositCall,
-  buildQueueWithdrawalCall,
-  buildTokenTransferCall,
-  toPlannedCall,
-} from './buildMoveCall.js'
+import { type MoveStep, type StoredCall, buildApproveCall, buildCompleteWithdrawalCall, buildDelegateToCall, buildDepositCall, buildQueueWithdrawalCall, buildTokenTransferCall, toPlannedCall } from './buildMoveCall.js'
 import { MissingStakerSignerError, NothingToMoveError, SagaNotFoundError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from './errors.js'
 import { planEigenLayerExits } from './planExits.js'
 import { type EigenLayerPositionDetails, type WithdrawalStruct, withdrawalRoot } from './types.js'
@@ -279,8 +269,7 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
       },
       hold: (s) => pausedReason(ctx, [{ address: s.delegationManager, index: DM_PAUSED_ENTER_WITHDRAWAL_QUEUE, what: 'DelegationManager: entering the withdrawal queue is paused' }]),
       // Queued already iff the staker's withdrawal nonce moved past the one recorded before sending.
-      alreadyDone: async (s) =>
-        s.queue !== undefined && (await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'cumulativeWithdrawalsQueued', args: [s.from.staker] })) > s.queue.nonceBefore,
+      alreadyDone: async (s) => s.queue !== undefined && (await ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'cumulativeWithdrawalsQueued', args: [s.from.staker] })) > s.queue.nonceBefore,
       after: (s, receipt) => recordQueued(ctx, rec.sagaId, s, receipt),
       next: 'wait',
     }),
@@ -306,10 +295,7 @@ const STEP_RUNNERS: Record<MoveStep, StepRunner> = {
         const s = rec.state
         const q = s.queue!
         // Re-read what the withdrawal pays now (a slash during the delay lowers it).
-        const [block, [, shares]] = await Promise.all([
-          ctx.client.getBlockNumber({ cacheTime: 0 }),
-          ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawal', args: [q.root!] }),
-        ])
+        const [block, [, shares]] = await Promise.all([ctx.client.getBlockNumber({ cacheTime: 0 }), ctx.client.readContract({ address: s.delegationManager, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawal', args: [q.root!] })])
         const expShares = shares[0] ?? 0n
         const tokens = await sharesToTokens(ctx, s.strategy, expShares, block)
         return { call: buildCompleteWithdrawalCall({ delegationManager: s.delegationManager, withdrawal: q.withdrawal!, token: s.token }), patch: { expectedAtCompletion: { shares: expShares, tokens, atBlock: block } } }
@@ -440,15 +426,15 @@ async function txStep(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
   let sent: Awaited<ReturnType<typeof executeCalls>>[number] | undefined
   try {
     ;[sent] = await executeCalls({
-    client: ctx.client,
-    account,
-    calls: [toPlannedCall(call)],
-    intents: ctx.intents,
-    runId,
-    confirmations: ctx.confirmations,
-    maxFeePerGas: ctx.maxFeePerGas,
-    session,
-  })
+      client: ctx.client,
+      account,
+      calls: [toPlannedCall(call)],
+      intents: ctx.intents,
+      runId,
+      confirmations: ctx.confirmations,
+      maxFeePerGas: ctx.maxFeePerGas,
+      session,
+    })
   } catch (e) {
     if (e instanceof TransactionRevertedError) throw new SagaStepRevertedError({ sagaId: rec.sagaId, step, txHash: (await ctx.intents.get(`${runId}#0`))?.txHash ?? 'unknown' })
     // Paused between the check and the simulation: nothing was sent; hold like above (the recorded call is re-sent later).
@@ -477,7 +463,7 @@ async function finish(ctx: EigenLayerSagaContext, rec: EigenLayerMoveRecord, ste
     status: event === 'skipped' ? 'skipped' : 'done',
     at: now(ctx),
     ...(receipt ? { txHash: receipt.transactionHash, blockNumber: receipt.blockNumber } : {}),
-    ...(note ?? (event === 'already-done' ? 'found done on chain' : undefined) ? { note: note ?? 'found done on chain' } : {}),
+    ...((note ?? (event === 'already-done' ? 'found done on chain' : undefined)) ? { note: note ?? 'found done on chain' } : {}),
   }
   const done = spec.next === 'done'
   const saved = await save(
@@ -506,7 +492,7 @@ async function pausedReason(ctx: EigenLayerSagaContext, flags: readonly { addres
     contracts: flags.map((f) => ({ address: f.address, abi: strategyAbi, functionName: 'paused', args: [f.index] }) as const),
     allowFailure: false,
   })
-  const i = paused.findIndex((x) => x === true)
+  const i = paused.indexOf(true)
   return i < 0 ? undefined : `${flags[i]!.what} (CurrentlyPaused()); retried on the next run`
 }
 
@@ -584,9 +570,7 @@ async function recordReceived(ctx: EigenLayerSagaContext, sagaId: string, s: Eig
     if (!hit) throw new WithdrawalNotFoundError({ sagaId, staker: s.from.staker, nonce: s.queue!.nonceBefore })
     r = await ctx.client.getTransactionReceipt({ hash: hit.transactionHash })
   }
-  const transfers = parseEventLogs({ abi: erc20Abi, eventName: 'Transfer', logs: r.logs }).filter(
-    (l) => lower(l.address) === s.token && lower(l.args.from) === s.strategy && lower(l.args.to) === s.from.staker,
-  )
+  const transfers = parseEventLogs({ abi: erc20Abi, eventName: 'Transfer', logs: r.logs }).filter((l) => lower(l.address) === s.token && lower(l.args.from) === s.strategy && lower(l.args.to) === s.from.staker)
   const tokens = transfers.reduce((sum, l) => sum + l.args.value, 0n)
   const expectedTokens = s.expected?.tokens ?? tokens
   return { received: { tokens, txHash: r.transactionHash, blockNumber: r.blockNumber }, slashedDuringDelay: expectedTokens > tokens ? expectedTokens - tokens : 0n }

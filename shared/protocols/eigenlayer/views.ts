@@ -116,7 +116,12 @@ export function mergeUniverses(reads: readonly ReadEigenLayerUniverseReturnType[
 }
 
 /** One position as the live view shows it: stakers, in-flight tokens, open sagas, the plan's operator targets. */
-export function positionView(r: ReadEigenLayerUniverseReturnType, open: readonly EigenLayerMoveRecord[], targets: readonly { position: string; operators: readonly { operator: Address; target: bigint }[] }[], label: (k: string) => string): EigenLayerPositionView {
+export function positionView(
+  r: ReadEigenLayerUniverseReturnType,
+  open: readonly EigenLayerMoveRecord[],
+  targets: readonly { position: string; operators: readonly { operator: Address; target: bigint }[] }[],
+  label: (k: string) => string,
+): EigenLayerPositionView {
   const pos = r.universe.positions[0]!
   const d: EigenLayerPositionDetails = r.eigenlayer
   const held = heldBySagas(d.strategy, open)

@@ -86,7 +86,15 @@ export const symbioticAdapter: ProtocolAdapter<undefined, Action> = {
     if (dao) assertCuratorRoles(decision.actions, read.universe.positions, dao.safe)
     const calls = decision.actions.map((a) => buildCuratorCall(a, ctx.label))
     const explanations = decision.actions.map((a, index) => ({ index, kind: a.kind, description: calls[index]!.description, reasons: a.reasons, status: 'planned' as const }))
-    const batch = proposeBatch(calls, { safe: dao?.safe, chainId: read.universe.chainId, createdAt: ctx.clock(), multiSendCallOnly: dao?.multiSendCallOnly, name: `restake-autopilot ${runId}`, explanations, summary: `restake-autopilot run ${runId} at block ${read.universe.blockNumber}: ${calls.length} curator call(s), +${decision.gainPerYear.toFixed(4)} collateral/yr expected` })
+    const batch = proposeBatch(calls, {
+      safe: dao?.safe,
+      chainId: read.universe.chainId,
+      createdAt: ctx.clock(),
+      multiSendCallOnly: dao?.multiSendCallOnly,
+      name: `restake-autopilot ${runId}`,
+      explanations,
+      summary: `restake-autopilot run ${runId} at block ${read.universe.blockNumber}: ${calls.length} curator call(s), +${decision.gainPerYear.toFixed(4)} collateral/yr expected`,
+    })
     const files: string[] = []
     if (ctx.config.proposalsDir) {
       await mkdir(ctx.config.proposalsDir, { recursive: true })

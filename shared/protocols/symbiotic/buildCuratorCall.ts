@@ -6,7 +6,6 @@ import type { Action } from './diff.js'
 import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from './abis.js'
 import { MissingRoleError } from '../../chain/errors.js'
 
-
 /** Builds the delegator call for one action (setNetworkLimit / setOperatorNetworkShares / setOperatorNetworkLimit). */
 export function buildCuratorCall(action: Action, label: (k: string) => string = (k) => k): PlannedCall {
   const sn = action.service

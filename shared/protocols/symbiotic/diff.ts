@@ -84,7 +84,6 @@ export function actionPhase(a: Pick<Action, 'kind' | 'from' | 'to'>): number {
   return PHASE[`${a.kind}:${a.to < a.from ? 'down' : 'up'}`] as number
 }
 
-
 /**
  * Turns a plan into the calls to send, or a reason to skip.
  * @param universe the universe the plan was made from (current on-chain values)
@@ -103,10 +102,7 @@ export function diffPlan(universe: Universe, plan: Plan, policy: Policy, opts: D
     if (posActions.length > 0 && pp.forced.some((f) => f.to < f.from)) derisk = true
     actions.push(...posActions)
   }
-  actions.sort(
-    (a, b) =>
-      actionPhase(a) - actionPhase(b) || cmp(a.position, b.position) || cmp(a.service, b.service) || cmp(a.operator ?? '', b.operator ?? ''),
-  )
+  actions.sort((a, b) => actionPhase(a) - actionPhase(b) || cmp(a.position, b.position) || cmp(a.service, b.service) || cmp(a.operator ?? '', b.operator ?? ''))
   if (actions.length === 0) return { kind: 'skip', reason: 'noChange', detail: 'every on-chain parameter already equals the plan' }
 
   const cap = gweiToWei(policy.gas.maxFeePerGasGwei)
@@ -125,8 +121,7 @@ export function diffPlan(universe: Universe, plan: Plan, policy: Policy, opts: D
     }
   if (!derisk && opts.lastRebalanceAt !== undefined) {
     const next = opts.lastRebalanceAt + BigInt(policy.cooldownSeconds)
-    if (opts.now < next)
-      return { kind: 'skip', reason: 'cooldown', detail: `last rebalance at ${opts.lastRebalanceAt}; cooldown of ${policy.cooldownSeconds} s ends at ${next} (${next - opts.now} s from now)` }
+    if (opts.now < next) return { kind: 'skip', reason: 'cooldown', detail: `last rebalance at ${opts.lastRebalanceAt}; cooldown of ${policy.cooldownSeconds} s ends at ${next} (${next - opts.now} s from now)` }
   }
   if (!derisk && netBps < policy.minNetGainBpsPerYear)
     return {
@@ -190,10 +185,7 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
       from,
       to: t.stake,
       description: `${kind === 'network-restake' ? 'setOperatorNetworkShares' : 'setOperatorNetworkLimit'}(${short(t.service)}, ${short(t.operator)}) on ${short(pp.delegator)}: ${units(from)} → ${units(t.stake)}`,
-      reasons: [
-        `operator ${short(t.operator)} in service ${short(t.service)}: stake ${units(t.current)} → ${units(t.stake)}${kind === 'network-restake' ? ' (shares = target stake)' : ''}`,
-        ...reasons.pair(t.service, t.operator),
-      ],
+      reasons: [`operator ${short(t.operator)} in service ${short(t.service)}: stake ${units(t.current)} → ${units(t.stake)}${kind === 'network-restake' ? ' (shares = target stake)' : ''}`, ...reasons.pair(t.service, t.operator)],
     })
   }
   return out

@@ -77,9 +77,11 @@ const ratio = (num: bigint, den: bigint) => (den === 0n ? 0 : Number((num * 10n 
 export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbioticUniverseParameters): Promise<ReadSymbioticUniverseReturnType> {
   const labels = p.labels ?? {}
   const label = (k: string, fallback: string) => labels[k.toLowerCase()] ?? fallback
-  const multicall = async (contracts: readonly unknown[], blockNumber?: bigint) =>
-    client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 }) as Promise<unknown[]>
-  const wrap = <T>(what: string, pr: Promise<T>) => pr.catch((cause: unknown) => { throw new ChainReadError({ what, cause }) })
+  const multicall = async (contracts: readonly unknown[], blockNumber?: bigint) => client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 }) as Promise<unknown[]>
+  const wrap = <T>(what: string, pr: Promise<T>) =>
+    pr.catch((cause: unknown) => {
+      throw new ChainReadError({ what, cause })
+    })
 
   // Round trip 1: the head block and each vault's structure.
   const structure = p.vaults.flatMap((v) => [
@@ -166,7 +168,8 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     for (const sn of v.subnetworks) {
       const d = v.delegator
       qs.push({ key: `max:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'maxNetworkLimit', args: [sn] } })
-      if (v.kind === 'network-restake' || v.kind === 'full-restake' || v.kind === 'operator-specific') qs.push({ key: `limit:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] } })
+      if (v.kind === 'network-restake' || v.kind === 'full-restake' || v.kind === 'operator-specific')
+        qs.push({ key: `limit:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] } })
       if (v.kind === 'network-restake') qs.push({ key: `total:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'totalOperatorNetworkShares', args: [sn] } })
       for (const op of v.operators) {
         if (v.kind === 'network-restake') qs.push({ key: `shares:${d}:${sn}:${op}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [sn, op] } })
@@ -192,7 +195,13 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
       qs.push({ key: `rewardLimit:${i}:${sn}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimitAt', args: [sn, l.args.timestamp!, '0x'] } })
   })
   const calls = qs
-  const out = await wrap('limits, shares and stakes', multicall(calls.map((q) => q.call), blockNumber))
+  const out = await wrap(
+    'limits, shares and stakes',
+    multicall(
+      calls.map((q) => q.call),
+      blockNumber,
+    ),
+  )
   const r = new Map<string, unknown>(calls.map((q, i) => [q.key, out[i]]))
   const big = (k: string) => (r.get(k) as bigint | undefined) ?? 0n
 
@@ -243,7 +252,10 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     const since = firstSeen.get(net) ?? now
     // Each distribution pays for the interval that ends at its snapshot: n snapshots spaced evenly cover
     // (last − first)·n/(n−1) seconds. A single snapshot is spread over the whole lookback window.
-    const stamps = recentRewards.filter((l) => lower(l.args.network!) === net).map((l) => Number(l.args.timestamp!)).sort((a, b) => a - b)
+    const stamps = recentRewards
+      .filter((l) => lower(l.args.network!) === net)
+      .map((l) => Number(l.args.timestamp!))
+      .sort((a, b) => a - b)
     const n = stamps.length
     const covered = n >= 2 ? ((stamps[n - 1]! - stamps[0]!) * n) / (n - 1) : Number(lookback)
     return {
