@@ -102,7 +102,7 @@ function listTable(testid, cls, headers, rows) {
   return h('div', { class: 'scroll' }, h('table', { class: `list compact ${cls}`, 'data-testid': testid }, h('thead', {}, h('tr', {}, headers.map((t) => h('th', { text: t })))), h('tbody', {}, rows.map((r) => h('tr', {}, cells(r))))))
 }
 
-function detailPage(st) {
+function detailPage(_st) {
   const back = h('p', {}, h('a', { href: '#', text: '← back to the console' }))
   if (detail.loading) return [back, h('p', { class: 'muted', text: 'loading…' })]
   const d = detail.data
