@@ -9,6 +9,7 @@
  * by every run, so a change needs no deploy and meets no 4 KB environment limit. AUTOPILOT_CONFIG carries only the
  * chain id and the physical table names.
  */
+import { PROTOCOLS, protocolFunctions } from '../shared/protocols/registry.js'
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib'
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb'
 import { RetentionDays } from 'aws-cdk-lib/aws-logs'
@@ -53,16 +54,19 @@ export const TABLE_GRANTS: Record<FunctionName, Partial<Record<TableName, { acti
     // The webhook claims event ids and flips the pause flag; it sends nothing (its jobs run in rebalance).
     webhook: { events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, locks: { actions: ['GetItem', 'UpdateItem'] }, ...policies },
     watch: { ...sending, ...policies, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
-    // EigenLayer moves: the executor's intents and nonce lock, plus the move sagas (open ones are scanned).
-    eigenlayer: { ...sending, ...policies, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } },
-  }
+    // Each registered protocol's own functions (shared/protocols/registry.ts).
+    ...Object.fromEntries(PROTOCOLS.flatMap((p) => p.functions.map((f) => [f.name, f.tables]))),
+  } as Record<FunctionName, Partial<Record<TableName, { actions: TableAction[]; indexes?: string[] }>>>
 })()
+
+/** The functions every deployment has; protocols add theirs through the registry. */
+type SharedFunctionName = 'score' | 'rebalance' | 'webhook' | 'watch'
 
 /** One stack for the whole autopilot. */
 export class AutopilotStack extends Stack {
   readonly tables: Record<TableName, ITableV2>
-  /** One function per folder of functions/; `eigenlayer` only when the protocol config has an `eigenlayer` section. */
-  readonly functions: Record<Exclude<FunctionName, 'eigenlayer'>, BotFunction> & { eigenlayer?: BotFunction }
+  /** The shared functions (score, rebalance, webhook, watch) and those of each configured protocol (by name). */
+  readonly functions: Record<SharedFunctionName, BotFunction> & Partial<Record<string, BotFunction>>
   readonly webhook: WebhookApi
   readonly signer: SignerKey
   readonly notifications: Topic
@@ -119,12 +123,25 @@ export class AutopilotStack extends Stack {
         logRetention,
         reservedConcurrentExecutions: reserved,
       }),
-      // Staker signers are its own (docs/eigenlayer.md): no curator key, no KMS grant.
-      ...(protocol.eigenlayer ? { eigenlayer: new BotFunction(this, 'EigenLayer', { name: 'eigenlayer', environment: common, timeout: Duration.minutes(10), memorySize: 1024, logRetention, reservedConcurrentExecutions: reserved }) } : {}),
+    }
+    // The protocols' own functions, from the registry, for the protocols the config manages.
+    const own = protocolFunctions(protocol)
+    for (const f of own) {
+      const fn = new BotFunction(this, f.constructId, {
+        name: f.name as FunctionName,
+        environment: { ...common, ...(f.signs ? signing : {}) },
+        timeout: Duration.minutes(f.timeoutMinutes),
+        memorySize: 1024,
+        logRetention,
+        reservedConcurrentExecutions: reserved,
+      })
+      ;(this.functions as Record<string, BotFunction>)[f.name] = fn
+      if (f.signs) this.signer.grantSign(fn)
     }
 
     // Least privilege: each function gets exactly its table actions, the key, the secrets and topics it uses.
     for (const [name, fn] of Object.entries(this.functions) as [FunctionName, BotFunction][]) {
+      if (!fn) continue
       for (const [table, grant] of Object.entries(TABLE_GRANTS[name]) as [TableName, { actions: TableAction[]; indexes?: string[] }][]) fn.bindTable(this.tables[table], grant.actions, grant.indexes)
       this.rpcUrlSecret.grantRead(fn)
       this.notifications.grantPublish(fn)
@@ -136,8 +153,9 @@ export class AutopilotStack extends Stack {
     new BotSchedule(this, 'ScoreSchedule', { fn: this.functions.score, name: 'score', expression: context.scoreSchedule })
     new BotSchedule(this, 'RebalanceSchedule', { fn: this.functions.rebalance, name: 'rebalance', expression: context.rebalanceSchedule, maxEventAge: Duration.hours(1) })
     new BotSchedule(this, 'WatchSchedule', { fn: this.functions.watch, name: 'watch', expression: context.watchSchedule, maxEventAge: Duration.minutes(5) })
-    if (this.functions.eigenlayer) new BotSchedule(this, 'EigenLayerSchedule', { fn: this.functions.eigenlayer, name: 'eigenlayer', expression: context.eigenlayerSchedule, maxEventAge: Duration.hours(1) })
-    new BotAlarms(this, 'Alarms', { functions: Object.values(this.functions), watch: this.functions.watch, topic: this.notifications })
+    for (const f of own)
+      new BotSchedule(this, `${f.constructId}Schedule`, { fn: this.functions[f.name]!, name: f.name as FunctionName, expression: (context as unknown as Record<string, string>)[f.scheduleParameter]!, maxEventAge: Duration.hours(1) })
+    new BotAlarms(this, 'Alarms', { functions: Object.values(this.functions).filter((f): f is BotFunction => f !== undefined), watch: this.functions.watch, topic: this.notifications })
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhook.url, description: 'POST signed requests here' })
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: 'HMAC secret: aws secretsmanager get-secret-value --secret-id <arn>' })

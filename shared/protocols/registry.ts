@@ -1,0 +1,59 @@
+/**
+ * The protocol registry: every adapter the bot knows, with what its deployment needs beyond the shared functions
+ * (score, rebalance, webhook, watch). The CDK stack creates a protocol's functions, grants and schedules from here for
+ * the protocols the config manages; adding a protocol adds one entry. Pure data: no adapter code is imported, so the
+ * stack and the Lambda bundles do not carry each other's code.
+ */
+import type { TableName } from '../store/tables.js'
+
+/** A DynamoDB item action a function may be granted. */
+export type GrantedAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Scan'
+
+/** A Lambda function a protocol brings (its handler is `functions/<name>/handler.ts`). */
+export interface ProtocolFunction {
+  name: string
+  /** CDK construct id (stable across deploys: changing it replaces the function). */
+  constructId: string
+  /** Table grants: item actions and the indexes it queries. */
+  tables: Partial<Record<TableName, { actions: GrantedAction[]; indexes?: string[] }>>
+  /** Whether it signs with the bot's KMS key. */
+  signs: boolean
+  /** The schedule expression's parameter in the stack context (e.g. `eigenlayerSchedule`). */
+  scheduleParameter: string
+  timeoutMinutes: number
+}
+
+/** One registered protocol. */
+export interface ProtocolRegistration {
+  protocol: string
+  /** Whether a protocol config manages positions of this protocol. */
+  configured(protocolConfig: { vaults?: readonly unknown[]; eigenlayer?: unknown }): boolean
+  /** Functions of its own (the shared ones serve a protocol that has none). */
+  functions: readonly ProtocolFunction[]
+}
+
+// A run that sends: run records (latest succeeded via byKind), intents (open intents via byStatus), the nonce lock.
+const SENDING = {
+  runs: { actions: ['PutItem', 'UpdateItem', 'GetItem'], indexes: ['byKind'] },
+  intents: { actions: ['PutItem', 'GetItem', 'UpdateItem'], indexes: ['byStatus'] },
+  locks: { actions: ['GetItem', 'UpdateItem'] },
+  policies: { actions: ['GetItem'] },
+} satisfies ProtocolFunction['tables']
+
+/** Every protocol the bot knows. */
+export const PROTOCOLS: readonly ProtocolRegistration[] = [
+  // Symbiotic runs on the shared rebalance and watch functions.
+  { protocol: 'symbiotic', configured: (c) => (c.vaults?.length ?? 0) > 0, functions: [] },
+  {
+    protocol: 'eigenlayer',
+    configured: (c) => c.eigenlayer !== undefined,
+    // Moves are sagas: the executor's intents and nonce lock, plus the sagas (open ones are scanned). Staker signers
+    // are its own (docs/eigenlayer.md): no curator key.
+    functions: [{ name: 'eigenlayer', constructId: 'EigenLayer', tables: { ...SENDING, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } }, signs: false, scheduleParameter: 'eigenlayerSchedule', timeoutMinutes: 10 }],
+  },
+]
+
+/** The functions the configured protocols bring. */
+export function protocolFunctions(protocolConfig: Parameters<ProtocolRegistration['configured']>[0]): ProtocolFunction[] {
+  return PROTOCOLS.filter((p) => p.configured(protocolConfig)).flatMap((p) => p.functions)
+}
