@@ -17,8 +17,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Address, Hex } from 'viem'
-import * as abis from '../protocols/symbiotic/abis.js'
-import { SYMBIOTIC_EVENTS } from '../protocols/symbiotic/reader.js'
+import { type WatchedEvent, type WatchedEventKind, readSymbioticEvents } from '../protocols/symbiotic/events.js'
 import type { DeriskRequest } from '../domain/index.js'
 import { RestakeError, errorSummary } from '../errors.js'
 import { StaleWriteError } from '../store/errors.js'
@@ -27,43 +26,13 @@ import type { AutopilotContext } from './context.js'
 import { type Notification, residualLines, residualNotes, units } from './notify.js'
 import { labeler, readUniverse } from './readUniverse.js'
 import { runRebalance, type RunRebalanceResult } from './runRebalance.js'
-import { lowerHex, toAddr, zeroAddr } from '../address.js'
+
+export type { WatchedEvent, WatchedEventKind }
 
 /** How long a watched event is remembered, seconds (a rescan within this window acts once). */
 export const CHAIN_EVENT_TTL_SECONDS = 30 * 86_400
 /** How long a watcher owns a claimed event before another may take it over, ms. */
 export const WATCH_LEASE_MS = 15 * 60_000
-
-/** Event kinds the watcher reads. */
-export type WatchedEventKind = 'Slash' | 'RequestSlash' | 'ExecuteSlash' | 'VetoSlash' | 'SetMaxNetworkLimit' | 'OptIn' | 'OptOut'
-
-/** One decoded event. */
-export interface WatchedEvent {
-  /** `chain:<chainId>:<txHash>:<logIndex>` — the idempotency key. */
-  key: string
-  kind: WatchedEventKind
-  blockNumber: bigint
-  txHash: Hex
-  logIndex: number
-  /** Contract that emitted it. */
-  emitter: Address
-  vault?: Address
-  subnetwork?: Hex
-  operator?: Address
-  network?: Address
-  /** Slashed / requested amount, or the new max network limit. */
-  amount?: bigint
-  captureTimestamp?: bigint
-  slashIndex?: bigint
-  /** RequestSlash: until when (unix seconds) the request may be vetoed; it can execute only after. */
-  vetoDeadline?: bigint
-  /** Concerns our vaults (slash/limit on our slasher/delegator, opt-in into our vault or of an operator we read). */
-  relevant: boolean
-  /** Slash or slash request on a pair we allocate to (the de-risk trigger). */
-  held: boolean
-  /** What the watcher did: derisked | alerted | recorded | already-handled. */
-  outcome?: 'derisked' | 'alerted' | 'recorded' | 'already-handled'
-}
 
 /** Options of a tick. */
 export interface WatchEventsOptions {
@@ -114,9 +83,6 @@ export function asWatchContext(ctx: AutopilotContext): WatchContext {
 }
 
 // Every Symbiotic event but the rewards.
-const { DistributeRewards: _rewards, ...EVENTS } = SYMBIOTIC_EVENTS
-
-const networkOf = (sn: string) => toAddr(`0x${sn.slice(2, 42)}`)
 
 /** One watcher tick (see the module comment); never throws for chain/store trouble: returns `failed`. */
 export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = {}): Promise<WatchEventsResult> {
@@ -146,7 +112,7 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
     const to = safe < cursor.block + BigInt(opts.maxBlockRange ?? 2_000) ? safe : cursor.block + BigInt(opts.maxBlockRange ?? 2_000)
     if (to < from) return { ...base, status: 'up-to-date', cursor: cursor.block }
 
-    const events = await readEvents(ctx, from, to)
+    const events = await readSymbioticEvents(ctx, from, to)
     base.events = events
     const result: WatchEventsResult = { ...base, status: 'advanced', fromBlock: from, toBlock: to, cursor: to }
     if (events.some((e) => e.relevant)) {
@@ -164,104 +130,6 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
     ctx.logger.error('watch tick failed', { cursorId, error })
     return { ...base, status: e instanceof StaleWriteError ? 'busy' : 'failed', error }
   }
-}
-
-/** Reads and decodes the watched events of [from, to] in one getLogs (plus one multicall for veto requests). */
-async function readEvents(ctx: WatchContext, from: bigint, to: bigint): Promise<WatchedEvent[]> {
-  const vaults = ctx.config.vaults.map((v) => v.address)
-  const structure = (await ctx.client.multicall({
-    contracts: vaults.flatMap((v) => [
-      { address: v, abi: abis.vaultAbi, functionName: 'slasher' },
-      { address: v, abi: abis.vaultAbi, functionName: 'delegator' },
-    ]) as never,
-    allowFailure: false,
-    blockNumber: to,
-  })) as Address[]
-  const slasherOf = new Map<string, Address>()
-  const delegatorOf = new Map<string, Address>()
-  vaults.forEach((v, i) => {
-    const s = toAddr(structure[i * 2]!)
-    if (s !== zeroAddr) slasherOf.set(s, v)
-    delegatorOf.set(toAddr(structure[i * 2 + 1]!), v)
-  })
-  const optVault = ctx.config.symbiotic.operatorVaultOptInService
-  const optNetwork = ctx.config.symbiotic.operatorNetworkOptInService
-  const logs = await ctx.client.getLogs({
-    address: [...slasherOf.keys(), ...delegatorOf.keys(), optVault, optNetwork] as Address[],
-    events: Object.values(EVENTS),
-    fromBlock: from,
-    toBlock: to,
-  })
-  const chainId = ctx.config.chainId
-  const out: WatchedEvent[] = []
-  for (const l of logs) {
-    if (l.transactionHash === null || l.logIndex === null || l.blockNumber === null) continue
-    const emitter = toAddr(l.address)
-    const a = (l as unknown as { args: Record<string, unknown> }).args ?? {}
-    const common = { key: `chain:${chainId}:${l.transactionHash}:${l.logIndex}`, kind: l.eventName as WatchedEventKind, blockNumber: l.blockNumber, txHash: l.transactionHash, logIndex: l.logIndex, emitter, relevant: false, held: false }
-    const sn = typeof a.subnetwork === 'string' ? lowerHex(a.subnetwork) : undefined
-    const op = typeof a.operator === 'string' ? toAddr(a.operator) : undefined
-    switch (l.eventName) {
-      case 'Slash':
-      case 'RequestSlash': {
-        const vault = slasherOf.get(emitter)
-        if (!vault || !sn || !op) continue
-        const amount = (a.slashedAmount ?? a.slashAmount) as bigint | undefined
-        out.push({
-          ...common,
-          vault,
-          subnetwork: sn,
-          operator: op,
-          network: networkOf(sn),
-          amount,
-          captureTimestamp: a.captureTimestamp === undefined ? undefined : BigInt(a.captureTimestamp as number),
-          ...(a.slashIndex !== undefined ? { slashIndex: a.slashIndex as bigint } : {}),
-          ...(a.vetoDeadline !== undefined ? { vetoDeadline: BigInt(a.vetoDeadline as number) } : {}),
-          relevant: true,
-        })
-        break
-      }
-      case 'ExecuteSlash':
-      case 'VetoSlash': {
-        const vault = slasherOf.get(emitter)
-        if (!vault) continue
-        out.push({ ...common, vault, slashIndex: a.slashIndex as bigint, ...(a.slashedAmount !== undefined ? { amount: a.slashedAmount as bigint } : {}), relevant: true })
-        break
-      }
-      case 'SetMaxNetworkLimit': {
-        const vault = delegatorOf.get(emitter)
-        if (!vault || !sn) continue
-        out.push({ ...common, vault, subnetwork: sn, network: networkOf(sn), amount: a.amount as bigint, relevant: true })
-        break
-      }
-      case 'OptIn':
-      case 'OptOut': {
-        const who = toAddr(String(a.who))
-        const where = toAddr(String(a.where))
-        if (emitter === optVault && vaults.includes(where)) out.push({ ...common, vault: where, operator: who, relevant: true })
-        else if (emitter === optNetwork) out.push({ ...common, operator: who, network: where, relevant: false })
-        break
-      }
-    }
-  }
-  // Veto requests named by index only: read their subnetwork and operator.
-  const byIndex = out.filter((e) => (e.kind === 'ExecuteSlash' || e.kind === 'VetoSlash') && e.slashIndex !== undefined)
-  if (byIndex.length > 0) {
-    const reqs = (await ctx.client.multicall({
-      contracts: byIndex.map((e) => ({ address: e.emitter, abi: abis.vetoSlasherAbi, functionName: 'slashRequests', args: [e.slashIndex!] })) as never,
-      allowFailure: false,
-      blockNumber: to,
-    })) as [Hex, Address, bigint, number][]
-    byIndex.forEach((e, i) => {
-      const r = reqs[i]!
-      e.subnetwork = lowerHex(r[0])
-      e.operator = toAddr(r[1])
-      e.network = networkOf(r[0])
-      e.amount ??= r[2]
-      e.captureTimestamp = BigInt(r[3])
-    })
-  }
-  return out.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1))
 }
 
 interface Handled {
