@@ -4,7 +4,8 @@
  * stake the plan would move differently. Pure planning: nothing is written or sent.
  */
 import type { Address } from 'viem'
-import { type WhatIfChange, formatWhatIf, parsePolicy, whatIf } from '../../shared/domain/index.js'
+import { parsePolicy } from '../../shared/domain/index.js'
+import { type WhatIfChange, formatWhatIf, whatIf } from '../../shared/domain/whatif.js'
 import { type CliIo, CliUsageError, EXIT, InvalidInputError, fail, fitLines, parseArgs, readJson, stringFlag, toJson } from './common.js'
 import { readLiveInputs } from './plan.js'
 

@@ -3,7 +3,8 @@
  * formatted from bigint with viem's formatUnits, fractions as numbers) so the browser only renders.
  */
 import { formatUnits } from 'viem'
-import { type Decision, type Plan, type PlanSecurityFigures, type PolicyBand, type PositionPlan, type ScoreTerm, type WhatIfChange, type WhatIfReturnType, policyBands, short } from '../../shared/domain/index.js'
+import { type Decision, type Plan, type PlanSecurityFigures, type PolicyBand, type PositionPlan, type ScoreTerm, policyBands, short } from '../../shared/domain/index.js'
+import type { WhatIfChange, WhatIfReturnType } from '../../shared/domain/whatif.js'
 import { label as labelOf } from '../../shared/label.js'
 import type { RecordedAction, RunRecord } from '../../shared/store/runs.js'
 import { tokens } from '../format.js'

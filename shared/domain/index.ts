@@ -1,7 +1,8 @@
 /**
  * The pure, protocol-neutral domain of restake-autopilot: types, policy, score, bands, LP, plan, decision, what-if, explain.
  * No I/O, no clients, no clock: `now` is passed in. HiGHS (`./solvers/highs.js`) is NOT re-exported
- * here so that Lambda bundles stay small; import it directly where it is needed (tests, bench, CLI).
+ * here so that Lambda bundles stay small (nor is the console's what-if, `./whatif.js`, which drags the planner into every
+ * bundle that imports this index); import it directly where it is needed (tests, bench, CLI).
  */
 export * from './types.js'
 export * from './errors.js'
@@ -73,7 +74,6 @@ export { type Decision, type DecisionStep, type SkipReason, gweiToWei } from './
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
 export { deriskRequestsForSlashes } from './derisk.js'
 export { type BandFigure, type PolicyBand, type PolicyBandsParameters, type PolicyBandsReturnType, POLICY_BAND_THRESHOLDS, bandOfRatio, policyBands } from './bands.js'
-export { type WhatIfChange, type WhatIfFigure, type WhatIfMove, type WhatIfParameters, type WhatIfReturnType, WhatIfChangeError, type WhatIfChangeErrorType, formatWhatIf, whatIf } from './whatif.js'
 export {
   type SecurityFigures,
   type ServiceSecurity,

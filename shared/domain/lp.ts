@@ -232,7 +232,7 @@ export function mulFloor(a: bigint, f: number): bigint {
   return (a * num) / den
 }
 
-const F64 = new DataView(new ArrayBuffer(8))
+const F64 = /* @__PURE__ */ new DataView(/* @__PURE__ */ new ArrayBuffer(8))
 
 /** Exact rational of a finite float: [numerator, denominator], the denominator a power of two (read from the IEEE-754 bits). */
 export function floatToRational(f: number): [bigint, bigint] {

@@ -701,7 +701,7 @@ const WEIGHTED: readonly WeightedKind[] = ['risk', 'maxLoss']
 const weightOf = (kind: WeightedKind, p: LpPair) => (kind === 'risk' ? p.loss : p.lossFactor)
 
 const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
-const TOLERANCE_RATIONAL = floatToRational(RISK_TOLERANCE)
+const TOLERANCE_RATIONAL = /* @__PURE__ */ floatToRational(RISK_TOLERANCE)
 
 /**
  * Σ coef·t against the row's policy fraction of active stake, exactly in bigint (coefficients read as exact binary

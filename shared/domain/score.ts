@@ -209,7 +209,7 @@ function riskTerms(parts: { slashing: number; contract: number; centralization: 
 }
 
 /** The 'risk score' term; its explanation depends on the band only (four shared strings). */
-const RISK_SCORE_WHY = Object.fromEntries(
+const RISK_SCORE_WHY = /* @__PURE__ */ Object.fromEntries(
   (['low', 'medium', 'high', 'critical'] as const).map((b) => [
     b,
     `${RISK_WEIGHTS.slashing}·slashing + ${RISK_WEIGHTS.contract}·contract + ${RISK_WEIGHTS.centralization}·centralization → ${b} (low < ${BAND_THRESHOLDS.medium} ≤ medium < ${BAND_THRESHOLDS.high} ≤ high < ${BAND_THRESHOLDS.critical} ≤ critical)`,

@@ -136,6 +136,7 @@ export async function runRebalancePipeline<D, S extends DecisionStep>(ctx: Autop
       ctx.onProgress?.({ type: 'decided', runId, summary: `${decision.actions.length} step(s), +${decision.gainPerYear.toFixed(4)} collateral/yr expected` })
       if (mode.proposes && adapter.propose) {
         const p = await adapter.propose(actx, decision, read, runId)
+        if (p.actions) out.actions.splice(out.actions.length - decision.actions.length, decision.actions.length, ...p.actions)
         recordDecision = { ...recordDecision, ...p.decisionPatch }
         Object.assign(out, p.result)
         ctx.onProgress?.({ type: 'decided', runId, summary: p.summary })

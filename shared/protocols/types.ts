@@ -85,7 +85,7 @@ export interface ProtocolAdapter<D = unknown, S extends DecisionStep = DecisionS
   /** Sends the decided steps through signer sessions. */
   execute(ctx: AdapterContext, decision: Decision<S> & { kind: 'act' }, read: AdapterRead<D>, sessionFor: SessionFor): Promise<ExecuteOutcome>
   /** `propose` mode: prepares the steps for the owners' signatures instead of sending them. */
-  propose?(ctx: AdapterContext, decision: Decision<S> & { kind: 'act' }, read: AdapterRead<D>, runId: string): Promise<{ decisionPatch: Record<string, unknown>; summary: string; result: Record<string, unknown> }>
+  propose?(ctx: AdapterContext, decision: Decision<S> & { kind: 'act' }, read: AdapterRead<D>, runId: string): Promise<{ decisionPatch: Record<string, unknown>; summary: string; result: Record<string, unknown>; actions?: RecordedAction[] }>
   /** After sending: re-read and compare with the plan (the record says whether the chain holds it). */
   verify?(ctx: AdapterContext, plan: Plan, read: AdapterRead<D>): Promise<{ verified: boolean; record: Record<string, unknown> }>
   /** Extra fields of the run record and result (per-position views, saga ids…). */

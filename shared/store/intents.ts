@@ -23,10 +23,11 @@ export class IntentStore extends TableStore implements IntentStorePort {
       if (!guard) await this.client.send(new PutCommand(put))
       else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: dynamoGuard(guard).update }] }))
     } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intent.intentId, cause: e })
+      // A cancelled transaction names which item failed: the intent (exists already) or the guard (lease lost).
       const failed = cancelledIndexes(e)
       if (failed.includes(0)) throw new StaleWriteError({ table: this.tableName, key: intent.intentId, cause: e })
       if (failed.includes(1) && guard) throw guard.lost()
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intent.intentId, cause: e })
       throw e
     }
   }
@@ -88,10 +89,10 @@ export class IntentStore extends TableStore implements IntentStorePort {
       if (!guard) await this.client.send(new UpdateCommand(update))
       else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: dynamoGuard(guard).update }] }))
     } catch (e) {
-      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intentId, cause: e })
       const failed = cancelledIndexes(e)
       if (failed.includes(0)) throw new StaleWriteError({ table: this.tableName, key: intentId, cause: e })
       if (failed.includes(1) && guard) throw guard.lost()
+      if (isConditionalFailure(e)) throw new StaleWriteError({ table: this.tableName, key: intentId, cause: e })
       throw e
     }
   }

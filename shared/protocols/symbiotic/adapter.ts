@@ -108,6 +108,7 @@ export const symbioticAdapter: ProtocolAdapter<undefined, Action> = {
       decisionPatch: { proposal: { files, batch: batch.batch, multiSend: batch.multiSend } },
       summary: `propose: ${calls.length} call(s) prepared for the Safe's signers${files.length ? ` in ${ctx.config.proposalsDir}` : ''}`,
       result: { proposal: { ...batch, files } },
+      actions: explanations,
     }
   },
 
