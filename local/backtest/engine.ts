@@ -9,8 +9,10 @@ import { type Address, type Hex, getAbiItem } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import * as abis from '../world/abis/symbiotic.js'
 import type { Policy } from '../../shared/domain/index.js'
+import { toAddr } from '../../shared/address.js'
 import { createLogger } from '../../shared/logger.js'
 import { composeContext } from '../../shared/services/compose.js'
+import { readUniverse } from '../../shared/services/readUniverse.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { createDocumentClient } from '../../shared/store/client.js'
@@ -19,6 +21,7 @@ import { LOCAL_AWS } from '../world/dynamo.js'
 import type { Scenario } from '../world/scenario.js'
 import type { SeededVault } from '../world/seed.js'
 import { BacktestStepError } from './errors.js'
+import { type RiskSample, type RiskSummary, riskSample, summariseRisk } from './risk.js'
 import { type AppliedEvent, TimelinePlayer } from './timeline.js'
 import { type Baseline, type BacktestWorld, startBacktestWorld } from './world.js'
 
@@ -83,6 +86,8 @@ export interface SideReport {
   maxDrawdownAmount: bigint
   /** finalStake = initialStake − slashed (no deposits or withdrawals happen during a backtest). */
   reconciled: boolean
+  /** MaxLoss, VaR 99 % and security of the vault's allocation on every rebalance day and the last day (docs/risk.md), worst first. */
+  risk: RiskSummary
 }
 
 /** One point of the daily series. */
@@ -169,6 +174,12 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
   const startNonce = await c.public.getTransactionCount({ address: curator })
   const startBlock = await c.public.getBlockNumber()
   const startTimestamp = await chainNow(c)
+  // The baseline read as the autopilot would read it if it managed that vault (risk figures only; it never sends).
+  const baselineCtx = { ...ctx, config: { ...world.config, vaults: [{ address: toAddr(world.baseline.address), stakerRewards: [toAddr(world.baseline.stakerRewards)] }] } }
+  const risk: [RiskSample[], RiskSample[]] = [[], []]
+  const sampleRisk = async (day: number) => {
+    for (const [i, side] of [ctx, baselineCtx].entries()) risk[i]!.push(riskSample((await readUniverse(side)).universe, p.policy, day))
+  }
   const init = await watchEvents(ctx, { confirmations: 0 })
   if (init.status === 'failed') throw new BacktestStepError({ day: 0, step: 'watcher start', cause: init.error?.message })
 
@@ -217,6 +228,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
       runs.push(runOf(day, 'schedule', r.runId, r.status, r.actions, summary))
       say(`day ${day}: scheduled rebalance ${r.status} — ${summary}`)
     }
+    if (day % timeline.rebalanceEveryDays === 0 || day === days) await step(day, 'risk figures', () => sampleRisk(day))
     await sample(day)
   }
   const endBlock = await c.public.getBlockNumber()
@@ -270,6 +282,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
       maxDrawdown: dd.fraction,
       maxDrawdownAmount: dd.amount,
       reconciled: finalStake === initialStake - slashed,
+      risk: summariseRisk(risk[index], p.policy),
     }
     return { report, points }
   }

@@ -29,7 +29,22 @@ export function comparisonRows(r: BacktestResult): string[][] {
     ['transactions', String(a.transactions), String(b.transactions), `${a.transactions - b.transactions > 0 ? '+' : ''}${a.transactions - b.transactions}`],
     ['gas used', a.gasUsed.toLocaleString('en-US'), b.gasUsed.toLocaleString('en-US'), (a.gasUsed - b.gasUsed).toLocaleString('en-US')],
     ['gas cost', eth(a.gasCostWei), eth(b.gasCostWei), eth(a.gasCostWei - b.gasCostWei)],
+    ...riskRows(a, b),
     ['stake reconciles (final = initial − slashed)', a.reconciled ? 'yes' : 'NO', b.reconciled ? 'yes' : 'NO', ''],
+  ]
+}
+
+/** MaxLoss, VaR 99 %, security slack and insecure services held (docs/risk.md), worst over the sampled days, next to the policy limits. */
+function riskRows(a: SideReport, b: SideReport): string[][] {
+  const ra = a.risk
+  const rb = b.risk
+  const slack = (g: number | null) => (g === null ? 'unbounded' : g.toFixed(2))
+  const held = (r: SideReport['risk']) => (r.insecureServices.length === 0 ? 'none' : `${r.insecureServices.join(', ')} (${r.insecureDays} of ${r.samples.length} days)`)
+  return [
+    [`MaxLoss, worst (limit ${pct(ra.maxLossLimit, 0)})`, pct(ra.maxLossFraction), pct(rb.maxLossFraction), dpct(ra.maxLossFraction - rb.maxLossFraction)],
+    [`VaR 99 %/yr, worst (limit ${pct(ra.var99Limit, 0)})`, pct(ra.var99Fraction), pct(rb.var99Fraction), dpct(ra.var99Fraction - rb.var99Fraction)],
+    [`min security slack γ (min ${ra.requiredSlack})`, slack(ra.minSlack), slack(rb.minSlack), ra.minSlack === null || rb.minSlack === null ? '' : (ra.minSlack - rb.minSlack).toFixed(2)],
+    ['insecure services held (ρ < 1)', held(ra), held(rb), ''],
   ]
 }
 
@@ -40,6 +55,7 @@ export function formatBacktestTable(r: BacktestResult): string {
   out.push(`All figures read back from the chain: DistributeRewards and Slash events, activeStakeAt, the curator's receipts.`)
   out.push('')
   out.push(textTable(['', 'autopilot', `baseline (${r.baseline})`, 'autopilot − baseline'], comparisonRows(r)))
+  out.push(`Risk figures (docs/risk.md) are the worst over days ${r.autopilot.risk.samples.map((s) => s.day).join(', ')} (each rebalance day and the last), of each vault's allocation that day.`)
   const slashes = [...r.autopilot.slashes.map((s) => ({ ...s, side: 'autopilot' })), ...r.baselineSide.slashes.map((s) => ({ ...s, side: 'baseline' }))].sort((x, y) => x.day - y.day || x.side.localeCompare(y.side))
   if (slashes.length > 0) {
     out.push('', "Slashes (read from the vaults' slashers)")

@@ -3,28 +3,19 @@
  * autopilot that de-risks on slash loses strictly less to slashing than the static baseline — every figure
  * re-read here from the chain, independently of the engine.
  */
-import { readFileSync } from 'node:fs'
 import { getAbiItem } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as abis from '../../shared/protocols/symbiotic/abis.js'
-import { loadPolicyOrThrow } from '../../shared/domain/index.js'
-import { type BacktestResult, drawdown, runBacktest } from '../../local/backtest/engine.js'
+import { type BacktestResult, drawdown } from '../../local/backtest/engine.js'
 import { backtestJson, formatBacktestTable, renderBacktestHtml } from '../../local/backtest/report.js'
-import { loadScenario } from '../../local/world/scenario.js'
 import { world } from '../setup/worldHandle.js'
+import { backtestScenario } from './helpers.js'
 
 const w = world()
 let r: BacktestResult
 
 beforeAll(async () => {
-  r = await runBacktest({
-    scenario: loadScenario('local/scenarios/slashing-cascade.json'),
-    policy: loadPolicyOrThrow(JSON.parse(readFileSync('local/scenarios/slashing-cascade.policy.json', 'utf8'))),
-    policyName: 'slashing-cascade.policy.json',
-    baseline: 'hold',
-    dynamoEndpoint: w.config.dynamoEndpoint,
-    keepWorld: true,
-  })
+  r = await backtestScenario(w, 'slashing-cascade')
 })
 afterAll(async () => {
   await r?.world?.stop()
@@ -96,6 +87,8 @@ describe('backtest: slashing cascade, autopilot (zero-out on slash) vs the held 
     expect(text).toContain('lost to slashing')
     expect(text).toContain('max drawdown')
     expect(text).toContain('gas used')
+    expect(text).toContain('VaR 99 %/yr, worst')
+    expect(r.autopilot.risk.samples.map((s) => s.day)).toEqual([0, 7, 14, 21, 28])
     const json = backtestJson(r) as { autopilot: { slashed: string }; baselineSide: { slashed: string }; world?: unknown }
     expect(json.world).toBeUndefined()
     expect(BigInt(json.autopilot.slashed)).toBe(r.autopilot.slashed)

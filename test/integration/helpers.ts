@@ -7,7 +7,9 @@ import { createLogger } from '../../shared/logger.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
 import { composeContext } from '../../shared/services/compose.js'
 import { createDocumentClient } from '../../shared/store/client.js'
+import { type BacktestResult, runBacktest } from '../../local/backtest/engine.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
+import { loadScenario } from '../../local/world/scenario.js'
 import type { WorldHandle } from '../setup/worldHandle.js'
 
 /** The local world's default policy, optionally changed. */
@@ -21,4 +23,19 @@ export function testContext(w: WorldHandle, config: Config, policy: Policy = def
   const logger = createLogger('test')
   logger.setLogLevel('SILENT')
   return composeContext({ config, policy, dynamo: doc, logger, account: privateKeyToAccount(w.curatorKey) })
+}
+
+/**
+ * Backtests local/scenarios/NAME.json under NAME.policy.json against the held starting allocation, on its own Anvil and
+ * the shared world's DynamoDB; the world is kept so that the test can re-read the chain (stop it with `result.world.stop()`).
+ */
+export function backtestScenario(w: WorldHandle, name: string): Promise<BacktestResult> {
+  return runBacktest({
+    scenario: loadScenario(`local/scenarios/${name}.json`),
+    policy: loadPolicyOrThrow(JSON.parse(readFileSync(`local/scenarios/${name}.policy.json`, 'utf8'))),
+    policyName: `${name}.policy.json`,
+    baseline: 'hold',
+    dynamoEndpoint: w.config.dynamoEndpoint,
+    keepWorld: true,
+  })
 }

@@ -9,6 +9,8 @@ import { runCli } from '../setup/cli.js'
 import { summarizeRun } from '../../local/cli/runs.js'
 import { relabeler } from '../../local/dashboard/view.js'
 import { ScenarioSchema } from '../../local/world/scenario.js'
+import { actor, subnetworkId } from '../../local/world/seed.js'
+import { loadPolicyOrThrow } from '../../shared/domain/index.js'
 import type { RunRecord } from '../../shared/store/runs.js'
 
 const run = runCli
@@ -148,9 +150,25 @@ describe('bad input exits 1 and names the problem', () => {
 })
 
 describe('scenario timeline', () => {
+  it('the insecure-service policy gives π to the subnetworks its scenario seeds, and only yield-net is insecure at its largest stake', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const s = ScenarioSchema.parse(JSON.parse(await readFile('local/scenarios/insecure-service.json', 'utf8')))
+    const policy = loadPolicyOrThrow(JSON.parse(await readFile('local/scenarios/insecure-service.policy.json', 'utf8')))
+    const seeded = new Map<string, (typeof s.networks)[number]>(s.networks.map((n) => [subnetworkId(actor(`network/${n.label}`).address, 0), n]))
+    const meta = policy.scoring.serviceMetadata
+    expect(meta.map((m) => seeded.get(m.service)?.label)).toEqual(meta.map((m) => m.label))
+    // ρ = α·σ/π with σ at most the network's max limit: < 1 for yield-net whatever the vault does, ≥ 1 for steady-net at that limit.
+    const rho = (label: string) => {
+      const m = meta.find((x) => x.label === label)!
+      return ((1 / 3) * Number(seeded.get(m.service)!.subnetworks[0]!.maxNetworkLimit)) / m.profitFromCorruption!
+    }
+    expect(rho('yield-net')).toBeLessThan(1)
+    expect(rho('steady-net')).toBeGreaterThan(1)
+  })
+
   it('both shipped backtest scenarios parse; the default scenario has no timeline and keeps its defaults', async () => {
     const { readFile } = await import('node:fs/promises')
-    for (const name of ['calm-market', 'slashing-cascade']) {
+    for (const name of ['calm-market', 'slashing-cascade', 'insecure-service']) {
       const s = ScenarioSchema.parse(JSON.parse(await readFile(`local/scenarios/${name}.json`, 'utf8')))
       expect(s.timeline?.events.length).toBeGreaterThan(0)
       expect(s.vaults).toHaveLength(1)
