@@ -103,7 +103,7 @@ describe('syncSource', () => {
       if (++fetches === 2) now = 1_000
       return real(req)
     }
-    await client.getChainId() // the transport checks each URL's chain id once per client: not part of a sync's cost
+    await client.getBlockNumber({ cacheTime: 0 }) // the transport checks each URL's chain id once per client: not part of a sync's cost
     http = 0
     const first = await syncSource(deps({ fetchLogs, clock: () => now }), source, { deadline: 500, confirmations: CONFIRMATIONS, chunkBlocks: 3 })
     expect(first).toMatchObject({ complete: false, syncedTo: fromBlock + 5n, chunks: 2 })
