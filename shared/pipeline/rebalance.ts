@@ -18,7 +18,8 @@ import type { RecordedAction, TriggerKind } from '../store/runs.js'
 import type { AutopilotContext } from '../services/context.js'
 import { type ModeName, modeOf } from './modes.js'
 import { closeInterruptedRuns } from './interruptedRuns.js'
-import { labeler, universeHash } from './label.js'
+import { labeler } from '../label.js'
+import { universeHash } from './universeHash.js'
 
 /** One row of the before/after allocation table. */
 export interface AllocationRow {
