@@ -72,6 +72,7 @@ export {
 export { type Decision, type DecisionStep, type SkipReason, gweiToWei } from './decision.js'
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
 export { deriskRequestsForSlashes } from './derisk.js'
+export { type DrainCheckReturnType, drainCheck, guardDrain, drainedStake } from './drain.js'
 export { type BandFigure, type PolicyBand, type PolicyBandsParameters, type PolicyBandsReturnType, POLICY_BAND_THRESHOLDS, bandOfRatio, policyBands } from './bands.js'
 export { type WhatIfChange, type WhatIfFigure, type WhatIfMove, type WhatIfParameters, type WhatIfReturnType, WhatIfChangeError, type WhatIfChangeErrorType, formatWhatIf, whatIf } from './whatif.js'
 export {

@@ -86,7 +86,7 @@ describe('Function: planAllocation', () => {
     const u2 = { ...u, operators: u.operators.map((o) => (o.address === addr(5) ? { ...o, services: [svc(1), svc(2)] } : o)) }
     const p = plan(u2, base({ operators: { deny: [addr(4)] }, turnoverCapPerRun: 0.05 }))
     const pp = p.positions[0]!
-    expect(pp.forced).toEqual([{ service: svc(1), operator: addr(4), from: 30n * E18, to: 0n, reason: `operator ${addr(4)} is deny-listed` }])
+    expect(pp.forced).toEqual([{ service: svc(1), operator: addr(4), from: 30n * E18, to: 0n, reason: `operator ${addr(4)} is deny-listed`, cause: 'denyList' }])
     expect(pp.targets.find((x) => x.operator === addr(4))!.stake).toBe(0n)
     // The LP still moves up to 5 % of the stake for yield; the forced 30 do not count.
     expect(pp.turnover <= mulFloor(1000n * E18, 0.05)).toBe(true)
