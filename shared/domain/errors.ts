@@ -129,3 +129,26 @@ export class DrainRefusedError extends DomainError {
 }
 /** Narrowed type of a {@link DrainRefusedError} (for typed catch blocks). */
 export type DrainRefusedErrorType = DrainRefusedError & { name: 'DrainRefusedError' }
+
+/** Policy positions that name no vault the bot reads: the run would plan nothing for them, forever. */
+export class UnknownPositionError extends DomainError {
+  override name = 'UnknownPositionError' as const
+  /** The policy's `positions[].vault` values that match nothing. */
+  readonly positions: string[]
+  /** The vault / position ids the bot does read (universe and configuration). */
+  readonly known: string[]
+
+  /**
+   * @param p.positions the unmatched policy positions (at least one)
+   * @param p.known what they could have named
+   */
+  constructor(p: { positions: string[]; known: string[] }) {
+    super(`Policy position${p.positions.length === 1 ? '' : 's'} ${p.positions.join(', ')} name${p.positions.length === 1 ? 's' : ''} no vault the bot reads: fix policy.positions or add the vault to the configuration.`, {
+      details: `  known vaults / positions: ${p.known.length > 0 ? p.known.join(', ') : '(none)'}`,
+    })
+    this.positions = p.positions
+    this.known = p.known
+  }
+}
+/** Narrowed type of a {@link UnknownPositionError} (for typed catch blocks). */
+export type UnknownPositionErrorType = UnknownPositionError & { name: 'UnknownPositionError' }

@@ -34,6 +34,8 @@ export {
   contractHaircut,
   herfindahl,
   managedPositions,
+  unknownPositions,
+  assertPositionsKnown,
   pairKey,
 } from './score.js'
 export {

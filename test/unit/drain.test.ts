@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { DrainRefusedError, type Policy, type Universe, drainCheck, guardDrain, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import { configuredPositionIds } from '../../shared/config/config.js'
+import { DrainRefusedError, type Policy, UnknownPositionError, type Universe, assertPositionsKnown, drainCheck, guardDrain, planAllocation, scoreUniverse, unknownPositions } from '../../shared/domain/index.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { runRebalancePipeline } from '../../shared/pipeline/rebalance.js'
 import { type FakeLedger, fakeAdapter } from '../fixtures/fakeAdapter.js'
-import { memoryContext } from '../fixtures/pipelineContext.js'
+import { memoryContext, pipelineConfig } from '../fixtures/pipelineContext.js'
 import { FIXTURE_NOW, makeUniverse } from './universeFactory.js'
 
 const now = FIXTURE_NOW
@@ -76,5 +77,31 @@ describe('drain guard (maxExitFractionPerRun)', () => {
     const ops = [...new Set(u.positions[0]!.allocations.map((a) => a.operator))]
     const plan = planAllocation(u, scoreUniverse(u, policy, { now }), policy, { now, derisk: ops.slice(0, 4).map((operator) => ({ operator, response: 'zero-out' as const })) })
     expect(drainCheck(plan, policy).over).toEqual([])
+  })
+})
+
+describe('a policy position naming no vault (UnknownPositionError)', () => {
+  const ghost = `0x${'de'.repeat(20)}`
+
+  it('names the unmatched position and what it could have named; positions the config gives another protocol are known', () => {
+    const u = allocatedVault()
+    const policy = loadPolicyOrThrow({ version: 1, positions: [{ vault: u.positions[0]!.vault }, { vault: ghost }] })
+    expect(unknownPositions(u.positions, policy)).toEqual([ghost])
+    expect(() => assertPositionsKnown(u.positions, policy)).toThrow(UnknownPositionError)
+    expect(() => assertPositionsKnown(u.positions, policy)).toThrow(`Policy position ${ghost} names no vault the bot reads`)
+    expect(unknownPositions(u.positions, policy, [ghost])).toEqual([])
+    expect(configuredPositionIds(pipelineConfig)).toEqual([pipelineConfig.vaults[0]!.address.toLowerCase()])
+  })
+
+  it('the run fails with the named error and sends nothing', async () => {
+    const u = allocatedVault()
+    const policy: Policy = { ...loadPolicyOrThrow({ version: 1, positions: [{ vault: ghost }] }), mode: 'autopilot', minNetGainBpsPerYear: 0, cooldownSeconds: 0 }
+    const { ctx, stores } = memoryContext(policy)
+    const ledger: FakeLedger = { executed: [], proposed: [] }
+    const r = await runRebalancePipeline(ctx, fakeAdapter(u, ledger))
+    expect(r.status).toBe('failed')
+    expect(r.error?.name).toBe('UnknownPositionError')
+    expect(ledger.executed).toEqual([])
+    expect(await stores.runs.get(r.runId)).toMatchObject({ status: 'failed', error: { name: 'UnknownPositionError' } })
   })
 })
