@@ -64,6 +64,7 @@ export {
   type BindingConstraint,
   type PlanRiskFigures,
   type PositionTail,
+  type TakeoverProgress,
   type PlanSecurityFigures,
   planAllocation,
   meetVar99,
