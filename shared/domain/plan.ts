@@ -138,6 +138,8 @@ export interface PositionPlan {
   turnover: bigint
   turnoverLimit: bigint
   residualExposure: ResidualExposure[]
+  /** Set when this position could not be planned (InfeasiblePolicyError): it is left as it is, the others are planned. */
+  error?: { name: string; message: string }
   /** Set when the current allocation breaks the policy by more than one run's turnover can repair (docs/policy.md, taking over a vault). */
   takeover?: TakeoverProgress
   /** Tail loss of the targets and of the current allocation (docs/risk.md §2); absent in runs recorded before it existed. */
@@ -245,7 +247,8 @@ export interface PlanOptions {
  * @param policy validated policy
  * @param opts `now` (unix seconds) and optional de-risk orders
  * @returns targets per position, binding constraints and risk figures
- * @throws {InfeasiblePolicyError} when no allocation satisfies the policy for some position
+ * @throws {InfeasiblePolicyError} when no allocation satisfies the policy for any steerable position (a position that
+ * cannot be planned beside others that can is left as it is, with `error` and a warning)
  */
 export function planAllocation(universe: Universe, scores: UniverseScores, policy: Policy, opts: PlanOptions): Plan {
   const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
@@ -421,6 +424,7 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
       )
   }
 
+  const failed: InfeasiblePolicyError[] = []
   for (const pos of managedPositions(universe.positions, policy)) {
     const bi = blockOf.get(pos.id)
     if (bi === undefined) {
@@ -434,7 +438,17 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
       // Taking over (docs/policy.md): an allocation that breaks the policy by more than the turnover cap can repair
       // moves toward compliance as far as the cap allows instead of failing; only a policy nothing can meet throws.
       const step = hasForcedRemovals(block) ? undefined : takeoverStep(block, policy)
-      if (step === undefined) throw new InfeasiblePolicyError({ position: pos.id, conflicts: conflictsOf(block, sol) })
+      if (step === undefined) {
+        // One position never blocks another: it is left as it is and reported; only when no position can be planned
+        // does the plan fail (below).
+        const error = new InfeasiblePolicyError({ position: pos.id, conflicts: conflictsOf(block, sol) })
+        failed.push(error)
+        const pp = fixedPlan(pos, pairScores, opts.now, [])
+        pp.error = { name: error.name, message: error.message }
+        positions.push(pp)
+        warnings.push(`position ${pos.id} is left as it is this run: ${error.shortMessage}`)
+        continue
+      }
       const broken = [...new Set(conflictsOf(block, sol).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
       const pp = positionPlan(pos, block, step.t, pairScores, opts.now)
       pp.takeover = { broken, moved: step.moved, toCompliance: step.toCompliance, runsLeft: step.runsLeft }
@@ -467,6 +481,8 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
         warnings.push(`position ${block.position}: one-year VaR at 99 % ${pct(vf)} of stake stays above var99Fraction ${pct(policy.var99Fraction)} this run (turnover cap); the risk budget is at its lowest feasible ${pct(tight.to)}/yr`)
     }
   }
+
+  if (failed.length > 0 && failed.length === positions.filter((p) => blockOf.has(p.position)).length) throw failed[0]
 
   // Tail loss of every position (targets and current), next to the policy limits.
   const groupsOf = riskGroupsOf(policy)

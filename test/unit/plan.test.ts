@@ -258,3 +258,25 @@ describe('Function: planAllocation', () => {
     expect(again.objectivePerYear).toBe(again.currentObjectivePerYear)
   })
 })
+
+describe('one position never blocks another', () => {
+  it('a position no allocation can repair is left as it is and reported; the healthy vault beside it is planned', () => {
+    const over = twoServices([
+      [1, 3, 400n * E18],
+      [1, 4, 400n * E18],
+    ])
+    const u: Universe = { ...over, positions: [...over.positions, position({ vault: 0xb, operators: [3, 4, 5], services: [1, 2] })] }
+    const policy = base({ caps: { perOperator: 0.2, perService: 1 }, turnoverCapPerRun: 0 })
+    const scores = scoreUniverse(u, policy, { now: NOW })
+    const p = planAllocation(u, scores, policy, { now: NOW })
+    const stuck = p.positions.find((x) => x.position === addr(0xa))!
+    const healthy = p.positions.find((x) => x.position === addr(0xb))!
+    expect(stuck.error?.name).toBe('InfeasiblePolicyError')
+    expect(stuck.targets.every((t) => t.stake === t.current)).toBe(true)
+    expect(p.warnings.some((w) => w.startsWith(`position ${addr(0xa)} is left as it is this run: Policy is infeasible`))).toBe(true)
+    expect(healthy.error).toBeUndefined()
+    // Planned (turnover 0 keeps it where it is), not failed with its neighbour.
+    expect(healthy.steerable).toBe(true)
+    expect(p.binding.some((b) => b.position === addr(0xb))).toBe(true)
+  })
+})

@@ -44,6 +44,12 @@ export function planViolations(universe: Universe, scores: UniverseScores, polic
       continue
     }
     if (!pp.steerable) continue
+    // A position that could not be planned (pp.error, reported) is left exactly as it is.
+    if (pp.error !== undefined) {
+      if (pp.targets.some((t) => t.stake !== t.current)) out.push(`${pp.position}: failed (${pp.error.name}) but moved`)
+      if (!plan.warnings.some((w) => w.startsWith(`position ${pp.position} is left as it is this run`))) out.push('failed position not reported')
+      continue
+    }
     const A = pos.activeStake
     const m = BigInt(policy.minOperatorsPerService)
     const bySvc = new Map<string, bigint>()
