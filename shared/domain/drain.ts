@@ -74,6 +74,9 @@ export function drainCheck(plan: Plan, policy: Policy): DrainCheckReturnType {
   const over: DrainedPosition[] = []
   for (const p of plan.positions) {
     if (!p.steerable || p.availableStake === 0n) continue
+    // A slash response or a deny list always goes through for the position it concerns, with what it entails (a
+    // service left with too few operators, caps over a slashed, smaller stake).
+    if (p.forced.some((f) => f.cause !== undefined && f.from > f.to)) continue
     const removed = drainedStake(p)
     if (removed <= mulFloor(p.availableStake, policy.maxExitFractionPerRun)) continue
     over.push({ position: p.position, removed, of: p.availableStake, fraction: Number(removed) / Number(p.availableStake), causes: causesOf(plan, p, policy) })

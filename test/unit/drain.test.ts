@@ -19,14 +19,15 @@ function allocatedVault(): Universe {
   return { ...u, positions: u.positions.map((pos) => ({ ...pos, allocations })) }
 }
 
-/** The typo: 0.001 for 0.1, with 50 operators per service; one operator deny-listed (a small, legitimate forced removal). */
+/** The typo: 0.001 for 0.1, with 50 operators per service; one operator over maxCompoundedSlashProbability (a small forced removal that lifts the turnover cap). */
 function typoPolicy(u: Universe, extra: Record<string, unknown> = {}): Policy {
   const held = u.positions[0]?.allocations.map((a) => a.operator) ?? []
   const smallest = [...new Set(held)].sort((a, b) => {
     const s = (o: string) => u.positions[0]!.allocations.filter((x) => x.operator === o).reduce((t, x) => t + x.stake, 0n)
     return s(a) < s(b) ? -1 : s(a) > s(b) ? 1 : 0
   })[0]
-  return { ...loadPolicyOrThrow({ version: 1, caps: { perOperator: 0.001 }, minOperatorsPerService: 50, operators: { deny: [smallest] }, ...extra }), minNetGainBpsPerYear: 0, cooldownSeconds: 0 }
+  const risky = { slashProbabilityOverrides: [{ operator: smallest, probabilityPerYear: 0.5 }] }
+  return { ...loadPolicyOrThrow({ version: 1, caps: { perOperator: 0.001 }, minOperatorsPerService: 50, maxCompoundedSlashProbability: 0.1, scoring: risky, ...extra }), minNetGainBpsPerYear: 0, cooldownSeconds: 0 }
 }
 
 describe('drain guard (maxExitFractionPerRun)', () => {
@@ -69,6 +70,15 @@ describe('drain guard (maxExitFractionPerRun)', () => {
     // The run record keeps the plan, so the deliberate exit is on record.
     const rec = (await stores.runs.get(r.runId)) as unknown as { plan: { warnings: string[] } }
     expect(rec.plan.warnings.some((w) => w.includes('a deliberate exit (allowFullExit)'))).toBe(true)
+  })
+
+  it('a deny list is exempt, with what it entails: the same typo beside a deny-listed operator goes through', () => {
+    const u = allocatedVault()
+    const op = u.positions[0]!.allocations[0]!.operator
+    const policy = loadPolicyOrThrow({ version: 1, caps: { perOperator: 0.001 }, minOperatorsPerService: 50, operators: { deny: [op] } })
+    const plan = planAllocation(u, scoreUniverse(u, policy, { now }), policy, { now })
+    expect(plan.positions[0]!.forced.some((f) => f.cause === 'denyList')).toBe(true)
+    expect(drainCheck(plan, policy).over).toEqual([])
   })
 
   it('a slash response is exempt: zeroing out operators never trips the guard', () => {
