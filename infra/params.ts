@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import * as z from 'zod'
-import { ProtocolConfigSchema } from '../shared/config/config.js'
+import { ProtocolConfigSchema, configuredPositionIds } from '../shared/config/config.js'
+import { unknownPositions } from '../shared/domain/index.js'
 import { loadPolicyOrThrow, type Policy } from '../shared/domain/index.js'
 import { REPO_ROOT } from './bundling.js'
 
@@ -38,6 +39,8 @@ export const ContextSchema = z.object({
   watchConfirmations: z.coerce.number().int().min(0).optional(),
   /** Watcher: an intent signed/broadcast longer than this is stuck (alarm), minutes. */
   stuckIntentMinutes: z.coerce.number().positive().default(15),
+  /** Synthesize the example files' placeholder addresses as they are (infra tests, a first look at the template); never for a deploy. */
+  allowExampleAddresses: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
 })
 
 /** Validated context. */
@@ -88,5 +91,33 @@ export function parametersFromContext(get: (key: string) => unknown): AutopilotP
   } catch (e) {
     throw new StackParameterError(`Invalid policy ${context.policyFile}: ${(e as Error).message}`)
   }
+  const issues = obviousMistakes(protocolParsed.data, policy, context)
+  if (issues.length > 0) throw new StackParameterError(`Refused to synthesize: ${issues.join('; ')}`)
   return { context, protocol, policy }
+}
+
+/** An address of one repeated hex digit (0x1111…1111, 0x0000…0000): a placeholder, never a deployed contract or key. */
+const PLACEHOLDER_RE = /^0x([0-9a-f])\1{39}$/i
+
+/**
+ * Settings that validate but cannot be meant for a deploy: the example files' placeholder addresses (unless
+ * `allowExampleAddresses`), and policy positions that name no vault of the protocol config (the run would fail every
+ * time with UnknownPositionError).
+ */
+export function obviousMistakes(protocol: z.output<typeof ProtocolConfigSchema>, policy: Policy, context: Pick<StackContext, 'protocolConfigFile' | 'policyFile' | 'allowExampleAddresses'>): string[] {
+  const issues: string[] = []
+  if (!context.allowExampleAddresses) {
+    const placeholders: [string, string][] = [
+      ...protocol.vaults.map((v, i): [string, string] => [`${context.protocolConfigFile} $.vaults[${i}].address`, v.address]),
+      ...(protocol.eigenlayer?.positions ?? []).flatMap((p, i): [string, string][] => [
+        [`${context.protocolConfigFile} $.eigenlayer.positions[${i}].strategy`, p.strategy],
+        ...p.stakers.map((st, j): [string, string] => [`${context.protocolConfigFile} $.eigenlayer.positions[${i}].stakers[${j}].address`, st.address]),
+      ]),
+      ...policy.positions.map((p, i): [string, string] => [`${context.policyFile} $.positions[${i}].vault`, p.vault]),
+    ]
+    for (const [where, a] of placeholders) if (PLACEHOLDER_RE.test(a)) issues.push(`${where} is the placeholder ${a} of the example files: replace it with your own (or set ${CONTEXT_PREFIX}allowExampleAddresses for a look at the template)`)
+  }
+  const unknown = unknownPositions([], policy, configuredPositionIds(protocol))
+  if (unknown.length > 0) issues.push(`${context.policyFile} $.positions names ${unknown.join(', ')}, not a vault or position of ${context.protocolConfigFile} (every run would fail with UnknownPositionError)`)
+  return issues
 }

@@ -7,8 +7,8 @@ import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
 import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
-import { ConfigSchema } from '../../shared/config/config.js'
-import { type Policy, type Universe, explainRun, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import { ConfigSchema, configuredPositionIds } from '../../shared/config/config.js'
+import { type Policy, type Universe, assertPositionsKnown, explainRun, guardDrain, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
 import { diffPlan } from '../../shared/protocols/symbiotic/diff.js'
 import { type CliIo, CliUsageError, EXIT, InvalidInputError, type ParsedArgs, fail, fitLines, parseArgs, readJson, stringFlag, terminalWidth, toJson } from './common.js'
 
@@ -27,7 +27,8 @@ and the calls the autopilot would make, each with its reasons. It never signs or
   --all-operators     list every operator, not only those holding stake now or in the plan
   --json              machine-readable output: { chainId, blockNumber, scores, plan, decision, sent: false }
 
-Exit codes: 0 planned · 1 invalid policy/config, chain unreadable or the policy cannot be met · 2 usage`
+Exit codes: 0 planned · 1 invalid policy/config, a policy position naming no vault read (UnknownPositionError), chain unreadable,
+the policy cannot be met, or the plan would drain a vault (DrainRefusedError) · 2 usage`
 
 /** The bot config as `plan` and `console` read it: `tables`, `chainId` and `rpcUrl` may be left out. */
 export const PlanConfigSchema = z.partial(ConfigSchema, { tables: true, chainId: true, rpcUrl: true })
@@ -48,9 +49,10 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     const curator = stringFlag(p, 'curator')
     if (curator !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(curator)) throw new CliUsageError(`--curator ${curator} is not an address`)
     const { policy, policyPath, config, chainId, client, universe, rpcUrl } = await readLiveInputs(p, curator as Address | undefined)
+    assertPositionsKnown(universe.positions, policy, configuredPositionIds(config))
     const now = universe.timestamp
     const scores = scoreUniverse(universe, policy, { now })
-    const plan = planAllocation(universe, scores, policy, { now })
+    const plan = guardDrain(planAllocation(universe, scores, policy, { now }), policy)
     const fees = await client.estimateFeesPerGas().catch(() => ({ maxFeePerGas: 0n }))
     const decision = diffPlan(universe, plan, policy, { now, lastRebalanceAt: undefined, gasPriceWei: fees.maxFeePerGas ?? 0n })
     if (p.flags.json) {

@@ -101,6 +101,8 @@ export interface DashboardState {
   allocationHistory: { operators: string[]; points: { t: number; label: string; values: Record<string, number> }[] }
   warnings: string[]
   errors: { live?: string; runs?: string }
+  /** The latest rebalance run of each protocol when it failed (the page shows a red banner): named error, first line. */
+  failedRuns: { runId: string; protocol: string; startedAt: string; error: string }[]
 }
 
 /** A policy band for the page. */
@@ -350,6 +352,15 @@ function tailRiskFigures(pp: PositionPlan | undefined, policy: LiveState['policy
   ]
 }
 
+/** The newest rebalance run of each protocol, when it failed (runs sorted newest first; no protocol = Symbiotic). */
+export function failedRuns(runs: RunRecord[], relabel: (text: string) => string = (t) => t): DashboardState['failedRuns'] {
+  const latest = new Map<string, RunRecord>()
+  for (const r of runs) if (r.kind === 'rebalance' && r.status !== 'running' && !latest.has(r.protocol ?? 'symbiotic')) latest.set(r.protocol ?? 'symbiotic', r)
+  return [...latest]
+    .filter(([, r]) => r.status === 'failed' && r.error !== undefined)
+    .map(([protocol, r]) => ({ runId: r.runId, protocol, startedAt: new Date(r.startedAt).toISOString(), error: relabel(`${r.error?.name}: ${r.error?.message.split('\n')[0]}`) }))
+}
+
 /** Builds the page's state from the live read (if it succeeded) and the recorded runs. */
 export function buildDashboardState(p: { live?: LiveState; liveError?: string; runs: RunRecord[]; runsError?: string; labels?: Record<string, string> }): DashboardState {
   const { live } = p
@@ -374,6 +385,7 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
     allocationHistory: allocationHistory(runs, live, label),
     warnings: [],
     errors: { ...(p.liveError ? { live: p.liveError } : {}), ...(p.runsError ? { runs: p.runsError } : {}) },
+    failedRuns: failedRuns(runs, relabel),
   }
   if (!live) return state
   const { universe, scores, plan, policy } = live

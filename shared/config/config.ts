@@ -93,6 +93,15 @@ export type Config = z.infer<typeof ConfigSchema>
  */
 export const ProtocolConfigSchema = z.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
 
+/**
+ * Every position id a configuration gives the bot to read, over all protocols: Symbiotic vault addresses, EigenLayer
+ * position ids and strategies (policy `positions` may name either). What a policy position must match.
+ */
+export function configuredPositionIds(config: Pick<Config, 'vaults' | 'eigenlayer'>): string[] {
+  const el = config.eigenlayer?.positions ?? []
+  return [...config.vaults.map((v) => v.address), ...el.flatMap((p) => [p.id ?? `eigenlayer:${p.strategy}`, p.strategy])].map((x) => x.toLowerCase())
+}
+
 /** Invalid configuration: lists every problem. */
 export class ConfigError extends RestakeError {
   override name = 'ConfigError' as const

@@ -89,3 +89,66 @@ export class SolverError extends DomainError {
 }
 /** Narrowed type of a {@link SolverError} (for typed catch blocks). */
 export type SolverErrorType = SolverError & { name: 'SolverError' }
+
+/** One position a run would drain: how much stake leaves it and the constraints that push it out. */
+export interface DrainedPosition {
+  position: string
+  /** Stake the plan takes out of allocation (net) for reasons other than a slash response or a deny list, wei. */
+  removed: bigint
+  /** The stake the fraction is of (the position's available stake), wei. */
+  of: bigint
+  /** removed ÷ of. */
+  fraction: number
+  /** The constraints that cause the removal (forced removals, raised turnover, binding rows), each in words. */
+  causes: ConflictingConstraint[]
+}
+
+/** A run would remove more than `maxExitFractionPerRun` of a position's stake without a slash response or a deny list: refused, nothing is sent. */
+export class DrainRefusedError extends DomainError {
+  override name = 'DrainRefusedError' as const
+  readonly positions: DrainedPosition[]
+  readonly limit: number
+
+  /**
+   * @param p.positions the positions that would be drained (at least one)
+   * @param p.limit the policy's maxExitFractionPerRun
+   */
+  constructor(p: { positions: DrainedPosition[]; limit: number }) {
+    const pc = (x: number) => `${(x * 100).toFixed(2)} %`
+    const first = p.positions[0] as DrainedPosition
+    const by = [...new Set(p.positions.flatMap((d) => d.causes.map((c) => c.constraint)))].join(', ')
+    super(
+      `Refused to drain position ${first.position}${p.positions.length > 1 ? ` (and ${p.positions.length - 1} more)` : ''}: the plan takes ${pc(first.fraction)} of its stake out of allocation, above maxExitFractionPerRun ${pc(p.limit)}, because of ${by || 'the policy'}. Nothing was sent; set allowFullExit for a deliberate exit.`,
+      {
+        details: p.positions.map((d) => [`  position ${d.position}: takes ${pc(d.fraction)} of its stake out of allocation`, ...d.causes.map((c) => `    ${c.constraint}: ${c.detail}`)].join('\n')).join('\n'),
+      },
+    )
+    this.positions = p.positions
+    this.limit = p.limit
+  }
+}
+/** Narrowed type of a {@link DrainRefusedError} (for typed catch blocks). */
+export type DrainRefusedErrorType = DrainRefusedError & { name: 'DrainRefusedError' }
+
+/** Policy positions that name no vault the bot reads: the run would plan nothing for them, forever. */
+export class UnknownPositionError extends DomainError {
+  override name = 'UnknownPositionError' as const
+  /** The policy's `positions[].vault` values that match nothing. */
+  readonly positions: string[]
+  /** The vault / position ids the bot does read (universe and configuration). */
+  readonly known: string[]
+
+  /**
+   * @param p.positions the unmatched policy positions (at least one)
+   * @param p.known what they could have named
+   */
+  constructor(p: { positions: string[]; known: string[] }) {
+    super(`Policy position${p.positions.length === 1 ? '' : 's'} ${p.positions.join(', ')} name${p.positions.length === 1 ? 's' : ''} no vault the bot reads: fix policy.positions or add the vault to the configuration.`, {
+      details: `  known vaults / positions: ${p.known.length > 0 ? p.known.join(', ') : '(none)'}`,
+    })
+    this.positions = p.positions
+    this.known = p.known
+  }
+}
+/** Narrowed type of a {@link UnknownPositionError} (for typed catch blocks). */
+export type UnknownPositionErrorType = UnknownPositionError & { name: 'UnknownPositionError' }

@@ -35,6 +35,8 @@ export {
   contractHaircut,
   herfindahl,
   managedPositions,
+  unknownPositions,
+  assertPositionsKnown,
   pairKey,
 } from './score.js'
 export {
@@ -63,6 +65,7 @@ export {
   type BindingConstraint,
   type PlanRiskFigures,
   type PositionTail,
+  type TakeoverProgress,
   type PlanSecurityFigures,
   planAllocation,
   meetVar99,
@@ -73,6 +76,7 @@ export {
 export { type Decision, type DecisionStep, type SkipReason, gweiToWei } from './decision.js'
 export { type ExplainableRun, type ExplainOptions, explainRun } from './explain.js'
 export { deriskRequestsForSlashes } from './derisk.js'
+export { type DrainCheckReturnType, drainCheck, guardDrain, drainedStake } from './drain.js'
 export { type BandFigure, type PolicyBand, type PolicyBandsParameters, type PolicyBandsReturnType, POLICY_BAND_THRESHOLDS, bandOfRatio, policyBands } from './bands.js'
 export {
   type SecurityFigures,

@@ -107,6 +107,8 @@ export interface ForcedMove {
   from: bigint
   to: bigint
   reason: string
+  /** Set when a curator's explicit order forces the removal (a deny list, a slash response): the drain guard (drain.ts) exempts these. */
+  cause?: 'denyList' | 'slashResponse'
 }
 
 /** Column kind: u_j, increase of pair j. */
@@ -487,7 +489,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       const s = svcIds[si] as ServiceId
       const o = opIds[oi] as Address
       if (why !== undefined) {
-        if (cur > 0n) forced.push({ service: s, operator: o, from: cur, to: 0n, reason: why })
+        if (cur > 0n) forced.push({ service: s, operator: o, from: cur, to: 0n, reason: why, ...(svDeny.has(s) || opDeny.has(o) ? { cause: 'denyList' as const } : {}) })
         const h = svInsecure[si]
         if (h !== undefined && why === h.message) holds.set(h.subject, h)
         return
@@ -503,7 +505,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
         const d = deriskFor(s, o)
         if (d !== undefined) {
           const to = d.response === 'zero-out' ? 0n : cur / 2n
-          if (cur > to) forced.push({ service: s, operator: o, from: cur, to, reason: d.reason ?? `slash response: ${d.response}` })
+          if (cur > to) forced.push({ service: s, operator: o, from: cur, to, reason: d.reason ?? `slash response: ${d.response}`, cause: 'slashResponse' })
           x0Wei = to
           canIncrease = false
         }

@@ -138,8 +138,24 @@ export interface PositionPlan {
   turnover: bigint
   turnoverLimit: bigint
   residualExposure: ResidualExposure[]
+  /** Set when this position could not be planned (InfeasiblePolicyError): it is left as it is, the others are planned. */
+  error?: { name: string; message: string }
+  /** Set when the current allocation breaks the policy by more than one run's turnover can repair (docs/policy.md, taking over a vault). */
+  takeover?: TakeoverProgress
   /** Tail loss of the targets and of the current allocation (docs/risk.md §2); absent in runs recorded before it existed. */
   tail?: PositionTail
+}
+
+/** One run of taking over an allocation that breaks the policy: how far it moves and how far compliance still is. */
+export interface TakeoverProgress {
+  /** Constraints the current allocation breaks (policy field names). */
+  broken: string[]
+  /** Turnover this run, wei (within turnoverCapPerRun). */
+  moved: bigint
+  /** Least turnover that restores the policy from the current allocation, wei. */
+  toCompliance: bigint
+  /** Runs still needed after this one at this pace (0: this run reaches compliance). */
+  runsLeft: number
 }
 
 /** Tail-loss figures of a position, wei, each next to its policy limit (fractions are of `availableStake`). */
@@ -231,7 +247,8 @@ export interface PlanOptions {
  * @param policy validated policy
  * @param opts `now` (unix seconds) and optional de-risk orders
  * @returns targets per position, binding constraints and risk figures
- * @throws {InfeasiblePolicyError} when no allocation satisfies the policy for some position
+ * @throws {InfeasiblePolicyError} when no allocation satisfies the policy for any steerable position (a position that
+ * cannot be planned beside others that can is left as it is, with `error` and a warning)
  */
 export function planAllocation(universe: Universe, scores: UniverseScores, policy: Policy, opts: PlanOptions): Plan {
   const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
@@ -407,6 +424,7 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
       )
   }
 
+  const failed: InfeasiblePolicyError[] = []
   for (const pos of managedPositions(universe.positions, policy)) {
     const bi = blockOf.get(pos.id)
     if (bi === undefined) {
@@ -416,7 +434,31 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
     }
     const block = lp.blocks[bi] as LpBlock
     const sol = solution.blocks[bi] as BlockSolution
-    if (sol.status !== 'optimal') throw new InfeasiblePolicyError({ position: pos.id, conflicts: conflictsOf(block, sol) })
+    if (sol.status !== 'optimal') {
+      // Taking over (docs/policy.md): an allocation that breaks the policy by more than the turnover cap can repair
+      // moves toward compliance as far as the cap allows instead of failing; only a policy nothing can meet throws.
+      const step = hasForcedRemovals(block) ? undefined : takeoverStep(block, policy)
+      if (step === undefined) {
+        // One position never blocks another: it is left as it is and reported; only when no position can be planned
+        // does the plan fail (below).
+        const error = new InfeasiblePolicyError({ position: pos.id, conflicts: conflictsOf(block, sol) })
+        failed.push(error)
+        const pp = fixedPlan(pos, pairScores, opts.now, [])
+        pp.error = { name: error.name, message: error.message }
+        positions.push(pp)
+        warnings.push(`position ${pos.id} is left as it is this run: ${error.shortMessage}`)
+        continue
+      }
+      const broken = [...new Set(conflictsOf(block, sol).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
+      const pp = positionPlan(pos, block, step.t, pairScores, opts.now)
+      pp.takeover = { broken, moved: step.moved, toCompliance: step.toCompliance, runsLeft: step.runsLeft }
+      positions.push(pp)
+      const A = Number(block.activeStake)
+      warnings.push(
+        `position ${pos.id}: taking over an allocation that breaks ${broken.join(', ') || 'the policy'}: this run moves ${pct(Number(step.moved) / A)} of stake toward compliance (turnoverCapPerRun ${pct(policy.turnoverCapPerRun)}; ${pct(Number(step.toCompliance) / A)} to go in all), ${step.runsLeft === 0 ? 'compliant after this run' : `about ${step.runsLeft} more run${step.runsLeft === 1 ? '' : 's'} at this pace`}`,
+      )
+      continue
+    }
     const targets = roundBlock(block, sol, policy)
     positions.push(positionPlan(pos, block, targets, pairScores, opts.now))
     binding.push(...bindingOf(block, sol, targets))
@@ -439,6 +481,8 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
         warnings.push(`position ${block.position}: one-year VaR at 99 % ${pct(vf)} of stake stays above var99Fraction ${pct(policy.var99Fraction)} this run (turnover cap); the risk budget is at its lowest feasible ${pct(tight.to)}/yr`)
     }
   }
+
+  if (failed.length > 0 && failed.length === positions.filter((p) => blockOf.has(p.position)).length) throw failed[0]
 
   // Tail loss of every position (targets and current), next to the policy limits.
   const groupsOf = riskGroupsOf(policy)
@@ -482,6 +526,43 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
     },
     warnings,
   }
+}
+
+/**
+ * One run toward compliance for a block whose current allocation breaks the policy by more than the turnover cap can
+ * repair (docs/policy.md, "Taking over a vault"). Phase 1 finds the least turnover T that restores every constraint;
+ * phase 2 plans the best compliant allocation y within T (a feasible, verified plan). This run moves along the segment
+ * from the current allocation x0 to y by the fraction λ = cap / T: every constraint row is linear, so its violation
+ * shrinks by the factor (1 − λ) at least — never further from compliance — and compliance is reached in ⌈T / cap⌉
+ * runs. Exact in bigint: decreases are rounded up and increases down (every non-negative row stays within its
+ * interpolated value), with a margin of one wei per pair kept off the cap so that the turnover holds.
+ * @returns the targets (per pair of the block), or undefined when no allocation meets the policy at all or the cap is 0
+ */
+function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: bigint; toCompliance: bigint; runsLeft: number } | undefined {
+  const min = solveFast({ blocks: [minTurnoverBlock(block)], fixed: [], missing: [] }).blocks[0]
+  if (min?.status !== 'optimal') return undefined
+  const relaxed = withTurnoverAtLeast(block, -min.objective)
+  const best = solveFast({ blocks: [relaxed], fixed: [], missing: [] }).blocks[0]
+  if (best?.status !== 'optimal') return undefined
+  let y: bigint[]
+  try {
+    y = roundBlock(relaxed, best, policy)
+  } catch (e) {
+    if (e instanceof SolverError) return undefined
+    throw e
+  }
+  const x0 = block.pairs.map((p) => p.x0Wei)
+  const d = y.map((v, j) => v - (x0[j] as bigint))
+  const total = d.reduce((a, v) => a + (v < 0n ? -v : v), 0n)
+  const n = BigInt(block.pairs.length)
+  const cap = (block.rows[block.turnoverRow] as LpRow).limitWei
+  const budget = cap > n ? cap - n : 0n
+  if (budget === 0n) return undefined
+  if (total <= budget) return { t: y, moved: total, toCompliance: total, runsLeft: 0 }
+  const t = d.map((v, j) => (x0[j] as bigint) + (v >= 0n ? (v * budget) / total : -((-v * budget + total - 1n) / total)))
+  const moved = t.reduce((a, v, j) => a + (v > (x0[j] as bigint) ? v - (x0[j] as bigint) : (x0[j] as bigint) - v), 0n)
+  const left = total - moved
+  return { t, moved, toCompliance: total, runsLeft: Number((left + budget - 1n) / budget) }
 }
 
 /** Tail figures of a position's targets and current allocation (docs/risk.md §2). */

@@ -103,6 +103,8 @@ export const PolicyObjectSchema = z.strictObject({
   var99Fraction: z._default(fraction('var99Fraction'), 1),
   leverageCap: z._default(z.number().check(z.minimum(1, 'leverageCap must be ≥ 1 (1 = no restaking amplification)'), z.maximum(1000, 'leverageCap must be ≤ 1000')), 2),
   turnoverCapPerRun: z._default(z.number().check(z.minimum(0, 'turnoverCapPerRun must be ≥ 0'), z.maximum(2000, 'turnoverCapPerRun must be ≤ 2000')), 0.25),
+  maxExitFractionPerRun: z._default(fraction('maxExitFractionPerRun'), 0.25),
+  allowFullExit: z._default(z.boolean(), false),
   minNetGainBpsPerYear: z._default(z.number().check(z.minimum(0, 'minNetGainBpsPerYear must be ≥ 0')), 5),
   gas: z._default(
     z.strictObject({

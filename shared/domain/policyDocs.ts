@@ -44,6 +44,9 @@ export const POLICY_FIELD_DOCS: Readonly<Record<string, string>> = {
   leverageCap: 'Restaking leverage cap k: Σ over services of the network limits ≤ k × active stake.',
   turnoverCapPerRun:
     'Max stake moved in one run, Σ|target − current| over (service, operator) pairs, as a fraction of active stake (may exceed 1 with restaking: a full reshuffle at leverage k moves up to 2k). Forced removals (deny lists, slash response) do not count.',
+  maxExitFractionPerRun:
+    "Drain guard: a run that would take more than this fraction of a position's available stake out of allocation (net: a move between pairs drains nothing), for reasons other than a slash response or a deny list, is refused (DrainRefusedError) and sends nothing. A typo such as caps.perOperator 0.001 cannot empty a vault.",
+  allowFullExit: 'A deliberate exit: lifts maxExitFractionPerRun, so a run may remove any part of the stake. Recorded in the plan of every run it lets through. Off by default.',
   minNetGainBpsPerYear: 'Act only if the plan improves net expected yield by at least this many basis points of stake per year, after gas.',
   gas: 'Gas limits and estimates.',
   'gas.maxFeePerGasGwei': 'Gas price cap (gwei): above it the run is skipped (gasTooHigh) and no transaction pays more.',

@@ -7,7 +7,8 @@
  * signer's lock, or gas above the policy's cap, skips cleanly; any other error fails the run with what was sent.
  */
 import { randomUUID } from 'node:crypto'
-import { type Decision, type DecisionStep, type DeriskRequest, type Plan, type Universe, planAllocation, scoreUniverse } from '../domain/index.js'
+import { type Decision, type DecisionStep, type DeriskRequest, type Plan, type Universe, assertPositionsKnown, guardDrain, planAllocation, scoreUniverse } from '../domain/index.js'
+import { configuredPositionIds } from '../config/config.js'
 import { errorSummary } from '../errors.js'
 import { GasPriceTooHighError } from '../execution/errors.js'
 import { type SessionFor, createSessionPool } from '../execution/sessionPool.js'
@@ -118,9 +119,13 @@ export async function runRebalancePipeline<D, S extends DecisionStep>(ctx: Autop
     const read = await adapter.read(actx)
     const { universe } = read
     ctx.onProgress?.({ type: 'read', runId, blockNumber: universe.blockNumber, positions: universe.positions.length, operators: universe.operators.length, services: universe.services.length })
+    // A policy position that names nothing read (here or by another protocol's run) fails the run (UnknownPositionError).
+    assertPositionsKnown(universe.positions, ctx.policy, configuredPositionIds(ctx.config))
     const now = universe.timestamp
     const scores = scoreUniverse(universe, ctx.policy, { now })
-    const plan = planAllocation(universe, scores, ctx.policy, { now, ...(opts.derisk?.length ? { derisk: opts.derisk } : {}) })
+    // The drain guard (docs/policy.md): a plan that would empty a position other than by a slash response or a deny
+    // list throws DrainRefusedError here, before anything is decided or sent; the run is recorded failed with it.
+    const plan = guardDrain(planAllocation(universe, scores, ctx.policy, { now, ...(opts.derisk?.length ? { derisk: opts.derisk } : {}) }), ctx.policy)
     out.plan = plan
     out.allocations = allocationRows(universe, plan)
     const last = await ctx.runs.latest('rebalance', 'succeeded', { protocol })

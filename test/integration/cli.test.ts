@@ -83,6 +83,16 @@ describe('autopilot plan', () => {
     expect(j.scores.operators).toHaveLength(w.seeded.operators.length)
   })
 
+  it('a policy position naming no vault the config reads is an error (exit 1), not noChange', async () => {
+    const policy = JSON.parse(await readFile(POLICY, 'utf8')) as Record<string, unknown>
+    const ghost = `0x${'de'.repeat(20)}`
+    await writeFile(join(dir, 'ghost-policy.json'), JSON.stringify({ ...policy, positions: [{ vault: ghost }] }))
+    const r = await run('plan', '--policy', join(dir, 'ghost-policy.json'), '--config', join(dir, 'plan-config.json'))
+    expect(r.code).toBe(EXIT.failed)
+    expect(r.err).toContain(`UnknownPositionError: Policy position ${ghost} names no vault the bot reads`)
+    expect(r.err).toContain(config.vaults[0]!.address.toLowerCase())
+  })
+
   it('refuses a config for another chain (exit 1)', async () => {
     const r = await run('plan', '--policy', POLICY, '--config', join(dir, 'wrong-chain.json'))
     expect(r.code).toBe(EXIT.failed)

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { StackOutputsError, parseTablesFlag, targetsFromStackOutputs } from '../../local/cli/console.js'
 import { CliUsageError } from '../../local/cli/common.js'
 import { controlSummary } from '../../local/dashboard/server.js'
-import { whatIfChangeFromQuery } from '../../local/dashboard/view.js'
+import { buildDashboardState, failedRuns, whatIfChangeFromQuery } from '../../local/dashboard/view.js'
+import type { RunRecord } from '../../shared/store/ports.js'
 import { TABLES, tableOutputKey } from '../../shared/store/tables.js'
 
 const name = (t: string) => `AutopilotStack-Tables${t}Table0A1B2C3D-1XYZ`
@@ -69,5 +70,22 @@ describe('Function: whatIfChangeFromQuery', () => {
     expect(whatIfChangeFromQuery(q({ kind: 'slash', operator: '0xab', fraction: '2' }))).toEqual({ error: 'fraction must be in (0, 1]' })
     expect(whatIfChangeFromQuery(q({ kind: 'slash', operator: 'op-atlas', fraction: '0.2' }))).toEqual({ error: 'operator must be an address' })
     expect(whatIfChangeFromQuery(q({ kind: 'policy' }))).toMatchObject({ error: expect.stringContaining('POSTed') })
+  })
+})
+
+describe('Function: failedRuns (the red banner)', () => {
+  const run = (runId: string, startedAt: number, status: 'succeeded' | 'failed', extra: Partial<RunRecord> = {}): RunRecord => ({ runId, kind: 'rebalance', trigger: 'schedule', startedAt, status, ...extra })
+
+  it('shows the latest rebalance run of each protocol when it failed, with its named error; a later success clears it', () => {
+    const unknown = { name: 'UnknownPositionError', message: 'Policy position 0xdead names no vault the bot reads: fix policy.positions.\n  known: 0x1' }
+    const runs = [
+      run('r3', 3_000, 'failed', { error: unknown }),
+      run('r2', 2_000, 'succeeded'),
+      run('e2', 2_500, 'succeeded', { protocol: 'eigenlayer' }),
+      run('e1', 1_000, 'failed', { protocol: 'eigenlayer', error: { name: 'Error', message: 'old' } }),
+    ].sort((a, b) => b.startedAt - a.startedAt)
+    expect(failedRuns(runs)).toEqual([{ runId: 'r3', protocol: 'symbiotic', startedAt: new Date(3_000).toISOString(), error: 'UnknownPositionError: Policy position 0xdead names no vault the bot reads: fix policy.positions.' }])
+    expect(buildDashboardState({ runs }).failedRuns.map((f) => f.runId)).toEqual(['r3'])
+    expect(failedRuns([run('r4', 4_000, 'succeeded'), ...runs])).toEqual([])
   })
 })

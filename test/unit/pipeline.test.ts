@@ -1,46 +1,16 @@
-/**
- * The rebalance pipeline's branches on a fake third protocol (test/fixtures/fakeAdapter.ts) with the in-memory store
- * ports: modes (autopilot / dry-run / propose / paused), skip, failure, busy lock, and the per-protocol cooldown.
- */
-import { Logger } from '@aws-lambda-powertools/logger'
-import { createPublicClient, custom } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../../shared/config/config.js'
-import { TABLES } from '../../shared/store/tables.js'
 import { defaultPolicy } from '../../shared/domain/policy.js'
 import type { Policy } from '../../shared/domain/index.js'
 import { runRebalancePipeline } from '../../shared/pipeline/rebalance.js'
-import type { AutopilotContext } from '../../shared/services/context.js'
 import { LockBusyError } from '../../shared/store/locks.js'
-import { memoryStores } from '../../shared/store/memory.js'
 import { type FakeLedger, fakeAdapter } from '../fixtures/fakeAdapter.js'
+import { memoryContext } from '../fixtures/pipelineContext.js'
 import { FIXTURE_NOW, makeUniverse } from './universeFactory.js'
 
-/** A node that answers only what the pipeline asks of the chain: the fee estimate. */
-const feeNode = createPublicClient({
-  transport: custom({
-    async request({ method }) {
-      if (method === 'eth_chainId') return '0x7a69'
-      if (method === 'eth_getBlockByNumber') return { number: '0x1', baseFeePerGas: '0x3b9aca00', hash: `0x${'1'.repeat(64)}`, timestamp: '0x1', transactions: [] }
-      if (method === 'eth_maxPriorityFeePerGas') return '0x3b9aca00'
-      throw new Error(`unexpected ${method}`)
-    },
-  }),
-})
-
-const config = parseConfig({
-  chainId: 31337,
-  rpcUrl: 'http://127.0.0.1:1',
-  symbiotic: { operatorVaultOptInService: `0x${'1'.repeat(40)}`, operatorNetworkOptInService: `0x${'2'.repeat(40)}` },
-  vaults: [{ address: `0x${'3'.repeat(40)}` }],
-  tables: Object.fromEntries(TABLES.map((t) => [t.name, t.name])),
-})
-
 function setup(mode: Policy['mode'], opts: { paused?: boolean } = {}) {
-  const stores = memoryStores(() => 1_000)
   const policy: Policy = { ...defaultPolicy(), mode, minNetGainBpsPerYear: 0, cooldownSeconds: 0 }
+  const { ctx, stores } = memoryContext(policy)
   if (opts.paused) stores.control.state = { paused: true, version: 1 }
-  const ctx: AutopilotContext = { config, client: feeNode as never, policy, logger: new Logger({ logLevel: 'SILENT' }), clock: () => 1_000, ...stores }
   const universe = makeUniverse({ seed: 7, operators: 6, services: 3, positions: 1, servicesPerOperator: 2, operatorsPerPosition: 5, now: FIXTURE_NOW })
   const ledger: FakeLedger = { executed: [], proposed: [] }
   return { ctx, stores, ledger, adapter: fakeAdapter(universe, ledger) }

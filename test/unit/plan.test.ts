@@ -86,7 +86,7 @@ describe('Function: planAllocation', () => {
     const u2 = { ...u, operators: u.operators.map((o) => (o.address === addr(5) ? { ...o, services: [svc(1), svc(2)] } : o)) }
     const p = plan(u2, base({ operators: { deny: [addr(4)] }, turnoverCapPerRun: 0.05 }))
     const pp = p.positions[0]!
-    expect(pp.forced).toEqual([{ service: svc(1), operator: addr(4), from: 30n * E18, to: 0n, reason: `operator ${addr(4)} is deny-listed` }])
+    expect(pp.forced).toEqual([{ service: svc(1), operator: addr(4), from: 30n * E18, to: 0n, reason: `operator ${addr(4)} is deny-listed`, cause: 'denyList' }])
     expect(pp.targets.find((x) => x.operator === addr(4))!.stake).toBe(0n)
     // The LP still moves up to 5 % of the stake for yield; the forced 30 do not count.
     expect(pp.turnover <= mulFloor(1000n * E18, 0.05)).toBe(true)
@@ -109,12 +109,42 @@ describe('Function: planAllocation', () => {
     ])
   })
 
-  it('names the conflicting constraints when the turnover cap cannot repair the current allocation', () => {
-    const u = twoServices([
+  it('takes over an allocation the turnover cap cannot repair in one run: each run moves toward compliance and says how many remain', () => {
+    let u = twoServices([
       [1, 3, 400n * E18],
       [1, 4, 400n * E18],
     ])
     const policy = base({ caps: { perOperator: 0.2, perService: 1 }, turnoverCapPerRun: 0.05 })
+    const excess = (x: Universe) => {
+      const byOp = new Map<string, bigint>()
+      for (const a of x.positions[0]!.allocations) byOp.set(a.operator, (byOp.get(a.operator) ?? 0n) + a.stake)
+      return [...byOp.values()].reduce((t, v) => t + (v > mulFloor(1000n * E18, 0.2) ? v - mulFloor(1000n * E18, 0.2) : 0n), 0n)
+    }
+    const runsLeft: number[] = []
+    for (let run = 0; run < 20; run++) {
+      const p = plan(u, policy)
+      const pp = p.positions[0]!
+      const before = excess(u)
+      u = { ...u, positions: [{ ...u.positions[0]!, allocations: pp.targets.filter((t) => t.stake > 0n).map((t) => ({ service: t.service, operator: t.operator, stake: t.stake, shares: t.stake, operatorLimit: 0n })) }] }
+      expect(excess(u) <= before).toBe(true)
+      if (pp.takeover === undefined) break
+      expect(pp.takeover.broken).toContain('caps.perOperator')
+      expect(pp.turnover <= mulFloor(1000n * E18, 0.05)).toBe(true)
+      expect(p.warnings.some((w) => w.startsWith(`position ${addr(0xa)}: taking over an allocation that breaks caps.perOperator`))).toBe(true)
+      runsLeft.push(pp.takeover.runsLeft)
+    }
+    // 400 → 200 per operator: 400e18 of turnover to compliance at 50e18 a run (less a margin of 1 wei per pair): 8 runs,
+    // the last an ordinary one (what is left fits the cap). The estimate counts down to it, run by run.
+    expect(runsLeft).toEqual([7, 6, 5, 4, 3, 2, 1])
+    expect(excess(u)).toBe(0n)
+  })
+
+  it('names the conflicting constraints when no run can repair the current allocation (turnover cap 0)', () => {
+    const u = twoServices([
+      [1, 3, 400n * E18],
+      [1, 4, 400n * E18],
+    ])
+    const policy = base({ caps: { perOperator: 0.2, perService: 1 }, turnoverCapPerRun: 0 })
     const scores = scoreUniverse(u, policy, { now: NOW })
     let err: unknown
     try {
@@ -127,6 +157,7 @@ describe('Function: planAllocation', () => {
     expect(e.name).toBe('InfeasiblePolicyError')
     expect(e.position).toBe(addr(0xa))
     expect(e.conflicts.map((c) => c.constraint).sort()).toEqual(['caps.perOperator', 'caps.perOperator', 'turnoverCapPerRun'])
+    expect(e.conflicts.find((c) => c.constraint === 'turnoverCapPerRun')!.detail).toMatch(/^at most 0\.00 % of the stake/)
     expect(e.shortMessage).toBe(`Policy is infeasible for position ${addr(0xa)}: caps.perOperator vs turnoverCapPerRun cannot all hold.`)
     // 0.2 as a float is 0.2000000000000000111…, so floor(0.2 · 1000e18) ends in …011102.
     expect(e.conflicts.find((c) => c.constraint === 'caps.perOperator')!.detail).toBe('operator 0x3333…3333: limit 20.00 % of stake (200000000000000011102 wei), current allocation 40.00 %')
@@ -225,5 +256,27 @@ describe('Function: planAllocation', () => {
     const again = plan(twoServices(t.map((x) => [x.service === svc(1) ? 1 : 2, Number.parseInt(x.operator.slice(2, 3), 16), x.stake])))
     expect(again.positions[0]!.targets.map((x) => x.stake)).toEqual(t.map((x) => x.stake))
     expect(again.objectivePerYear).toBe(again.currentObjectivePerYear)
+  })
+})
+
+describe('one position never blocks another', () => {
+  it('a position no allocation can repair is left as it is and reported; the healthy vault beside it is planned', () => {
+    const over = twoServices([
+      [1, 3, 400n * E18],
+      [1, 4, 400n * E18],
+    ])
+    const u: Universe = { ...over, positions: [...over.positions, position({ vault: 0xb, operators: [3, 4, 5], services: [1, 2] })] }
+    const policy = base({ caps: { perOperator: 0.2, perService: 1 }, turnoverCapPerRun: 0 })
+    const scores = scoreUniverse(u, policy, { now: NOW })
+    const p = planAllocation(u, scores, policy, { now: NOW })
+    const stuck = p.positions.find((x) => x.position === addr(0xa))!
+    const healthy = p.positions.find((x) => x.position === addr(0xb))!
+    expect(stuck.error?.name).toBe('InfeasiblePolicyError')
+    expect(stuck.targets.every((t) => t.stake === t.current)).toBe(true)
+    expect(p.warnings.some((w) => w.startsWith(`position ${addr(0xa)} is left as it is this run: Policy is infeasible`))).toBe(true)
+    expect(healthy.error).toBeUndefined()
+    // Planned (turnover 0 keeps it where it is), not failed with its neighbour.
+    expect(healthy.steerable).toBe(true)
+    expect(p.binding.some((b) => b.position === addr(0xb))).toBe(true)
   })
 })

@@ -142,6 +142,9 @@ function render() {
   const unit = st.token
   const blocks = []
   const problems = [...(st.errors.live ? [`Chain read failed: ${st.errors.live}`] : []), ...(st.errors.runs ? [`Run store read failed: ${st.errors.runs}`] : []), ...st.warnings]
+  // The latest rebalance run failed (an unknown position, a drain refused, …): a red banner, above everything else.
+  if (st.failedRuns?.length)
+    blocks.push(h('div', { class: 'banner failed', role: 'alert', 'data-testid': 'failed-banner' }, st.failedRuns.map((f) => h('div', { text: `Last ${f.protocol} rebalance run failed (${when(f.startedAt)}): ${f.error}` }))))
   if (problems.length) blocks.push(h('div', { class: 'banner' }, problems.map((p) => h('div', { text: p }))))
   if (controls.enabled) blocks.push(controlsBlock(st))
   // Charts are drawn at the width they get (a phone gets a narrower drawing, not a shrunken one with tiny labels).

@@ -99,7 +99,7 @@ export function diffPlan(universe: Universe, plan: Plan, policy: Policy, opts: D
     const pos = byId.get(pp.position)
     if (pos === undefined || !pp.steerable) continue
     const posActions = positionActions(pp, pos, plan)
-    if (posActions.length > 0 && pp.forced.some((f) => f.to < f.from)) derisk = true
+    if (posActions.length > 0 && (pp.forced.some((f) => f.to < f.from) || pp.takeover !== undefined)) derisk = true
     actions.push(...posActions)
   }
   actions.sort((a, b) => actionPhase(a) - actionPhase(b) || cmp(a.position, b.position) || cmp(a.service, b.service) || cmp(a.operator ?? '', b.operator ?? ''))
