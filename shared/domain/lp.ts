@@ -108,7 +108,7 @@ export interface ForcedMove {
   to: bigint
   reason: string
   /** Set when a curator's explicit order forces the removal (a deny list, a slash response): the drain guard (drain.ts) exempts these. */
-  cause?: 'denyList' | 'slashResponse'
+  cause?: 'denyList' | 'insecureService' | 'slashResponse'
 }
 
 /** Column kind: u_j, increase of pair j. */
@@ -489,8 +489,12 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
       const s = svcIds[si] as ServiceId
       const o = opIds[oi] as Address
       if (why !== undefined) {
-        if (cur > 0n) forced.push({ service: s, operator: o, from: cur, to: 0n, reason: why, ...(svDeny.has(s) || opDeny.has(o) ? { cause: 'denyList' as const } : {}) })
         const h = svInsecure[si]
+        // Exits the policy orders by name (deny and allow lists, redistributing sets, a service whose ρ < 1 "treated
+        // like a deny-listed one") carry their cause: the drain guard lets them through.
+        const listed = svDeny.has(s) || opDeny.has(o) || redistributing.has(s) || (svAllow !== undefined && !svAllow.has(s)) || (opAllow !== undefined && !opAllow.has(o))
+        const cause = listed ? ('denyList' as const) : h !== undefined && why === h.message ? ('insecureService' as const) : undefined
+        if (cur > 0n) forced.push({ service: s, operator: o, from: cur, to: 0n, reason: why, ...(cause ? { cause } : {}) })
         if (h !== undefined && why === h.message) holds.set(h.subject, h)
         return
       }
