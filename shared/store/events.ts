@@ -23,22 +23,27 @@ export class DuplicateEventError extends RestakeError {
 /** Type of {@link DuplicateEventError} narrowed by name. */
 export type DuplicateEventErrorType = DuplicateEventError & { name: 'DuplicateEventError' }
 
+/** The record a claim writes: a new lease, one more attempt, the first claim's creation time. Every store writes this. */
+export function claimRecord(p: ClaimEventParameters, previous: EventRecord | undefined): EventRecord {
+  return {
+    eventId: p.eventId,
+    source: p.source,
+    status: p.status,
+    createdAt: previous?.createdAt ?? p.now,
+    updatedAt: p.now,
+    leaseUntil: p.now + p.leaseMs,
+    expiresAt: Math.floor(p.now / 1000) + p.ttlSeconds,
+    attempts: (previous?.attempts ?? 0) + 1,
+    ...(p.detail !== undefined ? { detail: p.detail } : {}),
+  }
+}
+
 /** Reads and writes seen events with conditional writes only. */
 export class EventStore extends TableStore implements EventStorePort {
   /** Claims an event; throws {@link DuplicateEventError} when it is done or owned by a live worker. */
   async claim(p: ClaimEventParameters): Promise<ClaimedEvent> {
     const previous = await this.get(p.eventId)
-    const item: EventRecord = {
-      eventId: p.eventId,
-      source: p.source,
-      status: p.status,
-      createdAt: previous?.createdAt ?? p.now,
-      updatedAt: p.now,
-      leaseUntil: p.now + p.leaseMs,
-      expiresAt: Math.floor(p.now / 1000) + p.ttlSeconds,
-      attempts: (previous?.attempts ?? 0) + 1,
-      detail: p.detail,
-    }
+    const item = claimRecord(p, previous)
     try {
       await this.client.send(
         new PutCommand({

@@ -6,7 +6,7 @@
  */
 import type { PauseState } from './control.js'
 import { StaleWriteError } from './errors.js'
-import { DuplicateEventError } from './events.js'
+import { DuplicateEventError, claimRecord } from './events.js'
 import { OPEN_INTENT_STATUSES } from './ports.js'
 import { LockBusyError, LockLostError } from './locks.js'
 import type {
@@ -199,17 +199,7 @@ export class MemoryEventStore implements EventStorePort {
   async claim(p: ClaimEventParameters): Promise<ClaimedEvent> {
     const previous = this.items.get(p.eventId)
     if (previous && (previous.status === 'done' || (previous.status !== 'failed' && previous.leaseUntil > p.now))) throw new DuplicateEventError({ eventId: p.eventId, existing: previous })
-    const rec: EventRecord = {
-      eventId: p.eventId,
-      source: p.source,
-      status: p.status,
-      createdAt: previous?.createdAt ?? p.now,
-      updatedAt: p.now,
-      leaseUntil: p.now + p.leaseMs,
-      expiresAt: Math.floor(p.now / 1000) + p.ttlSeconds,
-      attempts: (previous?.attempts ?? 0) + 1,
-      ...(p.detail ? { detail: p.detail } : {}),
-    }
+    const rec = claimRecord(p, previous)
     this.items.set(p.eventId, rec)
     return { ...rec, ...(previous ? { previous } : {}) }
   }

@@ -12,6 +12,7 @@
  * another run holds makes its moves wait (`held`), never sign twice.
  */
 import type { Address, LocalAccount } from 'viem'
+import { toAddr } from '../../address.js'
 import { ConfigError } from '../../config/config.js'
 import { type Decision, type DecisionStep, gweiToWei } from '../../domain/decision.js'
 import { pairKey } from '../../domain/score.js'
@@ -73,7 +74,6 @@ export type EigenLayerStep = (DecisionStep & { kind: 'eigenlayer-exit'; fallback
 
 type SkipWhy = { reason: 'cooldown' | 'gasTooHigh' | 'belowThreshold' | 'noChange'; detail: string }
 
-const lower = (a: string) => a.toLowerCase() as Address
 /** Started by the planner (sagas recorded before `origin` existed carry the planner's reason prefix instead). */
 const isPlanMove = (s: EigenLayerMoveState) => s.origin === 'plan' || (s.origin === undefined && s.reason.startsWith('rebalance:'))
 
@@ -145,9 +145,9 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
       const { reads, open } = r.details
       const feeCap = gweiToWei(ctx.policy.gas.maxFeePerGasGwei)
       const pairValue = new Map(scores.pairs.map((p) => [pairKey(p.service, p.operator), p.netValuePerYear]))
-      const deny = ctx.policy.operators.deny.map(lower)
-      const allow = ctx.policy.operators.allow?.map(lower)
-      const allowed = (o: Address) => !deny.includes(lower(o)) && (allow === undefined || allow.includes(lower(o)))
+      const deny = ctx.policy.operators.deny.map(toAddr)
+      const allow = ctx.policy.operators.allow?.map(toAddr)
+      const allowed = (o: Address) => !deny.includes(toAddr(o)) && (allow === undefined || allow.includes(toAddr(o)))
       const lastPlanMove = (await deps.sagas.listByStatus<EigenLayerMoveState>(['running', 'waiting', 'completed', 'failed'])).filter((s) => s.kind === EIGENLAYER_MOVE && isPlanMove(s.state)).reduce((m, s) => Math.max(m, s.createdAt), 0)
       const cooldownEndsAt = lastPlanMove + ctx.policy.cooldownSeconds * 1000
       const steps: EigenLayerStep[] = []
@@ -159,7 +159,7 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
         const openHere = open.filter((s) => s.state.strategy === d.strategy)
         const busy = new Set(openHere.map((s) => s.state.from.staker))
         const reserved = new Map(openHere.map((s) => [s.state.to.staker, s.state.to.operator] as const))
-        const pinned = new Map((el.positions.find((x) => lower(x.strategy) === d.strategy)?.stakers ?? []).filter((s) => s.operator).map((s) => [lower(s.address), lower(s.operator!)] as const))
+        const pinned = new Map((el.positions.find((x) => toAddr(x.strategy) === d.strategy)?.stakers ?? []).filter((s) => s.operator).map((s) => [toAddr(s.address), toAddr(s.operator!)] as const))
         const planned = planEigenLayerMoves({
           details: d,
           targets: pp.targets,
@@ -180,7 +180,7 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
         details.skippedMoves.push(...planned.skipped)
 
         // Deny-listed operators: always moved out (de-risk: no cooldown, no threshold), unless gas is above the cap.
-        const denied = d.stakers.some((s) => s.operator !== null && deny.includes(lower(s.operator)) && s.withdrawableTokens > 0n && !busy.has(lower(s.address)))
+        const denied = d.stakers.some((s) => s.operator !== null && deny.includes(toAddr(s.operator)) && s.withdrawableTokens > 0n && !busy.has(toAddr(s.address)))
         const exiting = denied && sending && gasPriceWei <= feeCap
         if (exiting) {
           const fallback = planned.operators.filter((o) => allowed(o.operator) && o.target > 0n).sort((a, b) => b.valuePerYear - a.valuePerYear)[0]?.operator
@@ -224,15 +224,15 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
       const actions: RecordedAction[] = []
       let sent = false
       let error: unknown
-      const deny = ctx.policy.operators.deny.map(lower)
-      const allow = ctx.policy.operators.allow?.map(lower)
+      const deny = ctx.policy.operators.deny.map(toAddr)
+      const allow = ctx.policy.operators.allow?.map(toAddr)
       for (const step of decision.actions) {
         if (step.kind === 'eigenlayer-exit') {
           const pr = r.details.reads.find((x) => x.eigenlayer.positionId === step.position)!
           const openHere = r.details.open.filter((s) => s.state.strategy === pr.eigenlayer.strategy)
           const reserved = new Set(openHere.map((s) => s.state.to.staker))
           // Undelegated stakers an open move will delegate are not free for the fallback.
-          const free = { ...pr.eigenlayer, stakers: pr.eigenlayer.stakers.filter((s) => !(s.operator === null && reserved.has(lower(s.address)))) }
+          const free = { ...pr.eigenlayer, stakers: pr.eigenlayer.stakers.filter((s) => !(s.operator === null && reserved.has(toAddr(s.address)))) }
           try {
             const ex = await moveOutOfDeniedOperators(saga, { details: free, deny, ...(allow ? { allow } : {}), ...(step.fallbackOperator ? { fallbackOperator: step.fallbackOperator } : {}) })
             details.unplacedExits.push(...ex.unplaced)
