@@ -4,7 +4,7 @@
  * lacks. A configured vault that is not a supported Symbiotic vault — a Symbiotic-v2-shaped contract answering
  * `version()` = 3 (local/contracts/VaultV2Stub.sol), a contract that is not a vault (the collateral token; a
  * DefaultStakerRewards, which answers `version()` = 2 but not the vault interface), an address with no code — is
- * refused by name by init, by the reader and by a rebalance run, which sends nothing. A signer holding none of the
+ * refused by name by init, by the reader, by the watcher and by a rebalance run, which sends nothing. A signer holding none of the
  * roles gets an error listing them. Extra vaults (config `extraVaults`) add their stake to the security figure σ_{N(s)}.
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -25,6 +25,7 @@ import { createReader } from '../../shared/chain/client.js'
 import { ProtocolConfigSchema } from '../../shared/config/config.js'
 import { securityCheck, universeStakes } from '../../shared/domain/security.js'
 import { readSymbiotic } from '../../shared/protocols/symbiotic/adapter.js'
+import { readSymbioticEvents } from '../../shared/protocols/symbiotic/events.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/protocols/symbiotic/roles.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
@@ -144,6 +145,14 @@ describe('the bot refuses a bad vault before anything is read, planned or signed
     expect(result.error?.name).toBe(name)
     expect(result.error?.message.toLowerCase()).toContain(address().toLowerCase())
     expect(await c.public.getTransactionCount({ address: w.seeded.curator.address })).toBe(nonce)
+  })
+
+  it('the watcher refuses it before reading any log', async () => {
+    const client = createReader({ rpcUrl: w.config.rpcUrl, chainId: w.config.chainId })
+    const head = await c.public.getBlockNumber()
+    const config = { ...w.config, vaults: [...w.config.vaults, { address: toAddr(v2Stub), stakerRewards: [] }] }
+    await expect(readSymbioticEvents({ client, config }, head - 10n, head)).rejects.toMatchObject({ name: 'UnsupportedVaultVersionError', version: 3 })
+    expect(await readSymbioticEvents({ client, config: w.config }, head - 10n, head)).toBeInstanceOf(Array)
   })
 
   it('a signer holding none of the curator roles: the error lists every missing role, nothing sent', async () => {
