@@ -114,9 +114,14 @@ export function obviousMistakes(protocol: z.output<typeof ProtocolConfigSchema>,
         ...p.stakers.map((st, j): [string, string] => [`${context.protocolConfigFile} $.eigenlayer.positions[${i}].stakers[${j}].address`, st.address]),
       ]),
       ...policy.positions.map((p, i): [string, string] => [`${context.policyFile} $.positions[${i}].vault`, p.vault]),
+      ...(protocol.extraVaults ?? []).map((v, i): [string, string] => [`${context.protocolConfigFile} $.extraVaults[${i}]`, v]),
     ]
     for (const [where, a] of placeholders) if (PLACEHOLDER_RE.test(a)) issues.push(`${where} is the placeholder ${a} of the example files: replace it with your own (or set ${CONTEXT_PREFIX}allowExampleAddresses for a look at the template)`)
   }
+  const ours = new Set(protocol.vaults.map((v) => v.address.toLowerCase()))
+  ;(protocol.extraVaults ?? []).forEach((v, i) => {
+    if (ours.has(v.toLowerCase())) issues.push(`${context.protocolConfigFile} $.extraVaults[${i}] ${v} is also in $.vaults: a vault we steer is read already; extraVaults are others' vaults`)
+  })
   const unknown = unknownPositions([], policy, configuredPositionIds(protocol))
   if (unknown.length > 0) issues.push(`${context.policyFile} $.positions names ${unknown.join(', ')}, not a vault or position of ${context.protocolConfigFile} (every run would fail with UnknownPositionError)`)
   return issues

@@ -25,6 +25,9 @@ Usage:
                                             print the Zodiac Roles scope generated from the policy for the DAO to
                                             review (reads the vaults from the chain); --out writes the apply batch
                                             (Safe Transaction Builder JSON + MultiSend) for the Safe's signers
+  autopilot init --rpc URL --vault ADDR [--vault ADDR]… [--signer ADDR | --safe ADDR] [--preset FILE] [--out FILE] [--json]
+                                            read your vaults and write a protocol config (core addresses from the
+                                            mainnet preset or --preset); says which curator roles are missing
   autopilot plan --policy FILE --config FILE [--rpc URL] [--dry-run] [--json]
                                             read a live chain, print scores and the plan with reasons; sends nothing
   autopilot whatif --policy FILE --config FILE [--rpc URL] (--slash OP --fraction F | --deny-service S |
@@ -63,6 +66,8 @@ export async function main(args: string[], io = { stdout: (s: string) => process
     }
     case 'dao':
       return daoCommand(rest, io)
+    case 'init':
+      return (await import('./init.js')).initCommand(rest, io)
     case 'plan':
       return (await import('./plan.js')).planCommand(rest, io)
     case 'whatif':

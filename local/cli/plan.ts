@@ -7,6 +7,7 @@ import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
 import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
+import { withExternalStake } from '../../shared/protocols/symbiotic/externalStake.js'
 import { ConfigSchema, configuredPositionIds } from '../../shared/config/config.js'
 import { type Policy, type Universe, assertPositionsKnown, explainRun, guardDrain, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
 import { diffPlan } from '../../shared/protocols/symbiotic/diff.js'
@@ -114,7 +115,7 @@ export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<
   })
   if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
   const client = createReader({ rpcUrl, rpcUrls: config.rpcUrls, chainId, rpc: config.rpc })
-  const universe = await readSymbioticUniverse(client, {
+  const read = await readSymbioticUniverse(client, {
     operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
     operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
     vaults: config.vaults,
@@ -122,7 +123,9 @@ export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<
     labels: config.labels,
     fromBlock: config.fromBlock,
     rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
+    vaultFactory: config.symbiotic.vaultFactory,
   })
+  const universe = await withExternalStake(client, read, config) // config extraVaults: read for the security figures only
   return { policy, policyPath, config, chainId, client, universe, rpcUrl }
 }
 

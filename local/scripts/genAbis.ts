@@ -43,8 +43,8 @@ export const ABI_SOURCES = [
  */
 export const BOT_ITEMS = {
   symbiotic: {
-    /** readUniverse (vault wiring, active stake, stake at reward time), watchEvents (slasher/delegator of our vaults). */
-    vaultAbi: ['activeStake', 'activeStakeAt', 'collateral', 'delegator', 'epochDuration', 'slasher'],
+    /** readUniverse (vault wiring, active stake, stake at reward time), watchEvents (slasher/delegator of our vaults), validateVault (version). */
+    vaultAbi: ['activeStake', 'activeStakeAt', 'collateral', 'delegator', 'epochDuration', 'slasher', 'version'],
     /** readUniverse (type, curator roles, limits, shares, stakes, SetMaxNetworkLimit logs), buildCuratorCall (setters), watchEvents. */
     networkRestakeDelegatorAbi: [
       'TYPE',

@@ -4,7 +4,7 @@
  * `getLogs` in adaptive ranges and `multicall` split by gas, and RPC-call counting.
  */
 import { type Chain, type Client, type PublicClient, createClient, defineChain } from 'viem'
-import { estimateFeesPerGas, getBlock, getBlockNumber, getChainId, getLogs, getTransaction, getTransactionCount, getTransactionReceipt, multicall, readContract, sendRawTransaction, simulateContract } from 'viem/actions'
+import { estimateFeesPerGas, getBlock, getBlockNumber, getChainId, getCode, getLogs, getTransaction, getTransactionCount, getTransactionReceipt, multicall, readContract, sendRawTransaction, simulateContract } from 'viem/actions'
 import { adaptiveGetLogs } from './rpc/getLogs.js'
 import { multicallWithinGas } from './rpc/multicall.js'
 import { providerTransport } from './rpc/transport.js'
@@ -64,6 +64,7 @@ export function readerActions(client: Client) {
     getBlock: (a?: Args<typeof getBlock>) => getBlock(c, a),
     getBlockNumber: (a?: Args<typeof getBlockNumber>) => getBlockNumber(c, a),
     getChainId: () => getChainId(c),
+    getCode: (a: Args<typeof getCode>) => getCode(c, a),
     getLogs: (a?: Args<typeof getLogs>) => getLogs(c, a),
     getTransaction: (a: Args<typeof getTransaction>) => getTransaction(c, a),
     getTransactionCount: (a: Args<typeof getTransactionCount>) => getTransactionCount(c, a),

@@ -16,8 +16,15 @@ export class MissingRoleError extends RestakeError {
   readonly role: string
   readonly delegator: Address
   readonly account: Address
-  constructor(p: { role: string; delegator: Address; account: Address }) {
-    super(`Signer ${p.account} lacks ${p.role} on delegator ${p.delegator}; nothing was sent.`, { details: `grant ${p.role} to ${p.account} on ${p.delegator}, or remove the position from the policy` })
+  /** Every curator role the account lacks on the delegator (the `role` the calls need first among them). */
+  readonly missing: readonly string[]
+  constructor(p: { role: string; delegator: Address; account: Address; missing?: readonly string[] | undefined }) {
+    const missing = p.missing?.length ? p.missing : [p.role]
+    const roles = missing.join(' and ')
+    super(`Signer ${p.account} lacks ${roles} on delegator ${p.delegator}; nothing was sent.`, {
+      details: `grant ${roles} to ${p.account} on ${p.delegator} (or the Roles module's scope in DAO mode, docs/dao.md), or remove the position from the policy`,
+    })
+    this.missing = missing
     this.role = p.role
     this.delegator = p.delegator
     this.account = p.account

@@ -27,8 +27,24 @@ export const ConfigSchema = z.object({
       maxCallGas: z.optional(z.number().check(z.int(), z.minimum(1_000_000))),
     }),
   ),
-  symbiotic: z.object({ operatorVaultOptInService: address, operatorNetworkOptInService: address }),
+  symbiotic: z.object({
+    operatorVaultOptInService: address,
+    operatorNetworkOptInService: address,
+    /** The core's VaultFactory: when given, a configured vault it did not create is refused before anything is read (docs/protocols.md). */
+    vaultFactory: z.optional(address),
+    /** The DefaultStakerRewardsFactory whose entities `autopilot init` searches for a vault's staker rewards (not read by the functions). */
+    stakerRewardsFactory: z.optional(address),
+    /** Further core addresses of the chain, for reference (presets: infra/examples/protocol.mainnet.json); not read by the functions. */
+    networkRegistry: z.optional(address),
+    operatorRegistry: z.optional(address),
+    networkMiddlewareService: z.optional(address),
+  }),
   vaults: z.array(z.object({ address, stakerRewards: z._default(z.array(address), []) })).check(z.minLength(1)),
+  /**
+   * Vaults of others, read for the security figures only (docs/risk.md): their stake per (operator, service) on our
+   * services adds into σ_{N(s)}, so that a service's security is not judged from our vaults alone. Never planned or sent to.
+   */
+  extraVaults: z.optional(z.array(address)),
   labels: z._default(z.record(z.string(), z.string()), {}),
   fromBlock: z._default(z.coerce.bigint(), 0n),
   rewardLookbackDays: z._default(z.number().check(z.positive()), 90),

@@ -14,6 +14,7 @@ import type { RecordedAction } from '../../store/ports.js'
 import type { AdapterContext, AdapterRead, ProtocolAdapter } from '../types.js'
 import { assertCuratorRoles, buildCuratorCall } from './buildCuratorCall.js'
 import { type Action, diffPlan } from './diff.js'
+import { withExternalStake } from './externalStake.js'
 import { readSymbioticUniverse } from './reader.js'
 import { ROLE_NAMES } from './roles.js'
 
@@ -22,7 +23,7 @@ const ZERO = '0x0000000000000000000000000000000000000000' as Address
 /** Reads every configured vault at the latest block; `curator` is whose roles are read (default: the DAO's Safe, else our signer). */
 export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client' | 'account'>, curator?: Address): Promise<AdapterRead<undefined>> {
   const { config } = ctx
-  const universe = await readSymbioticUniverse(ctx.client, {
+  const read = await readSymbioticUniverse(ctx.client, {
     operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
     operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
     vaults: config.vaults,
@@ -30,7 +31,9 @@ export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client
     labels: config.labels,
     fromBlock: config.fromBlock,
     rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
+    vaultFactory: config.symbiotic.vaultFactory,
   })
+  const universe = await withExternalStake(ctx.client, read, config) // config extraVaults: read for the security figures only
   return { universe, details: undefined }
 }
 

@@ -5,6 +5,7 @@ import type { Position } from '../../domain/index.js'
 import type { Action } from './diff.js'
 import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from './abis.js'
 import { MissingRoleError } from '../../chain/errors.js'
+import { missingCuratorRoles } from './roles.js'
 
 /** Builds the delegator call for one action (setNetworkLimit / setOperatorNetworkShares / setOperatorNetworkLimit). */
 export function buildCuratorCall(action: Action, label: (k: string) => string = (k) => k): PlannedCall {
@@ -27,11 +28,17 @@ const ROLE_FOR: Record<Action['kind'], { role: string; has: keyof Position['role
   setOperatorNetworkLimit: { role: 'OPERATOR_NETWORK_LIMIT_SET_ROLE', has: 'operatorNetworkLimitSet' },
 }
 
-/** Throws MissingRoleError naming the first role our signer lacks for the planned actions (checked before anything is sent). */
+/**
+ * Throws MissingRoleError at the first planned action whose role our signer (or Safe) lacks, listing every curator role
+ * it lacks on that delegator (checked before anything is sent).
+ */
 export function assertCuratorRoles(actions: readonly Action[], positions: readonly Position[], account: Address): void {
   for (const a of actions) {
     const pos = positions.find((p) => p.delegator.toLowerCase() === a.delegator.toLowerCase())
     const need = ROLE_FOR[a.kind]
-    if (!pos?.roles[need.has]) throw new MissingRoleError({ role: need.role, delegator: a.delegator, account })
+    if (!pos?.roles[need.has]) {
+      const missing = pos ? missingCuratorRoles(pos.delegatorKind, pos.roles) : []
+      throw new MissingRoleError({ role: need.role, delegator: a.delegator, account, missing: missing.includes(need.role) ? missing : [need.role, ...missing] })
+    }
   }
 }

@@ -8,6 +8,7 @@ import { toAddr, lowerHex, zeroAddr } from '../../address.js'
 import type { Config } from '../../config/config.js'
 import * as abis from './abis.js'
 import { SYMBIOTIC_EVENTS } from './reader.js'
+import { validateVaults } from './validateVault.js'
 
 /** Event kinds the watcher reads. */
 export type WatchedEventKind = 'Slash' | 'RequestSlash' | 'ExecuteSlash' | 'VetoSlash' | 'SetMaxNetworkLimit' | 'OptIn' | 'OptOut'
@@ -47,20 +48,14 @@ const networkOf = (sn: string) => toAddr(`0x${sn.slice(2, 42)}`)
 /** Reads and decodes the watched events of [from, to] in one getLogs (plus one multicall for veto requests). */
 export async function readSymbioticEvents(ctx: { client: PublicClient; config: Config }, from: bigint, to: bigint): Promise<WatchedEvent[]> {
   const vaults = ctx.config.vaults.map((v) => v.address)
-  const structure = (await ctx.client.multicall({
-    contracts: vaults.flatMap((v) => [
-      { address: v, abi: abis.vaultAbi, functionName: 'slasher' },
-      { address: v, abi: abis.vaultAbi, functionName: 'delegator' },
-    ]) as never,
-    allowFailure: false,
-    blockNumber: to,
-  })) as Address[]
+  // Each vault's wiring, refusing by name what is not a supported Symbiotic vault (validateVault.ts) before any log is read.
+  const structure = await validateVaults(ctx.client, { vaults, vaultFactory: ctx.config.symbiotic.vaultFactory, blockNumber: to })
   const slasherOf = new Map<string, Address>()
   const delegatorOf = new Map<string, Address>()
   vaults.forEach((v, i) => {
-    const s = toAddr(structure[i * 2]!)
+    const s = toAddr(structure[i]!.slasher)
     if (s !== zeroAddr) slasherOf.set(s, v)
-    delegatorOf.set(toAddr(structure[i * 2 + 1]!), v)
+    delegatorOf.set(toAddr(structure[i]!.delegator), v)
   })
   const optVault = ctx.config.symbiotic.operatorVaultOptInService
   const optNetwork = ctx.config.symbiotic.operatorNetworkOptInService

@@ -10,6 +10,7 @@ import { type AbiEvent, type Address, type GetLogsReturnType, type Hex, type Log
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import * as abis from './abis.js'
 import { ChainReadError } from '../../chain/errors.js'
+import { InvalidVaultError, validateVaults } from './validateVault.js'
 import { DELEGATOR_KINDS, NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from './roles.js'
 
 const YEAR = 365 * 86_400
@@ -26,6 +27,8 @@ export interface ReadSymbioticUniverseParameters {
   vaults: readonly { address: Address; stakerRewards: readonly Address[] }[]
   /** Address whose curator roles are checked (our signer, or the Safe in DAO mode). */
   curator: Address
+  /** The core's VaultFactory: when given, a configured vault it did not create is refused (validateVault.ts). */
+  vaultFactory?: Address | undefined
   /** address / subnetwork id (lower-case) → label. */
   labels?: Readonly<Record<string, string>>
   /** First block to scan for events (the core's deployment block). */
@@ -83,24 +86,16 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
       throw new ChainReadError({ what, cause })
     })
 
-  // Round trip 1: the head block and each vault's structure.
-  const structure = p.vaults.flatMap((v) => [
-    { address: v.address, abi: abis.vaultAbi, functionName: 'delegator' },
-    { address: v.address, abi: abis.vaultAbi, functionName: 'slasher' },
-    { address: v.address, abi: abis.vaultAbi, functionName: 'collateral' },
-    { address: v.address, abi: abis.vaultAbi, functionName: 'epochDuration' },
+  // Round trip 1: the head block and each vault's structure, refusing what is not a supported vault (validateVault.ts).
+  const [block, structure] = await Promise.all([
+    wrap('head block', client.getBlock({ blockTag: 'latest' })),
+    validateVaults(client, { vaults: p.vaults.map((v) => v.address), vaultFactory: p.vaultFactory }).catch((e: unknown) => {
+      throw e instanceof InvalidVaultError ? e : new ChainReadError({ what: 'vault structure', cause: e })
+    }),
   ])
-  const [block, structureOut] = await wrap('vault structure', Promise.all([client.getBlock({ blockTag: 'latest' }), multicall(structure)]))
   const blockNumber = block.number
   const now = block.timestamp
-  const vaults = p.vaults.map((v, i) => ({
-    address: lower(v.address) as Address,
-    stakerRewards: v.stakerRewards.map((r) => lower(r) as Address),
-    delegator: lower(structureOut[i * 4] as string) as Address,
-    slasher: lower(structureOut[i * 4 + 1] as string) as Address,
-    collateral: lower(structureOut[i * 4 + 2] as string) as Address,
-    epochDuration: Number(structureOut[i * 4 + 3]),
-  }))
+  const vaults = p.vaults.map((v, i) => ({ ...structure[i]!, stakerRewards: v.stakerRewards.map((r) => lower(r) as Address) }))
   const delegators = vaults.map((v) => v.delegator)
   const slashers = vaults.map((v) => v.slasher).filter((s) => s !== ZERO)
   const rewards = vaults.flatMap((v) => v.stakerRewards)
