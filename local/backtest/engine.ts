@@ -1,7 +1,7 @@
 /**
  * The backtest engine: replays a scenario timeline day by day on a fresh local world (Anvil time travel),
  * running the REAL autopilot — `runRebalance` on its schedule and `watchEvents` (slash response) every day —
- * on the `autopilot` vault while the `baseline` twin stays static; then reads the outcome back from the
+ * on the `autopilot` twin of every vault while the `baseline` twins stay static; then reads the outcome back from the
  * chain: rewards from `DistributeRewards`, losses from `Slash`, stake from `activeStakeAt`, transactions and
  * gas from the curator's receipts. Nothing in the report is assumed from the plan.
  */
@@ -60,7 +60,10 @@ export interface SlashReadBack {
 /** The outcome of one side (autopilot or baseline), every figure read from the chain. */
 export interface SideReport {
   side: 'autopilot' | 'baseline'
+  /** The side's first vault (the only one in a one-vault scenario). */
   vault: Address
+  /** Every vault of the side (one per vault of the scenario); the figures below are their sums. */
+  vaults: Address[]
   /** `activeStakeAt` at the start of the timeline. */
   initialStake: bigint
   /** `activeStakeAt` at the end. */
@@ -175,7 +178,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
   const startBlock = await c.public.getBlockNumber()
   const startTimestamp = await chainNow(c)
   // The baseline read as the autopilot would read it if it managed that vault (risk figures only; it never sends).
-  const baselineCtx = { ...ctx, config: { ...world.config, vaults: [{ address: toAddr(world.baseline.address), stakerRewards: [toAddr(world.baseline.stakerRewards)] }] } }
+  const baselineCtx = { ...ctx, config: { ...world.config, vaults: world.baselineVaults.map((v) => ({ address: toAddr(v.address), stakerRewards: [toAddr(v.stakerRewards)] })) } }
   const risk: [RiskSample[], RiskSample[]] = [[], []]
   const sampleRisk = async (day: number) => {
     for (const [i, side] of [ctx, baselineCtx].entries()) risk[i]!.push(riskSample((await readUniverse(side)).universe, p.policy, day))
@@ -188,7 +191,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
   const applied: AppliedEvent[] = []
   const sample = async (day: number) => {
     const block = await c.public.getBlock({ blockTag: 'latest' })
-    samples.push({ day, blockNumber: block.number, timestamp: block.timestamp, byOperator: [await stakeByOperator(world, player, world.autopilot), await stakeByOperator(world, player, world.baseline)] })
+    samples.push({ day, blockNumber: block.number, timestamp: block.timestamp, byOperator: [await stakeByOperator(world, player, world.autopilotVaults), await stakeByOperator(world, player, world.baselineVaults)] })
   }
   const step = async <T>(day: number, what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -237,15 +240,18 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
   // ---- read the outcome back from the chain ----
   say('reading the outcome back from the chain')
   const label = (k: string) => world.seeded.labels[k.toLowerCase()] ?? k
-  const sideOf = async (vault: SeededVault, side: 'autopilot' | 'baseline', index: 0 | 1) => {
+  const sideOf = async (vaults: SeededVault[], side: 'autopilot' | 'baseline', index: 0 | 1) => {
     const [rewardLogs, slashLogs] = await Promise.all([
-      c.public.getLogs({ address: vault.stakerRewards, event: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }), fromBlock: startBlock + 1n, toBlock: endBlock }),
-      c.public.getLogs({ address: vault.slasher, event: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }), fromBlock: startBlock + 1n, toBlock: endBlock }),
+      c.public.getLogs({ address: vaults.map((v) => v.stakerRewards), event: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }), fromBlock: startBlock + 1n, toBlock: endBlock }),
+      executedSlashes(c, vaults, startBlock + 1n, endBlock),
     ])
-    const stakes = (await c.public.multicall({
-      contracts: [startTimestamp, ...samples.map((s) => s.timestamp)].map((ts) => ({ address: vault.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [Number(ts), '0x'] }) as const),
+    // Σ over the side's vaults of activeStakeAt, at the start and at every sample.
+    const times = [startTimestamp, ...samples.map((s) => s.timestamp)]
+    const perVault = (await c.public.multicall({
+      contracts: vaults.flatMap((v) => times.map((ts) => ({ address: v.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [Number(ts), '0x'] }) as const)),
       allowFailure: false,
     })) as bigint[]
+    const stakes = times.map((_, i) => vaults.reduce((a, _v, k) => a + perVault[k * times.length + i]!, 0n))
     const initialStake = stakes[0]!
     const points: SidePoint[] = samples.map((s, i) => {
       const rewards = rewardLogs.filter((l) => l.blockNumber <= s.blockNumber).reduce((a, l) => a + l.args.distributeAmount!, 0n)
@@ -257,9 +263,9 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
       day: dayOf(l.blockNumber),
       blockNumber: l.blockNumber,
       txHash: l.transactionHash,
-      network: label(`0x${l.args.subnetwork!.slice(2, 42)}`),
-      operator: label(l.args.operator!),
-      amount: l.args.slashedAmount!,
+      network: label(`0x${l.subnetwork.slice(2, 42)}`),
+      operator: label(l.operator),
+      amount: l.amount,
     }))
     const rewards = rewardLogs.reduce((a, l) => a + l.args.distributeAmount!, 0n)
     const slashed = slashes.reduce((a, s) => a + s.amount, 0n)
@@ -267,7 +273,8 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
     const dd = drawdown(points.map((x) => x.value))
     const report: SideReport = {
       side,
-      vault: vault.address,
+      vault: vaults[0]!.address,
+      vaults: vaults.map((v) => v.address),
       initialStake,
       finalStake,
       rewards,
@@ -286,7 +293,9 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
     }
     return { report, points }
   }
-  const [a, b] = await Promise.all([sideOf(world.autopilot, 'autopilot', 0), sideOf(world.baseline, 'baseline', 1)])
+  const [a, b] = await Promise.all([sideOf(world.autopilotVaults, 'autopilot', 0), sideOf(world.baselineVaults, 'baseline', 1)])
+  const delegatorsOf = (vaults: SeededVault[]) => new Set(vaults.map((v) => v.delegator.toLowerCase()))
+  const [autopilotDelegators, baselineDelegators] = [delegatorsOf(world.autopilotVaults), delegatorsOf(world.baselineVaults)]
 
   // Transactions: every tx hash the autopilot recorded, checked against its receipt; the curator's nonce must agree.
   const hashes = [...new Set(runs.flatMap((r) => r.actions.map((x) => x.txHash).filter((h): h is string => typeof h === 'string')))] as Hex[]
@@ -294,7 +303,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
   for (const r of receipts) {
     if (r.from.toLowerCase() !== curator.toLowerCase()) throw new BacktestStepError({ day: days, step: 'read-back', cause: `tx ${r.transactionHash} was not sent by the curator` })
     const delegator = r.to?.toLowerCase()
-    const side = delegator === world.autopilot.delegator.toLowerCase() ? a.report : delegator === world.baseline.delegator.toLowerCase() ? b.report : undefined
+    const side = delegator === undefined ? undefined : autopilotDelegators.has(delegator) ? a.report : baselineDelegators.has(delegator) ? b.report : undefined
     if (!side) throw new BacktestStepError({ day: days, step: 'read-back', cause: `tx ${r.transactionHash} went to ${r.to}, not a delegator of the backtest` })
     side.transactions++
     side.gasUsed += r.gasUsed
@@ -327,17 +336,46 @@ function runOf(day: number, trigger: BacktestRun['trigger'], runId: string, stat
   return { day, runId, trigger, status, summary, actions: actions.map((x) => ({ description: x.description, reasons: x.reasons, ...(x.txHash ? { txHash: x.txHash } : {}) })) }
 }
 
-/** Stake per operator label in one vault now: Σ over subnetworks of `delegator.stake(subnetwork, operator)` (one multicall). */
-async function stakeByOperator(world: BacktestWorld, player: TimelinePlayer, vault: SeededVault): Promise<Record<string, bigint>> {
+/** A slash that took effect: `Slash` of an instant slasher, or `ExecuteSlash` of a veto slasher with its request's subnetwork and operator. */
+interface ExecutedSlash {
+  blockNumber: bigint
+  logIndex: number
+  transactionHash: Hex
+  subnetwork: Hex
+  operator: Address
+  amount: bigint
+}
+
+/** Every slash that took effect on `vaults` in the block range, in chain order (a veto slasher's requests are read back for what they slashed). */
+async function executedSlashes(c: BacktestWorld['chain'], vaults: SeededVault[], fromBlock: bigint, toBlock: bigint): Promise<ExecutedSlash[]> {
+  const instant = vaults.filter((v) => v.slasherKind === 'instant').map((v) => v.slasher)
+  const veto = vaults.filter((v) => v.slasherKind === 'veto').map((v) => v.slasher)
+  const [slashLogs, executeLogs] = await Promise.all([
+    instant.length ? c.public.getLogs({ address: instant, event: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }), fromBlock, toBlock }) : [],
+    veto.length ? c.public.getLogs({ address: veto, event: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }), fromBlock, toBlock }) : [],
+  ])
+  const out: ExecutedSlash[] = slashLogs.map((l) => ({ blockNumber: l.blockNumber, logIndex: l.logIndex, transactionHash: l.transactionHash, subnetwork: l.args.subnetwork!, operator: l.args.operator!, amount: l.args.slashedAmount! }))
+  for (const l of executeLogs) {
+    const [subnetwork, operator] = await c.public.readContract({ address: l.address, abi: abis.vetoSlasherAbi, functionName: 'slashRequests', args: [l.args.slashIndex!] })
+    out.push({ blockNumber: l.blockNumber, logIndex: l.logIndex, transactionHash: l.transactionHash, subnetwork, operator, amount: l.args.slashedAmount! })
+  }
+  return out.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1))
+}
+
+/** Stake per operator label in a side's vaults now: Σ over vaults and subnetworks of `delegator.stake(subnetwork, operator)` (one multicall). */
+async function stakeByOperator(world: BacktestWorld, player: TimelinePlayer, vaults: SeededVault[]): Promise<Record<string, bigint>> {
   const subnetworks = world.seeded.networks.flatMap((n) => n.subnetworks.map((s) => s.id))
   const ops = [...player.operators.values()]
+  const per = ops.length * subnetworks.length
   const out = (await world.chain.public.multicall({
-    contracts: ops.flatMap((op) => subnetworks.map((sn) => ({ address: vault.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op.address] }) as const)),
+    contracts: vaults.flatMap((v) => ops.flatMap((op) => subnetworks.map((sn) => ({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op.address] }) as const))),
     allowFailure: false,
   })) as bigint[]
   const res: Record<string, bigint> = {}
   ops.forEach((op, i) => {
-    res[op.label] = out.slice(i * subnetworks.length, (i + 1) * subnetworks.length).reduce((x, y) => x + y, 0n)
+    let sum = 0n
+    for (let k = 0; k < vaults.length; k++) for (let j = 0; j < subnetworks.length; j++) sum += out[k * per + i * subnetworks.length + j]!
+    res[op.label] = sum
   })
   return res
 }

@@ -8,7 +8,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import * as abis from '../world/abis/symbiotic.js'
 import { type LocalChain, chainNow, write } from '../world/chain.js'
 import type { TimelineEvent } from '../world/scenario.js'
-import { type Actor, lstTokenAbi, subnetworkId } from '../world/seed.js'
+import { type Actor, lstTokenAbi, slashEveryVault, subnetworkId } from '../world/seed.js'
 import type { BacktestWorld } from './world.js'
 
 const PPM = 1_000_000n
@@ -111,20 +111,12 @@ export class TimelinePlayer {
     return { day, event: e, summary: `${e.operator} leaves ${left.length ? left.join(', ') : '(nothing: not opted in)'}`, txHashes }
   }
 
-  /** The network's middleware slashes `fraction` of the operator's stake (captured one second ago) in every vault. */
+  /** The network's middleware slashes `fraction` of the operator's stake (captured one second ago) in every vault, as its slasher requires (a veto slasher's request waits out its veto window). */
   private async slash(day: number, e: Extract<TimelineEvent, { kind: 'slash' }>): Promise<AppliedEvent> {
     const net = this.network(e.network)
     const op = this.operators.get(e.operator)
     if (!op) throw new Error(`unknown operator "${e.operator}"`)
-    const sn = subnetworkId(net.address, e.identifier)
-    const capture = Number(await chainNow(this.c)) - 1
-    const txHashes: Hex[] = []
-    for (const v of this.w.seeded.vaults) {
-      const stake = await this.c.public.readContract({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [sn, op.address, capture, '0x'] })
-      const amount = (stake * BigInt(Math.round(e.fraction * 1e6))) / PPM
-      if (amount === 0n) continue
-      txHashes.push(await write(this.c, net.middleware.account, { address: v.slasher, abi: abis.slasherAbi, functionName: 'slash', args: [sn, op.address, amount, capture, '0x'] }))
-    }
+    const txHashes = await slashEveryVault(this.c, net, subnetworkId(net.address, e.identifier), op.address, e.fraction, this.w.seeded.vaults)
     return { day, event: e, summary: `${e.network}/${e.identifier} slashes ${pct(e.fraction)} of ${e.operator}'s stake`, txHashes }
   }
 

@@ -1,7 +1,7 @@
 /**
- * The backtest's world: its own Anvil with the real Symbiotic core, the scenario seeded with TWO twin vaults
- * (same collateral, deposits, operators and history): `autopilot`, steered by the bot, and `baseline`, left
- * static. Both face the same timeline, so every reward and slash lands on both. DynamoDB: a given endpoint
+ * The backtest's world: its own Anvil with the real Symbiotic core, every vault of the scenario seeded as TWO twins
+ * (same collateral, deposits, delegator, slasher, operators and history): `autopilot`, steered by the bot, and
+ * `baseline`, left static. Both sides face the same timeline, so every reward and slash lands on both. DynamoDB: a given endpoint
  * (fresh tables) or a DynamoDB Local started here.
  */
 import { randomUUID } from 'node:crypto'
@@ -30,13 +30,17 @@ export interface BacktestWorld {
   chain: LocalChain
   core: SymbioticCore
   seeded: SeededWorld
-  /** The scenario as seeded (two vaults). */
+  /** The scenario as seeded (two twins per vault of the input). */
   scenario: Scenario
-  /** The vault the autopilot steers. */
+  /** The vaults the autopilot steers, one per vault of the input scenario, in its order. */
+  autopilotVaults: SeededVault[]
+  /** Their static twins, in the same order. */
+  baselineVaults: SeededVault[]
+  /** The first vault the autopilot steers (the only one in a one-vault scenario). */
   autopilot: SeededVault
-  /** The static twin. */
+  /** Its static twin. */
   baseline: SeededVault
-  /** The autopilot's configuration: only the autopilot vault is managed. */
+  /** The autopilot's configuration: only the autopilot vaults are managed. */
   config: Config
   /** The curator key (holds the curator roles on both delegators; only the autopilot vault is ever steered). */
   curatorKey: Hex
@@ -55,16 +59,21 @@ export interface StartBacktestWorldParameters {
   onStep?: (message: string) => void
 }
 
-/** The scenario with its first vault cloned into the `autopilot` and `baseline` twins. */
+/** Labels of the twins of vault `label` in a scenario of `count` vaults: `autopilot` / `baseline` for a single vault, else suffixed with its label. */
+export function twinLabels(label: string, count: number): { autopilot: string; baseline: string } {
+  return count === 1 ? { autopilot: 'autopilot', baseline: 'baseline' } : { autopilot: `autopilot-${label}`, baseline: `baseline-${label}` }
+}
+
+/** The scenario with every vault cloned into an `autopilot` and a `baseline` twin: first every autopilot twin, then every baseline twin, each in the input's order. */
 export function twinScenario(scenario: Scenario, baseline: Baseline): Scenario {
-  const template = scenario.vaults[0]
-  if (!template) throw new BacktestScenarioError({ scenario: scenario.name, reason: 'it has no vault' })
+  if (scenario.vaults.length === 0) throw new BacktestScenarioError({ scenario: scenario.name, reason: 'it has no vault' })
   if (!scenario.timeline) throw new BacktestScenarioError({ scenario: scenario.name, reason: 'it has no "timeline" section' })
+  const n = scenario.vaults.length
   return {
     ...scenario,
     vaults: [
-      { ...template, label: 'autopilot' },
-      { ...template, label: 'baseline', initialAllocation: baseline === 'even' ? 'even' : template.initialAllocation },
+      ...scenario.vaults.map((v) => ({ ...v, label: twinLabels(v.label, n).autopilot })),
+      ...scenario.vaults.map((v) => ({ ...v, label: twinLabels(v.label, n).baseline, initialAllocation: baseline === 'even' ? ('even' as const) : v.initialAllocation })),
     ],
   }
 }
@@ -90,7 +99,9 @@ export async function startBacktestWorld({ scenario: input, baseline, dynamoEndp
     onStep(`seeding "${scenario.name}": twin vaults, ${scenario.history.days} days of history`)
     const curatorKey = generatePrivateKey()
     const seeded = await seedScenario(chain, core, deployer, scenario, privateKeyToAccount(curatorKey))
-    const [autopilot, base] = seeded.vaults as [SeededVault, SeededVault]
+    const half = seeded.vaults.length / 2
+    const autopilotVaults = seeded.vaults.slice(0, half)
+    const baselineVaults = seeded.vaults.slice(half)
     const tables = tableNames(`ra-bt-${randomUUID().slice(0, 8)}`)
     const ddb = new DynamoDBClient({ ...LOCAL_AWS, endpoint })
     try {
@@ -102,7 +113,7 @@ export async function startBacktestWorld({ scenario: input, baseline, dynamoEndp
       chainId: anvil.chainId,
       rpcUrl: anvil.rpcUrl,
       symbiotic: { operatorVaultOptInService: toAddr(core.operatorVaultOptInService), operatorNetworkOptInService: toAddr(core.operatorNetworkOptInService) },
-      vaults: [{ address: toAddr(autopilot.address), stakerRewards: [toAddr(autopilot.stakerRewards)] }],
+      vaults: autopilotVaults.map((v) => ({ address: toAddr(v.address), stakerRewards: [toAddr(v.stakerRewards)] })),
       labels: seeded.labels,
       fromBlock: 0n,
       rewardLookbackDays: scenario.timeline!.rewardLookbackDays,
@@ -110,7 +121,8 @@ export async function startBacktestWorld({ scenario: input, baseline, dynamoEndp
       tables,
       dynamoEndpoint: endpoint,
     }
-    return { anvil, chain, core, seeded, scenario, autopilot, baseline: base, config, curatorKey, deployer, ...(dynamo ? { dynamo } : {}), stop: stopAll }
+    const [autopilot, base] = [autopilotVaults[0]!, baselineVaults[0]!]
+    return { anvil, chain, core, seeded, scenario, autopilotVaults, baselineVaults, autopilot, baseline: base, config, curatorKey, deployer, ...(dynamo ? { dynamo } : {}), stop: stopAll }
   } catch (e) {
     await stopAll()
     throw e

@@ -44,6 +44,8 @@ export interface SeededVault {
   slasher: Address
   stakerRewards: Address
   delegatorKind: 'network-restake' | 'full-restake'
+  /** `instant` (Slasher: `slash`) or `veto` (VetoSlasher: `requestSlash` → veto window → `executeSlash`). */
+  slasherKind: 'instant' | 'veto'
   depositors: Actor[]
 }
 
@@ -114,6 +116,17 @@ export async function seedScenario(c: LocalChain, core: SymbioticCore, deployer:
   // Vaults.
   const vaults: SeededVault[] = []
   for (const v of scenario.vaults) vaults.push(await seedVault(c, core, deployer, { scenario, token, curator, networks, operators, labels }, v))
+  // A network slashing through a VetoSlasher names a resolver who may veto its requests (the first one takes effect at
+  // once), so the history's slashes on veto vaults wait out the veto window as they must on a real chain.
+  for (const v of vaults.filter((x) => x.slasherKind === 'veto')) {
+    for (const net of networks) {
+      const resolver = actor(`resolver/${net.label}`)
+      for (const s of net.subnetworks) {
+        await write(c, net.account, { address: v.slasher, abi: abis.vetoSlasherAbi, functionName: 'setResolver', args: [BigInt(s.identifier), resolver.address, '0x'] })
+      }
+      labels[resolver.address.toLowerCase()] = `resolver/${net.label}`
+    }
+  }
 
   await playHistory(c, scenario, networks, operators, vaults, token, mint, approve)
   return { token, curator, networks, operators, vaults, labels }
@@ -184,9 +197,12 @@ export async function seedVault(c: LocalChain, core: SymbioticCore, deployer: Ac
   const { result: stakerRewards } = await c.public.simulateContract({ ...createRewards, account: deployer })
   await write(c, deployer, createRewards)
 
-  // Networks cap this vault; operators opt into it.
+  // Networks cap this vault (a network that allows nothing keeps the initial 0: the delegator reverts AlreadySet on a
+  // value equal to the current one, so a real deployment never sends it); operators opt into it.
   for (const net of networks) {
     for (const s of net.subnetworks) {
+      const current = await c.public.readContract({ address: delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'maxNetworkLimit', args: [s.id] })
+      if (current === s.maxNetworkLimit) continue
       await write(c, net.account, { address: delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'setMaxNetworkLimit', args: [BigInt(s.identifier), s.maxNetworkLimit] })
     }
   }
@@ -205,22 +221,32 @@ export async function seedVault(c: LocalChain, core: SymbioticCore, deployer: Ac
     await write(c, dep.account, { address: vault, abi: abis.vaultAbi, functionName: 'deposit', args: [dep.address, wei] })
     depositors.push(dep)
   }
-  const seeded: SeededVault = { label: v.label, address: vault, delegator, slasher, stakerRewards, delegatorKind: v.delegator, depositors }
+  const seeded: SeededVault = { label: v.label, address: vault, delegator, slasher, stakerRewards, delegatorKind: v.delegator, slasherKind: v.slasher, depositors }
   if (v.initialAllocation === 'even') await allocateEvenly(c, curator, scenario, networks, operators, delegator, v.delegator)
   return seeded
 }
 
-/** The starting point most vaults have: every subnetwork gets its max limit and every eligible operator an equal share. */
+/**
+ * The starting point most vaults have: every subnetwork gets its max limit and every eligible operator an equal share.
+ * A value equal to the current one is not sent (the delegators revert `AlreadySet`), e.g. a subnetwork whose max limit is 0.
+ */
 async function allocateEvenly(c: LocalChain, curator: Actor, scenario: Scenario, networks: SeededNetwork[], operators: Actor[], delegator: Address, kind: 'network-restake' | 'full-restake'): Promise<void> {
+  const nr = abis.networkRestakeDelegatorAbi
+  const fr = abis.fullRestakeDelegatorAbi
   for (const net of networks) {
     const eligible = operators.filter((op) => scenario.operators.find((o) => o.label === op.label)!.networks.includes(net.label))
     for (const s of net.subnetworks) {
-      await write(c, curator.account, { address: delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'setNetworkLimit', args: [s.id, s.maxNetworkLimit] })
+      if ((await c.public.readContract({ address: delegator, abi: nr, functionName: 'networkLimit', args: [s.id] })) !== s.maxNetworkLimit)
+        await write(c, curator.account, { address: delegator, abi: nr, functionName: 'setNetworkLimit', args: [s.id, s.maxNetworkLimit] })
       for (const op of eligible) {
         if (kind === 'network-restake') {
-          await write(c, curator.account, { address: delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [s.id, op.address, 10n ** 18n] })
+          const shares = 10n ** 18n
+          if ((await c.public.readContract({ address: delegator, abi: nr, functionName: 'operatorNetworkShares', args: [s.id, op.address] })) !== shares)
+            await write(c, curator.account, { address: delegator, abi: nr, functionName: 'setOperatorNetworkShares', args: [s.id, op.address, shares] })
         } else {
-          await write(c, curator.account, { address: delegator, abi: abis.fullRestakeDelegatorAbi, functionName: 'setOperatorNetworkLimit', args: [s.id, op.address, s.maxNetworkLimit / BigInt(eligible.length)] })
+          const limit = s.maxNetworkLimit / BigInt(eligible.length)
+          if ((await c.public.readContract({ address: delegator, abi: fr, functionName: 'operatorNetworkLimit', args: [s.id, op.address] })) !== limit)
+            await write(c, curator.account, { address: delegator, abi: fr, functionName: 'setOperatorNetworkLimit', args: [s.id, op.address, limit] })
         }
       }
     }
@@ -248,27 +274,57 @@ async function playHistory(
     events.push({ day: sl.day, order: 0, run: () => slash(c, networks, operators, vaults, sl) })
   }
   events.sort((a, b) => a.day - b.day || a.order - b.order)
-  let current = 0
+  // Days count from the start of the history: a slash that waits out a veto window does not shift what follows.
+  const start = Number(await chainNow(c))
+  const advanceToDay = async (day: number) => {
+    const behind = start + day * DAY - Number(await chainNow(c))
+    if (behind > 0) await advanceTime(c, behind)
+  }
   for (const e of events) {
-    if (e.day > current) await advanceTime(c, (e.day - current) * DAY)
-    current = e.day
+    await advanceToDay(e.day)
     await e.run()
   }
-  if (days > current) await advanceTime(c, (days - current) * DAY)
+  await advanceToDay(days)
 }
 
 /** The network's middleware slashes `fraction` of the operator's stake (captured one second ago) in every vault. */
 async function slash(c: LocalChain, networks: SeededNetwork[], operators: Actor[], vaults: SeededVault[], sl: Scenario['history']['slashes'][number]): Promise<void> {
   const net = networks.find((n) => n.label === sl.network)!
   const op = operators.find((o) => o.label === sl.operator)!
-  const sn = subnetworkId(net.address, sl.identifier)
+  await slashEveryVault(c, net, subnetworkId(net.address, sl.identifier), op.address, sl.fraction, vaults)
+}
+
+/**
+ * `net`'s middleware slashes `fraction` of `operator`'s stake in `subnetwork` (captured one second ago) in every vault,
+ * as each slasher requires: an instant Slasher with `slash`; a VetoSlasher with `requestSlash`, then — once every
+ * request's veto window is over (Anvil time travel; only while a resolver could veto, as the core checks) —
+ * `executeSlash`. Returns the transactions sent.
+ */
+export async function slashEveryVault(c: LocalChain, net: SeededNetwork, subnetwork: Hex, operator: Address, fraction: number, vaults: SeededVault[]): Promise<Hex[]> {
   const capture = Number(await chainNow(c)) - 1
+  const txHashes: Hex[] = []
+  const requests: { vault: SeededVault; index: bigint; deadline: number }[] = []
   for (const v of vaults) {
-    const stake = await c.public.readContract({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [sn, op.address, capture, '0x'] })
-    const amount = (stake * BigInt(Math.round(sl.fraction * 1e6))) / PPM
+    const stake = await c.public.readContract({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [subnetwork, operator, capture, '0x'] })
+    const amount = (stake * BigInt(Math.round(fraction * 1e6))) / PPM
     if (amount === 0n) continue
-    await write(c, net.middleware.account, { address: v.slasher, abi: abis.slasherAbi, functionName: 'slash', args: [sn, op.address, amount, capture, '0x'] })
+    if (v.slasherKind === 'instant') {
+      txHashes.push(await write(c, net.middleware.account, { address: v.slasher, abi: abis.slasherAbi, functionName: 'slash', args: [subnetwork, operator, amount, capture, '0x'] }))
+      continue
+    }
+    const index = await c.public.readContract({ address: v.slasher, abi: abis.vetoSlasherAbi, functionName: 'slashRequestsLength' })
+    txHashes.push(await write(c, net.middleware.account, { address: v.slasher, abi: abis.vetoSlasherAbi, functionName: 'requestSlash', args: [subnetwork, operator, amount, capture, '0x'] }))
+    const resolver = await c.public.readContract({ address: v.slasher, abi: abis.vetoSlasherAbi, functionName: 'resolverAt', args: [subnetwork, capture, '0x'] })
+    const [, , , , vetoDeadline] = await c.public.readContract({ address: v.slasher, abi: abis.vetoSlasherAbi, functionName: 'slashRequests', args: [index] })
+    requests.push({ vault: v, index, deadline: resolver === zeroAddress ? 0 : Number(vetoDeadline) })
   }
+  if (requests.length === 0) return txHashes
+  const wait = Math.max(...requests.map((r) => r.deadline)) - Number(await chainNow(c))
+  if (wait > 0) await advanceTime(c, wait)
+  for (const r of requests) {
+    txHashes.push(await write(c, net.middleware.account, { address: r.vault.slasher, abi: abis.vetoSlasherAbi, functionName: 'executeSlash', args: [r.index, '0x'] }))
+  }
+  return txHashes
 }
 
 /** Each network pays each vault `rate × stake it secured × interval` through the vault's DefaultStakerRewards. */

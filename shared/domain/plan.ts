@@ -460,7 +460,19 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
       continue
     }
     const targets = roundBlock(block, sol, policy)
-    positions.push(positionPlan(pos, block, targets, pairScores, opts.now))
+    const pp = positionPlan(pos, block, targets, pairScores, opts.now)
+    positions.push(pp)
+    // The last run of a take-over: the current allocation still breaks the policy and what is left fits this run's
+    // turnover. It is reported (runsLeft 0) and decided like the runs before it, so that a repair that costs yield is
+    // not skipped as below the gain threshold or held by the cooldown.
+    const broken = hasForcedRemovals(block) ? [] : brokenAtStart(block)
+    if (broken.length > 0) {
+      pp.takeover = { broken, moved: pp.turnover, toCompliance: pp.turnover, runsLeft: 0 }
+      const A = Number(block.activeStake)
+      warnings.push(
+        `position ${pos.id}: taking over an allocation that breaks ${broken.join(', ')}: this run moves ${pct(Number(pp.turnover) / A)} of stake toward compliance (turnoverCapPerRun ${pct(policy.turnoverCapPerRun)}), compliant after this run`,
+      )
+    }
     binding.push(...bindingOf(block, sol, targets))
     const tight = block.riskBudgetTightened
     if (tight !== undefined) {
@@ -563,6 +575,13 @@ function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: big
   const moved = t.reduce((a, v, j) => a + (v > (x0[j] as bigint) ? v - (x0[j] as bigint) : (x0[j] as bigint) - v), 0n)
   const left = total - moved
   return { t, moved, toCompliance: total, runsLeft: Number((left + budget - 1n) / budget) }
+}
+
+/** Constraints (policy field names) the block's start point breaks: rows other than the turnover row whose slack at the current allocation is negative. */
+function brokenAtStart(block: LpBlock): string[] {
+  const rows = block.rows.map((_, r) => r).filter((r) => r !== block.turnoverRow && (block.rows[r] as LpRow).rhs < -1e-12)
+  if (rows.length === 0) return []
+  return [...new Set(conflictsOf(block, { status: 'infeasible', conflictRows: rows } as BlockSolution).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
 }
 
 /** Tail figures of a position's targets and current allocation (docs/risk.md §2). */

@@ -134,8 +134,9 @@ describe('Function: planAllocation', () => {
       runsLeft.push(pp.takeover.runsLeft)
     }
     // 400 → 200 per operator: 400e18 of turnover to compliance at 50e18 a run (less a margin of 1 wei per pair): 8 runs,
-    // the last an ordinary one (what is left fits the cap). The estimate counts down to it, run by run.
-    expect(runsLeft).toEqual([7, 6, 5, 4, 3, 2, 1])
+    // the last planned as an ordinary one (what is left fits the cap) but still a take-over run ("compliant after this
+    // run"), so that its decision does not skip a repair that costs yield. The estimate counts down to it, run by run.
+    expect(runsLeft).toEqual([7, 6, 5, 4, 3, 2, 1, 0])
     expect(excess(u)).toBe(0n)
   })
 

@@ -74,8 +74,12 @@ describe('Property: taking over an over-allocated vault', () => {
             takeovers++
             if (announced === undefined) {
               announced = pp.takeover.runsLeft
-              const highs = await planAllocationWithHighs(u, scores, policy, { now })
-              expect(highs.positions[0]?.targets).toEqual(pp.targets)
+              // The take-over step (runs left) is exact whichever solver; a last run planned as an ordinary LP may pick
+              // another of several optima (plan.property.test.ts compares those by objective).
+              if (announced > 0) {
+                const highs = await planAllocationWithHighs(u, scores, policy, { now })
+                expect(highs.positions[0]?.targets).toEqual(pp.targets)
+              }
             } else expect(pp.takeover.runsLeft).toBeLessThanOrEqual(announced - run)
             u = applied(u, plan)
           }
