@@ -108,6 +108,24 @@ describe('watch: an EigenLayer OperatorSlashed on an operator our staker delegat
     expect(notes.filter((x) => x.kind === 'slash')).toHaveLength(1)
   })
 
+  it('halve: half of our staker leaves the slashed operator in the same tick', async () => {
+    const { ctx: base } = await bothProtocols(defaultPolicy({ slashResponse: 'halve' }))
+    const ctx = asWatchContext(base)
+    await watchEvents(ctx, { confirmations: 0 })
+    const stakerA = byLabel('staker-a')
+    const opA = byLabel('el-op-a')
+    await slashEigenLayerOperator(c, { allocationManager: el.allocationManager, strategy }, eigenLayerActor('avs/eigen-oracle'), 0, opA, 0.2)
+    const held = await withdrawable(stakerA)
+    const tick = await watchEvents(ctx, { confirmations: 0 })
+    expect(tick.error).toBeUndefined()
+    expect(tick.derisk).toMatchObject({ protocol: 'eigenlayer', status: 'succeeded' })
+    const fromA = (await base.sagas.listByStatus<EigenLayerMoveState>(['running', 'waiting'])).filter((s) => s.state.from.staker === stakerA)
+    expect(fromA).toHaveLength(1)
+    expect(fromA[0]!.state).toMatchObject({ origin: 'exit', from: { operator: opA }, requestedShares: held / 2n })
+    expect(fromA[0]!.state.reason).toMatch(/^slash response halve: OperatorSlashed of el-op-a .*: 50 % of the stake leaves el-op-a$/)
+    expect(await withdrawable(stakerA)).toBe(held - held / 2n)
+  })
+
   it('a slash of an operator none of our stakers delegates to is recorded, not acted on', async () => {
     const { ctx: base, notes } = await bothProtocols()
     const ctx = asWatchContext(base)

@@ -40,6 +40,8 @@ export interface EigenLayerAdapterDeps {
    * run's policy deny-lists them (./triggers.ts); their exits carry this reason instead of the deny list's.
    */
   exitReasons?: ReadonlyMap<Address, string>
+  /** Trigger hook: the part of our stake that leaves such an operator, bps (absent = all; the `halve` slash response: 5 000). */
+  exitBps?: ReadonlyMap<Address, number>
 }
 
 /** A planned move and what became of it this run. */
@@ -243,9 +245,20 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
           try {
             const reasonFor = (e: PlannedExit) => {
               const why = deps.exitReasons?.get(toAddr(e.from.operator))
-              return why && `${why}: all stake leaves ${ctx.label(e.from.operator)}${e.shares !== undefined ? ` (this exit moves the strategy's maxPerDeposit; the rest leaves on the next run)` : ''}`
+              const bps = deps.exitBps?.get(toAddr(e.from.operator))
+              return (
+                why &&
+                `${why}: ${bps !== undefined && bps < 10_000 ? `${bps / 100} % of the stake` : 'all stake'} leaves ${ctx.label(e.from.operator)}${e.capped ? ` (this exit moves the strategy's maxPerDeposit; the rest leaves on the next run)` : ''}`
+              )
             }
-            const ex = await moveOutOfDeniedOperators(saga, { details: free, deny, ...(allow ? { allow } : {}), ...(step.fallbackOperator ? { fallbackOperator: step.fallbackOperator } : {}), reasonFor })
+            const ex = await moveOutOfDeniedOperators(saga, {
+              details: free,
+              deny,
+              ...(allow ? { allow } : {}),
+              ...(step.fallbackOperator ? { fallbackOperator: step.fallbackOperator } : {}),
+              reasonFor,
+              exitBps: (o) => deps.exitBps?.get(toAddr(o)),
+            })
             details.unplacedExits.push(...ex.unplaced)
             for (const s of ex.started) {
               sent = true

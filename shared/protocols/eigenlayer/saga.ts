@@ -234,6 +234,8 @@ export async function moveOutOfDeniedOperators(
     fallbackOperator?: Address
     /** Trigger hook: the saga's reason for an exit a trigger asked for (a slash response, a webhook de-risk); default the planned reason. */
     reasonFor?: (exit: PlannedExit) => string | undefined
+    /** Trigger hook: the part of a staker's shares that leaves this operator, bps (default all; `halve`: 5 000). */
+    exitBps?: (operator: Address) => number | undefined
   },
 ): Promise<{ started: AdvanceEigenLayerMoveReturnType[]; unplaced: ReturnType<typeof planEigenLayerExits>['unplaced'] }> {
   const { exits, unplaced } = planEigenLayerExits(p.details, p)

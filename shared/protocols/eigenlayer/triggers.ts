@@ -6,13 +6,12 @@
  * - `zero-out`, and the webhook's `derisk-operator`: every staker of ours leaves the operator — the run's policy
  *   deny-lists it (one run, nothing stored) and the adapter starts one exit saga per staker (./saga.ts
  *   `moveOutOfDeniedOperators`), whose reason names the trigger;
- * - `halve`: the (set, operator) pair is a forced move of the plan (the domain halves it), projected on the operator's
- *   delegation like any plan (./planMoves.ts), force skipping cooldown and threshold.
+ * - `halve`: half of each such staker's withdrawable shares leaves the operator the same way (a partial exit saga): the
+ *   (set, operator) pair cannot be halved alone, and a plan move would only follow the plan's own priorities.
  * Every slash notification and de-risk result says how long the withdrawn stake stays slashable (both core delays).
  */
 import type { Address } from 'viem'
 import { toAddr } from '../../address.js'
-import type { DeriskRequest } from '../../domain/index.js'
 import { labeler } from '../../label.js'
 import { denyOverlay, withRunStarted } from '../triggers.js'
 import type { ProtocolTriggers, TriggeredRun, WatchedEvent } from '../types.js'
@@ -65,18 +64,20 @@ export function eigenLayerTriggers(ctx: EigenLayerRebalanceContext): ProtocolTri
       return ctx.config.eigenlayer !== undefined && (await readStakers(ctx)).stakers.some((s) => s.operator === toAddr(operator))
     },
     async derisk({ orders, trigger, triggerKind, onRunStarted }): Promise<TriggeredRun & { notes: string[] }> {
-      // A whole operator (webhook) or zero-out: all stake leaves it. Halve: the pair is a forced move of the plan.
-      const leave = orders.filter((o) => o.service === undefined || o.response === 'zero-out')
-      const halve = orders.filter((o): o is DeriskRequest & { service: NonNullable<DeriskRequest['service']> } => o.service !== undefined && o.response === 'halve')
+      // Every order takes stake off its operator (a delegated token is exposed to all its sets): all of it for a whole
+      // operator (webhook) or zero-out, half for halve (an operator with both keeps the larger exit).
       const label = labeler(ctx.config.labels)
       const exitReasons = new Map<Address, string>()
-      for (const o of leave) if (!exitReasons.has(toAddr(o.operator))) exitReasons.set(toAddr(o.operator), o.reason ?? `de-risk of ${label(o.operator)}`)
+      const exitBps = new Map<Address, number>()
+      for (const o of orders) {
+        const op = toAddr(o.operator)
+        const bps = o.service !== undefined && o.response === 'halve' ? 5_000 : 10_000
+        if (!exitReasons.has(op)) exitReasons.set(op, o.reason ?? `de-risk of ${label(o.operator)}`)
+        exitBps.set(op, Math.max(bps, exitBps.get(op) ?? 0))
+      }
       const onProgress = withRunStarted(ctx, onRunStarted)
-      const policy = denyOverlay(
-        ctx.policy,
-        leave.map((o) => o.operator),
-      )
-      const run = await runEigenLayerRebalance({ ...ctx, policy, exitReasons, ...(onProgress ? { onProgress } : {}) }, { trigger, triggerKind, force: true, ...(halve.length ? { derisk: halve } : {}) })
+      const policy = denyOverlay(ctx.policy, [...exitReasons.keys()])
+      const run = await runEigenLayerRebalance({ ...ctx, policy, exitReasons, exitBps, ...(onProgress ? { onProgress } : {}) }, { trigger, triggerKind, force: true })
       const { window } = await readStakers(ctx)
       const started = run.exits.length + run.moves.filter((m) => m.status === 'started').length
       const unplaced = run.unplacedExits.map((u) => `Not moved: staker ${label(u.staker)} on ${label(u.operator)}: ${u.reason}.`)
