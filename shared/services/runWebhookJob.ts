@@ -1,7 +1,8 @@
 /**
  * Runs a webhook job (rebalance / de-risk one operator) exactly once per event id: takes the accepted event
- * over, runs the rebalance, records done/failed on the event. In AWS the rebalance function calls this for
- * each SNS delivery from the jobs topic; locally the webhook server dispatches to it directly.
+ * over, runs the rebalance (a de-risk: one forced run per protocol of `ctx.triggers` that holds stake with the
+ * operator), records done/failed on the event. In AWS the rebalance function calls this for each SNS delivery
+ * from the jobs topic (Symbiotic's triggers); locally the webhook server dispatches to it directly.
  */
 import type { Address } from 'viem'
 import type { DeriskRequest } from '../domain/index.js'
