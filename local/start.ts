@@ -105,6 +105,9 @@ async function main(): Promise<void> {
   const webhook = (await import('../functions/webhook/handler.js')).createWebhookHandler(localJobsDispatcher(rebalance))
   // EigenLayer positions have their own function (deployed only when configured), run here on the rebalance timer.
   const eigenlayer = w.config.eigenlayer ? (await import('../functions/eigenlayer/handler.js')).handler : undefined
+  // EigenLayer slashes: the same watcher use case with EigenLayer's triggers and its own cursor, on the watch timer
+  // (docs/eigenlayer.md, "Triggers"): an OperatorSlashed on an operator our stakers delegate to starts their exits at once.
+  const watchEigenLayer = w.config.eigenlayer ? await eigenLayerWatcher(w.config.chainId) : undefined
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
   const op = w.seeded.operators[0]!
   say(
@@ -138,8 +141,10 @@ async function main(): Promise<void> {
       if (stopping) return
       try {
         if (kind === 'score') printScore((await score({ trigger: 'local-schedule' })) as RunScoreResult)
-        else if (kind === 'watch') printWatch((await watch({ trigger: 'local-schedule' })) as WatchEventsResult, label)
-        else {
+        else if (kind === 'watch') {
+          printWatch((await watch({ trigger: 'local-schedule' })) as WatchEventsResult, label)
+          if (watchEigenLayer) printWatch(await watchEigenLayer(), label)
+        } else {
           printRebalance((await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult, label)
           if (eigenlayer) printEigenLayer((await eigenlayer({ trigger: 'local-schedule' })) as RunEigenLayerRebalanceResult, label)
         }
@@ -159,6 +164,19 @@ async function main(): Promise<void> {
   // A block every MINE_EVERY s, like a live chain: EigenLayer withdrawal delays are counted in blocks.
   if (mineEvery > 0) timers.push(setInterval(() => void w.chain.test.mine({ blocks: 1 }).catch(() => undefined), mineEvery))
   say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s, slash watch every ${watchEvery / 1000}s${mineEvery > 0 ? `, a block every ${mineEvery / 1000}s` : ''}. Ctrl-C to stop.`)
+}
+
+/** One EigenLayer watcher tick per call, built as a handler builds its context (policy store, tables, staker keys from env). */
+async function eigenLayerWatcher(chainId: number): Promise<() => Promise<WatchEventsResult>> {
+  const { handlerRuntime } = await import('../shared/services/runtime.js')
+  const { asWatchContext, watchEvents } = await import('../shared/services/watchEvents.js')
+  const { eigenLayerContextFromEnv } = await import('../shared/protocols/eigenlayer/rebalance.js')
+  const { eigenLayerTriggers } = await import('../shared/protocols/eigenlayer/triggers.js')
+  const runtime = handlerRuntime(env, 'watch-eigenlayer', {}, (base) => {
+    const el = eigenLayerContextFromEnv(base, env)
+    return asWatchContext({ ...el, triggers: [eigenLayerTriggers(el)] })
+  })
+  return async () => watchEvents(await runtime.context(), { trigger: 'local-schedule', cursorId: `eigenlayer:${chainId}`, confirmations: Number(env.WATCH_CONFIRMATIONS ?? 0) })
 }
 
 function printWatch(r: WatchEventsResult, label: (k: string) => string): void {

@@ -171,7 +171,7 @@ export function runView(r: RunRecord, label: (k: string) => string, relabel: (te
   else if (r.kind === 'watch') {
     const events = (d as { events?: { kind: string; operator?: string; subnetwork?: string; outcome?: string }[] } | undefined)?.events ?? []
     const derisk = (d as { derisk?: { status: string; txHashes?: string[] } } | undefined)?.derisk
-    const slashes = events.filter((e) => e.kind === 'Slash' || e.kind === 'RequestSlash')
+    const slashes = events.filter((e) => e.kind === 'Slash' || e.kind === 'RequestSlash' || e.kind === 'OperatorSlashed')
     summary = `${events.length} event(s)${slashes.length ? `: ${slashes.map((e) => `${e.kind} of ${label(e.operator ?? '')} by ${label(e.subnetwork ?? '')} (${e.outcome ?? '…'})`).join('; ')}` : ''}${derisk ? `; de-risk run ${derisk.status}, ${derisk.txHashes?.length ?? 0} tx` : ''}`
   } else if (d && 'kind' in d && d.kind === 'skip') summary = `skip (${d.reason}): ${d.detail}`
   else if (d && 'kind' in d && d.kind === 'act') summary = actSummary(d, token)

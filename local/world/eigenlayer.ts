@@ -310,7 +310,7 @@ export async function seedEigenLayerScenario(c: LocalChain, d: EigenLayerDeploym
 }
 
 /** The AVS slashes `wad` (0..1] of `operator`'s allocated magnitude in set `setId` over the strategy (`slashOperator`). */
-export async function slashEigenLayerOperator(c: LocalChain, d: EigenLayerDeployment, avs: Actor, setId: number, operator: Address, wad: number, description = 'local scenario slash'): Promise<Hex> {
+export async function slashEigenLayerOperator(c: LocalChain, d: Pick<EigenLayerDeployment, 'allocationManager' | 'strategy'>, avs: Actor, setId: number, operator: Address, wad: number, description = 'local scenario slash'): Promise<Hex> {
   return write(c, avs.account, {
     address: d.allocationManager,
     abi: allocationManagerAbi,

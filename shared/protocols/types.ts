@@ -5,13 +5,13 @@
  * through adding one.
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
-import type { LocalAccount, PublicClient } from 'viem'
+import type { Address, Hex, LocalAccount, PublicClient } from 'viem'
 import type { Config } from '../config/config.js'
 import type { Decision, DecisionStep } from '../domain/decision.js'
 import type { DeriskRequest, Plan, Policy, Protocol, Universe, UniverseScores } from '../domain/index.js'
 import type { SessionFor } from '../execution/sessionPool.js'
 import type { RevertArgNames } from '../execution/types.js'
-import type { IntentStorePort, LockStorePort, RecordedAction } from '../store/ports.js'
+import type { IntentStorePort, LockStorePort, RecordedAction, TriggerKind } from '../store/ports.js'
 
 /** What an adapter may use: chain, stores, policy, clock. Built once by the composition root. */
 export interface AdapterContext {
@@ -94,3 +94,86 @@ export interface ProtocolAdapter<D = unknown, S extends DecisionStep = DecisionS
 
 /** Slash-response orders reach the planner as forced moves. */
 export type { DeriskRequest }
+
+/** Event kinds the watcher reads: Symbiotic's slasher, delegator and opt-in events, EigenLayer's `OperatorSlashed`. */
+export type WatchedEventKind = 'Slash' | 'RequestSlash' | 'ExecuteSlash' | 'VetoSlash' | 'SetMaxNetworkLimit' | 'OptIn' | 'OptOut' | 'OperatorSlashed'
+
+/** One decoded chain event the watcher claims (every protocol's decoder fills this shape). */
+export interface WatchedEvent {
+  /** `chain:<chainId>:<txHash>:<logIndex>` — the idempotency key. */
+  key: string
+  /** Absent = `symbiotic` (events recorded before the field existed). */
+  protocol?: Protocol
+  kind: WatchedEventKind
+  blockNumber: bigint
+  txHash: Hex
+  logIndex: number
+  /** Contract that emitted it. */
+  emitter: Address
+  /** The position: a Symbiotic vault, an EigenLayer strategy. */
+  vault?: Address
+  /** The service id: a Symbiotic subnetwork, an EigenLayer operator set (`avs ++ uint96(id)`). */
+  subnetwork?: Hex
+  operator?: Address
+  /** The network (Symbiotic) or AVS (EigenLayer). */
+  network?: Address
+  /** Slashed / requested amount (collateral wei), or the new max network limit. */
+  amount?: bigint
+  /** EigenLayer: the fraction of the operator's max magnitude slashed (of every delegated token in the strategy), wad (1e18 = all). */
+  wadSlashed?: bigint
+  /** EigenLayer: every configured strategy the slash touched. */
+  strategies?: Address[]
+  captureTimestamp?: bigint
+  slashIndex?: bigint
+  /** RequestSlash: until when (unix seconds) the request may be vetoed; it can execute only after. */
+  vetoDeadline?: bigint
+  /** Concerns our positions (slash/limit on our slasher/delegator, opt-in into our vault, a slash of our strategy). */
+  relevant: boolean
+  /** Slash or slash request on a pair we allocate to (the de-risk trigger). */
+  held: boolean
+  /** What the watcher did: derisked | alerted | recorded | already-handled. */
+  outcome?: 'derisked' | 'alerted' | 'recorded' | 'already-handled'
+}
+
+/** A de-risk run a protocol's triggers started (the pipeline's result has this shape). */
+export interface TriggeredRun {
+  runId: string
+  status: 'succeeded' | 'skipped' | 'failed'
+  actions: RecordedAction[]
+  allocations: { service: string; operator: string; before: bigint; target: bigint; after?: bigint }[]
+  decision?: { kind: string; reason?: string; detail?: string }
+  paused?: boolean
+  error?: { name: string; message: string }
+}
+
+/** What a protocol's triggers know of our exposure to some slashes (one read for all of them). */
+export interface SlashExposure {
+  /** Whether we hold stake exposed to the slash (the de-risk trigger). */
+  held(e: WatchedEvent): boolean
+  /** Our stake exposed to it when the slash was seen, collateral wei. */
+  stake(e: WatchedEvent): bigint
+  /** Lines for the slash notification (e.g. how long withdrawn stake stays slashable). */
+  notes: string[]
+}
+
+/**
+ * What the watcher (shared/services/watchEvents.ts) and the webhook's jobs (shared/services/runWebhookJob.ts) need of
+ * a protocol, bound to one context: its watched events, our exposure to a slash, and its pipeline run forced with
+ * de-risk orders. Each protocol folder builds its own (`symbiotic/triggers.ts`, `eigenlayer/triggers.ts`).
+ */
+export interface ProtocolTriggers {
+  readonly protocol: Protocol
+  /** Reads and decodes this protocol's watched events of blocks [from, to]. */
+  readEvents(from: bigint, to: bigint): Promise<WatchedEvent[]>
+  /** Whether the event calls for the policy's slash response (a slash, a slash request). */
+  isSlash(e: WatchedEvent): boolean
+  /** Our exposure to these slash events now. */
+  exposure(slashes: readonly WatchedEvent[]): Promise<SlashExposure>
+  /** Whether we hold stake with this operator now (a webhook de-risk runs only where we do). */
+  holdsOperator(operator: Address): Promise<boolean>
+  /**
+   * Runs this protocol's pipeline forced (no cooldown, no threshold) with de-risk orders: an order with a service
+   * lowers that pair per its response; an order without one takes all stake off the operator (deny overlay).
+   */
+  derisk(p: { orders: DeriskRequest[]; trigger: string; triggerKind: TriggerKind; onRunStarted?: (runId: string) => void }): Promise<TriggeredRun & { notes?: string[] }>
+}

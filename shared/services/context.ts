@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { LocalAccount, PublicClient } from 'viem'
 import type { Config } from '../config/config.js'
 import type { Policy } from '../domain/index.js'
+import type { ProtocolTriggers } from '../protocols/types.js'
 import type { StuckIntent } from '../store/control.js'
 import type { ControlStorePort, CursorStorePort, EventStorePort, IntentStorePort, LockStorePort, RunStorePort } from '../store/ports.js'
 import type { Notify } from './notify.js'
@@ -41,4 +42,9 @@ export interface AutopilotContext {
   findStuckIntents?: (olderThan: number) => Promise<StuckIntent[]>
   /** Sends a notification (SNS / webhooks / console); absent = notifications off. */
   notify?: Notify
+  /**
+   * The protocols the watcher and the webhook's de-risk jobs act on, each bound to this context (events, exposure,
+   * de-risk run: shared/protocols/types.ts `ProtocolTriggers`); absent = Symbiotic's alone.
+   */
+  triggers?: readonly ProtocolTriggers[]
 }

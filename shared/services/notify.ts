@@ -160,6 +160,8 @@ export interface FinishedRun {
   error?: { name: string; message: string }
   /** True when the run planned calls but did not send because rebalancing is paused. */
   paused?: boolean
+  /** The protocol's lines for people (run record `decision.notes`, e.g. how long withdrawn EigenLayer stake stays slashable). */
+  notes?: readonly string[]
 }
 
 /**
@@ -190,7 +192,7 @@ export function runNotification(run: FinishedRun, label: (k: string) => string, 
       ...base,
       kind: 'sent',
       subject: `rebalance sent ${actions.length} call${actions.length === 1 ? '' : 's'} (${run.trigger})`,
-      text: [`Rebalance ${run.runId} (trigger ${run.trigger}) sent ${actions.length} call(s):`, ...actionLines, ...allocationLines(run.allocations, label), ...residualLines(residual, label)].join('\n'),
+      text: [`Rebalance ${run.runId} (trigger ${run.trigger}) sent ${actions.length} call(s):`, ...actionLines, ...allocationLines(run.allocations, label), ...residualLines(residual, label), ...(run.notes ?? [])].join('\n'),
       residualExposure: residual,
     }
   }
@@ -199,7 +201,7 @@ export function runNotification(run: FinishedRun, label: (k: string) => string, 
     ...base,
     kind: 'plan',
     subject: `rebalance planned ${actions.length} call${actions.length === 1 ? '' : 's'}, not sent (${run.paused ? 'paused' : 'propose'})`,
-    text: [`Rebalance ${run.runId} (trigger ${run.trigger}) planned ${actions.length} call(s) and sent none because ${why}:`, ...actionLines].join('\n'),
+    text: [`Rebalance ${run.runId} (trigger ${run.trigger}) planned ${actions.length} call(s) and sent none because ${why}:`, ...actionLines, ...(run.notes ?? [])].join('\n'),
   }
 }
 
@@ -231,7 +233,22 @@ export function notifyOnRunFinished(p: { notify: Notify; logger?: Logger; label?
     else p.logger?.info('run finished', line)
     if (run.triggerKind === 'watch') return
     const paused = fields.status === 'skipped' && (fields.decision as { kind?: string } | undefined)?.kind === 'act' && isPausedMarker(fields)
-    const n = runNotification({ runId: run.runId, kind: run.kind, trigger: run.trigger, status: fields.status, actions: fields.actions, allocations: fields.allocations, plan: fields.plan, error: fields.error, paused }, label)
+    const notes = (fields.decision as { notes?: unknown } | undefined)?.notes
+    const n = runNotification(
+      {
+        runId: run.runId,
+        kind: run.kind,
+        trigger: run.trigger,
+        status: fields.status,
+        actions: fields.actions,
+        allocations: fields.allocations,
+        plan: fields.plan,
+        error: fields.error,
+        paused,
+        ...(Array.isArray(notes) ? { notes: notes.map(String) } : {}),
+      },
+      label,
+    )
     if (n) await p.notify(n)
   }
 }

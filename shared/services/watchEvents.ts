@@ -1,31 +1,37 @@
 /**
- * Use case `watch`: poll Symbiotic events from a block cursor kept `confirmations` blocks behind the head,
- * and answer a slash on stake we allocate at once.
+ * Use case `watch`: poll every configured protocol's events from a block cursor kept `confirmations` blocks behind
+ * the head, and answer a slash on stake we hold at once. The watcher is protocol-neutral: each protocol brings its
+ * `ProtocolTriggers` (shared/protocols/types.ts; `ctx.triggers`, default Symbiotic's alone) — its decoded events, our
+ * exposure to a slash, and its pipeline run forced with de-risk orders.
  *
  * One tick: read the cursor → (first tick: start at the safe head) → check the cursor block's hash (a
  * reorg deeper than the confirmation depth rewinds a little; events are deduplicated by tx hash and log
- * index, so a rescan acts once) → one `eth_getLogs` over our vaults' slashers and delegators and the two
- * opt-in services for `Slash`, `RequestSlash`, `ExecuteSlash`, `VetoSlash`, `SetMaxNetworkLimit`,
- * `OptIn`/`OptOut` → claim each relevant event in the `events` table (conditional put) → for every
- * `Slash` (instant slasher) or `RequestSlash` (veto slasher) on a (subnetwork, operator) pair we allocate
- * to: one de-risk rebalance per the policy's `slashResponse` (`zero-out` | `halve` as forced moves with
- * `force: true`; `alert-only` sends nothing) and one notification per slash with the tx hashes and the
- * residual exposure window → mark the events done → advance the cursor (only after everything was
- * handled). `ExecuteSlash` / `VetoSlash` (the request was already answered), `SetMaxNetworkLimit` and opt-in
- * changes are recorded in the watch run; the next scheduled rebalance plans with them.
- * Every tick also counts intents stuck in signed/broadcast (the StuckIntents alarm).
+ * index, so a rescan acts once) → each protocol's logs of the range (Symbiotic: one `eth_getLogs` over our vaults'
+ * slashers and delegators and the two opt-in services for `Slash`, `RequestSlash`, `ExecuteSlash`, `VetoSlash`,
+ * `SetMaxNetworkLimit`, `OptIn`/`OptOut`; EigenLayer: `OperatorSlashed` on our strategies with the
+ * `OperatorSharesSlashed` amount) → claim each relevant event in the `events` table (conditional put) → for every
+ * slash (Symbiotic `Slash` / `RequestSlash` on a (subnetwork, operator) pair we allocate to; EigenLayer
+ * `OperatorSlashed` of an operator our stakers delegate to): one de-risk run per protocol per the policy's
+ * `slashResponse` (`zero-out` | `halve` as forced moves with `force: true`; EigenLayer's zero-out starts exit sagas off
+ * the operator; `alert-only` sends nothing) and one notification per slash with the tx hashes, the residual exposure
+ * window and the protocol's notes (EigenLayer: how long withdrawn stake stays slashable) → mark the events done →
+ * advance the cursor (only after everything was handled). `ExecuteSlash` / `VetoSlash` (the request was already
+ * answered), `SetMaxNetworkLimit` and opt-in changes are recorded in the watch run; the next scheduled rebalance
+ * plans with them. Every tick also counts intents stuck in signed/broadcast (the StuckIntents alarm).
  */
 import { randomUUID } from 'node:crypto'
-import type { Address, Hex } from 'viem'
-import { type WatchedEvent, type WatchedEventKind, readSymbioticEvents } from '../protocols/symbiotic/events.js'
 import type { DeriskRequest } from '../domain/index.js'
+import { pct } from '../domain/format.js'
+import type { ProtocolTriggers, SlashExposure, TriggeredRun, WatchedEvent, WatchedEventKind } from '../protocols/types.js'
 import { RestakeError, errorSummary } from '../errors.js'
 import { StaleWriteError } from '../store/errors.js'
 import { type ClaimedEvent, DuplicateEventError } from '../store/events.js'
 import type { AutopilotContext } from './context.js'
 import { type Notification, residualLines, residualNotes, units } from './notify.js'
-import { labeler, readUniverse } from './readUniverse.js'
-import { runRebalance, type RunRebalanceResult } from './runRebalance.js'
+import { labeler } from './readUniverse.js'
+import { watchTriggers } from './triggers.js'
+
+export { watchTriggers }
 
 export type { WatchedEvent, WatchedEventKind }
 
@@ -58,11 +64,28 @@ export interface WatchEventsResult {
   /** Cursor after the tick. */
   cursor?: bigint
   events: WatchedEvent[]
-  derisk?: { runId: string; status: RunRebalanceResult['status']; txHashes: string[]; error?: { name: string; message: string } }
+  /** The first de-risk run of the tick (one per protocol whose slashes hit stake we hold: all in `derisks`). */
+  derisk?: DeriskOutcome
+  derisks?: DeriskOutcome[]
   /** Watch run recorded (only when events were seen). */
   runId?: string
   stuckIntents: number
   error?: { name: string; message: string }
+}
+
+/** One de-risk run the watcher started. */
+export interface DeriskOutcome {
+  protocol: string
+  runId: string
+  status: TriggeredRun['status']
+  txHashes: string[]
+  error?: { name: string; message: string }
+}
+
+/** Every protocol's watched events of [from, to], in chain order. */
+async function readWatchedEvents(ctx: AutopilotContext, from: bigint, to: bigint): Promise<WatchedEvent[]> {
+  const all = (await Promise.all(watchTriggers(ctx).map((t) => t.readEvents(from, to)))).flat()
+  return all.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1))
 }
 
 /** The context the watcher needs: cursors and events are required. */
@@ -112,15 +135,18 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
     const to = safe < cursor.block + BigInt(opts.maxBlockRange ?? 2_000) ? safe : cursor.block + BigInt(opts.maxBlockRange ?? 2_000)
     if (to < from) return { ...base, status: 'up-to-date', cursor: cursor.block }
 
-    const events = await readSymbioticEvents(ctx, from, to)
+    const events = await readWatchedEvents(ctx, from, to)
     base.events = events
     const result: WatchEventsResult = { ...base, status: 'advanced', fromBlock: from, toBlock: to, cursor: to }
     if (events.some((e) => e.relevant)) {
       const handled = await handleEvents(ctx, events, opts.trigger ?? 'schedule')
       if (handled.busy) return { ...result, status: 'busy', cursor: cursor.block, runId: handled.runId }
-      if (handled.derisk) result.derisk = handled.derisk
+      if (handled.derisks?.length) {
+        result.derisk = handled.derisks[0]!
+        result.derisks = handled.derisks
+      }
       result.runId = handled.runId
-      if (handled.failed) return { ...result, status: 'failed', cursor: cursor.block, error: handled.derisk?.error ?? { name: 'WatchTickError', message: 'de-risk failed' } }
+      if (handled.failed) return { ...result, status: 'failed', cursor: cursor.block, error: handled.derisks?.find((d) => d.error)?.error ?? { name: 'WatchTickError', message: 'de-risk failed' } }
     }
     const toBlock = await ctx.client.getBlock({ blockNumber: to })
     await ctx.cursors.advance(cursorId, { from: cursor.block, to, blockHash: toBlock.hash, now: ctx.clock() })
@@ -136,7 +162,7 @@ interface Handled {
   busy?: boolean
   failed?: boolean
   runId?: string
-  derisk?: WatchEventsResult['derisk']
+  derisks?: DeriskOutcome[]
 }
 
 /** Claims the relevant events, de-risks slashed pairs we hold, notifies, marks the events done and records a watch run. */
@@ -167,20 +193,20 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
       }
     }
 
-    // 2. Which claimed slashes hit stake we allocate? One universe read answers for all of them.
-    const slashes = claimed.filter(({ event }) => event.kind === 'Slash' || event.kind === 'RequestSlash')
-    let universe: Awaited<ReturnType<typeof readUniverse>>['universe'] | undefined
-    if (slashes.length > 0) universe = (await readUniverse(ctx)).universe
-    const heldStake = (sn: Hex, op: Address): bigint => {
-      let sum = 0n
-      for (const p of universe?.positions ?? []) for (const a of p.allocations) if (a.service === sn && a.operator === op) sum += a.stake
-      return sum
+    // 2. Which claimed slashes hit stake we hold? One read per protocol answers for all of its slashes.
+    const triggers = watchTriggers(ctx)
+    const triggerOf = (e: WatchedEvent) => triggers.find((t) => t.protocol === (e.protocol ?? 'symbiotic'))
+    const slashes = claimed.filter(({ event }) => triggerOf(event)?.isSlash(event) === true)
+    const exposures = new Map<ProtocolTriggers, SlashExposure>()
+    for (const t of triggers) {
+      const mine = slashes.filter(({ event }) => triggerOf(event) === t).map(({ event }) => event)
+      if (mine.length > 0) exposures.set(t, await t.exposure(mine))
     }
-    const allocates = (sn: Hex, op: Address): boolean => (universe?.positions ?? []).some((p) => p.allocations.some((a) => a.service === sn && a.operator === op && (a.stake > 0n || a.shares > 0n || a.operatorLimit > 0n)))
     const before = new Map<string, bigint>()
     for (const { event, claim } of slashes) {
-      event.held = allocates(event.subnetwork!, event.operator!)
-      before.set(`${event.subnetwork}|${event.operator}`, heldStake(event.subnetwork!, event.operator!))
+      const exposure = exposures.get(triggerOf(event)!)!
+      event.held = exposure.held(event)
+      before.set(event.key, exposure.stake(event))
       // A takeover of an event whose de-risk run was recorded and did not fail: it was acted on; do not act twice.
       const prev = claim.previous?.result ? (JSON.parse(claim.previous.result) as { runId?: string }) : undefined
       if (prev?.runId) {
@@ -192,58 +218,67 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
       }
     }
 
-    // 3. De-risk in this invocation, per the policy.
+    // 3. De-risk in this invocation, per the policy: one forced run per protocol with held slashes.
     const response = ctx.policy.slashResponse
-    const pairs = new Map<string, DeriskRequest>()
-    for (const { event } of slashes) {
-      if (!event.held || response === 'alert-only') continue
-      const k = `${event.subnetwork}|${event.operator}`
-      if (!pairs.has(k))
-        pairs.set(k, {
-          operator: event.operator!,
-          service: event.subnetwork!,
-          response,
-          reason: `slash response ${response}: ${event.kind} of ${label(event.operator!)} by ${label(event.subnetwork!)} at block ${event.blockNumber} (tx ${event.txHash})`,
-        })
-    }
-    let derisk: Handled['derisk']
-    let result: RunRebalanceResult | undefined
-    if (pairs.size > 0) {
-      const slashKeys = slashes.filter(({ event }) => event.held)
-      const triggerText = `watch:slash:${slashKeys[0]!.event.key}${slashKeys.length > 1 ? `(+${slashKeys.length - 1})` : ''}`
+    const results = new Map<ProtocolTriggers, TriggeredRun & { notes?: string[] }>()
+    const derisks: DeriskOutcome[] = []
+    for (const t of triggers) {
+      const held = slashes.filter(({ event }) => triggerOf(event) === t && event.held)
+      if (held.length === 0 || response === 'alert-only') continue
+      const pairs = new Map<string, DeriskRequest>()
+      for (const { event } of held) {
+        const k = `${event.subnetwork}|${event.operator}`
+        if (!pairs.has(k))
+          pairs.set(k, {
+            operator: event.operator!,
+            service: event.subnetwork!,
+            response,
+            reason: `slash response ${response}: ${event.kind} of ${label(event.operator!)} by ${label(event.subnetwork!)} at block ${event.blockNumber} (tx ${event.txHash})`,
+          })
+      }
+      const triggerText = `watch:slash:${held[0]!.event.key}${held.length > 1 ? `(+${held.length - 1})` : ''}`
       // Record the de-risk run id on the events as soon as it is known (before anything is sent), so a
       // takeover after a crash can tell that the response already ran.
       const marks: Promise<unknown>[] = []
-      const onProgress = (e: Parameters<NonNullable<AutopilotContext['onProgress']>>[0]) => {
-        ctx.onProgress?.(e)
-        if (e.type === 'read')
-          for (const { event } of slashKeys) marks.push(ctx.events.transition(event.key, ['running'], 'running', { now: ctx.clock(), result: JSON.stringify({ runId: e.runId }), leaseMs: WATCH_LEASE_MS }).catch(() => undefined))
+      const onRunStarted = (runId: string) => {
+        for (const { event } of held) marks.push(ctx.events.transition(event.key, ['running'], 'running', { now: ctx.clock(), result: JSON.stringify({ runId }), leaseMs: WATCH_LEASE_MS }).catch(() => undefined))
       }
-      result = await runRebalance({ ...ctx, onProgress }, { trigger: triggerText, triggerKind: 'watch', force: true, derisk: [...pairs.values()] })
+      const result = await t.derisk({ orders: [...pairs.values()], trigger: triggerText, triggerKind: 'watch', onRunStarted })
       await Promise.all(marks)
-      derisk = { runId: result.runId, status: result.status, txHashes: txHashesOf(result), ...(result.error ? { error: result.error } : {}) }
+      results.set(t, result)
+      derisks.push({ protocol: t.protocol, runId: result.runId, status: result.status, txHashes: txHashesOf(result), ...(result.error ? { error: result.error } : {}) })
     }
-    const failed = result?.status === 'failed'
+    const failed = derisks.some((d) => d.status === 'failed')
 
     // 4. Notify once per slash on held stake (residual exposure from the de-risk run's plan).
-    const run = result ? await ctx.runs.get(result.runId) : undefined
-    const residual = (run?.plan as { positions?: { residualExposure?: { service: string; operator: string; stake: bigint; until: bigint }[] }[] } | undefined)?.positions?.flatMap((p) => p.residualExposure ?? []) ?? []
-    for (const { event } of slashes) {
-      if (!event.held) {
-        event.outcome ??= 'recorded'
-        continue
+    for (const t of triggers) {
+      const mine = slashes.filter(({ event }) => triggerOf(event) === t)
+      if (mine.length === 0) continue
+      const result = results.get(t)
+      const run = result ? await ctx.runs.get(result.runId) : undefined
+      const residual = (run?.plan as { positions?: { residualExposure?: { service: string; operator: string; stake: bigint; until: bigint }[] }[] } | undefined)?.positions?.flatMap((p) => p.residualExposure ?? []) ?? []
+      const notes = [...new Set([...(result?.notes ?? []), ...(exposures.get(t)?.notes ?? [])])]
+      for (const { event } of mine) {
+        if (!event.held) {
+          event.outcome ??= 'recorded'
+          continue
+        }
+        event.outcome = result && result.status !== 'failed' ? 'derisked' : 'alerted'
+        await ctx.notify?.(slashNotification(ctx, event, { response, result, notes, before: before.get(event.key) ?? 0n, residual: residual.filter((r) => r.service === event.subnetwork && r.operator === event.operator), label }))
       }
-      event.outcome = result && !failed ? 'derisked' : 'alerted'
-      await ctx.notify?.(
-        slashNotification(ctx, event, { response, result, before: before.get(`${event.subnetwork}|${event.operator}`) ?? 0n, residual: residual.filter((r) => r.service === event.subnetwork && r.operator === event.operator), label }),
-      )
     }
     for (const { event } of claimed) event.outcome ??= 'recorded'
 
     // 5. Done (or failed: the next tick takes the events over and retries).
-    await releaseAll(ctx, claimed, failed ? 'failed' : 'done', derisk)
-    await finishRun(failed ? 'failed' : 'succeeded', derisk ? { derisk } : {}, failed ? { name: 'DeriskFailed', message: `de-risk run ${derisk?.runId} failed: ${derisk?.error?.name}: ${derisk?.error?.message}` } : undefined)
-    return { runId, failed, ...(derisk ? { derisk } : {}) }
+    const derisk = derisks[0]
+    const failure = derisks.find((d) => d.status === 'failed')
+    await releaseAll(ctx, claimed, failed ? 'failed' : 'done', (e) => derisks.find((d) => d.protocol === (e.protocol ?? 'symbiotic')))
+    await finishRun(
+      failed ? 'failed' : 'succeeded',
+      derisk ? { derisk, ...(derisks.length > 1 ? { derisks } : {}) } : {},
+      failure ? { name: 'DeriskFailed', message: `de-risk run ${failure.runId} failed: ${failure.error?.name}: ${failure.error?.message}` } : undefined,
+    )
+    return { runId, failed, derisks }
   } catch (e) {
     await releaseAll(ctx, claimed, 'failed').catch(() => undefined)
     const error = errorSummary(e)
@@ -252,35 +287,60 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
   }
 }
 
-async function releaseAll(ctx: WatchContext, claimed: { event: WatchedEvent }[], to: 'done' | 'failed', derisk?: WatchEventsResult['derisk']): Promise<void> {
-  for (const { event } of claimed)
+async function releaseAll(ctx: WatchContext, claimed: { event: WatchedEvent }[], to: 'done' | 'failed', deriskOf?: (e: WatchedEvent) => DeriskOutcome | undefined): Promise<void> {
+  for (const { event } of claimed) {
+    const derisk = deriskOf?.(event)
     await ctx.events.transition(event.key, ['running'], to, { now: ctx.clock(), result: JSON.stringify({ outcome: event.outcome, ...(derisk ? { runId: derisk.runId, status: derisk.status, txHashes: derisk.txHashes } : {}) }) })
+  }
 }
 
-function txHashesOf(r: RunRebalanceResult): string[] {
+function txHashesOf(r: TriggeredRun): string[] {
   return r.actions.map((a) => a.txHash).filter((h): h is string => typeof h === 'string')
 }
 
 function summary(e: WatchedEvent): Record<string, unknown> {
-  return { key: e.key, kind: e.kind, block: e.blockNumber.toString(), tx: e.txHash, vault: e.vault, subnetwork: e.subnetwork, operator: e.operator, amount: e.amount?.toString(), held: e.held, outcome: e.outcome }
+  return {
+    key: e.key,
+    ...(e.protocol ? { protocol: e.protocol } : {}),
+    kind: e.kind,
+    block: e.blockNumber.toString(),
+    tx: e.txHash,
+    vault: e.vault,
+    subnetwork: e.subnetwork,
+    operator: e.operator,
+    amount: e.amount?.toString(),
+    held: e.held,
+    outcome: e.outcome,
+  }
 }
 
 /** The notification for one slash on stake we allocate: what, where, the response with tx hashes, stake after, residual window. */
 function slashNotification(
   ctx: WatchContext,
   e: WatchedEvent,
-  p: { response: string; result: RunRebalanceResult | undefined; before: bigint; residual: { service: string; operator: string; stake: bigint; until: bigint }[]; label: (k: string) => string },
+  p: {
+    response: string
+    result: TriggeredRun | undefined
+    /** The protocol's own lines (e.g. how long withdrawn stake stays slashable). */
+    notes: readonly string[]
+    before: bigint
+    residual: { service: string; operator: string; stake: bigint; until: bigint }[]
+    label: (k: string) => string
+  },
 ): Notification {
   const { label } = p
   const op = label(e.operator!)
   const sn = label(e.subnetwork!)
   const what = e.kind === 'RequestSlash' ? 'requested a slash of' : 'slashed'
-  const after = p.result?.allocations.filter((r) => r.service === e.subnetwork && r.operator === e.operator).reduce((s, r) => s + (r.after ?? r.target), 0n)
+  // EigenLayer: a delegated token is exposed to every set of its operator; the response moves stakers, not one pair.
+  const operatorWide = e.protocol === 'eigenlayer'
+  const after = operatorWide ? undefined : p.result?.allocations.filter((r) => r.service === e.subnetwork && r.operator === e.operator).reduce((s, r) => s + (r.after ?? r.target), 0n)
   const txs = p.result ? txHashesOf(p.result) : []
   const residual = residualNotes(p.residual)
+  const by = [e.wadSlashed !== undefined ? `${pct(Number(e.wadSlashed) / 1e18)} of its delegated stake` : '', e.amount !== undefined ? units(e.amount) : ''].filter(Boolean).join(', ')
   const lines = [
-    `${e.kind} on chain ${ctx.config.chainId} at block ${e.blockNumber} (tx ${e.txHash}): ${sn} (${e.subnetwork}) ${what} operator ${op} (${e.operator})${e.amount !== undefined ? ` by ${units(e.amount)}` : ''} in ${label(e.vault!)}${e.captureTimestamp !== undefined ? `, capture timestamp ${e.captureTimestamp}` : ''}.`,
-    `We allocate to this pair: stake ${units(p.before)} when the slash was seen.`,
+    `${e.kind} on chain ${ctx.config.chainId} at block ${e.blockNumber} (tx ${e.txHash}): ${sn} (${e.subnetwork}) ${what} operator ${op} (${e.operator})${by ? ` by ${by}` : ''} in ${label(e.vault!)}${e.captureTimestamp !== undefined ? `, capture timestamp ${e.captureTimestamp}` : ''}.`,
+    operatorWide ? `Our stakers delegated to this operator hold ${units(p.before)} (exposed to every operator set it allocates to) when the slash was seen.` : `We allocate to this pair: stake ${units(p.before)} when the slash was seen.`,
     ...(e.vetoDeadline !== undefined ? [`The request can be vetoed until ${new Date(Number(e.vetoDeadline) * 1000).toISOString()} (unix ${e.vetoDeadline}); it executes only after that, unless a resolver vetoes it.`] : []),
   ]
   let subject: string
@@ -300,6 +360,7 @@ function slashNotification(
     lines.push(...residualLines(residual, label))
     subject = `${e.kind}: ${op} in ${sn} — ${p.response}${p.result.status === 'succeeded' ? `, ${sent.length} tx sent` : ''}`
   }
+  lines.push(...p.notes)
   return {
     kind: 'slash',
     subject,

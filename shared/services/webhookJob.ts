@@ -35,6 +35,10 @@ export interface JobOutcome {
   txHashes: string[]
   paused?: boolean
   error?: { name: string; message: string }
+  /** A de-risk across several protocols: each protocol's run (`runId` is the first). */
+  runs?: { protocol: string; runId: string; status: 'succeeded' | 'skipped' | 'failed' }[]
+  /** The protocols' own lines for people (e.g. EigenLayer: the exit sagas started, how long withdrawn stake stays slashable). */
+  notes?: string[]
 }
 
 /** Starts a job: runs it now (inline) or queues it (jobs topic). */

@@ -4,22 +4,16 @@
  * (`anvil_mine`) while the plan shows its stake in flight earning nothing, and completes on a later tick; deny-listed
  * operators are left first; dry-run sends nothing. No mocks.
  */
-import type { Address, LocalAccount } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import type { Address } from 'viem'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eigenLayerActorKey } from '../../local/world/eigenlayer.js'
-import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import type { Config } from '../../shared/config/config.js'
-import { toAddr } from '../../shared/address.js'
 import type { Plan, Policy, UniverseScores } from '../../shared/domain/index.js'
 import { explainRun } from '../../shared/domain/explain.js'
 import type { EigenLayerMoveState } from '../../shared/protocols/eigenlayer/saga.js'
-import { type EigenLayerRebalanceContext, runEigenLayerRebalance } from '../../shared/protocols/eigenlayer/rebalance.js'
-import { createDocumentClient } from '../../shared/store/client.js'
-import { SagaStore } from '../../shared/store/sagas.js'
+import { runEigenLayerRebalance } from '../../shared/protocols/eigenlayer/rebalance.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
-import { defaultPolicy, testContext } from './helpers.js'
+import { defaultPolicy, eigenLayerTestContext } from './helpers.js'
 
 const w = world()
 const c = chain(w)
@@ -31,12 +25,7 @@ const operator = (label: string) => byLabel(label)
 const withdrawable = async (a: Address) => (await c.public.readContract({ address: el.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [a, [position.strategy]] }))[0][0]!
 let revert: () => Promise<void>
 
-/** The rebalance context with the sagas table and our stakers' local keys (what EIGENLAYER_STAKER_KEYS carries). */
-function elContext(config: Config, policy: Policy = defaultPolicy()): EigenLayerRebalanceContext {
-  const base = testContext(w, config, policy)
-  const signers = new Map(position.stakers.map((s) => [s.address, privateKeyToAccount(eigenLayerActorKey(`staker/${w.config.labels[s.address]}`)) as LocalAccount]))
-  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(toAddr(a)) }
-}
+const elContext = (config: Config, policy?: Policy) => eigenLayerTestContext(w, config, policy)
 
 beforeEach(async () => {
   revert = await snapshot(c)

@@ -65,6 +65,13 @@ describe('planEigenLayerExits', () => {
     expect(out.exits.map((e) => e.to)).toEqual([{ staker: A(4), operator: opC }])
   })
 
+  it('moves only the part exitBps asks for (the halve slash response: half the shares, nothing at 0)', () => {
+    const stakers = [staker(A(1), opA, 401n), staker(A(2), opB, 100n), staker(A(3), opC, 300n)]
+    const half = planEigenLayerExits({ stakers, operators }, { deny: [opA, opB], exitBps: (o) => (o === opA ? 5_000 : 0) })
+    expect(half.exits).toEqual([{ from: { staker: A(1), operator: opA }, to: { staker: A(3), operator: opC }, withdrawableShares: 401n, shares: 200n, reason: `operator ${opA} is deny-listed` }])
+    expect(half.unplaced).toEqual([])
+  })
+
   it('reports stakers it cannot place, and ignores empty or allowed stakers', () => {
     const stakers = [staker(A(1), opA, 400n), staker(A(2), opA, 0n), staker(A(3), opB, 5n)]
     const out = planEigenLayerExits({ stakers, operators }, { deny: [opA, opB] })

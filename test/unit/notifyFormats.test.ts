@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
-import { type Notification, createNotifier, runNotification } from '../../shared/services/notify.js'
+import { type Notification, createNotifier, notifyOnRunFinished, runNotification } from '../../shared/services/notify.js'
 import { DISCORD_LIMITS, type DiscordMessage, SLACK_LIMITS, type SlackMessage, discordMessage, slackEscape, slackMessage } from '../../shared/services/notifyFormats.js'
 import { type NotificationReceiver, startNotificationReceiver } from '../setup/receiver.js'
 
@@ -94,5 +94,21 @@ describe('createNotifier with typed targets, against a local receiver', () => {
   it('refuses an unknown format or a non-http URL in the policy, by path', () => {
     expect(() => loadPolicyOrThrow({ version: 1, notifications: { targets: [{ format: 'teams', url: 'https://x.example' }] } })).toThrow(/notifications\.targets\[0\]\.format.*slack/s)
     expect(() => loadPolicyOrThrow({ version: 1, notifications: { targets: [{ format: 'slack', url: 'ftp://x.example' }] } })).toThrow(/notifications\.targets\[0\]\.url.*http\(s\)/s)
+  })
+})
+
+describe('Function: notifyOnRunFinished', () => {
+  it("adds the run's protocol notes (decision.notes, e.g. how long withdrawn EigenLayer stake stays slashable) to its notification", async () => {
+    const got: Notification[] = []
+    const listener = notifyOnRunFinished({ notify: async (n) => (got.push(n), { delivered: [], failed: [] }) })
+    const window = 'Withdrawn stake stays slashable for 100800 blocks (≈ 14 days at 12 s/block) after it is queued, and deallocated or deregistered stake for 100800 blocks (≈ 14 days) after the change.'
+    const run = { runId: 'r1', kind: 'rebalance' as const, trigger: 'webhook:x:derisk:0xab:eigenlayer', triggerKind: 'webhook' as const, startedAt: 0 }
+    const actions = [{ index: 0, kind: 'eigenlayer-exit', description: 'move all of staker-a off el-op-a', reasons: [], status: 'sent' as const, txHash: TX }]
+    await listener({ type: 'finished', run, fields: { status: 'succeeded', finishedAt: 1, actions, decision: { kind: 'act', notes: [window] } } })
+    expect(got).toHaveLength(1)
+    expect(got[0]!.text.split('\n').at(-1)).toBe(window)
+    // Without notes, nothing is added.
+    await listener({ type: 'finished', run, fields: { status: 'succeeded', finishedAt: 1, actions, decision: { kind: 'act' } } })
+    expect(got[1]!.text).not.toContain('slashable')
   })
 })

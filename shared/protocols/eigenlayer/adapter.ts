@@ -21,6 +21,7 @@ import type { SessionFor } from '../../execution/sessionPool.js'
 import { LockBusyError } from '../../store/locks.js'
 import type { RecordedAction, SagaStorePort } from '../../store/ports.js'
 import type { AdapterContext, AdapterRead, ProtocolAdapter } from '../types.js'
+import type { PlannedExit } from './planExits.js'
 import { type OperatorDelegationTarget, type PlannedEigenLayerMove, type SkippedEigenLayerMove, planEigenLayerMoves } from './planMoves.js'
 import type { ReadEigenLayerUniverseReturnType } from './reader.js'
 import { eigenLayerSlashableWindow } from './slashableWindow.js'
@@ -34,6 +35,13 @@ export interface EigenLayerAdapterDeps {
   stakerSigner: (staker: Address) => LocalAccount | undefined
   /** Saga hooks (tests simulate crashes with them). */
   sagaHooks?: EigenLayerSagaHooks
+  /**
+   * Trigger hook: operators a trigger (a slash response, a webhook de-risk) takes all stake off this run, with why. The
+   * run's policy deny-lists them (./triggers.ts); their exits carry this reason instead of the deny list's.
+   */
+  exitReasons?: ReadonlyMap<Address, string>
+  /** Trigger hook: the part of our stake that leaves such an operator, bps (absent = all; the `halve` slash response: 5 000). */
+  exitBps?: ReadonlyMap<Address, number>
 }
 
 /** A planned move and what became of it this run. */
@@ -184,11 +192,12 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
         const exiting = denied && sending && gasPriceWei <= feeCap
         if (exiting) {
           const fallback = planned.operators.filter((o) => allowed(o.operator) && o.target > 0n).sort((a, b) => b.valuePerYear - a.valuePerYear)[0]?.operator
+          const triggered = [...new Set(d.stakers.flatMap((s) => (s.operator && deps.exitReasons?.has(toAddr(s.operator)) ? [deps.exitReasons.get(toAddr(s.operator))!] : [])))]
           steps.push({
             kind: 'eigenlayer-exit',
             position: pp.position,
-            description: `move ${pp.label}'s stake off deny-listed operators`,
-            reasons: ['operators.deny: stake must leave these operators'],
+            description: `move ${pp.label}'s stake off ${triggered.length ? 'the de-risked' : 'deny-listed'} operators`,
+            reasons: triggered.length ? triggered : ['operators.deny: stake must leave these operators'],
             ...(fallback ? { fallbackOperator: fallback } : {}),
           })
         }
@@ -234,7 +243,22 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
           // Undelegated stakers an open move will delegate are not free for the fallback.
           const free = { ...pr.eigenlayer, stakers: pr.eigenlayer.stakers.filter((s) => !(s.operator === null && reserved.has(toAddr(s.address)))) }
           try {
-            const ex = await moveOutOfDeniedOperators(saga, { details: free, deny, ...(allow ? { allow } : {}), ...(step.fallbackOperator ? { fallbackOperator: step.fallbackOperator } : {}) })
+            const reasonFor = (e: PlannedExit) => {
+              const why = deps.exitReasons?.get(toAddr(e.from.operator))
+              const bps = deps.exitBps?.get(toAddr(e.from.operator))
+              return (
+                why &&
+                `${why}: ${bps !== undefined && bps < 10_000 ? `${bps / 100} % of the stake` : 'all stake'} leaves ${ctx.label(e.from.operator)}${e.capped ? ` (this exit moves the strategy's maxPerDeposit; the rest leaves on the next run)` : ''}`
+              )
+            }
+            const ex = await moveOutOfDeniedOperators(saga, {
+              details: free,
+              deny,
+              ...(allow ? { allow } : {}),
+              ...(step.fallbackOperator ? { fallbackOperator: step.fallbackOperator } : {}),
+              reasonFor,
+              exitBps: (o) => deps.exitBps?.get(toAddr(o)),
+            })
             details.unplacedExits.push(...ex.unplaced)
             for (const s of ex.started) {
               sent = true
@@ -305,6 +329,7 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
             details.moves.push({ ...s.move, status: 'planned', note: ctx.policy.mode !== 'autopilot' ? `policy mode ${ctx.policy.mode} sends nothing` : 'rebalancing is paused' })
       const open = await openMoves()
       details.positions = (sent ? await readPositions(ctx) : r.details.reads).map((pr) => positionView(withHeldTokens(pr, open), open, details.targets, ctx.label))
+      const window = r.details.reads[0] && (details.exits.length > 0 || details.moves.length > 0) ? eigenLayerSlashableWindow(r.details.reads[0].eigenlayer).text : undefined
       return {
         ...details,
         decision: {
@@ -317,8 +342,10 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
             skippedMoves: details.skippedMoves,
             sagaIds: [...details.exits.map((x) => x.sagaId), ...details.moves.flatMap((m) => (m.sagaId ? [m.sagaId] : [])), ...details.resumed.map((x) => x.sagaId)],
             // For notifications: how long the stake that leaves an operator stays slashable (both core delays).
-            ...(r.details.reads[0] && (details.exits.length > 0 || details.moves.length > 0) ? { slashableWindow: eigenLayerSlashableWindow(r.details.reads[0].eigenlayer).text } : {}),
+            ...(window ? { slashableWindow: window } : {}),
           },
+          // Lines every notification of the run carries (shared/services/notify.ts).
+          ...(window ? { notes: [window] } : {}),
         },
       }
     },

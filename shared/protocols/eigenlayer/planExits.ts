@@ -14,8 +14,10 @@ export interface PlannedExit {
   to: { staker: Address; operator: Address }
   /** Withdrawable shares now (the saga re-reads them when it queues). */
   withdrawableShares: bigint
-  /** Set when the per-deposit cap limits this exit: the withdrawable shares to move (else everything). */
+  /** Set when the per-deposit cap or a partial exit (`exitBps`) limits this exit: the withdrawable shares to move (else everything). */
   shares?: bigint
+  /** The per-deposit cap limits this exit (the rest leaves on the next run). */
+  capped?: boolean
   reason: string
 }
 
@@ -30,7 +32,16 @@ export interface PlanEigenLayerExitsReturnType {
  * stake (ties: lowest address), else to a fresh staker delegated to `fallbackOperator`.
  * @example planEigenLayerExits(details, { deny: ['0xab…'] })
  */
-export function planEigenLayerExits(details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators' | 'depositCaps'>, p: { deny: readonly Address[]; allow?: readonly Address[]; fallbackOperator?: Address }): PlanEigenLayerExitsReturnType {
+export function planEigenLayerExits(
+  details: Pick<EigenLayerPositionDetails, 'stakers' | 'operators' | 'depositCaps'>,
+  p: {
+    deny: readonly Address[]
+    allow?: readonly Address[]
+    fallbackOperator?: Address
+    /** Part of each staker's withdrawable shares that leaves a denied operator, bps (default 10 000: all; the `halve` slash response: 5 000). */
+    exitBps?: (operator: Address) => number | undefined
+  },
+): PlanEigenLayerExitsReturnType {
   const deny = new Set(p.deny.map((a) => a.toLowerCase()))
   const allow = p.allow ? new Set(p.allow.map((a) => a.toLowerCase())) : undefined
   const registered = new Set(details.operators.filter((o) => o.isOperator).map((o) => o.address.toLowerCase()))
@@ -45,9 +56,12 @@ export function planEigenLayerExits(details: Pick<EigenLayerPositionDetails, 'st
   for (const s of details.stakers) {
     if (s.operator === null || !deny.has(s.operator.toLowerCase()) || s.withdrawableShares === 0n) continue
     const perDeposit = maxTokensPerMove(details.depositCaps)
-    const capped = perDeposit !== undefined && s.withdrawableTokens > perDeposit
+    const bps = BigInt(Math.max(0, Math.min(10_000, Math.round(p.exitBps?.(s.operator) ?? 10_000))))
+    const leaving = (s.withdrawableTokens * bps) / 10_000n
+    const capped = perDeposit !== undefined && leaving > perDeposit
     const reason = `operator ${s.operator} is deny-listed${capped ? ` (this exit moves the strategy's maxPerDeposit; the rest leaves on the next run)` : ''}`
-    const part = capped ? { shares: (perDeposit * s.withdrawableShares) / s.withdrawableTokens } : {}
+    if (bps === 0n) continue
+    const part = capped ? { shares: (perDeposit * s.withdrawableShares) / s.withdrawableTokens, capped } : bps < 10_000n ? { shares: (s.withdrawableShares * bps) / 10_000n } : {}
     const target = targets[0]
     if (target) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: target.address, operator: target.operator! }, withdrawableShares: s.withdrawableShares, ...part, reason })
     else if (fresh && fallback) exits.push({ from: { staker: s.address, operator: s.operator }, to: { staker: fresh.address, operator: fallback }, withdrawableShares: s.withdrawableShares, ...part, reason })

@@ -33,7 +33,13 @@ export type RunEigenLayerRebalanceResult = RebalanceResult & EigenLayerRunDetail
  * @example const r = await runEigenLayerRebalance(elCtx, { trigger: 'schedule' }) // r.moves[0].sagaStatus === 'waiting'
  */
 export async function runEigenLayerRebalance(ctx: EigenLayerRebalanceContext, opts: RunEigenLayerRebalanceOptions = {}): Promise<RunEigenLayerRebalanceResult> {
-  const adapter = createEigenLayerAdapter({ sagas: ctx.sagas, stakerSigner: ctx.stakerSigner, ...(ctx.sagaHooks ? { sagaHooks: ctx.sagaHooks } : {}) })
+  const adapter = createEigenLayerAdapter({
+    sagas: ctx.sagas,
+    stakerSigner: ctx.stakerSigner,
+    ...(ctx.sagaHooks ? { sagaHooks: ctx.sagaHooks } : {}),
+    ...(ctx.exitReasons ? { exitReasons: ctx.exitReasons } : {}),
+    ...(ctx.exitBps ? { exitBps: ctx.exitBps } : {}),
+  })
   const result = await runRebalancePipeline(ctx, adapter, opts)
   return { ...adapter.details, ...result } as RunEigenLayerRebalanceResult
 }

@@ -24,7 +24,7 @@ import type { SessionFor } from '../../execution/sessionPool.js'
 import { units } from '../../domain/format.js'
 import { type MoveStep, type StoredCall, buildApproveCall, buildCompleteWithdrawalCall, buildDelegateToCall, buildDepositCall, buildQueueWithdrawalCall, buildTokenTransferCall, toPlannedCall } from './buildMoveCall.js'
 import { MissingStakerSignerError, NothingToMoveError, SagaNotFoundError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from './errors.js'
-import { planEigenLayerExits } from './planExits.js'
+import { type PlannedExit, planEigenLayerExits } from './planExits.js'
 import { type EigenLayerPositionDetails, type WithdrawalStruct, withdrawalRoot } from './types.js'
 import { StaleWriteError } from '../../store/errors.js'
 import type { IntentStorePort as IntentStore, SagaRecord, SagaStorePort as SagaStore } from '../../store/ports.js'
@@ -227,7 +227,16 @@ export async function resumeEigenLayerMoves(ctx: EigenLayerSagaContext): Promise
  */
 export async function moveOutOfDeniedOperators(
   ctx: EigenLayerSagaContext,
-  p: { details: EigenLayerPositionDetails; deny: readonly Address[]; allow?: readonly Address[]; fallbackOperator?: Address },
+  p: {
+    details: EigenLayerPositionDetails
+    deny: readonly Address[]
+    allow?: readonly Address[]
+    fallbackOperator?: Address
+    /** Trigger hook: the saga's reason for an exit a trigger asked for (a slash response, a webhook de-risk); default the planned reason. */
+    reasonFor?: (exit: PlannedExit) => string | undefined
+    /** Trigger hook: the part of a staker's shares that leaves this operator, bps (default all; `halve`: 5 000). */
+    exitBps?: (operator: Address) => number | undefined
+  },
 ): Promise<{ started: AdvanceEigenLayerMoveReturnType[]; unplaced: ReturnType<typeof planEigenLayerExits>['unplaced'] }> {
   const { exits, unplaced } = planEigenLayerExits(p.details, p)
   const open = await ctx.sagas.listByStatus<EigenLayerMoveState>(['running', 'waiting'])
@@ -243,7 +252,7 @@ export async function moveOutOfDeniedOperators(
         from: { staker: e.from.staker },
         to: e.to,
         ...(e.shares !== undefined ? { shares: e.shares } : {}),
-        reason: e.reason,
+        reason: p.reasonFor?.(e) ?? e.reason,
         origin: 'exit',
       }),
     )

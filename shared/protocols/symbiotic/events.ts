@@ -6,40 +6,12 @@
 import type { Address, Hex, PublicClient } from 'viem'
 import { toAddr, lowerHex, zeroAddr } from '../../address.js'
 import type { Config } from '../../config/config.js'
+import type { WatchedEvent, WatchedEventKind } from '../types.js'
 import * as abis from './abis.js'
 import { SYMBIOTIC_EVENTS } from './reader.js'
 import { validateVaults } from './validateVault.js'
 
-/** Event kinds the watcher reads. */
-export type WatchedEventKind = 'Slash' | 'RequestSlash' | 'ExecuteSlash' | 'VetoSlash' | 'SetMaxNetworkLimit' | 'OptIn' | 'OptOut'
-
-/** One decoded event. */
-export interface WatchedEvent {
-  /** `chain:<chainId>:<txHash>:<logIndex>` — the idempotency key. */
-  key: string
-  kind: WatchedEventKind
-  blockNumber: bigint
-  txHash: Hex
-  logIndex: number
-  /** Contract that emitted it. */
-  emitter: Address
-  vault?: Address
-  subnetwork?: Hex
-  operator?: Address
-  network?: Address
-  /** Slashed / requested amount, or the new max network limit. */
-  amount?: bigint
-  captureTimestamp?: bigint
-  slashIndex?: bigint
-  /** RequestSlash: until when (unix seconds) the request may be vetoed; it can execute only after. */
-  vetoDeadline?: bigint
-  /** Concerns our vaults (slash/limit on our slasher/delegator, opt-in into our vault or of an operator we read). */
-  relevant: boolean
-  /** Slash or slash request on a pair we allocate to (the de-risk trigger). */
-  held: boolean
-  /** What the watcher did: derisked | alerted | recorded | already-handled. */
-  outcome?: 'derisked' | 'alerted' | 'recorded' | 'already-handled'
-}
+export type { WatchedEvent, WatchedEventKind }
 
 const { DistributeRewards: _rewards, ...EVENTS } = SYMBIOTIC_EVENTS
 
@@ -71,7 +43,17 @@ export async function readSymbioticEvents(ctx: { client: PublicClient; config: C
     if (l.transactionHash === null || l.logIndex === null || l.blockNumber === null) continue
     const emitter = toAddr(l.address)
     const a = (l as unknown as { args: Record<string, unknown> }).args ?? {}
-    const common = { key: `chain:${chainId}:${l.transactionHash}:${l.logIndex}`, kind: l.eventName as WatchedEventKind, blockNumber: l.blockNumber, txHash: l.transactionHash, logIndex: l.logIndex, emitter, relevant: false, held: false }
+    const common = {
+      key: `chain:${chainId}:${l.transactionHash}:${l.logIndex}`,
+      protocol: 'symbiotic',
+      kind: l.eventName as WatchedEventKind,
+      blockNumber: l.blockNumber,
+      txHash: l.transactionHash,
+      logIndex: l.logIndex,
+      emitter,
+      relevant: false,
+      held: false,
+    }
     const sn = typeof a.subnetwork === 'string' ? lowerHex(a.subnetwork) : undefined
     const op = typeof a.operator === 'string' ? toAddr(a.operator) : undefined
     switch (l.eventName) {
