@@ -126,7 +126,7 @@ export function buildLp(universe: Universe, scores: UniverseScores, policy: Poli
   const fixed: FixedPosition[] = []
   for (const pos of managed) {
     if (!isSteerable(pos)) {
-      fixed.push({ position: pos.id, reason: `${pos.delegatorKind} delegator: nothing is settable by the curator`, forced: [] })
+      fixed.push({ position: pos.id, reason: `${pos.kind} delegator: nothing is settable by the curator`, forced: [] })
       continue
     }
     const b = buildBlock(ctx, pos)

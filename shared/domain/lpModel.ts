@@ -190,9 +190,9 @@ export function allocatableStake(p: Pick<Position, 'activeStake' | 'inFlightStak
   return a > 0n ? a : 0n
 }
 
-/** Is the position's delegator one whose allocation the bot can set? */
+/** Can the bot set the position's allocation? (The protocol's reader decides: `Position.steerable`.) */
 export function isSteerable(p: Position): boolean {
-  return p.delegatorKind !== 'operator-network-specific'
+  return p.steerable
 }
 
 /** Turnover margin of a block in wei: covers rounding of every pair (see plan.ts). */

@@ -28,7 +28,7 @@ export function fixedPlan(pos: Position, pairScores: Map<string, PairScore>, now
   const target = new Map<string, bigint>()
   for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a.stake)
   for (const f of forced) target.set(pairKey(f.service, f.operator), f.to)
-  return buildPositionPlan(pos, target, forced, pairScores, now, pos.delegatorKind !== 'operator-network-specific', undefined, undefined)
+  return buildPositionPlan(pos, target, forced, pairScores, now, pos.steerable, undefined, undefined)
 }
 
 function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: ForcedMove[], pairScores: Map<string, PairScore>, now: bigint, steerable: boolean, block: LpBlock | undefined, t: bigint[] | undefined): PositionPlan {
@@ -97,8 +97,7 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
     position: pos.id,
     label: pos.label,
     vault: pos.vault,
-    delegator: pos.delegator,
-    delegatorKind: pos.delegatorKind,
+    kind: pos.kind,
     activeStake: A,
     inFlightStake: pos.inFlightStake ?? 0n,
     availableStake: available,

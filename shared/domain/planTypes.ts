@@ -1,5 +1,5 @@
 /** What planning produces (plan.ts): per-position targets, binding constraints and the risk figures of the whole plan. */
-import type { Address, DelegatorKind, ServiceId } from './types.js'
+import type { Address, ServiceId } from './types.js'
 import type { DeriskRequest, ForcedMove } from './lpModel.js'
 import type { TailLossReturnType } from './tailLoss.js'
 
@@ -58,8 +58,8 @@ export interface PositionPlan {
   position: string
   label: string
   vault: Address
-  delegator: Address
-  delegatorKind: DelegatorKind
+  /** How the position delegates, in its protocol's words (`Position.kind`). */
+  kind: string
   /** Active stake of the position, in-flight stake included. */
   activeStake: bigint
   /** Part of `activeStake` in flight (EigenLayer withdrawals waiting out the delay): earns nothing, not allocatable. */

@@ -75,7 +75,7 @@ function outcome({ u, policy, derisk }: Case): unknown {
   let plan: unknown
   try {
     const p = planAllocation(u, scores, policy, { now, derisk })
-    plan = { ...p, positions: p.positions.map(({ delegator: _d, delegatorKind: _k, ...rest }) => rest) }
+    plan = { ...p, positions: p.positions.map(({ kind: _k, ...rest }) => rest) }
   } catch (e) {
     plan = { error: (e as Error).name, message: (e as Error).message }
   }
