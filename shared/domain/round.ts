@@ -112,6 +112,16 @@ function topUpToLimits(block: LpBlock, t: bigint[], policy: Policy): void {
   }
 }
 
+/** Σ t_j over the listed pairs, skipping zeros (most pairs of a block hold nothing: no bigint is made for them). */
+function sumOf(t: readonly bigint[], js: readonly number[]): bigint {
+  let acc = 0n
+  for (const j of js) {
+    const v = t[j] as bigint
+    if (v !== 0n) acc += v
+  }
+  return acc
+}
+
 interface BigRow {
   kind: LpRow['kind']
   subject: string
@@ -215,7 +225,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
   for (let pass = 0; pass < 8; pass++) {
     let changed = false
     for (const r of rows) {
-      const act = r.pairs.reduce((a, j) => a + (t[j] as bigint), 0n)
+      const act = sumOf(t, r.pairs)
       if (act > r.limitWei) {
         trim(r.pairs, act - r.limitWei)
         changed = true
@@ -249,7 +259,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       pairs.forEach((p, j) => (bySvc.get(p.service) ?? bySvc.set(p.service, []).get(p.service)!).push(j))
       for (const list of bySvc.values()) {
         for (let guard = 0; guard < 200; guard++) {
-          const sum = list.reduce((a, j) => a + (t[j] as bigint), 0n)
+          const sum = sumOf(t, list)
           let any = false
           for (const j of list) {
             if (m * (t[j] as bigint) > sum) {
@@ -302,7 +312,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
 export function violations(block: LpBlock, t: bigint[], _policy: Policy): string[] {
   const out: string[] = []
   for (const r of unitRows(block)) {
-    const act = r.pairs.reduce((a, j) => a + (t[j] as bigint), 0n)
+    const act = sumOf(t, r.pairs)
     if (act > r.limitWei) out.push(`${r.kind} ${r.subject}: ${act} > ${r.limitWei}`)
   }
   if (riskExcess(block, t, 'risk').excess) out.push('risk budget exceeded')
