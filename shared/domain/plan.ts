@@ -23,7 +23,7 @@
  */
 import type { Universe } from './types.js'
 import type { Policy } from './policy.js'
-import { type PairScore, type UniverseScores, herfindahl, managedPositions, pairKey } from './score.js'
+import { type UniverseScores, herfindahl, managedPositions } from './score.js'
 import { type BlockSolution, type LpBlock, type LpModel, type LpRow, type LpSolution, buildLp, hasForcedRemovals, minTurnoverBlock, withTurnoverAtLeast } from './lp.js'
 import { mulFloor } from './exact.js'
 import { riskGroupsOf } from './tailLoss.js'
@@ -32,7 +32,7 @@ import { InfeasiblePolicyError, SolverError } from './errors.js'
 import { pct } from './format.js'
 import { roundBlock } from './round.js'
 import { blockVar99, meetVar99, planSecurity, positionTail, tailFigures } from './planRisk.js'
-import { bindingOf, conflictsOf, fixedPlan, positionPlan, serviceReasonOf } from './planFigures.js'
+import { bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
 import type { BindingConstraint, Plan, PlanOptions, PositionPlan } from './planTypes.js'
 
 export * from './planTypes.js'
@@ -97,8 +97,7 @@ export function relaxTurnover(lp: LpModel, blocks: number[], minTurnover: number
  * @param solution the solver's answer
  */
 export function planFromSolution(universe: Universe, scores: UniverseScores, policy: Policy, lp: LpModel, solution: LpSolution, opts: PlanOptions): Plan {
-  const pairScores = new Map<string, PairScore>()
-  for (const p of scores.pairs) pairScores.set(pairKey(p.service, p.operator), p)
+  const pairScores = pairScoreIndex(scores.pairs)
   const blockOf = new Map(lp.blocks.map((b, i) => [b.position, i]))
   const positions: PositionPlan[] = []
   const binding: BindingConstraint[] = []

@@ -9,12 +9,27 @@ import type { ConflictingConstraint } from './errors.js'
 import { cmp, num, pct, short } from './format.js'
 import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExposure, TargetStake } from './planTypes.js'
 
-function pairScoreOf(pairScores: Map<string, PairScore>, s: string, o: string): PairScore | undefined {
-  return pairScores.get(pairKey(s, o))
+/** Pair scores by service, then operator: looked up without building a `service|operator` string per pair. */
+export type PairScoreIndex = Map<string, Map<string, PairScore>>
+
+/** Indexes the scores' pairs by service, then operator. */
+export function pairScoreIndex(pairs: readonly PairScore[]): PairScoreIndex {
+  const out: PairScoreIndex = new Map()
+  for (const p of pairs) {
+    const bySvc = out.get(p.service)
+    if (bySvc === undefined) out.set(p.service, new Map([[p.operator, p]]))
+    else bySvc.set(p.operator, p)
+  }
+  return out
+}
+
+/** The score of pair (s, o), if scored. */
+export function pairScoreOf(pairScores: PairScoreIndex, s: string, o: string): PairScore | undefined {
+  return pairScores.get(s)?.get(o)
 }
 
 /** The plan of a planned position from its block and exact targets `t` (per pair of the block). */
-export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: Map<string, PairScore>, now: bigint): PositionPlan {
+export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: PairScoreIndex, now: bigint): PositionPlan {
   const target = new Map<string, bigint>()
   block.pairs.forEach((p, j) => {
     if ((t[j] as bigint) > 0n || p.currentWei > 0n) target.set(pairKey(p.service, p.operator), t[j] as bigint)
@@ -24,14 +39,14 @@ export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairSco
 }
 
 /** The plan of a position left as it is (nothing settable, no stake, or infeasible): its current allocation less forced removals. */
-export function fixedPlan(pos: Position, pairScores: Map<string, PairScore>, now: bigint, forced: ForcedMove[]): PositionPlan {
+export function fixedPlan(pos: Position, pairScores: PairScoreIndex, now: bigint, forced: ForcedMove[]): PositionPlan {
   const target = new Map<string, bigint>()
   for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a.stake)
   for (const f of forced) target.set(pairKey(f.service, f.operator), f.to)
   return buildPositionPlan(pos, target, forced, pairScores, now, pos.steerable, undefined, undefined)
 }
 
-function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: ForcedMove[], pairScores: Map<string, PairScore>, now: bigint, steerable: boolean, block: LpBlock | undefined, t: bigint[] | undefined): PositionPlan {
+function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: ForcedMove[], pairScores: PairScoreIndex, now: bigint, steerable: boolean, block: LpBlock | undefined, t: bigint[] | undefined): PositionPlan {
   const current = new Map<string, bigint>()
   const touched = new Set<string>()
   for (const a of pos.allocations) {
@@ -46,7 +61,7 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
     const cur = current.get(k) ?? 0n
     if (stake === 0n && !touched.has(k)) continue
     const [service, operator] = k.split('|') as [ServiceId, Address]
-    const ps = pairScores.get(k)
+    const ps = pairScoreOf(pairScores, service, operator)
     targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? pairReason(ps) : '' })
   }
   const limitBy = new Map<string, bigint>()

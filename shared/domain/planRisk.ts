@@ -3,7 +3,7 @@
  * figures (MaxLoss, VaR, ES) of each position and of the plan, and the security of the network before and after it.
  */
 import type { Policy } from './policy.js'
-import { type PairScore, type UniverseScores, pairKey } from './score.js'
+import type { UniverseScores } from './score.js'
 import type { BlockSolution, LpBlock, LpModel, LpRow, LpSolution } from './lpModel.js'
 import { mulFloor } from './exact.js'
 import { type Exposure, lossFactor, tailLoss } from './tailLoss.js'
@@ -12,6 +12,7 @@ import { solveFast } from './solvers/fast.js'
 import { SolverError } from './errors.js'
 import { roundBlock } from './round.js'
 import type { Universe } from './types.js'
+import { type PairScoreIndex, pairScoreOf } from './planFigures.js'
 import type { PlanRiskFigures, PlanSecurityFigures, PositionPlan, PositionTail } from './planTypes.js'
 
 /** Bisection steps on a position's risk budget when meeting var99Fraction (budget resolution 2^−20 of the policy value). */
@@ -125,11 +126,11 @@ export function meetVar99(lp: LpModel, solution: LpSolution, policy: Policy): { 
 }
 
 /** Tail figures of a position's targets and current allocation (docs/risk.md §2). */
-export function positionTail(p: PositionPlan, pairScores: Map<string, PairScore>, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number): PositionTail {
+export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number): PositionTail {
   const plan: Exposure[] = []
   const now: Exposure[] = []
   for (const t of p.targets) {
-    const ps = pairScores.get(pairKey(t.service, t.operator))
+    const ps = pairScoreOf(pairScores, t.service, t.operator)
     if (ps === undefined) continue
     const f = lossFactor(ps.severity, ps.contractFactor)
     const g = groupsOf(t.service, t.operator)
