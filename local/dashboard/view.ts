@@ -435,7 +435,7 @@ export function buildDashboardState(p: { live?: LiveState; liveError?: string; r
       id: pos.id,
       label: pos.label,
       vault: pos.vault,
-      delegatorKind: pos.delegatorKind,
+      delegatorKind: pos.kind,
       activeStake: tokens(pos.activeStake),
       activeStakeValue: num(pos.activeStake),
       allocated: tokens(allocated),

@@ -131,7 +131,7 @@ export function explainRun(run: ExplainableRun, opts: ExplainOptions = {}): stri
   )
 
   for (const p of plan.positions) {
-    out.push('', `Position ${p.label || short(p.position)} (${p.position}, ${p.delegatorKind}${p.steerable ? '' : ', not steerable'})`)
+    out.push('', `Position ${p.label || short(p.position)} (${p.position}, ${p.kind}${p.steerable ? '' : ', not steerable'})`)
     out.push(
       `  active stake ${units(p.activeStake)}; yield ${unitsFloat(p.currentObjectivePerYear)} → ${unitsFloat(p.objectivePerYear)}/yr; expected loss ${unitsFloat(p.currentExpectedAnnualLoss)} → ${unitsFloat(p.expectedAnnualLoss)}/yr; ` +
         `P(vault slashed)/yr ${pct(p.compoundedSlashProbability)}; HHI ${num(p.currentHerfindahl)} → ${num(p.herfindahl)}; leverage ${num(p.currentLeverage)} → ${num(p.leverage)}×; turnover ${units(p.turnover)} of ${units(p.turnoverLimit)} allowed`,

@@ -24,285 +24,53 @@
  * 100·(1 − e^(−share / 10 %)) for operators and pairs, 100·HHI of its operators' stake for a service.
  * Bands: low < 25 ≤ medium < 50 ≤ high < 75 ≤ critical.
  */
-import type { Address, Operator, Service, ServiceId, Universe } from './types.js'
+import type { Address, Operator, ServiceId, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import { SECONDS_PER_YEAR, cmp, num, pct } from './format.js'
-import { type SecurityFigures, securityCheck, universeStakes } from './security.js'
-import type { ScoreTerm } from './terms.js'
-import { UnknownPositionError } from './errors.js'
+import { securityCheck, universeStakes } from './security.js'
+import { managedPositions } from './managed.js'
+import {
+  type OperatorScore,
+  type PairScore,
+  type PositionScore,
+  type ScoreUniverseOptions,
+  type HaircutSource,
+  type ServiceScore,
+  type SeveritySource,
+  type UniverseScores,
+  BAND_THRESHOLDS,
+  REDISTRIBUTION_LOSS_FACTOR,
+} from './scoreModel.js'
+import {
+  type OperatorTerms,
+  type ServiceFacts,
+  type ServiceTerms,
+  type SlashTerms,
+  bandOf,
+  centralizationRisk,
+  clamp01,
+  contractHaircut,
+  contractRisk,
+  herfindahl,
+  meanHaircut,
+  operatorTermsOf,
+  redistributionTerms,
+  riskScore,
+  riskScoreTerm,
+  riskTerms,
+  round,
+  severityWhy,
+  slashTerms,
+  slashingRisk,
+} from './scoreTerms.js'
 
-/** Risk band of a score. */
-export type Band = 'low' | 'medium' | 'high' | 'critical'
-
-/** Category of a score term; the three risk categories plus yield. */
-export type { ScoreCategory, ScoreTerm } from './terms.js'
-
-/** Band thresholds on the 0–100 risk score (lower bound of each band). */
-export const BAND_THRESHOLDS = { medium: 25, high: 50, critical: 75 } as const
-
-/** Weights of the three risk categories in the risk score. */
-export const RISK_WEIGHTS = { slashing: 0.5, contract: 0.25, centralization: 0.25 } as const
-
-/**
- * Multiplier on the expected loss of a redistributing operator set (Service.redistributing): a slash pays the AVS's
- * chosen recipient instead of burning, so the party that decides to slash gains from it. 2 = such a set is scored as
- * twice as likely to slash as the same set with burning.
- */
-export const REDISTRIBUTION_LOSS_FACTOR = 2
-
-/** Where a severity came from. */
-export type SeveritySource = 'policy' | 'history' | 'default'
-/** Where a contract haircut came from. */
-export type HaircutSource = 'policy' | 'contractRisk' | 'default'
-
-/** Scores of one service. */
-export interface ServiceScore {
-  service: ServiceId
-  label: string
-  rewardRatePerYear: number
-  /** Distinct slash events (operator, capture timestamp) observed in the service. */
-  slashEvents: number
-  exposureYears: number
-  /** Probability per year that the service slashes (anyone), Beta prior. */
-  slashProbabilityPerYear: number
-  severity: number
-  severitySource: SeveritySource
-  haircut: number
-  haircutSource: HaircutSource
-  /** Contract factor h = 1 + haircut, multiplies expected loss. */
-  contractFactor: number
-  /** p_s · sev_s · h_s per year. */
-  expectedLossPerYear: number
-  /** Operators opted into the service. */
-  operatorCount: number
-  /** Herfindahl index of the opted-in operators' total restaked stake. */
-  operatorHerfindahl: number
-  /** Risk score 0 (safest) … 100 (riskiest). */
-  score: number
-  band: Band
-  terms: ScoreTerm[]
-}
-
-/** Scores of one operator. */
-export interface OperatorScore {
-  operator: Address
-  label: string
-  commission: number
-  commissionSource: 'chain' | 'policy'
-  /** Services (known to the universe) the operator is opted into. */
-  serviceCount: number
-  /** 1 − Π_s (1 − p_{o,s}) over its services. */
-  compoundedSlashProbability: number
-  /** Σ_s p·sev·h over its services: the loss rate if one unit of stake secured all of them. */
-  expectedLossPerYear: number
-  /** Operator's share of all restaked stake in the universe. */
-  concentration: number
-  totalRestakedStake: bigint
-  /** Best net value per year among its pairs (0 when none). */
-  bestNetValuePerYear: number
-  score: number
-  band: Band
-  terms: ScoreTerm[]
-}
-
-/** Scores of one (operator, service) pair: the LP objective coefficient and risk row come from here. */
-export interface PairScore {
-  service: ServiceId
-  operator: Address
-  rewardRatePerYear: number
-  commission: number
-  /** r_s · (1 − c_o). */
-  netYieldPerYear: number
-  slashes: number
-  exposureYears: number
-  slashProbabilityPerYear: number
-  probabilitySource: 'estimate' | 'override'
-  severity: number
-  contractFactor: number
-  /** p · sev · h. */
-  expectedLossPerYear: number
-  /** r(1 − c) − p·sev·h: what one unit of stake earns net of expected loss, per year. */
-  netValuePerYear: number
-  score: number
-  band: Band
-  terms: ScoreTerm[]
-}
-
-/** Allocation figures of one position at scoring time. */
-export interface PositionScore {
-  position: string
-  activeStake: bigint
-  /** Σ of current pair stakes (can exceed active stake with restaking). */
-  allocatedStake: bigint
-  /** Herfindahl index of current stake across operators. */
-  herfindahl: number
-}
-
-/** Everything scoring produces; every list sorted by id. */
-export interface UniverseScores {
-  chainId: number
-  blockNumber: bigint
-  now: bigint
-  services: ServiceScore[]
-  operators: OperatorScore[]
-  /** Sorted by (service, operator). */
-  pairs: PairScore[]
-  totalRestakedStake: bigint
-  /** Herfindahl index of our current allocation across operators (managed positions together). */
-  herfindahl: number
-  positions: PositionScore[]
-  bandThresholds: typeof BAND_THRESHOLDS
-  /** Cryptoeconomic security (security.ts, docs/risk.md); absent in runs recorded before it existed. */
-  security?: SecurityFigures
-}
-
-/** Options of {@link scoreUniverse}. */
-export interface ScoreUniverseOptions {
-  /** Unix seconds: end of the exposure window. */
-  now: bigint
-}
+export * from './scoreModel.js'
+export { assertPositionsKnown, managedPositions, unknownPositions } from './managed.js'
+export { bandOf, contractHaircut, herfindahl } from './scoreTerms.js'
 
 /** Key of a (service, operator) pair in maps. */
 export function pairKey(service: string, operator: string): string {
   return `${service}|${operator}`
-}
-
-/** Band of a 0–100 risk score. */
-export function bandOf(score: number): Band {
-  if (score >= BAND_THRESHOLDS.critical) return 'critical'
-  if (score >= BAND_THRESHOLDS.high) return 'high'
-  if (score >= BAND_THRESHOLDS.medium) return 'medium'
-  return 'low'
-}
-
-/** Contract-risk haircut derived from audits, age and TVL (see the module comment). */
-export function contractHaircut(c: { audits: number; ageDays: number; tvlUsd?: number | undefined }): number {
-  const audit = 1 / (1 + Math.max(0, c.audits))
-  const age = 365 / (365 + Math.max(0, c.ageDays))
-  const tvl = c.tvlUsd === undefined ? 1 : 1 / (1 + Math.log10(1 + Math.max(0, c.tvlUsd) / 1e6))
-  return clamp01(0.5 * audit * age * tvl)
-}
-
-/** The managed positions of a universe under a policy (policy.positions empty = all), sorted by id. */
-export function managedPositions<P extends { id: string; vault: string }>(positions: readonly P[], policy: Policy): P[] {
-  const wanted = policy.positions.length === 0 ? undefined : new Set(policy.positions.map((p) => p.vault.toLowerCase()))
-  return positions.filter((p) => wanted === undefined || wanted.has(p.vault.toLowerCase()) || wanted.has(p.id.toLowerCase())).sort((a, b) => cmp(a.id, b.id))
-}
-
-/**
- * Policy positions that match no position of the universe (by vault or id) and none of `alsoKnown` (positions the
- * configuration gives to another protocol's run), lower-case, sorted.
- */
-export function unknownPositions(positions: readonly { id: string; vault: string }[], policy: Policy, alsoKnown: readonly string[] = []): string[] {
-  const known = new Set([...positions.flatMap((p) => [p.vault, p.id]), ...alsoKnown].map((x) => x.toLowerCase()))
-  return policy.positions
-    .map((p) => p.vault.toLowerCase())
-    .filter((v) => !known.has(v))
-    .sort()
-}
-
-/**
- * Refuses a policy whose positions name nothing the bot reads (docs/policy.md): such a position would run as
- * `noChange` forever.
- * @param positions the universe's positions
- * @param alsoKnown positions the configuration gives to other protocols (their runs read them)
- * @throws {UnknownPositionError} naming every unmatched position
- */
-export function assertPositionsKnown(positions: readonly { id: string; vault: string }[], policy: Policy, alsoKnown: readonly string[] = []): void {
-  const unknown = unknownPositions(positions, policy, alsoKnown)
-  if (unknown.length > 0) throw new UnknownPositionError({ positions: unknown, known: [...new Set([...positions.map((p) => p.id), ...alsoKnown])].sort() })
-}
-
-const clamp01 = (v: number) => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 1)
-const slashingRisk = (lossRate: number) => 100 * (1 - Math.exp(-lossRate / 0.005))
-const contractRisk = (haircut: number) => 100 * Math.min(1, haircut / 0.5)
-const centralizationRisk = (share: number) => 100 * (1 - Math.exp(-share / 0.1))
-const round = (v: number) => Math.round(v * 100) / 100
-
-function riskScore(parts: { slashing: number; contract: number; centralization: number }): number {
-  return round(RISK_WEIGHTS.slashing * parts.slashing + RISK_WEIGHTS.contract * parts.contract + RISK_WEIGHTS.centralization * parts.centralization)
-}
-
-function riskTerms(parts: { slashing: number; contract: number; centralization: number }, what: string): ScoreTerm[] {
-  const score = riskScore(parts)
-  return [
-    { name: 'slashing risk', value: round(parts.slashing), unit: 'score', category: 'slashing', explanation: `100·(1 − e^(−p·sev / 0.5 %)) for ${what}` },
-    { name: 'contract risk', value: round(parts.contract), unit: 'score', category: 'contract', explanation: '100·min(1, haircut / 0.5)' },
-    { name: 'centralization risk', value: round(parts.centralization), unit: 'score', category: 'centralization', explanation: `concentration of ${what}` },
-    riskScoreTerm(score),
-  ]
-}
-
-/** The 'risk score' term; its explanation depends on the band only (four shared strings). */
-const RISK_SCORE_WHY = /* @__PURE__ */ Object.fromEntries(
-  (['low', 'medium', 'high', 'critical'] as const).map((b) => [
-    b,
-    `${RISK_WEIGHTS.slashing}·slashing + ${RISK_WEIGHTS.contract}·contract + ${RISK_WEIGHTS.centralization}·centralization → ${b} (low < ${BAND_THRESHOLDS.medium} ≤ medium < ${BAND_THRESHOLDS.high} ≤ high < ${BAND_THRESHOLDS.critical} ≤ critical)`,
-  ]),
-) as Record<Band, string>
-
-function riskScoreTerm(score: number): ScoreTerm {
-  return { name: 'risk score', value: score, unit: 'score', explanation: RISK_SCORE_WHY[bandOf(score)] }
-}
-
-/** Pair terms that depend on the service alone. */
-interface ServiceTerms {
-  r: ScoreTerm
-  exposure: ScoreTerm
-  severity: ScoreTerm
-  haircut: ScoreTerm
-  h: ScoreTerm
-  contractRisk: ScoreTerm
-  /** Slash terms by slash count k (no override). */
-  byK: Map<number, SlashTerms>
-}
-
-/** Pair terms that depend on the service and the slash probability. */
-interface SlashTerms {
-  k: ScoreTerm
-  p: ScoreTerm
-  loss: ScoreTerm
-  slashingRisk: ScoreTerm
-}
-
-/** Pair terms that depend on the operator alone. */
-interface OperatorTerms {
-  commission: ScoreTerm
-  concentration: ScoreTerm
-  centralizationRisk: ScoreTerm
-}
-
-function slashTerms(f: ServiceFacts, p: number, k: number, h: number, pWhy: string): SlashTerms {
-  // A redistributing operator set (EigenLayer) multiplies the expected loss: its AVS gains from a slash.
-  const rho = f.s.redistributing ? REDISTRIBUTION_LOSS_FACTOR : 1
-  return {
-    k: { name: 'slashes observed', value: k, unit: 'count', category: 'slashing', explanation: `distinct slash events of this operator in this service since ${f.s.observedSince}` },
-    p: { name: 'slash probability p', value: p, unit: '%/yr', category: 'slashing', explanation: pWhy },
-    loss: { name: 'expected loss p·sev·h', value: p * f.severity * h * rho, unit: '%/yr', category: 'slashing', explanation: `${pct(p)} · ${pct(f.severity)} · ${num(h)}${rho !== 1 ? ` · ${num(rho)}` : ''}` },
-    slashingRisk: { name: 'slashing risk', value: round(slashingRisk(p * f.severity * rho)), unit: 'score', category: 'slashing', explanation: '100·(1 − e^(−p·sev / 0.5 %)) for the operator' },
-  }
-}
-
-function operatorTermsOf(commission: number, source: 'policy' | 'chain', share: number): OperatorTerms {
-  return {
-    commission: { name: 'commission c', value: commission, unit: 'fraction', category: 'yield', explanation: source === 'policy' ? 'policy operatorMetadata.commission' : 'on-chain commission' },
-    concentration: { name: 'operator concentration', value: share, unit: 'fraction', category: 'centralization', explanation: 'operator share of all restaked stake read' },
-    centralizationRisk: { name: 'centralization risk', value: round(centralizationRisk(share)), unit: 'score', category: 'centralization', explanation: 'concentration of the operator' },
-  }
-}
-
-interface ServiceFacts {
-  s: Service
-  label: string
-  years: number
-  severity: number
-  severitySource: SeveritySource
-  haircut: number
-  haircutSource: HaircutSource
-  haircutWhy: string
-  /** Distinct slash events per operator. */
-  slashesByOperator: Map<string, number>
-  events: number
 }
 
 /**
@@ -605,49 +373,4 @@ export function scoreUniverse(universe: Universe, policy: Policy, opts: ScoreUni
     bandThresholds: BAND_THRESHOLDS,
     security,
   }
-}
-
-/** The `redistribution factor` term of a redistributing operator set (none for other services). */
-function redistributionTerms(s: Service): ScoreTerm[] {
-  if (!s.redistributing) return []
-  return [
-    {
-      name: 'redistribution factor',
-      value: REDISTRIBUTION_LOSS_FACTOR,
-      unit: 'x',
-      category: 'slashing',
-      explanation: 'redistributing operator set: slashed funds go to a recipient the AVS chose (not burned), so the AVS gains from a slash; multiplies expected loss',
-    },
-  ]
-}
-
-/** Herfindahl index Σ share² of a list of non-negative amounts (0 when the total is 0). */
-export function herfindahl(amounts: readonly bigint[]): number {
-  const total = amounts.reduce((a, b) => a + b, 0n)
-  if (total <= 0n) return 0
-  let h = 0
-  for (const a of [...amounts].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) {
-    const s = Number((a * 1_000_000_000_000n) / total) / 1e12
-    h += s * s
-  }
-  return h
-}
-
-function severityWhy(f: ServiceFacts): string {
-  if (f.severitySource === 'policy') return 'policy serviceMetadata.severity'
-  if (f.severitySource === 'history') return 'largest observed slashed fraction (amount / stake at capture)'
-  return 'no metadata or history: scoring.defaultSeverity'
-}
-
-function meanHaircut(o: Operator, facts: Map<string, ServiceFacts>): number {
-  let s = 0
-  let n = 0
-  for (const id of new Set(o.services.map((x) => x.toLowerCase()))) {
-    const f = facts.get(id)
-    if (f) {
-      s += f.haircut
-      n++
-    }
-  }
-  return n === 0 ? 0 : s / n
 }

@@ -72,14 +72,6 @@ export interface Operator {
   totalRestakedStake: bigint
 }
 
-/** Delegator type of a Symbiotic vault (TYPE in the DelegatorFactory); EigenLayer stakers use 'eigenlayer-staker'. */
-export type DelegatorKind =
-  | 'network-restake' // Symbiotic TYPE 0: network limits + operator shares
-  | 'full-restake' // Symbiotic TYPE 1: network limits + operator network limits
-  | 'operator-specific' // Symbiotic TYPE 2: network limits only
-  | 'operator-network-specific' // Symbiotic TYPE 3: nothing settable
-  | 'eigenlayer-staker' // EigenLayer: one staker per operator, moves are sagas
-
 /** Per (position, service) facts: the service's limits for this vault. */
 export interface PositionService {
   service: ServiceId
@@ -103,22 +95,25 @@ export interface Allocation {
   stake: bigint
 }
 
-/** Roles our signer holds on the position's delegator. */
-export interface CuratorRoles {
-  networkLimitSet: boolean
-  operatorNetworkSharesSet: boolean
-  operatorNetworkLimitSet: boolean
-}
+/**
+ * The per-protocol part of a position: one optional key per protocol, filled by that protocol's reader. Empty in the
+ * domain, which reads none of it: each adapter adds its key by declaration merging (shared/protocols/symbiotic/position.ts
+ * adds `symbiotic`: delegator, delegator kind, curator roles), so the domain names no protocol's fields.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the protocol adapters (declaration merging)
+export interface PositionProtocolData {}
 
-/** A position we steer: one vault (Symbiotic) or one staker set (EigenLayer). */
-export interface Position {
+/** A position we steer: one vault (Symbiotic) or one staker set (EigenLayer); protocol-specific facts sit under the protocol's key. */
+export interface Position extends PositionProtocolData {
   /** Stable id: vault address (lower-case) for Symbiotic. */
   id: string
   protocol: Protocol
   label: string
   vault: Address
-  delegator: Address
-  delegatorKind: DelegatorKind
+  /** How the position delegates, in its protocol's words, for people and logs (e.g. `network-restake`, `eigenlayer-staker`). */
+  kind: string
+  /** Can the curator set this position's allocation at all? False: the protocol fixes it, and the plan leaves it as it is. */
+  steerable: boolean
   collateral: Address
   /** Active stake of the vault (what delegation is computed on), collateral wei. EigenLayer: includes `inFlightStake`. */
   activeStake: bigint
@@ -134,7 +129,6 @@ export interface Position {
   operatorsOptedIn: Address[]
   services: PositionService[]
   allocations: Allocation[]
-  roles: CuratorRoles
 }
 
 /** Everything scoring and planning see: the state of the world at one block. */

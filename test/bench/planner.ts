@@ -97,16 +97,20 @@ export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Reco
   // End to end with the fast path (build LP + solve + exact bigint rounding + figures): median of a few runs, and
   // the same with scoring in front (what a run does after reading the chain).
   const planTimes: number[] = []
+  const planCpuTimes: number[] = []
   const scorePlanTimes: number[] = []
   for (let i = 0; i < runs; i++) {
+    const c4 = threadCpuMs()
     const t4 = performance.now()
     planAllocation(universe, scores, policy, { now })
     planTimes.push(performance.now() - t4)
+    planCpuTimes.push(threadCpuMs() - c4)
     const t6 = performance.now()
     planAllocation(universe, scoreUniverse(universe, policy, { now }), policy, { now })
     scorePlanTimes.push(performance.now() - t6)
   }
   const planMs = median(planTimes)
+  const planCpuMs = median(planCpuTimes)
   const scoreAndPlanMs = median(scorePlanTimes)
 
   const infeasible = fast.blocks.filter((b) => b.status !== 'optimal').length
@@ -136,6 +140,8 @@ export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Reco
     scoreMs: round(scoreMs),
     buildLpMs: round(buildMs),
     planEndToEndMs: round(planMs),
+    // The same, as CPU time of the main thread (GC work done on it included): stable when other processes share the cores.
+    planEndToEndCpuMs: round(planCpuMs),
     scoreAndPlanMs: round(scoreAndPlanMs),
   }
 }
@@ -150,6 +156,13 @@ function sizes(lp: LpModel) {
     nonzeros += b.rowCol.length
   }
   return { variables, constraints, nonzeros }
+}
+
+/** CPU time of this thread in ms (Node ≥ 22's `process.threadCpuUsage`; the whole process's on older Node). */
+function threadCpuMs(): number {
+  const p = process as NodeJS.Process & { threadCpuUsage?: () => NodeJS.CpuUsage }
+  const u = p.threadCpuUsage ? p.threadCpuUsage() : process.cpuUsage()
+  return (u.user + u.system) / 1000
 }
 
 function median(xs: number[]): number {

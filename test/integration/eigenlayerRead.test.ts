@@ -77,7 +77,7 @@ describe('readEigenLayerUniverse', () => {
 
     // Position: our stakers over the strategy; allocations = withdrawable × magnitude / maxMagnitude.
     const pos = universe.positions[0]!
-    expect(pos).toMatchObject({ protocol: 'eigenlayer', delegatorKind: 'eigenlayer-staker', vault: d.strategy.toLowerCase(), collateral: d.token.toLowerCase(), activeStake: 685n * WEI, epochDurationSeconds: 50 * 12 })
+    expect(pos).toMatchObject({ protocol: 'eigenlayer', kind: 'eigenlayer-staker', steerable: true, vault: d.strategy.toLowerCase(), collateral: d.token.toLowerCase(), activeStake: 685n * WEI, epochDurationSeconds: 50 * 12 })
     const alloc = (o: string, l: string) => pos.allocations.find((a) => a.operator === op(o) && a.service === universe.services.find((s) => s.label === l)!.id)?.stake
     expect(alloc('el-op-a', 'eigen-oracle/0')).toBe(200n * WEI) // 400 × 0.5
     expect(alloc('el-op-a', 'eigen-da/0')).toBe(120n * WEI) // 400 × 0.3

@@ -18,7 +18,7 @@ describe('readSymbioticUniverse', () => {
     expect(u.positions).toHaveLength(1)
     expect(u.operators).toHaveLength(scenario.operators.length)
     expect(u.services).toHaveLength(scenario.networks.length)
-    expect(u.positions[0]!.roles).toEqual({ networkLimitSet: true, operatorNetworkSharesSet: true, operatorNetworkLimitSet: false })
+    expect(u.positions[0]!.symbiotic?.roles).toEqual({ networkLimitSet: true, operatorNetworkSharesSet: true, operatorNetworkLimitSet: false })
   })
 
   it('derives each network reward rate from DistributeRewards events and slash history from Slash events', async () => {

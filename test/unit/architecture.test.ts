@@ -40,6 +40,10 @@ describe('dependency directions', () => {
     expect(bad).toEqual([])
   })
 
+  it("shared/domain names no protocol's position fields (Position is neutral; delegator, kind and roles live in shared/protocols/symbiotic/position.ts)", () => {
+    const bad = shared.filter((f) => f.startsWith('shared/domain/') && /\b(delegatorKind|DelegatorKind|CuratorRoles)\b|\.delegator\b|\.roles\b/.test(readFileSync(join(ROOT, f), 'utf8')))
+    expect(bad).toEqual([])
+  })
   it('shared/execution imports no protocol, no run store, no services and no pipeline', () => {
     const bad = [...graph]
       .filter(([f]) => f.startsWith('shared/execution/'))

@@ -225,8 +225,8 @@ describe('delegatorsFromUniverse', () => {
     expect(out).toHaveLength(u.positions.length)
     u.positions.forEach((pos, i) => {
       expect(out[i]).toEqual({
-        address: pos.delegator.toLowerCase(),
-        kind: pos.delegatorKind,
+        address: pos.symbiotic?.delegator.toLowerCase(),
+        kind: pos.symbiotic?.delegatorKind,
         vault: pos.vault.toLowerCase(),
         subnetworks: pos.services
           .filter((s) => s.maxNetworkLimit > 0n)

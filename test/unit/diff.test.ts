@@ -4,7 +4,8 @@ import { type Action, actionPhase, diffPlan, gweiToWei } from '../../shared/prot
 import { type Plan, type PositionPlan, planAllocation } from '../../shared/domain/plan.js'
 import { type Policy, loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
-import type { DelegatorKind, Universe } from '../../shared/domain/types.js'
+import type { Universe } from '../../shared/domain/types.js'
+import type { DelegatorKind } from '../../shared/protocols/symbiotic/position.js'
 import { E18, NOW, addr, operator, position, service, svc, universe } from './fixtures.js'
 
 const policy = (extra: Record<string, unknown> = {}) =>
@@ -46,8 +47,8 @@ function applied(u: Universe, plan: Plan): Universe {
         .map((t) => ({
           service: t.service,
           operator: t.operator,
-          shares: pos.delegatorKind === 'network-restake' ? t.stake : 0n,
-          operatorLimit: pos.delegatorKind === 'full-restake' ? t.stake : 0n,
+          shares: pos.kind === 'network-restake' ? t.stake : 0n,
+          operatorLimit: pos.kind === 'full-restake' ? t.stake : 0n,
           stake: t.stake,
         }))
       return { ...pos, allocations, services: pos.services.map((s) => ({ ...s, networkLimit: pp.networkLimits.find((l) => l.service === s.service)!.limit })) }
@@ -197,12 +198,18 @@ describe('Function: diffPlan', () => {
     ['full-restake', ['setOperatorNetworkLimit', 'setNetworkLimit']],
     ['operator-specific', ['setNetworkLimit']],
     ['operator-network-specific', []],
-    ['eigenlayer-staker', []],
   ])('%s delegators get %j calls', (kind, expected) => {
     const u = world(kind)
     const d = diffPlan(u, planFor(u), policy(), { now: NOW, force: true })
     const got = d.kind === 'act' ? [...new Set(d.actions.map((a) => a.kind))] : []
     expect(got).toEqual(expected)
+  })
+
+  it('a position without a Symbiotic part (an EigenLayer staker) gets no curator calls', () => {
+    const w = world('network-restake')
+    const u: Universe = { ...w, positions: w.positions.map(({ symbiotic: _s, ...p }) => ({ ...p, protocol: 'eigenlayer', kind: 'eigenlayer-staker' })) }
+    const d = diffPlan(u, planFor(u), policy(), { now: NOW, force: true })
+    expect(d.kind === 'act' ? d.actions : []).toEqual([])
   })
 })
 
@@ -259,8 +266,7 @@ describe('Property: call order keeps every intermediate stake within max(current
         )
         const pp = {
           position: addr(0xa),
-          delegator: addr(0xa + 100),
-          delegatorKind: kind,
+          kind,
           activeStake: A,
           steerable: true,
           targets: ops.map((o, i) => ({ service: svc(1), operator: o, stake: tgt[i] as bigint, current: cur[i] as bigint, netValuePerYear: 0, reason: '' })),

@@ -1,5 +1,6 @@
 /** Small hand-built universes for example-based unit tests. */
-import type { Address, Allocation, DelegatorKind, Operator, Position, PositionService, Service, ServiceId, SlashRecord, Universe } from '../../shared/domain/types.js'
+import { type DelegatorKind, symbioticFields } from '../../shared/protocols/symbiotic/position.js'
+import type { Address, Allocation, Operator, Position, PositionService, Service, ServiceId, SlashRecord, Universe } from '../../shared/domain/types.js'
 
 export const NOW = 1_750_000_000n
 export const YEAR = 31_536_000n
@@ -84,15 +85,13 @@ export function position(p: PositionSpec): Position {
     protocol: 'symbiotic',
     label: `vault-${p.vault}`,
     vault: addr(p.vault),
-    delegator: addr(p.vault + 100),
-    delegatorKind: kind,
+    ...symbioticFields({ delegator: addr(p.vault + 100), delegatorKind: kind, roles: { networkLimitSet: true, operatorNetworkSharesSet: true, operatorNetworkLimitSet: true } }),
     collateral: addr(0xc),
     activeStake: A,
     epochDurationSeconds: p.epochDurationSeconds ?? 604_800,
     operatorsOptedIn: p.operators.map(addr),
     services,
     allocations,
-    roles: { networkLimitSet: true, operatorNetworkSharesSet: true, operatorNetworkLimitSet: true },
   }
 }
 

@@ -2,7 +2,8 @@
  * Deterministic random universes for unit tests, property tests and the planner benchmark.
  * Same seed → same universe (a small xorshift PRNG, no Math.random).
  */
-import type { Address, Allocation, DelegatorKind, Operator, Position, PositionService, Service, ServiceId, SlashRecord, Universe } from '../../shared/domain/types.js'
+import { type DelegatorKind, symbioticFields } from '../../shared/protocols/symbiotic/position.js'
+import type { Address, Allocation, Operator, Position, PositionService, Service, ServiceId, SlashRecord, Universe } from '../../shared/domain/types.js'
 
 /** A small deterministic PRNG (sfc32, seeded through splitmix32; good enough for fixtures). */
 export class Rng {
@@ -177,15 +178,13 @@ export function makeUniverse(spec: UniverseSpec): Universe {
       protocol: 'symbiotic',
       label: `vault-${p}`,
       vault,
-      delegator: `0x${rng.hex(20)}` as Address,
-      delegatorKind: kind,
+      ...symbioticFields({ delegator: `0x${rng.hex(20)}` as Address, delegatorKind: kind, roles: { networkLimitSet: true, operatorNetworkSharesSet: true, operatorNetworkLimitSet: true } }),
       collateral: `0x${rng.hex(20)}` as Address,
       activeStake: A,
       epochDurationSeconds: 7 * 86_400,
       operatorsOptedIn: optedIn,
       services: posServices.sort((a, b) => (a.service < b.service ? -1 : 1)),
       allocations,
-      roles: { networkLimitSet: true, operatorNetworkSharesSet: true, operatorNetworkLimitSet: true },
     })
   }
   positions.sort((a, b) => (a.id < b.id ? -1 : 1))

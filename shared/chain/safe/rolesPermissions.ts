@@ -17,7 +17,8 @@
  */
 import { type Address, type Hex, type PublicClient, encodeAbiParameters, toFunctionSelector } from 'viem'
 import type { Policy } from '../../domain/policy.js'
-import type { DelegatorKind, Universe } from '../../domain/types.js'
+import type { Universe } from '../../domain/types.js'
+import type { DelegatorKind } from '../../protocols/symbiotic/position.js'
 import type { PlannedCall } from '../../execution/types.js'
 import { type ReadSymbioticUniverseParameters, readSymbioticUniverse } from '../../protocols/symbiotic/reader.js'
 import { rolesModifierAbi } from './abis.js'
@@ -123,7 +124,6 @@ const FUNCTIONS_OF: Record<DelegatorKind, (keyof typeof SETTERS)[]> = {
   'full-restake': ['setNetworkLimit', 'setOperatorNetworkLimit'],
   'operator-specific': ['setNetworkLimit'],
   'operator-network-specific': [],
-  'eigenlayer-staker': [],
 }
 
 const KIND_NAMES: Record<DelegatorKind, string> = {
@@ -131,7 +131,6 @@ const KIND_NAMES: Record<DelegatorKind, string> = {
   'full-restake': 'FullRestakeDelegator',
   'operator-specific': 'OperatorSpecificDelegator',
   'operator-network-specific': 'OperatorNetworkSpecificDelegator',
-  'eigenlayer-staker': 'EigenLayer staker',
 }
 
 const uniqSorted = <T extends Hex>(xs: readonly T[]) => [...new Set(xs.map((x) => lowerHex<T>(x)))].sort()
@@ -167,9 +166,11 @@ export function flattenCondition(root: RoleCondition): ConditionFlat[] {
  * @param universe a universe read by readSymbioticUniverse
  */
 export function delegatorsFromUniverse(universe: Universe): ManagedDelegator[] {
-  return universe.positions
-    .filter((p) => p.protocol === 'symbiotic')
-    .map((p) => ({ address: toAddr(p.delegator), kind: p.delegatorKind, vault: toAddr(p.vault), subnetworks: uniqSorted(p.services.filter((s) => s.maxNetworkLimit > 0n).map((s) => s.service)) }))
+  return universe.positions.flatMap((p) => {
+    const sym = p.symbiotic
+    if (p.protocol !== 'symbiotic' || sym === undefined) return []
+    return [{ address: toAddr(sym.delegator), kind: sym.delegatorKind, vault: toAddr(p.vault), subnetworks: uniqSorted(p.services.filter((s) => s.maxNetworkLimit > 0n).map((s) => s.service)) }]
+  })
 }
 
 /**

@@ -431,8 +431,8 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     protocol: 'eigenlayer',
     label: label(positionId, label(strategy, `eigenlayer/${strategy.slice(0, 10)}`)),
     vault: strategy,
-    delegator: dm,
-    delegatorKind: 'eigenlayer-staker',
+    kind: 'eigenlayer-staker',
+    steerable: true,
     collateral: underlying,
     activeStake,
     inFlightStake: inFlightTokens,
@@ -440,7 +440,6 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     operatorsOptedIn: operatorStates.filter((o) => o.isOperator).map((o) => o.address),
     services: positionServices,
     allocations,
-    roles: { networkLimitSet: false, operatorNetworkSharesSet: false, operatorNetworkLimitSet: false },
   }
 
   return {

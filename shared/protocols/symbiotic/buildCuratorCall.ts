@@ -3,6 +3,7 @@ import type { Address } from 'viem'
 import type { PlannedCall } from '../../execution/types.js'
 import type { Position } from '../../domain/index.js'
 import type { Action } from './diff.js'
+import type { CuratorRoles } from './position.js'
 import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from './abis.js'
 import { MissingRoleError } from '../../chain/errors.js'
 import { missingCuratorRoles } from './roles.js'
@@ -22,7 +23,7 @@ export function buildCuratorCall(action: Action, label: (k: string) => string = 
   }
 }
 
-const ROLE_FOR: Record<Action['kind'], { role: string; has: keyof Position['roles'] }> = {
+const ROLE_FOR: Record<Action['kind'], { role: string; has: keyof CuratorRoles }> = {
   setNetworkLimit: { role: 'NETWORK_LIMIT_SET_ROLE', has: 'networkLimitSet' },
   setOperatorNetworkShares: { role: 'OPERATOR_NETWORK_SHARES_SET_ROLE', has: 'operatorNetworkSharesSet' },
   setOperatorNetworkLimit: { role: 'OPERATOR_NETWORK_LIMIT_SET_ROLE', has: 'operatorNetworkLimitSet' },
@@ -34,10 +35,11 @@ const ROLE_FOR: Record<Action['kind'], { role: string; has: keyof Position['role
  */
 export function assertCuratorRoles(actions: readonly Action[], positions: readonly Position[], account: Address): void {
   for (const a of actions) {
-    const pos = positions.find((p) => p.delegator.toLowerCase() === a.delegator.toLowerCase())
+    const pos = positions.find((p) => p.symbiotic?.delegator.toLowerCase() === a.delegator.toLowerCase())
     const need = ROLE_FOR[a.kind]
-    if (!pos?.roles[need.has]) {
-      const missing = pos ? missingCuratorRoles(pos.delegatorKind, pos.roles) : []
+    const sym = pos?.symbiotic
+    if (!sym?.roles[need.has]) {
+      const missing = sym ? missingCuratorRoles(sym.delegatorKind, sym.roles) : []
       throw new MissingRoleError({ role: need.role, delegator: a.delegator, account, missing: missing.includes(need.role) ? missing : [need.role, ...missing] })
     }
   }

@@ -142,7 +142,9 @@ interface AllocLike {
 
 function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] {
   const out: Action[] = []
-  const kind = pp.delegatorKind
+  const sym = pos.symbiotic
+  if (sym === undefined) return out
+  const kind = sym.delegatorKind
   if (kind !== 'network-restake' && kind !== 'full-restake' && kind !== 'operator-specific') return out
   const reasons = reasonIndex(pp, plan)
   // The universe is the source of truth for current values (the plan's copy is for display).
@@ -153,11 +155,11 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
     out.push({
       kind: 'setNetworkLimit',
       position: pp.position,
-      delegator: pp.delegator,
+      delegator: sym.delegator,
       service: nl.service,
       from,
       to: nl.limit,
-      description: `setNetworkLimit(${short(nl.service)}) on ${short(pp.delegator)}: ${units(from)} → ${units(nl.limit)}`,
+      description: `setNetworkLimit(${short(nl.service)}) on ${short(sym.delegator)}: ${units(from)} → ${units(nl.limit)}`,
       reasons: [
         `service ${short(nl.service)}: network limit ${units(from)} → ${units(nl.limit)} (Σ of its operator targets)`,
         ...(nl.reason ? [nl.reason] : []),
@@ -179,12 +181,12 @@ function positionActions(pp: PositionPlan, pos: Position, plan: Plan): Action[] 
     out.push({
       kind: kind === 'network-restake' ? 'setOperatorNetworkShares' : 'setOperatorNetworkLimit',
       position: pp.position,
-      delegator: pp.delegator,
+      delegator: sym.delegator,
       service: t.service,
       operator: t.operator,
       from,
       to: t.stake,
-      description: `${kind === 'network-restake' ? 'setOperatorNetworkShares' : 'setOperatorNetworkLimit'}(${short(t.service)}, ${short(t.operator)}) on ${short(pp.delegator)}: ${units(from)} → ${units(t.stake)}`,
+      description: `${kind === 'network-restake' ? 'setOperatorNetworkShares' : 'setOperatorNetworkLimit'}(${short(t.service)}, ${short(t.operator)}) on ${short(sym.delegator)}: ${units(from)} → ${units(t.stake)}`,
       reasons: [`operator ${short(t.operator)} in service ${short(t.service)}: stake ${units(t.current)} → ${units(t.stake)}${kind === 'network-restake' ? ' (shares = target stake)' : ''}`, ...reasons.pair(t.service, t.operator)],
     })
   }

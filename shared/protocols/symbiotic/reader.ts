@@ -9,6 +9,7 @@
 import { type AbiEvent, type Address, type GetLogsReturnType, type Hex, type Log, type PublicClient, getAbiItem, hexToBigInt, parseEventLogs } from 'viem'
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import * as abis from './abis.js'
+import { symbioticFields } from './position.js'
 import { ChainReadError } from '../../chain/errors.js'
 import { InvalidVaultError, validateVaults } from './validateVault.js'
 import { DELEGATOR_KINDS, NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from './roles.js'
@@ -285,15 +286,13 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
       protocol: 'symbiotic' as const,
       label: label(v.address, v.address.slice(0, 10)),
       vault: v.address,
-      delegator: v.delegator,
-      delegatorKind: v.kind,
+      ...symbioticFields({ delegator: v.delegator, delegatorKind: v.kind, roles: v.roles }),
       collateral: v.collateral,
       activeStake: v.activeStake,
       epochDurationSeconds: v.epochDuration,
       operatorsOptedIn: optedIn,
       services: posServices,
       allocations,
-      roles: v.roles,
     }
   })
 

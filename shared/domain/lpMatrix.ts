@@ -1,0 +1,280 @@
+/**
+ * The matrix of one LP block (lp.ts builds the pairs, this writes the model): columns, rows with their exact limits,
+ * the row-wise matrix (CSR) and its transpose (CSC), all in typed arrays.
+ */
+import type { Address, PositionService, ServiceId } from './types.js'
+import type { Policy } from './policy.js'
+import { mulFloor } from './exact.js'
+import { COL_T, COL_U, COL_V, type ForcedMove, LP_FEASIBILITY_MARGIN, type LpBlock, type LpPair, type LpRow, type SecurityHold, type ServiceLimitSource, turnoverMarginWei } from './lpModel.js'
+
+/** Inputs of {@link assembleBlock}: the admitted pairs of a position in (service, operator) order and what they index. */
+export interface BlockParts {
+  position: string
+  A: bigint
+  scale: number
+  policy: Policy
+  pairs: LpPair[]
+  /** The block's services, ascending; `serviceOf` holds their per-position limits. */
+  services: ServiceId[]
+  serviceOf: PositionService[]
+  /** Pairs of service ls are pairs[svcStart[ls] .. svcStart[ls + 1]). */
+  svcStart: number[]
+  /** Local service / operator index of every pair. */
+  pairSvc: number[]
+  operators: Address[]
+  pairOp: number[]
+  groups: { group: string; cap: number }[]
+  forced: ForcedMove[]
+  holds: SecurityHold[]
+}
+
+/**
+ * Columns, rows and the matrix of a block, written straight into typed arrays: the row-wise matrix (CSR) in one pass
+ * (every u column precedes every v column, τ columns come last, so emitting a row's u's, then v's, then τ keeps it
+ * sorted), then its transpose (CSC).
+ */
+export function assembleBlock(b: BlockParts): LpBlock {
+  const { A, scale, policy, pairs, services, svcStart, pairSvc, operators, pairOp } = b
+  const m = policy.minOperatorsPerService
+  const nPairs = pairs.length
+  const nSvc = services.length
+
+  // Columns in typed arrays sized for the most there can be (u and v per pair, τ per service), trimmed below.
+  const maxCols = 2 * nPairs + nSvc
+  const colKind = new Uint8Array(maxCols)
+  const colRef = new Int32Array(maxCols)
+  const colLower = new Float64Array(maxCols)
+  const colUpper = new Float64Array(maxCols)
+  const colCost = new Float64Array(maxCols)
+  let nCols = 0
+  const addCol = (kind: number, ref: number, lower: number, upper: number, cost: number): number => {
+    colKind[nCols] = kind
+    colRef[nCols] = ref
+    colLower[nCols] = lower
+    colUpper[nCols] = upper
+    colCost[nCols] = cost
+    return nCols++
+  }
+  for (let j = 0; j < nPairs; j++) {
+    const p = pairs[j] as LpPair
+    if (p.canIncrease) p.uCol = addCol(COL_U, j, 0, Infinity, p.value)
+  }
+  for (let j = 0; j < nPairs; j++) {
+    const p = pairs[j] as LpPair
+    if (p.x0Wei > 0n) p.vCol = addCol(COL_V, j, 0, p.x0, -p.value)
+  }
+  const t0 = new Float64Array(nSvc)
+  for (let j = 0; j < nPairs; j++) t0[pairSvc[j] as number]! += (pairs[j] as LpPair).x0
+  const tau0 = nCols
+  if (m > 1) for (let ls = 0; ls < nSvc; ls++) addCol(COL_T, ls, -(t0[ls] as number), Infinity, 0)
+
+  // Pairs of each operator (ascending), by counting.
+  const opStart = new Int32Array(operators.length + 1)
+  for (let j = 0; j < nPairs; j++) opStart[(pairOp[j] as number) + 1]!++
+  for (let k = 0; k < operators.length; k++) opStart[k + 1]! += opStart[k] as number
+  const opPairs = new Int32Array(nPairs)
+  {
+    const fill = Int32Array.from(opStart)
+    for (let j = 0; j < nPairs; j++) opPairs[fill[pairOp[j] as number]!++] = j
+  }
+
+  // Rows: service, operator, group, leverage, risk, maxLoss, turnover, diversificationTotal, then one diversification
+  // row per pair. nnz ≤ 2 per pair and row + τ entries.
+  const nDiv = m > 1 ? nPairs : 0
+  const rows: LpRow[] = []
+  const nnzMax = 2 * nPairs * (5 + b.groups.length + (m > 1 ? 1 : 0)) + nCols + 3 * nDiv + 2 * nSvc
+  const rowStartL: number[] = []
+  const rowCol = new Int32Array(nnzMax)
+  const rowVal = new Float64Array(nnzMax)
+  let at = 0
+  /** Emits the row over pairs `js[from..to)` (coefficient `coef[k]` or 1 on x_j) and returns Σ coef·x0 in the same order. */
+  const emit = (js: ArrayLike<number>, from: number, to: number, coef?: number[], sign = 1): number => {
+    rowStartL.push(at)
+    let acc = 0
+    for (let k = from; k < to; k++) {
+      const p = pairs[js[k] as number] as LpPair
+      acc += (coef ? (coef[k] as number) : 1) * p.x0
+      if (p.uCol >= 0) {
+        rowCol[at] = p.uCol
+        rowVal[at++] = sign * (coef ? (coef[k] as number) : 1)
+      }
+    }
+    for (let k = from; k < to; k++) {
+      const p = pairs[js[k] as number] as LpPair
+      if (p.vCol >= 0) {
+        rowCol[at] = p.vCol
+        rowVal[at++] = coef ? -sign * (coef[k] as number) : -sign
+      }
+    }
+    return acc
+  }
+  const all = new Int32Array(nPairs)
+  for (let j = 0; j < nPairs; j++) all[j] = j
+  const capCfg = mulFloor(A, policy.caps.perService)
+  for (let ls = 0; ls < nSvc; ls++) {
+    const ps = b.serviceOf[ls] as PositionService
+    let limitWei = A
+    let source: ServiceLimitSource = 'activeStake'
+    if (ps.maxNetworkLimit < limitWei) [limitWei, source] = [ps.maxNetworkLimit < 0n ? 0n : ps.maxNetworkLimit, 'maxNetworkLimit']
+    if (capCfg < limitWei) [limitWei, source] = [capCfg, 'caps.perService']
+    const limit = Number(limitWei) / scale
+    const acc = emit(all, svcStart[ls] as number, svcStart[ls + 1] as number)
+    rows.push({ kind: 'service', subject: services[ls] as string, rhs: limit - acc, limit, limitWei, source })
+  }
+  const opLimitWei = mulFloor(A, policy.caps.perOperator)
+  for (let k = 0; k < operators.length; k++) {
+    const limit = Number(opLimitWei) / scale
+    const acc = emit(opPairs, opStart[k] as number, opStart[k + 1] as number)
+    rows.push({ kind: 'operator', subject: operators[k] as string, rhs: limit - acc, limit, limitWei: opLimitWei })
+  }
+  b.groups.forEach((g, gi) => {
+    const pj: number[] = []
+    pairs.forEach((p, j) => p.groups.includes(gi) && pj.push(j))
+    if (pj.length === 0) return
+    const limitWei = mulFloor(A, g.cap)
+    const limit = Number(limitWei) / scale
+    const acc = emit(pj, 0, pj.length)
+    rows.push({ kind: 'group', subject: g.group, rhs: limit - acc, limit, limitWei })
+  })
+  {
+    const limitWei = mulFloor(A, policy.leverageCap)
+    const limit = Number(limitWei) / scale
+    const acc = emit(all, 0, nPairs)
+    rows.push({ kind: 'leverage', subject: '', rhs: limit - acc, limit, limitWei })
+  }
+  // Rows with float weights: the risk budget Σ ℓ·x, and MaxLoss Σ min(1, sev·h)·x (docs/risk.md; only when the
+  // fraction is below 1: the cap at active stake makes a larger limit void).
+  const weighted = (kind: 'risk' | 'maxLoss', fraction: number) => {
+    const pj: number[] = []
+    const coef: number[] = []
+    for (let j = 0; j < nPairs; j++) {
+      const p = pairs[j] as LpPair
+      const w = kind === 'risk' ? p.loss : p.lossFactor
+      if (w > 0) pj.push(j), coef.push(w)
+    }
+    if (pj.length === 0) return
+    const limitWei = mulFloor(A, fraction)
+    const limit = Number(limitWei) / scale
+    const acc = emit(pj, 0, pj.length, coef)
+    rows.push({ kind, subject: '', rhs: limit - acc, limit, limitWei, fraction })
+  }
+  weighted('risk', policy.riskBudget)
+  if (policy.maxLossFraction < 1) weighted('maxLoss', policy.maxLossFraction)
+  const turnoverLimitWei = mulFloor(A, policy.turnoverCapPerRun)
+  const marginWei = turnoverMarginWei(nPairs, m)
+  const turnoverLimit = Number(turnoverLimitWei) / scale
+  const turnoverRhs = Math.max(0, turnoverLimit - LP_FEASIBILITY_MARGIN - Number(marginWei) / scale)
+  const turnoverRow = rows.length
+  rowStartL.push(at)
+  for (let c = 0; c < nCols; c++)
+    if (colKind[c] !== COL_T) {
+      rowCol[at] = c
+      rowVal[at++] = 1
+    }
+  rows.push({ kind: 'turnover', subject: '', rhs: turnoverRhs, limit: turnoverLimit, limitWei: turnoverLimitWei })
+  if (m > 1) {
+    // t0 − Σ x0 = 0 by construction of t0.
+    for (let ls = 0; ls < nSvc; ls++) {
+      emit(all, svcStart[ls] as number, svcStart[ls + 1] as number, undefined, -1)
+      rowCol[at] = tau0 + ls
+      rowVal[at++] = 1
+      rows.push({ kind: 'diversificationTotal', subject: services[ls] as string, rhs: 0, limit: 0, limitWei: 0n })
+    }
+  }
+  // Diversification rows D_j, one per pair: x_j − t_s/m ≤ t0_s/m − x0_j.
+  const nRows = rows.length + nDiv
+  const rowStart = new Int32Array(nRows + 1)
+  rowStart.set(rowStartL)
+  for (let j = 0; j < nDiv; j++) {
+    const p = pairs[j] as LpPair
+    const ls = pairSvc[j] as number
+    rowStart[rows.length] = at
+    if (p.uCol >= 0) {
+      rowCol[at] = p.uCol
+      rowVal[at++] = 1
+    }
+    if (p.vCol >= 0) {
+      rowCol[at] = p.vCol
+      rowVal[at++] = -1
+    }
+    rowCol[at] = tau0 + ls
+    rowVal[at++] = -1 / m
+    rows.push({ kind: 'diversification', subject: '', rhs: (t0[ls] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j })
+  }
+  rowStart[nRows] = at
+  const nnz = at
+  // Transpose to CSC.
+  const colStart = new Int32Array(nCols + 1)
+  for (let k = 0; k < nnz; k++) colStart[(rowCol[k] as number) + 1]!++
+  for (let c = 0; c < nCols; c++) colStart[c + 1]! += colStart[c] as number
+  const fill = colStart.slice()
+  const colRow = new Int32Array(nnz)
+  const colVal = new Float64Array(nnz)
+  for (let r = 0; r < nRows; r++)
+    for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
+      const q = fill[rowCol[k] as number]!++
+      colRow[q] = r
+      colVal[q] = rowVal[k] as number
+    }
+
+  let objectiveConstant = 0
+  for (let j = 0; j < nPairs; j++) objectiveConstant += (pairs[j] as LpPair).value * (pairs[j] as LpPair).x0
+  return {
+    position: b.position,
+    activeStake: A,
+    scale,
+    minOperators: m,
+    pairs,
+    services,
+    groups: b.groups.map((g) => ({ group: g.group, cap: g.cap })),
+    nCols,
+    colKind: colKind.slice(0, nCols),
+    colRef: colRef.slice(0, nCols),
+    colLower: colLower.slice(0, nCols),
+    colUpper: colUpper.slice(0, nCols),
+    colCost: colCost.slice(0, nCols),
+    colStart,
+    colRow,
+    colVal,
+    rows,
+    rowStart,
+    rowCol: rowCol.slice(0, nnz),
+    rowVal: rowVal.slice(0, nnz),
+    objectiveConstant,
+    forced: b.forced,
+    turnoverRow,
+    securityHolds: b.holds,
+  }
+}
+
+/** The block of a position with no admissible pair: no columns, only the (empty) turnover row so the plan can report the limit. */
+export function emptyBlock(position: string, A: bigint, scale: number, m: number, forced: ForcedMove[], turnoverLimitWei: bigint, securityHolds: SecurityHold[]): LpBlock {
+  const limit = Number(turnoverLimitWei) / scale
+  return {
+    position,
+    activeStake: A,
+    scale,
+    minOperators: m,
+    pairs: [],
+    services: [],
+    groups: [],
+    nCols: 0,
+    colKind: new Uint8Array(0),
+    colRef: new Int32Array(0),
+    colLower: new Float64Array(0),
+    colUpper: new Float64Array(0),
+    colCost: new Float64Array(0),
+    colStart: new Int32Array(1),
+    colRow: new Int32Array(0),
+    colVal: new Float64Array(0),
+    // Only the (empty) turnover row, so the plan can report the limit.
+    rows: [{ kind: 'turnover', subject: '', rhs: limit, limit, limitWei: turnoverLimitWei }],
+    rowStart: new Int32Array(2),
+    rowCol: new Int32Array(0),
+    rowVal: new Float64Array(0),
+    objectiveConstant: 0,
+    forced,
+    turnoverRow: 0,
+    securityHolds,
+  }
+}

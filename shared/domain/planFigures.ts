@@ -1,0 +1,323 @@
+/**
+ * The figures of a position's plan (targets, network limits, objective, expected loss, concentration, residual
+ * exposure), the reasons in words, and the binding / conflicting constraints of a block in policy terms.
+ */
+import type { Address, Position, ServiceId } from './types.js'
+import { type PairScore, type ServiceScore, herfindahl, pairKey } from './score.js'
+import { type BlockSolution, type ForcedMove, type LpBlock, type LpPair, type LpRow, allocatableStake } from './lpModel.js'
+import type { ConflictingConstraint } from './errors.js'
+import { cmp, num, pct, short } from './format.js'
+import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExposure, TargetStake } from './planTypes.js'
+
+/** Pair scores by service, then operator: looked up without building a `service|operator` string per pair. */
+export type PairScoreIndex = Map<string, Map<string, PairScore>>
+
+/** Indexes the scores' pairs by service, then operator. */
+export function pairScoreIndex(pairs: readonly PairScore[]): PairScoreIndex {
+  const out: PairScoreIndex = new Map()
+  for (const p of pairs) {
+    const bySvc = out.get(p.service)
+    if (bySvc === undefined) out.set(p.service, new Map([[p.operator, p]]))
+    else bySvc.set(p.operator, p)
+  }
+  return out
+}
+
+/** The score of pair (s, o), if scored. */
+export function pairScoreOf(pairScores: PairScoreIndex, s: string, o: string): PairScore | undefined {
+  return pairScores.get(s)?.get(o)
+}
+
+/** The plan of a planned position from its block and exact targets `t` (per pair of the block). */
+export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: PairScoreIndex, now: bigint): PositionPlan {
+  const target = new Map<string, bigint>()
+  block.pairs.forEach((p, j) => {
+    if ((t[j] as bigint) > 0n || p.currentWei > 0n) target.set(pairKey(p.service, p.operator), t[j] as bigint)
+  })
+  for (const f of block.forced) if (!target.has(pairKey(f.service, f.operator))) target.set(pairKey(f.service, f.operator), f.to)
+  return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block, t)
+}
+
+/** The plan of a position left as it is (nothing settable, no stake, or infeasible): its current allocation less forced removals. */
+export function fixedPlan(pos: Position, pairScores: PairScoreIndex, now: bigint, forced: ForcedMove[]): PositionPlan {
+  const target = new Map<string, bigint>()
+  for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a.stake)
+  for (const f of forced) target.set(pairKey(f.service, f.operator), f.to)
+  return buildPositionPlan(pos, target, forced, pairScores, now, pos.steerable, undefined, undefined)
+}
+
+function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: ForcedMove[], pairScores: PairScoreIndex, now: bigint, steerable: boolean, block: LpBlock | undefined, t: bigint[] | undefined): PositionPlan {
+  const current = new Map<string, bigint>()
+  const touched = new Set<string>()
+  for (const a of pos.allocations) {
+    const k = pairKey(a.service.toLowerCase(), a.operator.toLowerCase())
+    current.set(k, (current.get(k) ?? 0n) + a.stake)
+    if (a.stake > 0n || a.shares > 0n || a.operatorLimit > 0n) touched.add(k)
+  }
+  const keys = [...new Set([...target.keys(), ...touched])].sort()
+  const targets: TargetStake[] = []
+  for (const k of keys) {
+    const stake = target.get(k) ?? 0n
+    const cur = current.get(k) ?? 0n
+    if (stake === 0n && !touched.has(k)) continue
+    const [service, operator] = k.split('|') as [ServiceId, Address]
+    const ps = pairScoreOf(pairScores, service, operator)
+    targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? pairReason(ps) : '' })
+  }
+  const limitBy = new Map<string, bigint>()
+  for (const tg of targets) limitBy.set(tg.service, (limitBy.get(tg.service) ?? 0n) + tg.stake)
+  const networkLimits: NetworkLimitTarget[] = [...pos.services]
+    .map((ps) => ({ service: ps.service.toLowerCase() as ServiceId, limit: steerable ? (limitBy.get(ps.service.toLowerCase()) ?? 0n) : ps.networkLimit, current: ps.networkLimit, reason: '' }))
+    .sort((a, b) => cmp(a.service, b.service))
+
+  const A = pos.activeStake
+  // In-flight stake holds no allocation: it adds nothing to the objective (earns nothing) and is not allocatable.
+  const available = allocatableStake(pos)
+  let obj = 0
+  let objCur = 0
+  let el = 0
+  let elCur = 0
+  let surviveVault = 1
+  const surviveOp = new Map<string, number>()
+  const byOp = new Map<string, bigint>()
+  const byOpCur = new Map<string, bigint>()
+  const residual: ResidualExposure[] = []
+  for (const tg of targets) {
+    const ps = pairScoreOf(pairScores, tg.service, tg.operator)
+    const v = ps?.netValuePerYear ?? 0
+    const l = ps?.expectedLossPerYear ?? 0
+    obj += v * Number(tg.stake)
+    objCur += v * Number(tg.current)
+    el += l * Number(tg.stake)
+    elCur += l * Number(tg.current)
+    if (tg.stake > 0n) {
+      const p = ps?.slashProbabilityPerYear ?? 0
+      surviveVault *= 1 - p
+      surviveOp.set(tg.operator, (surviveOp.get(tg.operator) ?? 1) * (1 - p))
+      byOp.set(tg.operator, (byOp.get(tg.operator) ?? 0n) + tg.stake)
+    }
+    if (tg.current > 0n) byOpCur.set(tg.operator, (byOpCur.get(tg.operator) ?? 0n) + tg.current)
+    if (tg.current > tg.stake) residual.push({ service: tg.service, operator: tg.operator, stake: tg.current - tg.stake, until: now + BigInt(pos.epochDurationSeconds) })
+  }
+  const sumLimits = networkLimits.reduce((a, l) => a + l.limit, 0n)
+  const sumLimitsCur = networkLimits.reduce((a, l) => a + l.current, 0n)
+  let turnover = 0n
+  if (block && t) {
+    block.pairs.forEach((p, j) => {
+      const d = (t[j] as bigint) - p.x0Wei
+      turnover += d < 0n ? -d : d
+    })
+  }
+  return {
+    position: pos.id,
+    label: pos.label,
+    vault: pos.vault,
+    kind: pos.kind,
+    activeStake: A,
+    inFlightStake: pos.inFlightStake ?? 0n,
+    availableStake: available,
+    steerable,
+    targets,
+    networkLimits,
+    forced,
+    objectivePerYear: obj,
+    currentObjectivePerYear: objCur,
+    expectedAnnualLoss: el,
+    currentExpectedAnnualLoss: elCur,
+    compoundedSlashProbability: 1 - surviveVault,
+    maxOperatorCompoundedSlashProbability: Math.max(0, ...[...surviveOp.values()].map((s) => 1 - s)),
+    herfindahl: herfindahl([...byOp.values()]),
+    currentHerfindahl: herfindahl([...byOpCur.values()]),
+    leverage: available > 0n ? Number(sumLimits) / Number(available) : 0,
+    currentLeverage: available > 0n ? Number(sumLimitsCur) / Number(available) : 0,
+    turnover,
+    turnoverLimit: block?.rows[block.turnoverRow]?.limitWei ?? 0n,
+    residualExposure: residual,
+  }
+}
+
+/** A service's yield/risk terms as one sentence: `service oracle-net/0: r 4.00 %/yr, p·sev·h 0.31 %/yr, risk 32.5 (medium)`. */
+export function serviceReasonOf(s: ServiceScore): string {
+  return `service ${s.label || short(s.service)}: r ${pct(s.rewardRatePerYear)}/yr, p·sev·h ${pct(s.expectedLossPerYear)}/yr (p ${pct(s.slashProbabilityPerYear)}/yr, sev ${pct(s.severity)}, h ${num(s.contractFactor)}), risk ${s.score.toFixed(1)} (${s.band})`
+}
+
+/** A pair's yield/risk terms as one sentence: `pair 0xab…@0x12…: net value 3.9 %/yr = r·(1−c) 4.2 % − p·sev·h 0.3 % (…)`. */
+export function pairReason(p: PairScore): string {
+  return `pair ${short(p.operator)}@${short(p.service)}: net value ${pct(p.netValuePerYear)}/yr = r·(1−c) ${pct(p.netYieldPerYear)} − p·sev·h ${pct(p.expectedLossPerYear)} (p ${pct(p.slashProbabilityPerYear)}/yr, sev ${pct(p.severity)}, h ${num(p.contractFactor)})`
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binding constraints and infeasibility
+
+/** Policy name of a row. */
+export function constraintName(row: LpRow): string {
+  switch (row.kind) {
+    case 'service':
+      return row.source ?? 'caps.perService'
+    case 'operator':
+      return 'caps.perOperator'
+    case 'group':
+      return 'caps.perRiskGroup'
+    case 'leverage':
+      return 'leverageCap'
+    case 'risk':
+      return 'riskBudget'
+    case 'maxLoss':
+      return 'maxLossFraction'
+    case 'turnover':
+      return 'turnoverCapPerRun'
+    default:
+      return 'minOperatorsPerService'
+  }
+}
+
+/** The subject of a row; diversification rows name their pair as `service|operator`. */
+function rowSubject(block: LpBlock, row: LpRow): string {
+  if (row.kind === 'diversification' && row.pair !== undefined) {
+    const p = block.pairs[row.pair] as LpPair
+    return pairKey(p.service, p.operator)
+  }
+  return row.subject
+}
+
+/** A row's subject in words (`service 0xab…cd`, `operator …`, `risk group "g"`, `position`). */
+function subjectText(row: LpRow, block?: LpBlock): string {
+  const subject = block ? rowSubject(block, row) : row.subject
+  switch (row.kind) {
+    case 'service':
+      return `service ${short(row.subject)}`
+    case 'operator':
+      return `operator ${short(row.subject)}`
+    case 'group':
+      return `risk group "${row.subject}"`
+    case 'diversification':
+    case 'diversificationTotal': {
+      const [s, o] = subject.split('|')
+      return o ? `operator ${short(o)} in service ${short(s as string)}` : `service ${short(subject)}`
+    }
+    default:
+      return 'position'
+  }
+}
+
+/** The rows of a block that bind at the optimum (or have a positive shadow price), in policy terms. */
+export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): BindingConstraint[] {
+  const out: BindingConstraint[] = []
+  const A = block.activeStake
+  const frac = (w: bigint) => (A > 0n ? Number(w) / Number(A) : 0)
+  const bySvc = new Map<string, bigint>()
+  const byOp = new Map<string, bigint>()
+  const byGroup = new Map<number, bigint>()
+  let total = 0n
+  let loss = 0
+  let maxLoss = 0
+  let turnover = 0n
+  block.pairs.forEach((p, j) => {
+    const v = t[j] as bigint
+    bySvc.set(p.service, (bySvc.get(p.service) ?? 0n) + v)
+    byOp.set(p.operator, (byOp.get(p.operator) ?? 0n) + v)
+    for (const g of p.groups) byGroup.set(g, (byGroup.get(g) ?? 0n) + v)
+    total += v
+    loss += p.loss * Number(v)
+    maxLoss += p.lossFactor * Number(v)
+    const d = v - p.x0Wei
+    turnover += d < 0n ? -d : d
+  })
+  const m = block.minOperators
+  const groupIndex = new Map(block.groups.map((g, i) => [g.group, i]))
+  block.rows.forEach((row, r) => {
+    const dual = Math.abs(sol.duals[r] ?? 0)
+    let value: number
+    switch (row.kind) {
+      case 'service':
+        value = frac(bySvc.get(row.subject) ?? 0n)
+        break
+      case 'operator':
+        value = frac(byOp.get(row.subject) ?? 0n)
+        break
+      case 'group':
+        value = frac(byGroup.get(groupIndex.get(row.subject) ?? -1) ?? 0n)
+        break
+      case 'leverage':
+        value = frac(total)
+        break
+      case 'risk':
+        value = A > 0n ? loss / Number(A) : 0
+        break
+      case 'maxLoss':
+        value = A > 0n ? maxLoss / Number(A) : 0
+        break
+      case 'turnover':
+        value = frac(turnover)
+        break
+      case 'diversification': {
+        const j = row.pair ?? -1
+        const v = t[j] ?? 0n
+        if (v === 0n) return
+        const sum = bySvc.get((block.pairs[j] as LpPair).service) ?? 0n
+        if (v === 0n || BigInt(m) * v < sum - BigInt(m) * 2n) return
+        out.push({
+          position: block.position,
+          constraint: 'minOperatorsPerService',
+          subject: rowSubject(block, row),
+          limit: frac(sum) / m,
+          value: frac(v),
+          shadowPrice: dual,
+          message: `${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
+        })
+        return
+      }
+      default:
+        return
+    }
+    const limit = row.kind === 'risk' || row.kind === 'maxLoss' ? (row.fraction ?? row.limit) : frac(row.limitWei)
+    const tight = limit - value <= 1e-9 * Math.max(1, limit)
+    if (!(dual > 1e-12 || (tight && value > 0))) return
+    const what = row.kind === 'risk' ? `${pct(value)}/yr expected loss` : row.kind === 'maxLoss' ? `${pct(value)} of stake lost if every service slashes at once` : pct(value)
+    out.push({
+      position: block.position,
+      constraint: constraintName(row),
+      subject: row.subject,
+      limit,
+      value,
+      shadowPrice: dual,
+      message: `${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`,
+    })
+  })
+  for (const h of block.securityHolds ?? []) out.push({ position: block.position, constraint: h.constraint, subject: h.subject, limit: h.limit, value: h.value, shadowPrice: 0, message: h.message })
+  return out
+}
+
+/** The constraints that take part in an infeasibility, in words. */
+export function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingConstraint[] {
+  const A = block.activeStake
+  // Row activity of the start point (current stake after forced moves) against each limit.
+  const x0Act = new Map<number, number>()
+  block.rows.forEach((row, r) => {
+    if (row.kind === 'turnover') return
+    const start = row.kind === 'diversification' || row.kind === 'diversificationTotal' ? -row.rhs : row.limit - row.rhs
+    x0Act.set(r, start)
+  })
+  const rows = sol.conflictRows && sol.conflictRows.length > 0 ? sol.conflictRows : block.rows.map((_, r) => r).filter((r) => r === block.turnoverRow || (block.rows[r] as LpRow).rhs < -1e-12)
+  const out: ConflictingConstraint[] = []
+  const seen = new Set<string>()
+  for (const r of rows) {
+    const row = block.rows[r] as LpRow
+    let detail: string
+    if (row.kind === 'turnover') detail = `at most ${pct(row.limit)} of the stake (${row.limitWei} wei) may move per run; forced removals are exempt`
+    else if (row.kind === 'diversification' || row.kind === 'diversificationTotal') detail = `${subjectText(row, block)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`
+    else {
+      const cur = (x0Act.get(r) ?? 0) + 0
+      detail = `${subjectText(row)}: limit ${pct(row.limit)} of stake (${row.limitWei} wei), current allocation ${pct(cur)}`
+    }
+    const key = `${constraintName(row)}|${detail}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push({ constraint: constraintName(row), detail })
+  }
+  if (!out.some((c) => c.constraint === 'turnoverCapPerRun') && block.turnoverRow >= 0) {
+    const tr = block.rows[block.turnoverRow] as LpRow
+    out.push({ constraint: 'turnoverCapPerRun', detail: `at most ${pct(tr.limit)} of the stake (${tr.limitWei} wei of ${A}) may move per run` })
+  }
+  return out
+}

@@ -1,0 +1,338 @@
+/**
+ * Rounding a block's float LP solution to exact bigint targets (steps 1–4 of plan.ts's module comment): snap, floor,
+ * largest remainder per service, repair every row exactly in bigint, top services up to their limits, verify.
+ */
+import type { Policy } from './policy.js'
+import { type BlockSolution, COL_T, type LpBlock, type LpPair, type LpRow, pairValues } from './lpModel.js'
+import { floatToRational } from './exact.js'
+import { SolverError } from './errors.js'
+import { cmp } from './format.js'
+
+/** LP values within this (normalised) distance of the current stake, or of 0, are solver noise (tolerance 1e-10). */
+const SNAP = 2e-10
+
+const roundCache = new WeakMap<BlockSolution, { block: LpBlock; policy: Policy; t: bigint[] }>()
+
+/** Exact bigint targets (per pair of the block, same order) from the LP solution; memoised per (solution, block, policy): meetVar99 and planFromSolution round the same solution. */
+export function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
+  const hit = roundCache.get(sol)
+  if (hit !== undefined && hit.block === block && hit.policy === policy) return hit.t
+  const t = roundBlockUncached(block, sol, policy)
+  roundCache.set(sol, { block, policy, t })
+  return t
+}
+
+function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
+  const A = block.activeStake
+  const xs = pairValues(block, sol.x)
+  const n = block.pairs.length
+  const t: bigint[] = new Array(n)
+  // 1–2: snap, floor, largest remainder per service.
+  interface Rem {
+    j: number
+    num: bigint // remainder numerator over den
+    den: bigint
+  }
+  const rems = new Map<string, Rem[]>()
+  for (let j = 0; j < n; j++) {
+    const p = block.pairs[j] as LpPair
+    const x = Math.max(0, xs[j] as number)
+    if (Math.abs(x - p.x0) <= SNAP) {
+      t[j] = p.x0Wei
+      continue
+    }
+    if (x <= SNAP) {
+      t[j] = 0n
+      continue
+    }
+    const [num, den] = floatToRational(x)
+    const v = num * A
+    t[j] = v / den
+    const rem = v % den
+    if (rem > 0n) (rems.get(p.service) ?? rems.set(p.service, []).get(p.service)!).push({ j, num: rem, den })
+  }
+  for (const s of [...rems.keys()].sort()) {
+    const list = rems.get(s) as Rem[]
+    const D = list.reduce((a, r) => (r.den > a ? r.den : a), 1n)
+    let units = list.reduce((a, r) => a + r.num * (D / r.den), 0n) / D
+    if (units === 0n) continue
+    list.sort((a, b) => {
+      const byRem = b.num * a.den - a.num * b.den
+      if (byRem !== 0n) return byRem > 0n ? 1 : -1
+      const pa = block.pairs[a.j] as LpPair
+      const pb = block.pairs[b.j] as LpPair
+      const ta = Number((t[a.j] as bigint) < pa.x0Wei)
+      const tb = Number((t[b.j] as bigint) < pb.x0Wei)
+      return tb - ta || cmp(pa.operator, pb.operator)
+    })
+    for (const r of list) {
+      if (units === 0n) break
+      t[r.j] = (t[r.j] as bigint) + 1n
+      units--
+    }
+  }
+  // 3: repair.
+  repair(block, t, policy)
+  // 3b: a service the LP fills to its limit ends a few hundred wei short of it (float error of x·A): top it up
+  // to the exact limit when that breaks nothing, so the chain gets `4000` rather than `3999.999…`.
+  topUpToLimits(block, t, policy)
+  // 4: verify.
+  const v = violations(block, t, policy)
+  if (v.length > 0) throw new SolverError({ solver: 'fast', reason: `rounding could not satisfy the policy exactly in position ${block.position}`, details: v.join('\n') })
+  return t
+}
+
+/** Relative distance (of active stake) under which a service's total counts as "at its limit" after rounding. */
+const TOP_UP = 1e-9
+
+/** Raises services that ended within TOP_UP of their limit to the exact limit, spread evenly over their pairs, if no constraint breaks. */
+function topUpToLimits(block: LpBlock, t: bigint[], policy: Policy): void {
+  const tolerance = BigInt(Math.ceil(Number(block.activeStake) * TOP_UP))
+  for (const row of unitRows(block)) {
+    if (row.kind !== 'service') continue
+    const held = row.pairs.filter((j) => (t[j] as bigint) > 0n)
+    if (held.length === 0) continue
+    const sum = held.reduce((a, j) => a + (t[j] as bigint), 0n)
+    const deficit = row.limitWei - sum
+    if (deficit <= 0n || deficit > tolerance) continue
+    const k = BigInt(held.length)
+    // The whole deficit first; then the part that splits evenly (keeps equal pairs equal under diversification).
+    for (const amount of [...new Set([deficit, deficit - (deficit % k)])]) {
+      if (amount <= 0n) continue
+      const before = held.map((j) => t[j] as bigint)
+      const order = [...held].sort((a, b) => cmp((block.pairs[a] as LpPair).operator, (block.pairs[b] as LpPair).operator))
+      order.forEach((j, i) => {
+        t[j] = (t[j] as bigint) + amount / k + (BigInt(i) < amount % k ? 1n : 0n)
+      })
+      if (violations(block, t, policy).length === 0) break
+      held.forEach((j, i) => {
+        t[j] = before[i] as bigint
+      })
+    }
+  }
+}
+
+/** Σ t_j over the listed pairs, skipping zeros (most pairs of a block hold nothing: no bigint is made for them). */
+function sumOf(t: readonly bigint[], js: readonly number[]): bigint {
+  let acc = 0n
+  for (const j of js) {
+    const v = t[j] as bigint
+    if (v !== 0n) acc += v
+  }
+  return acc
+}
+
+interface BigRow {
+  kind: LpRow['kind']
+  subject: string
+  limitWei: bigint
+  /** Pair indices (coefficient 1), or for risk: with rational coefficients. */
+  pairs: number[]
+}
+
+const unitRowCache = new WeakMap<LpBlock, BigRow[]>()
+
+/** The ≤ rows over pairs with coefficient 1 (service, operator, group, leverage), pairs read from the CSR. */
+function unitRows(block: LpBlock): BigRow[] {
+  const cached = unitRowCache.get(block)
+  if (cached) return cached
+  const rows: BigRow[] = []
+  block.rows.forEach((r, i) => {
+    if (r.kind !== 'service' && r.kind !== 'operator' && r.kind !== 'group' && r.kind !== 'leverage') return
+    const pairs = new Set<number>()
+    for (let k = block.rowStart[i] as number; k < (block.rowStart[i + 1] as number); k++) {
+      const c = block.rowCol[k] as number
+      if (block.colKind[c] !== COL_T) pairs.add(block.colRef[c] as number)
+    }
+    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: [...pairs].sort((x, y) => x - y) })
+  })
+  unitRowCache.set(block, rows)
+  return rows
+}
+
+/** Tolerance of the risk-budget check, as a fraction of stake per year (1e-9 = 0.0000001 %/yr). */
+export const RISK_TOLERANCE = 1e-9
+
+/** Rows with float coefficients held in exact rationals: the risk budget (to RISK_TOLERANCE) and MaxLoss (exactly). */
+type WeightedKind = 'risk' | 'maxLoss'
+const WEIGHTED: readonly WeightedKind[] = ['risk', 'maxLoss']
+const weightOf = (kind: WeightedKind, p: LpPair) => (kind === 'risk' ? p.loss : p.lossFactor)
+
+const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+const TOLERANCE_RATIONAL = /* @__PURE__ */ floatToRational(RISK_TOLERANCE)
+
+/**
+ * Σ coef·t against the row's policy fraction of active stake, exactly in bigint (coefficients read as exact binary
+ * fractions, over the pairs holding stake only: the common denominator D is the largest of theirs and the limit's).
+ */
+function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): { excess: boolean; num: bigint; D: bigint } {
+  const byKind = riskCache.get(block) ?? riskCache.set(block, new Map()).get(block)!
+  let c = byKind.get(kind)
+  if (c === undefined) {
+    const row = block.rows.find((r) => r.kind === kind)
+    c = row === undefined ? null : { limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
+    byKind.set(kind, c)
+  }
+  if (c === null) return { excess: false, num: 0n, D: 1n }
+  const [bn, bd] = c.limit
+  let D = bd
+  const used: number[] = []
+  for (let j = 0; j < t.length; j++) {
+    if ((t[j] as bigint) === 0n) continue
+    c.weights[j] ??= floatToRational(weightOf(kind, block.pairs[j] as LpPair))
+    const w = c.weights[j]!
+    if (w[1] > D) D = w[1]
+    used.push(j)
+  }
+  let lhs = 0n
+  for (const j of used) {
+    const [n, d] = c.weights[j] as [bigint, bigint]
+    if (n !== 0n) lhs += n * (D / d) * (t[j] as bigint)
+  }
+  // The risk budget is a float-weighted estimate: it holds to RISK_TOLERANCE of stake per year
+  // (the LP's feasibility tolerance); every stake cap and MaxLoss hold exactly.
+  const [tn, td] = TOLERANCE_RATIONAL
+  const rhs = bn * (D / bd) * block.activeStake + (kind === 'risk' ? (tn * D * block.activeStake) / td : 0n)
+  return { excess: lhs > rhs, num: lhs - rhs, D }
+}
+
+function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
+  const rows = unitRows(block)
+  const pairs = block.pairs
+  const m = BigInt(block.minOperators)
+  const inc = (j: number) => (t[j] as bigint) - (pairs[j] as LpPair).x0Wei
+  const trim = (list: number[], excess: bigint): bigint => {
+    // Increases first (largest first), then other stake (largest first); deterministic order.
+    const order = [...list].sort((a, b) => {
+      const ia = inc(a)
+      const ib = inc(b)
+      const pa = ia > 0n ? 1 : 0
+      const pb = ib > 0n ? 1 : 0
+      if (pa !== pb) return pb - pa
+      const ka = pa ? ia : (t[a] as bigint)
+      const kb = pb ? ib : (t[b] as bigint)
+      return ka === kb ? a - b : kb > ka ? 1 : -1
+    })
+    for (const j of order) {
+      if (excess <= 0n) break
+      const room = inc(j) > 0n ? inc(j) : (t[j] as bigint)
+      const d = room < excess ? room : excess
+      t[j] = (t[j] as bigint) - d
+      excess -= d
+    }
+    return excess
+  }
+  for (let pass = 0; pass < 8; pass++) {
+    let changed = false
+    for (const r of rows) {
+      const act = sumOf(t, r.pairs)
+      if (act > r.limitWei) {
+        trim(r.pairs, act - r.limitWei)
+        changed = true
+      }
+    }
+    // Risk budget and MaxLoss: trim the lossiest increases until they hold.
+    for (const kind of WEIGHTED)
+      for (let guard = 0; guard < pairs.length + 2; guard++) {
+        const r = riskExcess(block, t, kind)
+        if (!r.excess) break
+        changed = true
+        let best = -1
+        for (let j = 0; j < pairs.length; j++) {
+          if ((t[j] as bigint) === 0n || weightOf(kind, pairs[j] as LpPair) <= 0) continue
+          if (best < 0) best = j
+          const bj = best
+          const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
+          if (better > 0) best = j
+        }
+        if (best < 0) break
+        const p = pairs[best] as LpPair
+        const [ln, ld] = floatToRational(weightOf(kind, p))
+        // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
+        const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
+        const room = inc(best) > 0n ? inc(best) : (t[best] as bigint)
+        t[best] = (t[best] as bigint) - (need < room ? need : room)
+      }
+    // Diversification: m·t_j ≤ Σ_s.
+    if (m > 1n) {
+      const bySvc = new Map<string, number[]>()
+      pairs.forEach((p, j) => (bySvc.get(p.service) ?? bySvc.set(p.service, []).get(p.service)!).push(j))
+      for (const list of bySvc.values()) {
+        for (let guard = 0; guard < 200; guard++) {
+          const sum = sumOf(t, list)
+          let any = false
+          for (const j of list) {
+            if (m * (t[j] as bigint) > sum) {
+              t[j] = sum / m
+              any = true
+            }
+          }
+          if (!any) break
+          changed = true
+        }
+      }
+    }
+    // Turnover: move pairs back toward their current stake (increases first, largest first).
+    const tr = block.rows[block.turnoverRow]
+    if (tr !== undefined) {
+      let turnover = 0n
+      for (let j = 0; j < pairs.length; j++) {
+        const d = inc(j)
+        turnover += d < 0n ? -d : d
+      }
+      let excess = turnover - tr.limitWei
+      if (excess > 0n) {
+        changed = true
+        const order = pairs
+          .map((_, j) => j)
+          .sort((a, b) => {
+            const da = inc(a)
+            const db = inc(b)
+            if (da > 0n !== db > 0n) return da > 0n ? -1 : 1
+            const aa = da < 0n ? -da : da
+            const ab = db < 0n ? -db : db
+            return aa === ab ? a - b : ab > aa ? 1 : -1
+          })
+        for (const j of order) {
+          if (excess <= 0n) break
+          const d = inc(j)
+          if (d === 0n) continue
+          const mag = d < 0n ? -d : d
+          const step = mag < excess ? mag : excess
+          t[j] = (t[j] as bigint) + (d > 0n ? -step : step)
+          excess -= step
+        }
+      }
+    }
+    if (!changed) return
+  }
+}
+
+/** Every exact violation of the policy by bigint targets of a block (empty = all good). */
+export function violations(block: LpBlock, t: bigint[], _policy: Policy): string[] {
+  const out: string[] = []
+  for (const r of unitRows(block)) {
+    const act = sumOf(t, r.pairs)
+    if (act > r.limitWei) out.push(`${r.kind} ${r.subject}: ${act} > ${r.limitWei}`)
+  }
+  if (riskExcess(block, t, 'risk').excess) out.push('risk budget exceeded')
+  if (riskExcess(block, t, 'maxLoss').excess) out.push('maxLossFraction exceeded')
+  let turnover = 0n
+  block.pairs.forEach((p, j) => {
+    const d = (t[j] as bigint) - p.x0Wei
+    turnover += d < 0n ? -d : d
+    if ((t[j] as bigint) < 0n) out.push(`negative target ${p.service}|${p.operator}`)
+    if (!p.canIncrease && (t[j] as bigint) > p.x0Wei) out.push(`pair ${p.service}|${p.operator} may not increase`)
+  })
+  const tr = block.rows[block.turnoverRow]
+  if (tr !== undefined && turnover > tr.limitWei) out.push(`turnover ${turnover} > ${tr.limitWei}`)
+  if (block.minOperators > 1) {
+    const m = BigInt(block.minOperators)
+    const sums = new Map<string, bigint>()
+    block.pairs.forEach((p, j) => sums.set(p.service, (sums.get(p.service) ?? 0n) + (t[j] as bigint)))
+    block.pairs.forEach((p, j) => {
+      if (m * (t[j] as bigint) > (sums.get(p.service) as bigint)) out.push(`diversification ${p.service}|${p.operator}`)
+    })
+  }
+  return out
+}

@@ -1,0 +1,390 @@
+/**
+ * The kernel basis of the fast path's simplex (solvers/fast.ts, "Method" §2): the block's extended matrix, bounds and
+ * primal values, the kernel K = A[R_N, C_B] with its dense inverse K⁻¹, the duals, and the rank-one updates of K⁻¹
+ * (column replace, grow, shrink, row replace) with the periodic refactorisation. The pricing and ratio test that drive
+ * it live in fast.ts.
+ */
+import { SolverError } from '../errors.js'
+import type { LpBlock } from '../lpModel.js'
+
+export const TOL_P = 1e-10
+export const TOL_D = 1e-10
+export const TOL_PIVOT = 1e-9
+export const REFACTOR_EVERY = 100
+export const STALL_LIMIT = 60
+/** Size of the partial-pricing candidate list. */
+export const CANDIDATES = 16
+/** A full pricing is forced when the best candidate has fallen below this share of the last full scan's best. */
+export const STALE = 0.1
+
+export const AT_LOWER = 0
+export const AT_UPPER = 1
+export const BASIC = 2
+/** Nonbasic strictly between its bounds (τ starts at 0 inside [−t0, ∞)): may move either way. */
+export const BETWEEN = 3
+
+/** Basis state and linear algebra of one block's kernel simplex (see the module comment). */
+export abstract class KernelBasis {
+  protected readonly b: LpBlock
+  protected readonly nR: number
+  protected readonly nS: number // structural columns of the block
+  protected n = 0 // structural + artificial
+  // Extended CSC (structural + artificial columns).
+  protected cStart!: Int32Array
+  protected cRow!: Int32Array
+  protected cVal!: Float64Array
+  // Extended CSR.
+  protected rStart!: Int32Array
+  protected rCol!: Int32Array
+  protected rVal!: Float64Array
+  protected lo!: Float64Array
+  protected hi!: Float64Array
+  protected cost!: Float64Array
+  protected x!: Float64Array
+  protected stat!: Uint8Array
+  protected posCB!: Int32Array // kernel col index of a basic column, −1 otherwise
+  protected readonly rhs: Float64Array
+  protected readonly slack: Float64Array
+  protected readonly rowInRN: Int32Array // kernel row index, −1 if slack basic
+  protected k = 0
+  protected cap = 0
+  protected RN = new Int32Array(0)
+  protected CB = new Int32Array(0)
+  protected Kinv = new Float64Array(0) // Kinv[b * cap + a]: kernel col b (rows of K⁻¹) × kernel row a
+  protected readonly y: Float64Array // duals by row (0 off R_N)
+  protected updates = 0
+  // Work arrays.
+  protected w = new Float64Array(0)
+  protected z = new Float64Array(0)
+  protected readonly ds: Float64Array
+  protected readonly touched: Int32Array
+  protected nTouched = 0
+  protected readonly mark: Uint8Array
+  protected readonly cand = new Int32Array(CANDIDATES)
+  protected readonly candD = new Float64Array(CANDIDATES)
+  protected nCand = 0
+  protected delta = 0
+  protected lastFullBest = 0
+
+  constructor(block: LpBlock) {
+    this.b = block
+    this.nR = block.rows.length
+    this.nS = block.nCols
+    this.rhs = Float64Array.from(block.rows.map((r) => r.rhs))
+    this.slack = new Float64Array(this.nR)
+    this.rowInRN = new Int32Array(this.nR).fill(-1)
+    this.y = new Float64Array(this.nR)
+    this.ds = new Float64Array(this.nR)
+    this.touched = new Int32Array(this.nR)
+    this.mark = new Uint8Array(this.nR)
+  }
+
+  /** Builds CSC/CSR including one artificial column (−1 in its row) per violated row. */
+  protected buildExtended(violated: number[]): void {
+    const b = this.b
+    const nA = violated.length
+    this.n = this.nS + nA
+    const nnzS = b.colStart[this.nS] as number
+    if (nA === 0) {
+      this.cStart = b.colStart
+      this.cRow = b.colRow
+      this.cVal = b.colVal
+    } else {
+      this.cStart = new Int32Array(this.n + 1)
+      this.cStart.set(b.colStart)
+      this.cRow = new Int32Array(nnzS + nA)
+      this.cRow.set(b.colRow)
+      this.cVal = new Float64Array(nnzS + nA)
+      this.cVal.set(b.colVal)
+      for (let a = 0; a < nA; a++) {
+        this.cRow[nnzS + a] = violated[a] as number
+        this.cVal[nnzS + a] = -1
+        this.cStart[this.nS + a + 1] = nnzS + a + 1
+      }
+    }
+    if (nA === 0) {
+      this.rStart = b.rowStart
+      this.rCol = b.rowCol
+      this.rVal = b.rowVal
+    } else {
+      const artOf = new Int32Array(this.nR).fill(-1)
+      violated.forEach((r, a) => (artOf[r] = this.nS + a))
+      this.rStart = new Int32Array(this.nR + 1)
+      this.rCol = new Int32Array(nnzS + nA)
+      this.rVal = new Float64Array(nnzS + nA)
+      let at = 0
+      for (let r = 0; r < this.nR; r++) {
+        this.rStart[r] = at
+        for (let k = b.rowStart[r] as number; k < (b.rowStart[r + 1] as number); k++) {
+          this.rCol[at] = b.rowCol[k] as number
+          this.rVal[at++] = b.rowVal[k] as number
+        }
+        if ((artOf[r] as number) >= 0) {
+          this.rCol[at] = artOf[r] as number
+          this.rVal[at++] = -1
+        }
+      }
+      this.rStart[this.nR] = at
+    }
+    this.lo = new Float64Array(this.n)
+    this.hi = new Float64Array(this.n).fill(Infinity)
+    this.lo.set(b.colLower)
+    this.hi.set(b.colUpper)
+    this.cost = new Float64Array(this.n)
+    this.x = new Float64Array(this.n)
+    this.stat = new Uint8Array(this.n)
+    this.posCB = new Int32Array(this.n).fill(-1)
+  }
+
+  protected ensureCap(need: number): void {
+    if (need <= this.cap) return
+    let cap = Math.max(16, this.cap)
+    while (cap < need) cap *= 2
+    const K = new Float64Array(cap * cap)
+    for (let r = 0; r < this.k; r++) for (let c = 0; c < this.k; c++) K[r * cap + c] = this.Kinv[r * this.cap + c] as number
+    const RN = new Int32Array(cap)
+    RN.set(this.RN.subarray(0, this.k))
+    const CB = new Int32Array(cap)
+    CB.set(this.CB.subarray(0, this.k))
+    this.Kinv = K
+    this.RN = RN
+    this.CB = CB
+    const w = new Float64Array(cap)
+    w.set(this.w)
+    const z = new Float64Array(cap)
+    z.set(this.z)
+    this.w = w
+    this.z = z
+    this.cap = cap
+  }
+
+  /** Reduced cost of structural j, or NaN when j cannot enter (basic, fixed, or no improving direction). */
+  protected reducedCost(j: number): number {
+    const st = this.stat[j] as number
+    if (st === BASIC || (this.hi[j] as number) - (this.lo[j] as number) <= 0) return Number.NaN
+    let d = this.cost[j] as number
+    const y = this.y
+    for (let k = this.cStart[j] as number, e = this.cStart[j + 1] as number; k < e; k++) d -= (this.cVal[k] as number) * (y[this.cRow[k] as number] as number)
+    return (st === AT_LOWER ? d > TOL_D : st === AT_UPPER ? d < -TOL_D : Math.abs(d) > TOL_D) ? d : Number.NaN
+  }
+
+  /** y_{R_N} = c_{C_B}ᵀ K⁻¹, zero elsewhere. */
+  protected computeDuals(): void {
+    const y = this.y
+    y.fill(0)
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const yk = this.z // scratch, indexed by kernel row
+    yk.fill(0, 0, k)
+    for (let bb = 0; bb < k; bb++) {
+      const c = this.cost[this.CB[bb] as number] as number
+      if (c === 0) continue
+      const off = bb * cap
+      for (let a = 0; a < k; a++) yk[a]! += c * (K[off + a] as number)
+    }
+    for (let a = 0; a < k; a++) y[this.RN[a] as number] = yk[a] as number
+  }
+
+  /** Structural q replaces the basic structural at kernel col bb. w holds dB = −dir·K⁻¹a_q. */
+  protected replaceColumn(bb: number, q: number, dir: number): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const w = this.w
+    // Convert back to K⁻¹ a_q.
+    for (let i = 0; i < k; i++) w[i] = -dir * (w[i] as number)
+    const piv = w[bb] as number
+    const offB = bb * cap
+    for (let a = 0; a < k; a++) K[offB + a]! /= piv
+    for (let r = 0; r < k; r++) {
+      if (r === bb) continue
+      const f = w[r] as number
+      if (f === 0) continue
+      const off = r * cap
+      for (let a = 0; a < k; a++) K[off + a]! -= f * (K[offB + a] as number)
+    }
+    this.CB[bb] = q
+    this.posCB[q] = bb
+    this.stat[q] = BASIC
+  }
+
+  /** z = A[row, C_B] K⁻¹ (row vector over kernel rows). */
+  protected rowTimesKinv(row: number): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const z = this.z
+    z.fill(0, 0, k)
+    for (let e = this.rStart[row] as number; e < (this.rStart[row + 1] as number); e++) {
+      const bb = this.posCB[this.rCol[e] as number] as number
+      if (bb < 0) continue
+      const v = this.rVal[e] as number
+      const off = bb * cap
+      for (let a = 0; a < k; a++) z[a]! += v * (K[off + a] as number)
+    }
+  }
+
+  /** Row `row` becomes binding and structural q becomes basic: K grows by one row and column. */
+  protected grow(row: number, q: number, dir: number): void {
+    // z = A[row, C_B]K⁻¹ and δ were computed by step() for the dual update.
+    this.ensureCap(this.k + 1)
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const w = this.w
+    for (let i = 0; i < k; i++) w[i] = -dir * (w[i] as number) // K⁻¹ a_q
+    const z = this.z
+    const delta = this.delta
+    for (let r = 0; r < k; r++) {
+      const f = (w[r] as number) / delta
+      const off = r * cap
+      if (f !== 0) for (let a = 0; a < k; a++) K[off + a]! += f * (z[a] as number)
+      K[off + k] = -f
+    }
+    const offK = k * cap
+    for (let a = 0; a < k; a++) K[offK + a] = -(z[a] as number) / delta
+    K[offK + k] = 1 / delta
+    this.RN[k] = row
+    this.CB[k] = q
+    this.rowInRN[row] = k
+    this.posCB[q] = k
+    this.stat[q] = BASIC
+    this.k = k + 1
+  }
+
+  /** The slack of kernel row ap enters and the structural at kernel col bb leaves: K shrinks. */
+  protected shrink(ap: number, bb: number): void {
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const piv = K[bb * cap + ap] as number
+    const offB = bb * cap
+    for (let r = 0; r < k; r++) {
+      if (r === bb) continue
+      const off = r * cap
+      const f = (K[off + ap] as number) / piv
+      if (f === 0) continue
+      for (let a = 0; a < k; a++) K[off + a]! -= f * (K[offB + a] as number)
+    }
+    const row = this.RN[ap] as number
+    this.rowInRN[row] = -1
+    // Move the last row/col into the freed slots.
+    const last = k - 1
+    if (bb !== last) {
+      const offL = last * cap
+      for (let a = 0; a < k; a++) K[offB + a] = K[offL + a] as number
+      const col = this.CB[last] as number
+      this.CB[bb] = col
+      this.posCB[col] = bb
+    }
+    if (ap !== last) {
+      for (let r = 0; r < k; r++) K[r * cap + ap] = K[r * cap + last] as number
+      const rr = this.RN[last] as number
+      this.RN[ap] = rr
+      this.rowInRN[rr] = ap
+    }
+    this.k = last
+  }
+
+  /** The slack of kernel row ap enters and the slack of row `row` leaves: kernel row replaced. */
+  protected replaceRow(ap: number, row: number): void {
+    // z = A[row, C_B]K⁻¹ was computed by step() for the dual update.
+    const k = this.k
+    const cap = this.cap
+    const K = this.Kinv
+    const z = this.z
+    const piv = z[ap] as number
+    for (let r = 0; r < k; r++) {
+      const off = r * cap
+      const col = (K[off + ap] as number) / piv
+      if (col !== 0)
+        for (let a = 0; a < k; a++) {
+          if (a === ap) continue
+          K[off + a]! -= col * (z[a] as number)
+        }
+      K[off + ap] = col
+    }
+    this.rowInRN[this.RN[ap] as number] = -1
+    this.RN[ap] = row
+    this.rowInRN[row] = ap
+  }
+
+  /** Recomputes K⁻¹ from A[R_N, C_B] (Gauss–Jordan, partial pivoting) and the primal values. */
+  protected refactor(): void {
+    const k = this.k
+    const cap = this.cap
+    if (k > 0) {
+      // M = [K | I] dense, k × 2k.
+      const w2 = 2 * k
+      const M = new Float64Array(k * w2)
+      for (let bb = 0; bb < k; bb++) {
+        const col = this.CB[bb] as number
+        for (let e = this.cStart[col] as number; e < (this.cStart[col + 1] as number); e++) {
+          const a = this.rowInRN[this.cRow[e] as number] as number
+          if (a >= 0) M[a * w2 + bb] = this.cVal[e] as number
+        }
+      }
+      for (let a = 0; a < k; a++) M[a * w2 + k + a] = 1
+      for (let c = 0; c < k; c++) {
+        let p = -1
+        let best = 0
+        for (let r = c; r < k; r++) {
+          const v = Math.abs(M[r * w2 + c] as number)
+          if (v > best) {
+            best = v
+            p = r
+          }
+        }
+        if (p < 0 || best < 1e-13) throw new SolverError({ solver: 'fast', reason: `singular kernel at refactorisation in position ${this.b.position}` })
+        if (p !== c)
+          for (let t = 0; t < w2; t++) {
+            const tmp = M[c * w2 + t] as number
+            M[c * w2 + t] = M[p * w2 + t] as number
+            M[p * w2 + t] = tmp
+          }
+        const inv = 1 / (M[c * w2 + c] as number)
+        for (let t = 0; t < w2; t++) M[c * w2 + t]! *= inv
+        for (let r = 0; r < k; r++) {
+          if (r === c) continue
+          const f = M[r * w2 + c] as number
+          if (f === 0) continue
+          for (let t = 0; t < w2; t++) M[r * w2 + t]! -= f * (M[c * w2 + t] as number)
+        }
+      }
+      // M right half is K⁻¹ with rows = kernel cols (because K rows = kernel rows, cols = kernel cols):
+      // K · X = I → X = K⁻¹ is (cols × rows), X[bb][a] = M[bb][k + a].
+      for (let bb = 0; bb < k; bb++) for (let a = 0; a < k; a++) this.Kinv[bb * cap + a] = M[bb * w2 + k + a] as number
+    }
+    this.updates = 0
+    this.recomputePrimal()
+    this.computeDuals()
+  }
+
+  /** x_{C_B} = K⁻¹(b_{R_N} − A[R_N, N] x_N); slacks = b − A x. */
+  protected recomputePrimal(): void {
+    const k = this.k
+    const cap = this.cap
+    const r = new Float64Array(k)
+    for (let a = 0; a < k; a++) {
+      const row = this.RN[a] as number
+      let v = this.rhs[row] as number
+      for (let e = this.rStart[row] as number; e < (this.rStart[row + 1] as number); e++) {
+        const col = this.rCol[e] as number
+        if (this.stat[col] !== BASIC) v -= (this.rVal[e] as number) * (this.x[col] as number)
+      }
+      r[a] = v
+    }
+    for (let bb = 0; bb < k; bb++) {
+      let v = 0
+      const off = bb * cap
+      for (let a = 0; a < k; a++) v += (this.Kinv[off + a] as number) * (r[a] as number)
+      this.x[this.CB[bb] as number] = v
+    }
+    for (let i = 0; i < this.nR; i++) {
+      let v = this.rhs[i] as number
+      for (let e = this.rStart[i] as number; e < (this.rStart[i + 1] as number); e++) v -= (this.rVal[e] as number) * (this.x[this.rCol[e] as number] as number)
+      this.slack[i] = (this.rowInRN[i] as number) >= 0 ? 0 : v
+    }
+  }
+}
