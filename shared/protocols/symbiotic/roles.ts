@@ -1,6 +1,6 @@
 /** Symbiotic delegator role ids (keccak256 of the role names, docs/protocols.md, "Curator calls") and their names for error messages. */
 import type { Hex } from 'viem'
-import type { CuratorRoles, DelegatorKind } from './position.js'
+import type { CuratorRoles } from './position.js'
 
 export const NETWORK_LIMIT_SET_ROLE = '0x008b9b1e5fa9cf3b14f87f435649268146305ddf689f082e5961a335b07a9abf' as const
 export const OPERATOR_NETWORK_SHARES_SET_ROLE = '0x1312a1cf530e56add9be4fd84db9051dcc7635952f09f735f9a29405b5584625' as const
