@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { STORE_TABLES, composeStores } from '../../shared/services/compose.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { PolicyStore } from '../../shared/store/policies.js'
-import { tableNames } from '../../shared/store/tables.js'
+import { TABLES, TABLE_NAMES, tableNames } from '../../shared/store/tables.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const dynamo = createDocumentClient({ region: 'local', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
@@ -18,6 +18,10 @@ const dynamo = createDocumentClient({ region: 'local', endpoint: 'http://127.0.0
 const files = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).flatMap((n) => (n.endsWith('.ts') ? [join(dir, n)] : []))
 
 describe('composeStores', () => {
+  it('every table has a definition, and the names the config schema checks are those of the definitions', () => {
+    expect(TABLES.map((t) => t.name)).toEqual([...TABLE_NAMES])
+  })
+
   it('builds the store of every table it is given, and only those', () => {
     const all = composeStores({ dynamo, tables: tableNames('t') })
     expect(Object.keys(all).sort()).toEqual(Object.keys(STORE_TABLES).sort())
