@@ -91,7 +91,7 @@ export type Config = z.infer<typeof ConfigSchema>
  * configuration without rpcUrl, tables, endpoint and chainId, which come from the deployment. Stored in the
  * policy store as kind `config` (docs/deploy.md) and validated with this schema before it is written.
  */
-export const ProtocolConfigSchema = z.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
+export const ProtocolConfigSchema = /* @__PURE__ */ z.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
 
 /**
  * Every position id a configuration gives the bot to read, over all protocols: Symbiotic vault addresses, EigenLayer
