@@ -127,7 +127,7 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
   })
 
   it('every bundle is within its bar (docs/architecture.md, "Bars"); `npm run bench` reports the sizes and init times', () => {
-    // The bar is 400 KB. The functions that plan and send (rebalance, watch, eigenlayer: 421–447 KB, the planner, signing
+    // The bar is 400 KB. The functions that plan and send (rebalance, watch, eigenlayer: 420–446 KB, the planner, signing
     // and viem's sending path; docs/architecture.md "Bundles") are held at 450 KB as a regression guard until they are
     // cut back under 400 KB (open work, docs/architecture.md "Bars").
     const bar = (name: string) => (['rebalance', 'watch', 'eigenlayer'].includes(name) ? 450 : 400) * 1024
