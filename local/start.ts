@@ -60,14 +60,14 @@ process.on('SIGTERM', () => void shutdown(0))
  * equal to the current version writes nothing); returns the current policy version.
  */
 async function pushLocalSettings(w: World, protocol: Record<string, unknown>, path: string): Promise<number> {
-  const { PolicyStore } = await import('../shared/store/policies.js')
+  const { composeStores } = await import('../shared/services/compose.js')
   const { loadPolicyOrThrow } = await import('../shared/domain/policy.js')
   const { documentClientFor } = await import('../shared/services/bootstrap.js')
   const doc = JSON.parse(readFileSync(path, 'utf8')) as unknown
   loadPolicyOrThrow(doc)
   const client = documentClientFor(w.config.dynamoEndpoint, env)
   try {
-    const store = new PolicyStore({ client, tableName: w.config.tables.policies })
+    const store = composeStores({ dynamo: client, tables: { policies: w.config.tables.policies } }).policies
     await store.push({ kind: 'config', document: protocol, author: 'npm start', now: Date.now(), note: 'local world' })
     return (await store.push({ kind: 'policy', document: doc, author: 'npm start', now: Date.now(), note: path })).version.version
   } finally {

@@ -19,7 +19,7 @@ export function toAddr(a: string): Addr {
 }
 
 /** The zero address as an {@link Addr}, for comparisons with normalised addresses. */
-export const zeroAddr: Addr = toAddr(zeroAddress)
+export const zeroAddr: Addr = /* @__PURE__ */ toAddr(zeroAddress)
 
 /**
  * The lower-case form of any other hex id (bytes32 subnetworks and operator-set keys, role keys), type kept.

@@ -7,6 +7,8 @@
  *   webhook runs alike, including runs that failed without the handler throwing;
  * - StuckIntents ≥ 1: a metric filter takes `stuckIntents` from the watcher's `watch tick` line (intents
  *   signed or broadcast longer than the threshold and still not mined).
+ * Metrics without an alarm, from the same `run finished` lines: Runs (one per run), CallsSent (`callsSent`,
+ * transactions the run sent) and GasUsed (`gasUsed`, gas units they used), summed over every function.
  * Metric filters (not embedded metrics) keep the functions free of metric code: the log line is the contract.
  */
 import { Duration } from 'aws-cdk-lib'
@@ -19,6 +21,14 @@ import type { BotFunction } from './botFunction.js'
 
 /** Namespace of the custom metrics. */
 export const METRIC_NAMESPACE = 'RestakeAutopilot'
+
+/** Metrics from the `run finished` line of every function (shared/services/notify.ts): name, filter, value. */
+export const RUN_METRICS = [
+  ['FailedRuns', FilterPattern.stringValue('$.runStatus', '=', 'failed'), '1'],
+  ['Runs', FilterPattern.exists('$.runStatus'), '1'],
+  ['CallsSent', FilterPattern.numberValue('$.callsSent', '>', 0), '$.callsSent'],
+  ['GasUsed', FilterPattern.numberValue('$.gasUsed', '>', 0), '$.gasUsed'],
+] as const
 
 /** The alarms of the stack. */
 export class BotAlarms extends Construct {
@@ -53,14 +63,8 @@ export class BotAlarms extends Construct {
           treatMissingData: TreatMissingData.NOT_BREACHING,
         }),
       )
-      new MetricFilter(this, `${name}FailedRunsFilter`, {
-        logGroup: fn.logs,
-        filterPattern: FilterPattern.stringValue('$.runStatus', '=', 'failed'),
-        metricNamespace: METRIC_NAMESPACE,
-        metricName: 'FailedRuns',
-        metricValue: '1',
-        defaultValue: 0,
-      })
+      for (const [metricName, filterPattern, metricValue] of RUN_METRICS)
+        new MetricFilter(this, `${name}${metricName}Filter`, { logGroup: fn.logs, filterPattern, metricNamespace: METRIC_NAMESPACE, metricName, metricValue, defaultValue: 0 })
     }
     new MetricFilter(this, 'StuckIntentsFilter', {
       logGroup: props.watch.logs,

@@ -8,7 +8,8 @@ import { textTable as fitTable, wrap } from '../../shared/domain/format.js'
 import { RestakeError } from '../../shared/errors.js'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../../shared/store/client.js'
-import { RunStore } from '../../shared/store/runs.js'
+import { composeStores } from '../../shared/services/compose.js'
+import type { RunStorePort } from '../../shared/store/ports.js'
 import { type TableName, tableNames } from '../../shared/store/tables.js'
 import { LOCAL_AWS } from '../world/dynamo.js'
 import type { CliIo } from './policy.js'
@@ -158,7 +159,7 @@ export interface OpenedTable {
 
 /** An opened run store and where it points. */
 export interface OpenedRunStore extends Omit<OpenedTable, 'client'> {
-  runs: RunStore
+  runs: RunStorePort
 }
 
 /**
@@ -190,7 +191,7 @@ export async function openTable(p: ParsedArgs, name: TableName, env: Record<stri
 /** Opens the runs table named by the store flags, the config file or AUTOPILOT_CONFIG (see {@link STORE_HELP}). */
 export async function openRunStore(p: ParsedArgs, env: Record<string, string | undefined> = process.env): Promise<OpenedRunStore> {
   const { client, ...rest } = await openTable(p, 'runs', env)
-  return { ...rest, runs: new RunStore({ client, tableName: rest.table }) }
+  return { ...rest, runs: composeStores({ dynamo: client, tables: { runs: rest.table } }).runs }
 }
 
 function parseEnvConfig(text: string): unknown {

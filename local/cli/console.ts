@@ -12,10 +12,8 @@ import { RestakeError } from '../../shared/errors.js'
 import { createLogger } from '../../shared/logger.js'
 import { type CreateNotifierParameters, createNotifier, formatNotification } from '../../shared/services/notify.js'
 import { type JobDispatcher, WebhookConfigError, snsJobDispatcher } from '../../shared/services/webhookJob.js'
-import { ControlStore } from '../../shared/store/control.js'
-import { EventStore } from '../../shared/store/events.js'
+import { composeStores } from '../../shared/services/compose.js'
 import { createDocumentClient } from '../../shared/store/client.js'
-import { RunStore } from '../../shared/store/runs.js'
 import { TABLES, type TableName, type TableNames, tableNames, tableOutputKey } from '../../shared/store/tables.js'
 import { type Dashboard, createLiveReader, startDashboard } from '../dashboard/index.js'
 import type { LiveState } from '../dashboard/live.js'
@@ -152,7 +150,7 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
     // An explicit endpoint is DynamoDB Local: fixed dummy credentials, never real ones. Otherwise the curator's own.
     const doc = createDocumentClient(endpoint ? { ...LOCAL_AWS, region, endpoint } : { region })
     clients.push(doc)
-    const runs = new RunStore({ client: doc, tableName: targets.tables.runs })
+    const { runs } = composeStores({ dynamo: doc, tables: { runs: targets.tables.runs } })
 
     let readLive: () => Promise<LiveState> = () => Promise.reject(new InvalidInputError({ what: 'chain read', path: '(none)', reason: 'give --config FILE --policy FILE (and --rpc URL) to read the chain' }))
     let policyNotifications: Pick<CreateNotifierParameters, 'webhookUrls' | 'targets'> = {}
@@ -184,8 +182,7 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
           who,
           dispatch,
           ctx: {
-            events: new EventStore({ client: doc, tableName: targets.tables.events! }),
-            control: new ControlStore({ client: doc, tableName: targets.tables.locks! }),
+            ...composeStores({ dynamo: doc, tables: { events: targets.tables.events!, locks: targets.tables.locks! } }),
             clock: () => Date.now(),
             logger,
             notify: createNotifier({ ...policyNotifications, ...(targets.notificationsTopicArn ? { snsTopicArn: targets.notificationsTopicArn } : {}), console: (n) => io.stdout(formatNotification(n)), logger }),

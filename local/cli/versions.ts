@@ -11,7 +11,8 @@ import { ProtocolConfigSchema } from '../../shared/config/config.js'
 import { jsonPath, parsePolicy } from '../../shared/domain/policy.js'
 import { RestakeError } from '../../shared/errors.js'
 import { StaleWriteError } from '../../shared/store/errors.js'
-import { type DocumentKind, PolicyStore, type PushReturnType, type StoredVersion } from '../../shared/store/policies.js'
+import { composeStores } from '../../shared/services/compose.js'
+import type { DocumentKind, PushReturnType, StoredVersion } from '../../shared/store/policies.js'
 import { type CliIo, CliUsageError, EXIT, type FlagKind, type ParsedArgs, STORE_FLAGS, STORE_HELP, fail, openTable, parseArgs, readText, stringFlag, textTable, toJson } from './common.js'
 
 /** Help text of the versioned-store sub-commands of `kind`. */
@@ -165,7 +166,7 @@ export async function versionsCommand(kind: DocumentKind, sub: string, args: str
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliUsageError(`--limit must be an integer from 1 to 500, not "${limitText}"`)
     const target = sub === 'rollback' || (sub === 'diff' && arg !== undefined && file === undefined) ? versionNumber(arg!) : undefined
     const opened = await openTable(p, 'policies', env)
-    const store = new PolicyStore({ client: opened.client, tableName: opened.table })
+    const store = composeStores({ dynamo: opened.client, tables: { policies: opened.table } }).policies
     try {
       const json = p.flags.json === true
       if (sub === 'history') {

@@ -2,7 +2,7 @@
 import * as z from 'zod/mini'
 import '../zodLocale.js'
 import { RestakeError } from '../errors.js'
-import { TABLES, type TableNames } from '../store/tables.js'
+import { TABLE_NAMES, type TableNames } from '../store/tables.js'
 import { lowerHex, toAddr } from '../address.js'
 
 const address = z.pipe(z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address')), z.transform(toAddr))
@@ -49,7 +49,7 @@ export const ConfigSchema = z.object({
   fromBlock: z._default(z.coerce.bigint(), 0n),
   rewardLookbackDays: z._default(z.number().check(z.positive()), 90),
   confirmations: z._default(z.number().check(z.int(), z.minimum(1)), 1),
-  tables: z.object(Object.fromEntries(TABLES.map((t) => [t.name, z.string().check(z.minLength(3))])) as Record<keyof TableNames, z.ZodMiniString<string>>),
+  tables: z.object(Object.fromEntries(TABLE_NAMES.map((name) => [name, z.string().check(z.minLength(3))])) as Record<keyof TableNames, z.ZodMiniString<string>>),
   /** DynamoDB endpoint override (DynamoDB Local); absent in AWS. */
   dynamoEndpoint: z.optional(z.string().check(z.url())),
   /** DAO mode (docs/dao.md): the Safe holds the curator roles; the bot sends through the Safe's Zodiac Roles v2 module. */
@@ -107,7 +107,7 @@ export type Config = z.infer<typeof ConfigSchema>
  * configuration without rpcUrl, tables, endpoint and chainId, which come from the deployment. Stored in the
  * policy store as kind `config` (docs/deploy.md) and validated with this schema before it is written.
  */
-export const ProtocolConfigSchema = z.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
+export const ProtocolConfigSchema = /* @__PURE__ */ z.omit(ConfigSchema, { rpcUrl: true, tables: true, dynamoEndpoint: true, chainId: true })
 
 /**
  * Every position id a configuration gives the bot to read, over all protocols: Symbiotic vault addresses, EigenLayer

@@ -217,9 +217,16 @@ function allocationLines(allocations: unknown, label: (k: string) => string): st
   return ['Stake per (service, operator), before → after:', ...changed.map((r) => `  ${label(r.service)} / ${label(r.operator)}: ${units(r.before)} → ${units(r.after ?? r.target)}`)]
 }
 
+/** The figures of a finished run the stack's metric filters read from its `run finished` line (infra/constructs/alarms.ts). */
+export function runMetrics(fields: { actions?: readonly { txHash?: string; gasUsed?: bigint }[] | undefined }): { callsSent: number; gasUsed: number } {
+  const sent = (fields.actions ?? []).filter((a) => a.txHash !== undefined)
+  // Gas units of one run fit a double exactly (far below 2^53).
+  return { callsSent: sent.length, gasUsed: Number(sent.reduce((sum, a) => sum + (a.gasUsed ?? 0n), 0n)) }
+}
+
 /**
- * The run-events subscriber that notifies: it logs one `run finished` line per run (`runStatus` feeds the FailedRuns
- * metric filter of the stack), then sends the run's notification (delivery problems are logged, not thrown). Runs the
+ * The run-events subscriber that notifies: it logs one `run finished` line per run (`runStatus`, `callsSent` and
+ * `gasUsed` feed the Runs, FailedRuns, CallsSent and GasUsed metric filters of the stack), then sends the run's notification (delivery problems are logged, not thrown). Runs the
  * watcher starts (`triggerKind: 'watch'`) are quiet: the watcher sends its own slash notification.
  * @example const runs = observeRuns(new RunStore(…), notifyOnRunFinished({ notify, logger, label }))
  */
@@ -228,7 +235,7 @@ export function notifyOnRunFinished(p: { notify: Notify; logger?: Logger; label?
   return async (e) => {
     if (e.type !== 'finished') return
     const { run, fields } = e
-    const line = { runId: run.runId, runKind: run.kind, runStatus: fields.status, trigger: run.trigger, ...(run.protocol ? { protocol: run.protocol } : {}) }
+    const line = { runId: run.runId, runKind: run.kind, runStatus: fields.status, trigger: run.trigger, ...(run.protocol ? { protocol: run.protocol } : {}), ...runMetrics(fields) }
     if (fields.status === 'failed') p.logger?.error('run finished', { ...line, error: fields.error })
     else p.logger?.info('run finished', line)
     if (run.triggerKind === 'watch') return

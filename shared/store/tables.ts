@@ -20,7 +20,11 @@ export interface TableDefinition {
   ttlAttribute?: string
 }
 
-export type TableName = 'runs' | 'intents' | 'locks' | 'cursors' | 'events' | 'sagas' | 'chainLogs' | 'policies'
+/** The logical table names, in {@link TABLES} order (the functions' config schema needs only these, not the definitions). */
+export const TABLE_NAMES = ['runs', 'intents', 'locks', 'cursors', 'events', 'sagas', 'chainLogs', 'policies'] as const
+
+/** A logical table name. */
+export type TableName = (typeof TABLE_NAMES)[number]
 
 /** All tables of the autopilot. */
 export const TABLES: readonly TableDefinition[] = [
@@ -59,7 +63,7 @@ export type TableNames = Record<TableName, string>
 
 /** Physical names for a prefix, e.g. `ra-local-runs`. */
 export function tableNames(prefix: string): TableNames {
-  return Object.fromEntries(TABLES.map((t) => [t.name, `${prefix}-${t.name}`])) as TableNames
+  return Object.fromEntries(TABLE_NAMES.map((name) => [name, `${prefix}-${name}`])) as TableNames
 }
 
 /** Name of the stack output carrying a table's physical name, e.g. `RunsTableName` (infra/stack.ts; read by `autopilot console --stack`). */

@@ -19,27 +19,16 @@ import { tableNames } from '../../shared/store/tables.js'
 
 const RUNS = 7
 
-/** The environment of a cold start (values only need to validate; nothing is contacted during init). */
+/**
+ * The environment of a cold start in AWS (values only need to validate; nothing is contacted during init): as the stack
+ * sets it, AUTOPILOT_CONFIG carries only the deployment's part (chain, tables) and no POLICY_JSON — the policy and the
+ * protocol config are read from the policy store on the first invocation, not at init. (The RPC URL, a Secrets Manager
+ * read at init in AWS, is given in the config here so that init makes no network call.)
+ */
 export function coldStartEnv(): Record<string, string> {
-  const policy = { version: 1, mode: 'propose', notifications: { webhookUrls: [], console: false } }
-  const config = {
-    chainId: 31337,
-    rpcUrl: 'http://127.0.0.1:9',
-    symbiotic: { operatorVaultOptInService: `0x${'1'.repeat(40)}`, operatorNetworkOptInService: `0x${'2'.repeat(40)}` },
-    vaults: [{ address: `0x${'3'.repeat(40)}`, stakerRewards: [] }],
-    eigenlayer: {
-      delegationManager: `0x${'4'.repeat(40)}`,
-      strategyManager: `0x${'5'.repeat(40)}`,
-      allocationManager: `0x${'6'.repeat(40)}`,
-      rewardsCoordinator: `0x${'7'.repeat(40)}`,
-      positions: [{ strategy: `0x${'8'.repeat(40)}`, stakers: [{ address: `0x${'9'.repeat(40)}` }] }],
-    },
-    tables: tableNames('bench'),
-    dynamoEndpoint: 'http://127.0.0.1:9',
-  }
+  const config = { chainId: 31337, rpcUrl: 'http://127.0.0.1:9', tables: tableNames('bench'), dynamoEndpoint: 'http://127.0.0.1:9' }
   return {
     AUTOPILOT_CONFIG: JSON.stringify(config),
-    POLICY_JSON: JSON.stringify(policy),
     WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
     AWS_REGION: 'us-east-1',
     LOG_LEVEL: 'SILENT',

@@ -10,9 +10,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { createReader } from '../../shared/chain/client.js'
 import type { ExecutorOptions } from '../../shared/execution/options.js'
 import { createDocumentClient, decodeJson, encodeJson } from '../../shared/store/client.js'
-import { IntentStore } from '../../shared/store/intents.js'
-import { LockStore } from '../../shared/store/locks.js'
-import { RunStore } from '../../shared/store/runs.js'
+import { composeStores } from '../../shared/services/compose.js'
 import type { TableNames } from '../../shared/store/tables.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { type JobTarget, runJob } from './job.js'
@@ -58,13 +56,14 @@ async function main(): Promise<void> {
     process.exit(result.status === 'failed' ? 1 : 0)
   }
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: cfg.dynamoEndpoint })
+  const { intents, runs, locks } = composeStores({ dynamo: doc, tables: cfg.tables })
   const result = await runJob(
     {
       client: createReader({ rpcUrl: cfg.rpcUrl, chainId: cfg.chainId }),
       account: privateKeyToAccount(cfg.key),
-      intents: new IntentStore({ client: doc, tableName: cfg.tables.intents }),
-      runs: new RunStore({ client: doc, tableName: cfg.tables.runs }),
-      locks: new LockStore({ client: doc, tableName: cfg.tables.locks }),
+      intents,
+      runs,
+      locks,
       delegator: cfg.delegator,
       confirmations: cfg.confirmations,
       options: cfg.options,

@@ -14,9 +14,8 @@ import type { ExecutorOptions } from '../../shared/execution/options.js'
 import { OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/protocols/symbiotic/roles.js'
 import type { Config } from '../../shared/config/config.js'
 import { createDocumentClient } from '../../shared/store/client.js'
-import { IntentStore } from '../../shared/store/intents.js'
 import { LockStore } from '../../shared/store/locks.js'
-import { RunStore } from '../../shared/store/runs.js'
+import { composeStores } from '../../shared/services/compose.js'
 import { ANVIL_DEPLOYER_KEY } from '../../local/world/index.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
@@ -61,13 +60,13 @@ async function newCase(): Promise<Case> {
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
   const start = await startMark(c.public, curator.address)
   const deps: Case['deps'] = (p = {}) => {
-    const d = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
+    const { intents, runs, locks } = composeStores({ dynamo: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tables: config.tables })
     return {
       client: createReader({ rpcUrl: p.rpcUrl ?? config.rpcUrl, chainId: config.chainId, timeoutMs: p.timeoutMs ?? 1000 }),
       account: curator,
-      intents: new IntentStore({ client: d, tableName: config.tables.intents }),
-      runs: new RunStore({ client: d, tableName: config.tables.runs }),
-      locks: new LockStore({ client: d, tableName: config.tables.locks }),
+      intents,
+      runs,
+      locks,
       delegator,
       confirmations: p.confirmations,
       feeCap: p.feeCap,

@@ -15,9 +15,9 @@ import { closeInterruptedRuns } from '../../shared/pipeline/interruptedRuns.js'
 import type { ExecutorEvent } from '../../shared/execution/settleIntent.js'
 import { type SignerSession, openSignerSession } from '../../shared/execution/signerSession.js'
 import type { PlannedCall } from '../../shared/execution/types.js'
-import type { IntentStore } from '../../shared/store/intents.js'
-import { LockBusyError, type LockStore } from '../../shared/store/locks.js'
-import type { RecordedAction, RunStore } from '../../shared/store/runs.js'
+import type { IntentStorePort, LockStorePort, RunStorePort } from '../../shared/store/ports.js'
+import { LockBusyError } from '../../shared/store/locks.js'
+import type { RecordedAction } from '../../shared/store/runs.js'
 
 /** One desired on-chain value: `operatorNetworkShares(subnetwork, operator) = shares`. */
 export interface JobTarget {
@@ -30,9 +30,9 @@ export interface JobTarget {
 export interface JobDeps {
   client: PublicClient
   account: LocalAccount
-  intents: IntentStore
-  runs: RunStore
-  locks?: LockStore
+  intents: IntentStorePort
+  runs: RunStorePort
+  locks?: LockStorePort
   delegator: Address
   confirmations?: number
   /** Policy gas cap (wei). */

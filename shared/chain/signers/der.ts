@@ -1,8 +1,12 @@
 /**
  * secp256k1 signature plumbing for KMS: DER (X.690) ECDSA-Sig-Value → (r, s), low-s normalisation (EIP-2),
  * recovery id by recovering against the expected address, and the SubjectPublicKeyInfo → address step.
+ * Recovery uses @noble/curves (the version viem pins, so the bundle holds one copy) imported statically: viem's
+ * `recoverAddress` imports it with `import()`, which keeps the whole module in the bundle (Schnorr, hash-to-curve:
+ * ≈ 7 KB, and their tables built at load; docs/architecture.md, "Bundles").
  */
-import { type Address, type Hex, hexToBigInt, recoverAddress, toHex } from 'viem'
+import { secp256k1 } from '@noble/curves/secp256k1'
+import { type Address, type Hex, hexToBigInt, toHex } from 'viem'
 import { publicKeyToAddress } from 'viem/accounts'
 
 /** Order n of the secp256k1 group. */
@@ -59,8 +63,14 @@ export function normalizeS(s: bigint): bigint {
 export async function derToRecoveredSignature(p: { der: Uint8Array; hash: Hex; address: Address }): Promise<RecoveredSignature> {
   const { r, s } = parseDerSignature(p.der)
   const sig = { r: toHex(r, { size: 32 }), s: toHex(normalizeS(s), { size: 32 }) }
+  const signature = new secp256k1.Signature(r, normalizeS(s))
   for (const yParity of [0, 1] as const) {
-    const recovered = await recoverAddress({ hash: p.hash, signature: { ...sig, yParity } })
+    let recovered: Address
+    try {
+      recovered = publicKeyToAddress(`0x${signature.addRecoveryBit(yParity).recoverPublicKey(p.hash.slice(2)).toHex(false)}`)
+    } catch {
+      continue // no point on the curve for this recovery id
+    }
     if (recovered.toLowerCase() === p.address.toLowerCase()) return { ...sig, yParity }
   }
   throw new Error(`signature does not recover to ${p.address}`)
