@@ -365,6 +365,7 @@ function runsBlock(st) {
                     'li',
                     { 'data-action': String(a.index) },
                     h('div', {}, h('span', { class: 'desc', text: a.description }), ' ', badge(a.status), a.txHash ? h('code', { class: 'tx', title: a.txHash, 'data-tx': a.txHash, text: shortHash(a.txHash) }) : null, a.gasUsed ? h('span', { class: 'muted', text: ` ${Number(a.gasUsed).toLocaleString('en-US')} gas` }) : null),
+                    a.note ? h('div', { class: 'note warn', text: a.note }) : null,
                     a.reasons.length ? h('ul', { class: 'reasons' }, a.reasons.slice(0, 1).map((x) => h('li', { text: x }))) : null,
                     a.reasons.length > 1 ? h('details', {}, h('summary', { text: `${a.reasons.length - 1} more reason(s)` }), h('ul', { class: 'reasons' }, a.reasons.slice(1).map((x) => h('li', { text: x })))) : null,
                   ),
