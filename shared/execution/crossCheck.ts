@@ -36,12 +36,12 @@ export interface JudgeReceiptParameters {
  */
 export function judgeReceipt(p: JudgeReceiptParameters): ReceiptVerdict {
   const said = p.receiptStatus
-  const follow = (why: string): ReceiptVerdict => ({ status: said === 'success' ? 'mined' : 'reverted', receiptStatus: said, verification: 'unverified', note: `receipt says ${said}; unverified: ${why}` })
-  if (!p.effect) return follow('the call carries no effect check, so the record follows the receipt')
-  if (p.readError !== undefined || p.before === undefined || p.after === undefined) return follow(`${p.effect.description} could not be read (${p.readError ?? 'no answer'}), so the record follows the receipt`)
+  const follow = (why: string): ReceiptVerdict => ({ status: said === 'success' ? 'mined' : 'reverted', receiptStatus: said, verification: 'unverified', note: `receipt says ${said}; unverified: ${why}, so the record follows the receipt` })
+  if (!p.effect) return follow('the call carries no effect check')
+  if (p.readError !== undefined || p.before === undefined || p.after === undefined) return follow(`${p.effect.description} could not be read (${p.readError ?? 'no answer'})`)
   const expected = p.effect.expected.toLowerCase()
   const d = p.effect.description
-  if (p.before.toLowerCase() === expected) return follow(`${d} already held the value before block ${p.blockNumber}, so the chain cannot tell whether this call set it`)
+  if (p.before.toLowerCase() === expected) return follow(`${d} already held the value before block ${p.blockNumber}: the chain cannot tell whether this call set it`)
   const applied = p.after.toLowerCase() === expected
   const shows = `${d} ${applied ? 'holds' : 'does not hold'} the value the call set at block ${p.blockNumber}`
   if (applied === (said === 'success')) return { status: applied ? 'mined' : 'reverted', receiptStatus: said, verification: 'confirmed', note: `receipt says ${said}; the chain agrees: ${shows}` }

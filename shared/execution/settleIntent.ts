@@ -119,7 +119,9 @@ export async function settleIntent(p: SettleIntentParameters): Promise<SettleInt
   }
 
   async function record(receipt: TransactionReceipt): Promise<SettleIntentReturnType> {
-    // A node can lie about a receipt's status: the record follows what the chain's state shows (crossCheck.ts).
+    // A node can lie about a receipt's status: the record follows what the chain's state shows (crossCheck.ts). The
+    // lease is renewed first (when due) so that the two extra reads never stretch the time between renewals.
+    await p.fence?.keepAlive()
     const verdict = await crossCheckReceipt(client, intent.effect as EffectCheck | undefined, receipt, retry)
     const { status } = verdict
     const fields = {

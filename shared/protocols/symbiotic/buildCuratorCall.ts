@@ -1,5 +1,5 @@
 /** Turns a planned curator action into a plain contract call description (no network): `{ address, abi, functionName, args }`. */
-import { type Address, encodeFunctionData, encodeFunctionResult } from 'viem'
+import { type Address, encodeFunctionData, numberToHex } from 'viem'
 import type { EffectCheck, PlannedCall } from '../../execution/types.js'
 import type { Position } from '../../domain/index.js'
 import type { Action } from './diff.js'
@@ -28,7 +28,8 @@ export function buildCuratorCall(action: Action, label: (k: string) => string = 
  */
 export function curatorCallEffect(action: Pick<Action, 'kind' | 'delegator' | 'service' | 'operator' | 'to'>, label: (k: string) => string = (k) => k): EffectCheck {
   const sn = action.service
-  const expected = encodeFunctionResult({ abi: networkRestakeDelegatorAbi, functionName: 'networkLimit', result: action.to })
+  // Each getter returns one uint256: its ABI encoding is the value as a 32-byte word.
+  const expected = numberToHex(action.to, { size: 32 })
   if (action.kind === 'setNetworkLimit') return { to: action.delegator, data: encodeFunctionData({ abi: networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] }), expected, description: `networkLimit(${label(sn)})` }
   const op = action.operator as Address
   const getter = action.kind === 'setOperatorNetworkShares' ? 'operatorNetworkShares' : 'operatorNetworkLimit'
