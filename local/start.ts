@@ -118,13 +118,13 @@ async function main(): Promise<void> {
       `  derisk-operator:  ${webhookServer.curl({ id: `manual-derisk-${Date.now()}`, action: 'derisk-operator', operator: op.address, reason: `trying a de-risk of ${op.label}` })}`,
   )
   // The console: live chain read + recorded runs, what-if, drill-downs and controls. The CLI can use the same world through the config file.
-  const { startDashboard, createLiveReader } = await import('./dashboard/index.js')
+  const { startDashboard, createLiveReader, createYieldReader } = await import('./dashboard/index.js')
   const { handlerRuntime } = await import('../shared/services/runtime.js')
   const dctx = await handlerRuntime(env, 'dashboard').context()
   // Pause / resume / de-risk from the page go through the webhook's own path (claim, pause flag, notification); de-risk
   // jobs run on the rebalance handler as the webhook's do.
   const controls = { who: `local:${userInfo().username}`, dispatch: localJobsDispatcher(rebalance), ctx: asWebhookContext(dctx) }
-  dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787), controls })
+  dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), readYield: createYieldReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787), controls })
   mkdirSync('.local', { recursive: true })
   writeFileSync('.local/autopilot.config.json', fullConfig)
   say(`dashboard: ${dashboard.url}  ·  CLI: npm run autopilot -- runs --config .local/autopilot.config.json`)

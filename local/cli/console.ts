@@ -15,7 +15,7 @@ import { type JobDispatcher, WebhookConfigError, snsJobDispatcher } from '../../
 import { composeStores } from '../../shared/services/compose.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { TABLES, type TableName, type TableNames, tableNames, tableOutputKey } from '../../shared/store/tables.js'
-import { type Dashboard, createLiveReader, startDashboard } from '../dashboard/index.js'
+import { type Dashboard, type YieldReader, createLiveReader, createYieldReader, startDashboard } from '../dashboard/index.js'
 import type { LiveState } from '../dashboard/live.js'
 import { LOCAL_AWS } from '../world/dynamo.js'
 import { type CliIo, CliUsageError, EXIT, InvalidInputError, fail, parseArgs, readJson, stringFlag } from './common.js'
@@ -153,6 +153,7 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
     const { runs } = composeStores({ dynamo: doc, tables: { runs: targets.tables.runs } })
 
     let readLive: () => Promise<LiveState> = () => Promise.reject(new InvalidInputError({ what: 'chain read', path: '(none)', reason: 'give --config FILE --policy FILE (and --rpc URL) to read the chain' }))
+    let readYield: YieldReader | undefined
     let policyNotifications: Pick<CreateNotifierParameters, 'webhookUrls' | 'targets'> = {}
     if (configPath && policyPath) {
       const [policyDoc, configDoc] = await Promise.all([readJson(policyPath, 'policy'), readJson(configPath, 'config')])
@@ -164,7 +165,9 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
       if (!rpcUrl) throw new CliUsageError('no RPC: give --rpc URL or "rpcUrl" in the config')
       const chainId = parsedConfig.data.chainId ?? (await createReader({ rpcUrl, chainId: 1, timeoutMs: 10_000 }).getChainId())
       const config = { ...parsedConfig.data, rpcUrl, chainId, tables: { ...tableNames('unused'), ...targets.tables } } as Config
-      readLive = createLiveReader({ config, client: createReader({ rpcUrl, chainId }), policy: parsedPolicy.policy })
+      const client = createReader({ rpcUrl, chainId })
+      readLive = createLiveReader({ config, client, policy: parsedPolicy.policy })
+      readYield = createYieldReader({ config, client })
       policyNotifications = { webhookUrls: parsedPolicy.policy.notifications.webhookUrls, targets: parsedPolicy.policy.notifications.targets }
     }
 
@@ -188,7 +191,7 @@ export async function consoleCommand(args: string[], io: CliIo, opts: ConsoleCom
             notify: createNotifier({ ...policyNotifications, ...(targets.notificationsTopicArn ? { snsTopicArn: targets.notificationsTopicArn } : {}), console: (n) => io.stdout(formatNotification(n)), logger }),
           },
         }
-    dashboard = await startDashboard({ runs, readLive, port, ...(controls ? { controls } : {}) })
+    dashboard = await startDashboard({ runs, readLive, port, ...(controls ? { controls } : {}), ...(readYield ? { readYield } : {}) })
     io.stdout(
       [
         `console: ${dashboard.url}  (127.0.0.1 only; Ctrl-C stops it)`,

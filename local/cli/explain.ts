@@ -95,7 +95,12 @@ export function explainRecord(run: RunRecord, opts: { allOperators?: boolean; wi
     out.push('', 'Recorded calls')
     // One block per call (not a table): the full tx hash stays copyable at any terminal width.
     for (const a of actions)
-      out.push(`  #${a.index}  ${a.status}${a.blockNumber !== undefined ? `  block ${a.blockNumber}` : ''}${a.gasUsed !== undefined ? `  ${a.gasUsed} gas` : ''}`, `      ${a.description}`, ...(a.txHash ? [`      tx ${a.txHash}`] : []))
+      out.push(
+        `  #${a.index}  ${a.status}${a.blockNumber !== undefined ? `  block ${a.blockNumber}` : ''}${a.gasUsed !== undefined ? `  ${a.gasUsed} gas` : ''}`,
+        `      ${a.description}`,
+        ...(a.txHash ? [`      tx ${a.txHash}`] : []),
+        ...(a.note ? [`      ${a.note}`] : []),
+      )
   }
   return `${out.join('\n')}\n`
 }

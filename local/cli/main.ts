@@ -35,6 +35,8 @@ Usage:
                                             plan today and under a hypothetical change: risk figures and moves
   autopilot runs [--kind K] [--limit N] [--json] [store flags]
                                             the newest recorded runs (rebalance, score, watch)
+  autopilot runs yield --config FILE [--period day|week|month]
+                                            realised yield and losses per period (chain time), beside the planned yield
   autopilot explain RUN [--json] [store flags]
                                             one run in full: decision, scores, plan, calls with reasons and tx hashes
   autopilot console (--stack NAME | --tables LIST) [--region R] [--config FILE --policy FILE] [--port N]

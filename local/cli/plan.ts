@@ -96,13 +96,19 @@ export interface LiveInputs {
  */
 export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<LiveInputs> {
   const policyPath = stringFlag(p, 'policy', true)
-  const configPath = stringFlag(p, 'config', true)
-  const [policyDoc, configDoc] = await Promise.all([readJson(policyPath, 'policy'), readJson(configPath, 'config')])
-  const parsedPolicy = parsePolicy(policyDoc)
+  const parsedPolicy = parsePolicy(await readJson(policyPath, 'policy'))
   if (!parsedPolicy.ok) throw new InvalidInputError({ what: 'policy', path: policyPath, reason: parsedPolicy.errors.map((e) => `${e.path}: ${e.message}`).join('; ') })
-  const parsedConfig = PlanConfigSchema.safeParse(configDoc)
+  return { policy: parsedPolicy.policy, policyPath, ...(await readConfiguredUniverse(p, curator)) }
+}
+
+/**
+ * Reads `--config` and the chain (`--rpc` or the config's rpcUrl) at the latest block: the vaults the config names.
+ * @throws {InvalidInputError} for an invalid config, an RPC that does not answer, or a config naming another chain
+ */
+export async function readConfiguredUniverse(p: ParsedArgs, curator?: Address): Promise<Omit<LiveInputs, 'policy' | 'policyPath'>> {
+  const configPath = stringFlag(p, 'config', true)
+  const parsedConfig = PlanConfigSchema.safeParse(await readJson(configPath, 'config'))
   if (!parsedConfig.success) throw new InvalidInputError({ what: 'config', path: configPath, reason: parsedConfig.error.issues.map((i) => `$.${i.path.join('.')}: ${i.message}`).join('; ') })
-  const policy = parsedPolicy.policy
   const config = parsedConfig.data
   const rpcUrl = stringFlag(p, 'rpc') ?? config.rpcUrl
   if (!rpcUrl) throw new CliUsageError('no RPC: give --rpc URL or "rpcUrl" in the config')
@@ -126,7 +132,7 @@ export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<
     vaultFactory: config.symbiotic.vaultFactory,
   })
   const universe = await withExternalStake(client, read, config) // config extraVaults: read for the security figures only
-  return { policy, policyPath, config, chainId, client, universe, rpcUrl }
+  return { config, chainId, client, universe, rpcUrl }
 }
 
 /** An RPC URL without credentials or API keys in its path/query (shown in output). */

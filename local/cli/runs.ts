@@ -6,6 +6,7 @@ import { type CliIo, CliUsageError, EXIT, STORE_FLAGS, STORE_HELP, fail, fitLine
 
 /** Help text of `autopilot runs`. */
 export const RUNS_USAGE = `usage: autopilot runs [--kind rebalance|score|watch|all] [--limit N] [--json] [store flags]
+       autopilot runs yield --config FILE [--period day|week|month] [--json]   realised yield and losses over time
 
 Lists the newest runs first: when, kind, status, block, calls sent, and why (skip reason, error, or
 what was done). Show one in full with \`autopilot explain RUN\`.
@@ -92,6 +93,7 @@ export function runsListing(runs: ReturnType<typeof runSummary>[], width: number
  * @returns the exit code
  */
 export async function runsCommand(args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
+  if (args[0] === 'yield') return (await import('./yield.js')).yieldCommand(args.slice(1), io, env)
   try {
     const p = parseArgs(args, { ...STORE_FLAGS, kind: 'string', limit: 'string', json: 'boolean' })
     if (p.help) {

@@ -2,3 +2,4 @@
 export { type Dashboard, DashboardStartError, type DashboardStartErrorType, type StartDashboardParameters, startDashboard } from './server.js'
 export { type LiveReaderContext, type LiveState, createLiveReader } from './live.js'
 export { type DashboardState, buildDashboardState } from './view.js'
+export { type YieldPeriod, type YieldReader, type YieldView, createYieldReader } from './realised.js'

@@ -20,6 +20,7 @@ import { parsePolicy } from '../../shared/domain/index.js'
 import { type WhatIfChange, WhatIfChangeError, whatIf } from '../../shared/domain/whatif.js'
 import { explainRecord } from '../cli/explain.js'
 import type { LiveState } from './live.js'
+import { PERIOD_SECONDS, type YieldPeriod, type YieldReader } from './realised.js'
 import { buildDashboardState, detailView, relabeler, runView, whatIfChangeFromQuery, whatIfView } from './view.js'
 
 /** Options of {@link startDashboard}. */
@@ -42,6 +43,8 @@ export interface StartDashboardParameters {
    * caller. Absent = read-only.
    */
   controls?: ApplyControlActionParameters & { who: string }
+  /** Realised yield and losses over time (`/api/yield`; see createYieldReader); absent = the section says it is not available. */
+  readYield?: YieldReader
 }
 
 /** A running dashboard. */
@@ -233,6 +236,14 @@ export async function startDashboard(p: StartDashboardParameters): Promise<Dashb
     const [state, runs] = await Promise.all([readLive(), Promise.all([p.runs.list('score', 200), p.runs.list('rebalance', 200)]).then((x) => x.flat())])
     const view = detailView(kind, c.req.param('id'), state, runs)
     return view ? c.json(view) : c.json({ error: `${kind} ${c.req.param('id')} is not in the universe read` }, 404)
+  })
+  // Realised yield and losses per period of chain time, beside what the stored runs planned.
+  app.get('/api/yield', async (c) => {
+    const period = (c.req.query('period') ?? 'week') as YieldPeriod
+    if (!Object.hasOwn(PERIOD_SECONDS, period)) return c.json({ error: 'period must be day, week or month' }, 400)
+    if (!p.readYield) return c.json({ error: 'realised yield is not available in this console (no chain reader)' }, 404)
+    const [state, runs] = await Promise.all([readLive(), p.runs.list('rebalance', 500)])
+    return c.json(await p.readYield({ period, live: state, runs }))
   })
   app.get('/api/whatif', (c) => whatIfAnswer(whatIfChangeFromQuery((k) => c.req.query(k))))
   app.post('/api/whatif', async (c) => {

@@ -68,7 +68,8 @@ export interface RunView {
   startedAtMs: number
   blockNumber?: string
   summary: string
-  actions: { index: number; description: string; status: string; txHash?: string; gasUsed?: string; reasons: string[] }[]
+  /** `note`: the receipt was contradicted by the chain's state, or the chain could not confirm it (docs/execution.md). */
+  actions: { index: number; description: string; status: string; txHash?: string; gasUsed?: string; reasons: string[]; note?: string }[]
   error?: string
 }
 
@@ -191,6 +192,7 @@ export function runView(r: RunRecord, label: (k: string) => string, relabel: (te
       reasons: a.reasons.map(relabel),
       ...(a.txHash ? { txHash: a.txHash } : {}),
       ...(a.gasUsed !== undefined ? { gasUsed: a.gasUsed.toString() } : {}),
+      ...(a.note ? { note: relabel(a.note) } : {}),
     })),
     ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}),
   }

@@ -46,7 +46,8 @@ export class SimulationRevertedError extends RestakeError {
 /** A sent transaction was mined but reverted. */
 export class TransactionRevertedError extends RestakeError {
   override name = 'TransactionRevertedError' as const
-  constructor(p: { hash: Hex; actionIndex: number }) {
-    super(`Transaction ${p.hash} (action ${p.actionIndex}) reverted on-chain.`, { details: `tx ${p.hash}` })
+  /** @param p.note what the cross-check of the receipt against the chain found, when it did not simply agree */
+  constructor(p: { hash: Hex; actionIndex: number; note?: string }) {
+    super(`Transaction ${p.hash} (action ${p.actionIndex}) reverted on-chain.${p.note ? ` ${p.note}.` : ''}`, { details: `tx ${p.hash}` })
   }
 }

@@ -23,7 +23,7 @@ import { type ExecutorOptions, type ResolvedExecutorOptions, resolveExecutorOpti
 import { withRetry } from './retry.js'
 import { settleIntent } from './settleIntent.js'
 import { openSignerSession } from './signerSession.js'
-import type { ExecutorEvent, PlannedCall, RevertArgNames, SignerSession } from './types.js'
+import type { ExecutorEvent, PlannedCall, ReceiptVerification, RevertArgNames, SignerSession } from './types.js'
 
 /** Parameters of {@link executeCalls}. */
 export interface ExecuteCallsParameters {
@@ -62,6 +62,9 @@ export interface ExecutedCall {
   nonce: number
   /** Every hash signed for the call (more than one after a fee-bump replacement). */
   txHashes: Hex[]
+  /** Whether the chain's state confirmed the receipt (crossCheck.ts), with one line for people; absent on records made before it existed. */
+  verification?: ReceiptVerification
+  note?: string
 }
 
 /** Simulates all, then signs → persists → broadcasts → confirms each call in order, under the signer's lock when given one. */
@@ -159,6 +162,7 @@ async function signAndPersist(p: SignAndPersistParameters): Promise<IntentRecord
     chainId: p.chainId,
     functionName: call.functionName,
     description: call.description,
+    ...(call.effect ? { effect: call.effect } : {}),
     gas: gasLimit.toString(),
     maxFeePerGas: fees.maxFeePerGas.toString(),
     maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
@@ -186,6 +190,8 @@ async function confirm(p: ExecuteCallsParameters & { session: SignerSession | un
   let blockNumber = intent.blockNumber !== undefined ? BigInt(intent.blockNumber) : undefined
   let gasUsed = intent.gasUsed !== undefined ? BigInt(intent.gasUsed) : undefined
   let txHashes = intent.txHashes as Hex[]
+  let verification = intent.verification
+  let note = intent.verificationNote
   if (status === 'signed' || status === 'broadcast') {
     const out = await settleIntent({ client: p.client, account: p.account, intents: p.intents, intent, confirmations: p.confirmations ?? 1, feeCap: p.maxFeePerGas, fence: p.session, options: p.options, onEvent: p.onEvent })
     await p.session?.settle([intent.intentId])
@@ -195,6 +201,8 @@ async function confirm(p: ExecuteCallsParameters & { session: SignerSession | un
       receiptHash = out.receipt.transactionHash
       blockNumber = out.receipt.blockNumber
       gasUsed = out.receipt.gasUsed
+      verification = out.verdict.verification
+      note = out.verdict.note
     }
   } else if (status === 'mined' && (blockNumber === undefined || gasUsed === undefined)) {
     const r = await p.client.getTransactionReceipt({ hash: (intent.minedTxHash ?? intent.txHash) as Hex })
@@ -203,8 +211,18 @@ async function confirm(p: ExecuteCallsParameters & { session: SignerSession | un
     gasUsed = r.gasUsed
   }
   if (status === 'superseded' || status === 'failed') throw new IntentSupersededError({ intentId: intent.intentId, nonce: intent.nonce })
-  if (status === 'reverted') throw new TransactionRevertedError({ hash: (receiptHash ?? intent.txHash) as Hex, actionIndex: p.index })
-  return { index: p.index, txHash: (receiptHash ?? intent.txHash) as Hex, blockNumber: blockNumber ?? 0n, gasUsed: gasUsed ?? 0n, intentId: intent.intentId, nonce: intent.nonce, txHashes }
+  if (status === 'reverted') throw new TransactionRevertedError({ hash: (receiptHash ?? intent.txHash) as Hex, actionIndex: p.index, ...(verification && verification !== 'confirmed' && note ? { note } : {}) })
+  return {
+    index: p.index,
+    txHash: (receiptHash ?? intent.txHash) as Hex,
+    blockNumber: blockNumber ?? 0n,
+    gasUsed: gasUsed ?? 0n,
+    intentId: intent.intentId,
+    nonce: intent.nonce,
+    txHashes,
+    ...(verification ? { verification } : {}),
+    ...(note ? { note } : {}),
+  }
 }
 
 /**

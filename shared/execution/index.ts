@@ -1,6 +1,7 @@
 /** Exactly-once execution (docs/execution.md): simulate → signer lock → sign once → persist → broadcast → confirm → record. */
 export * from './broadcast.js'
 export * from './crashPoint.js'
+export * from './crossCheck.js'
 export * from './decodeRevert.js'
 export * from './errors.js'
 export * from './executeCalls.js'

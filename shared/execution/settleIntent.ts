@@ -10,11 +10,12 @@ import type { IntentRecord, IntentStorePort as IntentStore } from '../store/port
 import { StaleWriteError } from '../store/errors.js'
 import { broadcastRaw } from './broadcast.js'
 import { crashPoint } from './crashPoint.js'
+import { type ReceiptVerdict, crossCheckReceipt } from './crossCheck.js'
 import { TransactionStuckError } from './errors.js'
 import { type Fees, bumpFees, quoteFees } from './fees.js'
 import type { ResolvedExecutorOptions } from './options.js'
 import { sleep, withRetry } from './retry.js'
-import type { ExecutorEvent, SignerFence } from './types.js'
+import type { EffectCheck, ExecutorEvent, SignerFence } from './types.js'
 
 export type { ExecutorEvent }
 
@@ -38,8 +39,8 @@ export interface SettleIntentParameters {
   onEvent?: (e: ExecutorEvent) => void
 }
 
-/** How an intent settled. */
-export type SettleIntentReturnType = { status: 'mined' | 'reverted'; intent: IntentRecord; receipt: TransactionReceipt } | { status: 'superseded'; intent: IntentRecord }
+/** How an intent settled: `status` is the chain's (the receipt cross-checked against the call's effect, see `verdict`). */
+export type SettleIntentReturnType = { status: 'mined' | 'reverted'; intent: IntentRecord; receipt: TransactionReceipt; verdict: ReceiptVerdict } | { status: 'superseded'; intent: IntentRecord }
 
 /** Broadcasts (idempotently) and confirms one intent; throws TransactionStuckError (intent left open) when out of patience. */
 export async function settleIntent(p: SettleIntentParameters): Promise<SettleIntentReturnType> {
@@ -118,7 +119,11 @@ export async function settleIntent(p: SettleIntentParameters): Promise<SettleInt
   }
 
   async function record(receipt: TransactionReceipt): Promise<SettleIntentReturnType> {
-    const status = receipt.status === 'success' ? 'mined' : 'reverted'
+    // A node can lie about a receipt's status: the record follows what the chain's state shows (crossCheck.ts). The
+    // lease is renewed first (when due) so that the two extra reads never stretch the time between renewals.
+    await p.fence?.keepAlive()
+    const verdict = await crossCheckReceipt(client, intent.effect as EffectCheck | undefined, receipt, retry)
+    const { status } = verdict
     const fields = {
       blockNumber: receipt.blockNumber.toString(),
       blockHash: receipt.blockHash,
@@ -126,7 +131,10 @@ export async function settleIntent(p: SettleIntentParameters): Promise<SettleInt
       effectiveGasPrice: receipt.effectiveGasPrice.toString(),
       minedTxHash: receipt.transactionHash,
       settledBy: p.settledBy,
-      reason: status === 'reverted' ? `transaction ${receipt.transactionHash} reverted on-chain in block ${receipt.blockNumber}` : undefined,
+      receiptStatus: verdict.receiptStatus,
+      verification: verdict.verification,
+      verificationNote: verdict.note,
+      reason: verdict.verification === 'contradicted' ? verdict.note : status === 'reverted' ? `transaction ${receipt.transactionHash} reverted on-chain in block ${receipt.blockNumber}` : undefined,
     }
     try {
       await intents.transition(intent.intentId, ['signed', 'broadcast'], status, fields)
@@ -134,7 +142,7 @@ export async function settleIntent(p: SettleIntentParameters): Promise<SettleInt
       ignoreStale(e) // settled by someone else already: the chain is the same for both of us
     }
     p.onEvent?.({ type: 'settled', intentId: intent.intentId, status, txHash: receipt.transactionHash })
-    return { status, intent: { ...intent, status, ...fields }, receipt }
+    return { status, intent: { ...intent, status, ...fields }, receipt, verdict }
   }
 
   async function supersede(): Promise<SettleIntentReturnType> {

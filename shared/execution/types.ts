@@ -16,7 +16,29 @@ export interface PlannedCall {
   args: readonly unknown[]
   /** One line for people: what the call does. */
   description: string
+  /** How the chain shows that the call took effect (the protocol adapter's); the receipt is cross-checked against it. */
+  effect?: EffectCheck
 }
+
+/**
+ * What a call sets, as data (so it is stored with the intent and checked again after a resume): `eth_call` of `data`
+ * on `to` answers exactly `expected` once the call applied, e.g. `networkLimit(subnetwork)` = the limit it set.
+ */
+export interface EffectCheck {
+  to: Address
+  data: Hex
+  /** The ABI-encoded answer once the call applied. */
+  expected: Hex
+  /** For people: what is read, e.g. `networkLimit(oracle-net/0)`. */
+  description: string
+}
+
+/**
+ * How the record of a settled call relates to the chain's state: `confirmed` (the effect check agrees with the
+ * receipt), `contradicted` (it disagrees: the record follows the chain), `unverified` (no check, or the chain cannot
+ * tell: the record follows the receipt and says so).
+ */
+export type ReceiptVerification = 'confirmed' | 'contradicted' | 'unverified'
 
 /** Names the executor substitutes for known constants in decoded revert arguments (e.g. role ids), from the adapter. */
 export type RevertArgNames = Readonly<Record<string, string>>

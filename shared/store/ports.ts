@@ -53,6 +53,8 @@ export interface RecordedAction {
   status: 'planned' | 'sent' | 'mined' | 'reverted' | 'skipped'
   blockNumber?: bigint
   gasUsed?: bigint
+  /** Set when the receipt was not confirmed by the chain's state, or the chain contradicted it (docs/execution.md). */
+  note?: string
 }
 
 /** Where an intent is in its life. `superseded`: its nonce was consumed by a transaction that is not one of ours. */
@@ -100,6 +102,13 @@ export interface IntentRecord {
   reason?: string
   /** Run id that resumed and settled this intent, when it was not the run that created it. */
   settledBy?: string
+  /** How the chain shows the call applied (shared/execution EffectCheck), when the adapter gave one. */
+  effect?: { to: string; data: string; expected: string; description: string }
+  /** What the receipt said, and whether the chain's state confirmed it (the status follows the chain). */
+  receiptStatus?: 'success' | 'reverted'
+  verification?: 'confirmed' | 'contradicted' | 'unverified'
+  /** One line for people: what the cross-check of the receipt against the chain found. */
+  verificationNote?: string
   updatedAt?: number
 }
 

@@ -440,6 +440,65 @@ describe('stuck and reorged transactions', () => {
   })
 })
 
+describe('receipts that lie: the record follows the chain, cross-checked after sending', () => {
+  it('a node answering `reverted` for calls whose effect the chain shows: recorded mined with the contradiction, each call sent once', async () => {
+    const k = await newCase()
+    const t = targets(3)
+    const deps = k.deps({ rpcUrl: proxy.url })
+    proxy.setFaults([{ method: 'eth_getTransactionReceipt', fault: 'flipReceipt', times: 1000 }])
+    const result = await runJob(deps, t)
+    expect(proxy.stats().injected['eth_getTransactionReceipt:flipReceipt'] ?? 0).toBeGreaterThan(0)
+    proxy.setFaults([])
+    expect(result.error).toBeUndefined()
+    expect(result.status).toBe('succeeded')
+    expect(result.executed.map((e) => e.verification)).toEqual(['contradicted', 'contradicted', 'contradicted'])
+    const obs = await settleCase(k, { intended: 3, targets: t })
+    expect(obs.minedTxs.every((tx) => tx.status === 'success')).toBe(true) // the chain: every call applied
+    for (const i of obs.intents) {
+      expect(i).toMatchObject({ status: 'mined', receiptStatus: 'reverted', verification: 'contradicted' })
+      expect(i.reason).toMatch(/^receipt said reverted, chain shows effect applied: operatorNetworkShares\(0x[0-9a-f]+, 0x[0-9a-f]+\) holds the value the call set at block \d+; recorded as mined$/i)
+    }
+    const run = await deps.runs.get(result.runId)
+    expect(run?.actions?.map((a) => a.note)).toEqual(obs.intents.sort((a, b) => a.actionIndex - b.actionIndex).map((i) => i.verificationNote))
+  })
+
+  it('without an effect check the chain cannot tell: the record follows the receipt and says it is unverified; the next run sends only what is missing', async () => {
+    const k = await newCase()
+    const t = targets(2)
+    proxy.setFaults([{ method: 'eth_getTransactionReceipt', fault: 'flipReceipt', times: 1000 }])
+    const lied = await runJob(k.deps({ rpcUrl: proxy.url }), t, { effect: false })
+    proxy.setFaults([])
+    expect(lied.status).toBe('failed')
+    expect(lied.error?.name).toBe('TransactionRevertedError')
+    expect(lied.error?.message).toContain('receipt says reverted; unverified: the call carries no effect check')
+    const [first] = await k.deps().intents.listByRun(lied.runId)
+    expect(first).toMatchObject({ status: 'reverted', receiptStatus: 'reverted', verification: 'unverified' })
+    // The chain has the first call applied: an honest run reads it and sends the second call only.
+    const honest = await runJob(k.deps(), t)
+    expect(honest.status).toBe('succeeded')
+    expect(honest.planned).toBe(1)
+    expect(honest.executed.map((e) => e.verification)).toEqual(['confirmed'])
+    await settleCase(k, { intended: 2, targets: t })
+  })
+
+  it('the real runRebalance through a node that flips every receipt: the run succeeds, is verified, and its actions name the contradiction', async () => {
+    const k = await newCase()
+    const ctx = testContext(w, { ...k.config, rpcUrl: proxy.url }, defaultPolicy())
+    const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: k.config.dynamoEndpoint })
+    proxy.setFaults([{ method: 'eth_getTransactionReceipt', fault: 'flipReceipt', times: 10_000 }])
+    const run = await runRebalance({ ...ctx, locks: new LockStore({ client: doc, tableName: k.config.tables.locks }) }, { trigger: 'faults-lying-receipts' })
+    expect(proxy.stats().injected['eth_getTransactionReceipt:flipReceipt'] ?? 0).toBeGreaterThan(0)
+    proxy.setFaults([])
+    expect(run.error).toBeUndefined()
+    expect(run.status).toBe('succeeded')
+    expect(run.verified).toBe(true)
+    const sent = run.actions.filter((a) => a.txHash)
+    expect(sent.length).toBeGreaterThan(0)
+    for (const a of sent) expect(a.note).toMatch(/^receipt said reverted, chain shows effect applied: (networkLimit|operatorNetworkShares)\(/)
+    await settleCase(k, { intended: sent.length, targets: [] })
+  })
+})
+
 describe('nothing sent', () => {
   it('a call that reverts in simulation (AlreadySet) sends nothing and stores the decoded reason', async () => {
     const k = await newCase()

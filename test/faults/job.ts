@@ -7,9 +7,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Address, Hex, LocalAccount, PublicClient } from 'viem'
 import { networkRestakeDelegatorAbi } from '../../shared/protocols/symbiotic/abis.js'
+import { unconfirmedNote } from '../../shared/execution/crossCheck.js'
 import { GasPriceTooHighError } from '../../shared/execution/errors.js'
 import { type ExecutedCall, executeCalls } from '../../shared/execution/executeCalls.js'
 import type { ExecutorOptions } from '../../shared/execution/options.js'
+import { curatorCallEffect } from '../../shared/protocols/symbiotic/buildCuratorCall.js'
 import { ROLE_NAMES } from '../../shared/protocols/symbiotic/roles.js'
 import { closeInterruptedRuns } from '../../shared/pipeline/interruptedRuns.js'
 import type { ExecutorEvent } from '../../shared/execution/settleIntent.js'
@@ -53,9 +55,10 @@ export interface JobResult {
   resumed: number
 }
 
-/** The delegator call that sets one target. */
-export function targetCall(delegator: Address, t: JobTarget): PlannedCall {
+/** The delegator call that sets one target, with the adapter's effect check (`effect: false`: without, as an adapter that gives none). */
+export function targetCall(delegator: Address, t: JobTarget, opts: { effect?: boolean } = {}): PlannedCall {
   return {
+    ...(opts.effect === false ? {} : { effect: curatorCallEffect({ kind: 'setOperatorNetworkShares', delegator, service: t.subnetwork, operator: t.operator, to: t.shares }) }),
     address: delegator,
     abi: networkRestakeDelegatorAbi,
     functionName: 'setOperatorNetworkShares',
@@ -69,8 +72,8 @@ export async function readShares(client: PublicClient, delegator: Address, targe
   return Promise.all(targets.map((t) => client.readContract({ address: delegator, abi: networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [t.subnetwork, t.operator] })))
 }
 
-/** Runs one job; `calls` overrides the diff (to send a call that must revert). Never throws for expected outcomes. */
-export async function runJob(deps: JobDeps, targets: readonly JobTarget[], opts: { runId?: string; calls?: PlannedCall[] } = {}): Promise<JobResult> {
+/** Runs one job; `calls` overrides the diff (to send a call that must revert); `effect: false` sends the diff without effect checks. Never throws for expected outcomes. */
+export async function runJob(deps: JobDeps, targets: readonly JobTarget[], opts: { runId?: string; calls?: PlannedCall[]; effect?: boolean } = {}): Promise<JobResult> {
   const runId = opts.runId ?? `job-${randomUUID().slice(0, 8)}`
   await deps.runs.start({ runId, kind: 'rebalance', trigger: 'faults', startedAt: Date.now() })
   let session: SignerSession | undefined
@@ -88,7 +91,7 @@ export async function runJob(deps: JobDeps, targets: readonly JobTarget[], opts:
     let calls = opts.calls
     if (!calls) {
       const current = await readShares(deps.client, deps.delegator, targets)
-      calls = targets.filter((t, i) => current[i] !== t.shares).map((t) => targetCall(deps.delegator, t))
+      calls = targets.filter((t, i) => current[i] !== t.shares).map((t) => targetCall(deps.delegator, t, { effect: opts.effect }))
     }
     planned = calls.length
     actions = calls.map((c, index) => ({ index, kind: c.functionName, description: c.description, reasons: ['fault-suite target'], status: 'planned' as const }))
@@ -110,7 +113,7 @@ export async function runJob(deps: JobDeps, targets: readonly JobTarget[], opts:
       revertArgNames: ROLE_NAMES,
       onMined: (index, txHash, e) => {
         executed.push(e)
-        actions[index] = { ...actions[index]!, status: 'mined', txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed }
+        actions[index] = { ...actions[index]!, status: 'mined', txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed, ...unconfirmedNote(e) }
       },
     })
     await deps.runs.finish(runId, { status: 'succeeded', finishedAt: Date.now(), actions })

@@ -2,7 +2,7 @@
  * A JSON-RPC proxy on 127.0.0.1 in front of Anvil that injects faults per method and count: HTTP 5xx, timeouts
  * (the request reaches Anvil, the answer never comes back), dropped connections (before or after Anvil saw the
  * request), and a lying node (stale `eth_getTransactionCount`, `eth_getTransactionReceipt` answering null for a
- * mined transaction, a result that is not a quantity). Handles JSON-RPC batches (viem batches concurrent reads).
+ * mined transaction, a receipt whose status is flipped, a result that is not a quantity). Handles JSON-RPC batches (viem batches concurrent reads).
  */
 import { type JsonRpcExchange, forwardJsonRpc, serveJsonRpc } from '../setup/jsonRpcServer.js'
 
@@ -20,6 +20,8 @@ export type FaultKind =
   | 'staleNonce'
   /** Forward, then answer `eth_getTransactionReceipt` with null although the transaction is mined. */
   | 'nullReceipt'
+  /** Forward, then answer `eth_getTransactionReceipt` with the opposite `status` (success ↔ reverted): a receipt that lies. */
+  | 'flipReceipt'
   /** Forward, then answer with a result that is not a quantity (`"lots"`): a node that lies about the format. */
   | 'notQuantity'
   /** Hold the request for `holdMs`, then forward it and answer normally (a slow node or network). */
@@ -119,6 +121,10 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
       if (!a || a.result === undefined) continue
       if (r.method === 'eth_getTransactionCount' && typeof a.result === 'string' && BigInt(a.result) > 0n && take(r.method, ['staleNonce'])) a.result = `0x${(BigInt(a.result) - 1n).toString(16)}`
       if (r.method === 'eth_getTransactionReceipt' && a.result !== null && take(r.method, ['nullReceipt'])) a.result = null
+      if (r.method === 'eth_getTransactionReceipt' && a.result !== null && take(r.method, ['flipReceipt'])) {
+        const receipt = a.result as { status?: string }
+        a.result = { ...receipt, status: receipt.status === '0x1' ? '0x0' : '0x1' }
+      }
       if (typeof a.result === 'string' && take(r.method, ['notQuantity'])) a.result = 'lots'
     }
     out = Array.isArray(out) ? answers : answers[0]

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseAbiItem } from 'viem'
 import { EXIT, toJson } from '../../local/cli/common.js'
+import { units } from '../../shared/domain/format.js'
 import { runCli } from '../setup/cli.js'
 import type { Config } from '../../shared/config/config.js'
 import { runRebalance, type RunRebalanceResult } from '../../shared/services/runRebalance.js'
@@ -124,6 +126,50 @@ describe('autopilot runs', () => {
     expect(empty.out).toContain('no watch runs')
     const down = await run('runs', '--dynamo-endpoint', 'http://127.0.0.1:1', '--tables-prefix', prefix)
     expect(down.code).toBe(EXIT.failed)
+  })
+})
+
+describe('autopilot runs yield', () => {
+  /** Σ DistributeRewards paid to the seeded vault's stakers and Σ its slashes, read here straight from the chain. */
+  async function chainTotals(): Promise<{ rewards: bigint; slashed: bigint }> {
+    const v = w.seeded.vaults[0]!
+    const logs = await c.public.getLogs({
+      address: v.stakerRewards,
+      event: parseAbiItem('event DistributeRewards(address indexed network, address indexed token, uint256 distributeAmount, uint256 adminFeeAmount, uint48 timestamp)'),
+      fromBlock: 0n,
+    })
+    const slashes = await c.public.getLogs({ address: v.slasher, event: parseAbiItem('event Slash(bytes32 indexed subnetwork, address indexed operator, uint256 slashedAmount, uint48 captureTimestamp)'), fromBlock: 0n })
+    return { rewards: logs.reduce((a, l) => a + l.args.distributeAmount!, 0n), slashed: slashes.reduce((a, l) => a + l.args.slashedAmount!, 0n) }
+  }
+
+  it('prints realised rewards and losses per week of chain time in token units and %/yr, beside the planned yield, within 100 columns', async () => {
+    const r = await run('runs', 'yield', '--config', join(dir, 'config.json'), '--period', 'week')
+    expect(r.err).toBe('')
+    expect(r.code).toBe(EXIT.ok)
+    const text = r.out.replace(/\n {2}/g, ' ') // the lines wrapped at the terminal's width, joined back
+    expect(text).toMatch(/^Realised yield and losses per week, chain \d+ at block \d+; dates are chain time \(block timestamps\); chain time runs [\d.]+ days ahead of wall time here\./)
+    expect(r.out).toMatch(/week from +rewards \S+ +realised %\/yr +slashed \S+ +net \S+ +net %\/yr +planned %\/yr/)
+    expect(text).toMatch(/Total: rewards [\d,.]+ \S+ \(realised [\d.]+ %\/yr\), slashed [\d,.]+ \S+ \([\d.]+ %\/yr\), net [+−][\d,.]+ \S+ \(realised −?[\d.]+ %\/yr\); planned net [\d.]+ %\/yr \(mean of 1 run plan\(s\)\)/)
+    expect(r.out).toContain('planned: the expected net yield')
+    expect(Math.max(...r.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100)
+  })
+
+  it('--json: the totals equal every reward payment and slash on chain, exactly; a period that is not day, week or month is a usage error', async () => {
+    const r = await run('runs', 'yield', '--config', join(dir, 'config.json'), '--period', 'day', '--json')
+    expect(r.code).toBe(EXIT.ok)
+    const j = JSON.parse(r.out) as { period: string; token: string; positions: { id: string; totals: { rewards: string; losses: string; rewardYield: number; plannedRuns: number }; periods: { rewards: string }[] }[] }
+    expect(j.period).toBe('day')
+    const pos = j.positions.find((x) => x.id === w.seeded.vaults[0]!.address.toLowerCase())!
+    const { rewards, slashed } = await chainTotals()
+    expect(rewards).toBeGreaterThan(0n)
+    expect(pos.totals.rewards).toBe(`${units(rewards, 18, 4)} ${j.token}`)
+    expect(pos.totals.losses).toBe(`${units(slashed, 18, 4)} ${j.token}`)
+    expect(pos.totals.rewardYield).toBeGreaterThan(0)
+    expect(pos.totals.plannedRuns).toBe(1)
+    expect(pos.periods.length).toBeGreaterThan(100) // 182 days of seeded history, one row a day
+    const bad = await run('runs', 'yield', '--config', join(dir, 'config.json'), '--period', 'year')
+    expect(bad.code).toBe(EXIT.usage)
+    expect(bad.err).toContain('--period must be day, week or month')
   })
 })
 

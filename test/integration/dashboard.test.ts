@@ -10,8 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runRebalance, type RunRebalanceResult } from '../../shared/services/runRebalance.js'
 import { runScore } from '../../shared/services/runScore.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
-import { type Dashboard, createLiveReader, startDashboard } from '../../local/dashboard/index.js'
+import { type Dashboard, type YieldView, createLiveReader, createYieldReader, startDashboard } from '../../local/dashboard/index.js'
 import { relabeler } from '../../local/dashboard/view.js'
+import { defaultStakerRewardsAbi } from '../../local/world/abis/symbiotic.js'
+import { units } from '../../shared/domain/format.js'
+import { formatUnits } from 'viem'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
 import { testContext } from './helpers.js'
 
@@ -36,7 +39,7 @@ beforeAll(async () => {
   first = await runRebalance(ctx, { trigger: 'test' })
   expect(first.status).toBe('succeeded')
   expect(first.actions.length).toBeGreaterThan(0)
-  dash = await startDashboard({ runs: ctx.runs, readLive: createLiveReader(ctx), port: 0, pollMs: 200 })
+  dash = await startDashboard({ runs: ctx.runs, readLive: createLiveReader(ctx), readYield: createYieldReader(ctx), port: 0, pollMs: 200 })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
   page.on('console', (m) => {
@@ -162,6 +165,31 @@ describe('dashboard in a real browser', () => {
     await page.locator('[data-testid="operators-table"]').waitFor()
   })
 
+  it('realised yield and losses over chain time: token units and %/yr, labelled realised vs planned, the sums equal the chain', async () => {
+    const block = page.locator('[data-testid="realised"]')
+    await block.locator('[data-testid="realised-summary"]').first().waitFor()
+    const summary = await block.locator('[data-testid="realised-summary"]').first().innerText()
+    expect(summary).toMatch(/^Rewards [\d,.]+ \S+ \(realised [\d.]+ %\/yr\) · slashed [\d,.]+ \S+ \([\d.]+ %\/yr\) · net [+−][\d,.]+ \S+ \(realised −?[\d.]+ %\/yr\) · planned net [\d.]+ %\/yr \(mean of 1 run plan\(s\)\)$/)
+    expect(await block.locator('[data-testid="realised-chain-time"]').innerText()).toMatch(/^Dates are chain time \(block timestamps\); chain time runs [\d.]+ days ahead of wall time here; chain now /)
+    expect(await block.locator('[data-testid="realised-table"] th').allInnerTexts()).toEqual(expect.arrayContaining(['week from (chain time)', 'realised %/yr', 'planned net %/yr']))
+    expect(await block.locator('[data-testid="realised-chart"] svg path').count()).toBe(3)
+    const weeks = await block.locator('[data-testid="realised-table"] tbody tr').count()
+    expect(weeks).toBeGreaterThan(20) // 182 days of seeded rewards
+    // The totals are the exact sums of what the chain paid and slashed (bigint, formatted once).
+    const rewards = (await c.public.getContractEvents({ address: w.seeded.vaults[0]!.stakerRewards, abi: defaultStakerRewardsAbi, eventName: 'DistributeRewards', fromBlock: 0n })).reduce(
+      (a, l) => a + (l.args as { distributeAmount: bigint }).distributeAmount,
+      0n,
+    )
+    const view = (await (await fetch(new URL('/api/yield?period=day', dash.url))).json()) as YieldView
+    expect(view.positions[0]!.totals.rewards).toBe(`${units(rewards, 18, 4)} ${view.token}`)
+    expect(view.positions[0]!.periods.reduce((a, x) => a + x.rewardsValue, 0)).toBeCloseTo(Number(formatUnits(rewards, 18)), 6)
+    // Per day instead of per week: one row a day.
+    await block.locator('#realised-period').selectOption('day')
+    await page.locator('[data-testid="realised-table"] th', { hasText: 'day from (chain time)' }).waitFor()
+    expect(await page.locator('[data-testid="realised-table"] tbody tr').count()).toBeGreaterThan(weeks)
+    await block.locator('#realised-period').selectOption('week')
+  })
+
   it('updates live when a run happens (Server-Sent Events)', async () => {
     await page.locator('.chip.live-live').waitFor()
     const next = await runRebalance(ctx, { trigger: 'test-live' })
@@ -183,6 +211,7 @@ describe('dashboard on a phone (390 px wide, Chromium)', () => {
     phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 })
     await phone.goto(dash.url)
     await phone.locator('[data-testid="operators-table"]').waitFor()
+    await phone.locator('[data-testid="realised-chart"]').first().waitFor()
   })
   afterAll(async () => {
     await phone?.close()

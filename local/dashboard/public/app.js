@@ -1,5 +1,5 @@
 // The curator console page: fetches /api/state, renders it, and re-fetches when /api/events says a run started or ended.
-import { allocationChart, paintSwatches, yieldRiskChart } from './charts.js'
+import { allocationChart, paintSwatches, realisedChart, yieldRiskChart } from './charts.js'
 import { badge, h, pct, shortHash, when } from './dom.js'
 
 const app = document.getElementById('app')
@@ -15,6 +15,9 @@ let live = 'connecting'
 let loading = false
 let again = false
 const openRuns = new Set()
+/** Realised yield: the period asked and the server's answer for it (GET /api/yield), with the block it was read at. */
+let yieldPeriod = 'week'
+let yieldData = null
 
 async function refresh() {
   if (loading) {
@@ -29,6 +32,7 @@ async function refresh() {
     state = body
     controls = ctl
     render()
+    if (state.chain && (!yieldData || yieldData.block !== state.chain.blockNumber || yieldData.period !== yieldPeriod)) void loadYield()
   } catch (e) {
     renderMeta(`cannot load the state: ${e.message}`)
   } finally {
@@ -38,6 +42,16 @@ async function refresh() {
       void refresh()
     }
   }
+}
+
+async function loadYield() {
+  const period = yieldPeriod
+  const block = state?.chain?.blockNumber
+  const res = await fetch(`/api/yield?period=${period}`, { cache: 'no-store' }).catch((e) => ({ ok: false, status: 0, json: async () => ({ error: e.message }) }))
+  const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }))
+  if (period !== yieldPeriod) return
+  yieldData = { period, block, ...(res.ok ? { view: body } : { error: body.error ?? `HTTP ${res.status}` }) }
+  if (!detail) render()
 }
 
 function connect() {
@@ -158,6 +172,7 @@ function render() {
       section('Yield vs risk of operators', 'chart-yield-risk', yieldRiskChart(st.operators, { unit, limit: st.policy?.maxCompoundedSlashProbability, width: chartWidth })),
     ),
   )
+  if (st.positions.length) blocks.push(realisedBlock(chartWidth))
   if (st.positions.length) blocks.push(whatIfBlock(st))
   blocks.push(h('div', { class: 'grid2 wide-left' }, runsBlock(st), slashesBlock(st, unit)))
   blocks.push(servicesBlock(st), operatorsBlock(st, unit))
@@ -286,6 +301,55 @@ function controlsBlock(st) {
   )
 }
 
+const yieldPct = (v) => (v === null || v === undefined ? '—' : `${v < 0 ? '−' : ''}${pct(Math.abs(v), Math.abs(v) < 0.01 ? 3 : 2)}`)
+
+/** Realised yield and losses over chain time (what was paid and lost), beside what the runs planned. */
+function realisedBlock(chartWidth) {
+  const period = h('select', { id: 'realised-period', 'aria-label': 'period' }, ['day', 'week', 'month'].map((v) => h('option', { value: v, text: `per ${v}`, ...(v === yieldPeriod ? { selected: 'selected' } : {}) })))
+  period.addEventListener('change', () => {
+    yieldPeriod = period.value
+    yieldData = null
+    render()
+    void loadYield()
+  })
+  const head = [h('p', { class: 'note', text: 'Realised: what our vaults’ stakers were paid and what they lost to slashes, read from the chain. Planned: the net yield the stored rebalance runs expected — not realised.' }), h('div', { class: 'controls' }, period)]
+  const y = yieldData
+  if (!y || y.period !== yieldPeriod) return section('Realised yield and losses', 'realised', ...head, h('p', { class: 'muted', text: 'reading the chain…' }))
+  if (y.error) return section('Realised yield and losses', 'realised', ...head, h('p', { class: 'error', 'data-testid': 'realised-error', text: y.error }))
+  const v = y.view
+  const unit = v.token
+  return section(
+    'Realised yield and losses',
+    'realised',
+    ...head,
+    h('p', { class: 'note', 'data-testid': 'realised-chain-time', text: `${v.chainTimeNote[0].toUpperCase()}${v.chainTimeNote.slice(1)}; chain now ${when(v.chainNow)}.` }),
+    v.positions.map((pos) => {
+      const t = pos.totals
+      const rows = [...pos.periods].reverse().slice(0, 60)
+      return h(
+        'div',
+        { class: 'realised-position', 'data-position': pos.id },
+        h('h3', { text: `${pos.label} — ${when(t.start).slice(0, 10)} → ${when(t.end).slice(0, 10)} (chain time)` }),
+        h(
+          'p',
+          { 'data-testid': 'realised-summary' },
+          `Rewards ${t.rewards} (realised ${yieldPct(t.rewardYield)}/yr) · slashed ${t.losses} (${yieldPct(t.lossRate)}/yr) · net ${t.net} (realised ${yieldPct(t.netYield)}/yr) · planned net ${t.planned === null ? '— (no stored run)' : `${yieldPct(t.planned)}/yr (mean of ${t.plannedRuns} run plan(s))`}`,
+          t.other.length ? ` · also paid: ${t.other.join(', ')} (no %/yr without a price)` : '',
+        ),
+        realisedChart(pos.periods, { unit, width: chartWidth }),
+        listTable(
+          'realised-table',
+          'stack',
+          [`${y.period} from (chain time)`, `rewards (${unit})`, 'realised %/yr', `slashed (${unit})`, `net (${unit})`, 'net realised %/yr', 'planned net %/yr'],
+          rows.map((x) => [h('td', { class: 'l', text: `${when(x.start).slice(0, 10)}${x.partial ? ' (so far)' : ''}` }), x.rewards.replace(` ${unit}`, ''), yieldPct(x.rewardYield), x.losses.replace(` ${unit}`, ''), x.net.replace(` ${unit}`, ''), yieldPct(x.netYield), x.planned === null ? '—' : yieldPct(x.planned)]),
+        ),
+        pos.periods.length > rows.length ? h('p', { class: 'muted', text: `The newest ${rows.length} of ${pos.periods.length} periods; autopilot runs yield prints them all.` }) : null,
+      )
+    }),
+    h('details', {}, h('summary', { text: 'Where these figures come from' }), h('ul', { class: 'reasons' }, v.sources.map((x) => h('li', { text: x })))),
+  )
+}
+
 async function askWhatIf(kind, form) {
   whatIfResult = { loading: true }
   render()
@@ -365,6 +429,7 @@ function runsBlock(st) {
                     'li',
                     { 'data-action': String(a.index) },
                     h('div', {}, h('span', { class: 'desc', text: a.description }), ' ', badge(a.status), a.txHash ? h('code', { class: 'tx', title: a.txHash, 'data-tx': a.txHash, text: shortHash(a.txHash) }) : null, a.gasUsed ? h('span', { class: 'muted', text: ` ${Number(a.gasUsed).toLocaleString('en-US')} gas` }) : null),
+                    a.note ? h('div', { class: 'note warn', text: a.note }) : null,
                     a.reasons.length ? h('ul', { class: 'reasons' }, a.reasons.slice(0, 1).map((x) => h('li', { text: x }))) : null,
                     a.reasons.length > 1 ? h('details', {}, h('summary', { text: `${a.reasons.length - 1} more reason(s)` }), h('ul', { class: 'reasons' }, a.reasons.slice(1).map((x) => h('li', { text: x })))) : null,
                   ),

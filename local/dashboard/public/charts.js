@@ -147,3 +147,49 @@ export function yieldRiskChart(operators, opts) {
   )
   return h('figure', {}, svg, legend(Object.entries(BAND_COLORS).map(([name, color]) => ({ name: `${name} vs policy`, color }))), h('p', { class: 'note', text: 'Bubble area ∝ our stake with the operator.' }))
 }
+
+/**
+ * Realised rewards, losses and net over chain time, cumulative (step lines at each period's end).
+ * @param {{ end: string, cumulativeRewardsValue: number, cumulativeLossesValue: number }[]} periods oldest first
+ * @param {{ unit: string, width?: number }} opts
+ */
+export function realisedChart(periods, opts) {
+  const width = opts.width ?? 640
+  const height = 240
+  if (periods.length === 0) return h('p', { class: 'muted', text: 'Nothing realised yet.' })
+  const pts = [{ t: new Date(periods[0].start).getTime(), r: 0, l: 0 }, ...periods.map((p) => ({ t: new Date(p.end).getTime(), r: p.cumulativeRewardsValue, l: p.cumulativeLossesValue }))]
+  const xmin = pts[0].t
+  const xmax = Math.max(xmin + 1, pts[pts.length - 1].t)
+  const ymin = Math.min(0, ...pts.map((p) => p.r - p.l), ...pts.map((p) => -p.l))
+  const ymax = Math.max(1e-9, ...pts.map((p) => p.r)) * 1.08
+  const f = frame({ width, height, xmin, xmax, ymin: ymin * 1.08, ymax })
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Realised rewards and losses over chain time' })
+  const yTicks = ticks(ymin * 1.08, ymax, Math.max(2, Math.floor((height - f.margin.t - f.margin.b) / LABEL_LINE_PX / 2)))
+  for (const v of yTicks) svg.append(s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: f.sy(v), y2: f.sy(v), class: 'grid' }), s('text', { x: f.margin.l - 6, y: f.sy(v) + 4, 'text-anchor': 'end', class: 'tick', text: v.toLocaleString('en-US', { maximumFractionDigits: 4 }) }))
+  let lastTick = ''
+  let lastX = -Infinity
+  for (const v of ticks(xmin, xmax, Math.max(2, Math.floor((width - f.margin.l - f.margin.r) / 80)))) {
+    const text = fmtTime(v, xmax - xmin)
+    const x = f.sx(v)
+    // Skip a repeated label, one at the origin, and one that would touch the previous label.
+    if (text === lastTick || x < f.margin.l + 24 || x - lastX < text.length * LABEL_CHAR_PX + 6) continue
+    lastTick = text
+    lastX = x
+    svg.append(s('text', { x, y: height - f.margin.b + 16, 'text-anchor': 'middle', class: 'tick', text }))
+  }
+  const series = [
+    { name: `rewards, cumulative (${opts.unit})`, color: '#009E73', y: (p) => p.r },
+    { name: `slashed, cumulative (${opts.unit}, below 0)`, color: '#D55E00', y: (p) => -p.l },
+    { name: `net realised (${opts.unit})`, color: '#0072B2', y: (p) => p.r - p.l },
+  ]
+  for (const k of series) {
+    const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${f.sx(p.t).toFixed(1)},${f.sy(i === 0 ? 0 : k.y(pts[i - 1])).toFixed(1)}L${f.sx(p.t).toFixed(1)},${f.sy(k.y(p)).toFixed(1)}`).join('')
+    svg.append(s('path', { d, fill: 'none', stroke: k.color, 'stroke-width': 2 }, s('title', { text: `${k.name}: ${k.y(pts[pts.length - 1]).toLocaleString('en-US', { maximumFractionDigits: 4 })}` })))
+  }
+  svg.append(
+    s('line', { x1: f.margin.l, x2: width - f.margin.r, y1: f.sy(0), y2: f.sy(0), class: 'axis' }),
+    s('line', { x1: f.margin.l, x2: f.margin.l, y1: f.margin.t, y2: height - f.margin.b, class: 'axis' }),
+    s('text', { transform: `translate(12 ${(f.margin.t + height - f.margin.b) / 2}) rotate(-90)`, 'text-anchor': 'middle', class: 'axis-label', text: `${opts.unit}, chain time` }),
+  )
+  return h('figure', { 'data-testid': 'realised-chart' }, svg, legend(series.map((k) => ({ name: k.name, color: k.color }))))
+}

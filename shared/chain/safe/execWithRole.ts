@@ -68,6 +68,8 @@ export function wrapWithRole(call: PlannedCall, opts: WrapWithRoleOptions): Role
     functionName: 'execTransactionWithRole',
     args: [call.address, 0n, data, Operation.Call, opts.roleKey, opts.shouldRevert],
     description: `${call.description} [via Roles ${opts.rolesModifier.slice(0, 8)}…, role ${roleKeyLabel(opts.roleKey)}]`,
+    // The Safe's call sets the same parameter: the receipt is cross-checked against the inner call's effect.
+    ...(call.effect ? { effect: call.effect } : {}),
     inner: call,
   }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { Address } from 'viem'
 import { simulateAsSafe, wrapWithRole } from '../../chain/safe/execWithRole.js'
 import { proposalFiles, proposeBatch } from '../../chain/safe/propose.js'
+import { unconfirmedNote } from '../../execution/crossCheck.js'
 import { executeCalls } from '../../execution/executeCalls.js'
 import { gweiToWei } from '../../domain/decision.js'
 import { withAfter, allocationRows } from '../../pipeline/rebalance.js'
@@ -71,10 +72,10 @@ export const symbioticAdapter: ProtocolAdapter<undefined, Action> = {
         session: await sessionFor(ctx.account),
         revertArgNames: ROLE_NAMES,
         onMined: (index, txHash, e) => {
-          actions[index] = { ...actions[index]!, status: 'mined', txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed } // kept if a later call defers or fails
+          actions[index] = { ...actions[index]!, status: 'mined', txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed, ...unconfirmedNote(e) } // kept if a later call defers or fails
         },
       })
-      for (const e of executed) actions[e.index] = { ...actions[e.index]!, status: 'mined', txHash: e.txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed }
+      for (const e of executed) actions[e.index] = { ...actions[e.index]!, status: 'mined', txHash: e.txHash, blockNumber: e.blockNumber, gasUsed: e.gasUsed, ...unconfirmedNote(e) }
       return { actions, sent: executed.length > 0 }
     } catch (e) {
       // A partial send stays recorded with the run; gas above the cap and a busy lock are the pipeline's to skip.

@@ -1,6 +1,6 @@
 /** Turns a planned curator action into a plain contract call description (no network): `{ address, abi, functionName, args }`. */
-import type { Address } from 'viem'
-import type { PlannedCall } from '../../execution/types.js'
+import { type Address, encodeFunctionData, numberToHex } from 'viem'
+import type { EffectCheck, PlannedCall } from '../../execution/types.js'
 import type { Position } from '../../domain/index.js'
 import type { Action } from './diff.js'
 import type { CuratorRoles } from './position.js'
@@ -8,19 +8,38 @@ import { fullRestakeDelegatorAbi, networkRestakeDelegatorAbi } from './abis.js'
 import { MissingRoleError } from '../../chain/errors.js'
 import { missingCuratorRoles } from './roles.js'
 
-/** Builds the delegator call for one action (setNetworkLimit / setOperatorNetworkShares / setOperatorNetworkLimit). */
+/** Builds the delegator call for one action (setNetworkLimit / setOperatorNetworkShares / setOperatorNetworkLimit), with its effect check. */
 export function buildCuratorCall(action: Action, label: (k: string) => string = (k) => k): PlannedCall {
   const sn = action.service
   const who = action.operator ? ` for ${label(action.operator)}` : ''
   const description = `${action.kind}(${label(sn)}${who}): ${action.from} → ${action.to}`
+  const effect = curatorCallEffect(action, label)
   switch (action.kind) {
     case 'setNetworkLimit':
-      return { address: action.delegator, abi: networkRestakeDelegatorAbi, functionName: 'setNetworkLimit', args: [sn, action.to], description }
+      return { address: action.delegator, abi: networkRestakeDelegatorAbi, functionName: 'setNetworkLimit', args: [sn, action.to], description, effect }
     case 'setOperatorNetworkShares':
-      return { address: action.delegator, abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [sn, action.operator, action.to], description }
+      return { address: action.delegator, abi: networkRestakeDelegatorAbi, functionName: 'setOperatorNetworkShares', args: [sn, action.operator, action.to], description, effect }
     case 'setOperatorNetworkLimit':
-      return { address: action.delegator, abi: fullRestakeDelegatorAbi, functionName: 'setOperatorNetworkLimit', args: [sn, action.operator, action.to], description }
+      return { address: action.delegator, abi: fullRestakeDelegatorAbi, functionName: 'setOperatorNetworkLimit', args: [sn, action.operator, action.to], description, effect }
   }
+}
+
+/**
+ * How the chain shows a curator call applied: the delegator's getter of the parameter it sets answers the new value
+ * at once (`networkLimit`, `operatorNetworkShares`, `operatorNetworkLimit`); the executor cross-checks receipts with it.
+ */
+export function curatorCallEffect(action: Pick<Action, 'kind' | 'delegator' | 'service' | 'operator' | 'to'>, label: (k: string) => string = (k) => k): EffectCheck {
+  const sn = action.service
+  // Each getter returns one uint256: its ABI encoding is the value as a 32-byte word.
+  const expected = numberToHex(action.to, { size: 32 })
+  if (action.kind === 'setNetworkLimit') return { to: action.delegator, data: encodeFunctionData({ abi: networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] }), expected, description: `networkLimit(${label(sn)})` }
+  const op = action.operator as Address
+  const getter = action.kind === 'setOperatorNetworkShares' ? 'operatorNetworkShares' : 'operatorNetworkLimit'
+  const data =
+    getter === 'operatorNetworkShares'
+      ? encodeFunctionData({ abi: networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [sn, op] })
+      : encodeFunctionData({ abi: fullRestakeDelegatorAbi, functionName: 'operatorNetworkLimit', args: [sn, op] })
+  return { to: action.delegator, data, expected, description: `${getter}(${label(sn)}, ${label(op)})` }
 }
 
 const ROLE_FOR: Record<Action['kind'], { role: string; has: keyof CuratorRoles }> = {
