@@ -17,7 +17,10 @@ import { rolesModifierAbi } from '../../shared/chain/safe/abis.js'
 import { decodeRolesRevert } from '../../shared/chain/safe/execWithRole.js'
 import { delegationManagerAbi, strategyManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import type { MoveStep } from '../../shared/protocols/eigenlayer/buildMoveCall.js'
-import { type EigenLayerSagaHooks, advanceEigenLayerMove, runEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
+import { type EigenLayerSagaHooks, advanceEigenLayerMove, runEigenLayerMove, startEigenLayerDeposit } from '../../shared/protocols/eigenlayer/saga.js'
+import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader.js'
+import { idleWalletTokens, withHeldTokens } from '../../shared/protocols/eigenlayer/views.js'
+import { createReader } from '../../shared/chain/client.js'
 import { ANVIL_KEY_0, crashOnceAt, driveThroughCrashes, eigenLayerSagaContext, eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
 import { world } from '../setup/worldHandle.js'
 
@@ -120,6 +123,37 @@ describe('EigenLayer staker Safes (Safe 1.4.1 + Zodiac Roles v2)', () => {
       expect(await ctx.intents.get(`${rec.sagaId}:${step}#1`), step).toBeUndefined()
     }
     expect(await withdrawable(staker('staker-c').address)).toBe(400n * 10n ** 18n)
+  })
+})
+
+describe('idle tokens in a staker Safe: counted and deposited back', () => {
+  it('the reader counts tokens sent to staker-b’s Safe; a deposit saga puts them to work through Roles', async () => {
+    const b = staker('staker-b')
+    const five = 5n * 10n ** 18n
+    const before = await withdrawable(b.address)
+    await write(t.c, privateKeyToAccount(ANVIL_KEY_0), { address: t.d.token, abi: lstTokenAbi, functionName: 'mint', args: [b.address, five] })
+    const reader = createReader({ rpcUrl: t.anvil.rpcUrl, chainId: t.anvil.chainId })
+    const read = await readEigenLayerUniverse(reader, { ...t.d, stakers: t.seeded.stakers.map((s) => s.address), fromBlock: t.d.deployBlock })
+    expect(read.eigenlayer.stakers.find((s) => s.address === b.address.toLowerCase())!.tokenBalance).toBe(five)
+    expect(idleWalletTokens(read.eigenlayer, []).get(b.address.toLowerCase() as Address)).toBe(five)
+    // Counted in the position (in flight: earning nothing until deposited), not lost.
+    const counted = withHeldTokens(read, [])
+    expect(counted.universe.positions[0]!.activeStake - read.universe.positions[0]!.activeStake).toBe(five)
+
+    const ctx = await context()
+    const nonce0 = await botNonce()
+    const rec = await startEigenLayerDeposit(ctx, { ...t.d, staker: b.address, operator: operator('el-op-b').address, tokens: five, reason: 'idle tokens' })
+    const out = await advanceEigenLayerMove(ctx, rec.sagaId)
+    expect(out.status).toBe('completed')
+    expect(out.record.state.steps.delegate?.status).toBe('skipped') // already delegated to el-op-b
+    expect(await botNonce()).toBe(nonce0 + 2) // approve, deposit: through b's Roles modifier
+    expect(await tokenBalance(b.address)).toBe(0n)
+    // el-op-b was slashed: the dsf math (two divWad + two mulWad, rounding down) loses a few hundred wei.
+    const gained = (await withdrawable(b.address)) - before
+    expect(gained).toBeLessThanOrEqual(five)
+    expect(gained).toBeGreaterThanOrEqual(five - five / 10n ** 15n)
+    const after = await readEigenLayerUniverse(reader, { ...t.d, stakers: t.seeded.stakers.map((s) => s.address), fromBlock: t.d.deployBlock })
+    expect(idleWalletTokens(after.eigenlayer, []).size).toBe(0)
   })
 })
 

@@ -1,111 +1,14 @@
-/**
- * EigenLayer stake moves as resumable sagas (LRT-style: one staker account per operator). Moving stake from
- * operator A's staker to operator B's staker is:
- *   queue (queueWithdrawals on A's staker) → wait (minWithdrawalDelayBlocks) → complete (completeQueuedWithdrawal,
- *   receiveAsTokens) → transfer (tokens A → B) → delegate (delegateTo, only if B's staker is new) → approve →
- *   deposit (depositIntoStrategy on B's staker).
- * Every step is written to the saga record (DynamoDB, conditional) BEFORE its transaction is sent, and sent through
- * the exactly-once executor with runId `${sagaId}:${step}`, inside the signing key's lease-fenced signer session
- * (one per key per run, from the run's session pool), so two runs never sign with one key at once. On resume the
- * stored intent's receipt, then the chain, decide whether a step already happened, so no step is ever sent twice.
- * Amounts are re-read from the chain: the completed amount is the token transfer in the completion receipt (a slash
- * during the delay shows as expected vs received in the record), never assumed.
- * A step whose entry point is paused (`CurrentlyPaused()`) or whose deposit would exceed the strategy's caps is held:
- * nothing is sent, the saga waits with the reason in its log, and the next resume tries again.
- * Staker accounts: a staker Safe (1.4.1 + Zodiac Roles v2, `rolesFor`) is moved by the bot's one signer through its
- * Roles modifier (`execTransactionWithRole`, scope in ./stakerRoles.ts); locally a staker may also be an EOA whose
- * key the bot holds. Steps and chain reads live in ./sagaSteps.ts and ./sagaReads.ts.
- */
-import type { Logger } from '@aws-lambda-powertools/logger'
-import { type Address, type Hex, type LocalAccount, type PublicClient, zeroAddress } from 'viem'
+import { type Address, zeroAddress } from 'viem'
 import { delegationManagerAbi, strategyAbi } from './abis.js'
-import type { SessionFor } from '../../execution/sessionPool.js'
-import type { MoveStep, StoredCall } from './buildMoveCall.js'
+import type { MoveStep } from './buildMoveCall.js'
 import { MissingStakerSignerError, NothingToMoveError, SagaNotFoundError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from './errors.js'
 import { planEigenLayerExits } from './planExits.js'
 import { STEP_RUNNERS, markFailed } from './sagaSteps.js'
-import type { StakerRoles } from './stakerRoles.js'
-import type { EigenLayerPositionDetails, WithdrawalStruct } from './types.js'
+import { type AdvanceEigenLayerMoveReturnType, EIGENLAYER_MOVE, type EigenLayerMoveRecord, type EigenLayerMoveState, type EigenLayerSagaContext } from './sagaTypes.js'
+
+export * from './sagaTypes.js'
+import type { EigenLayerPositionDetails } from './types.js'
 import { StaleWriteError } from '../../store/errors.js'
-import type { IntentStorePort as IntentStore, SagaRecord, SagaStorePort as SagaStore } from '../../store/ports.js'
-
-/** Saga kind stored in the record. */
-export const EIGENLAYER_MOVE = 'eigenlayer-move' as const
-
-/** What a step's entry in the record says. */
-export interface MoveStepRecord {
-  status: 'sending' | 'done' | 'skipped'
-  /** Epoch ms of the last change. */
-  at: number
-  /** The call exactly as it is (or was) sent: recorded before sending. */
-  call?: StoredCall
-  signer?: Address
-  /** For a staker Safe: the Roles modifier the bot sent `execTransactionWithRole` to (the call above is the Safe's inner call). */
-  via?: Address
-  txHash?: Hex
-  blockNumber?: bigint
-  note?: string
-}
-
-/** The saga's own state (JSON with exact bigints in DynamoDB). */
-export interface EigenLayerMoveState {
-  delegationManager: Address
-  strategyManager: Address
-  strategy: Address
-  token: Address
-  from: { staker: Address; operator: Address }
-  to: { staker: Address; operator: Address }
-  /** Withdrawable shares requested; null = everything the source staker holds when the withdrawal is queued. */
-  requestedShares: bigint | null
-  reason: string
-  /** Who started it: the planner (`plan`, the cooldown counts from these) or a deny-list exit (`exit`). Absent on sagas recorded before the field existed. */
-  origin?: 'plan' | 'exit'
-  steps: Partial<Record<MoveStep, MoveStepRecord>>
-  queue?: { nonceBefore: bigint; depositShares: bigint; root?: Hex; withdrawal?: WithdrawalStruct; completableAtBlock?: bigint }
-  /** At queue time: `sharesToWithdraw` of SlashingWithdrawalQueued and its tokens. */
-  expected?: { shares: bigint; tokens: bigint; atBlock: bigint }
-  /** Re-read just before completing (`getQueuedWithdrawal`): lower than `expected` if a slash landed meanwhile. */
-  expectedAtCompletion?: { shares: bigint; tokens: bigint; atBlock: bigint }
-  /** Tokens the source staker actually received (Transfer strategy → staker in the completion receipt). */
-  received?: { tokens: bigint; txHash: Hex; blockNumber: bigint }
-  /** expected.tokens − received.tokens (0 when no slash landed during the delay). */
-  slashedDuringDelay?: bigint
-  /** What the target staker got: deposit shares (Deposit event) and its withdrawable shares afterwards. */
-  deposited?: { tokens: bigint; depositShares: bigint; withdrawableSharesAfter: bigint; txHash: Hex }
-}
-
-/** A stored move saga. */
-export type EigenLayerMoveRecord = SagaRecord<EigenLayerMoveState>
-
-/** Test and operations hooks between the moments that matter (a throw simulates a crash there). */
-export interface EigenLayerSagaHooks {
-  /** After the step (with its call) was recorded as `sending`, before anything is signed. */
-  afterRecord?: (step: MoveStep, record: EigenLayerMoveRecord) => void | Promise<void>
-  /** After the step's transaction was mined, before the saga records it as done. */
-  afterSend?: (step: MoveStep, txHash: Hex) => void | Promise<void>
-  /** After the step was recorded as done (or skipped / already done). */
-  afterStep?: (step: MoveStep, record: EigenLayerMoveRecord) => void | Promise<void>
-}
-
-/** Dependencies of the EigenLayer saga use cases. */
-export interface EigenLayerSagaContext {
-  client: PublicClient
-  intents: IntentStore
-  sagas: SagaStore
-  /** The signer that sends a staker's steps: the bot's signer for a staker Safe, the staker's own key for a local EOA staker (undefined = not ours). */
-  signerFor: (staker: Address) => LocalAccount | undefined
-  /** A staker Safe's Roles modifier and role: its steps go `execTransactionWithRole` from `signerFor(staker)` (undefined = an EOA staker). */
-  rolesFor?: (staker: Address) => StakerRoles | undefined
-  /** The lease-fenced signer session of an account (the run's session pool): every step is signed through one. */
-  sessionFor: SessionFor
-  /** Wall clock in epoch ms (default Date.now). */
-  clock?: () => number
-  /** Confirmations the executor waits for (default 1). */
-  confirmations?: number
-  maxFeePerGas?: bigint
-  logger?: Logger
-  hooks?: EigenLayerSagaHooks
-}
 
 /** Parameters of {@link startEigenLayerMove}. */
 export interface StartEigenLayerMoveParameters {
@@ -123,17 +26,6 @@ export interface StartEigenLayerMoveParameters {
   origin?: 'plan' | 'exit'
   /** Default `eigenlayer-move:<from>:<withdrawal nonce>`, so a retried start of the same move collides. */
   sagaId?: string
-}
-
-/** Outcome of one {@link advanceEigenLayerMove} call. */
-export interface AdvanceEigenLayerMoveReturnType {
-  status: EigenLayerMoveRecord['status']
-  step: string
-  record: EigenLayerMoveRecord
-  /** When waiting: the first block at which the withdrawal can be completed. */
-  completableAtBlock?: bigint
-  /** When waiting: why the current step is held (a paused entry point or a deposit cap); retried on the next resume. */
-  held?: string
 }
 
 const lower = (a: Address) => a.toLowerCase() as Address
@@ -202,6 +94,53 @@ export async function advanceEigenLayerMove(ctx: EigenLayerSagaContext, sagaId: 
       throw e
     }
   }
+}
+
+/** Parameters of {@link startEigenLayerDeposit}. */
+export interface StartEigenLayerDepositParameters {
+  delegationManager: Address
+  strategyManager: Address
+  strategy: Address
+  /** The staker account holding the tokens, and the operator it is (or will be) delegated to. */
+  staker: Address
+  operator: Address
+  /** Tokens to deposit (read from the account's balance). */
+  tokens: bigint
+  reason: string
+  /** Default `eigenlayer-idle:<staker>:<block>`. */
+  sagaId?: string
+}
+
+/**
+ * Records a saga that deposits tokens idle in one of our staker accounts (tokens a failed saga left, or sent to a
+ * staker Safe): it starts at `delegate` (skipped when delegated already) → `approve` → `deposit`, through the same
+ * exactly-once steps as a move. Nothing is sent yet.
+ * @example await advanceEigenLayerMove(ctx, (await startEigenLayerDeposit(ctx, { ...core, staker, operator, tokens, reason })).sagaId)
+ */
+export async function startEigenLayerDeposit(ctx: EigenLayerSagaContext, p: StartEigenLayerDepositParameters): Promise<EigenLayerMoveRecord> {
+  const staker = lower(p.staker)
+  if (!ctx.signerFor(staker)) throw new MissingStakerSignerError({ staker })
+  if (p.tokens <= 0n) throw new NothingToMoveError({ staker, reason: 'it holds no idle tokens' })
+  const [token, head] = await Promise.all([ctx.client.readContract({ address: p.strategy, abi: strategyAbi, functionName: 'underlyingToken' }), ctx.client.getBlockNumber({ cacheTime: 0 })])
+  const now = (ctx.clock ?? Date.now)()
+  const at = { staker, operator: lower(p.operator) }
+  const skipped = { status: 'skipped' as const, at: now, note: 'idle tokens: nothing to withdraw' }
+  const state: EigenLayerMoveState = {
+    delegationManager: lower(p.delegationManager),
+    strategyManager: lower(p.strategyManager),
+    strategy: lower(p.strategy),
+    token: lower(token),
+    from: at,
+    to: at,
+    requestedShares: null,
+    reason: p.reason,
+    origin: 'idle',
+    steps: { queue: skipped, wait: skipped, complete: skipped, transfer: skipped },
+    received: { tokens: p.tokens, txHash: '0x', blockNumber: head },
+    slashedDuringDelay: 0n,
+  }
+  const sagaId = p.sagaId ?? `eigenlayer-idle:${staker}:${head}`
+  return ctx.sagas.create<EigenLayerMoveState>({ sagaId, kind: EIGENLAYER_MOVE, status: 'running', step: 'delegate', createdAt: now, updatedAt: now, state, log: [{ at: now, step: 'delegate', event: 'started', detail: p.reason }] })
 }
 
 /** Starts a move and advances it (it usually parks in `waiting` at the withdrawal delay). */

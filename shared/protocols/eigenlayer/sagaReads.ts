@@ -8,7 +8,7 @@ import { toAddr } from '../../address.js'
 import { units } from '../../domain/format.js'
 import { delegationManagerAbi, strategyAbi, strategyManagerAbi } from './abis.js'
 import { WithdrawalNotFoundError } from './errors.js'
-import type { EigenLayerMoveState, EigenLayerSagaContext } from './saga.js'
+import type { EigenLayerMoveState, EigenLayerSagaContext } from './sagaTypes.js'
 import { type WithdrawalStruct, withdrawalRoot } from './types.js'
 
 /** Pause flags (bit indexes of `paused(uint8)`) of the entry points the saga calls, as in the v1.x core. */

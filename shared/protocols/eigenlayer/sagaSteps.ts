@@ -13,7 +13,7 @@ import { StaleWriteError } from '../../store/errors.js'
 import { delegationManagerAbi } from './abis.js'
 import { type MoveStep, type StoredCall, buildApproveCall, buildCompleteWithdrawalCall, buildDelegateToCall, buildDepositCall, buildQueueWithdrawalCall, buildTokenTransferCall, toPlannedCall } from './buildMoveCall.js'
 import { MissingStakerSignerError, SagaStepRevertedError, StakerDelegatedElsewhereError, WithdrawalNotFoundError } from './errors.js'
-import type { AdvanceEigenLayerMoveReturnType, EigenLayerMoveRecord, EigenLayerMoveState, EigenLayerSagaContext, MoveStepRecord } from './saga.js'
+import type { AdvanceEigenLayerMoveReturnType, EigenLayerMoveRecord, EigenLayerMoveState, EigenLayerSagaContext, MoveStepRecord } from './sagaTypes.js'
 import {
   DM_PAUSED_ENTER_WITHDRAWAL_QUEUE,
   DM_PAUSED_EXIT_WITHDRAWAL_QUEUE,
