@@ -4,18 +4,16 @@
  * (`anvil_mine`) while the plan shows its stake in flight earning nothing, and completes on a later tick; deny-listed
  * operators are left first; dry-run sends nothing. No mocks.
  */
-import type { Address, LocalAccount } from 'viem'
+import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eigenLayerActorKey } from '../../local/world/eigenlayer.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import type { Config } from '../../shared/config/config.js'
-import { toAddr } from '../../shared/address.js'
 import type { Plan, Policy, UniverseScores } from '../../shared/domain/index.js'
 import { explainRun } from '../../shared/domain/explain.js'
 import type { EigenLayerMoveState } from '../../shared/protocols/eigenlayer/saga.js'
-import { type EigenLayerRebalanceContext, runEigenLayerRebalance } from '../../shared/protocols/eigenlayer/rebalance.js'
+import { type EigenLayerRebalanceContext, runEigenLayerRebalance, stakerSigning } from '../../shared/protocols/eigenlayer/rebalance.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { SagaStore } from '../../shared/store/sagas.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
@@ -31,11 +29,11 @@ const operator = (label: string) => byLabel(label)
 const withdrawable = async (a: Address) => (await c.public.readContract({ address: el.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [a, [position.strategy]] }))[0][0]!
 let revert: () => Promise<void>
 
-/** The rebalance context with the sagas table and our stakers' local keys (what EIGENLAYER_STAKER_KEYS carries). */
+/** The rebalance context with the sagas table; the world's stakers are Safes the bot's key (the curator key) moves through Roles. */
 function elContext(config: Config, policy: Policy = defaultPolicy()): EigenLayerRebalanceContext {
   const base = testContext(w, config, policy)
-  const signers = new Map(position.stakers.map((s) => [s.address, privateKeyToAccount(eigenLayerActorKey(`staker/${w.config.labels[s.address]}`)) as LocalAccount]))
-  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(toAddr(a)) }
+  const bot = privateKeyToAccount(w.curatorKey)
+  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), ...stakerSigning(config, bot, {}) }
 }
 
 beforeEach(async () => {

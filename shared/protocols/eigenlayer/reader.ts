@@ -33,7 +33,7 @@ export interface ReadEigenLayerUniverseParameters {
   rewardsCoordinator: Address
   /** The strategy of the position (one position = our stakers over one strategy). */
   strategy: Address
-  /** Our staker accounts (EOAs locally; LRT staker contracts in production). */
+  /** Our staker accounts (staker Safes moved through their Roles module; EOAs in some local tests). */
   stakers: readonly Address[]
   /** Position id (default `eigenlayer:<strategy>`). */
   positionId?: string
