@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   world = await startWorld({ scenarioPath, onStep: say })
   const w = world
   const label = labeler(w.config.labels)
+  const stakerSafes = stakerSafesOf(w.config)
   say(`world ready: vault ${label(w.seeded.vaults[0]!.address)} ${w.seeded.vaults[0]!.address}, curator ${w.seeded.curator.address}`)
 
   // The handlers read their configuration exactly as in Lambda: AUTOPILOT_CONFIG holds the deployment's part (chain,
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
           if (watchEigenLayer) printWatch(await watchEigenLayer(), label)
         } else {
           printRebalance((await rebalance({ trigger: 'local-schedule' })) as RunRebalanceResult, label)
-          if (eigenlayer) printEigenLayer((await eigenlayer({ trigger: 'local-schedule' })) as RunEigenLayerRebalanceResult, label)
+          if (eigenlayer) printEigenLayer((await eigenlayer({ trigger: 'local-schedule' })) as RunEigenLayerRebalanceResult, label, stakerSafes)
         }
       } catch (e) {
         say(`${kind} threw: ${(e as Error).message}`)
@@ -204,7 +205,12 @@ function printRebalance(r: RunRebalanceResult, label: (k: string) => string): vo
   if (r.verified !== undefined) say(r.verified ? 'verified: on-chain stake equals the plan exactly' : 'WARNING: on-chain stake differs from the plan')
 }
 
-function printEigenLayer(r: RunEigenLayerRebalanceResult, label: (k: string) => string): void {
+/** Staker Safes of the config (address → its Roles modifier): the live view says which account each staker is. */
+function stakerSafesOf(config: Config): Map<string, string> {
+  return new Map((config.eigenlayer?.positions ?? []).flatMap((p) => p.stakers.flatMap((s) => (s.roles ? [[s.address, s.roles.rolesModifier] as const] : []))))
+}
+
+function printEigenLayer(r: RunEigenLayerRebalanceResult, label: (k: string) => string, safes: Map<string, string>): void {
   const d = r.decision
   const started = r.moves.filter((m) => m.status === 'started').length
   const completed = r.resumed.filter((x) => x.status === 'completed').length
@@ -215,8 +221,12 @@ function printEigenLayer(r: RunEigenLayerRebalanceResult, label: (k: string) => 
     console.log(`  ${p.label}: active ${tokens(p.activeStake)} = available ${tokens(p.availableStake)} + in flight ${tokens(p.inFlightStake)} (earning nothing), block ${p.blockNumber}`)
     const rows = [...p.stakers]
       .sort((a, b) => Number(a.operator === null) - Number(b.operator === null) || (a.operator ? label(a.operator) : '').localeCompare(b.operator ? label(b.operator) : '') || a.label.localeCompare(b.label))
-      .map((s) => [s.operator ? label(s.operator) : '(none)', s.label, tokens(s.withdrawable), tokens(s.inFlight), s.operatorTarget === undefined ? '—' : tokens(s.operatorTarget)])
-    console.log(table(['operator', 'staker', 'withdrawable', 'in flight', 'plan'], rows).replace(/^/gm, '  '))
+      .map((s) => {
+        const roles = safes.get(s.staker.toLowerCase())
+        const account = roles ? `Safe ${s.staker.slice(0, 8)}… via Roles ${roles.slice(0, 8)}…` : `EOA ${s.staker.slice(0, 8)}…`
+        return [s.operator ? label(s.operator) : '(none)', s.label, account, tokens(s.withdrawable), tokens(s.inFlight), s.operatorTarget === undefined ? '—' : tokens(s.operatorTarget)]
+      })
+    console.log(table(['operator', 'staker', 'account', 'withdrawable', 'in flight', 'plan'], rows).replace(/^/gm, '  '))
     for (const s of p.sagas)
       console.log(
         `  saga ${s.sagaId}: ${label(s.from.staker)} (${label(s.from.operator)}) → ${label(s.to.staker)} (${label(s.to.operator)}), ${s.tokens === null ? 'all' : tokens(s.tokens)}, step ${s.step} (${s.status}${s.completableAtBlock !== undefined && s.step === 'wait' ? `, completable at block ${s.completableAtBlock}` : ''})`,

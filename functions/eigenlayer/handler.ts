@@ -1,15 +1,16 @@
 /**
  * Lambda `eigenlayer`: a Scheduler tick (or a direct invocation) → runEigenLayerRebalance (resume move sagas,
- * plan, start moves) → log. Deployed only when the protocol config has an `eigenlayer` section; its stakers'
- * signers are its own (see docs/eigenlayer.md), so it holds no curator key.
+ * plan, start moves) → log. Deployed only when the protocol config has an `eigenlayer` section. It signs with the
+ * bot's key (KMS in AWS) for the staker Safes, through each Safe's Roles modifier (docs/eigenlayer.md).
  */
 import { ConfigError } from '../../shared/config/config.js'
 import { withLambdaContext } from '../../shared/logger.js'
 import { handlerRuntime } from '../../shared/services/runtime.js'
+import { coldStartSigner } from '../../shared/services/signer.js'
 import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/protocols/eigenlayer/rebalance.js'
 import { RebalanceEvent } from '../rebalance/schema.js'
 
-const runtime = handlerRuntime(process.env, 'eigenlayer', {}, (base) => {
+const runtime = handlerRuntime(process.env, 'eigenlayer', { account: coldStartSigner }, (base) => {
   if (!base.config.eigenlayer) throw new ConfigError(['the protocol config has no "eigenlayer" section: the eigenlayer function has nothing to manage'])
   return eigenLayerContextFromEnv(base, process.env)
 })

@@ -7,6 +7,8 @@ import { createReader } from '../../shared/chain/client.js'
 import { roleKeyOf } from '../../shared/chain/safe/execWithRole.js'
 import { proposalFiles, proposeBatch } from '../../shared/chain/safe/propose.js'
 import { permissionsFromPolicy, readManagedDelegators } from '../../shared/chain/safe/rolesPermissions.js'
+import { stakerSetupCalls } from '../../shared/protocols/eigenlayer/stakerRoles.js'
+import { stakerRolePermissions } from './stakerRoles.js'
 import { parseConfig } from '../../shared/config/config.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { encodeJson } from '../../shared/store/client.js'
@@ -109,11 +111,36 @@ async function daoCommand(args: string[], io: { stdout: (s: string) => void; std
     const config = parseConfig(JSON.parse(await readFile(configPath, 'utf8')))
     const rolesModifier = (flag('--roles-modifier')[0] ?? config.dao?.rolesModifier) as Address | undefined
     const roleKey = (flag('--role-key')[0] ?? config.dao?.roleKey ?? roleKeyOf('restake-autopilot')) as Hex
-    if (!rolesModifier) {
-      io.stderr('no Roles modifier: give --roles-modifier or a "dao" section in the config')
+    const client = createReader({ rpcUrl: config.rpcUrl, rpcUrls: config.rpcUrls, chainId: config.chainId, rpc: config.rpc })
+    const members = flag('--member') as Address[]
+    const [out] = flag('--out')
+    // EigenLayer staker Safes (config stakers with `roles`): their roles and the setup batch each Safe's owners sign.
+    const stakers = await stakerRolePermissions(client, config, policy, members)
+    if (!rolesModifier && stakers.length === 0) {
+      io.stderr('no Roles modifier: give --roles-modifier, a "dao" section, or EigenLayer stakers with "roles" in the config')
       return 2
     }
-    const client = createReader({ rpcUrl: config.rpcUrl, rpcUrls: config.rpcUrls, chainId: config.chainId, rpc: config.rpc })
+    if (!rest.includes('--json')) for (const sp of stakers) io.stdout(sp.listing)
+    for (const sp of stakers) {
+      if (!out) continue
+      const batch = proposeBatch(stakerSetupCalls(sp), {
+        safe: sp.safe,
+        chainId: config.chainId,
+        createdAt: Date.now(),
+        multiSendCallOnly: config.dao?.multiSendCallOnly,
+        name: 'restake-autopilot: set up an EigenLayer staker Safe',
+        summary: `Enable Roles ${sp.rolesModifier} on staker Safe ${sp.safe} and scope role ${sp.roleKey}`,
+      })
+      const name = `setup-staker-${sp.safe}`
+      await mkdir(out, { recursive: true })
+      for (const f of proposalFiles(name, batch)) await writeFile(join(out, f.name), f.content)
+      io.stderr(`wrote the staker Safe's setup batch to ${out}/${name}.{safe-tx-builder.json,multisend.json,md}`)
+    }
+    const stakerJson = stakers.map((sp) => ({ ...sp, calls: stakerSetupCalls(sp).map((c) => ({ to: c.address, functionName: c.functionName, args: c.args, description: c.description })) }))
+    if (!rolesModifier) {
+      if (rest.includes('--json')) io.stdout(encodeJson({ stakers: stakerJson }))
+      return 0
+    }
     const { delegators, blockNumber } = await readManagedDelegators(client, {
       ...config.symbiotic,
       vaults: config.vaults,
@@ -121,11 +148,9 @@ async function daoCommand(args: string[], io: { stdout: (s: string) => void; std
       labels: config.labels,
       fromBlock: config.fromBlock,
     })
-    const members = flag('--member') as Address[]
     const perms = permissionsFromPolicy(policy, delegators, { roleKey, rolesModifier, members, labels: config.labels, fallbackSource: `read at block ${blockNumber}` })
-    if (rest.includes('--json')) io.stdout(encodeJson({ ...perms, calls: perms.calls.map((c) => ({ to: c.address, functionName: c.functionName, args: c.args, description: c.description })) }))
+    if (rest.includes('--json')) io.stdout(encodeJson({ ...perms, calls: perms.calls.map((c) => ({ to: c.address, functionName: c.functionName, args: c.args, description: c.description })), stakers: stakerJson }))
     else io.stdout(perms.listing)
-    const [out] = flag('--out')
     if (out) {
       const batch = proposeBatch(perms.calls, {
         safe: config.dao?.safe,

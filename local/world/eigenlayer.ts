@@ -14,6 +14,7 @@ import { operatorSetKey } from '../../shared/protocols/eigenlayer/types.js'
 import { type LocalChain, chainNow, deploy, write } from './chain.js'
 import { compileContract } from './compile.js'
 import { type Actor, lstTokenAbi } from './seed.js'
+import { type StakerSafe, type StakerSafesOptions, deployStakerSafes } from './stakerSafes.js'
 
 const DAY = 86_400
 const YEAR = 365 * DAY
@@ -174,8 +175,11 @@ export interface SeededEigenLayer {
   deployment: EigenLayerDeployment
   avss: SeededAvs[]
   operators: Actor[]
-  /** Our stakers, in scenario order, with the operator each is delegated to (undefined = fresh). */
-  stakers: (Actor & { operator?: Address })[]
+  /**
+   * Our stakers, in scenario order, with the operator each is delegated to (undefined = fresh). With `stakerSafes`,
+   * `address` is the staker's Safe and `safe` its Roles setup (`account` is then an unused label key).
+   */
+  stakers: (Actor & { operator?: Address; safe?: StakerSafe })[]
   outsideStakers: Actor[]
   /** address / operator-set key (lower-case) → label */
   labels: Record<string, string>
@@ -203,7 +207,7 @@ const tokens = (n: number) => (WAD * BigInt(Math.round(n * 1e6))) / 10n ** 6n
  * submissions pay each set's `rewardRatePerYear` on the AVS's registered operators' delegated stake over a 28-day
  * window that started 7 days ago (the reader's estimate should come back close to it).
  */
-export async function seedEigenLayerScenario(c: LocalChain, d: EigenLayerDeployment, minter: Account, scenario: EigenLayerScenario = DEFAULT_EIGENLAYER_SCENARIO): Promise<SeededEigenLayer> {
+export async function seedEigenLayerScenario(c: LocalChain, d: EigenLayerDeployment, minter: Account, scenario: EigenLayerScenario = DEFAULT_EIGENLAYER_SCENARIO, opts: { stakerSafes?: StakerSafesOptions } = {}): Promise<SeededEigenLayer> {
   const labels: Record<string, string> = { [d.strategy.toLowerCase()]: 'eigenlayer/strategy' }
   const fund = (a: Actor) => c.test.setBalance({ address: a.address, value: 10n ** 21n })
   const mint = (to: Address, amount: bigint) => write(c, minter, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [to, amount] })
@@ -276,7 +280,22 @@ export async function seedEigenLayerScenario(c: LocalChain, d: EigenLayerDeploym
     return { ...s, label, operator }
   }
   const stakers: SeededEigenLayer['stakers'] = []
-  for (const s of scenario.stakers) stakers.push(await stake(s.label, s.operator, s.deposit))
+  if (opts.stakerSafes) {
+    // Our stakers are Safes with a Roles module; the bot's one signer moves them (stakerSafes.ts).
+    const specs = scenario.stakers.map((s) => ({ label: s.label, deposit: tokens(s.deposit), ...(s.operator ? { operator: operators.find((o) => o.label === s.operator)!.address } : {}) }))
+    const safes = await deployStakerSafes(
+      c,
+      minter,
+      d,
+      specs,
+      operators.map((o) => o.address),
+      opts.stakerSafes,
+    )
+    for (const [i, sf] of safes.entries()) {
+      labels[sf.safe.toLowerCase()] = sf.label
+      stakers.push({ ...eigenLayerActor(`staker/${sf.label}`), label: sf.label, address: sf.safe, operator: specs[i]!.operator, safe: sf })
+    }
+  } else for (const s of scenario.stakers) stakers.push(await stake(s.label, s.operator, s.deposit))
   const outsideStakers: Actor[] = []
   for (const s of scenario.outsideStakers) outsideStakers.push(await stake(s.label, s.operator, s.deposit))
 

@@ -10,12 +10,12 @@ import { tableNames } from '../../shared/store/tables.js'
 import { type AnvilNode, startAnvil } from './anvil.js'
 import { connectLocal, type LocalChain } from './chain.js'
 import { type DynamoLocal, LOCAL_AWS, startDynamo } from './dynamo.js'
-import { type SeededEigenLayer, deployEigenLayer, eigenLayerActorKey, seedEigenLayerScenario } from './eigenlayer.js'
+import { DEFAULT_EIGENLAYER_SCENARIO, type SeededEigenLayer, deployEigenLayer, eigenLayerActorKey, seedEigenLayerScenario } from './eigenlayer.js'
 import { loadScenario } from './scenario.js'
 import { type SeededWorld, seedScenario } from './seed.js'
 import { deploySymbioticCore, installMulticall3, type SymbioticCore } from './symbiotic.js'
 import { createTables } from './tables.js'
-import { toAddr } from '../../shared/address.js'
+import { lowerHex, toAddr } from '../../shared/address.js'
 
 /** Anvil's first dev account: a publicly known test key, used only to deploy and own the local protocol. */
 export const ANVIL_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
@@ -33,7 +33,7 @@ export interface World {
   config: Config
   /** The curator signer's key: generated for this run, held in memory only. */
   curatorKey: Hex
-  /** Our EigenLayer stakers' throwaway keys (address → key), what `EIGENLAYER_STAKER_KEYS` carries locally. */
+  /** Keys of our EOA EigenLayer stakers (address → key), what `EIGENLAYER_STAKER_KEYS` carries locally: none when the stakers are Safes (the default). */
   eigenlayerStakerKeys: Record<string, Hex>
   stop: () => Promise<void>
 }
@@ -68,8 +68,9 @@ export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onSte
     // scenario too): the harness predicts its addresses from the deployer's nonce, so nothing else sends meanwhile.
     onStep('deploying the EigenLayer v1.x harness and seeding its scenario')
     const elDeployment = await deployEigenLayer(chain, deployer, { token: seeded.token })
-    const eigenlayer = await seedEigenLayerScenario(chain, elDeployment, deployer)
-    const eigenlayerStakerKeys = Object.fromEntries(eigenlayer.stakers.map((s) => [s.address.toLowerCase(), eigenLayerActorKey(`staker/${s.label}`)]))
+    // Our stakers are Safes with a Zodiac Roles v2 module each; the bot's one key (the curator key) is the role's member.
+    const eigenlayer = await seedEigenLayerScenario(chain, elDeployment, deployer, DEFAULT_EIGENLAYER_SCENARIO, { stakerSafes: { botAddress: privateKeyToAccount(curatorKey).address } })
+    const eigenlayerStakerKeys = Object.fromEntries(eigenlayer.stakers.filter((s) => !s.safe).map((s) => [s.address.toLowerCase(), eigenLayerActorKey(`staker/${s.label}`)]))
     const tables = tableNames(tablePrefix)
     const ddb = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint })
     await createTables(ddb, tables)
@@ -91,7 +92,13 @@ export async function startWorld({ scenarioPath, tablePrefix = 'ra-local', onSte
         allocationManager: toAddr(elDeployment.allocationManager),
         rewardsCoordinator: toAddr(elDeployment.rewardsCoordinator),
         fromBlock: Number(elDeployment.deployBlock),
-        positions: [{ id: `eigenlayer:${toAddr(elDeployment.strategy)}`, strategy: toAddr(elDeployment.strategy), stakers: eigenlayer.stakers.map((s) => ({ address: toAddr(s.address) })) }],
+        positions: [
+          {
+            id: `eigenlayer:${toAddr(elDeployment.strategy)}`,
+            strategy: toAddr(elDeployment.strategy),
+            stakers: eigenlayer.stakers.map((s) => ({ address: toAddr(s.address), ...(s.safe ? { roles: { rolesModifier: toAddr(s.safe.rolesModifier), roleKey: lowerHex(s.safe.roleKey) } } : {}) })),
+          },
+        ],
       },
     }
     return { anvil, dynamo, chain, core, seeded, eigenlayer, config, curatorKey, eigenlayerStakerKeys, stop: stopAll }

@@ -63,6 +63,66 @@ export interface SafeOwner {
   account: LocalAccount
 }
 
+/** The Safe 1.4.1 contracts and the Roles v2 libraries, deployed once per chain. */
+export interface SafeInfra {
+  safeSingleton: Address
+  proxyFactory: Address
+  multiSendCallOnly: Address
+  multiSend: Address
+  fallbackHandler: Address
+  libraries: { integrity: Address; packer: Address }
+}
+
+const proxyFactoryArtifact = () => safeArtifact('proxies/SafeProxyFactory.sol/SafeProxyFactory.json')
+
+/** Deploys the Safe 1.4.1 singleton, proxy factory, MultiSend(CallOnly) and fallback handler, the ERC-2470 factory and the Roles v2 libraries. */
+export async function deploySafeInfra(c: LocalChain, deployer: Account): Promise<SafeInfra> {
+  const d = (a: { abi: Abi; bytecode: Hex }, args: readonly unknown[] = []) => deploy(c, deployer, a.abi, a.bytecode, args)
+  const safeSingleton = await d(safeArtifact('Safe.sol/Safe.json'))
+  const proxyFactory = await d(proxyFactoryArtifact())
+  const multiSendCallOnly = await d(safeArtifact('libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json'))
+  const multiSend = await d(safeArtifact('libraries/MultiSend.sol/MultiSend.json'))
+  const fallbackHandler = await d(safeArtifact('handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json'))
+  await installSingletonFactory(c)
+  const integrity = await deploy(c, deployer, Integrity__factory.abi as Abi, Integrity__factory.bytecode as Hex)
+  const packer = await deploy(c, deployer, Packer__factory.abi as Abi, Packer__factory.bytecode as Hex)
+  return { safeSingleton, proxyFactory, multiSendCallOnly, multiSend, fallbackHandler, libraries: { integrity, packer } }
+}
+
+/** `n` throwaway owner keys derived from `<prefix>/owner/<i>` (Anvil only). */
+export function safeOwners(prefix: string, n: number): SafeOwner[] {
+  return Array.from({ length: n }, (_, i) => {
+    const label = `${prefix}/owner/${i}`
+    const account = privateKeyToAccount(keccak256(stringToHex(`restake-autopilot/local/${label}`)))
+    return { label, address: account.address, account }
+  })
+}
+
+/**
+ * Creates a Safe (`threshold` of `owners`) and a Roles v2 modifier with owner = avatar = target = the Safe. The module
+ * is NOT enabled: the owners do that with a Safe transaction (`enableModule`).
+ */
+export async function createSafeWithRoles(c: LocalChain, deployer: Account, infra: SafeInfra, p: { owners: readonly SafeOwner[]; threshold: number; saltNonce: bigint }): Promise<{ safe: Address; rolesModifier: Address }> {
+  const initializer = encodeFunctionData({
+    abi: safeAbi,
+    functionName: 'setup',
+    args: [p.owners.map((o) => o.address), BigInt(p.threshold), '0x0000000000000000000000000000000000000000', '0x', infra.fallbackHandler, '0x0000000000000000000000000000000000000000', 0n, '0x0000000000000000000000000000000000000000'],
+  })
+  const create = { address: infra.proxyFactory, abi: proxyFactoryArtifact().abi, functionName: 'createProxyWithNonce', args: [infra.safeSingleton, initializer, p.saltNonce] } as const
+  const { result: safe } = (await c.public.simulateContract({ ...create, account: deployer } as never)) as { result: Address }
+  await write(c, deployer, create as never)
+  const rolesModifier = await deploy(c, deployer, Roles__factory.abi as Abi, linkRolesBytecode(infra.libraries), [safe, safe, safe])
+  return { safe, rolesModifier }
+}
+
+/** Executes one Safe transaction: `threshold` owners sign, `relayer` sends `execTransaction`. */
+export async function execSafeTransaction(c: LocalChain, relayer: Account, s: { safe: Address; owners: readonly SafeOwner[]; threshold: number }, tx: { to: Address; data: Hex; operation?: 0 | 1 }, description: string): Promise<void> {
+  const nonce = await c.public.readContract({ address: s.safe, abi: safeAbi, functionName: 'nonce' })
+  const safeTx = safeTransaction({ ...tx, nonce })
+  const signatures = await Promise.all(s.owners.slice(0, s.threshold).map((o) => signSafeTransaction(o.account, s.safe, c.chainId, safeTx)))
+  await write(c, relayer, execTransactionCall(s.safe, safeTx, signatures, description) as never)
+}
+
 /** Parameters of {@link deployDaoSetup}. */
 export interface DeployDaoSetupParameters {
   /** Delegators the role may steer (with the fallback subnetworks, see rolesPermissions.ts). */
@@ -118,47 +178,17 @@ function curatorRolesOf(kind: ManagedDelegator['kind']): Hex[] {
  * @param deployer Anvil key 0: pays for deployments, is DEFAULT_ADMIN of the delegators, relays Safe transactions
  */
 export async function deployDaoSetup(c: LocalChain, deployer: Account, p: DeployDaoSetupParameters): Promise<DaoSetup> {
-  const d = (a: { abi: Abi; bytecode: Hex }, args: readonly unknown[] = []) => deploy(c, deployer, a.abi, a.bytecode, args)
-  const safeSingleton = await d(safeArtifact('Safe.sol/Safe.json'))
-  const factory = safeArtifact('proxies/SafeProxyFactory.sol/SafeProxyFactory.json')
-  const proxyFactory = await d(factory)
-  const multiSendCallOnly = await d(safeArtifact('libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json'))
-  const multiSend = await d(safeArtifact('libraries/MultiSend.sol/MultiSend.json'))
-  const fallbackHandler = await d(safeArtifact('handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json'))
-
-  // The DAO's Safe: `threshold` of `owners` local keys.
-  const owners: SafeOwner[] = Array.from({ length: p.owners ?? 3 }, (_, i) => {
-    const label = `dao/owner/${i}`
-    const account = privateKeyToAccount(keccak256(stringToHex(`restake-autopilot/local/${label}`)))
-    return { label, address: account.address, account }
-  })
+  const infra = await deploySafeInfra(c, deployer)
+  const { safeSingleton, proxyFactory, multiSendCallOnly, multiSend, fallbackHandler, libraries } = infra
+  const owners = safeOwners('dao', p.owners ?? 3)
   const threshold = p.threshold ?? 2
-  const initializer = encodeFunctionData({
-    abi: safeAbi,
-    functionName: 'setup',
-    args: [owners.map((o) => o.address), BigInt(threshold), '0x0000000000000000000000000000000000000000', '0x', fallbackHandler, '0x0000000000000000000000000000000000000000', 0n, '0x0000000000000000000000000000000000000000'],
-  })
-  const create = { address: proxyFactory, abi: factory.abi, functionName: 'createProxyWithNonce', args: [safeSingleton, initializer, 0n] } as const
-  const { result: safe } = (await c.public.simulateContract({ ...create, account: deployer } as never)) as { result: Address }
-  await write(c, deployer, create as never)
-
-  // The Roles v2 modifier: the singleton factory it stores conditions with, its libraries, then the modifier with
-  // owner = avatar = target = the Safe.
-  await installSingletonFactory(c)
-  const integrity = await deploy(c, deployer, Integrity__factory.abi as Abi, Integrity__factory.bytecode as Hex)
-  const packer = await deploy(c, deployer, Packer__factory.abi as Abi, Packer__factory.bytecode as Hex)
-  const rolesModifier = await deploy(c, deployer, Roles__factory.abi as Abi, linkRolesBytecode({ integrity, packer }), [safe, safe, safe])
+  const { safe, rolesModifier } = await createSafeWithRoles(c, deployer, infra, { owners, threshold, saltNonce: 0n })
+  const { integrity, packer } = libraries
 
   // Owners sign, the deployer relays: enable the module, then apply the scope + membership as one MultiSend batch.
   const roleKey = p.roleKey ?? DEFAULT_ROLE_KEY
   const permissions = permissionsFromPolicy(p.policy, p.delegators, { roleKey, rolesModifier, members: [p.botAddress], allowZeroAnywhere: p.allowZeroAnywhere, labels: p.labels })
-  const execAsSafe = async (tx: { to: Address; data: Hex; operation?: 0 | 1 }, description: string) => {
-    const nonce = await c.public.readContract({ address: safe, abi: safeAbi, functionName: 'nonce' })
-    const safeTx = safeTransaction({ ...tx, nonce })
-    const signatures = await Promise.all(owners.slice(0, threshold).map((o) => signSafeTransaction(o.account, safe, c.chainId, safeTx)))
-    const call = execTransactionCall(safe, safeTx, signatures, description)
-    await write(c, deployer, call as never)
-  }
+  const execAsSafe = (tx: { to: Address; data: Hex; operation?: 0 | 1 }, description: string) => execSafeTransaction(c, deployer, { safe, owners, threshold }, tx, description)
   await execAsSafe({ to: safe, data: encodeFunctionData({ abi: safeAbi, functionName: 'enableModule', args: [rolesModifier] }) }, 'enable the Roles modifier')
   const batch = proposeBatch(permissions.calls, { safe, chainId: c.chainId, createdAt: 0, multiSendCallOnly })
   await execAsSafe({ to: batch.multiSend.to, data: batch.multiSend.data, operation: batch.multiSend.operation }, 'apply the role scope')

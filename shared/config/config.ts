@@ -11,6 +11,11 @@ const address = z.pipe(z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-pr
  * Zod (zod/mini) schema of the configuration. Derive variants with the standalone helpers
  * (`z.omit(ConfigSchema, …)`, `z.partial(ConfigSchema, …)`).
  */
+const roleKey = z.pipe(
+  z.string().check(z.regex(/^0x[0-9a-fA-F]{64}$/, 'a bytes32: 0x + 64 hex digits')),
+  z.transform((k: string) => lowerHex(k)),
+)
+
 export const ConfigSchema = z.object({
   chainId: z.coerce.number().check(z.int(), z.positive()),
   rpcUrl: z.string().check(z.url()),
@@ -60,10 +65,7 @@ export const ConfigSchema = z.object({
       /** The Roles v2 modifier enabled as a module on the Safe. */
       rolesModifier: address,
       /** The role (bytes32) the bot's signer is a member of. */
-      roleKey: z.pipe(
-        z.string().check(z.regex(/^0x[0-9a-fA-F]{64}$/, 'a bytes32: 0x + 64 hex digits')),
-        z.transform((k: string) => lowerHex(k)),
-      ),
+      roleKey,
       /** MultiSendCallOnly used by proposals (default: the canonical 1.4.1 deployment). */
       multiSendCallOnly: z.optional(address),
     }),
@@ -72,8 +74,9 @@ export const ConfigSchema = z.object({
   proposalsDir: z.optional(z.string().check(z.minLength(1))),
   /**
    * EigenLayer (docs/eigenlayer.md): the v1.x core contracts and our positions (our staker accounts over one strategy
-   * each). Absent = Symbiotic only. Staker signing keys are NOT here: locally `EIGENLAYER_STAKER_KEYS` (Anvil only);
-   * in production the stakers are LRT staker contracts the bot's signer controls (not built yet).
+   * each). Absent = Symbiotic only. A staker with `roles` is a Safe 1.4.1 the bot's one signer moves through the Safe's
+   * Zodiac Roles v2 module (shared/protocols/eigenlayer/stakerRoles.ts); one without is an EOA whose key comes from
+   * `EIGENLAYER_STAKER_KEYS` (Anvil only).
    */
   eigenlayer: z.optional(
     z.object({
@@ -91,8 +94,11 @@ export const ConfigSchema = z.object({
             /** Position id (default `eigenlayer:<strategy>`); policy `positions` may name it or the strategy. */
             id: z.optional(z.string().check(z.minLength(1))),
             strategy: address,
-            /** Our staker accounts: one operator each. `operator` pins a staker to the operator it may delegate to. */
-            stakers: z.array(z.object({ address, operator: z.optional(address) })).check(z.minLength(1)),
+            /**
+             * Our staker accounts: one operator each. `operator` pins a staker to the operator it may delegate to.
+             * `roles`: the staker is a Safe; the bot sends `execTransactionWithRole` to its Roles modifier with this role.
+             */
+            stakers: z.array(z.object({ address, operator: z.optional(address), roles: z.optional(z.object({ rolesModifier: address, roleKey })) })).check(z.minLength(1)),
           }),
         )
         .check(z.minLength(1)),

@@ -47,9 +47,9 @@ export const PROTOCOLS: readonly ProtocolRegistration[] = [
   {
     protocol: 'eigenlayer',
     configured: (c) => c.eigenlayer !== undefined,
-    // Moves are sagas: the executor's intents and nonce lock, plus the sagas (open ones are scanned). Staker signers
-    // are its own (docs/eigenlayer.md): no curator key.
-    functions: [{ name: 'eigenlayer', constructId: 'EigenLayer', tables: { ...SENDING, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } }, signs: false, scheduleParameter: 'eigenlayerSchedule', timeoutMinutes: 10 }],
+    // Moves are sagas: the executor's intents and nonce lock, plus the sagas (open ones are scanned). It signs with
+    // the bot's KMS key, for the staker Safes through their Roles modifiers (docs/eigenlayer.md).
+    functions: [{ name: 'eigenlayer', constructId: 'EigenLayer', tables: { ...SENDING, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } }, signs: true, scheduleParameter: 'eigenlayerSchedule', timeoutMinutes: 10 }],
   },
 ]
 

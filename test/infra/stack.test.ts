@@ -300,13 +300,13 @@ describe('the eigenlayer function: deployed only for a protocol config with Eige
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.handler' }, 4)
   })
 
-  it('with EigenLayer positions: its own schedule, the sagas table, no KMS, no jobs; reserved concurrency 1', () => {
+  it('with EigenLayer positions: its own schedule, the sagas table, the KMS key (it moves the staker Safes), no jobs; reserved concurrency 1', () => {
     const s = synth({ protocolConfigFile: 'infra/examples/protocol.eigenlayer.example.json', eigenlayerSchedule: 'rate(20 minutes)' })
     const fn = s.stack.functions.eigenlayer!
     expect(fn).toBeDefined()
     const id = s.stack.getLogicalId(fn.node.defaultChild as never)
     const props = (s.template.findResources('AWS::Lambda::Function')[id] as Resource).Properties
-    expect(Object.keys(props.Environment.Variables).sort()).toEqual(['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN'])
+    expect(Object.keys(props.Environment.Variables).sort()).toEqual(['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN', 'SIGNER_KMS_KEY_ID'])
     // The EigenLayer section travels in the stored protocol config, not the environment.
     expect(JSON.stringify(props.Environment.Variables.AUTOPILOT_CONFIG)).not.toContain('delegationManager')
     expect(props.ReservedConcurrentExecutions).toBe(1)
@@ -317,7 +317,8 @@ describe('the eigenlayer function: deployed only for a protocol config with Eige
       .flatMap((p) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
     const sagas = s.stack.getLogicalId(s.stack.tables.sagas.node.defaultChild as never)
     expect(actionsOf(stmts.filter((st) => JSON.stringify(st.Resource).includes(`"${sagas}"`)))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'])
-    expect(actionsOf(stmts).some((a) => a.startsWith('kms:'))).toBe(false)
+    // The bot's one key signs every staker Safe's steps (through Roles): Sign and GetPublicKey, nothing else of KMS.
+    expect(actionsOf(stmts).filter((a) => a.startsWith('kms:'))).toEqual(['kms:GetPublicKey', 'kms:Sign'])
     // The other functions keep their shape: the sagas table is the eigenlayer function's alone.
     for (const other of ['score', 'rebalance', 'webhook', 'watch'] as const) {
       const otherRole = s.stack.getLogicalId(s.stack.functions[other].botRole.node.defaultChild as never)

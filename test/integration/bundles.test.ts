@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Address, keccak256, stringToHex } from 'viem'
+import { type Address, encodeFunctionData, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { type BuiltBundle, FUNCTION_NAMES, type FunctionName, REPO_ROOT, buildFunctionBundle } from '../../infra/bundling.js'
 import { schedulePayload } from '../../infra/constructs/schedules.js'
@@ -27,6 +27,13 @@ import { RunStore } from '../../shared/store/runs.js'
 import { snsJobDelivery } from '../../local/jobsTopic.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { startSnsDouble } from '../setup/snsDouble.js'
+import { startKmsHttpDouble } from '../setup/kmsHttpDouble.js'
+import { ANVIL_KEY_0 } from '../setup/eigenlayerSaga.js'
+import { execSafeTransaction, safeOwners } from '../../local/world/safe.js'
+import { rolesModifierAbi } from '../../shared/chain/safe/abis.js'
+import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
+import type { EigenLayerMoveState } from '../../shared/protocols/eigenlayer/saga.js'
+import { SagaStore } from '../../shared/store/sagas.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
 
 const w = world()
@@ -127,10 +134,11 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
   })
 
   it('every bundle is within its bar (docs/architecture.md, "Bars"); `npm run bench` reports the sizes and init times', () => {
-    // The bar is 400 KB. The functions that plan and send (rebalance, watch, eigenlayer: 420–446 KB, the planner, signing
-    // and viem's sending path; docs/architecture.md "Bundles") are held at 450 KB as a regression guard until they are
-    // cut back under 400 KB (open work, docs/architecture.md "Bars").
-    const bar = (name: string) => (['rebalance', 'watch', 'eigenlayer'].includes(name) ? 450 : 400) * 1024
+    // The bar is 400 KB. The functions that plan and send (rebalance, watch: 420–440 KB, the planner, signing and viem's
+    // sending path; docs/architecture.md "Bundles") are held at 450 KB as a regression guard until they are cut back under
+    // 400 KB (open work, docs/architecture.md "Bars"). eigenlayer also carries the signer (local / KMS) and the Roles
+    // wrapper that move the staker Safes (467 KB when merged): held at 470 KB.
+    const bar = (name: string) => (name === 'eigenlayer' ? 470 : ['rebalance', 'watch'].includes(name) ? 450 : 400) * 1024
     for (const name of FUNCTION_NAMES) expect(bundles[name].bytes, `${name}: ${(bundles[name].bytes / 1024).toFixed(1)} KB`).toBeLessThanOrEqual(bar(name))
   })
 
@@ -165,20 +173,56 @@ describe('Lambda bundles built with the stack settings, invoked with real event 
     expect(await nonce()).toBe(before + r.actions.length)
   })
 
-  it('eigenlayer: a Scheduler tick records an EigenLayer run (resume, read, plan) in the runs table', async () => {
-    const r = (await invoke('eigenlayer', schedulerEvent('eigenlayer'), { EIGENLAYER_STAKER_KEYS: JSON.stringify(w.eigenlayerStakerKeys) })) as {
-      runId: string
-      status: string
-      error?: unknown
-      positions: unknown[]
-      moves: { note?: string }[]
+  it("eigenlayer: with the KMS signer (double at the SDK boundary) a tick moves stake through a staker Safe's Roles module, and a later tick completes it", async () => {
+    const kms = await startKmsHttpDouble()
+    try {
+      // The staker Safes' owners make the KMS key a member of each Safe's role (one owner-signed Safe transaction each).
+      const deployer = privateKeyToAccount(ANVIL_KEY_0)
+      for (const st of w.config.eigenlayer!.positions[0]!.stakers) {
+        const owners = safeOwners(`eigenlayer/staker/${w.config.labels[st.address]}`, 3)
+        const data = encodeFunctionData({ abi: rolesModifierAbi, functionName: 'assignRoles', args: [kms.address, [st.roles!.roleKey], [true]] })
+        await execSafeTransaction(c, deployer, { safe: st.address, owners, threshold: 2 }, { to: st.roles!.rolesModifier, data }, 'add the KMS key to the role')
+      }
+      await c.test.setBalance({ address: kms.address, value: 10n ** 19n })
+      const env = { SIGNER_PRIVATE_KEY: '', SIGNER_KMS_KEY_ID: kms.keyId, AWS_ENDPOINT_URL_KMS: kms.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' }
+      type ElResult = { runId: string; status: string; error?: unknown; positions: unknown[]; moves: { status: string; sagaId?: string; from: { staker: string } }[]; resumed: { sagaId: string; status?: string }[] }
+      const r = (await invoke('eigenlayer', schedulerEvent('eigenlayer'), env)) as ElResult
+      expect(r.error).toBeUndefined()
+      expect(r.status).toBe('succeeded')
+      expect(r.positions.length).toBe(w.config.eigenlayer!.positions.length)
+      const runs = new RunStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.runs })
+      expect(await runs.get(r.runId)).toMatchObject({ protocol: 'eigenlayer', triggerKind: 'schedule', trigger: 'schedule:eigenlayer' })
+      const started = r.moves.filter((m) => m.status === 'started')
+      expect(started).toHaveLength(1)
+      // Signed in KMS by the bundle, sent to the source Safe's Roles modifier.
+      expect(kms.calls.filter((x) => x.command === 'Sign').length).toBeGreaterThanOrEqual(1)
+      const sagas = new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas })
+      const saga = (await sagas.get<EigenLayerMoveState>(started[0]!.sagaId!))!
+      const source = w.config.eigenlayer!.positions[0]!.stakers.find((x) => x.address === saga.state.from.staker)!
+      const queueTx = await c.public.getTransaction({ hash: saga.state.steps.queue!.txHash! })
+      expect(queueTx.from.toLowerCase()).toBe(kms.address.toLowerCase())
+      expect(queueTx.to?.toLowerCase()).toBe(source.roles!.rolesModifier)
+
+      // Across the delay: the next tick completes the move (complete → transfer → delegate → approve → deposit), all by the KMS key.
+      const nonceBefore = await c.public.getTransactionCount({ address: kms.address })
+      await c.test.mine({ blocks: 51 })
+      const r2 = (await invoke('eigenlayer', schedulerEvent('eigenlayer'), env)) as ElResult
+      expect(r2.error).toBeUndefined()
+      expect(r2.resumed.find((x) => x.sagaId === saga.sagaId)?.status).toBe('completed')
+      const done = (await sagas.get<EigenLayerMoveState>(saga.sagaId))!
+      expect(done.status).toBe('completed')
+      // Each step once, each signed by the KMS key (the tick may also start the next wave: the nonce moves at least 5).
+      for (const step of ['complete', 'transfer', 'delegate', 'approve', 'deposit'] as const) {
+        const tx = await c.public.getTransaction({ hash: done.state.steps[step]!.txHash! })
+        expect(tx.from.toLowerCase(), step).toBe(kms.address.toLowerCase())
+      }
+      expect(await c.public.getTransactionCount({ address: kms.address })).toBeGreaterThanOrEqual(nonceBefore + 5)
+      const withdrawable = await c.public.readContract({ address: w.config.eigenlayer!.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [done.state.to.staker, [done.state.strategy]] })
+      expect(withdrawable[0][0]).toBe(done.state.deposited!.withdrawableSharesAfter)
+      expect(done.state.deposited!.tokens).toBe(done.state.received!.tokens)
+    } finally {
+      await kms.stop()
     }
-    expect(r.error).toBeUndefined()
-    expect(['succeeded', 'skipped']).toContain(r.status)
-    expect(r.moves.filter((m) => /signer/i.test(m.note ?? ''))).toEqual([]) // the stakers' keys reached the bundle
-    expect(r.positions.length).toBe(w.config.eigenlayer!.positions.length)
-    const runs = new RunStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.runs })
-    expect(await runs.get(r.runId)).toMatchObject({ protocol: 'eigenlayer', triggerKind: 'schedule', trigger: 'schedule:eigenlayer' })
   })
 
   it('webhook → jobs topic → rebalance: a signed derisk-operator request is queued on SNS; its delivery de-risks on chain, once', async () => {

@@ -306,7 +306,13 @@ describe('autopilot dao permissions (CLI)', () => {
     expect(err.join('')).toContain('apply-roles-scope')
     expect(code).toBe(0)
     const text = out.join('')
-    expect(text).toBe(dao.permissions.listing)
+    expect(text.endsWith(dao.permissions.listing)).toBe(true)
+    // The world's EigenLayer stakers are Safes: their roles are listed too, with the setup batch their owners sign.
+    const stakerSafes = w.config.eigenlayer!.positions[0]!.stakers
+    for (const st of stakerSafes) expect(text).toContain(`EigenLayer staker Safe ${w.config.labels[st.address]} (${st.address})`)
+    expect(text).toContain('depositIntoStrategy')
+    const setup = decodeProposal(await readFile(join(dir, 'apply', `setup-staker-${stakerSafes[0]!.address}.safe-tx-builder.json`), 'utf8'), { abis: [rolesModifierAbi, safeAbi] })
+    expect(setup.calls.map((x) => x.functionName)).toEqual(['enableModule', 'scopeTarget', 'scopeTarget', 'scopeTarget', ...Array(7).fill('scopeFunction'), 'assignRoles'])
     expect(text).toContain('setOperatorNetworkShares(subnetwork, operator, shares)')
     expect(text).not.toContain('oracle-net/0 (')
     const applied = decodeProposal(await readFile(join(dir, 'apply', 'apply-roles-scope.safe-tx-builder.json'), 'utf8'), { abis: [rolesModifierAbi] })

@@ -16,7 +16,7 @@ import { createReader } from '../../shared/chain/client.js'
 import type { MoveStep } from '../../shared/protocols/eigenlayer/buildMoveCall.js'
 import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader.js'
 import { type EigenLayerSagaHooks, advanceEigenLayerMove, moveOutOfDeniedOperators, resumeEigenLayerMoves, runEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
-import { eigenLayerSagaContext } from '../setup/eigenlayerSaga.js'
+import { crashOnceAt, driveThroughCrashes, eigenLayerSagaContext } from '../setup/eigenlayerSaga.js'
 import { world } from '../setup/worldHandle.js'
 
 const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
@@ -130,35 +130,11 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
   })
 
   it.each(['afterRecord', 'afterSend', 'afterStep'] as const)('resumes after a crash at %s of every step without a double action', async (point) => {
-    const crashed = new Set<MoveStep>()
-    const crashOnce = (step: MoveStep) => {
-      if (crashed.has(step)) return
-      crashed.add(step)
-      throw new Error(`simulated crash at ${point} of ${step}`)
-    }
-    const ctx = await context({ [point]: crashOnce })
+    const ctx = await context(crashOnceAt(point))
     const [a, fresh] = [staker('staker-a').address, staker('staker-c').address]
     const [nonceA, nonceC] = await Promise.all([nonceOf(a), nonceOf(fresh)])
-    const params = moveParams('staker-a', 'staker-c', 'el-op-c') // staker-c is new: delegateTo is a step too
-
-    let sagaId: string | undefined
-    let crashes = 0
-    let mined = false
-    for (let i = 0; i < 40; i++) {
-      try {
-        const out = sagaId ? await advanceEigenLayerMove(ctx, sagaId) : await runEigenLayerMove(ctx, params)
-        sagaId = out.record.sagaId
-        if (out.status === 'completed') break
-        if (out.status === 'waiting' && !mined) {
-          await c.test.mine({ blocks: 51 }) // completable when block.number > startBlock + 50
-          mined = true
-        }
-      } catch (e) {
-        expect((e as Error).message).toMatch(/simulated crash/)
-        crashes++
-        sagaId ??= (await ctx.sagas.listByStatus(['running', 'waiting']))[0]?.sagaId
-      }
-    }
+    // staker-c is new: delegateTo is a step too; completable when block.number > startBlock + 50
+    const { sagaId, crashes } = await driveThroughCrashes(ctx, moveParams('staker-a', 'staker-c', 'el-op-c'), () => c.test.mine({ blocks: 51 }))
     const rec = (await ctx.sagas.get(sagaId!))!
     expect(rec.status).toBe('completed')
     const txSteps: MoveStep[] = ['queue', 'complete', 'transfer', 'delegate', 'approve', 'deposit']

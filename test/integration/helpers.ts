@@ -1,19 +1,16 @@
 /** Builds an AutopilotContext on the shared local world for integration tests (fresh tables, the curator's key). */
 import { readFileSync } from 'node:fs'
-import type { LocalAccount } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { Config } from '../../shared/config/config.js'
 import { type Policy, loadPolicyOrThrow } from '../../shared/domain/index.js'
 import { createLogger } from '../../shared/logger.js'
-import { toAddr } from '../../shared/address.js'
-import type { EigenLayerRebalanceContext } from '../../shared/protocols/eigenlayer/rebalance.js'
+import { type EigenLayerRebalanceContext, stakerSigning } from '../../shared/protocols/eigenlayer/rebalance.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
 import { composeContext } from '../../shared/services/compose.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { SagaStore } from '../../shared/store/sagas.js'
 import { type BacktestResult, runBacktest } from '../../local/backtest/engine.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
-import { eigenLayerActorKey } from '../../local/world/eigenlayer.js'
 import { loadScenario } from '../../local/world/scenario.js'
 import type { WorldHandle } from '../setup/worldHandle.js'
 
@@ -30,12 +27,11 @@ export function testContext(w: WorldHandle, config: Config, policy: Policy = def
   return composeContext({ config, policy, dynamo: doc, logger, account: privateKeyToAccount(w.curatorKey) })
 }
 
-/** The EigenLayer rebalance context on the shared world: the sagas table and our stakers' local keys (what EIGENLAYER_STAKER_KEYS carries). */
+/** The EigenLayer rebalance context on the shared world: the sagas table; the world's stakers are Safes the bot's key (the curator key) moves through Roles. */
 export function eigenLayerTestContext(w: WorldHandle, config: Config, policy: Policy = defaultPolicy()): EigenLayerRebalanceContext {
   const base = testContext(w, config, policy)
-  const stakers = config.eigenlayer!.positions.flatMap((p) => p.stakers)
-  const signers = new Map(stakers.map((s) => [toAddr(s.address), privateKeyToAccount(eigenLayerActorKey(`staker/${w.config.labels[s.address]}`)) as LocalAccount]))
-  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(toAddr(a)) }
+  const bot = privateKeyToAccount(w.curatorKey)
+  return { ...base, sagas: new SagaStore({ client: createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint }), tableName: config.tables.sagas }), ...stakerSigning(config, bot, {}) }
 }
 
 /**

@@ -25,14 +25,28 @@ import type { PlannedExit } from './planExits.js'
 import { type OperatorDelegationTarget, type PlannedEigenLayerMove, type SkippedEigenLayerMove, planEigenLayerMoves } from './planMoves.js'
 import type { ReadEigenLayerUniverseReturnType } from './reader.js'
 import { eigenLayerSlashableWindow } from './slashableWindow.js'
-import { EIGENLAYER_MOVE, type EigenLayerMoveRecord, type EigenLayerMoveState, type EigenLayerSagaContext, type EigenLayerSagaHooks, moveOutOfDeniedOperators, resumeEigenLayerMoves, runEigenLayerMove } from './saga.js'
-import { type EigenLayerPositionView, describeMove, mergeUniverses, positionView, readPositions, withHeldTokens } from './views.js'
+import type { StakerRoles } from './stakerRoles.js'
+import {
+  EIGENLAYER_MOVE,
+  type EigenLayerMoveRecord,
+  type EigenLayerMoveState,
+  type EigenLayerSagaContext,
+  type EigenLayerSagaHooks,
+  advanceEigenLayerMove,
+  moveOutOfDeniedOperators,
+  resumeEigenLayerMoves,
+  runEigenLayerMove,
+  startEigenLayerDeposit,
+} from './saga.js'
+import { type EigenLayerPositionView, describeMove, idleWalletTokens, mergeUniverses, positionView, readPositions, withHeldTokens } from './views.js'
 
 /** What the EigenLayer adapter needs besides the shared context: the sagas table and our stakers' signers. */
 export interface EigenLayerAdapterDeps {
   sagas: SagaStorePort
-  /** The bot's signer for one of our staker accounts (undefined = not held: its moves are planned, not sent). */
+  /** The signer for one of our staker accounts: the bot's for a staker Safe, the key of a local EOA staker (undefined = not held: its moves are planned, not sent). */
   stakerSigner: (staker: Address) => LocalAccount | undefined
+  /** A staker Safe's Roles modifier and role (undefined = an EOA staker). */
+  stakerRoles?: (staker: Address) => StakerRoles | undefined
   /** Saga hooks (tests simulate crashes with them). */
   sagaHooks?: EigenLayerSagaHooks
   /**
@@ -67,6 +81,8 @@ export interface EigenLayerRunDetails {
   /** Per position: delegation now vs the plan's projection per operator, and the wave's figures (planMoves.ts). */
   targets: { position: string; operators: OperatorDelegationTarget[]; gainPerYear: number; delayCost: number; gasCostWei: bigint; netGainBpsPerYear: number }[]
   moves: EigenLayerMoveOutcome[]
+  /** Idle tokens found in staker accounts and deposited back this run (saga per staker). */
+  idle: { sagaId: string; staker: Address; tokens: bigint; status: string }[]
   skippedMoves: SkippedEigenLayerMove[]
   positions: EigenLayerPositionView[]
 }
@@ -78,7 +94,10 @@ export interface EigenLayerRead {
 }
 
 /** One decided EigenLayer step: exit a position's deny-listed operators, or one planned move. */
-export type EigenLayerStep = (DecisionStep & { kind: 'eigenlayer-exit'; fallbackOperator?: Address }) | (DecisionStep & { kind: 'eigenlayer-move'; move: PlannedEigenLayerMove })
+export type EigenLayerStep =
+  | (DecisionStep & { kind: 'eigenlayer-exit'; fallbackOperator?: Address })
+  | (DecisionStep & { kind: 'eigenlayer-move'; move: PlannedEigenLayerMove })
+  | (DecisionStep & { kind: 'eigenlayer-idle'; staker: Address; tokens: bigint })
 
 type SkipWhy = { reason: 'cooldown' | 'gasTooHigh' | 'belowThreshold' | 'noChange'; detail: string }
 
@@ -90,12 +109,13 @@ const isPlanMove = (s: EigenLayerMoveState) => s.origin === 'plan' || (s.origin 
  * @example const r = await runRebalancePipeline(ctx, createEigenLayerAdapter({ sagas, stakerSigner }))
  */
 export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAdapter<EigenLayerRead, EigenLayerStep> & { details: EigenLayerRunDetails } {
-  const details: EigenLayerRunDetails = { resumed: [], exits: [], unplacedExits: [], targets: [], moves: [], skippedMoves: [], positions: [] }
+  const details: EigenLayerRunDetails = { resumed: [], exits: [], unplacedExits: [], targets: [], moves: [], idle: [], skippedMoves: [], positions: [] }
   const sagaCtx = (ctx: AdapterContext, sessionFor: SessionFor): EigenLayerSagaContext => ({
     client: ctx.client,
     intents: ctx.intents,
     sagas: deps.sagas,
     signerFor: deps.stakerSigner,
+    ...(deps.stakerRoles ? { rolesFor: deps.stakerRoles } : {}),
     sessionFor,
     clock: ctx.clock,
     confirmations: ctx.config.confirmations,
@@ -201,6 +221,22 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
             ...(fallback ? { fallbackOperator: fallback } : {}),
           })
         }
+        // Idle tokens in a staker account no saga accounts for: deposited back on the staker's operator (de-risk
+        // priority: they earn nothing). An undelegated, unpinned staker's tokens stay counted until a move claims it.
+        if (sending && gasPriceWei <= feeCap)
+          for (const [st, tokens] of idleWalletTokens(d, openHere)) {
+            const op = d.stakers.find((x) => x.address === st)?.operator ?? pinned.get(toAddr(st))
+            if (op && allowed(op))
+              steps.push({
+                kind: 'eigenlayer-idle',
+                position: pp.position,
+                operator: op,
+                staker: st,
+                tokens,
+                description: `deposit ${ctx.label(st)}'s idle tokens on ${ctx.label(op)}`,
+                reasons: ['idle tokens in a staker account earn nothing'],
+              })
+          }
         // The plan's moves: held back while a wave is in flight, in the cooldown or above the gas cap.
         const hold: SkipWhy | undefined = exiting
           ? { reason: 'cooldown', detail: 'deny-list exits start this run: the next run plans with them in flight' }
@@ -277,6 +313,27 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
           }
           continue
         }
+        if (step.kind === 'eigenlayer-idle') {
+          const pr = r.details.reads.find((x) => x.eigenlayer.positionId === step.position)!.eigenlayer
+          try {
+            const rec = await startEigenLayerDeposit(saga, { ...pr, staker: step.staker, operator: step.operator!, tokens: step.tokens, reason: step.reasons[0]! })
+            const o = await advanceEigenLayerMove(saga, rec.sagaId)
+            sent = true
+            details.idle.push({ sagaId: rec.sagaId, staker: step.staker, tokens: step.tokens, status: o.status })
+            actions.push({
+              index: actions.length,
+              kind: 'eigenlayer-idle',
+              description: `${step.description} [saga ${rec.sagaId}]`,
+              reasons: step.reasons,
+              status: 'sent',
+              ...(o.record.state.steps.deposit?.txHash ? { txHash: o.record.state.steps.deposit.txHash } : {}),
+            })
+          } catch (e) {
+            actions.push({ index: actions.length, kind: 'eigenlayer-idle', description: step.description, reasons: step.reasons, status: 'skipped' })
+            if (!(e instanceof LockBusyError)) error ??= e
+          }
+          continue
+        }
         const m = step.move
         const missing = [m.from.staker, m.to.staker].filter((s) => !deps.stakerSigner(s))
         if (missing.length) {
@@ -339,8 +396,9 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
             unplacedExits: details.unplacedExits,
             targets: details.targets,
             moves: details.moves.map((m) => ({ ...m, description: describeMove(m, ctx.label, m.sagaId) })),
+            idle: details.idle,
             skippedMoves: details.skippedMoves,
-            sagaIds: [...details.exits.map((x) => x.sagaId), ...details.moves.flatMap((m) => (m.sagaId ? [m.sagaId] : [])), ...details.resumed.map((x) => x.sagaId)],
+            sagaIds: [...details.exits.map((x) => x.sagaId), ...details.idle.map((x) => x.sagaId), ...details.moves.flatMap((m) => (m.sagaId ? [m.sagaId] : [])), ...details.resumed.map((x) => x.sagaId)],
             // For notifications: how long the stake that leaves an operator stays slashable (both core delays).
             ...(window ? { slashableWindow: window } : {}),
           },

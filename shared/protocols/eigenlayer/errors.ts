@@ -64,3 +64,14 @@ export type NothingToMoveErrorType = NothingToMoveError & { name: 'NothingToMove
 export type WithdrawalNotFoundErrorType = WithdrawalNotFoundError & { name: 'WithdrawalNotFoundError' }
 /** `SagaStepRevertedError` narrowed by its stable name. */
 export type SagaStepRevertedErrorType = SagaStepRevertedError & { name: 'SagaStepRevertedError' }
+
+/** A staker Safe's role would allow nothing useful (e.g. no operator it may delegate to); no permissions were generated. */
+export class EmptyStakerScopeError extends RestakeError {
+  override name = 'EmptyStakerScopeError' as const
+  constructor(p: { safe: Address; details: string }) {
+    super(`The role of staker Safe ${p.safe} would allow nothing useful; no permissions were generated.`, { details: p.details })
+  }
+}
+
+/** `EmptyStakerScopeError` narrowed by its stable name. */
+export type EmptyStakerScopeErrorType = EmptyStakerScopeError & { name: 'EmptyStakerScopeError' }

@@ -33,7 +33,7 @@ export interface ReadEigenLayerUniverseParameters {
   rewardsCoordinator: Address
   /** The strategy of the position (one position = our stakers over one strategy). */
   strategy: Address
-  /** Our staker accounts (EOAs locally; LRT staker contracts in production). */
+  /** Our staker accounts (staker Safes moved through their Roles module; EOAs in some local tests). */
   stakers: readonly Address[]
   /** Position id (default `eigenlayer:<strategy>`). */
   positionId?: string
@@ -228,6 +228,8 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
     qs.push({ key: `recipient:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'getRedistributionRecipient', args: [decodeOperatorSetKey(k)] } })
   }
   if (tvl?.status === 'success') qs.push({ key: 'strategyBalance', call: { address: underlying, abi: erc20Abi, functionName: 'balanceOf', args: [strategy] } })
+  // Tokens in our stakers' own accounts (a staker Safe between a move's completion and deposit, or sent to it): counted, never lost.
+  for (const st of stakers) qs.push({ key: `wallet:${st}`, call: { address: underlying, abi: erc20Abi, functionName: 'balanceOf', args: [st] } })
   const hasEarners = submissions.some((s) => s.kind === 'all-earners')
   const shareHolders = [...new Set([...operators, ...avss.flatMap(avsMembers), ...(hasEarners ? earners : [])])].sort()
   for (const op of shareHolders)
@@ -260,6 +262,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   )
   const r = new Map<string, unknown>(qs.map((q, i) => [q.key, out[i]]))
   const big = (k: string) => (r.get(k) as bigint | undefined) ?? 0n
+  for (const st of stakerStates) st.tokenBalance = big(`wallet:${st.address}`)
   const tsOf = new Map(headers.map((h) => [h.number, h.timestamp]))
 
   // Operators and their exposure per set.

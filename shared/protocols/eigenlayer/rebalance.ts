@@ -1,10 +1,11 @@
 /**
  * Use case `rebalance` for EigenLayer positions: the one pipeline (shared/pipeline/rebalance.ts) over the EigenLayer
- * adapter (./adapter.ts: resume waiting sagas → read → plan → exits and move sagas → record). Staker accounts sign
- * their own steps through lease-fenced signer sessions: locally EOAs whose keys come from `EIGENLAYER_STAKER_KEYS`
- * (Anvil only).
+ * adapter (./adapter.ts: resume waiting sagas → read → plan → exits and move sagas → record). Every step is signed
+ * through a lease-fenced signer session: for a staker Safe by the bot's one signer through the Safe's Roles modifier
+ * (the deployed function's KMS key), for a local EOA staker by its key from `EIGENLAYER_STAKER_KEYS` (Anvil only).
  */
 import { type LocalAccount, isAddress } from 'viem'
+import { toAddr } from '../../address.js'
 import { localSigner } from '../../chain/signers/localSigner.js'
 import { ConfigError } from '../../config/config.js'
 import { RestakeError } from '../../errors.js'
@@ -12,6 +13,7 @@ import type { Decision, Plan } from '../../domain/index.js'
 import { type RebalanceOptions, type RebalanceResult, runRebalancePipeline } from '../../pipeline/rebalance.js'
 import type { AutopilotContext } from '../../services/context.js'
 import { SagaStore } from '../../store/sagas.js'
+import type { StakerRoles } from './stakerRoles.js'
 import { type EigenLayerAdapterDeps, type EigenLayerMoveOutcome, type EigenLayerRunDetails, createEigenLayerAdapter } from './adapter.js'
 
 export type { EigenLayerMoveOutcome }
@@ -36,6 +38,7 @@ export async function runEigenLayerRebalance(ctx: EigenLayerRebalanceContext, op
   const adapter = createEigenLayerAdapter({
     sagas: ctx.sagas,
     stakerSigner: ctx.stakerSigner,
+    ...(ctx.stakerRoles ? { stakerRoles: ctx.stakerRoles } : {}),
     ...(ctx.sagaHooks ? { sagaHooks: ctx.sagaHooks } : {}),
     ...(ctx.exitReasons ? { exitReasons: ctx.exitReasons } : {}),
     ...(ctx.exitBps ? { exitBps: ctx.exitBps } : {}),
@@ -58,7 +61,7 @@ export type StakerKeysErrorType = StakerKeysError & { name: 'StakerKeysError' }
 /**
  * Our stakers' local signers from `EIGENLAYER_STAKER_KEYS` (JSON `{ "<address>": "<private key>" }`). Raw keys sign
  * only on Anvil (chain 31337) unless `ALLOW_LOCAL_KEY=true`, exactly like the curator's local signer; in production
- * the stakers are LRT staker contracts (not built), so the variable is absent there.
+ * the stakers are Safes moved by the bot's signer (config `roles`), so the variable is absent there.
  * @example stakerSignersFromEnv({ EIGENLAYER_STAKER_KEYS: '{"0xab…":"0x12…"}' }, 31337)
  */
 export function stakerSignersFromEnv(env: Record<string, string | undefined>, chainId: number): Map<string, LocalAccount> {
@@ -83,13 +86,27 @@ export function stakerSignersFromEnv(env: Record<string, string | undefined>, ch
 }
 
 /**
+ * How the bot signs for each configured staker: a staker Safe (config `roles`) through its Roles modifier with the
+ * bot's one signer (`account`: KMS in AWS), an EOA staker with its own key from `EIGENLAYER_STAKER_KEYS` (Anvil only).
+ * @example const { stakerSigner, stakerRoles } = stakerSigning(config, ctx.account, process.env)
+ */
+export function stakerSigning(config: AutopilotContext['config'], account: LocalAccount | undefined, env: Record<string, string | undefined>): Pick<EigenLayerAdapterDeps, 'stakerSigner' | 'stakerRoles'> {
+  const keys = stakerSignersFromEnv(env, config.chainId)
+  const roles = new Map<string, StakerRoles>()
+  for (const p of config.eigenlayer?.positions ?? []) for (const s of p.stakers) if (s.roles) roles.set(toAddr(s.address), s.roles)
+  return {
+    stakerSigner: (a) => (roles.has(toAddr(a)) ? account : keys.get(toAddr(a))),
+    stakerRoles: (a) => roles.get(toAddr(a)),
+  }
+}
+
+/**
  * Extends a handler's context (from contextFromEnv: its DynamoDB client serves the sagas table too) with the sagas
- * store and the staker signers (from `env`; only handlers pass process.env).
+ * store and the staker signing (from `env`; only handlers pass process.env).
  * @example const el = ctx.config.eigenlayer ? eigenLayerContextFromEnv(ctx, process.env) : undefined
  */
 export function eigenLayerContextFromEnv(ctx: AutopilotContext, env: Record<string, string | undefined>): EigenLayerRebalanceContext {
   const { config, dynamo } = ctx
   if (!dynamo) throw new ConfigError(['the EigenLayer context needs the DynamoDB client of contextFromEnv'])
-  const signers = stakerSignersFromEnv(env, config.chainId)
-  return { ...ctx, sagas: new SagaStore({ client: dynamo, tableName: config.tables.sagas }), stakerSigner: (a) => signers.get(a.toLowerCase()) }
+  return { ...ctx, sagas: new SagaStore({ client: dynamo, tableName: config.tables.sagas }), ...stakerSigning(config, ctx.account, env) }
 }

@@ -41,6 +41,8 @@ export interface EigenLayerStakerState {
   withdrawableTokens: bigint
   depositScalingFactor: bigint
   queued: QueuedWithdrawalState[]
+  /** The strategy's underlying token held by the staker account itself (not deposited): counted in flight by the adapter. */
+  tokenBalance?: bigint
 }
 
 /** One operator's exposure to one operator set over our strategy. */

@@ -91,10 +91,41 @@ function heldBySagas(strategy: Address, open: readonly EigenLayerMoveRecord[]): 
 }
 
 export function withHeldTokens(r: ReadEigenLayerUniverseReturnType, open: readonly EigenLayerMoveRecord[]): ReadEigenLayerUniverseReturnType {
-  const held = [...heldBySagas(r.eigenlayer.strategy, open).values()].reduce((a, x) => a + x, 0n)
+  const held = [...inWallets(r.eigenlayer, open).values()].reduce((a, x) => a + x, 0n)
   if (held === 0n) return r
   const positions = r.universe.positions.map((p) => ({ ...p, activeStake: p.activeStake + held, inFlightStake: (p.inFlightStake ?? 0n) + held }))
   return { universe: { ...r.universe, positions }, eigenlayer: { ...r.eigenlayer, inFlightTokens: r.eigenlayer.inFlightTokens + held } }
+}
+
+/**
+ * Tokens per staker account that are part of the position without being deposited: what open sagas hold between
+ * `complete` and `deposit`, or the account's token balance when that is more (tokens sent to a staker Safe, or left by
+ * a failed saga). Both are the same tokens in the same account, so each staker counts the larger, never the sum.
+ */
+function inWallets(d: EigenLayerPositionDetails, open: readonly EigenLayerMoveRecord[]): Map<string, bigint> {
+  const held = heldBySagas(d.strategy, open)
+  const out = new Map<string, bigint>()
+  for (const s of d.stakers) {
+    const n = (s.tokenBalance ?? 0n) > (held.get(s.address) ?? 0n) ? s.tokenBalance! : (held.get(s.address) ?? 0n)
+    if (n > 0n) out.set(s.address, n)
+  }
+  for (const [k, v] of held) if (!out.has(k)) out.set(k, v)
+  return out
+}
+
+/**
+ * Idle tokens no open saga accounts for, per staker (its balance beyond what open sagas hold), for stakers with no
+ * open move: the adapter deposits them back (`startEigenLayerDeposit`), so they are never lost track of.
+ */
+export function idleWalletTokens(d: EigenLayerPositionDetails, open: readonly EigenLayerMoveRecord[]): Map<Address, bigint> {
+  const held = heldBySagas(d.strategy, open)
+  const busy = new Set(open.filter((s) => s.state.strategy === d.strategy).flatMap((s) => [s.state.from.staker, s.state.to.staker]))
+  const out = new Map<Address, bigint>()
+  for (const s of d.stakers) {
+    const idle = (s.tokenBalance ?? 0n) - (held.get(s.address) ?? 0n)
+    if (idle > 0n && !busy.has(s.address)) out.set(s.address, idle)
+  }
+  return out
 }
 
 /** One universe from the positions' reads: services and operators deduplicated (an operator's stake summed over strategies). */
@@ -124,7 +155,7 @@ export function positionView(
 ): EigenLayerPositionView {
   const pos = r.universe.positions[0]!
   const d: EigenLayerPositionDetails = r.eigenlayer
-  const held = heldBySagas(d.strategy, open)
+  const held = inWallets(d, open)
   const opTargets = new Map((targets.find((t) => t.position === pos.id)?.operators ?? []).map((o) => [o.operator, o.target]))
   const inFlight = pos.inFlightStake ?? 0n
   return {
