@@ -111,7 +111,10 @@ export function obviousMistakes(protocol: z.output<typeof ProtocolConfigSchema>,
       ...protocol.vaults.map((v, i): [string, string] => [`${context.protocolConfigFile} $.vaults[${i}].address`, v.address]),
       ...(protocol.eigenlayer?.positions ?? []).flatMap((p, i): [string, string][] => [
         [`${context.protocolConfigFile} $.eigenlayer.positions[${i}].strategy`, p.strategy],
-        ...p.stakers.map((st, j): [string, string] => [`${context.protocolConfigFile} $.eigenlayer.positions[${i}].stakers[${j}].address`, st.address]),
+        ...p.stakers.flatMap((st, j): [string, string][] => [
+          [`${context.protocolConfigFile} $.eigenlayer.positions[${i}].stakers[${j}].address`, st.address],
+          ...(st.roles ? [[`${context.protocolConfigFile} $.eigenlayer.positions[${i}].stakers[${j}].roles.rolesModifier`, st.roles.rolesModifier] as [string, string]] : []),
+        ]),
       ]),
       ...policy.positions.map((p, i): [string, string] => [`${context.policyFile} $.positions[${i}].vault`, p.vault]),
       ...(protocol.extraVaults ?? []).map((v, i): [string, string] => [`${context.protocolConfigFile} $.extraVaults[${i}]`, v]),

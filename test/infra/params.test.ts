@@ -50,14 +50,24 @@ describe('synth refuses obvious mistakes', () => {
   it('the mainnet preset: accepted once the curator names a vault (the placeholder refused until then); an extra vault that is also ours is refused', async () => {
     const mainnet = { protocolConfigFile: 'infra/examples/protocol.mainnet.json' }
     expect(() => params(mainnet)).toThrow('infra/examples/protocol.mainnet.json $.vaults[0].address is the placeholder 0x1111111111111111111111111111111111111111')
-    const protocol = JSON.parse(await readFile(mainnet.protocolConfigFile, 'utf8')) as { vaults: { address: string }[]; extraVaults: string[]; fromBlock: string }
+    const protocol = JSON.parse(await readFile(mainnet.protocolConfigFile, 'utf8')) as { vaults: { address: string }[]; extraVaults: string[]; fromBlock: string; eigenlayer: unknown }
     const policy = JSON.parse(await readFile('infra/examples/policy.example.json', 'utf8')) as { positions: { vault: string }[] }
     protocol.vaults[0]!.address = '0x5fbdb2315678afecb367f032d93f642f64180aa3'
     policy.positions[0]!.vault = protocol.vaults[0]!.address
     await writeFile(join(dir, 'mainnet.json'), JSON.stringify(protocol))
     await writeFile(join(dir, 'mainnet-policy.json'), JSON.stringify(policy))
     const files = { protocolConfigFile: join(dir, 'mainnet.json'), policyFile: join(dir, 'mainnet-policy.json') }
-    const ok = params(files).protocol as { symbiotic: Record<string, string>; fromBlock: string }
+    // The EigenLayer section's placeholder staker Safes and Roles modifiers are refused by name until replaced (or the section deleted).
+    expect(() => params(files)).toThrow('$.eigenlayer.positions[0].stakers[0].roles.rolesModifier is the placeholder 0x3333333333333333333333333333333333333333')
+    const el = protocol.eigenlayer as { positions: { stakers: { address: string; roles: { rolesModifier: string } }[] }[] }
+    el.positions[0]!.stakers.forEach((st, j) => {
+      st.address = `0x5fbdb2315678afecb367f032d93f642f64180ab${j}`
+      st.roles.rolesModifier = `0x5fbdb2315678afecb367f032d93f642f64180ac${j}`
+    })
+    await writeFile(join(dir, 'mainnet.json'), JSON.stringify(protocol))
+    const ok = params(files).protocol as { symbiotic: Record<string, string>; fromBlock: string; eigenlayer: { delegationManager: string; fromBlock: number } }
+    expect(ok.eigenlayer.delegationManager).toBe('0x39053d51b77dc0d36036fc1fcc8cb819df8ef37a')
+    expect(ok.eigenlayer.fromBlock).toBe(17445564)
     expect(ok.symbiotic.vaultFactory).toBe('0xaeb6bdd95c502390db8f52c8909f703e9af6a346')
     expect(ok.symbiotic.stakerRewardsFactory).toBe('0xfeb871581c2ab2e1eee6f7ddc7e6246cfa087a23')
     expect(ok.fromBlock).toBe('21580035')
