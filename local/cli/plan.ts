@@ -7,6 +7,10 @@ import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
 import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
+import { symbioticEvents } from '../../shared/protocols/symbiotic/source.js'
+import { type ChainSync, chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
+import { documentClientFor } from '../../shared/services/bootstrap.js'
+import { ChainLogStore } from '../../shared/store/chainLogs.js'
 import { ConfigSchema, configuredPositionIds } from '../../shared/config/config.js'
 import { type Policy, type Universe, assertPositionsKnown, explainRun, guardDrain, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
 import { diffPlan } from '../../shared/protocols/symbiotic/diff.js'
@@ -122,8 +126,19 @@ export async function readLiveInputs(p: ParsedArgs, curator?: Address): Promise<
     labels: config.labels,
     fromBlock: config.fromBlock,
     rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
+    events: symbioticEvents(client, cliChainSync(config), { chainId, fromBlock: config.fromBlock }),
   })
   return { policy, policyPath, config, chainId, client, universe, rpcUrl }
+}
+
+/**
+ * Where `plan` gets its logs (docs/sync.md): a config with `tables` shares the deployed bot's `chainLogs` store (only
+ * blocks after its cursor are fetched); without, a one-off sync from `fromBlock` in memory.
+ */
+function cliChainSync(config: z.output<typeof PlanConfigSchema>): ChainSync {
+  if (!config.tables) return memoryChainSync()
+  const dynamo = documentClientFor(config.dynamoEndpoint, process.env)
+  return chainSyncFor({ config, chainLogs: new ChainLogStore({ client: dynamo, tableName: config.tables.chainLogs }) })
 }
 
 /** An RPC URL without credentials or API keys in its path/query (shown in output). */

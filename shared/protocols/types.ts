@@ -6,6 +6,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { LocalAccount, PublicClient } from 'viem'
+import type { ChainSync } from '../chain/sync/index.js'
 import type { Config } from '../config/config.js'
 import type { Decision, DecisionStep } from '../domain/decision.js'
 import type { DeriskRequest, Plan, Policy, Protocol, Universe, UniverseScores } from '../domain/index.js'
@@ -27,6 +28,8 @@ export interface AdapterContext {
   account?: LocalAccount
   /** Label of an address / service id from the config, else a short hex. */
   label: (k: string) => string
+  /** Where readers get their logs: the chain sync over the `chainLogs` store (docs/sync.md). */
+  chainSync: ChainSync
 }
 
 /** Opens (once per run) the lease-fenced signer session of an account; the pipeline owns and closes them. */

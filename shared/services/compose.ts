@@ -9,6 +9,7 @@ import type { LocalAccount } from 'viem'
 import { createReader } from '../chain/client.js'
 import type { Config } from '../config/config.js'
 import type { Policy } from '../domain/index.js'
+import { ChainLogStore } from '../store/chainLogs.js'
 import { ControlStore, findStuckIntents } from '../store/control.js'
 import { CursorStore } from '../store/cursors.js'
 import { EventStore } from '../store/events.js'
@@ -53,6 +54,7 @@ export function composeContext(p: ComposeContextParameters): AutopilotContext {
     control: new ControlStore({ client, tableName: t.locks }),
     events: new EventStore({ client, tableName: t.events }),
     cursors: new CursorStore({ client, tableName: t.cursors }),
+    chainLogs: new ChainLogStore({ client, tableName: t.chainLogs }),
     findStuckIntents: (olderThan) => findStuckIntents(client, t.intents, { olderThan }),
     policy: p.policy,
     logger: p.logger,

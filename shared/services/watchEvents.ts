@@ -4,9 +4,10 @@
  *
  * One tick: read the cursor → (first tick: start at the safe head) → check the cursor block's hash (a
  * reorg deeper than the confirmation depth rewinds a little; events are deduplicated by tx hash and log
- * index, so a rescan acts once) → one `eth_getLogs` over our vaults' slashers and delegators and the two
- * opt-in services for `Slash`, `RequestSlash`, `ExecuteSlash`, `VetoSlash`, `SetMaxNetworkLimit`,
- * `OptIn`/`OptOut` → claim each relevant event in the `events` table (conditional put) → for every
+ * index, so a rescan acts once) → sync the Symbiotic source of the chain sync (docs/sync.md: only the blocks after
+ * its cursor, shared with the reader; resumable at the run's deadline) → read from its store, up to the block it is
+ * complete to, `Slash`, `RequestSlash`, `ExecuteSlash`, `VetoSlash`, `SetMaxNetworkLimit`, `OptIn`/`OptOut` of our
+ * vaults' slashers and delegators and the two opt-in services → claim each relevant event in the `events` table (conditional put) → for every
  * `Slash` (instant slasher) or `RequestSlash` (veto slasher) on a (subnetwork, operator) pair we allocate
  * to: one de-risk rebalance per the policy's `slashResponse` (`zero-out` | `halve` as forced moves with
  * `force: true`; `alert-only` sends nothing) and one notification per slash with the tx hashes and the
@@ -17,7 +18,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Address, Hex } from 'viem'
-import { type WatchedEvent, type WatchedEventKind, readSymbioticEvents } from '../protocols/symbiotic/events.js'
+import { chainSyncFor } from '../chain/sync/index.js'
+import { type WatchedEvent, type WatchedEventKind, readSymbioticEvents, syncSymbioticEvents } from '../protocols/symbiotic/events.js'
 import type { DeriskRequest } from '../domain/index.js'
 import { RestakeError, errorSummary } from '../errors.js'
 import { StaleWriteError } from '../store/errors.js'
@@ -38,7 +40,7 @@ export const WATCH_LEASE_MS = 15 * 60_000
 export interface WatchEventsOptions {
   /** Blocks behind the head that are final enough to act on (default: config.confirmations). */
   confirmations?: number
-  /** Largest block range per tick (provider getLogs limits), default 2 000. */
+  /** Largest block range handled per tick (the logs come from the sync's store), default 2 000. */
   maxBlockRange?: number
   /** Block to start from on the very first tick (default: the safe head — only new events). */
   startBlock?: bigint
@@ -51,7 +53,8 @@ export interface WatchEventsOptions {
 
 /** Result of a tick. */
 export interface WatchEventsResult {
-  status: 'initialised' | 'up-to-date' | 'advanced' | 'busy' | 'failed'
+  /** `syncing`: the chain sync has not yet stored the blocks after the cursor (a first sync in progress); the next tick continues. */
+  status: 'initialised' | 'up-to-date' | 'syncing' | 'advanced' | 'busy' | 'failed'
   /** Blocks scanned (inclusive), when any. */
   fromBlock?: bigint
   toBlock?: bigint
@@ -91,7 +94,8 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
   const stuckIntents = ctx.findStuckIntents ? (await ctx.findStuckIntents(ctx.clock() - (opts.stuckAfterMs ?? 15 * 60_000))).length : 0
   const base = { events: [] as WatchedEvent[], stuckIntents }
   try {
-    const head = await ctx.client.getBlockNumber({ cacheTime: 0 })
+    const latest = await ctx.client.getBlock({ blockTag: 'latest' })
+    const head = latest.number
     const safe = head > confirmations ? head - confirmations : 0n
     const cursor = await ctx.cursors.get(cursorId)
     if (!cursor) {
@@ -109,10 +113,13 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
       from = cursor.block > back ? cursor.block - back : 0n
       ctx.logger.warn('watch cursor block was reorganised; rescanning', { cursorId, cursor: cursor.block, from })
     }
-    const to = safe < cursor.block + BigInt(opts.maxBlockRange ?? 2_000) ? safe : cursor.block + BigInt(opts.maxBlockRange ?? 2_000)
-    if (to < from) return { ...base, status: 'up-to-date', cursor: cursor.block }
+    // Only blocks the chain sync has stored (shared with the reader): the tick reads them from the store.
+    const synced = await syncSymbioticEvents(ctx, chainSyncFor(ctx), { number: latest.number, hash: latest.hash })
+    const limit = [safe, cursor.block + BigInt(opts.maxBlockRange ?? 2_000), synced.syncedTo]
+    const to = limit.reduce((m, x) => (x < m ? x : m))
+    if (to < from) return { ...base, status: synced.syncedTo < safe && synced.syncedTo < from ? 'syncing' : 'up-to-date', cursor: cursor.block }
 
-    const events = await readSymbioticEvents(ctx, from, to)
+    const events = await readSymbioticEvents(ctx, synced, from, to)
     base.events = events
     const result: WatchEventsResult = { ...base, status: 'advanced', fromBlock: from, toBlock: to, cursor: to }
     if (events.some((e) => e.relevant)) {

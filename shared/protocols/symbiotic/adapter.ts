@@ -16,11 +16,12 @@ import { assertCuratorRoles, buildCuratorCall } from './buildCuratorCall.js'
 import { type Action, diffPlan } from './diff.js'
 import { readSymbioticUniverse } from './reader.js'
 import { ROLE_NAMES } from './roles.js'
+import { symbioticEvents } from './source.js'
 
 const ZERO = '0x0000000000000000000000000000000000000000' as Address
 
 /** Reads every configured vault at the latest block; `curator` is whose roles are read (default: the DAO's Safe, else our signer). */
-export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client' | 'account'>, curator?: Address): Promise<AdapterRead<undefined>> {
+export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client' | 'account' | 'chainSync'>, curator?: Address): Promise<AdapterRead<undefined>> {
   const { config } = ctx
   const universe = await readSymbioticUniverse(ctx.client, {
     operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
@@ -30,6 +31,7 @@ export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client
     labels: config.labels,
     fromBlock: config.fromBlock,
     rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
+    events: symbioticEvents(ctx.client, ctx.chainSync, { chainId: config.chainId, fromBlock: config.fromBlock }),
   })
   return { universe, details: undefined }
 }
