@@ -7,7 +7,7 @@
 import type { Hex, PublicClient } from 'viem'
 import { createLogFetcher as createRangeFetcher } from '../rpc/getLogs.js'
 import type { ChainLogStorePort } from '../../store/chainLogs.js'
-import { MemoryChainLogStore } from '../../store/memory.js'
+import { MemoryChainLogStore } from '../../store/chainLogsMemory.js'
 import { SyncBehindError } from './errors.js'
 import { type LogQuery, logQuery, readSourceEvents } from './read.js'
 import type { LogFetcher, SyncSource } from './source.js'

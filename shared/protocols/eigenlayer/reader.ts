@@ -1,7 +1,8 @@
 /**
  * Reads one EigenLayer position (our staker accounts over one strategy) at one block in three HTTP round trips,
- * whatever the number of operators and operator sets: (1) the head block, (2) one multicall for our stakers +
- * the event logs that define operator sets, memberships, slashes and reward submissions, (3) one multicall for
+ * whatever the number of operators and operator sets: (1) the head block, (2) one multicall for our stakers while
+ * the chain sync brings the event logs that define operator sets, memberships, slashes and reward submissions up to
+ * date in its store (docs/sync.md: only the blocks after its cursor), (3) one multicall for
  * every operator's magnitudes, allocations and splits plus the historical state behind each slash and the block
  * headers they need (all in one JSON-RPC batch). Maps it into the shared {@link Universe} and returns the
  * EigenLayer-specific facts (stakers, withdrawals in flight, magnitudes) next to it.

@@ -1,7 +1,8 @@
 /**
  * Reads the Symbiotic universe of our vaults at one block in three HTTP round trips, whatever the number of
- * operators: (1) head block + vault structure, (2) logs (network caps, opt-ins, slashes, rewards) + stake, roles
- * and slasher types, (3) one multicall for every limit, share, stake, opt-in, veto window and historical snapshot.
+ * operators: (1) head block + vault structure, (2) stake, roles and slasher types while the chain sync brings the
+ * logs (network caps, opt-ins, slashes, rewards) up to date in its store (docs/sync.md: only the blocks after its
+ * cursor), (3) one multicall for every limit, share, stake, opt-in, veto window and historical snapshot.
  * Slash history counts instant-slasher `Slash` events and veto-slasher `ExecuteSlash` events (matched to their
  * `RequestSlash` by index for the pair and capture time; a request older than `fromBlock` is outside the history
  * window like any other event). A vetoed request slashed nothing and is not history.
