@@ -144,11 +144,11 @@ export async function readSymbioticEvents(ctx: { client: PublicClient; config: C
   // Veto requests named by index only: read their subnetwork and operator.
   const byIndex = out.filter((e) => (e.kind === 'ExecuteSlash' || e.kind === 'VetoSlash') && e.slashIndex !== undefined)
   if (byIndex.length > 0) {
-    const reqs = (await ctx.client.multicall({
+    const reqs = await ctx.client.multicall({
       contracts: byIndex.map((e) => ({ address: e.emitter, abi: abis.vetoSlasherAbi, functionName: 'slashRequests', args: [e.slashIndex!] }) as const),
       allowFailure: false,
       blockNumber: to,
-    })) as readonly (readonly [Hex, Address, bigint, number, number, boolean])[]
+    })
     byIndex.forEach((e, i) => {
       const r = reqs[i]!
       e.subnetwork = lowerHex(r[0])
