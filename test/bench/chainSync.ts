@@ -75,8 +75,8 @@ export async function benchSync(): Promise<Record<string, unknown>> {
     /** Mines until the history (from the core's deployment) is `blocks` long. */
     const lengthen = async (blocks: number) => {
       const head = await c.public.getBlockNumber({ cacheTime: 0 })
-      // In steps of 500: one anvil_mine of thousands of blocks outlasts an HTTP request.
-      for (let more = Number(fromBlock + BigInt(blocks) - head); more > 0; more -= 500) await c.test.mine({ blocks: Math.min(more, 500) })
+      // In steps of 100: one anvil_mine of thousands of blocks outlasts an HTTP request on a loaded machine.
+      for (let more = Number(fromBlock + BigInt(blocks) - head); more > 0; more -= 100) await c.test.mine({ blocks: Math.min(more, 100) })
     }
     /** One steady-state run: a new block past the confirmation depth, then the read (sync + state), counted at the proxy. */
     const steadyRun = async (read: () => Promise<unknown>) => {
