@@ -47,13 +47,16 @@ export const TABLE_GRANTS: Record<FunctionName, Partial<Record<TableName, { acti
   // Every run reads the current policy / config version (CURRENT, then that version): GetItem only. Writes are the
   // curator's, with their own credentials (docs/deploy.md), never a function's.
   const policies = { policies: { actions: ['GetItem'] as TableAction[] } }
+  // Every function that reads the chain syncs its logs first (docs/sync.md): lease and cursor, lease-fenced log
+  // writes (transactions with a condition check), and a Query of the source's partition.
+  const chainLogs = { chainLogs: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem', 'Query'] as TableAction[] } }
   return {
-    score: { runs: { actions: ['PutItem', 'UpdateItem'] }, ...policies },
+    score: { runs: { actions: ['PutItem', 'UpdateItem'] }, ...policies, ...chainLogs },
     // Rebalance also runs the webhook's jobs: it moves their events accepted → running → done/failed.
-    rebalance: { ...sending, ...policies, events: { actions: ['GetItem', 'UpdateItem'] } },
+    rebalance: { ...sending, ...policies, ...chainLogs, events: { actions: ['GetItem', 'UpdateItem'] } },
     // The webhook claims event ids and flips the pause flag; it sends nothing (its jobs run in rebalance).
     webhook: { events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, locks: { actions: ['GetItem', 'UpdateItem'] }, ...policies },
-    watch: { ...sending, ...policies, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
+    watch: { ...sending, ...policies, ...chainLogs, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
     // Each registered protocol's own functions (shared/protocols/registry.ts).
     ...Object.fromEntries(PROTOCOLS.flatMap((p) => p.functions.map((f) => [f.name, f.tables]))),
   } as Record<FunctionName, Partial<Record<TableName, { actions: TableAction[]; indexes?: string[] }>>>

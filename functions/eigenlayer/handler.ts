@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../../shared/config/config.js'
 import { withLambdaContext } from '../../shared/logger.js'
-import { handlerRuntime } from '../../shared/services/runtime.js'
+import { forInvocation, handlerRuntime } from '../../shared/services/runtime.js'
 import { coldStartSigner } from '../../shared/services/signer.js'
 import { eigenLayerContextFromEnv, runEigenLayerRebalance } from '../../shared/protocols/eigenlayer/rebalance.js'
 import { RebalanceEvent } from '../rebalance/schema.js'
@@ -16,9 +16,9 @@ const runtime = handlerRuntime(process.env, 'eigenlayer', { account: coldStartSi
 })
 
 /** The Lambda handler: one EigenLayer rebalance per tick; a failed run is logged and returned (the run record holds it). */
-export const handler = withLambdaContext(runtime.logger, async (event: unknown) => {
+export const handler = withLambdaContext(runtime.logger, async (event: unknown, lambda) => {
   const input = RebalanceEvent.parse(event ?? {})
-  const ctx = await runtime.context()
+  const ctx = forInvocation(await runtime.context(), lambda)
   const result = await runEigenLayerRebalance(ctx, { trigger: input.trigger, force: input.force })
   if (result.status === 'failed') ctx.logger.error('eigenlayer rebalance failed', { runId: result.runId, error: result.error })
   else ctx.logger.info('eigenlayer rebalance done', { runId: result.runId, status: result.status, actions: result.actions, decision: result.decision })

@@ -3,7 +3,7 @@
  * delivery from the webhook's jobs topic → runWebhookJob for each job. With watch, the only function holding
  * the curator signer. (EigenLayer positions have their own function: functions/eigenlayer.)
  */
-import { handlerRuntime } from '../../shared/services/runtime.js'
+import { forInvocation, handlerRuntime } from '../../shared/services/runtime.js'
 import { coldStartSigner } from '../../shared/services/signer.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { runWebhookJob } from '../../shared/services/runWebhookJob.js'
@@ -29,8 +29,8 @@ async function runJobs(ctx: AutopilotContext, event: SnsJobsEvent) {
 }
 
 /** The Lambda handler: a tick runs one rebalance; an SNS delivery runs its jobs. */
-export const handler = withLambdaContext(runtime.logger, async (event: unknown) => {
-  const ctx = await runtime.context()
+export const handler = withLambdaContext(runtime.logger, async (event: unknown, lambda) => {
+  const ctx = forInvocation(await runtime.context(), lambda)
   const jobs = SnsJobsEventSchema.safeParse(event)
   if (jobs.success) return runJobs(ctx, jobs.data)
   const input = RebalanceEvent.parse(event ?? {})

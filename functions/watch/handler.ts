@@ -1,6 +1,6 @@
 /** Lambda `watch`: EventBridge Scheduler tick → watchEvents (poll events, de-risk on a slash, notify) → log; a failed tick throws (alarm, DLQ). */
 import { withLambdaContext } from '../../shared/logger.js'
-import { handlerRuntime } from '../../shared/services/runtime.js'
+import { forInvocation, handlerRuntime } from '../../shared/services/runtime.js'
 import { coldStartSigner } from '../../shared/services/signer.js'
 import { WatchTickError, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { WatchSettingsSchema, WatchTickSchema } from './schema.js'
@@ -9,9 +9,9 @@ const runtime = handlerRuntime(process.env, 'watch', { account: coldStartSigner 
 const settings = WatchSettingsSchema.parse(process.env)
 
 /** The Lambda handler: one watcher tick per Scheduler invocation. */
-export const handler = withLambdaContext(runtime.logger, async (event: unknown) => {
+export const handler = withLambdaContext(runtime.logger, async (event: unknown, lambda) => {
   const input = WatchTickSchema.parse(event ?? {})
-  const ctx = await runtime.context()
+  const ctx = forInvocation(await runtime.context(), lambda)
   const result = await watchEvents(ctx, {
     trigger: input.trigger,
     ...(settings.WATCH_CONFIRMATIONS !== undefined ? { confirmations: settings.WATCH_CONFIRMATIONS } : {}),

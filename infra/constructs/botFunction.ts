@@ -15,8 +15,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { type FunctionName, REPO_ROOT, cdkBundling, functionEntry } from '../bundling.js'
 
-/** Item-level DynamoDB actions a function may be granted (Query is granted on named indexes only). */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Scan'
+/** DynamoDB actions a function may be granted on a table (Query on the base table: the chain sync's partitions; on indexes: named ones). */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Scan' | 'Query'
 
 /** Properties of a {@link BotFunction}. */
 export interface BotFunctionProps {

@@ -8,6 +8,10 @@ import { createReader } from '../../shared/chain/client.js'
 import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { withExternalStake } from '../../shared/protocols/symbiotic/externalStake.js'
+import { symbioticEvents } from '../../shared/protocols/symbiotic/source.js'
+import { type ChainSync, chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
+import { documentClientFor } from '../../shared/services/bootstrap.js'
+import { ChainLogStore } from '../../shared/store/chainLogs.js'
 import { ConfigSchema, configuredPositionIds } from '../../shared/config/config.js'
 import { type Policy, type Universe, assertPositionsKnown, explainRun, guardDrain, parsePolicy, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
 import { diffPlan } from '../../shared/protocols/symbiotic/diff.js'
@@ -130,9 +134,20 @@ export async function readConfiguredUniverse(p: ParsedArgs, curator?: Address): 
     fromBlock: config.fromBlock,
     rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
     vaultFactory: config.symbiotic.vaultFactory,
+    events: symbioticEvents(client, cliChainSync(config), { chainId, fromBlock: config.fromBlock }),
   })
   const universe = await withExternalStake(client, read, config) // config extraVaults: read for the security figures only
   return { config, chainId, client, universe, rpcUrl }
+}
+
+/**
+ * Where `plan` gets its logs (docs/sync.md): a config with `tables` shares the deployed bot's `chainLogs` store (only
+ * blocks after its cursor are fetched); without, a one-off sync from `fromBlock` in memory.
+ */
+function cliChainSync(config: z.output<typeof PlanConfigSchema>): ChainSync {
+  if (!config.tables) return memoryChainSync()
+  const dynamo = documentClientFor(config.dynamoEndpoint, process.env)
+  return chainSyncFor({ config, chainLogs: new ChainLogStore({ client: dynamo, tableName: config.tables.chainLogs }) })
 }
 
 /** An RPC URL without credentials or API keys in its path/query (shown in output). */

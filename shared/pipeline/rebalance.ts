@@ -13,6 +13,7 @@ import { errorSummary } from '../errors.js'
 import { GasPriceTooHighError } from '../execution/errors.js'
 import { type SessionFor, createSessionPool } from '../execution/sessionPool.js'
 import { gweiToWei } from '../domain/decision.js'
+import { SyncBehindError, chainSyncFor } from '../chain/sync/index.js'
 import type { AdapterContext, AdapterRead, ProtocolAdapter } from '../protocols/types.js'
 import { LockBusyError } from '../store/locks.js'
 import type { RecordedAction, TriggerKind } from '../store/runs.js'
@@ -74,6 +75,7 @@ export function adapterContext(ctx: AutopilotContext): AdapterContext {
     clock: ctx.clock,
     ...(ctx.account ? { account: ctx.account } : {}),
     label: labeler(ctx.config.labels),
+    chainSync: chainSyncFor(ctx),
   }
 }
 
@@ -178,8 +180,9 @@ export async function runRebalancePipeline<D, S extends DecisionStep>(ctx: Autop
   } catch (e) {
     const error = errorSummary(e)
     out.actions = out.actions.map((a, index) => ({ ...a, index }))
-    // Another run holds the signer's lock, or the network is above the policy's gas cap: skip cleanly (nothing more sent).
-    if (e instanceof LockBusyError || e instanceof GasPriceTooHighError) {
+    // Another run holds the signer's lock, the network is above the policy's gas cap, or the chain sync has not caught
+    // up yet (a first sync spreads over runs; nothing is planned on partial history): skip cleanly (nothing more sent).
+    if (e instanceof LockBusyError || e instanceof GasPriceTooHighError || e instanceof SyncBehindError) {
       const decision: Decision | undefined = e instanceof GasPriceTooHighError ? { kind: 'skip', reason: 'gasTooHigh', detail: e.shortMessage } : undefined
       ctx.logger.info('rebalance skipped', { runId, error })
       await ctx.runs.finish(runId, { status: 'skipped', finishedAt: ctx.clock(), error, actions: out.actions, allocations: out.allocations, ...(decision ? { decision } : {}) })

@@ -7,7 +7,7 @@
 import type { TableName } from '../store/tables.js'
 
 /** A DynamoDB item action a function may be granted. */
-export type GrantedAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Scan'
+export type GrantedAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'Scan' | 'Query'
 
 /** A Lambda function a protocol brings (its handler is `functions/<name>/handler.ts`). */
 export interface ProtocolFunction {
@@ -38,6 +38,8 @@ const SENDING = {
   intents: { actions: ['PutItem', 'GetItem', 'UpdateItem'], indexes: ['byStatus'] },
   locks: { actions: ['GetItem', 'UpdateItem'] },
   policies: { actions: ['GetItem'] },
+  // The chain sync (docs/sync.md): lease and cursor, logs written in lease-fenced transactions, read with a Query.
+  chainLogs: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem', 'Query'] },
 } satisfies ProtocolFunction['tables']
 
 /** Every protocol the bot knows. */

@@ -6,6 +6,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Address, Hex, LocalAccount, PublicClient } from 'viem'
+import type { ChainSync } from '../chain/sync/index.js'
 import type { Config } from '../config/config.js'
 import type { Decision, DecisionStep } from '../domain/decision.js'
 import type { DeriskRequest, Plan, Policy, Protocol, Universe, UniverseScores } from '../domain/index.js'
@@ -27,6 +28,8 @@ export interface AdapterContext {
   account?: LocalAccount
   /** Label of an address / service id from the config, else a short hex. */
   label: (k: string) => string
+  /** Where readers get their logs: the chain sync over the `chainLogs` store (docs/sync.md). */
+  chainSync: ChainSync
 }
 
 /** Opens (once per run) the lease-fenced signer session of an account; the pipeline owns and closes them. */
@@ -161,10 +164,22 @@ export interface SlashExposure {
  * a protocol, bound to one context: its watched events, our exposure to a slash, and its pipeline run forced with
  * de-risk orders. Each protocol folder builds its own (`symbiotic/triggers.ts`, `eigenlayer/triggers.ts`).
  */
+/** What {@link ProtocolTriggers.syncEvents} returns. */
+export interface SyncedWatchedEvents {
+  /** Every watched event up to this block is in the store. */
+  syncedTo: bigint
+  /** This protocol's watched events of blocks [from, to] (to ≤ syncedTo), decoded. */
+  read(from: bigint, to: bigint): Promise<WatchedEvent[]>
+}
+
 export interface ProtocolTriggers {
   readonly protocol: Protocol
-  /** Reads and decodes this protocol's watched events of blocks [from, to]. */
-  readEvents(from: bigint, to: bigint): Promise<WatchedEvent[]>
+  /**
+   * Brings this protocol's watched events up to `head` in the chain sync's store (docs/sync.md: only blocks after the
+   * source's cursor; resumable at the run's deadline) and returns what is stored: `syncedTo` bounds the blocks `read`
+   * may be asked for; `read(from, to)` decodes the watched events of [from, to] from the store.
+   */
+  syncEvents(head: { number: bigint; hash: Hex }): Promise<SyncedWatchedEvents>
   /** Whether the event calls for the policy's slash response (a slash, a slash request). */
   isSlash(e: WatchedEvent): boolean
   /** Our exposure to these slash events now. */

@@ -11,6 +11,7 @@ import type { LocalAccount } from 'viem'
 import { createReader } from '../chain/client.js'
 import type { Config } from '../config/config.js'
 import type { Policy } from '../domain/index.js'
+import { ChainLogStore, type ChainLogStorePort } from '../store/chainLogs.js'
 import { ControlStore, findStuckIntents } from '../store/control.js'
 import { CursorStore } from '../store/cursors.js'
 import { EventStore } from '../store/events.js'
@@ -52,6 +53,8 @@ export interface StoreSet {
   control: ControlStorePort
   events: EventStorePort
   cursors: CursorStorePort
+  /** The chain sync's stored logs and cursors (docs/sync.md). */
+  chainLogs: ChainLogStorePort
   /** Policy and protocol config versions (read and written by the CLI and `npm start`; the functions read them through a PolicySource). */
   policies: PolicyStore
 }
@@ -64,6 +67,7 @@ export const STORE_TABLES = {
   control: 'locks',
   events: 'events',
   cursors: 'cursors',
+  chainLogs: 'chainLogs',
   policies: 'policies',
 } as const satisfies Record<keyof StoreSet, TableName>
 
@@ -96,6 +100,7 @@ function runStores<T extends Partial<TableNames>>(p: ComposeStoresParameters<T>)
   }
   if (t.events) stores.events = new EventStore({ client, tableName: t.events })
   if (t.cursors) stores.cursors = new CursorStore({ client, tableName: t.cursors })
+  if (t.chainLogs) stores.chainLogs = new ChainLogStore({ client, tableName: t.chainLogs })
   return stores
 }
 
@@ -114,7 +119,7 @@ export function composeStores<const T extends Partial<TableNames>>(p: ComposeSto
 export function composeContext(p: ComposeContextParameters): AutopilotContext {
   const { config, dynamo: client } = p
   const t = config.tables
-  const { runs, intents, locks, control, events, cursors } = runStores({
+  const { runs, intents, locks, control, events, cursors, chainLogs } = runStores({
     dynamo: client,
     tables: t,
     ...(p.stamp ? { stamp: p.stamp } : {}),
@@ -130,6 +135,7 @@ export function composeContext(p: ComposeContextParameters): AutopilotContext {
     control,
     events,
     cursors,
+    chainLogs,
     findStuckIntents: (olderThan) => findStuckIntents(client, t.intents, { olderThan }),
     policy: p.policy,
     logger: p.logger,

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js'
 import type { Policy } from '../domain/index.js'
 import type { ProtocolTriggers } from '../protocols/types.js'
 import type { StuckIntent } from '../store/control.js'
+import type { ChainLogStorePort } from '../store/chainLogs.js'
 import type { ControlStorePort, CursorStorePort, EventStorePort, IntentStorePort, LockStorePort, RunStorePort } from '../store/ports.js'
 import type { Notify } from './notify.js'
 
@@ -36,6 +37,10 @@ export interface AutopilotContext {
   control?: ControlStorePort
   /** Seen webhook ids and watcher events (replay protection); needed by handleWebhook and watchEvents. */
   events?: EventStorePort
+  /** The chain sync's logs and cursors (table `chainLogs`, docs/sync.md): every read fetches only blocks after its cursor. */
+  chainLogs: ChainLogStorePort
+  /** Epoch ms after which this run's chain sync starts no new chunk (a Lambda: now + remaining time − margin); absent = no limit. */
+  syncDeadline?: number
   /** Block cursors; needed by watchEvents. */
   cursors?: CursorStorePort
   /** Intents signed or broadcast before `olderThan` (epoch ms) and still open (the watcher's health check). */

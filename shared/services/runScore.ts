@@ -1,5 +1,6 @@
 /** Use case `score`: read the universe, score every operator and service, store the scores as a run. */
 import { randomUUID } from 'node:crypto'
+import { SyncBehindError } from '../chain/sync/index.js'
 import { errorSummary } from '../errors.js'
 import { scoreUniverse } from '../domain/index.js'
 import type { AutopilotContext } from './context.js'
@@ -8,7 +9,8 @@ import { readUniverse } from './readUniverse.js'
 /** Result of a score run. */
 export interface RunScoreResult {
   runId: string
-  status: 'succeeded' | 'failed'
+  /** `skipped`: the chain sync has not caught up yet (a first sync spreads over runs); nothing was scored on partial history. */
+  status: 'succeeded' | 'skipped' | 'failed'
   blockNumber?: bigint
   error?: { name: string; message: string }
 }
@@ -26,6 +28,11 @@ export async function runScore(ctx: AutopilotContext, trigger = 'schedule'): Pro
     return { runId, status: 'succeeded', blockNumber: universe.blockNumber }
   } catch (e) {
     const error = errorSummary(e)
+    if (e instanceof SyncBehindError) {
+      await ctx.runs.finish(runId, { status: 'skipped', finishedAt: ctx.clock(), error })
+      ctx.logger.info('score run skipped: the chain sync has not caught up', { runId, error })
+      return { runId, status: 'skipped', error }
+    }
     await ctx.runs.finish(runId, { status: 'failed', finishedAt: ctx.clock(), error })
     ctx.logger.error('score run failed', { runId, error })
     return { runId, status: 'failed', error }

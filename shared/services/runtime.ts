@@ -41,6 +41,16 @@ export function policySourceFromEnv(env: Record<string, string | undefined>): { 
   return { source: new StorePolicySource({ store: { client: dynamo, tableName: loc.table }, ...(fromEnv ? { policy: fromEnv } : {}), config: !loc.protocolInEnv, cacheMs: cacheMs(env) }), dynamo }
 }
 
+/**
+ * The context of one invocation: the chain sync (docs/sync.md) starts no new chunk after 60 % of the time the Lambda
+ * has left (the rest is for reading, planning and sending), so a first sync from the deployment block spreads over
+ * runs and each continues where the last stopped. Outside Lambda (no remaining time), no deadline.
+ */
+export function forInvocation<T extends AutopilotContext>(ctx: T, lambda?: { getRemainingTimeInMillis?: () => number }, now = Date.now()): T {
+  const remaining = lambda?.getRemainingTimeInMillis?.()
+  return remaining === undefined ? ctx : { ...ctx, syncDeadline: now + Math.floor(remaining * 0.6) }
+}
+
 /** A handler's runtime: its logger (for withLambdaContext) and the context of the current run. */
 export interface HandlerRuntime<T> {
   logger: ReturnType<typeof createLogger>

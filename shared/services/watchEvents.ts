@@ -6,8 +6,10 @@
  *
  * One tick: read the cursor → (first tick: start at the safe head) → check the cursor block's hash (a
  * reorg deeper than the confirmation depth rewinds a little; events are deduplicated by tx hash and log
- * index, so a rescan acts once) → each protocol's logs of the range (Symbiotic: one `eth_getLogs` over our vaults'
- * slashers and delegators and the two opt-in services for `Slash`, `RequestSlash`, `ExecuteSlash`, `VetoSlash`,
+ * index, so a rescan acts once) → sync each protocol's source in the chain sync (docs/sync.md: only the blocks after
+ * its cursor, shared with the readers; resumable at the run's deadline) → read from its store, up to the block every
+ * source is complete to, each protocol's events of the range (Symbiotic: our vaults' slashers and delegators and the
+ * two opt-in services for `Slash`, `RequestSlash`, `ExecuteSlash`, `VetoSlash`,
  * `SetMaxNetworkLimit`, `OptIn`/`OptOut`; EigenLayer: `OperatorSlashed` on our strategies with the
  * `OperatorSharesSlashed` amount) → claim each relevant event in the `events` table (conditional put) → for every
  * slash (Symbiotic `Slash` / `RequestSlash` on a (subnetwork, operator) pair we allocate to; EigenLayer
@@ -22,7 +24,7 @@
 import { randomUUID } from 'node:crypto'
 import type { DeriskRequest } from '../domain/index.js'
 import { pct } from '../domain/format.js'
-import type { ProtocolTriggers, SlashExposure, TriggeredRun, WatchedEvent, WatchedEventKind } from '../protocols/types.js'
+import type { ProtocolTriggers, SlashExposure, SyncedWatchedEvents, TriggeredRun, WatchedEvent, WatchedEventKind } from '../protocols/types.js'
 import { RestakeError, errorSummary } from '../errors.js'
 import { StaleWriteError } from '../store/errors.js'
 import { type ClaimedEvent, DuplicateEventError } from '../store/events.js'
@@ -44,7 +46,7 @@ export const WATCH_LEASE_MS = 15 * 60_000
 export interface WatchEventsOptions {
   /** Blocks behind the head that are final enough to act on (default: config.confirmations). */
   confirmations?: number
-  /** Largest block range per tick (provider getLogs limits), default 2 000. */
+  /** Largest block range handled per tick (the logs come from the sync's store), default 2 000. */
   maxBlockRange?: number
   /** Block to start from on the very first tick (default: the safe head — only new events). */
   startBlock?: bigint
@@ -57,7 +59,8 @@ export interface WatchEventsOptions {
 
 /** Result of a tick. */
 export interface WatchEventsResult {
-  status: 'initialised' | 'up-to-date' | 'advanced' | 'busy' | 'failed'
+  /** `syncing`: the chain sync has not yet stored the blocks after the cursor (a first sync in progress); the next tick continues. */
+  status: 'initialised' | 'up-to-date' | 'syncing' | 'advanced' | 'busy' | 'failed'
   /** Blocks scanned (inclusive), when any. */
   fromBlock?: bigint
   toBlock?: bigint
@@ -83,8 +86,8 @@ export interface DeriskOutcome {
 }
 
 /** Every protocol's watched events of [from, to], in chain order. */
-async function readWatchedEvents(ctx: AutopilotContext, from: bigint, to: bigint): Promise<WatchedEvent[]> {
-  const all = (await Promise.all(watchTriggers(ctx).map((t) => t.readEvents(from, to)))).flat()
+async function readWatchedEvents(sources: readonly SyncedWatchedEvents[], from: bigint, to: bigint): Promise<WatchedEvent[]> {
+  const all = (await Promise.all(sources.map((s) => s.read(from, to)))).flat()
   return all.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1))
 }
 
@@ -114,7 +117,8 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
   const stuckIntents = ctx.findStuckIntents ? (await ctx.findStuckIntents(ctx.clock() - (opts.stuckAfterMs ?? 15 * 60_000))).length : 0
   const base = { events: [] as WatchedEvent[], stuckIntents }
   try {
-    const head = await ctx.client.getBlockNumber({ cacheTime: 0 })
+    const latest = await ctx.client.getBlock({ blockTag: 'latest' })
+    const head = latest.number
     const safe = head > confirmations ? head - confirmations : 0n
     const cursor = await ctx.cursors.get(cursorId)
     if (!cursor) {
@@ -132,10 +136,14 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
       from = cursor.block > back ? cursor.block - back : 0n
       ctx.logger.warn('watch cursor block was reorganised; rescanning', { cursorId, cursor: cursor.block, from })
     }
-    const to = safe < cursor.block + BigInt(opts.maxBlockRange ?? 2_000) ? safe : cursor.block + BigInt(opts.maxBlockRange ?? 2_000)
-    if (to < from) return { ...base, status: 'up-to-date', cursor: cursor.block }
+    // Only blocks the chain sync has stored (shared with the reader): the tick reads them from the store.
+    const sources = await Promise.all(watchTriggers(ctx).map((t) => t.syncEvents({ number: latest.number, hash: latest.hash })))
+    const syncedTo = sources.reduce((m, x) => (x.syncedTo < m ? x.syncedTo : m), safe)
+    const limit = [safe, cursor.block + BigInt(opts.maxBlockRange ?? 2_000), syncedTo]
+    const to = limit.reduce((m, x) => (x < m ? x : m))
+    if (to < from) return { ...base, status: syncedTo < safe && syncedTo < from ? 'syncing' : 'up-to-date', cursor: cursor.block }
 
-    const events = await readWatchedEvents(ctx, from, to)
+    const events = await readWatchedEvents(sources, from, to)
     base.events = events
     const result: WatchEventsResult = { ...base, status: 'advanced', fromBlock: from, toBlock: to, cursor: to }
     if (events.some((e) => e.relevant)) {

@@ -99,8 +99,21 @@ interface LogItem extends Omit<StoredLog, 'blockNumber' | 'blockTimestamp' | 're
   blockTimestamp?: string
 }
 
+/**
+ * The port of the `chainLogs` store: {@link ChainLogStore} on DynamoDB, `MemoryChainLogStore` (./memory.ts) for unit
+ * tests and one-off reads. Same conditional semantics in both (StaleWriteError on a lost lease or a moved version).
+ */
+export interface ChainLogStorePort {
+  getCursor(k: SourceKey): Promise<SyncCursor | undefined>
+  acquire(k: SourceKey, p: { owner: string; now: number; leaseMs: number; init: CursorUpdate }): Promise<SyncCursor>
+  commit(cursor: SyncCursor, update: CursorUpdate, p: { owner: string; now: number; leaseMs: number; release?: boolean }): Promise<SyncCursor>
+  release(k: SourceKey, owner: string, now: number): Promise<void>
+  writeLogs(k: SourceKey, owner: string, p: { puts: readonly StoredLog[]; deletes: readonly string[] }): Promise<void>
+  queryLogs(k: SourceKey, p?: { fromBlock?: bigint; toBlock?: bigint }): Promise<(StoredLog & { sk: string })[]>
+}
+
 /** Reads and writes synced logs and their cursors (lease-fenced, compare-and-set). */
-export class ChainLogStore extends TableStore {
+export class ChainLogStore extends TableStore implements ChainLogStorePort {
   private pk(k: SourceKey): string {
     return `${k.chainId}#${k.source}`
   }

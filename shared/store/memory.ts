@@ -4,6 +4,7 @@
  * live lease throws LockBusyError; a fenced write on a lost lease throws LockLostError). For unit tests of the
  * pipeline's branches in milliseconds; the integration tests use the real tables on DynamoDB Local.
  */
+import { MemoryChainLogStore } from './chainLogsMemory.js'
 import type { PauseState } from './control.js'
 import { StaleWriteError } from './errors.js'
 import { DuplicateEventError, claimRecord } from './events.js'
@@ -35,6 +36,8 @@ import type {
   SagaStatus,
   SagaStorePort,
 } from './ports.js'
+
+export { MemoryChainLogStore }
 
 const stale = (table: string, key: string) => new StaleWriteError({ table, key })
 const copy = <T>(x: T): T => structuredClone(x)
@@ -252,5 +255,14 @@ export class MemorySagaStore implements SagaStorePort {
 
 /** Every port in memory, sharing one clock. */
 export function memoryStores(clock: () => number = () => Date.now()) {
-  return { runs: new MemoryRunStore(), intents: new MemoryIntentStore(), locks: new MemoryLockStore(clock), control: new MemoryControlStore(), events: new MemoryEventStore(), cursors: new MemoryCursorStore(), sagas: new MemorySagaStore() }
+  return {
+    runs: new MemoryRunStore(),
+    intents: new MemoryIntentStore(),
+    locks: new MemoryLockStore(clock),
+    control: new MemoryControlStore(),
+    events: new MemoryEventStore(),
+    cursors: new MemoryCursorStore(),
+    sagas: new MemorySagaStore(),
+    chainLogs: new MemoryChainLogStore(),
+  }
 }

@@ -123,7 +123,9 @@ describe('least-privilege IAM', () => {
     }
     // Every function reads the current policy / config version and writes none (the curator pushes).
     const policies = { policies: ['dynamodb:GetItem'] }
-    expect(grants('score')).toEqual({ runs: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], ...policies })
+    // Every function that reads the chain syncs its logs (docs/sync.md): lease, fenced writes, a Query of its partition.
+    const chainLogs = { chainLogs: ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] }
+    expect(grants('score')).toEqual({ runs: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], ...policies, ...chainLogs })
     const sending = {
       runs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       'runs/index/byKind': ['dynamodb:Query'],
@@ -132,10 +134,10 @@ describe('least-privilege IAM', () => {
       locks: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     }
     // Rebalance also runs the webhook's jobs (accepted → running → done on the events table).
-    expect(grants('rebalance')).toEqual({ ...sending, ...policies, events: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+    expect(grants('rebalance')).toEqual({ ...sending, ...policies, ...chainLogs, events: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
     // The webhook claims ids and flips the pause flag; it sends nothing.
     expect(grants('webhook')).toEqual({ events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], locks: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ...policies })
-    expect(grants('watch')).toEqual({ ...sending, ...policies, events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], cursors: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
+    expect(grants('watch')).toEqual({ ...sending, ...policies, ...chainLogs, events: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], cursors: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
   })
 
   it('only the sending functions (rebalance, watch) may kms:Sign / kms:GetPublicKey, on the signer key only; the internet-facing webhook may not', () => {

@@ -25,7 +25,8 @@ import { createReader } from '../../shared/chain/client.js'
 import { ProtocolConfigSchema } from '../../shared/config/config.js'
 import { securityCheck, universeStakes } from '../../shared/domain/security.js'
 import { readSymbiotic } from '../../shared/protocols/symbiotic/adapter.js'
-import { readSymbioticEvents } from '../../shared/protocols/symbiotic/events.js'
+import { readSymbioticEvents, syncSymbioticEvents } from '../../shared/protocols/symbiotic/events.js'
+import { memoryChainSync } from '../../shared/chain/sync/index.js'
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/protocols/symbiotic/roles.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
@@ -149,10 +150,14 @@ describe('the bot refuses a bad vault before anything is read, planned or signed
 
   it('the watcher refuses it before reading any log', async () => {
     const client = createReader({ rpcUrl: w.config.rpcUrl, chainId: w.config.chainId })
-    const head = await c.public.getBlockNumber()
+    const latest = await c.public.getBlock({ blockTag: 'latest' })
+    const head = { number: latest.number, hash: latest.hash }
+    const sync = memoryChainSync()
     const config = { ...w.config, vaults: [...w.config.vaults, { address: toAddr(v2Stub), stakerRewards: [] }] }
-    await expect(readSymbioticEvents({ client, config }, head - 10n, head)).rejects.toMatchObject({ name: 'UnsupportedVaultVersionError', version: 3 })
-    expect(await readSymbioticEvents({ client, config: w.config }, head - 10n, head)).toBeInstanceOf(Array)
+    await expect(syncSymbioticEvents({ client, config }, sync, head)).rejects.toMatchObject({ name: 'UnsupportedVaultVersionError', version: 3 })
+    expect(await sync.store.getCursor({ chainId: w.config.chainId, source: 'symbiotic' })).toBeUndefined() // nothing was synced
+    const synced = await syncSymbioticEvents({ client, config: w.config }, sync, head)
+    expect(await readSymbioticEvents({ client, config: w.config, chainLogs: sync.store }, synced, synced.syncedTo - 10n, synced.syncedTo)).toBeInstanceOf(Array)
   })
 
   it('a signer holding none of the curator roles: the error lists every missing role, nothing sent', async () => {
@@ -188,7 +193,7 @@ describe('extraVaults: read for the security figure only', () => {
         { label: 'others', delegator: 'network-restake', slasher: 'instant', deposits: ['5000'], initialAllocation: 'even' },
       )
       const client = createReader({ rpcUrl: w.config.rpcUrl, chainId: w.config.chainId })
-      const ctx = (extraVaults?: Address[]) => ({ client, config: { ...w.config, ...(extraVaults ? { extraVaults: extraVaults.map(toAddr) } : {}) } })
+      const ctx = (extraVaults?: Address[]) => ({ client, chainSync: memoryChainSync(), config: { ...w.config, ...(extraVaults ? { extraVaults: extraVaults.map(toAddr) } : {}) } })
       const alone = (await readSymbiotic(ctx())).universe
       const withExtra = (await readSymbiotic(ctx([extra.address]))).universe
       expect(alone.externalStake).toBeUndefined()

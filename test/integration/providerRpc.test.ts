@@ -14,7 +14,7 @@ import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader
 import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
 import { createLogFetcher } from '../../shared/chain/rpc/getLogs.js'
 import { multicallWithinGas } from '../../shared/chain/rpc/multicall.js'
-import { LOCAL_WORLD_LIMITS, type ProviderName, type ProviderProxy, PROVIDER_PROFILES, providerProfile, startProviderProxy } from '../setup/providerProxy.js'
+import { LOCAL_WORLD_LIMITS, type ProviderName, type ProviderProxy, PROVIDER_PROFILES, localWorldProfile, providerProfile, startProviderProxy } from '../setup/providerProxy.js'
 import { world } from '../setup/worldHandle.js'
 
 const w = world()
@@ -124,9 +124,7 @@ describe('the readers through every provider profile', () => {
 
   for (const name of Object.keys(PROVIDER_PROFILES) as ProviderName[]) {
     it(`${name}: the same universe as a direct connection, every refusal survived`, async () => {
-      const base: { code: number; message: string; data?: unknown } = PROVIDER_PROFILES[name].rateLimitItem
-      const item = base.data ? { ...base, data: { ...(base.data as object), backoff_seconds: 0.05 } } : base
-      proxy.setProfile(providerProfile(name, { http429Every: 9, item429Every: 7, retryAfterSeconds: 0, rateLimitItem: item, gasCap: 2_000_000n, ...LOCAL_WORLD_LIMITS[name] }))
+      proxy.setProfile(localWorldProfile(name, { gasCap: 2_000_000n }))
       proxy.reset()
       const through = await readAll({ rpcUrl: proxy.url, rpc: { batchSize: proxy.profile.maxBatch ?? 50, maxCallGas: 2_000_000 } })
       expect(through).toEqual(direct)

@@ -43,7 +43,7 @@ describe('readSymbioticUniverse with events from the chain sync', () => {
     expect(sync.complete).toBe(true)
     expect(sync.stored).toBeGreaterThan(0)
     const direct = await readSymbioticUniverse(client, params)
-    const viaSync = await readSymbioticUniverse(client, { ...params, events: storedLogs(store, s, { maxLagBlocks: BigInt(confirmations) }) })
+    const viaSync = await readSymbioticUniverse(client, { ...params, events: async () => storedLogs(store, s, { maxLagBlocks: BigInt(confirmations) }) })
     expect(viaSync).toEqual(direct)
     // Not vacuous: the seeded history has slashes and rewards, and the universe has every operator and service.
     expect(direct.services.some((x) => x.slashes.length > 0)).toBe(true)
@@ -58,12 +58,14 @@ describe('readSymbioticUniverse with events from the chain sync', () => {
       addresses.filter((a) => a !== slasher),
     )
     await syncSource({ client, store }, partial, { confirmations, chunkBlocks: 500 })
-    await expect(readSymbioticUniverse(client, { ...params, events: storedLogs(store, partial, { maxLagBlocks: BigInt(confirmations) }) })).rejects.toMatchObject({
-      cause: { name: 'SyncCoverageError', message: expect.stringContaining(`address ${slasher.toLowerCase()}`) },
+    await expect(readSymbioticUniverse(client, { ...params, events: async () => storedLogs(store, partial, { maxLagBlocks: BigInt(confirmations) }) })).rejects.toMatchObject({
+      name: 'SyncCoverageError',
+      message: expect.stringContaining(`address ${slasher.toLowerCase()}`),
     })
     const never = source('symbiotic-never-synced')
-    await expect(readSymbioticUniverse(client, { ...params, events: storedLogs(store, never, { maxLagBlocks: BigInt(confirmations) }) })).rejects.toMatchObject({
-      cause: { name: 'SyncBehindError', message: expect.stringMatching(/has synced nothing yet \(it starts at block \d+\); a read at block \d+ allows at most \d+ blocks of lag/) },
+    await expect(readSymbioticUniverse(client, { ...params, events: async () => storedLogs(store, never, { maxLagBlocks: BigInt(confirmations) }) })).rejects.toMatchObject({
+      name: 'SyncBehindError',
+      message: expect.stringMatching(/has synced nothing yet \(it starts at block \d+\); a read at block \d+ allows at most \d+ blocks of lag/),
     })
   })
 })

@@ -155,6 +155,16 @@ export const LOCAL_WORLD_LIMITS: Record<ProviderName, Partial<ProviderProfile>> 
   strict: { maxLogsRange: 5, maxLogsResults: 2 },
 }
 
+/**
+ * A profile as the integration tests run it on the local world: its log caps scaled ({@link LOCAL_WORLD_LIMITS}), a
+ * whole-request 429 every 9th HTTP request and a per-item 429 every 7th batch item, with waits short enough for CI.
+ */
+export function localWorldProfile(name: ProviderName, overrides: Partial<ProviderProfile> = {}): ProviderProfile {
+  const base: { code: number; message: string; data?: unknown } = PROVIDER_PROFILES[name].rateLimitItem
+  const item = base.data ? { ...base, data: { ...(base.data as object), backoff_seconds: 0.05 } } : base
+  return providerProfile(name, { http429Every: 9, item429Every: 7, retryAfterSeconds: 0, rateLimitItem: item, ...LOCAL_WORLD_LIMITS[name], ...overrides })
+}
+
 /** What the proxy saw and refused (reset with `reset()`). */
 export interface ProviderProxyStats {
   httpRequests: number

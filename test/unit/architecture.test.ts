@@ -59,6 +59,13 @@ describe('dependency directions', () => {
     expect(bad).toEqual([])
   })
 
+  it('protocol readers and the watcher never read event history from the node: their logs come from the chain sync (docs/sync.md)', () => {
+    const readers = shared.filter((f) => /^shared\/protocols\/[^/]+\/(reader|events|views)\.ts$/.test(f))
+    expect(readers.length).toBeGreaterThanOrEqual(3)
+    const bad = readers.filter((f) => /\.getLogs\(|eth_getLogs|createLogFetcher\(/.test(readFileSync(join(ROOT, f), 'utf8')))
+    expect(bad).toEqual([])
+  })
+
   it('shared/ has no import cycle', () => {
     // Tarjan's strongly connected components over the import graph.
     let index = 0

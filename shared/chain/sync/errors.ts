@@ -42,7 +42,9 @@ export class SyncBehindError extends RestakeError {
   override name = 'SyncBehindError' as const
   constructor(p: { source: string; fromBlock: bigint; syncedTo: bigint; toBlock: bigint; maxLagBlocks: bigint }) {
     const where = p.syncedTo < p.fromBlock ? `has synced nothing yet (it starts at block ${p.fromBlock})` : `is synced to block ${p.syncedTo}, ${p.toBlock - p.syncedTo} blocks behind block ${p.toBlock}`
-    super(`Sync source "${p.source}" ${where}; a read at block ${p.toBlock} allows at most ${p.maxLagBlocks} blocks of lag. Run the sync until it is complete.`, { details: `syncedTo ${p.syncedTo}, read at ${p.toBlock}` })
+    super(`Sync source "${p.source}" ${where}; a read at block ${p.toBlock} allows at most ${p.maxLagBlocks} blocks of lag. Nothing is read on partial history; the sync continues where it stopped on the next run.`, {
+      details: `syncedTo ${p.syncedTo}, read at ${p.toBlock}`,
+    })
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { BlockNotFoundError, type Hex, type Log, type PublicClient } from 'viem'
-import { type Checkpoint, type ChainLogStore, type CoverageGroup, type CursorUpdate, type StoredLog, type SyncCursor, logSortKey } from '../../store/chainLogs.js'
+import { type Checkpoint, type ChainLogStorePort, type CoverageGroup, type CursorUpdate, type StoredLog, type SyncCursor, logSortKey } from '../../store/chainLogs.js'
 import { StaleWriteError } from '../../store/errors.js'
 import { SyncInconsistentError, type SyncInconsistentErrorType } from './errors.js'
 import { type LogFetcher, type SyncSource, createLogFetcher } from './source.js'
@@ -19,7 +19,7 @@ import { type LogFetcher, type SyncSource, createLogFetcher } from './source.js'
 /** What a sync needs: headers from `client`, logs from `fetchLogs` (default: plain `eth_getLogs` through `client`). */
 export interface SyncDeps {
   client: Pick<PublicClient, 'getBlock' | 'request'>
-  store: ChainLogStore
+  store: ChainLogStorePort
   fetchLogs?: LogFetcher
   /** Epoch ms (default Date.now). */
   clock?: () => number
@@ -40,6 +40,11 @@ export interface SyncSourceOptions {
   leaseMs?: number
   /** Attempts at one chunk whose answers contradict each other before giving up; default 3. */
   maxAttempts?: number
+  /**
+   * The head block the caller already read (a reader pins its read at it): the sync then skips its own head read and
+   * checks the newest checkpoint in the chunk's after-view (or alone when nothing is new), saving one round trip.
+   */
+  head?: { number: bigint; hash: Hex }
 }
 
 /** A reorg the sync found and undid. */
@@ -184,8 +189,9 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
     const fitted = fitCoverage(source, cursor.coverage)
     if (!sameCoverage(fitted, cursor.coverage) || cursor.filterHash !== source.filterHash) await commit({ filterHash: source.filterHash, coverage: fitted })
 
-    let head: { number: bigint; hash: Hex } | undefined
-    let view: Headers | undefined // headers known to match the head above (the last chunk's after-view)
+    let head: { number: bigint; hash: Hex } | undefined = opts.head
+    // Headers known to match the head above (the last chunk's after-view); a given head alone does not vouch for the checkpoint.
+    let view: Headers | undefined = opts.head && new Map([[opts.head.number, opts.head.hash]])
     let attempts = 0
     let lastChunkMs = 0
     for (;;) {
@@ -199,7 +205,7 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
         head = { number: latest.number, hash: latest.hash }
         view = new Map([[latest.number, latest.hash], ...(newest && atCheckpoint ? [[newest.number, atCheckpoint] as const] : [])])
       }
-      if (newest && view.get(newest.number) !== newest.hash) {
+      if (newest && view.has(newest.number) && view.get(newest.number) !== newest.hash) {
         await rewind(newest)
         view = undefined
         continue
@@ -207,6 +213,12 @@ export async function syncSource(deps: SyncDeps, source: SyncSource, opts: SyncS
       const target = head.number - confirmations
       const lowest = syncedTo(cursor)
       if (lowest >= target) {
+        // Nothing new: with a given head the checkpoint is still unchecked; check it before calling the store current.
+        if (newest && !view.has(newest.number)) {
+          view = new Map([...view, ...(await headers([newest.number]))])
+          if (!view.has(newest.number)) view.set(newest.number, '0x' as Hex) // the chain got shorter: a mismatch
+          continue
+        }
         result.complete = true
         break
       }

@@ -1,28 +1,22 @@
 /**
  * Reads one EigenLayer position (our staker accounts over one strategy) at one block in three HTTP round trips,
- * whatever the number of operators and operator sets: (1) the head block, (2) one multicall for our stakers +
- * the event logs that define operator sets, memberships, slashes and reward submissions, (3) one multicall for
+ * whatever the number of operators and operator sets: (1) the head block, (2) one multicall for our stakers while
+ * the chain sync brings the event logs that define operator sets, memberships, slashes and reward submissions up to
+ * date in its store (docs/sync.md: only the blocks after its cursor), (3) one multicall for
  * every operator's magnitudes, allocations and splits plus the historical state behind each slash and the block
  * headers they need (all in one JSON-RPC batch). Maps it into the shared {@link Universe} and returns the
  * EigenLayer-specific facts (stakers, withdrawals in flight, magnitudes) next to it.
  */
-import { type Address, type Hex, type PublicClient, erc20Abi, getAbiItem, zeroAddress } from 'viem'
+import { type AbiEvent, type Address, type Hex, type Log, type PublicClient, erc20Abi, parseEventLogs, zeroAddress } from 'viem'
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import { WAD, allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi } from './abis.js'
 import { ChainReadError } from '../../chain/errors.js'
-import {
-  type EigenLayerOperatorState,
-  type EigenLayerPositionDetails,
-  type EigenLayerRewardKind,
-  type EigenLayerRewardSubmission,
-  type EigenLayerStakerState,
-  type WithdrawalStruct,
-  decodeOperatorSetKey,
-  operatorSetKey,
-  withdrawalRoot,
-} from './types.js'
+import { MulticallBatch, type Slot, runBatch } from '../../chain/multicall.js'
+import { memoryChainSync } from '../../chain/sync/index.js'
+import { type RewardsLog, averagedRatePerYear, blockTimestampOf, toSubmission } from './rewards.js'
+import { ALLOCATION_MANAGER_EVENTS, type EigenLayerEvents, OPERATOR_REGISTERED, OPERATOR_SHARES_SLASHED, REWARDS_EVENTS, eigenLayerEvents } from './source.js'
+import { type EigenLayerOperatorState, type EigenLayerPositionDetails, type EigenLayerRewardSubmission, type EigenLayerStakerState, type WithdrawalStruct, decodeOperatorSetKey, operatorSetKey, withdrawalRoot } from './types.js'
 
-const YEAR = 365 * 86_400
 const RATE_SCALE = 10n ** 24n
 
 /** Parameters of {@link readEigenLayerUniverse}. */
@@ -41,8 +35,14 @@ export interface ReadEigenLayerUniverseParameters {
   operators?: readonly Address[]
   /** address / operator-set key (lower-case) → label. */
   labels?: Readonly<Record<string, string>>
-  /** First block to scan for events (the deployment block). */
+  /** First block of the event history (the core's deployment block). */
   fromBlock?: bigint
+  /**
+   * Where the event logs come from: production passes the chain sync (`eigenLayerEvents` in ./source.ts over the
+   * `chainLogs` store; docs/sync.md), which reads only the blocks after the source's cursor. Default: a one-off sync
+   * from `fromBlock` into memory (tests and tools; nothing is kept).
+   */
+  events?: EigenLayerEvents
   /** Window over which reward rates are averaged (seconds, default 90 days). */
   rewardLookbackSeconds?: number
   /** Block time used to express the withdrawal delay in seconds (default 12). */
@@ -81,8 +81,6 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const strategy = lower(p.strategy)
   const stakers = p.stakers.map(lower)
   const fromBlock = p.fromBlock ?? 0n
-  const multicall = async (contracts: readonly unknown[], blockNumber: bigint) =>
-    contracts.length === 0 ? [] : ((await client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 })) as unknown[])
   const wrap = <T>(what: string, pr: Promise<T>) =>
     pr.catch((cause: unknown) => {
       throw new ChainReadError({ what, cause })
@@ -93,47 +91,54 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const blockNumber = block.number
   const now = block.timestamp
 
-  // Round trip 2: our stakers and the protocol-wide constants (one multicall) + event logs.
-  const globals = [
-    { address: dm, abi: delegationManagerAbi, functionName: 'minWithdrawalDelayBlocks' },
-    { address: strategy, abi: strategyAbi, functionName: 'underlyingToken' },
-    { address: strategy, abi: strategyAbi, functionName: 'sharesToUnderlyingView', args: [RATE_SCALE] },
-    { address: rc, abi: rewardsCoordinatorAbi, functionName: 'defaultOperatorSplitBips' },
-    { address: am, abi: allocationManagerAbi, functionName: 'DEALLOCATION_DELAY' },
-  ]
-  const perStaker = stakers.flatMap((s) => [
-    { address: dm, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [s] },
-    { address: dm, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [s, [strategy]] },
-    { address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawals', args: [s] },
-    { address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s, strategy] },
+  // Round trip 2: our stakers and the protocol-wide constants (one typed multicall), while the chain sync brings the
+  // logs up to date (a first sync not caught up throws SyncBehindError, by name, before anything is planned).
+  const r2 = new MulticallBatch()
+  const g = {
+    minDelay: r2.add({ address: dm, abi: delegationManagerAbi, functionName: 'minWithdrawalDelayBlocks' }),
+    underlying: r2.add({ address: strategy, abi: strategyAbi, functionName: 'underlyingToken' }),
+    tokensPerScale: r2.add({ address: strategy, abi: strategyAbi, functionName: 'sharesToUnderlyingView', args: [RATE_SCALE] }),
+    defaultSplit: r2.add({ address: rc, abi: rewardsCoordinatorAbi, functionName: 'defaultOperatorSplitBips' }),
+    deallocationDelay: r2.add({ address: am, abi: allocationManagerAbi, functionName: 'DEALLOCATION_DELAY' }),
+  }
+  const perStaker = stakers.map((s) => ({
+    delegatedTo: r2.add({ address: dm, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [s] }),
+    withdrawable: r2.add({ address: dm, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [s, [strategy]] }),
+    queued: r2.add({ address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawals', args: [s] }),
+    depositScalingFactor: r2.add({ address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s, strategy] }),
+  }))
+  const events = p.events ?? eigenLayerEvents(client, memoryChainSync(), { chainId: client.chain?.id ?? 1, fromBlock })
+  const [get2, query, [tvl]] = await Promise.all([
+    wrap('stakers', runBatch(client, r2, { blockNumber })),
+    events({ contracts: { delegationManager: dm, allocationManager: am, rewardsCoordinator: rc }, head: { number: blockNumber, hash: block.hash } }),
+    // Deposit caps exist only on StrategyBaseTVLLimits: a plain StrategyBase fails this call, which means "no cap".
+    wrap('deposit caps', client.multicall({ contracts: [{ address: strategy, abi: strategyAbi, functionName: 'getTVLLimits' }], allowFailure: true, blockNumber })),
   ])
-  const amEvents = ['StrategyAddedToOperatorSet', 'StrategyRemovedFromOperatorSet', 'OperatorAddedToOperatorSet', 'OperatorRemovedFromOperatorSet', 'OperatorSlashed'] as const
-  const rcEvents = REWARD_KINDS.map(([name]) => name)
-  const [r2, amLogs, registeredLogs, rewardLogs, slashedShareLogs, [tvl]] = await wrap(
-    'stakers and events',
-    Promise.all([
-      multicall([...globals, ...perStaker], blockNumber),
-      client.getLogs({ address: am, events: amEvents.map((name) => getAbiItem({ abi: allocationManagerAbi, name })), fromBlock, toBlock: blockNumber }) as unknown as Promise<AllocationManagerLog[]>,
-      p.operators ? Promise.resolve([]) : client.getLogs({ address: dm, event: getAbiItem({ abi: delegationManagerAbi, name: 'OperatorRegistered' }), fromBlock, toBlock: blockNumber }),
-      client.getLogs({ address: rc, events: rcEvents.map((name) => getAbiItem({ abi: rewardsCoordinatorAbi, name })), fromBlock, toBlock: blockNumber }) as unknown as Promise<RewardsLog[]>,
-      // The real count of shares a slash took, queued withdrawals included (OperatorSlashed only carries wads).
-      client.getLogs({ address: dm, event: getAbiItem({ abi: delegationManagerAbi, name: 'OperatorSharesSlashed' }), fromBlock, toBlock: blockNumber }),
-      // Deposit caps exist only on StrategyBaseTVLLimits: a plain StrategyBase fails this call, which means "no cap".
-      client.multicall({ contracts: [{ address: strategy, abi: strategyAbi, functionName: 'getTVLLimits' }], allowFailure: true, blockNumber }),
-    ]),
-  )
-  const minDelay = Number(r2[0])
-  const underlying = lower(r2[1] as Address)
-  const tokensPerScale = r2[2] as bigint
+  /** The stored logs of `events` from `address`, decoded, in chain order. */
+  const logsOf = async (address: Address, events: readonly AbiEvent[]) => {
+    const logs = (await Promise.all(events.map((event) => query({ address: [address], event, toBlock: blockNumber })))).flat().filter((l) => l.blockNumber >= fromBlock)
+    logs.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1))
+    return parseEventLogs({ abi: events as AbiEvent[], logs: logs as Log[], strict: true })
+  }
+  const [amLogs, registeredLogs, rewardLogs, slashedShareLogs] = await Promise.all([
+    logsOf(am, ALLOCATION_MANAGER_EVENTS) as unknown as Promise<AllocationManagerLog[]>,
+    p.operators ? Promise.resolve([]) : (logsOf(dm, [OPERATOR_REGISTERED]) as unknown as Promise<{ args: { operator: Address } }[]>),
+    logsOf(rc, REWARDS_EVENTS) as unknown as Promise<RewardsLog[]>,
+    // The real count of shares a slash took, queued withdrawals included (OperatorSlashed only carries wads).
+    logsOf(dm, [OPERATOR_SHARES_SLASHED]) as unknown as Promise<{ transactionHash: Hex; args: { operator: Address; strategy: Address; totalSlashedShares: bigint } }[]>,
+  ])
+  const minDelay = Number(get2(g.minDelay))
+  const underlying = lower(get2(g.underlying))
+  const tokensPerScale = get2(g.tokensPerScale)
   const toTokens = (shares: bigint) => (shares * tokensPerScale) / RATE_SCALE
-  const defaultSplit = Number(r2[3])
-  const deallocationDelay = Number(r2[4])
+  const defaultSplit = Number(get2(g.defaultSplit))
+  const deallocationDelay = Number(get2(g.deallocationDelay))
 
   const stakerStates: EigenLayerStakerState[] = stakers.map((address, i) => {
-    const o = r2.slice(globals.length + i * 4, globals.length + i * 4 + 4)
-    const operator = lower(o[0] as Address)
-    const [withdrawable, deposit] = o[1] as readonly [readonly bigint[], readonly bigint[]]
-    const [ws, shares] = o[2] as readonly [readonly WithdrawalStruct[], readonly (readonly bigint[])[]]
+    const o = perStaker[i]!
+    const operator = lower(get2(o.delegatedTo))
+    const [withdrawable, deposit] = get2(o.withdrawable)
+    const [ws, shares] = get2(o.queued) as unknown as readonly [readonly WithdrawalStruct[], readonly (readonly bigint[])[]]
     const queued = ws.map((w, j) => {
       const idx = w.strategies.findIndex((s) => lower(s) === strategy)
       const expectedShares = idx >= 0 ? (shares[j]![idx] ?? 0n) : 0n
@@ -146,7 +151,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       depositShares: deposit[0] ?? 0n,
       withdrawableShares: withdrawable[0] ?? 0n,
       withdrawableTokens: toTokens(withdrawable[0] ?? 0n),
-      depositScalingFactor: o[3] as bigint,
+      depositScalingFactor: get2(o.depositScalingFactor),
       queued,
     }
   })
@@ -209,58 +214,65 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   const rewardStrategies = [...new Set(submissions.flatMap((s) => s.strategiesAndMultipliers.map((x) => x.strategy)))].sort()
 
   // Round trip 3: one multicall at the pinned block, one per slash at the block before it, and the headers needed.
-  type Q = { key: string; call: unknown }
-  const qs: Q[] = []
+  // One typed batch; each read is kept under a key (its slot types the result).
+  const batch = new MulticallBatch()
+  const slots = new Map<string, Slot<unknown>>()
+  const q = (key: string, slot: Slot<unknown>) => void slots.set(key, slot)
   for (const op of operators) {
-    qs.push({ key: `isOp:${op}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'isOperator', args: [op] } })
-    qs.push({ key: `max:${op}`, call: { address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [op, strategy] } })
+    q(`isOp:${op}`, batch.add({ address: dm, abi: delegationManagerAbi, functionName: 'isOperator', args: [op] }))
+    q(`max:${op}`, batch.add({ address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [op, strategy] }))
     for (const k of sets) {
       const os = decodeOperatorSetKey(k)
-      qs.push({ key: `alloc:${op}:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [op, os, strategy] } })
-      qs.push({ key: `slashable:${op}:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'isOperatorSlashable', args: [op, os] } })
+      q(`alloc:${op}:${k}`, batch.add({ address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [op, os, strategy] }))
+      q(`slashable:${op}:${k}`, batch.add({ address: am, abi: allocationManagerAbi, functionName: 'isOperatorSlashable', args: [op, os] }))
     }
-    for (const avs of avss) qs.push({ key: `split:${op}:${avs}`, call: { address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorAVSSplit', args: [op, avs] } })
-    for (const k of sets) qs.push({ key: `setSplit:${op}:${k}`, call: { address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorSetSplit', args: [op, decodeOperatorSetKey(k)] } })
-    qs.push({ key: `piSplit:${op}`, call: { address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorPISplit', args: [op] } })
+    for (const avs of avss) q(`split:${op}:${avs}`, batch.add({ address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorAVSSplit', args: [op, avs] }))
+    for (const k of sets) q(`setSplit:${op}:${k}`, batch.add({ address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorSetSplit', args: [op, decodeOperatorSetKey(k)] }))
+    q(`piSplit:${op}`, batch.add({ address: rc, abi: rewardsCoordinatorAbi, functionName: 'getOperatorPISplit', args: [op] }))
   }
   for (const k of sets) {
-    qs.push({ key: `redistributing:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'isRedistributingOperatorSet', args: [decodeOperatorSetKey(k)] } })
-    qs.push({ key: `recipient:${k}`, call: { address: am, abi: allocationManagerAbi, functionName: 'getRedistributionRecipient', args: [decodeOperatorSetKey(k)] } })
+    q(`redistributing:${k}`, batch.add({ address: am, abi: allocationManagerAbi, functionName: 'isRedistributingOperatorSet', args: [decodeOperatorSetKey(k)] }))
+    q(`recipient:${k}`, batch.add({ address: am, abi: allocationManagerAbi, functionName: 'getRedistributionRecipient', args: [decodeOperatorSetKey(k)] }))
   }
-  if (tvl?.status === 'success') qs.push({ key: 'strategyBalance', call: { address: underlying, abi: erc20Abi, functionName: 'balanceOf', args: [strategy] } })
+  if (tvl?.status === 'success') q('strategyBalance', batch.add({ address: underlying, abi: erc20Abi, functionName: 'balanceOf', args: [strategy] }))
   // Tokens in our stakers' own accounts (a staker Safe between a move's completion and deposit, or sent to it): counted, never lost.
-  for (const st of stakers) qs.push({ key: `wallet:${st}`, call: { address: underlying, abi: erc20Abi, functionName: 'balanceOf', args: [st] } })
+  for (const st of stakers) q(`wallet:${st}`, batch.add({ address: underlying, abi: erc20Abi, functionName: 'balanceOf', args: [st] }))
   const hasEarners = submissions.some((s) => s.kind === 'all-earners')
   const shareHolders = [...new Set([...operators, ...avss.flatMap(avsMembers), ...(hasEarners ? earners : [])])].sort()
   for (const op of shareHolders)
     for (const s of [...new Set([strategy, ...rewardStrategies])]) {
-      qs.push({ key: `shares:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, s] } })
+      q(`shares:${op}:${s}`, batch.add({ address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, s] }))
       // Shares queued for withdrawal left operatorShares but were delegated while the rewards streamed.
-      qs.push({ key: `queued:${op}:${s}`, call: { address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [op, s] } })
+      q(`queued:${op}:${s}`, batch.add({ address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [op, s] }))
     }
-  const slashCalls = ourSlashes.map((s) => {
+  // The stake each slash could take, read at the block before it (one batch per slash block).
+  const slashBatches = ourSlashes.map((s) => {
     const os = decodeOperatorSetKey(s.key)
-    return [
-      { address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [s.operator, strategy] },
-      { address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [s.operator, os, strategy] },
-      { address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [s.operator, strategy] },
+    const before = new MulticallBatch()
+    const slots = {
+      sharesBefore: before.add({ address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [s.operator, strategy] }),
+      alloc: before.add({ address: am, abi: allocationManagerAbi, functionName: 'getAllocation', args: [s.operator, os, strategy] }),
+      maxBefore: before.add({ address: am, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [s.operator, strategy] }),
       // Queued withdrawals stay slashable: they were part of the stake this slash could take.
-      { address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [s.operator, strategy] },
-    ]
+      queuedBefore: before.add({ address: dm, abi: delegationManagerAbi, functionName: 'getSlashableSharesInQueue', args: [s.operator, strategy] }),
+    }
+    return { batch: before, slots, blockNumber: s.blockNumber - 1n }
   })
   const headerBlocks = [...new Set([...ourSlashes.filter((s) => s.blockTimestamp === undefined).map((s) => s.blockNumber), ...setSince.values()])]
   const [out, slashOut, headers] = await wrap(
     'operators, allocations and slash history',
     Promise.all([
-      multicall(
-        qs.map((q) => q.call),
-        blockNumber,
+      runBatch(client, batch, { blockNumber }),
+      Promise.all(
+        slashBatches.map(async (b) => {
+          const get = await runBatch(client, b.batch, { blockNumber: b.blockNumber })
+          return { sharesBefore: get(b.slots.sharesBefore), alloc: get(b.slots.alloc), maxBefore: get(b.slots.maxBefore), queuedBefore: get(b.slots.queuedBefore) }
+        }),
       ),
-      Promise.all(slashCalls.map((calls, i) => multicall(calls, ourSlashes[i]!.blockNumber - 1n))),
       Promise.all(headerBlocks.map((b) => client.getBlock({ blockNumber: b }))),
     ]),
   )
-  const r = new Map<string, unknown>(qs.map((q, i) => [q.key, out[i]]))
+  const r = new Map<string, unknown>([...slots].map(([key, slot]) => [key, out(slot)]))
   const big = (k: string) => (r.get(k) as bigint | undefined) ?? 0n
   for (const st of stakerStates) st.tokenBalance = big(`wallet:${st.address}`)
   const tsOf = new Map(headers.map((h) => [h.number, h.timestamp]))
@@ -304,7 +316,7 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
   // (operator shares + shares queued for withdrawal); severity = that / the stake allocated at the block before,
   // queued shares included (they were slashable too).
   const slashes: SlashRecord[] = ourSlashes.map((s, i) => {
-    const [sharesBefore, alloc, maxBefore, queuedBefore] = slashOut[i] as [bigint, { currentMagnitude: bigint }, bigint, bigint]
+    const { sharesBefore, alloc, maxBefore, queuedBefore } = slashOut[i]!
     const idx = s.strategies.indexOf(strategy)
     const wad = s.wadSlashed[idx] ?? 0n
     const allocated = maxBefore === 0n ? 0n : ((sharesBefore + queuedBefore) * alloc.currentMagnitude) / maxBefore
@@ -468,88 +480,4 @@ export async function readEigenLayerUniverse(client: PublicClient, p: ReadEigenL
       secondsPerBlock: p.secondsPerBlock ?? 12,
     },
   }
-}
-
-/** A RewardsCoordinator submission log of any type (decoded by viem; typed loosely because they mix event kinds). */
-interface RewardsLog {
-  eventName: (typeof REWARD_KINDS)[number][0]
-  args: {
-    avs?: Address
-    caller?: Address
-    tokenHopper?: Address
-    operatorSet?: { avs: Address; id: number }
-    submissionNonce?: bigint
-    rewardsSubmissionHash?: Hex
-    operatorDirectedRewardsSubmissionHash?: Hex
-    rewardsSubmission?: RewardsSubmissionArgs
-    operatorDirectedRewardsSubmission?: RewardsSubmissionArgs & { operatorRewards: readonly { operator: Address; amount: bigint }[] }
-  }
-  blockNumber: bigint
-}
-interface RewardsSubmissionArgs {
-  strategiesAndMultipliers: readonly { strategy: Address; multiplier: bigint }[]
-  token: Address
-  amount?: bigint
-  startTimestamp: number
-  duration: number
-}
-
-const REWARD_KINDS = [
-  ['AVSRewardsSubmissionCreated', 'avs'],
-  ['OperatorDirectedAVSRewardsSubmissionCreated', 'operator-directed-avs'],
-  ['OperatorDirectedOperatorSetRewardsSubmissionCreated', 'operator-directed-set'],
-  ['TotalStakeRewardsSubmissionCreated', 'total-stake'],
-  ['UniqueStakeRewardsSubmissionCreated', 'unique-stake'],
-  ['RewardsSubmissionForAllEarnersCreated', 'all-earners'],
-] as const satisfies readonly (readonly [string, EigenLayerRewardKind])[]
-
-/** One submission log of any type → the reader's submission (operator-directed amounts summed). */
-function toSubmission(l: RewardsLog): EigenLayerRewardSubmission {
-  const kind = REWARD_KINDS.find(([name]) => name === l.eventName)![1]
-  const a = l.args
-  const s = (a.rewardsSubmission ?? a.operatorDirectedRewardsSubmission)!
-  const operatorRewards = a.operatorDirectedRewardsSubmission?.operatorRewards.map((x) => ({ operator: x.operator.toLowerCase() as Address, amount: x.amount }))
-  return {
-    kind,
-    avs: (a.avs ?? a.operatorSet?.avs ?? a.tokenHopper)!.toLowerCase() as Address,
-    ...(a.operatorSet ? { operatorSet: operatorSetKey(a.operatorSet.avs, a.operatorSet.id) } : {}),
-    ...(operatorRewards ? { operatorRewards } : {}),
-    submissionNonce: a.submissionNonce!,
-    hash: (a.rewardsSubmissionHash ?? a.operatorDirectedRewardsSubmissionHash)!,
-    token: s.token.toLowerCase() as Address,
-    amount: operatorRewards ? operatorRewards.reduce((t, x) => t + x.amount, 0n) : s.amount!,
-    startTimestamp: s.startTimestamp,
-    duration: s.duration,
-    strategiesAndMultipliers: s.strategiesAndMultipliers.map((x) => ({ strategy: x.strategy.toLowerCase() as Address, multiplier: x.multiplier })),
-    blockNumber: l.blockNumber,
-  }
-}
-
-/**
- * Time-averaged rate per year of submissions that each pay `perSecond` per unit of stake over their window: over
- * [max(now − lookback, first start), now], or the forward window when every submission starts later. 0 when none.
- */
-function averagedRatePerYear(subs: readonly { sub: EigenLayerRewardSubmission; perSecond: number }[], now: bigint, lookback: bigint): number {
-  if (subs.length === 0) return 0
-  const first = subs.map(({ sub }) => BigInt(sub.startTimestamp)).reduce((m, x) => (x < m ? x : m))
-  let lo = now - lookback > first ? now - lookback : first
-  let hi = now
-  if (hi <= lo) {
-    lo = now
-    const last = subs.map(({ sub }) => BigInt(sub.startTimestamp + sub.duration)).reduce((m, x) => (x > m ? x : m))
-    hi = last < now + lookback ? last : now + lookback
-  }
-  let paid = 0
-  for (const { sub, perSecond } of subs) {
-    const a = BigInt(sub.startTimestamp) > lo ? BigInt(sub.startTimestamp) : lo
-    const b = BigInt(sub.startTimestamp + sub.duration) < hi ? BigInt(sub.startTimestamp + sub.duration) : hi
-    if (b > a) paid += perSecond * Number(b - a)
-  }
-  return hi > lo ? (paid / Number(hi - lo)) * YEAR : 0
-}
-
-function blockTimestampOf(l: unknown): bigint | undefined {
-  const t = (l as { blockTimestamp?: bigint | Hex | null }).blockTimestamp
-  if (t === undefined || t === null) return undefined
-  return typeof t === 'bigint' ? t : BigInt(t)
 }

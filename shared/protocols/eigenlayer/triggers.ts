@@ -16,7 +16,7 @@ import { labeler } from '../../label.js'
 import { denyOverlay, withRunStarted } from '../triggers.js'
 import type { ProtocolTriggers, TriggeredRun, WatchedEvent } from '../types.js'
 import { allocationManagerAbi, delegationManagerAbi, strategyAbi } from './abis.js'
-import { readEigenLayerEvents } from './events.js'
+import { syncEigenLayerEvents } from './events.js'
 import { type EigenLayerRebalanceContext, runEigenLayerRebalance } from './rebalance.js'
 import { eigenLayerSlashableWindow } from './slashableWindow.js'
 
@@ -52,7 +52,7 @@ async function readStakers(ctx: EigenLayerRebalanceContext): Promise<{ stakers: 
 export function eigenLayerTriggers(ctx: EigenLayerRebalanceContext): ProtocolTriggers {
   return {
     protocol: 'eigenlayer',
-    readEvents: (from, to) => readEigenLayerEvents(ctx, from, to),
+    syncEvents: (head) => syncEigenLayerEvents(ctx, head),
     isSlash: (e) => e.kind === 'OperatorSlashed',
     async exposure(slashes) {
       if (slashes.length === 0 || !ctx.config.eigenlayer) return { held: () => false, stake: () => 0n, notes: [] }

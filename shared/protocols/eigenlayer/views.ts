@@ -6,6 +6,7 @@ import type { AdapterContext } from '../types.js'
 import type { PlannedEigenLayerMove } from './planMoves.js'
 import { type ReadEigenLayerUniverseReturnType, readEigenLayerUniverse } from './reader.js'
 import type { EigenLayerMoveRecord } from './saga.js'
+import { eigenLayerEvents } from './source.js'
 import type { EigenLayerPositionDetails } from './types.js'
 
 /** One staker of ours as the live view shows it. */
@@ -57,9 +58,11 @@ function fmtTokens(wei: bigint): string {
 }
 
 /** Reads every configured EigenLayer position (our stakers over one strategy each) at the latest block. */
-export async function readPositions(ctx: Pick<AdapterContext, 'config' | 'client'>): Promise<ReadEigenLayerUniverseReturnType[]> {
+export async function readPositions(ctx: Pick<AdapterContext, 'config' | 'client' | 'chainSync'>): Promise<ReadEigenLayerUniverseReturnType[]> {
   const el = ctx.config.eigenlayer!
   const reads: ReadEigenLayerUniverseReturnType[] = []
+  // One EigenLayer source per chain: the first position's read syncs it, the others find it current.
+  const events = eigenLayerEvents(ctx.client, ctx.chainSync, { chainId: ctx.config.chainId, fromBlock: BigInt(el.fromBlock ?? 0) })
   for (const p of el.positions)
     reads.push(
       await readEigenLayerUniverse(ctx.client, {
@@ -73,6 +76,7 @@ export async function readPositions(ctx: Pick<AdapterContext, 'config' | 'client
         labels: ctx.config.labels,
         fromBlock: BigInt(el.fromBlock ?? 0),
         rewardLookbackSeconds: ctx.config.rewardLookbackDays * 86_400,
+        events,
         ...(el.secondsPerBlock ? { secondsPerBlock: el.secondsPerBlock } : {}),
       }),
     )

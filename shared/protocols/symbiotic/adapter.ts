@@ -18,11 +18,12 @@ import { type Action, diffPlan } from './diff.js'
 import { withExternalStake } from './externalStake.js'
 import { readSymbioticUniverse } from './reader.js'
 import { ROLE_NAMES } from './roles.js'
+import { symbioticEvents } from './source.js'
 
 const ZERO = '0x0000000000000000000000000000000000000000' as Address
 
 /** Reads every configured vault at the latest block; `curator` is whose roles are read (default: the DAO's Safe, else our signer). */
-export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client' | 'account'>, curator?: Address): Promise<AdapterRead<undefined>> {
+export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client' | 'account' | 'chainSync'>, curator?: Address): Promise<AdapterRead<undefined>> {
   const { config } = ctx
   const read = await readSymbioticUniverse(ctx.client, {
     operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
@@ -33,6 +34,7 @@ export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client
     fromBlock: config.fromBlock,
     rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
     vaultFactory: config.symbiotic.vaultFactory,
+    events: symbioticEvents(ctx.client, ctx.chainSync, { chainId: config.chainId, fromBlock: config.fromBlock }),
   })
   const universe = await withExternalStake(ctx.client, read, config) // config extraVaults: read for the security figures only
   return { universe, details: undefined }

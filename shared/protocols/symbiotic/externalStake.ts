@@ -8,7 +8,8 @@
 import { type AbiEvent, type Address, type Log, type PublicClient, parseEventLogs } from 'viem'
 import type { ExternalStake, Universe } from '../../domain/types.js'
 import { networkRestakeDelegatorAbi } from './abis.js'
-import { SYMBIOTIC_EVENTS, type SymbioticLogSource } from './reader.js'
+import type { LogQuery } from '../../chain/sync/index.js'
+import { SYMBIOTIC_EVENTS } from './source.js'
 import { validateVaults } from './validateVault.js'
 
 /** Parameters of {@link readExternalStake}. */
@@ -24,7 +25,7 @@ export interface ReadExternalStakeParameters {
   /** The core's VaultFactory (a vault it did not create is refused). */
   vaultFactory?: Address | undefined
   /** Where the logs come from instead of `eth_getLogs` (the chain sync's store, as for the reader). */
-  events?: SymbioticLogSource | undefined
+  events?: LogQuery | undefined
 }
 
 /** Return type of {@link readExternalStake}: positive stakes, sorted by (service, operator). */
@@ -83,7 +84,7 @@ export interface ExternalStakeConfig {
  * `universe` with `externalStake` read from the config's `extraVaults` (unchanged when there are none): the reader's hook.
  * @throws {InvalidVaultError} an extra vault that is not a supported Symbiotic vault
  */
-export async function withExternalStake<U extends Pick<Universe, 'services' | 'positions' | 'blockNumber' | 'externalStake'>>(client: PublicClient, universe: U, config: ExternalStakeConfig, events?: SymbioticLogSource): Promise<U> {
+export async function withExternalStake<U extends Pick<Universe, 'services' | 'positions' | 'blockNumber' | 'externalStake'>>(client: PublicClient, universe: U, config: ExternalStakeConfig, events?: LogQuery): Promise<U> {
   if (!config.extraVaults?.length) return universe
   const externalStake = await readExternalStake(client, { ...config.symbiotic, vaults: config.extraVaults, universe, fromBlock: config.fromBlock, events })
   return { ...universe, externalStake }

@@ -1,18 +1,24 @@
 /**
  * Reads the Symbiotic universe of our vaults at one block in three HTTP round trips, whatever the number of
- * operators: (1) head block + vault structure, (2) logs (network caps, opt-ins, slashes, rewards) + stake, roles
- * and slasher types, (3) one multicall for every limit, share, stake, opt-in, veto window and historical snapshot.
+ * operators: (1) head block + vault structure, (2) stake, roles and slasher types while the chain sync brings the
+ * logs (network caps, opt-ins, slashes, rewards) up to date in its store (docs/sync.md: only the blocks after its
+ * cursor), (3) one multicall for every limit, share, stake, opt-in, veto window and historical snapshot.
  * Slash history counts instant-slasher `Slash` events and veto-slasher `ExecuteSlash` events (matched to their
  * `RequestSlash` by index for the pair and capture time; a request older than `fromBlock` is outside the history
  * window like any other event). A vetoed request slashed nothing and is not history.
  */
-import { type AbiEvent, type Address, type GetLogsReturnType, type Hex, type Log, type PublicClient, getAbiItem, hexToBigInt, parseEventLogs } from 'viem'
+import { type AbiEvent, type Address, type GetLogsReturnType, type Hex, type Log, type PublicClient, hexToBigInt, parseEventLogs } from 'viem'
 import type { Allocation, Operator, Position, PositionService, Service, SlashRecord, Universe } from '../../domain/types.js'
 import * as abis from './abis.js'
 import { symbioticFields } from './position.js'
 import { ChainReadError } from '../../chain/errors.js'
 import { InvalidVaultError, validateVaults } from './validateVault.js'
+import { MulticallBatch, type Slot, runBatch } from '../../chain/multicall.js'
+import { memoryChainSync } from '../../chain/sync/index.js'
 import { DELEGATOR_KINDS, NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from './roles.js'
+import { SYMBIOTIC_EVENTS, type SymbioticEvents, symbioticEvents } from './source.js'
+
+export { SYMBIOTIC_EVENTS, type SymbioticEvents }
 
 const YEAR = 365 * 86_400
 const ZERO = '0x0000000000000000000000000000000000000000'
@@ -32,39 +38,18 @@ export interface ReadSymbioticUniverseParameters {
   vaultFactory?: Address | undefined
   /** address / subnetwork id (lower-case) → label. */
   labels?: Readonly<Record<string, string>>
-  /** First block to scan for events (the core's deployment block). */
+  /** First block of the event history (the core's deployment block). */
   fromBlock?: bigint
   /** Window over which reward rates are averaged (seconds, default 90 days). */
   rewardLookbackSeconds?: number
   /**
-   * Where the event logs come from instead of `eth_getLogs` from `fromBlock` to the head: e.g. the chain sync's store
-   * (`storedLogs` in shared/chain/sync, over a source of {@link SYMBIOTIC_EVENTS}; docs/sync.md). Logs before `fromBlock`
-   * or after the read's block are ignored.
+   * Where the event logs come from: production passes the chain sync (`symbioticEvents` in ./source.ts over the
+   * `chainLogs` store; docs/sync.md), which reads only the blocks after the source's cursor. Default: a one-off sync
+   * from `fromBlock` into memory (tests and tools; nothing is kept). Logs before `fromBlock` or after the read's block
+   * are ignored.
    */
-  events?: SymbioticLogSource
+  events?: SymbioticEvents
 }
-
-/** Every log of `address` × `event` up to `toBlock`, undecoded (the reader decodes them). */
-export type SymbioticLogSource = (q: { address: readonly Address[]; event: AbiEvent; toBlock: bigint }) => Promise<readonly Log[]>
-
-/**
- * The Symbiotic events the reader and the watcher read, by the contracts that emit them (what a sync source serving
- * them must hold; the reader needs all but `VetoSlash` and `OptOut`, the watcher all but `DistributeRewards`).
- */
-export const SYMBIOTIC_EVENTS = {
-  /** Emitted by each vault's delegator. */
-  SetMaxNetworkLimit: getAbiItem({ abi: abis.networkRestakeDelegatorAbi, name: 'SetMaxNetworkLimit' }),
-  /** Emitted by the opt-in services (operator→vault, operator→network). */
-  OptIn: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptIn' }),
-  OptOut: getAbiItem({ abi: abis.optInServiceAbi, name: 'OptOut' }),
-  /** Emitted by each vault's slasher (instant: Slash; veto: the other three). */
-  Slash: getAbiItem({ abi: abis.slasherAbi, name: 'Slash' }),
-  RequestSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'RequestSlash' }),
-  ExecuteSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'ExecuteSlash' }),
-  VetoSlash: getAbiItem({ abi: abis.vetoSlasherAbi, name: 'VetoSlash' }),
-  /** Emitted by each vault's DefaultStakerRewards. */
-  DistributeRewards: getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' }),
-} as const
 
 export type ReadSymbioticUniverseReturnType = Universe
 
@@ -76,16 +61,16 @@ const ratio = (num: bigint, den: bigint) => (den === 0n ? 0 : Number((num * 10n 
 /**
  * Reads vaults, their delegators' limits/shares/stakes, operators and their opt-ins, slashes and reward
  * rates, and maps them into the shared {@link Universe}.
- * @example const universe = await readSymbioticUniverse(client, { operatorVaultOptInService, operatorNetworkOptInService, vaults, curator })
+ * @example const universe = await readSymbioticUniverse(client, { operatorVaultOptInService, operatorNetworkOptInService, vaults, curator, events })
  */
 export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbioticUniverseParameters): Promise<ReadSymbioticUniverseReturnType> {
   const labels = p.labels ?? {}
   const label = (k: string, fallback: string) => labels[k.toLowerCase()] ?? fallback
-  const multicall = async (contracts: readonly unknown[], blockNumber?: bigint) => client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber, batchSize: 200_000 }) as Promise<unknown[]>
   const wrap = <T>(what: string, pr: Promise<T>) =>
     pr.catch((cause: unknown) => {
       throw new ChainReadError({ what, cause })
     })
+  const fromBlock = p.fromBlock ?? 0n
 
   // Round trip 1: the head block and each vault's structure, refusing what is not a supported vault (validateVault.ts).
   const [block, structure] = await Promise.all([
@@ -100,37 +85,35 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   const delegators = vaults.map((v) => v.delegator)
   const slashers = vaults.map((v) => v.slasher).filter((s) => s !== ZERO)
   const rewards = vaults.flatMap((v) => v.stakerRewards)
-  const fromBlock = p.fromBlock ?? 0n
-  const events = p.events
-  const getLogs = async <const E extends AbiEvent>(address: Address | Address[], event: E, args?: Record<string, unknown>): Promise<GetLogsReturnType<E>> => {
-    if (!events) return client.getLogs({ address, event, args, fromBlock, toBlock: blockNumber } as never) as Promise<GetLogsReturnType<E>>
-    const logs = (await events({ address: [address].flat(), event, toBlock: blockNumber })).filter((l) => l.blockNumber !== null && l.blockNumber >= fromBlock && l.blockNumber <= blockNumber)
+
+  // Round trip 2: per-vault state at the pinned block, while the chain sync brings the logs up to date (the store
+  // answers every log query; a first sync not caught up throws SyncBehindError, by name, before anything is planned).
+  const state = new MulticallBatch()
+  const perVault = vaults.map((v) => ({
+    activeStake: state.add({ address: v.address, abi: abis.vaultAbi, functionName: 'activeStake' }),
+    type: state.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'TYPE' }),
+    networkLimitSet: state.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [NETWORK_LIMIT_SET_ROLE, p.curator] }),
+    operatorNetworkSharesSet: state.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_SHARES_SET_ROLE, p.curator] }),
+    operatorNetworkLimitSet: state.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_LIMIT_SET_ROLE, p.curator] }),
+    slasherType: v.slasher === ZERO ? undefined : state.add({ address: v.slasher, abi: abis.slasherAbi, functionName: 'TYPE' }),
+  }))
+  const contracts = { operatorVaultOptInService: p.operatorVaultOptInService, operatorNetworkOptInService: p.operatorNetworkOptInService, vaults }
+  const events = p.events ?? symbioticEvents(client, memoryChainSync(), { chainId: client.chain?.id ?? 1, fromBlock })
+  const [get, query] = await Promise.all([wrap('vault state', runBatch(client, state, { blockNumber })), events({ contracts, head: { number: blockNumber, hash: block.hash } })])
+  const getLogs = async <const E extends AbiEvent>(address: Address[], event: E, args?: Record<string, unknown>): Promise<GetLogsReturnType<E>> => {
+    if (address.length === 0) return []
+    const logs = (await query({ address, event, toBlock: blockNumber })).filter((l) => l.blockNumber >= fromBlock && l.blockNumber <= blockNumber)
     return parseEventLogs({ abi: [event] as AbiEvent[], logs: logs as Log[], args, strict: true }) as unknown as GetLogsReturnType<E>
   }
-
-  // Round trip 2: logs and per-vault state at the pinned block.
-  const perVault = vaults.flatMap((v) => [
-    { address: v.address, abi: abis.vaultAbi, functionName: 'activeStake' },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'TYPE' },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [NETWORK_LIMIT_SET_ROLE, p.curator] },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_SHARES_SET_ROLE, p.curator] },
-    { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'hasRole', args: [OPERATOR_NETWORK_LIMIT_SET_ROLE, p.curator] },
+  const [capLogs, optInLogs, instantSlashLogs, rewardLogs, requestLogs, executeLogs] = await Promise.all([
+    getLogs(delegators, SYMBIOTIC_EVENTS.SetMaxNetworkLimit),
+    getLogs([p.operatorVaultOptInService], SYMBIOTIC_EVENTS.OptIn, { where: vaults.map((v) => v.address) }),
+    getLogs(slashers, SYMBIOTIC_EVENTS.Slash),
+    getLogs(rewards, SYMBIOTIC_EVENTS.DistributeRewards),
+    getLogs(slashers, SYMBIOTIC_EVENTS.RequestSlash),
+    getLogs(slashers, SYMBIOTIC_EVENTS.ExecuteSlash),
   ])
-  const slasherTypes = vaults.filter((v) => v.slasher !== ZERO).map((v) => ({ address: v.slasher, abi: abis.slasherAbi, functionName: 'TYPE' }))
-  const [perVaultOut, capLogs, optInLogs, instantSlashLogs, rewardLogs, slasherTypeOut, requestLogs, executeLogs] = await wrap(
-    'vault state and events',
-    Promise.all([
-      multicall(perVault, blockNumber),
-      getLogs(delegators, SYMBIOTIC_EVENTS.SetMaxNetworkLimit),
-      getLogs(p.operatorVaultOptInService, SYMBIOTIC_EVENTS.OptIn, { where: vaults.map((v) => v.address) }),
-      slashers.length ? getLogs(slashers, SYMBIOTIC_EVENTS.Slash) : Promise.resolve([]),
-      rewards.length ? getLogs(rewards, SYMBIOTIC_EVENTS.DistributeRewards) : Promise.resolve([]),
-      multicall(slasherTypes, blockNumber),
-      slashers.length ? getLogs(slashers, SYMBIOTIC_EVENTS.RequestSlash) : Promise.resolve([]),
-      slashers.length ? getLogs(slashers, SYMBIOTIC_EVENTS.ExecuteSlash) : Promise.resolve([]),
-    ]),
-  )
-  const vetoSlashers = new Set(slasherTypes.filter((_, i) => Number(slasherTypeOut[i]) === VETO_SLASHER_TYPE).map((s) => s.address))
+  const vetoSlashers = new Set(vaults.filter((_, i) => perVault[i]!.slasherType !== undefined && Number(get(perVault[i]!.slasherType!)) === VETO_SLASHER_TYPE).map((v) => v.slasher))
   // One shape for both kinds of slash: an instant Slash, or an executed veto-slasher request.
   const requestOf = (slasher: string, index: bigint) => requestLogs.find((r) => lower(r.address) === lower(slasher) && r.args.slashIndex === index)
   const slashLogs = [
@@ -141,13 +124,12 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
     }),
   ].sort((a, b) => (a.log.blockNumber === b.log.blockNumber ? a.log.logIndex - b.log.logIndex : a.log.blockNumber < b.log.blockNumber ? -1 : 1))
   const vaultState = vaults.map((v, i) => {
-    const o = perVaultOut.slice(i * 5, i * 5 + 5)
-    const type = Number(o[1])
+    const o = perVault[i]!
     return {
       ...v,
-      activeStake: o[0] as bigint,
-      kind: DELEGATOR_KINDS[type] ?? ('operator-network-specific' as const),
-      roles: { networkLimitSet: o[2] as boolean, operatorNetworkSharesSet: o[3] as boolean, operatorNetworkLimitSet: o[4] as boolean },
+      activeStake: get(o.activeStake),
+      kind: DELEGATOR_KINDS[Number(get(o.type))] ?? ('operator-network-specific' as const),
+      roles: { networkLimitSet: get(o.networkLimitSet), operatorNetworkSharesSet: get(o.operatorNetworkSharesSet), operatorNetworkLimitSet: get(o.operatorNetworkLimitSet) },
       subnetworks: [...new Set(capLogs.filter((l) => lower(l.address) === v.delegator).map((l) => lower(l.args.subnetwork!)))].sort(),
       operators: [...new Set(optInLogs.filter((l) => lower(l.args.where!) === v.address).map((l) => lower(l.args.who!) as Address))].sort(),
     }
@@ -157,48 +139,42 @@ export async function readSymbioticUniverse(client: PublicClient, p: ReadSymbiot
   const operators = [...new Set(vaultState.flatMap((v) => v.operators))].sort()
 
   // Round trip 3: every limit, share, stake and opt-in, and the historical snapshots behind slashes and rewards.
-  type Q = { key: string; call: unknown }
-  const qs: Q[] = []
+  // One typed batch; each read is kept under a key (its slot types the result).
+  const batch = new MulticallBatch()
+  const slots = new Map<string, Slot<unknown>>()
+  const q = (key: string, slot: Slot<unknown>) => void slots.set(key, slot)
   for (const v of vaultState) {
-    for (const op of v.operators) qs.push({ key: `optInVault:${v.address}:${op}`, call: { address: p.operatorVaultOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, v.address] } })
+    for (const op of v.operators) q(`optInVault:${v.address}:${op}`, batch.add({ address: p.operatorVaultOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, v.address] }))
     for (const sn of v.subnetworks) {
       const d = v.delegator
-      qs.push({ key: `max:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'maxNetworkLimit', args: [sn] } })
-      if (v.kind === 'network-restake' || v.kind === 'full-restake' || v.kind === 'operator-specific')
-        qs.push({ key: `limit:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] } })
-      if (v.kind === 'network-restake') qs.push({ key: `total:${d}:${sn}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'totalOperatorNetworkShares', args: [sn] } })
+      q(`max:${d}:${sn}`, batch.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'maxNetworkLimit', args: [sn] }))
+      if (v.kind === 'network-restake' || v.kind === 'full-restake' || v.kind === 'operator-specific') q(`limit:${d}:${sn}`, batch.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimit', args: [sn] }))
+      if (v.kind === 'network-restake') q(`total:${d}:${sn}`, batch.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'totalOperatorNetworkShares', args: [sn] }))
       for (const op of v.operators) {
-        if (v.kind === 'network-restake') qs.push({ key: `shares:${d}:${sn}:${op}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [sn, op] } })
-        if (v.kind === 'full-restake') qs.push({ key: `oplimit:${d}:${sn}:${op}`, call: { address: d, abi: abis.fullRestakeDelegatorAbi, functionName: 'operatorNetworkLimit', args: [sn, op] } })
-        qs.push({ key: `stake:${d}:${sn}:${op}`, call: { address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op] } })
+        if (v.kind === 'network-restake') q(`shares:${d}:${sn}:${op}`, batch.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'operatorNetworkShares', args: [sn, op] }))
+        if (v.kind === 'full-restake') q(`oplimit:${d}:${sn}:${op}`, batch.add({ address: d, abi: abis.fullRestakeDelegatorAbi, functionName: 'operatorNetworkLimit', args: [sn, op] }))
+        q(`stake:${d}:${sn}:${op}`, batch.add({ address: d, abi: abis.networkRestakeDelegatorAbi, functionName: 'stake', args: [sn, op] }))
       }
     }
   }
-  for (const op of operators) for (const net of networks) qs.push({ key: `optInNet:${op}:${net}`, call: { address: p.operatorNetworkOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, net] } })
+  for (const op of operators) for (const net of networks) q(`optInNet:${op}:${net}`, batch.add({ address: p.operatorNetworkOptInService, abi: abis.optInServiceAbi, functionName: 'isOptedIn', args: [op, net] }))
   const slashVault = (slasher: string) => vaultState.find((v) => v.slasher === lower(slasher))!
   slashLogs.forEach((l, i) => {
     const v = slashVault(l.slasher)
-    qs.push({ key: `slashStake:${i}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [l.subnetwork, l.operator, l.captureTimestamp, '0x'] } })
+    q(`slashStake:${i}`, batch.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'stakeAt', args: [l.subnetwork, l.operator, l.captureTimestamp, '0x'] }))
   })
-  for (const s of vetoSlashers) qs.push({ key: `veto:${s}`, call: { address: s, abi: abis.vetoSlasherAbi, functionName: 'vetoDuration' } })
+  for (const s of vetoSlashers) q(`veto:${s}`, batch.add({ address: s, abi: abis.vetoSlasherAbi, functionName: 'vetoDuration' }))
   const rewardVault = (r: string) => vaultState.find((v) => v.stakerRewards.includes(lower(r) as Address))!
   const lookback = BigInt(p.rewardLookbackSeconds ?? 90 * 86_400)
   const recentRewards = rewardLogs.filter((l) => BigInt(l.args.timestamp!) >= now - lookback)
   recentRewards.forEach((l, i) => {
     const v = rewardVault(l.address)
-    qs.push({ key: `rewardActive:${i}`, call: { address: v.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [l.args.timestamp!, '0x'] } })
+    q(`rewardActive:${i}`, batch.add({ address: v.address, abi: abis.vaultAbi, functionName: 'activeStakeAt', args: [l.args.timestamp!, '0x'] }))
     for (const sn of v.subnetworks.filter((s) => networkOf(s) === lower(l.args.network!)))
-      qs.push({ key: `rewardLimit:${i}:${sn}`, call: { address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimitAt', args: [sn, l.args.timestamp!, '0x'] } })
+      q(`rewardLimit:${i}:${sn}`, batch.add({ address: v.delegator, abi: abis.networkRestakeDelegatorAbi, functionName: 'networkLimitAt', args: [sn, l.args.timestamp!, '0x'] }))
   })
-  const calls = qs
-  const out = await wrap(
-    'limits, shares and stakes',
-    multicall(
-      calls.map((q) => q.call),
-      blockNumber,
-    ),
-  )
-  const r = new Map<string, unknown>(calls.map((q, i) => [q.key, out[i]]))
+  const read = await wrap('limits, shares and stakes', runBatch(client, batch, { blockNumber }))
+  const r = new Map<string, unknown>([...slots].map(([key, slot]) => [key, read(slot)]))
   const big = (k: string) => (r.get(k) as bigint | undefined) ?? 0n
 
   // Slashes.

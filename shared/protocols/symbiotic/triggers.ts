@@ -10,7 +10,8 @@ import type { AutopilotContext } from '../../services/context.js'
 import { denyOverlay, pairExposure, withRunStarted } from '../triggers.js'
 import type { ProtocolTriggers, TriggeredRun, WatchedEvent } from '../types.js'
 import { readSymbiotic, symbioticAdapter } from './adapter.js'
-import { readSymbioticEvents } from './events.js'
+import { readSymbioticEvents, syncSymbioticEvents } from './events.js'
+import { chainSyncFor } from '../../chain/sync/index.js'
 
 /**
  * Symbiotic's triggers bound to `ctx`.
@@ -19,14 +20,17 @@ import { readSymbioticEvents } from './events.js'
 export function symbioticTriggers(ctx: AutopilotContext): ProtocolTriggers {
   return {
     protocol: 'symbiotic',
-    readEvents: (from, to) => readSymbioticEvents(ctx, from, to),
+    async syncEvents(head) {
+      const synced = await syncSymbioticEvents(ctx, chainSyncFor(ctx), head)
+      return { syncedTo: synced.syncedTo, read: (from, to) => readSymbioticEvents(ctx, synced, from, to) }
+    },
     isSlash: (e) => e.kind === 'Slash' || e.kind === 'RequestSlash',
     async exposure(slashes) {
-      const pairs = pairExposure(slashes.length > 0 ? (await readSymbiotic(ctx)).universe : undefined)
+      const pairs = pairExposure(slashes.length > 0 ? (await readSymbiotic({ ...ctx, chainSync: chainSyncFor(ctx) })).universe : undefined)
       return { held: (e: WatchedEvent) => pairs.allocates(e.subnetwork!, e.operator!), stake: (e: WatchedEvent) => pairs.stake(e.subnetwork!, e.operator!), notes: [] }
     },
     async holdsOperator(operator) {
-      const { universe } = await readSymbiotic(ctx)
+      const { universe } = await readSymbiotic({ ...ctx, chainSync: chainSyncFor(ctx) })
       return universe.positions.some((p) => p.allocations.some((a) => a.operator === operator.toLowerCase() && (a.stake > 0n || a.shares > 0n || a.operatorLimit > 0n)))
     },
     async derisk({ orders, trigger, triggerKind, onRunStarted }): Promise<TriggeredRun> {
