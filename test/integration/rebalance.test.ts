@@ -1,6 +1,6 @@
 /** One full autopilot loop on the real local world: read → score → plan → send → record, and its failure paths. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { networkRestakeDelegatorAbi } from '../../local/world/abis/symbiotic.js'
+import { networkRestakeDelegatorAbi, vaultAbi } from '../../local/world/abis/symbiotic.js'
 import { NETWORK_LIMIT_SET_ROLE, OPERATOR_NETWORK_SHARES_SET_ROLE } from '../../shared/protocols/symbiotic/roles.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { runScore } from '../../shared/services/runScore.js'
@@ -31,11 +31,13 @@ describe('rebalance on the real Symbiotic core', () => {
 
     // The chain, read directly, equals the stored plan for every (subnetwork, operator).
     const run = await ctx.runs.get(result.runId)
-    const plan = run!.plan as { positions: { delegator: `0x${string}`; targets: { service: `0x${string}`; operator: `0x${string}`; stake: bigint }[] }[] }
+    const plan = run!.plan as { positions: { position: `0x${string}`; targets: { service: `0x${string}`; operator: `0x${string}`; stake: bigint }[] }[] }
     expect(plan.positions.length).toBe(1)
     for (const pp of plan.positions) {
+      // The plan is protocol-neutral (it names the vault); the vault names its delegator.
+      const delegator = await c.public.readContract({ address: pp.position, abi: vaultAbi, functionName: 'delegator' })
       for (const t of pp.targets) {
-        const onChain = await c.public.readContract({ address: pp.delegator, abi: networkRestakeDelegatorAbi, functionName: 'stake', args: [t.service, t.operator] })
+        const onChain = await c.public.readContract({ address: delegator, abi: networkRestakeDelegatorAbi, functionName: 'stake', args: [t.service, t.operator] })
         expect(onChain).toBe(t.stake)
       }
     }
