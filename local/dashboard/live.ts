@@ -4,8 +4,9 @@
  */
 import type { Config } from '../../shared/config/config.js'
 import { type Plan, type Policy, type Universe, type UniverseScores, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
+import { chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
+import { readSymbiotic } from '../../shared/protocols/symbiotic/adapter.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
-import { readUniverse } from '../../shared/services/readUniverse.js'
 
 /** What the page shows of the chain right now. */
 export interface LiveState {
@@ -22,7 +23,7 @@ export interface LiveState {
 }
 
 /** The parts of a context the live read uses (no stores, no signer needed). */
-export type LiveReaderContext = Pick<AutopilotContext, 'config' | 'client' | 'policy'> & Partial<Pick<AutopilotContext, 'account'>>
+export type LiveReaderContext = Pick<AutopilotContext, 'config' | 'client' | 'policy'> & Partial<Pick<AutopilotContext, 'account' | 'chainLogs'>>
 
 /**
  * A `readLive` for {@link startDashboard}: reads the configured vaults, scores them and plans under the policy.
@@ -30,8 +31,11 @@ export type LiveReaderContext = Pick<AutopilotContext, 'config' | 'client' | 'po
  * @returns a function that reads the live state once per call
  */
 export function createLiveReader(ctx: LiveReaderContext): () => Promise<LiveState> {
+  // Logs through the chain sync (docs/sync.md): the deployed bot's chainLogs table when the context has it, else an
+  // in-memory store kept across reads, so only the first read syncs from fromBlock and later ones fetch new blocks.
+  const chainSync = ctx.chainLogs ? chainSyncFor({ ...ctx, chainLogs: ctx.chainLogs }) : memoryChainSync()
   return async () => {
-    const { universe } = await readUniverse(ctx as AutopilotContext)
+    const { universe } = await readSymbiotic({ ...ctx, chainSync })
     const now = universe.timestamp
     const scores = scoreUniverse(universe, ctx.policy, { now })
     let plan: Plan | undefined

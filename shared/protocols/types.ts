@@ -177,9 +177,10 @@ export interface ProtocolTriggers {
   /**
    * Brings this protocol's watched events up to `head` in the chain sync's store (docs/sync.md: only blocks after the
    * source's cursor; resumable at the run's deadline) and returns what is stored: `syncedTo` bounds the blocks `read`
-   * may be asked for; `read(from, to)` decodes the watched events of [from, to] from the store.
+   * may be asked for; `read(from, to)` decodes the watched events of [from, to] from the store. `confirmations` is the
+   * watcher's own depth (default the config's): the sync stores up to head − confirmations.
    */
-  syncEvents(head: { number: bigint; hash: Hex }): Promise<SyncedWatchedEvents>
+  syncEvents(head: { number: bigint; hash: Hex }, opts?: { confirmations?: number }): Promise<SyncedWatchedEvents>
   /** Whether the event calls for the policy's slash response (a slash, a slash request). */
   isSlash(e: WatchedEvent): boolean
   /** Our exposure to these slash events now. */

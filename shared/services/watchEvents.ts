@@ -137,7 +137,7 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
       ctx.logger.warn('watch cursor block was reorganised; rescanning', { cursorId, cursor: cursor.block, from })
     }
     // Only blocks the chain sync has stored (shared with the reader): the tick reads them from the store.
-    const sources = await Promise.all(watchTriggers(ctx).map((t) => t.syncEvents({ number: latest.number, hash: latest.hash })))
+    const sources = await Promise.all(watchTriggers(ctx).map((t) => t.syncEvents({ number: latest.number, hash: latest.hash }, { confirmations: Number(confirmations) })))
     const syncedTo = sources.reduce((m, x) => (x.syncedTo < m ? x.syncedTo : m), safe)
     const limit = [safe, cursor.block + BigInt(opts.maxBlockRange ?? 2_000), syncedTo]
     const to = limit.reduce((m, x) => (x < m ? x : m))

@@ -52,7 +52,7 @@ async function readStakers(ctx: EigenLayerRebalanceContext): Promise<{ stakers: 
 export function eigenLayerTriggers(ctx: EigenLayerRebalanceContext): ProtocolTriggers {
   return {
     protocol: 'eigenlayer',
-    syncEvents: (head) => syncEigenLayerEvents(ctx, head),
+    syncEvents: (head, opts = {}) => syncEigenLayerEvents({ ...ctx, config: { ...ctx.config, confirmations: opts.confirmations ?? ctx.config.confirmations } }, head),
     isSlash: (e) => e.kind === 'OperatorSlashed',
     async exposure(slashes) {
       if (slashes.length === 0 || !ctx.config.eigenlayer) return { held: () => false, stake: () => 0n, notes: [] }

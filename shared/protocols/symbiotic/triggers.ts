@@ -20,8 +20,9 @@ import { chainSyncFor } from '../../chain/sync/index.js'
 export function symbioticTriggers(ctx: AutopilotContext): ProtocolTriggers {
   return {
     protocol: 'symbiotic',
-    async syncEvents(head) {
-      const synced = await syncSymbioticEvents(ctx, chainSyncFor(ctx), head)
+    async syncEvents(head, opts = {}) {
+      const sync = chainSyncFor({ ...ctx, config: { ...ctx.config, confirmations: opts.confirmations ?? ctx.config.confirmations } })
+      const synced = await syncSymbioticEvents(ctx, sync, head)
       return { syncedTo: synced.syncedTo, read: (from, to) => readSymbioticEvents(ctx, synced, from, to) }
     },
     isSlash: (e) => e.kind === 'Slash' || e.kind === 'RequestSlash',
