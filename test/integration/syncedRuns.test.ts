@@ -21,7 +21,7 @@ import { asWatchContext, watchEvents } from '../../shared/services/watchEvents.j
 import type { AutopilotContext } from '../../shared/services/context.js'
 import { encodeJson } from '../../shared/store/client.js'
 import { runCli } from '../setup/cli.js'
-import { type ProviderProxy, localWorldProfile, startProviderProxy } from '../setup/providerProxy.js'
+import { LOCAL_WORLD_LIMITS, type ProviderName, type ProviderProxy, localWorldProfile, startProviderProxy } from '../setup/providerProxy.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
 import { defaultPolicy, testContext } from './helpers.js'
 
@@ -155,5 +155,34 @@ describe('runs through the chain sync and the strict provider profile', () => {
     const next = await runScore(ctx, 'test')
     expect(next.status).toBe('succeeded')
     expect((await ctx.chainLogs.getCursor(key))?.coverage.every((g) => g.syncedTo >= next.blockNumber! - BigInt(w.config.confirmations))).toBe(true)
+  })
+})
+
+describe('rebalance through every provider profile', () => {
+  // Each provider's caps scaled to the local world (LOCAL_WORLD_LIMITS), its exact refusal messages and periodic 429s:
+  // a first sync into fresh tables, then the run; the plan, the calls and the stakes left on chain equal a direct run's.
+  const others = (Object.keys(LOCAL_WORLD_LIMITS) as ProviderName[]).filter((name) => name !== 'strict')
+  it.each(others)('%s: the same plan, calls and on-chain stakes as a direct connection', async (name) => {
+    const profile = localWorldProfile(name)
+    const viaProvider = await startProviderProxy({ target: w.config.rpcUrl, profile })
+    const restore = await snapshot(c)
+    try {
+      const stakes = async () => (await readSymbioticUniverse(direct.client, { ...w.config.symbiotic, vaults: w.config.vaults, curator: w.seeded.curator.address })).positions.map((x) => x.allocations)
+      const d = await runRebalance(testContext(w, await withFreshTables(w)), { trigger: 'test' })
+      const stakesDirect = await stakes()
+      await restore()
+      const config = { ...(await withFreshTables(w)), rpcUrl: viaProvider.url, ...(profile.maxBatch ? { rpc: { batchSize: profile.maxBatch } } : {}) }
+      const p = await runRebalance(testContext(w, config), { trigger: 'test' })
+      expect(p.status, JSON.stringify(p.error)).toBe(d.status)
+      expect(p.plan).toEqual(d.plan)
+      expect(p.actions.map((a) => a.description)).toEqual(d.actions.map((a) => a.description))
+      expect(d.actions.some((a) => a.txHash)).toBe(true)
+      expect(await stakes()).toEqual(stakesDirect)
+      // The provider's limits were met and survived, not bypassed.
+      expect(Object.values(viaProvider.stats().refused).reduce((a, b) => a + b, 0)).toBeGreaterThan(0)
+    } finally {
+      await restore()
+      await viaProvider.close()
+    }
   })
 })
