@@ -2,10 +2,12 @@
 import { withLambdaContext } from '../../shared/logger.js'
 import { handlerRuntime } from '../../shared/services/runtime.js'
 import { coldStartSigner } from '../../shared/services/signer.js'
+import { withTriggers } from '../../shared/services/triggers.js'
 import { WatchTickError, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { WatchSettingsSchema, WatchTickSchema } from './schema.js'
 
-const runtime = handlerRuntime(process.env, 'watch', { account: coldStartSigner }, asWatchContext)
+// Symbiotic's triggers (EigenLayer's watcher runs in the eigenlayer function, with its own cursor).
+const runtime = handlerRuntime(process.env, 'watch', { account: coldStartSigner }, (ctx) => asWatchContext(withTriggers(ctx)))
 const settings = WatchSettingsSchema.parse(process.env)
 
 /** The Lambda handler: one watcher tick per Scheduler invocation. */
