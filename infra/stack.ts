@@ -1,8 +1,8 @@
 /**
  * The autopilot stack, wired from small constructs: tables (shared definitions), four BotFunctions (five with
- * EigenLayer positions) with least-privilege grants, EventBridge Scheduler schedules (score, rebalance, watch, eigenlayer), the webhook's HTTP API
- * and jobs topic, the KMS signing key, Secrets Manager secrets (RPC URL, webhook secret), SQS dead-letter
- * queues, the notifications topic and the alarms. Parameters: see infra/params.ts and docs/deploy.md.
+ * EigenLayer positions) with least-privilege grants, EventBridge Scheduler schedules (score, rebalance, watch; eigenlayer
+ * and its watcher tick), the webhook's HTTP API and jobs topic (its de-risk jobs also reach the eigenlayer function),
+ * the KMS signing key, Secrets Manager secrets (RPC URL, webhook secret), SQS dead-letter queues, the notifications topic and the alarms. Parameters: see infra/params.ts and docs/deploy.md.
  *
  * The policy and the protocol config are not in the functions' environment: they live in the `policies` table
  * (shared/store/policies.ts), pushed by the curator with `autopilot policy push` / `autopilot config push` and read
@@ -132,7 +132,7 @@ export class AutopilotStack extends Stack {
     for (const f of own) {
       const fn = new BotFunction(this, f.constructId, {
         name: f.name as FunctionName,
-        environment: { ...common, ...(f.signs ? signing : {}) },
+        environment: { ...common, ...(f.signs ? signing : {}), ...(f.watch && context.watchConfirmations !== undefined ? { WATCH_CONFIRMATIONS: String(context.watchConfirmations) } : {}) },
         timeout: Duration.minutes(f.timeoutMinutes),
         memorySize: 1024,
         logRetention,
@@ -156,8 +156,14 @@ export class AutopilotStack extends Stack {
     new BotSchedule(this, 'ScoreSchedule', { fn: this.functions.score, name: 'score', expression: context.scoreSchedule })
     new BotSchedule(this, 'RebalanceSchedule', { fn: this.functions.rebalance, name: 'rebalance', expression: context.rebalanceSchedule, maxEventAge: Duration.hours(1) })
     new BotSchedule(this, 'WatchSchedule', { fn: this.functions.watch, name: 'watch', expression: context.watchSchedule, maxEventAge: Duration.minutes(5) })
-    for (const f of own)
-      new BotSchedule(this, `${f.constructId}Schedule`, { fn: this.functions[f.name]!, name: f.name as FunctionName, expression: (context as unknown as Record<string, string>)[f.scheduleParameter]!, maxEventAge: Duration.hours(1) })
+    const expression = (parameter: string) => (context as unknown as Record<string, string>)[parameter]!
+    for (const f of own) {
+      const fn = this.functions[f.name]!
+      new BotSchedule(this, `${f.constructId}Schedule`, { fn, name: f.name, expression: expression(f.scheduleParameter), maxEventAge: Duration.hours(1) })
+      // The protocol's own watcher tick (its slash triggers), as fresh as the watch function's.
+      if (f.watch) new BotSchedule(this, `${f.constructId}WatchSchedule`, { fn, name: `${f.name}-watch`, expression: expression(f.watch.scheduleParameter), maxEventAge: Duration.minutes(5), input: { task: 'watch' } })
+      if (f.deriskJobs) this.webhook.addDeriskWorker(fn)
+    }
     new BotAlarms(this, 'Alarms', { functions: Object.values(this.functions).filter((f): f is BotFunction => f !== undefined), watch: this.functions.watch, topic: this.notifications })
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhook.url, description: 'POST signed requests here' })

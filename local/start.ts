@@ -103,12 +103,14 @@ async function main(): Promise<void> {
   const score = (await import('../functions/score/handler.js')).handler
   const rebalance = (await import('../functions/rebalance/handler.js')).handler
   const watch = (await import('../functions/watch/handler.js')).handler
-  const webhook = (await import('../functions/webhook/handler.js')).createWebhookHandler(localJobsDispatcher(rebalance))
   // EigenLayer positions have their own function (deployed only when configured), run here on the rebalance timer.
   const eigenlayer = w.config.eigenlayer ? (await import('../functions/eigenlayer/handler.js')).handler : undefined
-  // EigenLayer slashes: the same watcher use case with EigenLayer's triggers and its own cursor, on the watch timer
-  // (docs/eigenlayer.md, "Triggers"): an OperatorSlashed on an operator our stakers delegate to starts their exits at once.
-  const watchEigenLayer = w.config.eigenlayer ? await eigenLayerWatcher(w.config.chainId) : undefined
+  // EigenLayer slashes: the same function's watcher tick (its own cursor), on the watch timer (docs/eigenlayer.md,
+  // "Triggers"): an OperatorSlashed on an operator our stakers delegate to starts their exits at once.
+  const watchEigenLayer = eigenlayer ? async () => (await eigenlayer({ task: 'watch', trigger: 'local-schedule' })) as WatchEventsResult : undefined
+  // Webhook and console jobs reach the rebalance handler, and their de-risks the eigenlayer one too, as the jobs topic delivers them.
+  const jobs = localJobsDispatcher(rebalance, LOCAL_JOBS_TOPIC_ARN, eigenlayer ? [eigenlayer] : [])
+  const webhook = (await import('../functions/webhook/handler.js')).createWebhookHandler(jobs)
   webhookServer = await startWebhookServer({ handler: webhook, port: Number(env.WEBHOOK_PORT ?? 0), secret: env.WEBHOOK_SECRET })
   const op = w.seeded.operators[0]!
   say(
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
   const dctx = await handlerRuntime(env, 'dashboard').context()
   // Pause / resume / de-risk from the page go through the webhook's own path (claim, pause flag, notification); de-risk
   // jobs run on the rebalance handler as the webhook's do.
-  const controls = { who: `local:${userInfo().username}`, dispatch: localJobsDispatcher(rebalance), ctx: asWebhookContext(dctx) }
+  const controls = { who: `local:${userInfo().username}`, dispatch: jobs, ctx: asWebhookContext(dctx) }
   dashboard = await startDashboard({ runs: dctx.runs, readLive: createLiveReader(dctx), readYield: createYieldReader(dctx), port: Number(env.DASHBOARD_PORT ?? 8787), controls })
   mkdirSync('.local', { recursive: true })
   writeFileSync('.local/autopilot.config.json', fullConfig)
@@ -165,19 +167,6 @@ async function main(): Promise<void> {
   // A block every MINE_EVERY s, like a live chain: EigenLayer withdrawal delays are counted in blocks.
   if (mineEvery > 0) timers.push(setInterval(() => void w.chain.test.mine({ blocks: 1 }).catch(() => undefined), mineEvery))
   say(`schedules: score every ${scoreEvery / 1000}s, rebalance every ${rebalanceEvery / 1000}s, slash watch every ${watchEvery / 1000}s${mineEvery > 0 ? `, a block every ${mineEvery / 1000}s` : ''}. Ctrl-C to stop.`)
-}
-
-/** One EigenLayer watcher tick per call, built as a handler builds its context (policy store, tables, staker keys from env). */
-async function eigenLayerWatcher(chainId: number): Promise<() => Promise<WatchEventsResult>> {
-  const { handlerRuntime } = await import('../shared/services/runtime.js')
-  const { asWatchContext, watchEvents } = await import('../shared/services/watchEvents.js')
-  const { eigenLayerContextFromEnv } = await import('../shared/protocols/eigenlayer/rebalance.js')
-  const { eigenLayerTriggers } = await import('../shared/protocols/eigenlayer/triggers.js')
-  const runtime = handlerRuntime(env, 'watch-eigenlayer', {}, (base) => {
-    const el = eigenLayerContextFromEnv(base, env)
-    return asWatchContext({ ...el, triggers: [eigenLayerTriggers(el)] })
-  })
-  return async () => watchEvents(await runtime.context(), { trigger: 'local-schedule', cursorId: `eigenlayer:${chainId}`, confirmations: Number(env.WATCH_CONFIRMATIONS ?? 0) })
 }
 
 function printWatch(r: WatchEventsResult, label: (k: string) => string): void {

@@ -2,16 +2,19 @@
 import { withLambdaContext } from '../../shared/logger.js'
 import { forInvocation, handlerRuntime } from '../../shared/services/runtime.js'
 import { coldStartSigner } from '../../shared/services/signer.js'
+import { withTriggers } from '../../shared/services/triggers.js'
 import { WatchTickError, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import { WatchSettingsSchema, WatchTickSchema } from './schema.js'
 
-const runtime = handlerRuntime(process.env, 'watch', { account: coldStartSigner }, asWatchContext)
+// Symbiotic's triggers (EigenLayer's watcher runs in the eigenlayer function, with its own cursor).
+const runtime = handlerRuntime(process.env, 'watch', { account: coldStartSigner })
 const settings = WatchSettingsSchema.parse(process.env)
 
 /** The Lambda handler: one watcher tick per Scheduler invocation. */
 export const handler = withLambdaContext(runtime.logger, async (event: unknown, lambda) => {
   const input = WatchTickSchema.parse(event ?? {})
-  const ctx = forInvocation(await runtime.context(), lambda)
+  // The sync's deadline comes from this invocation's remaining time; the triggers are bound to it.
+  const ctx = asWatchContext(withTriggers(forInvocation(await runtime.context(), lambda)))
   const result = await watchEvents(ctx, {
     trigger: input.trigger,
     ...(settings.WATCH_CONFIRMATIONS !== undefined ? { confirmations: settings.WATCH_CONFIRMATIONS } : {}),

@@ -21,22 +21,22 @@ export class ExactLambdaInvoke extends LambdaInvoke {
   }
 }
 
-/** The payload every scheduled invocation receives (the handlers' zod schemas accept it). */
-export function schedulePayload(name: string): Record<string, string> {
-  return { trigger: `schedule:${name}`, scheduledTime: ContextAttribute.scheduledTime, executionId: ContextAttribute.executionId }
+/** The payload every scheduled invocation receives (the handlers' zod schemas accept it), with `extra` fields (e.g. `task: 'watch'`). */
+export function schedulePayload(name: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { trigger: `schedule:${name}`, scheduledTime: ContextAttribute.scheduledTime, executionId: ContextAttribute.executionId, ...extra }
 }
 
 /** One schedule per (function, expression). */
 export class BotSchedule extends Construct {
   readonly schedule: Schedule
 
-  constructor(scope: Construct, id: string, props: { fn: BotFunction; name: string; expression: string; maxEventAge?: Duration }) {
+  constructor(scope: Construct, id: string, props: { fn: BotFunction; name: string; expression: string; maxEventAge?: Duration; input?: Record<string, string> }) {
     super(scope, id)
     this.schedule = new Schedule(this, 'Schedule', {
       schedule: ScheduleExpression.expression(props.expression),
       description: `restake-autopilot ${props.name}: ${props.expression}`,
       target: new ExactLambdaInvoke(props.fn, {
-        input: ScheduleTargetInput.fromObject(schedulePayload(props.name)),
+        input: ScheduleTargetInput.fromObject(schedulePayload(props.name, props.input)),
         deadLetterQueue: props.fn.deadLetters,
         retryAttempts: 2,
         maxEventAge: props.maxEventAge ?? Duration.minutes(15),

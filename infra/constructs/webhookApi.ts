@@ -10,7 +10,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway'
 import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2'
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations'
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs'
-import { Topic } from 'aws-cdk-lib/aws-sns'
+import { FilterOrPolicy, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns'
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions'
 import { Construct } from 'constructs'
 import type { BotFunction } from './botFunction.js'
@@ -77,5 +77,15 @@ export class WebhookApi extends Construct {
     props.fn.addEnvironment('JOBS_TOPIC_ARN', this.jobs.topicArn)
     // The worker accepts deliveries from this topic only.
     props.worker.addEnvironment('JOBS_TOPIC_ARN', this.jobs.topicArn)
+  }
+
+  /**
+   * Also delivers the `derisk-operator` jobs to a protocol's own function (a filter on the message body: rebalance
+   * jobs stay with the worker), which runs its protocol's part of each under its own claim (shared/services/deriskJob.ts).
+   */
+  addDeriskWorker(fn: BotFunction): void {
+    const action = FilterOrPolicy.filter(SubscriptionFilter.stringFilter({ allowlist: ['derisk-operator'] }))
+    this.jobs.addSubscription(new LambdaSubscription(fn, { deadLetterQueue: fn.deadLetters, filterPolicyWithMessageBody: { action } }))
+    fn.addEnvironment('JOBS_TOPIC_ARN', this.jobs.topicArn)
   }
 }

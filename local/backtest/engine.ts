@@ -15,6 +15,7 @@ import { composeContext } from '../../shared/services/compose.js'
 import { readUniverse } from '../../shared/services/readUniverse.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
+import { withTriggers } from '../../shared/services/triggers.js'
 import { createDocumentClient } from '../../shared/store/client.js'
 import { advanceTime, chainNow } from '../world/chain.js'
 import { LOCAL_AWS } from '../world/dynamo.js'
@@ -172,7 +173,7 @@ async function replay(world: BacktestWorld, p: RunBacktestParameters, baseline: 
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: world.config.dynamoEndpoint })
   const logger = createLogger('backtest')
   logger.setLogLevel('SILENT')
-  const ctx = asWatchContext(composeContext({ config: world.config, policy: p.policy, dynamo: doc, logger, clock: () => chainMs + tick++, account: privateKeyToAccount(world.curatorKey) }))
+  const ctx = asWatchContext(withTriggers(composeContext({ config: world.config, policy: p.policy, dynamo: doc, logger, clock: () => chainMs + tick++, account: privateKeyToAccount(world.curatorKey) })))
   const curator = world.seeded.curator.address
   const startNonce = await c.public.getTransactionCount({ address: curator })
   const startBlock = await c.public.getBlockNumber()

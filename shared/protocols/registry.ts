@@ -20,6 +20,13 @@ export interface ProtocolFunction {
   signs: boolean
   /** The schedule expression's parameter in the stack context (e.g. `eigenlayerSchedule`). */
   scheduleParameter: string
+  /**
+   * Its own watcher tick (the protocol's slash triggers): a second schedule, with the expression of this stack context
+   * parameter, whose event carries `task: 'watch'`; the function gets the watcher's settings (confirmations).
+   */
+  watch?: { scheduleParameter: string }
+  /** Whether the webhook's `derisk-operator` jobs reach it too (the jobs topic delivers them, filtered to that action). */
+  deriskJobs?: boolean
   timeoutMinutes: number
 }
 
@@ -50,8 +57,21 @@ export const PROTOCOLS: readonly ProtocolRegistration[] = [
     protocol: 'eigenlayer',
     configured: (c) => c.eigenlayer !== undefined,
     // Moves are sagas: the executor's intents and nonce lock, plus the sagas (open ones are scanned). It signs with
-    // the bot's KMS key, for the staker Safes through their Roles modifiers (docs/eigenlayer.md).
-    functions: [{ name: 'eigenlayer', constructId: 'EigenLayer', tables: { ...SENDING, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] } }, signs: true, scheduleParameter: 'eigenlayerSchedule', timeoutMinutes: 10 }],
+    // the bot's KMS key, for the staker Safes through their Roles modifiers (docs/eigenlayer.md). It also runs
+    // EigenLayer's watcher on the watch function's schedule (its own cursor; slash events claimed in `events`) and its
+    // part of the webhook's de-risk jobs (claimed as `<eventId>:eigenlayer` in `events`): docs/eigenlayer.md "Triggers".
+    functions: [
+      {
+        name: 'eigenlayer',
+        constructId: 'EigenLayer',
+        tables: { ...SENDING, sagas: { actions: ['GetItem', 'PutItem', 'Scan'] }, events: { actions: ['PutItem', 'GetItem', 'UpdateItem'] }, cursors: { actions: ['GetItem', 'PutItem'] } },
+        signs: true,
+        scheduleParameter: 'eigenlayerSchedule',
+        watch: { scheduleParameter: 'watchSchedule' },
+        deriskJobs: true,
+        timeoutMinutes: 10,
+      },
+    ],
   },
 ]
 

@@ -49,7 +49,8 @@ export interface AutopilotContext {
   notify?: Notify
   /**
    * The protocols the watcher and the webhook's de-risk jobs act on, each bound to this context (events, exposure,
-   * de-risk run: shared/protocols/types.ts `ProtocolTriggers`); absent = Symbiotic's alone.
+   * de-risk run: shared/protocols/types.ts `ProtocolTriggers`); absent = Symbiotic's alone (./triggers.ts; the
+   * watcher requires them set: `withTriggers`).
    */
   triggers?: readonly ProtocolTriggers[]
 }

@@ -20,7 +20,7 @@ import '../zodLocale.js'
 import { errorSummary } from '../errors.js'
 import { jsonPath } from '../domain/policy.js'
 import { type ClaimedEvent, DuplicateEventError } from '../store/events.js'
-import { JOB_LEASE_MS, type JobDispatcher, type WebhookContext, type WebhookJob } from './webhookJob.js'
+import { JOB_LEASE_MS, type JobDispatcher, WEBHOOK_ID_TTL_SECONDS, type WebhookContext, type WebhookJob } from './webhookJob.js'
 
 /** Header carrying the timestamp and signature. */
 export const SIGNATURE_HEADER = 'x-autopilot-signature'
@@ -28,8 +28,7 @@ export const SIGNATURE_HEADER = 'x-autopilot-signature'
 export const MAX_BODY_BYTES = 16 * 1024
 /** Accepted clock difference between signer and us, seconds. */
 export const TOLERANCE_SECONDS = 300
-/** How long a webhook id is remembered (replay protection and audit), seconds. */
-export const WEBHOOK_ID_TTL_SECONDS = 7 * 86_400
+export { WEBHOOK_ID_TTL_SECONDS }
 
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/
 

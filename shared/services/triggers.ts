@@ -10,3 +10,13 @@ import type { AutopilotContext } from './context.js'
 export function watchTriggers(ctx: AutopilotContext): readonly ProtocolTriggers[] {
   return ctx.triggers ?? [symbioticTriggers(ctx)]
 }
+
+/**
+ * The context with its triggers set ({@link watchTriggers}): what the shared watch and rebalance functions hand the
+ * protocol-neutral watcher (shared/services/watchEvents.ts), which imports no protocol — so the eigenlayer function
+ * runs it with EigenLayer's triggers alone and carries no Symbiotic code.
+ * @example const tick = await watchEvents(asWatchContext(withTriggers(ctx)))
+ */
+export function withTriggers<C extends AutopilotContext>(ctx: C): C & { triggers: readonly ProtocolTriggers[] } {
+  return { ...ctx, triggers: watchTriggers(ctx) }
+}

@@ -1,8 +1,9 @@
 /**
  * Use case `watch`: poll every configured protocol's events from a block cursor kept `confirmations` blocks behind
- * the head, and answer a slash on stake we hold at once. The watcher is protocol-neutral: each protocol brings its
- * `ProtocolTriggers` (shared/protocols/types.ts; `ctx.triggers`, default Symbiotic's alone) — its decoded events, our
- * exposure to a slash, and its pipeline run forced with de-risk orders.
+ * the head, and answer a slash on stake we hold at once. The watcher is protocol-neutral and imports no protocol: each
+ * protocol brings its `ProtocolTriggers` (shared/protocols/types.ts; `ctx.triggers`, required: the watch function
+ * passes Symbiotic's through ./triggers.ts `withTriggers`, the eigenlayer function EigenLayer's) — its decoded events,
+ * our exposure to a slash, and its pipeline run forced with de-risk orders.
  *
  * One tick: read the cursor → (first tick: start at the safe head) → check the cursor block's hash (a
  * reorg deeper than the confirmation depth rewinds a little; events are deduplicated by tx hash and log
@@ -30,10 +31,7 @@ import { StaleWriteError } from '../store/errors.js'
 import { type ClaimedEvent, DuplicateEventError } from '../store/events.js'
 import type { AutopilotContext } from './context.js'
 import { type Notification, residualLines, residualNotes, units } from './notify.js'
-import { labeler } from './readUniverse.js'
-import { watchTriggers } from './triggers.js'
-
-export { watchTriggers }
+import { labeler } from '../label.js'
 
 export type { WatchedEvent, WatchedEventKind }
 
@@ -91,8 +89,8 @@ async function readWatchedEvents(sources: readonly SyncedWatchedEvents[], from: 
   return all.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1))
 }
 
-/** The context the watcher needs: cursors and events are required. */
-export type WatchContext = AutopilotContext & Required<Pick<AutopilotContext, 'cursors' | 'events'>>
+/** The context the watcher needs: cursors, events and the protocols' triggers are required. */
+export type WatchContext = AutopilotContext & Required<Pick<AutopilotContext, 'cursors' | 'events' | 'triggers'>>
 
 /** The watcher could not finish a tick; the cursor was not advanced (the next tick retries). */
 export class WatchTickError extends RestakeError {
@@ -102,9 +100,10 @@ export class WatchTickError extends RestakeError {
   }
 }
 
-/** Narrows a context to a {@link WatchContext}; throws WatchTickError when the cursor or events store is missing. */
+/** Narrows a context to a {@link WatchContext}; throws WatchTickError when the cursor or events store or the triggers are missing. */
 export function asWatchContext(ctx: AutopilotContext): WatchContext {
   if (!ctx.cursors || !ctx.events) throw new WatchTickError({ reason: 'the context has no cursors/events store' })
+  if (!ctx.triggers?.length) throw new WatchTickError({ reason: 'the context names no protocol triggers (shared/services/triggers.ts withTriggers)' })
   return ctx as WatchContext
 }
 
@@ -137,7 +136,7 @@ export async function watchEvents(ctx: WatchContext, opts: WatchEventsOptions = 
       ctx.logger.warn('watch cursor block was reorganised; rescanning', { cursorId, cursor: cursor.block, from })
     }
     // Only blocks the chain sync has stored (shared with the reader): the tick reads them from the store.
-    const sources = await Promise.all(watchTriggers(ctx).map((t) => t.syncEvents({ number: latest.number, hash: latest.hash }, { confirmations: Number(confirmations) })))
+    const sources = await Promise.all(ctx.triggers.map((t) => t.syncEvents({ number: latest.number, hash: latest.hash }, { confirmations: Number(confirmations) })))
     const syncedTo = sources.reduce((m, x) => (x.syncedTo < m ? x.syncedTo : m), safe)
     const limit = [safe, cursor.block + BigInt(opts.maxBlockRange ?? 2_000), syncedTo]
     const to = limit.reduce((m, x) => (x < m ? x : m))
@@ -178,7 +177,7 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
   const startedAt = ctx.clock()
   const runId = `watch-${new Date(startedAt).toISOString()}-${randomUUID().slice(0, 8)}`
   await ctx.runs.start({ runId, kind: 'watch', trigger, startedAt })
-  const label = labeler(ctx)
+  const label = labeler(ctx.config.labels)
   const claimed: { event: WatchedEvent; claim: ClaimedEvent }[] = []
   const finishRun = async (status: 'succeeded' | 'skipped' | 'failed', extra: Record<string, unknown> = {}, error?: { name: string; message: string }) =>
     ctx.runs.finish(runId, { status, finishedAt: ctx.clock(), decision: { events: events.filter((e) => e.relevant).map(summary), ...extra }, ...(error ? { error } : {}) })
@@ -202,7 +201,7 @@ async function handleEvents(ctx: WatchContext, events: WatchedEvent[], trigger: 
     }
 
     // 2. Which claimed slashes hit stake we hold? One read per protocol answers for all of its slashes.
-    const triggers = watchTriggers(ctx)
+    const triggers = ctx.triggers
     const triggerOf = (e: WatchedEvent) => triggers.find((t) => t.protocol === (e.protocol ?? 'symbiotic'))
     const slashes = claimed.filter(({ event }) => triggerOf(event)?.isSlash(event) === true)
     const exposures = new Map<ProtocolTriggers, SlashExposure>()

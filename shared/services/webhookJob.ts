@@ -12,6 +12,8 @@ import type { AutopilotContext } from './context.js'
 
 /** How long a worker owns an accepted event before another may take it over (≥ the Lambda timeout), ms. */
 export const JOB_LEASE_MS = 15 * 60_000
+/** How long a webhook id (and a protocol's claim of its job) is remembered (replay protection and audit), seconds. */
+export const WEBHOOK_ID_TTL_SECONDS = 7 * 86_400
 
 /** Work that outlives the HTTP request: a rebalance or a de-risk of one operator. */
 export const WebhookJobSchema = z.strictObject({
@@ -56,10 +58,10 @@ export class WebhookConfigError extends RestakeError {
 }
 
 /** Narrows a context to a {@link WebhookContext}; WebhookConfigError when the events store or the pause flag is missing. */
-export function asWebhookContext(ctx: AutopilotContext): WebhookContext {
+export function asWebhookContext<C extends AutopilotContext>(ctx: C): C & WebhookContext {
   if (!ctx.events) throw new WebhookConfigError('no events store (replay protection)')
   if (!ctx.control) throw new WebhookConfigError('no control store (pause flag)')
-  return ctx as WebhookContext
+  return ctx as C & WebhookContext
 }
 
 /** The part of an SNS client the jobs dispatcher uses. */

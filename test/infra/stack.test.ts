@@ -302,13 +302,13 @@ describe('the eigenlayer function: deployed only for a protocol config with Eige
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.handler' }, 4)
   })
 
-  it('with EigenLayer positions: its own schedule, the sagas table, the KMS key (it moves the staker Safes), no jobs; reserved concurrency 1', () => {
+  it('with EigenLayer positions: its own schedule, the sagas table, the KMS key (it moves the staker Safes); reserved concurrency 1', () => {
     const s = synth({ protocolConfigFile: 'infra/examples/protocol.eigenlayer.example.json', eigenlayerSchedule: 'rate(20 minutes)' })
     const fn = s.stack.functions.eigenlayer!
     expect(fn).toBeDefined()
     const id = s.stack.getLogicalId(fn.node.defaultChild as never)
     const props = (s.template.findResources('AWS::Lambda::Function')[id] as Resource).Properties
-    expect(Object.keys(props.Environment.Variables).sort()).toEqual(['AUTOPILOT_CONFIG', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN', 'SIGNER_KMS_KEY_ID'])
+    expect(Object.keys(props.Environment.Variables).sort()).toEqual(['AUTOPILOT_CONFIG', 'JOBS_TOPIC_ARN', 'LOG_LEVEL', 'NODE_OPTIONS', 'NOTIFY_TOPIC_ARN', 'POWERTOOLS_SERVICE_NAME', 'RPC_URL_SECRET_ARN', 'SIGNER_KMS_KEY_ID'])
     // The EigenLayer section travels in the stored protocol config, not the environment.
     expect(JSON.stringify(props.Environment.Variables.AUTOPILOT_CONFIG)).not.toContain('delegationManager')
     expect(props.ReservedConcurrentExecutions).toBe(1)
@@ -327,5 +327,38 @@ describe('the eigenlayer function: deployed only for a protocol config with Eige
       const otherStmts = Object.values(s.template.findResources('AWS::IAM::Policy')).filter((p) => (p as Resource).Properties.Roles.some((r: { Ref: string }) => r.Ref === otherRole))
       expect(JSON.stringify(otherStmts).includes(`"${sagas}"`), `${other} touches sagas`).toBe(false)
     }
+  })
+
+  it("EigenLayer's triggers in AWS: a watcher tick every minute (like watch) with its grants, and the webhook's derisk-operator jobs (docs/eigenlayer.md, Triggers)", () => {
+    const s = synth({ protocolConfigFile: 'infra/examples/protocol.eigenlayer.example.json', watchSchedule: 'rate(2 minutes)', watchConfirmations: '3' })
+    const fn = s.stack.functions.eigenlayer!
+    const id = s.stack.getLogicalId(fn.node.defaultChild as never)
+    const props = (s.template.findResources('AWS::Lambda::Function')[id] as Resource).Properties
+    expect(props.Environment.Variables.WATCH_CONFIRMATIONS).toBe('3')
+    // Two schedules invoke it: the rebalance tick, and the watcher tick on the watch function's expression, whose input says "watch".
+    const schedules = Object.values(s.template.findResources('AWS::Scheduler::Schedule')).filter((r) => JSON.stringify((r as Resource).Properties.Target.Arn) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }))
+    expect(schedules).toHaveLength(2)
+    const watchTick = schedules.find((r) => (r as Resource).Properties.ScheduleExpression === 'rate(2 minutes)') as Resource
+    expect(JSON.parse(watchTick.Properties.Target.Input as string)).toMatchObject({ trigger: 'schedule:eigenlayer-watch', task: 'watch' })
+    expect(watchTick.Properties.Target.DeadLetterConfig).toBeDefined()
+    // Grants for the watcher (events claimed, its cursor) beside the sagas.
+    const roleId = s.stack.getLogicalId(fn.botRole.node.defaultChild as never)
+    const stmts = Object.values(s.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p as Resource).Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+      .flatMap((p) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+    const on = (table: 'events' | 'cursors') => actionsOf(stmts.filter((st) => refersTo(st.Resource, s.stack.getLogicalId(s.stack.tables[table].node.defaultChild as never))))
+    expect(on('events')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+    expect(on('cursors')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem'])
+    // The jobs topic delivers derisk-operator jobs (only) to it, with its DLQ; rebalance keeps every job.
+    const topic = s.stack.getLogicalId(s.stack.webhook.jobs.node.defaultChild as never)
+    const subs = Object.values(s.template.findResources('AWS::SNS::Subscription'))
+      .map((r) => (r as Resource).Properties)
+      .filter((p) => JSON.stringify(p.TopicArn) === JSON.stringify({ Ref: topic }))
+    const mine = subs.find((p) => JSON.stringify(p.Endpoint) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }))!
+    expect(mine).toMatchObject({ Protocol: 'lambda', FilterPolicyScope: 'MessageBody', FilterPolicy: { action: ['derisk-operator'] } })
+    expect(mine.RedrivePolicy).toBeDefined()
+    const worker = s.stack.getLogicalId(s.stack.functions.rebalance.node.defaultChild as never)
+    expect(subs.find((p) => JSON.stringify(p.Endpoint) === JSON.stringify({ 'Fn::GetAtt': [worker, 'Arn'] }))?.FilterPolicy).toBeUndefined()
+    expect(props.Environment.Variables.JOBS_TOPIC_ARN).toEqual({ Ref: topic })
   })
 })

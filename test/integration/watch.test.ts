@@ -15,6 +15,7 @@ import { signerFromEnv } from '../../shared/services/signer.js'
 import type { PublishCommand } from '@aws-sdk/client-sns'
 import { createNotifier } from '../../shared/services/notify.js'
 import { type WatchContext, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
+import { withTriggers } from '../../shared/services/triggers.js'
 import { encodeJson } from '../../shared/store/client.js'
 import { type NotificationReceiver, startNotificationReceiver } from '../setup/receiver.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
@@ -42,7 +43,7 @@ async function watchContext(slashResponse: 'zero-out' | 'halve' | 'alert-only'):
     POLICY_JSON: JSON.stringify({ ...basePolicy, slashResponse, notifications: { webhookUrls: [receiver.url], console: false } }),
     SIGNER_PRIVATE_KEY: w.curatorKey,
   }
-  const ctx = asWatchContext(contextFromEnv(env, 'watch-test', { secrets: {}, account: await signerFromEnv(env) }))
+  const ctx = asWatchContext(withTriggers(contextFromEnv(env, 'watch-test', { secrets: {}, account: await signerFromEnv(env) })))
   ctx.logger.setLogLevel('SILENT')
   return ctx
 }

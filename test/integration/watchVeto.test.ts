@@ -24,6 +24,7 @@ import { contextFromEnv } from '../../shared/services/bootstrap.js'
 import { units } from '../../shared/services/notify.js'
 import { signerFromEnv } from '../../shared/services/signer.js'
 import { type WatchContext, asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
+import { withTriggers } from '../../shared/services/triggers.js'
 import { encodeJson } from '../../shared/store/client.js'
 import { type NotificationReceiver, startNotificationReceiver } from '../setup/receiver.js'
 import { chain, snapshot, withFreshTables, world } from '../setup/worldHandle.js'
@@ -97,7 +98,7 @@ async function watchContext(slashResponse: 'zero-out' | 'halve' | 'alert-only'):
     POLICY_JSON: JSON.stringify({ ...basePolicy, slashResponse, notifications: { webhookUrls: [receiver.url], console: false } }),
     SIGNER_PRIVATE_KEY: w.curatorKey,
   }
-  const ctx = asWatchContext(contextFromEnv(env, 'watch-veto-test', { secrets: {}, account: await signerFromEnv(env) }))
+  const ctx = asWatchContext(withTriggers(contextFromEnv(env, 'watch-veto-test', { secrets: {}, account: await signerFromEnv(env) })))
   ctx.logger.setLogLevel('SILENT')
   return ctx
 }
