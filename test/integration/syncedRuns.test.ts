@@ -17,6 +17,7 @@ import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.j
 import { readVaultStructure, symbioticEvents, symbioticSource } from '../../shared/protocols/symbiotic/source.js'
 import { runRebalance } from '../../shared/services/runRebalance.js'
 import { runScore } from '../../shared/services/runScore.js'
+import { withTriggers } from '../../shared/services/triggers.js'
 import { asWatchContext, watchEvents } from '../../shared/services/watchEvents.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
 import { encodeJson } from '../../shared/store/client.js'
@@ -96,7 +97,7 @@ describe('runs through the chain sync and the strict provider profile', () => {
   it('watch: the watcher reads the same synced store and sees the same events as a direct connection', async () => {
     const alertOnly = defaultPolicy({ slashResponse: 'alert-only' })
     const tick = async (ctx: AutopilotContext) => {
-      const wctx = asWatchContext({ ...ctx, policy: alertOnly })
+      const wctx = asWatchContext(withTriggers({ ...ctx, policy: alertOnly }))
       const opts = { startBlock: w.config.fromBlock, maxBlockRange: 1_000_000, trigger: 'test' }
       expect((await watchEvents(wctx, opts)).status).toBe('initialised')
       return watchEvents(wctx, opts)
@@ -162,15 +163,23 @@ describe('rebalance through every provider profile', () => {
   // Each provider's caps scaled to the local world (LOCAL_WORLD_LIMITS), its exact refusal messages and periodic 429s:
   // a first sync into fresh tables, then the run; the plan, the calls and the stakes left on chain equal a direct run's.
   const others = (Object.keys(LOCAL_WORLD_LIMITS) as ProviderName[]).filter((name) => name !== 'strict')
+  beforeAll(async () => {
+    // Back to the seeded world (the runs above rebalanced it), kept for afterAll; the sync stores up to head − confirmations.
+    await revert()
+    revert = await snapshot(c)
+    await c.test.mine({ blocks: w.config.confirmations })
+  })
   it.each(others)('%s: the same plan, calls and on-chain stakes as a direct connection', async (name) => {
     const profile = localWorldProfile(name)
     const viaProvider = await startProviderProxy({ target: w.config.rpcUrl, profile })
-    const restore = await snapshot(c)
+    // An Anvil snapshot is used up by its revert: take a new one after each.
+    let restore = await snapshot(c)
     try {
       const stakes = async () => (await readSymbioticUniverse(direct.client, { ...w.config.symbiotic, vaults: w.config.vaults, curator: w.seeded.curator.address })).positions.map((x) => x.allocations)
       const d = await runRebalance(testContext(w, await withFreshTables(w)), { trigger: 'test' })
       const stakesDirect = await stakes()
       await restore()
+      restore = await snapshot(c)
       const config = { ...(await withFreshTables(w)), rpcUrl: viaProvider.url, ...(profile.maxBatch ? { rpc: { batchSize: profile.maxBatch } } : {}) }
       const p = await runRebalance(testContext(w, config), { trigger: 'test' })
       expect(p.status, JSON.stringify(p.error)).toBe(d.status)
