@@ -378,13 +378,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     while (b < nC && cOi[b] === cOi[a]) b++
     ofOp.length = 0
     for (let c = a; c < b; c++) ofOp.push(c)
-    if (ofOp.length > 1)
-      ofOp.sort(
-        (x, y) =>
-          Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) ||
-          (ctx.pValue[pidOf(y)] as number) - (ctx.pValue[pidOf(x)] as number) ||
-          (cSi[x] as number) - (cSi[y] as number),
-      )
+    if (ofOp.length > 1) ofOp.sort((x, y) => Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) || (ctx.pValue[pidOf(y)] as number) - (ctx.pValue[pidOf(x)] as number) || (cSi[x] as number) - (cSi[y] as number))
     let survive = 1
     for (const c of ofOp) {
       const si = cSi[c] as number
