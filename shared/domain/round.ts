@@ -137,14 +137,19 @@ function unitRows(block: LpBlock): BigRow[] {
   const cached = unitRowCache.get(block)
   if (cached) return cached
   const rows: BigRow[] = []
+  // A pair appears once or twice in a row (its u and v columns): gathered in a typed array, sorted natively, deduplicated.
+  const scratch = new Int32Array(block.nCols)
   block.rows.forEach((r, i) => {
     if (r.kind !== 'service' && r.kind !== 'operator' && r.kind !== 'group' && r.kind !== 'leverage') return
-    const pairs = new Set<number>()
+    let n = 0
     for (let k = block.rowStart[i] as number; k < (block.rowStart[i + 1] as number); k++) {
       const c = block.rowCol[k] as number
-      if (block.colKind[c] !== COL_T) pairs.add(block.colRef[c] as number)
+      if (block.colKind[c] !== COL_T) scratch[n++] = block.colRef[c] as number
     }
-    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: [...pairs].sort((x, y) => x - y) })
+    const sorted = scratch.subarray(0, n).sort()
+    const pairs: number[] = []
+    for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) pairs.push(sorted[k] as number)
+    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs })
   })
   unitRowCache.set(block, rows)
   return rows

@@ -141,6 +141,21 @@ function convolve(comps: Component[], step: bigint, up: boolean): Float64Array {
   for (const c of comps) {
     const shifts = c.loss.map(idx)
     const last = shifts[shifts.length - 1] as number
+    if (shifts.length === 2 && shifts[0] === 0) {
+      // One pair (the common case): cell i gets cur[i]·p0 then cur[i − sh]·p1 added, in the order of the general loop
+      // below (which adds nothing for zero cells and outcomes), so the figures are bit for bit the same.
+      const p0 = c.prob[0] as number
+      const p1 = c.prob[1] as number
+      for (let i = 0; i <= top + last; i++) {
+        let acc = 0
+        if (!(p0 <= 0) && i <= top) acc = (cur[i] as number) * p0
+        if (!(p1 <= 0) && i >= last && i - last <= top) acc += (cur[i - last] as number) * p1
+        nxt[i] = acc
+      }
+      top += last
+      ;[cur, nxt] = [nxt, cur]
+      continue
+    }
     nxt.fill(0, 0, top + last + 1)
     for (let k = 0; k < shifts.length; k++) {
       const pk = c.prob[k] as number
