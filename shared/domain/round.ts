@@ -260,9 +260,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       }
     // Diversification: m·t_j ≤ Σ_s.
     if (m > 1n) {
-      const bySvc = new Map<string, number[]>()
-      pairs.forEach((p, j) => (bySvc.get(p.service) ?? bySvc.set(p.service, []).get(p.service)!).push(j))
-      for (const list of bySvc.values()) {
+      for (const list of servicePairs(block).lists) {
         for (let guard = 0; guard < 200; guard++) {
           const sum = sumOf(t, list)
           let any = false
@@ -282,6 +280,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
     if (tr !== undefined) {
       let turnover = 0n
       for (let j = 0; j < pairs.length; j++) {
+        if (t[j] === (pairs[j] as LpPair).x0Wei) continue
         const d = inc(j)
         turnover += d < 0n ? -d : d
       }
@@ -324,20 +323,49 @@ export function violations(block: LpBlock, t: bigint[], _policy: Policy): string
   if (riskExcess(block, t, 'maxLoss').excess) out.push('maxLossFraction exceeded')
   let turnover = 0n
   block.pairs.forEach((p, j) => {
-    const d = (t[j] as bigint) - p.x0Wei
+    const tj = t[j] as bigint
+    // Most pairs of a block stay where they are (0 → 0): no bigint is made for them.
+    if (tj === p.x0Wei) return
+    const d = tj - p.x0Wei
     turnover += d < 0n ? -d : d
-    if ((t[j] as bigint) < 0n) out.push(`negative target ${p.service}|${p.operator}`)
-    if (!p.canIncrease && (t[j] as bigint) > p.x0Wei) out.push(`pair ${p.service}|${p.operator} may not increase`)
+    if (tj < 0n) out.push(`negative target ${p.service}|${p.operator}`)
+    if (!p.canIncrease && tj > p.x0Wei) out.push(`pair ${p.service}|${p.operator} may not increase`)
   })
   const tr = block.rows[block.turnoverRow]
   if (tr !== undefined && turnover > tr.limitWei) out.push(`turnover ${turnover} > ${tr.limitWei}`)
   if (block.minOperators > 1) {
     const m = BigInt(block.minOperators)
-    const sums = new Map<string, bigint>()
-    block.pairs.forEach((p, j) => sums.set(p.service, (sums.get(p.service) ?? 0n) + (t[j] as bigint)))
+    const { lists, of } = servicePairs(block)
+    const sums = lists.map((list) => sumOf(t, list))
     block.pairs.forEach((p, j) => {
-      if (m * (t[j] as bigint) > (sums.get(p.service) as bigint)) out.push(`diversification ${p.service}|${p.operator}`)
+      const tj = t[j] as bigint
+      const sum = sums[of[j] as number] as bigint
+      if (tj === 0n ? sum < 0n : m * tj > sum) out.push(`diversification ${p.service}|${p.operator}`)
     })
   }
+  return out
+}
+
+const servicePairsCache = new WeakMap<LpBlock, { lists: number[][]; of: Int32Array }>()
+
+/** The pairs of each service of a block (services in order of first pair, pairs ascending) and each pair's list: computed once per block. */
+function servicePairs(block: LpBlock): { lists: number[][]; of: Int32Array } {
+  const cached = servicePairsCache.get(block)
+  if (cached) return cached
+  const index = new Map<string, number>()
+  const lists: number[][] = []
+  const of = new Int32Array(block.pairs.length)
+  block.pairs.forEach((p, j) => {
+    let i = index.get(p.service)
+    if (i === undefined) {
+      i = lists.length
+      index.set(p.service, i)
+      lists.push([])
+    }
+    ;(lists[i] as number[]).push(j)
+    of[j] = i
+  })
+  const out = { lists, of }
+  servicePairsCache.set(block, out)
   return out
 }
