@@ -214,6 +214,11 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
   let turnover = 0n
   block.pairs.forEach((p, j) => {
     const v = t[j] as bigint
+    // A pair planned at 0 adds nothing but its turnover (most pairs of a block): no map entry, no bigint.
+    if (v === 0n) {
+      turnover += p.x0Wei < 0n ? -p.x0Wei : p.x0Wei
+      return
+    }
     bySvc.set(p.service, (bySvc.get(p.service) ?? 0n) + v)
     byOp.set(p.operator, (byOp.get(p.operator) ?? 0n) + v)
     for (const g of p.groups) byGroup.set(g, (byGroup.get(g) ?? 0n) + v)
