@@ -206,21 +206,24 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
   const pairs = block.pairs
   const m = BigInt(block.minOperators)
   const inc = (j: number) => (t[j] as bigint) - (pairs[j] as LpPair).x0Wei
+  /** Is pair j above its current stake? (inc(j) > 0n without making a bigint.) */
+  const up = (j: number) => (t[j] as bigint) > (pairs[j] as LpPair).x0Wei
   const trim = (list: number[], excess: bigint): bigint => {
-    // Increases first (largest first), then other stake (largest first); deterministic order.
+    // Increases first (largest first), then other stake (largest first); deterministic order. Keys are made once per
+    // pair (not per comparison).
+    const key = new Map<number, bigint>()
+    for (const j of list) key.set(j, up(j) ? inc(j) : (t[j] as bigint))
     const order = [...list].sort((a, b) => {
-      const ia = inc(a)
-      const ib = inc(b)
-      const pa = ia > 0n ? 1 : 0
-      const pb = ib > 0n ? 1 : 0
+      const pa = up(a) ? 1 : 0
+      const pb = up(b) ? 1 : 0
       if (pa !== pb) return pb - pa
-      const ka = pa ? ia : (t[a] as bigint)
-      const kb = pb ? ib : (t[b] as bigint)
+      const ka = key.get(a) as bigint
+      const kb = key.get(b) as bigint
       return ka === kb ? a - b : kb > ka ? 1 : -1
     })
     for (const j of order) {
       if (excess <= 0n) break
-      const room = inc(j) > 0n ? inc(j) : (t[j] as bigint)
+      const room = up(j) ? inc(j) : (t[j] as bigint)
       const d = room < excess ? room : excess
       t[j] = (t[j] as bigint) - d
       excess -= d
@@ -247,7 +250,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
           if ((t[j] as bigint) === 0n || weightOf(kind, pairs[j] as LpPair) <= 0) continue
           if (best < 0) best = j
           const bj = best
-          const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
+          const better = (up(j) ? 1 : 0) - (up(bj) ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
           if (better > 0) best = j
         }
         if (best < 0) break
@@ -255,7 +258,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
         const [ln, ld] = floatToRational(weightOf(kind, p))
         // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
         const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
-        const room = inc(best) > 0n ? inc(best) : (t[best] as bigint)
+        const room = up(best) ? inc(best) : (t[best] as bigint)
         t[best] = (t[best] as bigint) - (need < room ? need : room)
       }
     // Diversification: m·t_j ≤ Σ_s.
@@ -263,10 +266,13 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       for (const list of servicePairs(block).lists) {
         for (let guard = 0; guard < 200; guard++) {
           const sum = sumOf(t, list)
+          // For integers t and sum ≥ 0: m·t > sum ⇔ t > ⌊sum/m⌋ (no bigint made per pair); a negative sum keeps the product.
+          const q = sum / m
           let any = false
           for (const j of list) {
-            if (m * (t[j] as bigint) > sum) {
-              t[j] = sum / m
+            const tj = t[j] as bigint
+            if (sum >= 0n ? tj > q : m * tj > sum) {
+              t[j] = q
               any = true
             }
           }
