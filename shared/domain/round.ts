@@ -284,11 +284,14 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
     // Turnover: move pairs back toward their current stake (increases first, largest first).
     const tr = block.rows[block.turnoverRow]
     if (tr !== undefined) {
+      // |t − x0| of every pair, made once (the sort below compares them many times).
       let turnover = 0n
+      const move: bigint[] = new Array(pairs.length).fill(0n)
       for (let j = 0; j < pairs.length; j++) {
         if (t[j] === (pairs[j] as LpPair).x0Wei) continue
         const d = inc(j)
-        turnover += d < 0n ? -d : d
+        move[j] = d < 0n ? -d : d
+        turnover += move[j] as bigint
       }
       let excess = turnover - tr.limitWei
       if (excess > 0n) {
@@ -296,11 +299,9 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
         const order = pairs
           .map((_, j) => j)
           .sort((a, b) => {
-            const da = inc(a)
-            const db = inc(b)
-            if (da > 0n !== db > 0n) return da > 0n ? -1 : 1
-            const aa = da < 0n ? -da : da
-            const ab = db < 0n ? -db : db
+            if (up(a) !== up(b)) return up(a) ? -1 : 1
+            const aa = move[a] as bigint
+            const ab = move[b] as bigint
             return aa === ab ? a - b : ab > aa ? 1 : -1
           })
         for (const j of order) {
