@@ -311,12 +311,16 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
 
   // Candidate pairs: every eligible (service, operator) plus every pair holding stake. An eligible pair is always met
   // in the first loop (operator opted in, service of the operator and of the vault), in operator then service order.
-  // Candidates as parallel arrays (struct of arrays, no object per candidate), indexed by candidate number.
-  const cSi: number[] = []
-  const cOi: number[] = []
-  const cX0: bigint[] = []
-  const cCur: bigint[] = []
-  const cUp: boolean[] = []
+  // Candidates as parallel arrays (struct of arrays, no object per candidate), indexed by candidate number, sized for
+  // the most there can be (every service of every opted-in operator, plus every pair holding stake).
+  let maxC = current.size
+  for (const oi of optedIn) maxC += (ctx.opSvcList[oi] as Int32Array).length
+  const cSi = new Int32Array(maxC)
+  const cOi = new Int32Array(maxC)
+  const cUp = new Uint8Array(maxC)
+  const cX0: bigint[] = new Array(maxC)
+  const cCur: bigint[] = new Array(maxC)
+  let nC = 0
   const consider = (si: number, oi: number) => {
     const pid = oi * nS + si
     if (ctx.seenStamp[pid] === stamp) return
@@ -354,11 +358,11 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
       }
     }
     if (x0Wei === 0n && !canIncrease) return
-    cSi.push(si)
-    cOi.push(oi)
-    cX0.push(x0Wei)
-    cCur.push(cur)
-    cUp.push(canIncrease)
+    cSi[nC] = si
+    cOi[nC] = oi
+    cX0[nC] = x0Wei
+    cCur[nC] = cur
+    cUp[nC++] = canIncrease ? 1 : 0
   }
   for (const oi of optedIn) {
     const list = ctx.opSvcList[oi] as Int32Array
@@ -370,15 +374,26 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   // ascending order; admitted pairs are bucketed by service, which leaves them in (service, operator) order.
   const bySvc: number[][] = []
   const pMax = policy.maxCompoundedSlashProbability
-  const nC = cSi.length
   const pidOf = (c: number) => (cOi[c] as number) * nS + (cSi[c] as number)
+  // Admission order within an operator: pairs holding stake first, then by net value (descending), then by service.
+  const before = (x: number, y: number) => Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) || (ctx.pValue[pidOf(y)] as number) - (ctx.pValue[pidOf(x)] as number) || (cSi[x] as number) - (cSi[y] as number)
   const ofOp: number[] = []
   for (let a = 0; a < nC; ) {
     let b = a + 1
     while (b < nC && cOi[b] === cOi[a]) b++
     ofOp.length = 0
     for (let c = a; c < b; c++) ofOp.push(c)
-    if (ofOp.length > 1) ofOp.sort((x, y) => Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) || (ctx.pValue[pidOf(y)] as number) - (ctx.pValue[pidOf(x)] as number) || (cSi[x] as number) - (cSi[y] as number))
+    // An operator has a few candidates (its services): insertion sort, no allocation; the order is total (one candidate
+    // per service), so it is the order any sort gives.
+    for (let i = 1; i < ofOp.length; i++) {
+      const v = ofOp[i] as number
+      let k = i - 1
+      while (k >= 0 && before(ofOp[k] as number, v) > 0) {
+        ofOp[k + 1] = ofOp[k] as number
+        k--
+      }
+      ofOp[k + 1] = v
+    }
     let survive = 1
     for (const c of ofOp) {
       const si = cSi[c] as number
@@ -433,7 +448,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
         x0: x0Wei === 0n ? 0 : Number(x0Wei) / scale,
         x0Wei,
         currentWei: cCur[c] as bigint,
-        canIncrease: cUp[c] as boolean,
+        canIncrease: cUp[c] === 1,
         uCol: -1,
         vCol: -1,
         groups: hasGroups ? [] : NO_GROUPS,

@@ -91,7 +91,7 @@ export function assembleBlock(b: BlockParts): LpBlock {
   const rowVal = new Float64Array(nnzMax)
   let at = 0
   /** Emits the row over pairs `js[from..to)` (coefficient `coef[k]` or 1 on x_j) and returns Σ coef·x0 in the same order. */
-  const emit = (js: ArrayLike<number>, from: number, to: number, coef?: number[], sign = 1): number => {
+  const emit = (js: ArrayLike<number>, from: number, to: number, coef?: ArrayLike<number>, sign = 1): number => {
     rowStartL.push(at)
     let acc = 0
     for (let k = from; k < to; k++) {
@@ -147,18 +147,22 @@ export function assembleBlock(b: BlockParts): LpBlock {
   }
   // Rows with float weights: the risk budget Σ ℓ·x, and MaxLoss Σ min(1, sev·h)·x (docs/risk.md; only when the
   // fraction is below 1: the cap at active stake makes a larger limit void).
+  const pj = new Int32Array(nPairs)
+  const coef = new Float64Array(nPairs)
   const weighted = (kind: 'risk' | 'maxLoss', fraction: number) => {
-    const pj: number[] = []
-    const coef: number[] = []
+    let n = 0
     for (let j = 0; j < nPairs; j++) {
       const p = pairs[j] as LpPair
       const w = kind === 'risk' ? p.loss : p.lossFactor
-      if (w > 0) pj.push(j), coef.push(w)
+      if (w > 0) {
+        pj[n] = j
+        coef[n++] = w
+      }
     }
-    if (pj.length === 0) return
+    if (n === 0) return
     const limitWei = mulFloor(A, fraction)
     const limit = Number(limitWei) / scale
-    const acc = emit(pj, 0, pj.length, coef)
+    const acc = emit(pj, 0, n, coef)
     rows.push({ kind, subject: '', rhs: limit - acc, limit, limitWei, fraction })
   }
   weighted('risk', policy.riskBudget)
