@@ -265,16 +265,6 @@ function deriskFor(derisk: Derisk[], service: string, operator: string): Derisk 
   return best
 }
 
-/** A candidate pair of a block (integer indices; ids are read from the context when needed). */
-interface Cand {
-  si: number
-  oi: number
-  pid: number
-  x0Wei: bigint
-  currentWei: bigint
-  canIncrease: boolean
-}
-
 /** The LP block of one steerable managed position, or the position as fixed when it has no allocatable stake. */
 function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const { policy, svcIds, opIds, nS, sIdx, oIdx } = ctx
@@ -321,7 +311,16 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
 
   // Candidate pairs: every eligible (service, operator) plus every pair holding stake. An eligible pair is always met
   // in the first loop (operator opted in, service of the operator and of the vault), in operator then service order.
-  const cands: Cand[] = []
+  // Candidates as parallel arrays (struct of arrays, no object per candidate), indexed by candidate number, sized for
+  // the most there can be (every service of every opted-in operator, plus every pair holding stake).
+  let maxC = current.size
+  for (const oi of optedIn) maxC += (ctx.opSvcList[oi] as Int32Array).length
+  const cSi = new Int32Array(maxC)
+  const cOi = new Int32Array(maxC)
+  const cUp = new Uint8Array(maxC)
+  const cX0: bigint[] = new Array(maxC)
+  const cCur: bigint[] = new Array(maxC)
+  let nC = 0
   const consider = (si: number, oi: number) => {
     const pid = oi * nS + si
     if (ctx.seenStamp[pid] === stamp) return
@@ -359,7 +358,11 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
       }
     }
     if (x0Wei === 0n && !canIncrease) return
-    cands.push({ si, oi, pid, x0Wei, currentWei: cur, canIncrease })
+    cSi[nC] = si
+    cOi[nC] = oi
+    cX0[nC] = x0Wei
+    cCur[nC] = cur
+    cUp[nC++] = canIncrease ? 1 : 0
   }
   for (const oi of optedIn) {
     const list = ctx.opSvcList[oi] as Int32Array
@@ -369,25 +372,41 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
 
   // Compounded slash probability filter per operator (see module comment). Candidates come grouped by operator in
   // ascending order; admitted pairs are bucketed by service, which leaves them in (service, operator) order.
-  const bySvc: Cand[][] = []
+  const bySvc: number[][] = []
   const pMax = policy.maxCompoundedSlashProbability
-  for (let a = 0; a < cands.length; ) {
+  const pidOf = (c: number) => (cOi[c] as number) * nS + (cSi[c] as number)
+  // Admission order within an operator: pairs holding stake first, then by net value (descending), then by service.
+  const before = (x: number, y: number) => Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) || (ctx.pValue[pidOf(y)] as number) - (ctx.pValue[pidOf(x)] as number) || (cSi[x] as number) - (cSi[y] as number)
+  const ofOp: number[] = []
+  for (let a = 0; a < nC; ) {
     let b = a + 1
-    while (b < cands.length && (cands[b] as Cand).oi === (cands[a] as Cand).oi) b++
-    const list = cands.slice(a, b)
-    if (list.length > 1) list.sort((x, y) => Number(y.x0Wei > 0n) - Number(x.x0Wei > 0n) || (ctx.pValue[y.pid] as number) - (ctx.pValue[x.pid] as number) || x.si - y.si)
+    while (b < nC && cOi[b] === cOi[a]) b++
+    ofOp.length = 0
+    for (let c = a; c < b; c++) ofOp.push(c)
+    // An operator has a few candidates (its services): insertion sort, no allocation; the order is total (one candidate
+    // per service), so it is the order any sort gives.
+    for (let i = 1; i < ofOp.length; i++) {
+      const v = ofOp[i] as number
+      let k = i - 1
+      while (k >= 0 && before(ofOp[k] as number, v) > 0) {
+        ofOp[k + 1] = ofOp[k] as number
+        k--
+      }
+      ofOp[k + 1] = v
+    }
     let survive = 1
-    for (const c of list) {
-      const p = ctx.pProb[c.pid] as number
+    for (const c of ofOp) {
+      const si = cSi[c] as number
+      const p = ctx.pProb[pidOf(c)] as number
       if (1 - survive * (1 - p) <= pMax + 1e-12) {
         survive *= 1 - p
-        const bucket = bySvc[c.si]
-        if (bucket === undefined) bySvc[c.si] = [c]
+        const bucket = bySvc[si]
+        if (bucket === undefined) bySvc[si] = [c]
         else bucket.push(c)
-      } else if (c.currentWei > 0n) {
-        const s = svcIds[c.si] as ServiceId
-        const o = opIds[c.oi] as Address
-        forced.push({ service: s, operator: o, from: c.currentWei, to: 0n, reason: `operator ${o}: securing service ${s} too would raise its compounded slash probability above ${pMax}` })
+      } else if ((cCur[c] as bigint) > 0n) {
+        const s = svcIds[si] as ServiceId
+        const o = opIds[cOi[c] as number] as Address
+        forced.push({ service: s, operator: o, from: cCur[c] as bigint, to: 0n, reason: `operator ${o}: securing service ${s} too would raise its compounded slash probability above ${pMax}` })
       }
     }
     a = b
@@ -408,24 +427,28 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     const ls = services.length
     services.push(svcIds[si] as ServiceId)
     svcStart.push(pairs.length)
+    const service = svcIds[si] as ServiceId
     for (const c of list) {
-      if (ctx.opStamp[c.oi] !== -stamp) {
-        ctx.opStamp[c.oi] = -stamp
-        opsSeen.push(c.oi)
+      const oi = cOi[c] as number
+      const pid = oi * nS + si
+      const x0Wei = cX0[c] as bigint
+      if (ctx.opStamp[oi] !== -stamp) {
+        ctx.opStamp[oi] = -stamp
+        opsSeen.push(oi)
       }
       pairSvc.push(ls)
-      pairOi.push(c.oi)
+      pairOi.push(oi)
       pairs.push({
-        service: svcIds[c.si] as ServiceId,
-        operator: opIds[c.oi] as Address,
-        value: ctx.pValue[c.pid] as number,
-        loss: ctx.pLoss[c.pid] as number,
-        lossFactor: ctx.pLossFactor[c.pid] as number,
-        probability: ctx.pProb[c.pid] as number,
-        x0: Number(c.x0Wei) / scale,
-        x0Wei: c.x0Wei,
-        currentWei: c.currentWei,
-        canIncrease: c.canIncrease,
+        service,
+        operator: opIds[oi] as Address,
+        value: ctx.pValue[pid] as number,
+        loss: ctx.pLoss[pid] as number,
+        lossFactor: ctx.pLossFactor[pid] as number,
+        probability: ctx.pProb[pid] as number,
+        x0: x0Wei === 0n ? 0 : Number(x0Wei) / scale,
+        x0Wei,
+        currentWei: cCur[c] as bigint,
+        canIncrease: cUp[c] === 1,
         uCol: -1,
         vCol: -1,
         groups: hasGroups ? [] : NO_GROUPS,

@@ -5,6 +5,7 @@
 import type { Address, PositionService, ServiceId } from './types.js'
 import type { Policy } from './policy.js'
 import { mulFloor } from './exact.js'
+import { SolverError } from './errors.js'
 import { COL_T, COL_U, COL_V, type ForcedMove, LP_FEASIBILITY_MARGIN, type LpBlock, type LpPair, type LpRow, type SecurityHold, type ServiceLimitSource, turnoverMarginWei } from './lpModel.js'
 
 /** Inputs of {@link assembleBlock}: the admitted pairs of a position in (service, operator) order and what they index. */
@@ -79,16 +80,18 @@ export function assembleBlock(b: BlockParts): LpBlock {
   }
 
   // Rows: service, operator, group, leverage, risk, maxLoss, turnover, diversificationTotal, then one diversification
-  // row per pair. nnz ≤ 2 per pair and row + τ entries.
+  // row per pair. Each of the first 6 + groups rows, and each of the two diversification families, holds every u and v
+  // column (tau0 of them) at most once; the diversification rows add one τ entry each. The matrix is written into
+  // arrays of exactly that bound and handed on as views (no copy).
   const nDiv = m > 1 ? nPairs : 0
   const rows: LpRow[] = []
-  const nnzMax = 2 * nPairs * (5 + b.groups.length + (m > 1 ? 1 : 0)) + nCols + 3 * nDiv + 2 * nSvc
+  const nnzMax = tau0 * (6 + b.groups.length + (m > 1 ? 2 : 0)) + (m > 1 ? nSvc + nDiv : 0)
   const rowStartL: number[] = []
   const rowCol = new Int32Array(nnzMax)
   const rowVal = new Float64Array(nnzMax)
   let at = 0
   /** Emits the row over pairs `js[from..to)` (coefficient `coef[k]` or 1 on x_j) and returns Σ coef·x0 in the same order. */
-  const emit = (js: ArrayLike<number>, from: number, to: number, coef?: number[], sign = 1): number => {
+  const emit = (js: ArrayLike<number>, from: number, to: number, coef?: ArrayLike<number>, sign = 1): number => {
     rowStartL.push(at)
     let acc = 0
     for (let k = from; k < to; k++) {
@@ -144,18 +147,22 @@ export function assembleBlock(b: BlockParts): LpBlock {
   }
   // Rows with float weights: the risk budget Σ ℓ·x, and MaxLoss Σ min(1, sev·h)·x (docs/risk.md; only when the
   // fraction is below 1: the cap at active stake makes a larger limit void).
+  const pj = new Int32Array(nPairs)
+  const coef = new Float64Array(nPairs)
   const weighted = (kind: 'risk' | 'maxLoss', fraction: number) => {
-    const pj: number[] = []
-    const coef: number[] = []
+    let n = 0
     for (let j = 0; j < nPairs; j++) {
       const p = pairs[j] as LpPair
       const w = kind === 'risk' ? p.loss : p.lossFactor
-      if (w > 0) pj.push(j), coef.push(w)
+      if (w > 0) {
+        pj[n] = j
+        coef[n++] = w
+      }
     }
-    if (pj.length === 0) return
+    if (n === 0) return
     const limitWei = mulFloor(A, fraction)
     const limit = Number(limitWei) / scale
-    const acc = emit(pj, 0, pj.length, coef)
+    const acc = emit(pj, 0, n, coef)
     rows.push({ kind, subject: '', rhs: limit - acc, limit, limitWei, fraction })
   }
   weighted('risk', policy.riskBudget)
@@ -202,6 +209,8 @@ export function assembleBlock(b: BlockParts): LpBlock {
     rows.push({ kind: 'diversification', subject: '', rhs: (t0[ls] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j })
   }
   rowStart[nRows] = at
+  // Typed arrays drop writes past their end: a bound that undercounts must fail loudly, never give a wrong LP.
+  if (at > nnzMax) throw new SolverError({ solver: 'fast', reason: `LP matrix of position ${b.position} overflows its bound (${at} > ${nnzMax} entries)` })
   const nnz = at
   // Transpose to CSC.
   const colStart = new Int32Array(nCols + 1)
@@ -238,8 +247,8 @@ export function assembleBlock(b: BlockParts): LpBlock {
     colVal,
     rows,
     rowStart,
-    rowCol: rowCol.slice(0, nnz),
-    rowVal: rowVal.slice(0, nnz),
+    rowCol: rowCol.subarray(0, nnz),
+    rowVal: rowVal.subarray(0, nnz),
     objectiveConstant,
     forced: b.forced,
     turnoverRow,

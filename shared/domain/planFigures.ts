@@ -214,6 +214,11 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
   let turnover = 0n
   block.pairs.forEach((p, j) => {
     const v = t[j] as bigint
+    // A pair planned at 0 adds nothing but its turnover (most pairs of a block): no map entry, no bigint.
+    if (v === 0n) {
+      turnover += p.x0Wei < 0n ? -p.x0Wei : p.x0Wei
+      return
+    }
     bySvc.set(p.service, (bySvc.get(p.service) ?? 0n) + v)
     byOp.set(p.operator, (byOp.get(p.operator) ?? 0n) + v)
     for (const g of p.groups) byGroup.set(g, (byGroup.get(g) ?? 0n) + v)
@@ -291,13 +296,6 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
 /** The constraints that take part in an infeasibility, in words. */
 export function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingConstraint[] {
   const A = block.activeStake
-  // Row activity of the start point (current stake after forced moves) against each limit.
-  const x0Act = new Map<number, number>()
-  block.rows.forEach((row, r) => {
-    if (row.kind === 'turnover') return
-    const start = row.kind === 'diversification' || row.kind === 'diversificationTotal' ? -row.rhs : row.limit - row.rhs
-    x0Act.set(r, start)
-  })
   const rows = sol.conflictRows && sol.conflictRows.length > 0 ? sol.conflictRows : block.rows.map((_, r) => r).filter((r) => r === block.turnoverRow || (block.rows[r] as LpRow).rhs < -1e-12)
   const out: ConflictingConstraint[] = []
   const seen = new Set<string>()
@@ -307,7 +305,8 @@ export function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingCons
     if (row.kind === 'turnover') detail = `at most ${pct(row.limit)} of the stake (${row.limitWei} wei) may move per run; forced removals are exempt`
     else if (row.kind === 'diversification' || row.kind === 'diversificationTotal') detail = `${subjectText(row, block)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`
     else {
-      const cur = (x0Act.get(r) ?? 0) + 0
+      // Row activity of the start point (current stake after forced moves), read off the shifted right-hand side.
+      const cur = row.limit - row.rhs + 0
       detail = `${subjectText(row)}: limit ${pct(row.limit)} of stake (${row.limitWei} wei), current allocation ${pct(cur)}`
     }
     const key = `${constraintName(row)}|${detail}`

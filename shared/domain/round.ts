@@ -137,14 +137,19 @@ function unitRows(block: LpBlock): BigRow[] {
   const cached = unitRowCache.get(block)
   if (cached) return cached
   const rows: BigRow[] = []
+  // A pair appears once or twice in a row (its u and v columns): gathered in a typed array, sorted natively, deduplicated.
+  const scratch = new Int32Array(block.nCols)
   block.rows.forEach((r, i) => {
     if (r.kind !== 'service' && r.kind !== 'operator' && r.kind !== 'group' && r.kind !== 'leverage') return
-    const pairs = new Set<number>()
+    let n = 0
     for (let k = block.rowStart[i] as number; k < (block.rowStart[i + 1] as number); k++) {
       const c = block.rowCol[k] as number
-      if (block.colKind[c] !== COL_T) pairs.add(block.colRef[c] as number)
+      if (block.colKind[c] !== COL_T) scratch[n++] = block.colRef[c] as number
     }
-    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: [...pairs].sort((x, y) => x - y) })
+    const sorted = scratch.subarray(0, n).sort()
+    const pairs: number[] = []
+    for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) pairs.push(sorted[k] as number)
+    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs })
   })
   unitRowCache.set(block, rows)
   return rows
@@ -201,21 +206,24 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
   const pairs = block.pairs
   const m = BigInt(block.minOperators)
   const inc = (j: number) => (t[j] as bigint) - (pairs[j] as LpPair).x0Wei
+  /** Is pair j above its current stake? (inc(j) > 0n without making a bigint.) */
+  const up = (j: number) => (t[j] as bigint) > (pairs[j] as LpPair).x0Wei
   const trim = (list: number[], excess: bigint): bigint => {
-    // Increases first (largest first), then other stake (largest first); deterministic order.
+    // Increases first (largest first), then other stake (largest first); deterministic order. Keys are made once per
+    // pair (not per comparison).
+    const key = new Map<number, bigint>()
+    for (const j of list) key.set(j, up(j) ? inc(j) : (t[j] as bigint))
     const order = [...list].sort((a, b) => {
-      const ia = inc(a)
-      const ib = inc(b)
-      const pa = ia > 0n ? 1 : 0
-      const pb = ib > 0n ? 1 : 0
+      const pa = up(a) ? 1 : 0
+      const pb = up(b) ? 1 : 0
       if (pa !== pb) return pb - pa
-      const ka = pa ? ia : (t[a] as bigint)
-      const kb = pb ? ib : (t[b] as bigint)
+      const ka = key.get(a) as bigint
+      const kb = key.get(b) as bigint
       return ka === kb ? a - b : kb > ka ? 1 : -1
     })
     for (const j of order) {
       if (excess <= 0n) break
-      const room = inc(j) > 0n ? inc(j) : (t[j] as bigint)
+      const room = up(j) ? inc(j) : (t[j] as bigint)
       const d = room < excess ? room : excess
       t[j] = (t[j] as bigint) - d
       excess -= d
@@ -242,7 +250,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
           if ((t[j] as bigint) === 0n || weightOf(kind, pairs[j] as LpPair) <= 0) continue
           if (best < 0) best = j
           const bj = best
-          const better = (inc(j) > 0n ? 1 : 0) - (inc(bj) > 0n ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
+          const better = (up(j) ? 1 : 0) - (up(bj) ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
           if (better > 0) best = j
         }
         if (best < 0) break
@@ -250,20 +258,21 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
         const [ln, ld] = floatToRational(weightOf(kind, p))
         // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
         const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
-        const room = inc(best) > 0n ? inc(best) : (t[best] as bigint)
+        const room = up(best) ? inc(best) : (t[best] as bigint)
         t[best] = (t[best] as bigint) - (need < room ? need : room)
       }
     // Diversification: m·t_j ≤ Σ_s.
     if (m > 1n) {
-      const bySvc = new Map<string, number[]>()
-      pairs.forEach((p, j) => (bySvc.get(p.service) ?? bySvc.set(p.service, []).get(p.service)!).push(j))
-      for (const list of bySvc.values()) {
+      for (const list of servicePairs(block).lists) {
         for (let guard = 0; guard < 200; guard++) {
           const sum = sumOf(t, list)
+          // For integers t and sum ≥ 0: m·t > sum ⇔ t > ⌊sum/m⌋ (no bigint made per pair); a negative sum keeps the product.
+          const q = sum / m
           let any = false
           for (const j of list) {
-            if (m * (t[j] as bigint) > sum) {
-              t[j] = sum / m
+            const tj = t[j] as bigint
+            if (sum >= 0n ? tj > q : m * tj > sum) {
+              t[j] = q
               any = true
             }
           }
@@ -275,10 +284,14 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
     // Turnover: move pairs back toward their current stake (increases first, largest first).
     const tr = block.rows[block.turnoverRow]
     if (tr !== undefined) {
+      // |t − x0| of every pair, made once (the sort below compares them many times).
       let turnover = 0n
+      const move: bigint[] = new Array(pairs.length).fill(0n)
       for (let j = 0; j < pairs.length; j++) {
+        if (t[j] === (pairs[j] as LpPair).x0Wei) continue
         const d = inc(j)
-        turnover += d < 0n ? -d : d
+        move[j] = d < 0n ? -d : d
+        turnover += move[j] as bigint
       }
       let excess = turnover - tr.limitWei
       if (excess > 0n) {
@@ -286,11 +299,9 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
         const order = pairs
           .map((_, j) => j)
           .sort((a, b) => {
-            const da = inc(a)
-            const db = inc(b)
-            if (da > 0n !== db > 0n) return da > 0n ? -1 : 1
-            const aa = da < 0n ? -da : da
-            const ab = db < 0n ? -db : db
+            if (up(a) !== up(b)) return up(a) ? -1 : 1
+            const aa = move[a] as bigint
+            const ab = move[b] as bigint
             return aa === ab ? a - b : ab > aa ? 1 : -1
           })
         for (const j of order) {
@@ -319,20 +330,49 @@ export function violations(block: LpBlock, t: bigint[], _policy: Policy): string
   if (riskExcess(block, t, 'maxLoss').excess) out.push('maxLossFraction exceeded')
   let turnover = 0n
   block.pairs.forEach((p, j) => {
-    const d = (t[j] as bigint) - p.x0Wei
+    const tj = t[j] as bigint
+    // Most pairs of a block stay where they are (0 → 0): no bigint is made for them.
+    if (tj === p.x0Wei) return
+    const d = tj - p.x0Wei
     turnover += d < 0n ? -d : d
-    if ((t[j] as bigint) < 0n) out.push(`negative target ${p.service}|${p.operator}`)
-    if (!p.canIncrease && (t[j] as bigint) > p.x0Wei) out.push(`pair ${p.service}|${p.operator} may not increase`)
+    if (tj < 0n) out.push(`negative target ${p.service}|${p.operator}`)
+    if (!p.canIncrease && tj > p.x0Wei) out.push(`pair ${p.service}|${p.operator} may not increase`)
   })
   const tr = block.rows[block.turnoverRow]
   if (tr !== undefined && turnover > tr.limitWei) out.push(`turnover ${turnover} > ${tr.limitWei}`)
   if (block.minOperators > 1) {
     const m = BigInt(block.minOperators)
-    const sums = new Map<string, bigint>()
-    block.pairs.forEach((p, j) => sums.set(p.service, (sums.get(p.service) ?? 0n) + (t[j] as bigint)))
+    const { lists, of } = servicePairs(block)
+    const sums = lists.map((list) => sumOf(t, list))
     block.pairs.forEach((p, j) => {
-      if (m * (t[j] as bigint) > (sums.get(p.service) as bigint)) out.push(`diversification ${p.service}|${p.operator}`)
+      const tj = t[j] as bigint
+      const sum = sums[of[j] as number] as bigint
+      if (tj === 0n ? sum < 0n : m * tj > sum) out.push(`diversification ${p.service}|${p.operator}`)
     })
   }
+  return out
+}
+
+const servicePairsCache = new WeakMap<LpBlock, { lists: number[][]; of: Int32Array }>()
+
+/** The pairs of each service of a block (services in order of first pair, pairs ascending) and each pair's list: computed once per block. */
+function servicePairs(block: LpBlock): { lists: number[][]; of: Int32Array } {
+  const cached = servicePairsCache.get(block)
+  if (cached) return cached
+  const index = new Map<string, number>()
+  const lists: number[][] = []
+  const of = new Int32Array(block.pairs.length)
+  block.pairs.forEach((p, j) => {
+    let i = index.get(p.service)
+    if (i === undefined) {
+      i = lists.length
+      index.set(p.service, i)
+      lists.push([])
+    }
+    ;(lists[i] as number[]).push(j)
+    of[j] = i
+  })
+  const out = { lists, of }
+  servicePairsCache.set(block, out)
   return out
 }

@@ -141,6 +141,22 @@ function convolve(comps: Component[], step: bigint, up: boolean): Float64Array {
   for (const c of comps) {
     const shifts = c.loss.map(idx)
     const last = shifts[shifts.length - 1] as number
+    if (shifts.length === 2 && shifts[0] === 0) {
+      // One pair (the common case): cell i gets cur[i]·p0 then cur[i − sh]·p1 added, in the order of the general loop
+      // below (which adds nothing for zero cells and outcomes), so the figures are bit for bit the same.
+      // Outcome probabilities are ≥ 0 and finite, so a skipped term and a term ×0 add the same +0.
+      const p0 = c.prob[0] as number
+      const p1 = c.prob[1] as number
+      const end = top + last
+      const a = Math.min(top, last - 1) // cells [0, a]: the first outcome only
+      const b = Math.max(top + 1, last) // cells [b, end]: the second only; [a + 1, b − 1]: both (or none)
+      for (let i = 0; i <= a; i++) nxt[i] = (cur[i] as number) * p0
+      for (let i = a + 1; i < b; i++) nxt[i] = i <= top && i >= last ? (cur[i] as number) * p0 + (cur[i - last] as number) * p1 : 0
+      for (let i = b; i <= end; i++) nxt[i] = 0 + (cur[i - last] as number) * p1
+      top += last
+      ;[cur, nxt] = [nxt, cur]
+      continue
+    }
     nxt.fill(0, 0, top + last + 1)
     for (let k = 0; k < shifts.length; k++) {
       const pk = c.prob[k] as number

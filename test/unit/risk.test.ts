@@ -2,10 +2,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InfeasiblePolicyError } from '../../shared/domain/errors.js'
 import { explainRun } from '../../shared/domain/explain.js'
-import { mulFloor } from '../../shared/domain/lp.js'
+import { buildLp, mulFloor } from '../../shared/domain/lp.js'
 import { planAllocation } from '../../shared/domain/plan.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { planAllocationWithHighs } from '../../shared/domain/solvers/highs.js'
+import { solveFast } from '../../shared/domain/solvers/fast.js'
+import { blockVar99 } from '../../shared/domain/planRisk.js'
+import { roundBlock } from '../../shared/domain/round.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
 import { lossFactor } from '../../shared/domain/tailLoss.js'
 import type { Universe } from '../../shared/domain/types.js'
@@ -159,5 +162,36 @@ describe('tail loss in planning', () => {
       }),
       { numRuns: 60, seed: 16 },
     )
+  })
+})
+
+describe('blockVar99 with a limit (the DP skipped when the VaR is provably within it)', () => {
+  it('answers "within the limit?" exactly as the DP does, with an upper bound of the DP VaR that is ≤ the limit when within', () => {
+    const p = loadPolicyOrThrow({ version: 1, caps: { perOperator: 0.3, perService: 0.5 }, riskBudget: 0.01, leverageCap: 3 })
+    let shortcuts = 0
+    let checked = 0
+    for (let seed = 1; seed <= 12; seed++) {
+      const u = makeUniverse({ seed, operators: 30, services: 6, positions: 2, servicesPerOperator: 4, operatorsPerPosition: 15, currentDensity: 0.3 })
+      const lp = buildLp(u, scoreUniverse(u, p, { now: u.timestamp }), p)
+      const sol = solveFast(lp)
+      lp.blocks.forEach((b, i) => {
+        const s = sol.blocks[i]
+        if (s?.status !== 'optimal') return
+        const t = roundBlock(b, s, p)
+        const exact = blockVar99(b, t)
+        const all = b.pairs.reduce((a, q, j) => a + mulFloor(t[j] as bigint, q.lossFactor), 0n)
+        for (const f of [0.02, 0.05, 0.1, 0.2, 0.4, 0.8]) {
+          const limit = mulFloor(b.activeStake, f)
+          const v = blockVar99(b, t, limit)
+          checked++
+          expect(v <= limit).toBe(exact <= limit)
+          if (v <= limit) expect(v >= exact).toBe(true)
+          if (v <= limit && v !== exact && v !== all) shortcuts++
+        }
+      })
+    }
+    expect(checked).toBeGreaterThan(50)
+    // The Markov shortcut is taken on some of these (not only the every-pair-at-once one).
+    expect(shortcuts).toBeGreaterThan(0)
   })
 })
