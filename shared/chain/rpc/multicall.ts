@@ -19,16 +19,17 @@ export interface MulticallGasOptions {
   /** The node's `eth_call` gas cap (config `rpc.maxCallGas`, default 50,000,000). Chunks are planned at 80% of it. */
   maxCallGas?: bigint | number | undefined
   /**
-   * Estimated gas of one call (default 20,000). The readers' views (checkpoint searches over a few cold slots) measured
-   * about 9,700 gas a call on the mainnet-sized local world (`npm run bench`, benchSync: 3.86M gas for a chunk of 400
-   * calls), so a chunk planned at 20,000 a call uses about half its budget. An underestimate costs one extra split (a
-   * chunk the node refuses for gas is halved); an overestimate only more chunks, and so more HTTP requests per run.
+   * Estimated gas of one call (default 14,000). The readers' views (checkpoint searches over a few cold slots) measure
+   * 8,800–9,700 gas a call on the mainnet-sized local world (`npm run bench`, benchSync: 17.65M gas for a chunk of
+   * 2,000 calls), so a chunk planned at 14,000 a call within 80% of the cap uses about half the cap. An underestimate
+   * costs one extra split (a chunk the node refuses for gas is halved); an overestimate only more chunks, and so more
+   * HTTP requests per run.
    */
   gasPerCall?: bigint | ((call: MulticallCall) => bigint) | undefined
 }
 
 /** Default per-call gas estimate. */
-export const DEFAULT_GAS_PER_CALL = 20_000n
+export const DEFAULT_GAS_PER_CALL = 14_000n
 
 /** Splits `calls` into consecutive chunks whose estimated gas stays within `budget` (a call over budget goes alone). */
 export function chunkByGas<T>(calls: readonly T[], budget: bigint, gasOf: (c: T) => bigint): T[][] {
