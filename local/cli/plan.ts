@@ -6,9 +6,7 @@ import type { Address } from 'viem'
 import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
 import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
-import { readSymbioticUniverse } from '../../shared/protocols/symbiotic/reader.js'
-import { withExternalStake } from '../../shared/protocols/symbiotic/externalStake.js'
-import { symbioticEvents } from '../../shared/protocols/symbiotic/source.js'
+import { readSymbiotic } from '../../shared/protocols/symbiotic/adapter.js'
 import { type ChainSync, chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
 import { documentClientFor } from '../../shared/services/bootstrap.js'
 import { ChainLogStore } from '../../shared/store/chainLogs.js'
@@ -125,18 +123,8 @@ export async function readConfiguredUniverse(p: ParsedArgs, curator?: Address): 
   })
   if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
   const client = createReader({ rpcUrl, rpcUrls: config.rpcUrls, chainId, rpc: config.rpc })
-  const read = await readSymbioticUniverse(client, {
-    operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
-    operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
-    vaults: config.vaults,
-    curator: curator ?? '0x0000000000000000000000000000000000000000',
-    labels: config.labels,
-    fromBlock: config.fromBlock,
-    rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
-    vaultFactory: config.symbiotic.vaultFactory,
-    events: symbioticEvents(client, cliChainSync(config), { chainId, fromBlock: config.fromBlock }),
-  })
-  const universe = await withExternalStake(client, read, config) // config extraVaults: read for the security figures only
+  // The Symbiotic adapter's read (vaults, events through the chain sync, extraVaults), our signer's roles or none.
+  const { universe } = await readSymbiotic({ config: { ...config, chainId }, client, chainSync: cliChainSync(config) }, curator ?? '0x0000000000000000000000000000000000000000')
   return { config, chainId, client, universe, rpcUrl }
 }
 

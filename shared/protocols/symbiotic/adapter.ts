@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Address } from 'viem'
+import type { LogQuery } from '../../chain/sync/index.js'
 import { simulateAsSafe, wrapWithRole } from '../../chain/safe/execWithRole.js'
 import { proposalFiles, proposeBatch } from '../../chain/safe/propose.js'
 import { unconfirmedNote } from '../../execution/crossCheck.js'
@@ -22,9 +23,16 @@ import { symbioticEvents } from './source.js'
 
 const ZERO = '0x0000000000000000000000000000000000000000' as Address
 
+/** What {@link readSymbiotic} reads with: the parts of the config it uses (the CLI's partial config has them too). */
+export type SymbioticReadContext = Pick<AdapterContext, 'client' | 'account' | 'chainSync'> & {
+  config: Pick<AdapterContext['config'], 'symbiotic' | 'vaults' | 'dao' | 'labels' | 'fromBlock' | 'rewardLookbackDays' | 'chainId' | 'extraVaults'>
+}
+
 /** Reads every configured vault at the latest block; `curator` is whose roles are read (default: the DAO's Safe, else our signer). */
-export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client' | 'account' | 'chainSync'>, curator?: Address): Promise<AdapterRead<undefined>> {
+export async function readSymbiotic(ctx: SymbioticReadContext, curator?: Address): Promise<AdapterRead<undefined>> {
   const { config } = ctx
+  const synced = symbioticEvents(ctx.client, ctx.chainSync, { chainId: config.chainId, fromBlock: config.fromBlock })
+  let logs: LogQuery | undefined
   const read = await readSymbioticUniverse(ctx.client, {
     operatorVaultOptInService: config.symbiotic.operatorVaultOptInService,
     operatorNetworkOptInService: config.symbiotic.operatorNetworkOptInService,
@@ -34,9 +42,10 @@ export async function readSymbiotic(ctx: Pick<AdapterContext, 'config' | 'client
     fromBlock: config.fromBlock,
     rewardLookbackSeconds: config.rewardLookbackDays * 86_400,
     vaultFactory: config.symbiotic.vaultFactory,
-    events: symbioticEvents(ctx.client, ctx.chainSync, { chainId: config.chainId, fromBlock: config.fromBlock }),
+    events: async (q) => (logs = await synced(q)),
   })
-  const universe = await withExternalStake(ctx.client, read, config) // config extraVaults: read for the security figures only
+  // config extraVaults: read for the security figures only, their opt-ins from the same store read as the reader's.
+  const universe = logs ? await withExternalStake(ctx.client, read, config, logs) : read
   return { universe, details: undefined }
 }
 

@@ -24,8 +24,8 @@ export interface ReadExternalStakeParameters {
   fromBlock?: bigint | undefined
   /** The core's VaultFactory (a vault it did not create is refused). */
   vaultFactory?: Address | undefined
-  /** Where the logs come from instead of `eth_getLogs` (the chain sync's store, as for the reader). */
-  events?: LogQuery | undefined
+  /** Where the `OptIn` logs come from: the chain sync's store of the Symbiotic source the reader used (docs/sync.md). */
+  events: LogQuery
 }
 
 /** Return type of {@link readExternalStake}: positive stakes, sorted by (service, operator). */
@@ -48,9 +48,7 @@ export async function readExternalStake(client: PublicClient, p: ReadExternalSta
   const event = SYMBIOTIC_EVENTS.OptIn
   const [structure, logs] = await Promise.all([
     validateVaults(client, { vaults, vaultFactory: p.vaultFactory, blockNumber }),
-    p.events
-      ? p.events({ address: [p.operatorVaultOptInService], event, toBlock: blockNumber }).then((ls) => ls.filter((l) => l.blockNumber !== null && l.blockNumber >= fromBlock && l.blockNumber <= blockNumber))
-      : client.getLogs({ address: p.operatorVaultOptInService, event, args: { where: vaults }, fromBlock, toBlock: blockNumber }),
+    p.events({ address: [p.operatorVaultOptInService], event, toBlock: blockNumber }).then((ls) => ls.filter((l) => l.blockNumber >= fromBlock && l.blockNumber <= blockNumber)),
   ])
   const optIns = parseEventLogs({ abi: [event] as AbiEvent[], logs: logs as Log[], strict: true }) as unknown as { args: { who: Address; where: Address } }[]
   const calls = structure.flatMap((v) => {
@@ -84,7 +82,7 @@ export interface ExternalStakeConfig {
  * `universe` with `externalStake` read from the config's `extraVaults` (unchanged when there are none): the reader's hook.
  * @throws {InvalidVaultError} an extra vault that is not a supported Symbiotic vault
  */
-export async function withExternalStake<U extends Pick<Universe, 'services' | 'positions' | 'blockNumber' | 'externalStake'>>(client: PublicClient, universe: U, config: ExternalStakeConfig, events?: LogQuery): Promise<U> {
+export async function withExternalStake<U extends Pick<Universe, 'services' | 'positions' | 'blockNumber' | 'externalStake'>>(client: PublicClient, universe: U, config: ExternalStakeConfig, events: LogQuery): Promise<U> {
   if (!config.extraVaults?.length) return universe
   const externalStake = await readExternalStake(client, { ...config.symbiotic, vaults: config.extraVaults, universe, fromBlock: config.fromBlock, events })
   return { ...universe, externalStake }
