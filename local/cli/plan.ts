@@ -7,7 +7,7 @@ import * as z from 'zod/mini'
 import { createReader } from '../../shared/chain/client.js'
 import { redactRpcUrl as redact } from '../../shared/chain/rpc/transport.js'
 import { readSymbiotic } from '../../shared/protocols/symbiotic/adapter.js'
-import { type ChainSync, chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
+import { type ChainSync, type LogQuery, chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
 import { documentClientFor } from '../../shared/services/bootstrap.js'
 import { ChainLogStore } from '../../shared/store/chainLogs.js'
 import { ConfigSchema, configuredPositionIds } from '../../shared/config/config.js'
@@ -90,6 +90,8 @@ export interface LiveInputs {
   client: ReturnType<typeof createReader>
   universe: Universe
   rpcUrl: string
+  /** The chain-sync store read the universe took its logs from (`runs yield` reads the rewards from it). */
+  logs: LogQuery | undefined
 }
 
 /**
@@ -124,8 +126,8 @@ export async function readConfiguredUniverse(p: ParsedArgs, curator?: Address): 
   if (config.chainId !== undefined && config.chainId !== chainId) throw new InvalidInputError({ what: 'config', path: configPath, reason: `chainId ${config.chainId} but the RPC serves chain ${chainId}` })
   const client = createReader({ rpcUrl, rpcUrls: config.rpcUrls, chainId, rpc: config.rpc })
   // The Symbiotic adapter's read (vaults, events through the chain sync, extraVaults), our signer's roles or none.
-  const { universe } = await readSymbiotic({ config: { ...config, chainId }, client, chainSync: cliChainSync(config) }, curator ?? '0x0000000000000000000000000000000000000000')
-  return { config, chainId, client, universe, rpcUrl }
+  const { universe, logs } = await readSymbiotic({ config: { ...config, chainId }, client, chainSync: cliChainSync(config) }, curator ?? '0x0000000000000000000000000000000000000000')
+  return { config, chainId, client, universe, rpcUrl, logs }
 }
 
 /**

@@ -10,8 +10,10 @@ export const YIELD_USAGE = `usage: autopilot runs yield --config FILE [--rpc URL
 Realised yield and losses of every vault in the config, per period of chain time: what its stakers were paid
 (DistributeRewards of its staker rewards contracts, token units) and what it lost to slashes, each annualised
 (%/yr) against the vault's active stake over the period, beside the net yield the stored rebalance runs planned
-for it (planned, not realised). Dates are chain time (block timestamps); on a time-travelled chain they differ from
-wall time and the output says by how much.
+for it (planned, not realised). Dates are chain time (a reward at the capture timestamp it pays for); on a
+time-travelled chain they differ from wall time and the output says by how much. The rewards come from the chain
+sync's store (the deployed chainLogs table when the config names the tables, else a sync in memory), never from one
+eth_getLogs over the whole history.
 
   --config FILE       the bot config (JSON): vaults, staker rewards, labels, and the run store (tables.runs)
   --rpc URL           JSON-RPC endpoint (default: the config's rpcUrl)
@@ -38,12 +40,12 @@ export async function yieldCommand(args: string[], io: CliIo, env: Record<string
     const period = (stringFlag(p, 'period') ?? 'week') as YieldPeriod
     if (!Object.hasOwn(PERIOD_SECONDS, period)) throw new CliUsageError(`--period must be day, week or month, not "${period}"`)
     if (stringFlag(p, 'config') === undefined) throw new CliUsageError('--config FILE is required (the vaults and their staker rewards contracts)')
-    const { config, client, universe, chainId, rpcUrl } = await readConfiguredUniverse(p)
+    const { config, client, universe, chainId, rpcUrl, logs } = await readConfiguredUniverse(p)
     const store = await openRunStore(p, env)
     try {
       const runs = await store.runs.list('rebalance', 500)
       const labels = Object.fromEntries(Object.entries(config.labels).map(([k, v]) => [k.toLowerCase(), v]))
-      const view = await createYieldReader({ config, client })({ period, live: { universe, labels }, runs })
+      const view = await createYieldReader({ config, client })({ period, live: { universe, labels, ...(logs ? { logs } : {}) }, runs })
       if (p.flags.json) io.stdout(toJson({ chainId, blockNumber: universe.blockNumber, rpc: redact(rpcUrl), runsTable: store.table, ...view }))
       else io.stdout(yieldText(view, { chainId, blockNumber: universe.blockNumber, width: terminalWidth(env) }))
       return EXIT.ok

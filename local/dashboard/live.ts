@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../shared/config/config.js'
 import { type Plan, type Policy, type Universe, type UniverseScores, planAllocation, scoreUniverse } from '../../shared/domain/index.js'
-import { chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
+import { type LogQuery, chainSyncFor, memoryChainSync } from '../../shared/chain/sync/index.js'
 import { readSymbiotic } from '../../shared/protocols/symbiotic/adapter.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
 
@@ -18,6 +18,8 @@ export interface LiveState {
   policy: Policy
   /** address / subnetwork id (lower-case) → label. */
   labels: Record<string, string>
+  /** The chain-sync store read the universe took its logs from (the realised yield reads its rewards from it, not the node). */
+  logs?: LogQuery
   /** Epoch ms of the read. */
   readAt: number
 }
@@ -35,7 +37,7 @@ export function createLiveReader(ctx: LiveReaderContext): () => Promise<LiveStat
   // in-memory store kept across reads, so only the first read syncs from fromBlock and later ones fetch new blocks.
   const chainSync = ctx.chainLogs ? chainSyncFor({ ...ctx, chainLogs: ctx.chainLogs }) : memoryChainSync()
   return async () => {
-    const { universe } = await readSymbiotic({ ...ctx, chainSync })
+    const { universe, logs } = await readSymbiotic({ ...ctx, chainSync })
     const now = universe.timestamp
     const scores = scoreUniverse(universe, ctx.policy, { now })
     let plan: Plan | undefined
@@ -45,7 +47,7 @@ export function createLiveReader(ctx: LiveReaderContext): () => Promise<LiveStat
     } catch (e) {
       planError = { name: (e as Error).name, message: (e as Error).message }
     }
-    return { universe, scores, ...(plan ? { plan } : {}), ...(planError ? { planError } : {}), policy: ctx.policy, labels: labelsOf(ctx.config), readAt: Date.now() }
+    return { universe, scores, ...(plan ? { plan } : {}), ...(planError ? { planError } : {}), policy: ctx.policy, labels: labelsOf(ctx.config), readAt: Date.now(), ...(logs ? { logs } : {}) }
   }
 }
 

@@ -10,6 +10,8 @@ import { type PlannedYield, type RealisedLoss, type RealisedPeriod, type RewardP
 import { units } from '../../shared/domain/format.js'
 import type { Universe } from '../../shared/domain/index.js'
 import * as abis from '../../shared/protocols/symbiotic/abis.js'
+import type { LogQuery } from '../../shared/chain/sync/index.js'
+import { RestakeError } from '../../shared/errors.js'
 import type { AutopilotContext } from '../../shared/services/context.js'
 import type { RunRecord } from '../../shared/store/runs.js'
 import type { LiveState } from './live.js'
@@ -20,6 +22,14 @@ export type YieldPeriod = 'day' | 'week' | 'month'
 export const PERIOD_SECONDS: Record<YieldPeriod, number> = { day: 86_400, week: 7 * 86_400, month: 30 * 86_400 }
 /** At most this many periods are read (the newest); a longer history is cut at its start. */
 export const MAX_PERIODS = 1000
+
+/** The realised yield cannot be read with this live read (named, so the page and the CLI say why instead of showing zero). */
+export class RealisedYieldUnavailableError extends RestakeError {
+  override name = 'RealisedYieldUnavailableError' as const
+  constructor(reason: string) {
+    super(`The realised yield cannot be read: ${reason}.`, { details: reason })
+  }
+}
 
 const DISTRIBUTE_REWARDS = getAbiItem({ abi: abis.defaultStakerRewardsAbi, name: 'DistributeRewards' })
 
@@ -38,25 +48,27 @@ export interface RealisedChainFacts {
 
 /**
  * Reads the reward payments to our vaults' stakers (`DistributeRewards` from `config.fromBlock` to the live read's
- * block, dated by the block's timestamp when the node sends it, else by the distribution's own timestamp), then each
- * vault's `activeStakeAt` at every period boundary of the window from the first event on: one `eth_getLogs` and one
- * multicall at the live read's block.
+ * block, dated by the distribution's own timestamp) from the chain-sync store the live read took its logs from
+ * (`logs`: the Symbiotic source holds every staker rewards contract's `DistributeRewards`, docs/sync.md), then each
+ * vault's `activeStakeAt` at every period boundary of the window from the first event on: no `eth_getLogs` over the
+ * history (a provider refuses one) and one multicall at the live read's block.
  */
 export async function readRealisedFacts(
   ctx: { config: Pick<Config, 'vaults' | 'fromBlock'>; client: AutopilotContext['client'] },
-  p: { universe: Universe; periodSeconds: number; losses: readonly RealisedLoss[]; planned: readonly PlannedYield[] },
+  p: { universe: Universe; logs: LogQuery | undefined; periodSeconds: number; losses: readonly RealisedLoss[]; planned: readonly PlannedYield[] },
 ): Promise<RealisedChainFacts> {
   const { universe } = p
   const vaultOf = new Map<string, string>()
   for (const v of ctx.config.vaults) for (const r of v.stakerRewards) vaultOf.set(r.toLowerCase(), v.address.toLowerCase())
   const contracts = [...vaultOf.keys()] as Address[]
   const fromBlock = ctx.config.fromBlock ?? 0n
-  const logs = contracts.length ? await ctx.client.getLogs({ address: contracts, event: DISTRIBUTE_REWARDS, fromBlock, toBlock: universe.blockNumber }) : []
+  if (contracts.length > 0 && !p.logs) throw new RealisedYieldUnavailableError('the live read took no logs from the chain sync (no Symbiotic vault was read)')
+  const logs = contracts.length && p.logs ? await p.logs({ address: contracts, event: DISTRIBUTE_REWARDS, toBlock: universe.blockNumber }) : []
   const rewards: RewardPayment[] = parseEventLogs({ abi: [DISTRIBUTE_REWARDS], logs }).map((l) => ({
     position: vaultOf.get(l.address.toLowerCase())!,
     token: l.args.token.toLowerCase() as Address,
     amount: l.args.distributeAmount,
-    timestamp: blockTime(l) ?? BigInt(l.args.timestamp),
+    timestamp: BigInt(l.args.timestamp),
     network: l.args.network.toLowerCase() as Address,
     txHash: l.transactionHash as Hex,
   }))
@@ -69,11 +81,6 @@ export async function readRealisedFacts(
     { position: v.id, timestamp: universe.timestamp, activeStake: v.activeStake },
   ])
   return { rewards, stakes, contracts: contracts.length, fromBlock, toBlock: universe.blockNumber, from, to }
-}
-
-function blockTime(l: { blockTimestamp?: unknown }): bigint | undefined {
-  const t = l.blockTimestamp
-  return typeof t === 'bigint' ? t : typeof t === 'string' && t.startsWith('0x') ? BigInt(t) : undefined
 }
 
 /** Stake our vaults lost to slashes, as read from the chain with the live universe. */
@@ -186,9 +193,9 @@ export function realisedYieldView(p: { live: YieldLive; runs: readonly RunRecord
     periodSeconds,
     token,
     chainNow: iso(universe.timestamp),
-    chainTimeNote: `dates are chain time (block timestamps)${drift}`,
+    chainTimeNote: `dates are chain time (a reward at the capture timestamp it pays for)${drift}`,
     sources: [
-      `realised rewards: DistributeRewards paid to our vaults' stakers (after the rewards contract's admin fee) by ${p.facts.contracts} staker rewards contract(s), blocks ${p.facts.fromBlock}–${p.facts.toBlock}`,
+      `realised rewards: DistributeRewards paid to our vaults' stakers (after the rewards contract's admin fee) by ${p.facts.contracts} staker rewards contract(s), blocks ${p.facts.fromBlock}–${p.facts.toBlock}, from the chain sync's store`,
       'realised losses: stake our vaults lost to Slash / ExecuteSlash events, read from the chain',
       "%/yr: each period's amount ÷ the vault's time-weighted active stake (activeStakeAt every period boundary), annualised over the period's length",
       `planned: the expected net yield r·(1−c) − p·sev·h of the targets of the stored rebalance runs in the period (${planned.length} run plan(s) stored), not a realised figure`,
@@ -207,7 +214,7 @@ const value = (wei: bigint) => Number(formatUnits(wei, 18))
 export type YieldReader = (q: { period: YieldPeriod; live: YieldLive; runs: readonly RunRecord[] }) => Promise<YieldView>
 
 /** What the realised-yield view needs of a live read: the universe (positions, slashes, head) and the labels. */
-export type YieldLive = Pick<LiveState, 'universe' | 'labels'>
+export type YieldLive = Pick<LiveState, 'universe' | 'labels' | 'logs'>
 
 /**
  * A realised-yield reader for the console: reads the chain facts at the live read's block (cached per block and
@@ -220,7 +227,7 @@ export function createYieldReader(ctx: { config: Pick<Config, 'vaults' | 'fromBl
     const key = `${live.universe.blockNumber}:${period}`
     let facts = cache.get(key)
     if (!facts) {
-      facts = readRealisedFacts(ctx, { universe: live.universe, periodSeconds: PERIOD_SECONDS[period], losses: realisedLosses(live.universe), planned: plannedYields(runs) })
+      facts = readRealisedFacts(ctx, { universe: live.universe, logs: live.logs, periodSeconds: PERIOD_SECONDS[period], losses: realisedLosses(live.universe), planned: plannedYields(runs) })
       if (![...cache.keys()].some((k) => k.startsWith(`${live.universe.blockNumber}:`))) cache.clear() // keep one block's reads
       cache.set(key, facts)
       facts.catch(() => cache.delete(key))

@@ -147,7 +147,7 @@ describe('autopilot runs yield', () => {
     expect(r.err).toBe('')
     expect(r.code).toBe(EXIT.ok)
     const text = r.out.replace(/\n {2}/g, ' ') // the lines wrapped at the terminal's width, joined back
-    expect(text).toMatch(/^Realised yield and losses per week, chain \d+ at block \d+; dates are chain time \(block timestamps\); chain time runs [\d.]+ days ahead of wall time here\./)
+    expect(text).toMatch(/^Realised yield and losses per week, chain \d+ at block \d+; dates are chain time \(a reward at the capture timestamp it pays for\); chain time runs [\d.]+ days ahead of wall time here\./)
     expect(r.out).toMatch(/week from +rewards \S+ +realised %\/yr +slashed \S+ +net \S+ +net %\/yr +planned %\/yr/)
     expect(text).toMatch(/Total: rewards [\d,.]+ \S+ \(realised [\d.]+ %\/yr\), slashed [\d,.]+ \S+ \([\d.]+ %\/yr\), net [+−][\d,.]+ \S+ \(realised −?[\d.]+ %\/yr\); planned net [\d.]+ %\/yr \(mean of 1 run plan\(s\)\)/)
     expect(r.out).toContain('planned: the expected net yield')

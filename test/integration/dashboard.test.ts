@@ -170,7 +170,7 @@ describe('dashboard in a real browser', () => {
     await block.locator('[data-testid="realised-summary"]').first().waitFor()
     const summary = await block.locator('[data-testid="realised-summary"]').first().innerText()
     expect(summary).toMatch(/^Rewards [\d,.]+ \S+ \(realised [\d.]+ %\/yr\) · slashed [\d,.]+ \S+ \([\d.]+ %\/yr\) · net [+−][\d,.]+ \S+ \(realised −?[\d.]+ %\/yr\) · planned net [\d.]+ %\/yr \(mean of 1 run plan\(s\)\)$/)
-    expect(await block.locator('[data-testid="realised-chain-time"]').innerText()).toMatch(/^Dates are chain time \(block timestamps\); chain time runs [\d.]+ days ahead of wall time here; chain now /)
+    expect(await block.locator('[data-testid="realised-chain-time"]').innerText()).toMatch(/^Dates are chain time \(a reward at the capture timestamp it pays for\); chain time runs [\d.]+ days ahead of wall time here; chain now /)
     expect(await block.locator('[data-testid="realised-table"] th').allInnerTexts()).toEqual(expect.arrayContaining(['week from (chain time)', 'realised %/yr', 'planned net %/yr']))
     expect(await block.locator('[data-testid="realised-chart"] svg path').count()).toBe(3)
     const weeks = await block.locator('[data-testid="realised-table"] tbody tr').count()

@@ -66,6 +66,13 @@ describe('dependency directions', () => {
     expect(bad).toEqual([])
   })
 
+  it('the console and the CLI read event history through the chain sync too, never eth_getLogs from fromBlock (a provider refuses it)', () => {
+    const tools = ['local/dashboard', 'local/cli'].flatMap((d) => files(join(ROOT, d)).map((f) => relative(ROOT, f)))
+    expect(tools).toContain('local/dashboard/realised.ts')
+    const bad = tools.filter((f) => /\.getLogs\(|\.getContractEvents\(|['"]eth_getLogs['"]/.test(readFileSync(join(ROOT, f), 'utf8')))
+    expect(bad).toEqual([])
+  })
+
   it('shared/ has no import cycle', () => {
     // Tarjan's strongly connected components over the import graph.
     let index = 0

@@ -28,8 +28,17 @@ export type SymbioticReadContext = Pick<AdapterContext, 'client' | 'account' | '
   config: Pick<AdapterContext['config'], 'symbiotic' | 'vaults' | 'dao' | 'labels' | 'fromBlock' | 'rewardLookbackDays' | 'chainId' | 'extraVaults'>
 }
 
+/** What {@link readSymbiotic} returns: the adapter's read, and the chain-sync store read it took its logs from. */
+export interface SymbioticRead extends AdapterRead<undefined> {
+  /**
+   * The Symbiotic source's logs up to the read's block, as the reader queried them (one store read): other readers of
+   * the same moment (the console's realised yield, the opt-ins of extraVaults) query it instead of the node.
+   */
+  logs: LogQuery | undefined
+}
+
 /** Reads every configured vault at the latest block; `curator` is whose roles are read (default: the DAO's Safe, else our signer). */
-export async function readSymbiotic(ctx: SymbioticReadContext, curator?: Address): Promise<AdapterRead<undefined>> {
+export async function readSymbiotic(ctx: SymbioticReadContext, curator?: Address): Promise<SymbioticRead> {
   const { config } = ctx
   const synced = symbioticEvents(ctx.client, ctx.chainSync, { chainId: config.chainId, fromBlock: config.fromBlock })
   let logs: LogQuery | undefined
@@ -46,7 +55,7 @@ export async function readSymbiotic(ctx: SymbioticReadContext, curator?: Address
   })
   // config extraVaults: read for the security figures only, their opt-ins from the same store read as the reader's.
   const universe = logs ? await withExternalStake(ctx.client, read, config, logs) : read
-  return { universe, details: undefined }
+  return { universe, details: undefined, logs }
 }
 
 /** The Symbiotic adapter. */
