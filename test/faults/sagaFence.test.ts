@@ -7,12 +7,11 @@
  */
 import { type Address, type Hex, type LocalAccount, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
-import { type LocalChain, connectLocal } from '../../local/world/chain.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { AnvilNode } from '../../local/world/anvil.js'
+import type { LocalChain } from '../../local/world/chain.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
-import { DEFAULT_EIGENLAYER_SCENARIO, type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
-import { installMulticall3 } from '../../local/world/symbiotic.js'
+import type { EigenLayerDeployment, SeededEigenLayer } from '../../local/world/eigenlayer.js'
 import { createReader } from '../../shared/chain/client.js'
 import { createSessionPool } from '../../shared/execution/sessionPool.js'
 import { type EigenLayerSagaContext, advanceEigenLayerMove, startEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
@@ -23,23 +22,15 @@ import { SagaStore } from '../../shared/store/sagas.js'
 import { eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
 import { withFreshTables, world } from '../setup/worldHandle.js'
 
-const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const w = world()
 let anvil: AnvilNode
 let c: LocalChain
 let d: EigenLayerDeployment
 let seeded: SeededEigenLayer
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  c = connectLocal(anvil.rpcUrl, anvil.chainId)
-  const deployer = privateKeyToAccount(ANVIL_KEY_0)
-  await installMulticall3(c, deployer)
-  d = await deployEigenLayer(c, deployer, { minWithdrawalDelayBlocks: 50 })
-  seeded = await seedEigenLayerScenario(c, d, deployer)
-})
-afterAll(async () => {
-  await anvil?.stop()
+const t = eigenLayerTestChain({ snapshots: false })
+beforeAll(() => {
+  ;({ anvil, c, d, seeded } = t)
 })
 
 describe('saga fencing: two runs on one staker key', () => {
@@ -91,7 +82,7 @@ describe('saga fencing: two runs on one staker key', () => {
 
 describe('saga fencing: staker Safes share the bot key', () => {
   const bot = privateKeyToAccount(keccak256(stringToHex('restake-autopilot/test/saga-fence/bot')))
-  const t = eigenLayerTestChain(DEFAULT_EIGENLAYER_SCENARIO, { stakerSafes: { botAddress: bot.address } })
+  const t = eigenLayerTestChain({ seed: { stakerSafes: { botAddress: bot.address } } })
 
   it('two runs moving two different staker Safes at once: one signs, the other is refused before signing (one key, one nonce sequence)', async () => {
     const config = await withFreshTables(w)

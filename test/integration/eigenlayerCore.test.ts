@@ -4,27 +4,24 @@
  * scored and denied, deposit caps (StrategyBaseTVLLimits) respected by the planner and the saga, and paused entry
  * points holding a move until they are unpaused.
  */
-import type { Address, Hex } from 'viem'
+import type { Address } from 'viem'
 import { erc20Abi } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi, strategyManagerAbi } from '../../local/world/abis/eigenlayer.js'
-import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
-import { type LocalChain, chainNow, connectLocal, write } from '../../local/world/chain.js'
+import type { AnvilNode } from '../../local/world/anvil.js'
+import { type LocalChain, chainNow, write } from '../../local/world/chain.js'
 import {
   DEFAULT_EIGENLAYER_SCENARIO,
   type EigenLayerDeployment,
   type EigenLayerScenario,
   type SeededEigenLayer,
-  deployEigenLayer,
   eigenLayerActor,
-  seedEigenLayerScenario,
   setEigenLayerTvlLimits,
   slashEigenLayerOperator,
   submitOperatorDirectedRewards,
 } from '../../local/world/eigenlayer.js'
 import { lstTokenAbi } from '../../local/world/seed.js'
-import { installMulticall3 } from '../../local/world/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
 import { planEigenLayerMoves } from '../../shared/protocols/eigenlayer/planMoves.js'
 import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader.js'
@@ -32,10 +29,9 @@ import { planAllocation } from '../../shared/domain/plan.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
 import { advanceEigenLayerMove, resumeEigenLayerMoves, runEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
-import { eigenLayerSagaContext } from '../setup/eigenlayerSaga.js'
+import { eigenLayerSagaContext, eigenLayerTestChain, ANVIL_KEY_0 } from '../setup/eigenlayerSaga.js'
 import { world } from '../setup/worldHandle.js'
 
-const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const WEI = 10n ** 18n
 const DAY = 86_400
 const YEAR = 365 * DAY
@@ -68,7 +64,6 @@ let anvil: AnvilNode
 let c: LocalChain
 let d: EigenLayerDeployment
 let seeded: SeededEigenLayer
-let snapshotId: Hex
 
 const staker = (label: string) => seeded.stakers.find((s) => s.label === label)!
 const operator = (label: string) => seeded.operators.find((o) => o.label === label)!
@@ -88,21 +83,9 @@ const moveParams = (from: string, to: string, toOperator: string, shares?: bigin
   reason: 'test move',
 })
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  c = connectLocal(anvil.rpcUrl, anvil.chainId)
-  await installMulticall3(c, deployer)
-  d = await deployEigenLayer(c, deployer)
-  seeded = await seedEigenLayerScenario(c, d, deployer, SCENARIO)
-})
-afterAll(async () => {
-  await anvil?.stop()
-})
-beforeEach(async () => {
-  snapshotId = await c.test.snapshot()
-})
-afterEach(async () => {
-  await c.test.revert({ id: snapshotId })
+const t = eigenLayerTestChain({ scenario: SCENARIO })
+beforeAll(() => {
+  ;({ anvil, c, d, seeded } = t)
 })
 
 describe('operator-directed rewards', () => {

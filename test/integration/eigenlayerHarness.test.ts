@@ -7,41 +7,36 @@
 import type { Address, Hex } from 'viem'
 import { erc20Abi, parseEventLogs, zeroHash } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
-import { type LocalChain, connectLocal, write } from '../../local/world/chain.js'
-import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type LocalChain, write } from '../../local/world/chain.js'
+import type { EigenLayerDeployment, SeededEigenLayer } from '../../local/world/eigenlayer.js'
 import { lstTokenAbi } from '../../local/world/seed.js'
-import { installMulticall3 } from '../../local/world/symbiotic.js'
 import { allocationManagerAbi, delegationManagerAbi, strategyManagerAbi } from '../../local/world/abis/eigenlayer.js'
+import { ANVIL_KEY_0, eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
 
-const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const WAD = 10n ** 18n
 const mulWad = (x: bigint, y: bigint) => (x * y) / WAD
 const divWad = (x: bigint, y: bigint) => (x * WAD) / y
 const ceilDiv = (x: bigint, y: bigint) => (x === 0n ? 0n : (x - 1n) / y + 1n)
 
-let anvil: AnvilNode
 let c: LocalChain
 let d: EigenLayerDeployment
 let seeded: SeededEigenLayer
 const deployer = privateKeyToAccount(ANVIL_KEY_0)
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  c = connectLocal(anvil.rpcUrl, anvil.chainId)
-  await installMulticall3(c, deployer)
-  d = await deployEigenLayer(c, deployer, { minWithdrawalDelayBlocks: 20 })
-  seeded = await seedEigenLayerScenario(c, d, deployer, {
+const t = eigenLayerTestChain({
+  deploy: { minWithdrawalDelayBlocks: 20 },
+  scenario: {
     avss: [{ label: 'avs', operatorSets: [{ id: 3, rewardRatePerYear: 0 }] }],
     operators: [{ label: 'op', allocations: [{ avs: 'avs', setId: 3, magnitude: 0.6 }] }],
     stakers: [{ label: 's', operator: 'op', deposit: 100 }],
     outsideStakers: [{ label: 'o', operator: 'op', deposit: 33.333333 }],
     slashes: [],
-  })
+  },
+  snapshots: false,
 })
-afterAll(async () => {
-  await anvil?.stop()
+beforeAll(() => {
+  ;({ c, d, seeded } = t)
 })
 
 describe('EigenLayer harness share math (v1.x SlashingLib)', () => {

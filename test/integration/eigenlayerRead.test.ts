@@ -3,35 +3,26 @@
  * the number of operators, and a Universe whose numbers equal what the contracts say.
  */
 import type { Address } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
-import { type LocalChain, connectLocal, write } from '../../local/world/chain.js'
-import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, eigenLayerActor, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
-import { installMulticall3 } from '../../local/world/symbiotic.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { AnvilNode } from '../../local/world/anvil.js'
+import { type LocalChain, write } from '../../local/world/chain.js'
+import { type EigenLayerDeployment, type SeededEigenLayer, eigenLayerActor } from '../../local/world/eigenlayer.js'
 import { allocationManagerAbi, delegationManagerAbi } from '../../local/world/abis/eigenlayer.js'
 import { createReader } from '../../shared/chain/client.js'
 import { memoryChainSync } from '../../shared/chain/sync/index.js'
 import { eigenLayerEvents } from '../../shared/protocols/eigenlayer/source.js'
 import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader.js'
+import { eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
 
-const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const WEI = 10n ** 18n
 let anvil: AnvilNode
 let c: LocalChain
 let d: EigenLayerDeployment
 let seeded: SeededEigenLayer
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  c = connectLocal(anvil.rpcUrl, anvil.chainId)
-  const deployer = privateKeyToAccount(ANVIL_KEY_0)
-  await installMulticall3(c, deployer)
-  d = await deployEigenLayer(c, deployer)
-  seeded = await seedEigenLayerScenario(c, d, deployer)
-})
-afterAll(async () => {
-  await anvil?.stop()
+const t = eigenLayerTestChain({ snapshots: false })
+beforeAll(() => {
+  ;({ anvil, c, d, seeded } = t)
 })
 
 /** Reads twice through one synced (in-memory) store; `onRequest` counts the second read's HTTP requests: a steady-state run. */

@@ -5,27 +5,23 @@
  */
 import type { Address, Hex } from 'viem'
 import { erc20Abi } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
-import { type LocalChain, connectLocal } from '../../local/world/chain.js'
-import { type EigenLayerDeployment, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario, slashEigenLayerOperator } from '../../local/world/eigenlayer.js'
-import { installMulticall3 } from '../../local/world/symbiotic.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { AnvilNode } from '../../local/world/anvil.js'
+import type { LocalChain } from '../../local/world/chain.js'
+import { type EigenLayerDeployment, type SeededEigenLayer, slashEigenLayerOperator } from '../../local/world/eigenlayer.js'
 import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import { createReader } from '../../shared/chain/client.js'
 import type { MoveStep } from '../../shared/protocols/eigenlayer/buildMoveCall.js'
 import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader.js'
 import { type EigenLayerSagaHooks, advanceEigenLayerMove, moveOutOfDeniedOperators, resumeEigenLayerMoves, runEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
-import { crashOnceAt, driveThroughCrashes, eigenLayerSagaContext } from '../setup/eigenlayerSaga.js'
+import { crashOnceAt, driveThroughCrashes, eigenLayerSagaContext, eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
 import { world } from '../setup/worldHandle.js'
 
-const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
 const w = world()
 let anvil: AnvilNode
 let c: LocalChain
 let d: EigenLayerDeployment
 let seeded: SeededEigenLayer
-let snapshotId: Hex
 
 const staker = (label: string) => seeded.stakers.find((s) => s.label === label)!
 const operator = (label: string) => seeded.operators.find((o) => o.label === label)!
@@ -43,22 +39,9 @@ const moveParams = (from: string, to: string, toOperator: string) => ({
   reason: 'test move',
 })
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  c = connectLocal(anvil.rpcUrl, anvil.chainId)
-  const deployer = privateKeyToAccount(ANVIL_KEY_0)
-  await installMulticall3(c, deployer)
-  d = await deployEigenLayer(c, deployer, { minWithdrawalDelayBlocks: 50 })
-  seeded = await seedEigenLayerScenario(c, d, deployer)
-})
-afterAll(async () => {
-  await anvil?.stop()
-})
-beforeEach(async () => {
-  snapshotId = await c.test.snapshot()
-})
-afterEach(async () => {
-  await c.test.revert({ id: snapshotId })
+const t = eigenLayerTestChain()
+beforeAll(() => {
+  ;({ anvil, c, d, seeded } = t)
 })
 
 describe('EigenLayer move saga (queue → wait → complete → deposit)', () => {

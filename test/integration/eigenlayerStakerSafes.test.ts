@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest'
 import { delegationManagerAbi as fullDelegationManagerAbi } from '../../local/world/abis/eigenlayer.js'
 import { rolesModifierAbi as fullRolesModifierAbi, safeAbi } from '../../local/world/abis/safe.js'
 import { write } from '../../local/world/chain.js'
-import { DEFAULT_EIGENLAYER_SCENARIO } from '../../local/world/eigenlayer.js'
 import { lstTokenAbi } from '../../local/world/seed.js'
 import { rolesModifierAbi } from '../../shared/chain/safe/abis.js'
 import { decodeRolesRevert } from '../../shared/chain/safe/execWithRole.js'
@@ -26,7 +25,7 @@ import { world } from '../setup/worldHandle.js'
 
 const bot = privateKeyToAccount(keccak256(stringToHex('restake-autopilot/test/eigenlayer-staker-safes/bot')))
 const w = world()
-const t = eigenLayerTestChain(DEFAULT_EIGENLAYER_SCENARIO, { stakerSafes: { botAddress: bot.address } })
+const t = eigenLayerTestChain({ seed: { stakerSafes: { botAddress: bot.address } } })
 const { staker, operator } = t
 
 const withdrawable = async (a: Address) => (await t.c.public.readContract({ address: t.d.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [a, [t.d.strategy]] }))[0][0]!

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
 import { type LocalChain, connectLocal } from '../../local/world/chain.js'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
-import { DEFAULT_EIGENLAYER_SCENARIO, type EigenLayerDeployment, type EigenLayerScenario, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
+import { DEFAULT_EIGENLAYER_SCENARIO, type DeployEigenLayerOptions, type EigenLayerDeployment, type EigenLayerScenario, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
 import { installMulticall3 } from '../../local/world/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
 import { createSessionPool } from '../../shared/execution/sessionPool.js'
@@ -85,17 +85,33 @@ export interface EigenLayerTestChain {
   c: LocalChain
   d: EigenLayerDeployment
   seeded: SeededEigenLayer
+  /** Anvil's first dev key: deployed the harness, mints the token. */
+  deployer: LocalAccount
   staker: (label: string) => SeededEigenLayer['stakers'][number]
   operator: (label: string) => SeededEigenLayer['operators'][number]
 }
 
+/** Options of {@link eigenLayerTestChain}. */
+export interface EigenLayerTestChainOptions {
+  /** What to seed (default: DEFAULT_EIGENLAYER_SCENARIO). */
+  scenario?: EigenLayerScenario
+  /** Seeding options, e.g. staker Safes for a bot key. */
+  seed?: Parameters<typeof seedEigenLayerScenario>[4]
+  /** Harness options, e.g. the withdrawal delay (default: the harness's, 50 blocks). */
+  deploy?: DeployEigenLayerOptions
+  /** Take a snapshot before each test and revert to it after (default true). */
+  snapshots?: boolean
+}
+
 /**
- * Registers the hooks of a test file that runs on its own Anvil: start it, install Multicall3, deploy the harness
- * (withdrawal delay 50 blocks), seed `scenario` (with `seedOptions`, e.g. staker Safes), a snapshot reverted after
- * each test, and the Anvil stopped after all. The returned handle is filled in `beforeAll`.
+ * Registers the hooks of a test file (or describe block) that runs on its own Anvil: start it, install Multicall3,
+ * deploy the harness, seed the scenario, optionally a snapshot reverted after each test, and the Anvil stopped after
+ * all. The returned handle is filled in `beforeAll` (hooks run in the order they are registered).
+ * @example const t = eigenLayerTestChain({ deploy: { minWithdrawalDelayBlocks: 20 }, snapshots: false })
  */
-export function eigenLayerTestChain(scenario: EigenLayerScenario = DEFAULT_EIGENLAYER_SCENARIO, seedOptions: Parameters<typeof seedEigenLayerScenario>[4] = {}): EigenLayerTestChain {
+export function eigenLayerTestChain(opts: EigenLayerTestChainOptions = {}): EigenLayerTestChain {
   const t = {
+    deployer: privateKeyToAccount(ANVIL_KEY_0),
     staker: (label: string) => t.seeded.stakers.find((s) => s.label === label)!,
     operator: (label: string) => t.seeded.operators.find((o) => o.label === label)!,
   } as EigenLayerTestChain
@@ -103,20 +119,21 @@ export function eigenLayerTestChain(scenario: EigenLayerScenario = DEFAULT_EIGEN
   beforeAll(async () => {
     t.anvil = await startAnvil()
     t.c = connectLocal(t.anvil.rpcUrl, t.anvil.chainId)
-    const deployer = privateKeyToAccount(ANVIL_KEY_0)
-    await installMulticall3(t.c, deployer)
-    t.d = await deployEigenLayer(t.c, deployer, { minWithdrawalDelayBlocks: 50 })
-    t.seeded = await seedEigenLayerScenario(t.c, t.d, deployer, scenario, seedOptions)
+    await installMulticall3(t.c, t.deployer)
+    t.d = await deployEigenLayer(t.c, t.deployer, opts.deploy)
+    t.seeded = await seedEigenLayerScenario(t.c, t.d, t.deployer, opts.scenario ?? DEFAULT_EIGENLAYER_SCENARIO, opts.seed)
   })
   afterAll(async () => {
     await t.anvil?.stop()
   })
-  beforeEach(async () => {
-    snapshotId = await t.c.test.snapshot()
-  })
-  afterEach(async () => {
-    await t.c.test.revert({ id: snapshotId })
-  })
+  if (opts.snapshots ?? true) {
+    beforeEach(async () => {
+      snapshotId = await t.c.test.snapshot()
+    })
+    afterEach(async () => {
+      await t.c.test.revert({ id: snapshotId })
+    })
+  }
   return t
 }
 
