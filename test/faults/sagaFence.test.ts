@@ -7,11 +7,8 @@
  */
 import { type Address, type Hex, type LocalAccount, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { beforeAll, describe, expect, it } from 'vitest'
-import type { AnvilNode } from '../../local/world/anvil.js'
-import type { LocalChain } from '../../local/world/chain.js'
+import { describe, expect, it } from 'vitest'
 import { LOCAL_AWS } from '../../local/world/dynamo.js'
-import type { EigenLayerDeployment, SeededEigenLayer } from '../../local/world/eigenlayer.js'
 import { createReader } from '../../shared/chain/client.js'
 import { createSessionPool } from '../../shared/execution/sessionPool.js'
 import { type EigenLayerSagaContext, advanceEigenLayerMove, startEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
@@ -23,34 +20,27 @@ import { eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
 import { withFreshTables, world } from '../setup/worldHandle.js'
 
 const w = world()
-let anvil: AnvilNode
-let c: LocalChain
-let d: EigenLayerDeployment
-let seeded: SeededEigenLayer
 
-const t = eigenLayerTestChain({ snapshots: false })
-beforeAll(() => {
-  ;({ anvil, c, d, seeded } = t)
-})
+const el = eigenLayerTestChain({ snapshots: false })
 
 describe('saga fencing: two runs on one staker key', () => {
   it('one run signs, the other is refused before signing and moves later; nonces are used once each, nothing superseded', async () => {
     const config = await withFreshTables(w)
     const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
-    const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
+    const client = createReader({ rpcUrl: el.anvil.rpcUrl, chainId: el.anvil.chainId })
     const intents = new IntentStore({ client: doc, tableName: config.tables.intents })
     const locks = new LockStore({ client: doc, tableName: config.tables.locks })
     const sagas = new SagaStore({ client: doc, tableName: config.tables.sagas })
-    const signers = new Map(seeded.stakers.map((s) => [s.address.toLowerCase(), s.account as LocalAccount]))
+    const signers = new Map(el.seeded.stakers.map((s) => [s.address.toLowerCase(), s.account as LocalAccount]))
     const run = (runId: string) => {
       const pool = createSessionPool({ client, intents, locks, runId })
       const ctx: EigenLayerSagaContext = { client, intents, sagas, signerFor: (a) => signers.get(a.toLowerCase()), sessionFor: pool.sessionFor }
       return { ctx, pool }
     }
-    const from = seeded.stakers.find((s) => s.label === 'staker-a')!.address as Address
-    const toB = { staker: seeded.stakers.find((s) => s.label === 'staker-b')!.address as Address, operator: seeded.operators.find((o) => o.label === 'el-op-b')!.address as Address }
-    const base = { delegationManager: d.delegationManager, strategyManager: d.strategyManager, strategy: d.strategy, from: { staker: from }, to: toB, shares: 10n * 10n ** 18n, reason: 'fault: two runs' }
-    const nonceBefore = await c.public.getTransactionCount({ address: from })
+    const from = el.seeded.stakers.find((s) => s.label === 'staker-a')!.address as Address
+    const toB = { staker: el.seeded.stakers.find((s) => s.label === 'staker-b')!.address as Address, operator: el.seeded.operators.find((o) => o.label === 'el-op-b')!.address as Address }
+    const base = { delegationManager: el.d.delegationManager, strategyManager: el.d.strategyManager, strategy: el.d.strategy, from: { staker: from }, to: toB, shares: 10n * 10n ** 18n, reason: 'fault: two runs' }
+    const nonceBefore = await el.c.public.getTransactionCount({ address: from })
 
     // Two runs, each with its own session pool, start a move from the same staker and advance it at the same time.
     const [r1, r2] = [run('run-1'), run('run-2')]
@@ -59,7 +49,7 @@ describe('saga fencing: two runs on one staker key', () => {
     const refused = outcomes.filter((o) => o.status === 'rejected')
     expect(refused).toHaveLength(1)
     expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(LockBusyError)
-    expect(await c.public.getTransactionCount({ address: from })).toBe(nonceBefore + 1)
+    expect(await el.c.public.getTransactionCount({ address: from })).toBe(nonceBefore + 1)
 
     // The winner's run ends (its sessions close); the refused saga moves on its next run.
     await r1.pool.close()
@@ -69,7 +59,7 @@ describe('saga fencing: two runs on one staker key', () => {
     const moved = await advanceEigenLayerMove(again.ctx, loser.sagaId)
     await again.pool.close()
     expect(moved.status).toBe('waiting')
-    expect(await c.public.getTransactionCount({ address: from })).toBe(nonceBefore + 2)
+    expect(await el.c.public.getTransactionCount({ address: from })).toBe(nonceBefore + 2)
 
     // Every intent is mined: no transaction was signed twice for a nonce, none superseded.
     const all = [...(await intents.listByRun(`${s1.sagaId}:queue`)), ...(await intents.listByRun(`${s2.sagaId}:queue`))]

@@ -7,20 +7,10 @@
 import type { Address } from 'viem'
 import { erc20Abi } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { allocationManagerAbi, delegationManagerAbi, rewardsCoordinatorAbi, strategyAbi, strategyManagerAbi } from '../../local/world/abis/eigenlayer.js'
-import type { AnvilNode } from '../../local/world/anvil.js'
-import { type LocalChain, chainNow, write } from '../../local/world/chain.js'
-import {
-  DEFAULT_EIGENLAYER_SCENARIO,
-  type EigenLayerDeployment,
-  type EigenLayerScenario,
-  type SeededEigenLayer,
-  eigenLayerActor,
-  setEigenLayerTvlLimits,
-  slashEigenLayerOperator,
-  submitOperatorDirectedRewards,
-} from '../../local/world/eigenlayer.js'
+import { chainNow, write } from '../../local/world/chain.js'
+import { DEFAULT_EIGENLAYER_SCENARIO, type EigenLayerScenario, eigenLayerActor, setEigenLayerTvlLimits, slashEigenLayerOperator, submitOperatorDirectedRewards } from '../../local/world/eigenlayer.js'
 import { lstTokenAbi } from '../../local/world/seed.js'
 import { createReader } from '../../shared/chain/client.js'
 import { planEigenLayerMoves } from '../../shared/protocols/eigenlayer/planMoves.js'
@@ -60,33 +50,26 @@ const SCENARIO: EigenLayerScenario = {
 }
 
 const w = world()
-let anvil: AnvilNode
-let c: LocalChain
-let d: EigenLayerDeployment
-let seeded: SeededEigenLayer
 
-const staker = (label: string) => seeded.stakers.find((s) => s.label === label)!
-const operator = (label: string) => seeded.operators.find((o) => o.label === label)!
-const avs = (label: string) => seeded.avss.find((a) => a.label === label)!
-const read = () => readEigenLayerUniverse(createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }), { ...d, stakers: seeded.stakers.map((s) => s.address), labels: seeded.labels, fromBlock: d.deployBlock })
+const staker = (label: string) => el.seeded.stakers.find((s) => s.label === label)!
+const operator = (label: string) => el.seeded.operators.find((o) => o.label === label)!
+const avs = (label: string) => el.seeded.avss.find((a) => a.label === label)!
+const read = () => readEigenLayerUniverse(createReader({ rpcUrl: el.anvil.rpcUrl, chainId: el.anvil.chainId }), { ...el.d, stakers: el.seeded.stakers.map((s) => s.address), labels: el.seeded.labels, fromBlock: el.d.deployBlock })
 const serviceOf = (u: Awaited<ReturnType<typeof read>>['universe'], label: string) => u.services.find((s) => s.label === label)!
-const nonceOf = (a: Address) => c.public.getTransactionCount({ address: a })
+const nonceOf = (a: Address) => el.c.public.getTransactionCount({ address: a })
 
-const context = () => eigenLayerSagaContext(w, anvil, seeded)
+const context = () => eigenLayerSagaContext(w, el.anvil, el.seeded)
 const moveParams = (from: string, to: string, toOperator: string, shares?: bigint) => ({
-  delegationManager: d.delegationManager,
-  strategyManager: d.strategyManager,
-  strategy: d.strategy,
+  delegationManager: el.d.delegationManager,
+  strategyManager: el.d.strategyManager,
+  strategy: el.d.strategy,
   from: { staker: staker(from).address },
   to: { staker: staker(to).address, operator: operator(toOperator).address },
   ...(shares !== undefined ? { shares } : {}),
   reason: 'test move',
 })
 
-const t = eigenLayerTestChain({ scenario: SCENARIO })
-beforeAll(() => {
-  ;({ anvil, c, d, seeded } = t)
-})
+const el = eigenLayerTestChain({ scenario: SCENARIO })
 
 describe('operator-directed rewards', () => {
   it('give an AVS that pays only through them its real rate, per AVS and per operator set, with the set split', async () => {
@@ -95,16 +78,16 @@ describe('operator-directed rewards', () => {
     expect(serviceOf(before.universe, 'eigen-directed/1').rewardRatePerYear).toBe(0)
 
     // A window of 7 days that ended before now (operator-directed submissions are strictly retroactive).
-    const now = Number(await chainNow(c))
+    const now = Number(await chainNow(el.c))
     const start = Math.floor((now - 14 * DAY) / DAY) * DAY
     const duration = 7 * DAY
     const [opA, opC] = [operator('el-op-a').address, operator('el-op-c').address]
-    const stakeOf = async (op: Address) => c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, d.strategy] })
+    const stakeOf = async (op: Address) => el.c.public.readContract({ address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, el.d.strategy] })
     const [sA, sC] = [await stakeOf(opA), await stakeOf(opC)]
     const pay = (stake: bigint, ratePerMille: bigint) => (stake * ratePerMille * BigInt(duration)) / (1000n * BigInt(YEAR))
     const directed = avs('eigen-directed')
     // AVS-wide: 4 % on both operators' stake; set 1 only: another 3 % on el-op-c's stake, el-op-c's set split 20 %.
-    await submitOperatorDirectedRewards(c, d, deployer, {
+    await submitOperatorDirectedRewards(el.c, el.d, deployer, {
       avs: directed,
       rewards: [
         { operator: opA, amount: pay(sA, 40n) },
@@ -113,8 +96,8 @@ describe('operator-directed rewards', () => {
       startTimestamp: start,
       duration,
     })
-    await write(c, operator('el-op-c').account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setOperatorSetSplit', args: [opC, { avs: directed.address, id: 1 }, 2000] })
-    await submitOperatorDirectedRewards(c, d, deployer, { avs: directed, setId: 1, rewards: [{ operator: opC, amount: pay(sC, 30n) }], startTimestamp: start, duration })
+    await write(el.c, operator('el-op-c').account, { address: el.d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setOperatorSetSplit', args: [opC, { avs: directed.address, id: 1 }, 2000] })
+    await submitOperatorDirectedRewards(el.c, el.d, deployer, { avs: directed, setId: 1, rewards: [{ operator: opC, amount: pay(sC, 30n) }], startTimestamp: start, duration })
 
     const { universe, eigenlayer } = await read()
     // The reader averages over [first start, now]: the 7-day window is diluted by the time since it ended.
@@ -133,19 +116,19 @@ describe('operator-directed rewards', () => {
 describe('operator-set rewards by stake (v1.12.0, the RewardsCoordinator mainnet runs)', () => {
   it('count for their set: total-stake per delegated token, unique-stake per allocated token', async () => {
     const directed = avs('eigen-directed')
-    const now = Number(await chainNow(c))
+    const now = Number(await chainNow(el.c))
     const start = Math.floor((now - 7 * DAY) / DAY) * DAY
     const duration = 28 * DAY
     const [opA, opC] = [operator('el-op-a').address, operator('el-op-c').address]
-    const sharesOf = (op: Address) => c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, d.strategy] })
+    const sharesOf = (op: Address) => el.c.public.readContract({ address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'operatorShares', args: [op, el.d.strategy] })
     // el-op-a allocates 0.1 of its (unslashed, max 1.0) magnitude to set 0: its unique stake there is a tenth of its shares.
     const uniqueA = (await sharesOf(opA)) / 10n
     const totalC = await sharesOf(opC)
     const submit = async (functionName: 'createUniqueStakeRewardsSubmission' | 'createTotalStakeRewardsSubmission', id: number, amount: bigint) => {
-      await write(c, deployer, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [directed.address, amount] })
-      await write(c, directed.account, { address: d.token, abi: erc20Abi, functionName: 'approve', args: [d.rewardsCoordinator, amount] })
-      const submission = { strategiesAndMultipliers: [{ strategy: d.strategy, multiplier: WEI }], token: d.token, amount, startTimestamp: start, duration }
-      await write(c, directed.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName, args: [{ avs: directed.address, id }, [submission]] })
+      await write(el.c, deployer, { address: el.d.token, abi: lstTokenAbi, functionName: 'mint', args: [directed.address, amount] })
+      await write(el.c, directed.account, { address: el.d.token, abi: erc20Abi, functionName: 'approve', args: [el.d.rewardsCoordinator, amount] })
+      const submission = { strategiesAndMultipliers: [{ strategy: el.d.strategy, multiplier: WEI }], token: el.d.token, amount, startTimestamp: start, duration }
+      await write(el.c, directed.account, { address: el.d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName, args: [{ avs: directed.address, id }, [submission]] })
     }
     await submit('createUniqueStakeRewardsSubmission', 0, (uniqueA * 5n * BigInt(duration)) / (100n * BigInt(YEAR))) // 5 %/yr of allocated
     await submit('createTotalStakeRewardsSubmission', 1, (totalC * 3n * BigInt(duration)) / (100n * BigInt(YEAR))) // 3 %/yr of delegated
@@ -164,26 +147,26 @@ describe('rewards for all earners', () => {
   it("are allowlisted, read as a rate on every earning operator's stake, and added to no service", async () => {
     const before = await read()
     const hopper = eigenLayerActor('rewards-for-all/hopper')
-    await c.test.setBalance({ address: hopper.address, value: 10n ** 21n })
-    const now = Number(await chainNow(c))
+    await el.c.test.setBalance({ address: hopper.address, value: 10n ** 21n })
+    const now = Number(await chainNow(el.c))
     const interval = DAY
     const start = Math.floor((now - 7 * DAY) / interval) * interval
     const duration = 28 * DAY
     // Earners: every operator registered with an AVS (all three here), 685 + 1000 + 2000 delegated (slashes included).
-    const shares = await c.public.readContract({
-      address: d.delegationManager,
+    const shares = await el.c.public.readContract({
+      address: el.d.delegationManager,
       abi: delegationManagerAbi,
       functionName: 'getOperatorsShares',
-      args: [seeded.operators.map((o) => o.address), [d.strategy]],
+      args: [el.seeded.operators.map((o) => o.address), [el.d.strategy]],
     })
     const earning = shares.reduce((t, row) => t + row[0]!, 0n)
     const amount = (earning * 2n * BigInt(duration)) / (100n * BigInt(YEAR)) // 2 %/yr
-    const submission = { strategiesAndMultipliers: [{ strategy: d.strategy, multiplier: WEI }], token: d.token, amount, startTimestamp: start, duration }
-    await write(c, deployer, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [hopper.address, amount] })
-    await write(c, hopper.account, { address: d.token, abi: erc20Abi, functionName: 'approve', args: [d.rewardsCoordinator, amount] })
-    await expect(write(c, hopper.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'createRewardsForAllEarners', args: [[submission]] })).rejects.toThrow(/UnauthorizedCaller/)
-    await write(c, deployer, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setRewardsForAllSubmitter', args: [hopper.address, true] })
-    await write(c, hopper.account, { address: d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'createRewardsForAllEarners', args: [[submission]] })
+    const submission = { strategiesAndMultipliers: [{ strategy: el.d.strategy, multiplier: WEI }], token: el.d.token, amount, startTimestamp: start, duration }
+    await write(el.c, deployer, { address: el.d.token, abi: lstTokenAbi, functionName: 'mint', args: [hopper.address, amount] })
+    await write(el.c, hopper.account, { address: el.d.token, abi: erc20Abi, functionName: 'approve', args: [el.d.rewardsCoordinator, amount] })
+    await expect(write(el.c, hopper.account, { address: el.d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'createRewardsForAllEarners', args: [[submission]] })).rejects.toThrow(/UnauthorizedCaller/)
+    await write(el.c, deployer, { address: el.d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'setRewardsForAllSubmitter', args: [hopper.address, true] })
+    await write(el.c, hopper.account, { address: el.d.rewardsCoordinator, abi: rewardsCoordinatorAbi, functionName: 'createRewardsForAllEarners', args: [[submission]] })
 
     const { universe, eigenlayer } = await read()
     expect(eigenlayer.rewards.filter((r) => r.kind === 'all-earners')).toHaveLength(1)
@@ -214,12 +197,12 @@ describe('redistributing operator sets', () => {
     expect(pp.targets.filter((t) => t.service === red.id).every((t) => t.stake === 0n)).toBe(true)
 
     // Harness semantics: a slash in the set pays the recipient instead of the burn address.
-    const slashTx = await slashEigenLayerOperator(c, d, avs('eigen-redistrib'), 0, operator('el-op-b').address, 1)
-    const receipt = await c.public.getTransactionReceipt({ hash: slashTx })
+    const slashTx = await slashEigenLayerOperator(el.c, el.d, avs('eigen-redistrib'), 0, operator('el-op-b').address, 1)
+    const receipt = await el.c.public.getTransactionReceipt({ hash: slashTx })
     expect(receipt.status).toBe('success')
-    const slashId = await c.public.readContract({ address: d.allocationManager, abi: allocationManagerAbi, functionName: 'getSlashCount', args: [{ avs: avs('eigen-redistrib').address, id: 0 }] })
-    await write(c, deployer, { address: d.strategyManager, abi: strategyManagerAbi, functionName: 'clearBurnOrRedistributableSharesByStrategy', args: [{ avs: avs('eigen-redistrib').address, id: 0 }, slashId, d.strategy] })
-    const paid = await c.public.readContract({ address: d.token, abi: erc20Abi, functionName: 'balanceOf', args: [treasury as Address] })
+    const slashId = await el.c.public.readContract({ address: el.d.allocationManager, abi: allocationManagerAbi, functionName: 'getSlashCount', args: [{ avs: avs('eigen-redistrib').address, id: 0 }] })
+    await write(el.c, deployer, { address: el.d.strategyManager, abi: strategyManagerAbi, functionName: 'clearBurnOrRedistributableSharesByStrategy', args: [{ avs: avs('eigen-redistrib').address, id: 0 }, slashId, el.d.strategy] })
+    const paid = await el.c.public.readContract({ address: el.d.token, abi: erc20Abi, functionName: 'balanceOf', args: [treasury as Address] })
     // el-op-b: 285 shares at max magnitude 0.95; its whole 0.1 allocation slashed → 285 − 285 × 0.85 / 0.95 = 30.
     expect(paid).toBe(30n * WEI)
   })
@@ -227,9 +210,9 @@ describe('redistributing operator sets', () => {
 
 describe('deposit caps (StrategyBaseTVLLimits)', () => {
   it('are read, the planner never plans a move over maxPerDeposit, and the saga deposits it', async () => {
-    await setEigenLayerTvlLimits(c, d, deployer, 50n * WEI, 10_000n * WEI)
+    await setEigenLayerTvlLimits(el.c, el.d, deployer, 50n * WEI, 10_000n * WEI)
     const { eigenlayer } = await read()
-    const balance = await c.public.readContract({ address: d.token, abi: erc20Abi, functionName: 'balanceOf', args: [d.strategy] })
+    const balance = await el.c.public.readContract({ address: el.d.token, abi: erc20Abi, functionName: 'balanceOf', args: [el.d.strategy] })
     expect(eigenlayer.depositCaps).toEqual({ maxPerDeposit: 50n * WEI, maxTotalDeposits: 10_000n * WEI, strategyBalance: balance })
 
     // A plan asking to move all of staker-a (400 on el-op-a) to el-op-c: one move of 50 less 1 % headroom.
@@ -260,17 +243,17 @@ describe('deposit caps (StrategyBaseTVLLimits)', () => {
     const ctx = await context()
     const first = await runEigenLayerMove(ctx, { ...moveParams('staker-a', 'staker-c', 'el-op-c', m.shares), to: { staker: m.to.staker, operator: m.to.operator } })
     expect(first.status).toBe('waiting')
-    await c.test.mine({ blocks: 51 })
+    await el.c.test.mine({ blocks: 51 })
     const done = await advanceEigenLayerMove(ctx, first.record.sagaId)
     expect(done.status).toBe('completed')
     expect(done.record.state.deposited!.tokens).toBe((495n * WEI) / 10n)
-    expect(await c.public.readContract({ address: d.token, abi: erc20Abi, functionName: 'balanceOf', args: [m.to.staker] })).toBe(0n)
+    expect(await el.c.public.readContract({ address: el.d.token, abi: erc20Abi, functionName: 'balanceOf', args: [m.to.staker] })).toBe(0n)
 
     // A direct deposit over the cap reverts with the real core's error.
     const s = staker('staker-c')
-    await write(c, deployer, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [s.address, 60n * WEI] })
-    await write(c, s.account, { address: d.token, abi: erc20Abi, functionName: 'approve', args: [d.strategyManager, 60n * WEI] })
-    await expect(write(c, s.account, { address: d.strategyManager, abi: strategyManagerAbi, functionName: 'depositIntoStrategy', args: [d.strategy, d.token, 60n * WEI] })).rejects.toThrow(/MaxPerDepositExceedsMax/)
+    await write(el.c, deployer, { address: el.d.token, abi: lstTokenAbi, functionName: 'mint', args: [s.address, 60n * WEI] })
+    await write(el.c, s.account, { address: el.d.token, abi: erc20Abi, functionName: 'approve', args: [el.d.strategyManager, 60n * WEI] })
+    await expect(write(el.c, s.account, { address: el.d.strategyManager, abi: strategyManagerAbi, functionName: 'depositIntoStrategy', args: [el.d.strategy, el.d.token, 60n * WEI] })).rejects.toThrow(/MaxPerDepositExceedsMax/)
   })
 })
 
@@ -280,7 +263,7 @@ describe('pausing', () => {
     const a = staker('staker-a').address
     const nonceA = await nonceOf(a)
     // Pause entering the withdrawal queue (DelegationManager flag 1).
-    await write(c, deployer, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'pause', args: [1n << 1n] })
+    await write(el.c, deployer, { address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'pause', args: [1n << 1n] })
     const held = await runEigenLayerMove(ctx, moveParams('staker-a', 'staker-b', 'el-op-b'))
     expect(held.status).toBe('waiting')
     expect(held.step).toBe('queue')
@@ -294,16 +277,16 @@ describe('pausing', () => {
     expect((await ctx.sagas.get(held.record.sagaId))!.log.filter((l) => l.event === 'held')).toHaveLength(1)
 
     // Unpaused: the next resume queues the withdrawal; then deposits paused (strategy flag 0) hold the last step.
-    await write(c, deployer, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'unpause', args: [0n] })
+    await write(el.c, deployer, { address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'unpause', args: [0n] })
     const queued = (await resumeEigenLayerMoves(ctx))[0]!.outcome!
     expect(queued).toMatchObject({ status: 'waiting', step: 'wait' })
     expect(await nonceOf(a)).toBe(nonceA + 1)
-    await write(c, deployer, { address: d.strategy, abi: strategyAbi, functionName: 'pause', args: [1n] })
-    await c.test.mine({ blocks: 51 })
+    await write(el.c, deployer, { address: el.d.strategy, abi: strategyAbi, functionName: 'pause', args: [1n] })
+    await el.c.test.mine({ blocks: 51 })
     const atDeposit = (await resumeEigenLayerMoves(ctx))[0]!.outcome!
     expect(atDeposit).toMatchObject({ status: 'waiting', step: 'deposit' })
     expect(atDeposit.held).toMatch(/strategy: deposits are paused \(CurrentlyPaused\(\)\)/)
-    await write(c, deployer, { address: d.strategy, abi: strategyAbi, functionName: 'unpause', args: [0n] })
+    await write(el.c, deployer, { address: el.d.strategy, abi: strategyAbi, functionName: 'unpause', args: [0n] })
     const done = (await resumeEigenLayerMoves(ctx))[0]!.outcome!
     expect(done.status).toBe('completed')
     expect(done.record.state.deposited!.tokens).toBe(400n * WEI)
@@ -313,18 +296,18 @@ describe('pausing', () => {
     const a = staker('staker-a').address
     const nonceA = await nonceOf(a)
     let paused = false
-    const ctx = await eigenLayerSagaContext(w, anvil, seeded, {
+    const ctx = await eigenLayerSagaContext(w, el.anvil, el.seeded, {
       afterRecord: async (step) => {
         if (step !== 'queue' || paused) return
         paused = true
-        await write(c, deployer, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'pause', args: [1n << 1n] })
+        await write(el.c, deployer, { address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'pause', args: [1n << 1n] })
       },
     })
     const held = await runEigenLayerMove(ctx, moveParams('staker-a', 'staker-b', 'el-op-b'))
     expect(held).toMatchObject({ status: 'waiting', step: 'queue', held: 'queue: entry point paused (CurrentlyPaused())' })
     expect(held.record.state.steps.queue?.status).toBe('sending')
     expect(await nonceOf(a)).toBe(nonceA)
-    await write(c, deployer, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'unpause', args: [0n] })
+    await write(el.c, deployer, { address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'unpause', args: [0n] })
     const queued = (await resumeEigenLayerMoves(ctx))[0]!.outcome!
     expect(queued).toMatchObject({ status: 'waiting', step: 'wait' })
     expect(queued.record.state.steps.queue?.call).toEqual(held.record.state.steps.queue?.call)

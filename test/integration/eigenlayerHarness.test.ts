@@ -7,9 +7,8 @@
 import type { Address, Hex } from 'viem'
 import { erc20Abi, parseEventLogs, zeroHash } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { type LocalChain, write } from '../../local/world/chain.js'
-import type { EigenLayerDeployment, SeededEigenLayer } from '../../local/world/eigenlayer.js'
+import { describe, expect, it } from 'vitest'
+import { write } from '../../local/world/chain.js'
 import { lstTokenAbi } from '../../local/world/seed.js'
 import { allocationManagerAbi, delegationManagerAbi, strategyManagerAbi } from '../../local/world/abis/eigenlayer.js'
 import { ANVIL_KEY_0, eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
@@ -19,12 +18,9 @@ const mulWad = (x: bigint, y: bigint) => (x * y) / WAD
 const divWad = (x: bigint, y: bigint) => (x * WAD) / y
 const ceilDiv = (x: bigint, y: bigint) => (x === 0n ? 0n : (x - 1n) / y + 1n)
 
-let c: LocalChain
-let d: EigenLayerDeployment
-let seeded: SeededEigenLayer
 const deployer = privateKeyToAccount(ANVIL_KEY_0)
 
-const t = eigenLayerTestChain({
+const el = eigenLayerTestChain({
   deploy: { minWithdrawalDelayBlocks: 20 },
   scenario: {
     avss: [{ label: 'avs', operatorSets: [{ id: 3, rewardRatePerYear: 0 }] }],
@@ -35,22 +31,19 @@ const t = eigenLayerTestChain({
   },
   snapshots: false,
 })
-beforeAll(() => {
-  ;({ c, d, seeded } = t)
-})
 
 describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
   it('matches the reference model through deposits, slashes, queue, slash during the delay and completion', async () => {
-    const s = seeded.stakers[0]!
-    const opAddr = seeded.operators[0]!.address
-    const avs = seeded.avss[0]!
-    const dm = d.delegationManager
+    const s = el.seeded.stakers[0]!
+    const opAddr = el.seeded.operators[0]!.address
+    const avs = el.seeded.avss[0]!
+    const dm = el.d.delegationManager
     const read = async () => {
       const [[[w], [dep]], dsf, opShares, maxMag] = await Promise.all([
-        c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [s.address, [d.strategy]] }),
-        c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s.address, d.strategy] }),
-        c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [opAddr, d.strategy] }),
-        c.public.readContract({ address: d.allocationManager, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [opAddr, d.strategy] }),
+        el.c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [s.address, [el.d.strategy]] }),
+        el.c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'depositScalingFactor', args: [s.address, el.d.strategy] }),
+        el.c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'operatorShares', args: [opAddr, el.d.strategy] }),
+        el.c.public.readContract({ address: el.d.allocationManager, abi: allocationManagerAbi, functionName: 'getMaxMagnitude', args: [opAddr, el.d.strategy] }),
       ])
       return { withdrawable: w!, deposit: dep!, dsf, opShares, maxMag }
     }
@@ -63,11 +56,11 @@ describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
       m.alloc -= slashedMag
       m.maxMag -= slashedMag
       m.opShares = ceilDiv(m.opShares * m.maxMag, prev)
-      await write(c, avs.account, {
-        address: d.allocationManager,
+      await write(el.c, avs.account, {
+        address: el.d.allocationManager,
         abi: allocationManagerAbi,
         functionName: 'slashOperator',
-        args: [avs.address, { operator: opAddr, operatorSetId: 3, strategies: [d.strategy], wadsToSlash: [wad], description: 'model' }],
+        args: [avs.address, { operator: opAddr, operatorSetId: 3, strategies: [el.d.strategy], wadsToSlash: [wad], description: 'model' }],
       })
     }
     const deposit = async (amount: bigint) => {
@@ -75,9 +68,9 @@ describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
       m.dsf = m.deposit === 0n ? divWad(m.dsf, m.maxMag) : divWad(divWad(cur + amount, m.deposit + amount), m.maxMag)
       m.deposit += amount
       m.opShares += amount
-      await write(c, deployer, { address: d.token, abi: lstTokenAbi, functionName: 'mint', args: [s.address, amount] })
-      await write(c, s.account, { address: d.token, abi: erc20Abi, functionName: 'approve', args: [d.strategyManager, amount] })
-      await write(c, s.account, { address: d.strategyManager, abi: strategyManagerAbi, functionName: 'depositIntoStrategy', args: [d.strategy, d.token, amount] })
+      await write(el.c, deployer, { address: el.d.token, abi: lstTokenAbi, functionName: 'mint', args: [s.address, amount] })
+      await write(el.c, s.account, { address: el.d.token, abi: erc20Abi, functionName: 'approve', args: [el.d.strategyManager, amount] })
+      await write(el.c, s.account, { address: el.d.strategyManager, abi: strategyManagerAbi, functionName: 'depositIntoStrategy', args: [el.d.strategy, el.d.token, amount] })
     }
     const check = async () => {
       const r = await read()
@@ -96,23 +89,23 @@ describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
     const queued = m.deposit / 3n
     const expectedWithdrawable = mulWad(mulWad(queued, m.dsf), m.maxMag)
     const scaled = mulWad(queued, m.dsf)
-    const hash = await write(c, s.account, { address: dm, abi: delegationManagerAbi, functionName: 'queueWithdrawals', args: [[{ strategies: [d.strategy], depositShares: [queued], __deprecated_withdrawer: s.address }]] })
-    const receipt = await c.public.getTransactionReceipt({ hash })
+    const hash = await write(el.c, s.account, { address: dm, abi: delegationManagerAbi, functionName: 'queueWithdrawals', args: [[{ strategies: [el.d.strategy], depositShares: [queued], __deprecated_withdrawer: s.address }]] })
+    const receipt = await el.c.public.getTransactionReceipt({ hash })
     const [ev] = parseEventLogs({ abi: delegationManagerAbi, eventName: 'SlashingWithdrawalQueued', logs: receipt.logs })
     expect(ev!.args.withdrawal.scaledShares).toEqual([scaled])
     expect(ev!.args.sharesToWithdraw).toEqual([expectedWithdrawable])
     expect(ev!.args.withdrawal.withdrawer).toBe(s.address)
-    expect(ev!.args.withdrawalRoot).toBe(await c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'calculateWithdrawalRoot', args: [ev!.args.withdrawal] }))
+    expect(ev!.args.withdrawalRoot).toBe(await el.c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'calculateWithdrawalRoot', args: [ev!.args.withdrawal] }))
     m.opShares -= expectedWithdrawable
     m.deposit -= queued
     await check()
 
     // A slash while queued reduces what the withdrawal pays (queued shares stay slashable until completable).
-    const slashTx = await write(c, avs.account, {
-      address: d.allocationManager,
+    const slashTx = await write(el.c, avs.account, {
+      address: el.d.allocationManager,
       abi: allocationManagerAbi,
       functionName: 'slashOperator',
-      args: [avs.address, { operator: opAddr, operatorSetId: 3, strategies: [d.strategy], wadsToSlash: [5n * 10n ** 17n], description: 'during delay' }],
+      args: [avs.address, { operator: opAddr, operatorSetId: 3, strategies: [el.d.strategy], wadsToSlash: [5n * 10n ** 17n], description: 'during delay' }],
     })
     const prevMax = m.maxMag
     const slashedMag = ceilDiv(m.alloc * 5n * 10n ** 17n, WAD)
@@ -121,40 +114,40 @@ describe('EigenLayer harness share math (v1.x SlashingLib)', () => {
     const opSlashed = m.opShares - ceilDiv(m.opShares * m.maxMag, prevMax)
     m.opShares -= opSlashed
     await check()
-    const slashLogs = parseEventLogs({ abi: delegationManagerAbi, eventName: 'OperatorSharesSlashed', logs: (await c.public.getTransactionReceipt({ hash: slashTx })).logs })
+    const slashLogs = parseEventLogs({ abi: delegationManagerAbi, eventName: 'OperatorSharesSlashed', logs: (await el.c.public.getTransactionReceipt({ hash: slashTx })).logs })
     expect(slashLogs[0]!.args.totalSlashedShares).toBe(opSlashed + mulWad(scaled, prevMax - m.maxMag)) // operator part + queue part
-    const [, expectedNow] = await c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawal', args: [ev!.args.withdrawalRoot] })
+    const [, expectedNow] = await el.c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawal', args: [ev!.args.withdrawalRoot] })
     expect(expectedNow).toEqual([mulWad(scaled, m.maxMag)])
 
     // Completion guards: too early, wrong caller, wrong tokens length.
-    const complete = (account = s.account, tokens: Address[] = [d.token]) => write(c, account, { address: dm, abi: delegationManagerAbi, functionName: 'completeQueuedWithdrawal', args: [ev!.args.withdrawal, tokens, true] })
+    const complete = (account = s.account, tokens: Address[] = [el.d.token]) => write(el.c, account, { address: dm, abi: delegationManagerAbi, functionName: 'completeQueuedWithdrawal', args: [ev!.args.withdrawal, tokens, true] })
     await expect(complete()).rejects.toThrow(/WithdrawalDelayNotElapsed/)
-    await c.test.mine({ blocks: 20 })
-    await expect(complete(seeded.outsideStakers[0]!.account)).rejects.toThrow(/WithdrawerNotCaller/)
+    await el.c.test.mine({ blocks: 20 })
+    await expect(complete(el.seeded.outsideStakers[0]!.account)).rejects.toThrow(/WithdrawerNotCaller/)
     await expect(complete(s.account, [])).rejects.toThrow(/InputArrayLengthMismatch/)
 
     // Completion pays mulWad(scaledShares, maxMagnitude at startBlock + delay) in tokens (strategy rate is 1:1 here).
-    const before = await c.public.readContract({ address: d.token, abi: erc20Abi, functionName: 'balanceOf', args: [s.address] })
+    const before = await el.c.public.readContract({ address: el.d.token, abi: erc20Abi, functionName: 'balanceOf', args: [s.address] })
     await complete()
-    const after = await c.public.readContract({ address: d.token, abi: erc20Abi, functionName: 'balanceOf', args: [s.address] })
+    const after = await el.c.public.readContract({ address: el.d.token, abi: erc20Abi, functionName: 'balanceOf', args: [s.address] })
     expect(after - before).toBe(mulWad(scaled, m.maxMag))
-    expect(await c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawalRoots', args: [s.address] })).toEqual([])
+    expect(await el.c.public.readContract({ address: dm, abi: delegationManagerAbi, functionName: 'getQueuedWithdrawalRoots', args: [s.address] })).toEqual([])
     await expect(complete()).rejects.toThrow(/WithdrawalNotQueued/)
   })
 
   it('one operator per staker; only registered operators; magnitudes bounded', async () => {
-    const s = seeded.stakers[0]!
-    const opAddr = seeded.operators[0]!.address
-    await expect(write(c, s.account, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'delegateTo', args: [opAddr, { signature: '0x' as Hex, expiry: 0n }, zeroHash] })).rejects.toThrow(/ActivelyDelegated/)
-    const fresh = seeded.outsideStakers[0]!
-    await expect(write(c, fresh.account, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'registerAsOperator', args: [fresh.address, 0, ''] })).rejects.toThrow(/ActivelyDelegated/)
-    const op = seeded.operators[0]!
+    const s = el.seeded.stakers[0]!
+    const opAddr = el.seeded.operators[0]!.address
+    await expect(write(el.c, s.account, { address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'delegateTo', args: [opAddr, { signature: '0x' as Hex, expiry: 0n }, zeroHash] })).rejects.toThrow(/ActivelyDelegated/)
+    const fresh = el.seeded.outsideStakers[0]!
+    await expect(write(el.c, fresh.account, { address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'registerAsOperator', args: [fresh.address, 0, ''] })).rejects.toThrow(/ActivelyDelegated/)
+    const op = el.seeded.operators[0]!
     await expect(
-      write(c, op.account, {
-        address: d.allocationManager,
+      write(el.c, op.account, {
+        address: el.d.allocationManager,
         abi: allocationManagerAbi,
         functionName: 'modifyAllocations',
-        args: [op.address, [{ operatorSet: { avs: seeded.avss[0]!.address, id: 3 }, strategies: [d.strategy], newMagnitudes: [2n * WAD] }]],
+        args: [op.address, [{ operatorSet: { avs: el.seeded.avss[0]!.address, id: 3 }, strategies: [el.d.strategy], newMagnitudes: [2n * WAD] }]],
       }),
     ).rejects.toThrow(/InsufficientMagnitude/)
   })

@@ -3,10 +3,9 @@
  * the number of operators, and a Universe whose numbers equal what the contracts say.
  */
 import type { Address } from 'viem'
-import { beforeAll, describe, expect, it } from 'vitest'
-import type { AnvilNode } from '../../local/world/anvil.js'
-import { type LocalChain, write } from '../../local/world/chain.js'
-import { type EigenLayerDeployment, type SeededEigenLayer, eigenLayerActor } from '../../local/world/eigenlayer.js'
+import { describe, expect, it } from 'vitest'
+import { write } from '../../local/world/chain.js'
+import { eigenLayerActor } from '../../local/world/eigenlayer.js'
 import { allocationManagerAbi, delegationManagerAbi } from '../../local/world/abis/eigenlayer.js'
 import { createReader } from '../../shared/chain/client.js'
 import { memoryChainSync } from '../../shared/chain/sync/index.js'
@@ -15,28 +14,27 @@ import { readEigenLayerUniverse } from '../../shared/protocols/eigenlayer/reader
 import { eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
 
 const WEI = 10n ** 18n
-let anvil: AnvilNode
-let c: LocalChain
-let d: EigenLayerDeployment
-let seeded: SeededEigenLayer
 
-const t = eigenLayerTestChain({ snapshots: false })
-beforeAll(() => {
-  ;({ anvil, c, d, seeded } = t)
-})
+const el = eigenLayerTestChain({ snapshots: false })
 
 /** Reads twice through one synced (in-memory) store; `onRequest` counts the second read's HTTP requests: a steady-state run. */
 const read = async (onRequest?: () => void) => {
   let counting = false
-  const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, onRequest: () => counting && onRequest?.() })
-  const params = { ...d, stakers: seeded.stakers.map((s) => s.address), labels: seeded.labels, fromBlock: d.deployBlock, events: eigenLayerEvents(client, memoryChainSync(), { chainId: anvil.chainId, fromBlock: d.deployBlock }) }
+  const client = createReader({ rpcUrl: el.anvil.rpcUrl, chainId: el.anvil.chainId, onRequest: () => counting && onRequest?.() })
+  const params = {
+    ...el.d,
+    stakers: el.seeded.stakers.map((s) => s.address),
+    labels: el.seeded.labels,
+    fromBlock: el.d.deployBlock,
+    events: eigenLayerEvents(client, memoryChainSync(), { chainId: el.anvil.chainId, fromBlock: el.d.deployBlock }),
+  }
   const first = await readEigenLayerUniverse(client, params)
   counting = true
   const again = await readEigenLayerUniverse(client, params)
   expect(again).toEqual(first)
   return again
 }
-const op = (label: string) => seeded.operators.find((o) => o.label === label)!.address.toLowerCase() as Address
+const op = (label: string) => el.seeded.operators.find((o) => o.label === label)!.address.toLowerCase() as Address
 
 describe('readEigenLayerUniverse', () => {
   it('reads the position in three HTTP round trips plus the sync’s (≤ 5 once synced) and maps it into the shared Universe', async () => {
@@ -74,7 +72,7 @@ describe('readEigenLayerUniverse', () => {
 
     // Position: our stakers over the strategy; allocations = withdrawable × magnitude / maxMagnitude.
     const pos = universe.positions[0]!
-    expect(pos).toMatchObject({ protocol: 'eigenlayer', kind: 'eigenlayer-staker', steerable: true, vault: d.strategy.toLowerCase(), collateral: d.token.toLowerCase(), activeStake: 685n * WEI, epochDurationSeconds: 50 * 12 })
+    expect(pos).toMatchObject({ protocol: 'eigenlayer', kind: 'eigenlayer-staker', steerable: true, vault: el.d.strategy.toLowerCase(), collateral: el.d.token.toLowerCase(), activeStake: 685n * WEI, epochDurationSeconds: 50 * 12 })
     const alloc = (o: string, l: string) => pos.allocations.find((a) => a.operator === op(o) && a.service === universe.services.find((s) => s.label === l)!.id)?.stake
     expect(alloc('el-op-a', 'eigen-oracle/0')).toBe(200n * WEI) // 400 × 0.5
     expect(alloc('el-op-a', 'eigen-da/0')).toBe(120n * WEI) // 400 × 0.3
@@ -86,7 +84,7 @@ describe('readEigenLayerUniverse', () => {
     const b = eigenlayer.stakers.find((s) => s.operator === op('el-op-b'))!
     expect(b.depositShares).toBe(300n * WEI)
     expect(b.withdrawableShares).toBe(285n * WEI)
-    const [[w]] = await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [b.address, [d.strategy]] })
+    const [[w]] = await el.c.public.readContract({ address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [b.address, [el.d.strategy]] })
     expect(b.withdrawableShares).toBe(w)
     expect(eigenlayer.minWithdrawalDelayBlocks).toBe(50)
     expect(eigenlayer.inFlightTokens).toBe(0n)
@@ -94,21 +92,21 @@ describe('readEigenLayerUniverse', () => {
   })
 
   it('keeps the same round trips with many more operators', async () => {
-    const snap = await c.test.snapshot()
+    const snap = await el.c.test.snapshot()
     try {
-      const oracle = seeded.avss.find((a) => a.label === 'eigen-oracle')!
+      const oracle = el.seeded.avss.find((a) => a.label === 'eigen-oracle')!
       for (let i = 0; i < 12; i++) {
         const o = eigenLayerActor(`operator/extra-${i}`)
-        await c.test.setBalance({ address: o.address, value: 10n ** 21n })
-        await write(c, o.account, { address: d.delegationManager, abi: delegationManagerAbi, functionName: 'registerAsOperator', args: ['0x0000000000000000000000000000000000000000', 0, ''] })
-        await write(c, o.account, { address: d.allocationManager, abi: allocationManagerAbi, functionName: 'registerForOperatorSets', args: [o.address, { avs: oracle.address, operatorSetIds: [0], data: '0x' }] })
+        await el.c.test.setBalance({ address: o.address, value: 10n ** 21n })
+        await write(el.c, o.account, { address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'registerAsOperator', args: ['0x0000000000000000000000000000000000000000', 0, ''] })
+        await write(el.c, o.account, { address: el.d.allocationManager, abi: allocationManagerAbi, functionName: 'registerForOperatorSets', args: [o.address, { avs: oracle.address, operatorSetIds: [0], data: '0x' }] })
       }
       let requests = 0
       const { universe } = await read(() => requests++)
       expect(requests).toBeLessThanOrEqual(3 + 2) // + the sync's
       expect(universe.operators.length).toBe(15)
     } finally {
-      await c.test.revert({ id: snap })
+      await el.c.test.revert({ id: snap })
     }
   })
 })

@@ -5,10 +5,8 @@
  */
 import type { Address, Hex } from 'viem'
 import { erc20Abi } from 'viem'
-import { beforeAll, describe, expect, it } from 'vitest'
-import type { AnvilNode } from '../../local/world/anvil.js'
-import type { LocalChain } from '../../local/world/chain.js'
-import { type EigenLayerDeployment, type SeededEigenLayer, slashEigenLayerOperator } from '../../local/world/eigenlayer.js'
+import { describe, expect, it } from 'vitest'
+import { slashEigenLayerOperator } from '../../local/world/eigenlayer.js'
 import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import { createReader } from '../../shared/chain/client.js'
 import type { MoveStep } from '../../shared/protocols/eigenlayer/buildMoveCall.js'
@@ -18,31 +16,24 @@ import { crashOnceAt, driveThroughCrashes, eigenLayerSagaContext, eigenLayerTest
 import { world } from '../setup/worldHandle.js'
 
 const w = world()
-let anvil: AnvilNode
-let c: LocalChain
-let d: EigenLayerDeployment
-let seeded: SeededEigenLayer
 
-const staker = (label: string) => seeded.stakers.find((s) => s.label === label)!
-const operator = (label: string) => seeded.operators.find((o) => o.label === label)!
-const nonceOf = (a: Address) => c.public.getTransactionCount({ address: a })
-const withdrawable = async (a: Address) => (await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [a, [d.strategy]] }))[0][0]!
+const staker = (label: string) => el.seeded.stakers.find((s) => s.label === label)!
+const operator = (label: string) => el.seeded.operators.find((o) => o.label === label)!
+const nonceOf = (a: Address) => el.c.public.getTransactionCount({ address: a })
+const withdrawable = async (a: Address) => (await el.c.public.readContract({ address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'getWithdrawableShares', args: [a, [el.d.strategy]] }))[0][0]!
 
-const context = (hooks?: EigenLayerSagaHooks) => eigenLayerSagaContext(w, anvil, seeded, hooks)
+const context = (hooks?: EigenLayerSagaHooks) => eigenLayerSagaContext(w, el.anvil, el.seeded, hooks)
 
 const moveParams = (from: string, to: string, toOperator: string) => ({
-  delegationManager: d.delegationManager,
-  strategyManager: d.strategyManager,
-  strategy: d.strategy,
+  delegationManager: el.d.delegationManager,
+  strategyManager: el.d.strategyManager,
+  strategy: el.d.strategy,
   from: { staker: staker(from).address },
   to: { staker: staker(to).address, operator: operator(toOperator).address },
   reason: 'test move',
 })
 
-const t = eigenLayerTestChain()
-beforeAll(() => {
-  ;({ anvil, c, d, seeded } = t)
-})
+const el = eigenLayerTestChain()
 
 describe('EigenLayer move saga (queue → wait → complete → deposit)', () => {
   it('moves staker-a (el-op-a) to staker-b (el-op-b) across the withdrawal delay; every step recorded with its tx', async () => {
@@ -56,8 +47,8 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     expect(first.completableAtBlock).toBe(first.record.state.queue!.completableAtBlock)
 
     // While in flight: the reader shows the stake as in flight (earning nothing), not active.
-    const reader = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
-    const during = await readEigenLayerUniverse(reader, { ...d, stakers: seeded.stakers.map((s) => s.address), fromBlock: d.deployBlock })
+    const reader = createReader({ rpcUrl: el.anvil.rpcUrl, chainId: el.anvil.chainId })
+    const during = await readEigenLayerUniverse(reader, { ...el.d, stakers: el.seeded.stakers.map((s) => s.address), fromBlock: el.d.deployBlock })
     expect(during.eigenlayer.inFlightTokens).toBe(400n * 10n ** 18n)
     expect(during.eigenlayer.stakers[0]!.queued).toHaveLength(1)
     expect(during.eigenlayer.stakers[0]!.queued[0]!.completable).toBe(false)
@@ -68,7 +59,7 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     expect(early.status).toBe('waiting')
     expect(await nonceOf(a)).toBe(nonceA + 1)
 
-    await c.test.mine({ blocks: 51 }) // completable when block.number > startBlock + 50
+    await el.c.test.mine({ blocks: 51 }) // completable when block.number > startBlock + 50
     const done = await advanceEigenLayerMove(ctx, first.record.sagaId)
     expect(done.status).toBe('completed')
     const s = done.record.state
@@ -76,7 +67,7 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     for (const step of ['queue', 'complete', 'transfer', 'approve', 'deposit'] as const) {
       expect(steps[step]?.status, step).toBe('done')
       expect(steps[step]?.txHash, step).toMatch(/^0x[0-9a-f]{64}$/)
-      const receipt = await c.public.getTransactionReceipt({ hash: steps[step]!.txHash! })
+      const receipt = await el.c.public.getTransactionReceipt({ hash: steps[step]!.txHash! })
       expect(receipt.status).toBe('success')
       const intent = await ctx.intents.get(`${done.record.sagaId}:${step}#0`)
       expect(intent?.status).toBe('mined')
@@ -96,7 +87,7 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     expect(bAfter - bBefore).toBeLessThanOrEqual(s.received!.tokens)
     expect(await nonceOf(a)).toBe(nonceA + 3) // queue, complete, transfer
     expect(await nonceOf(b)).toBe(nonceB + 2) // approve, deposit
-    expect(await c.public.readContract({ address: d.token, abi: erc20Abi, functionName: 'balanceOf', args: [a] })).toBe(0n)
+    expect(await el.c.public.readContract({ address: el.d.token, abi: erc20Abi, functionName: 'balanceOf', args: [a] })).toBe(0n)
 
     // Every step was logged once as recorded-before-send and once as sent.
     const log = done.record.log
@@ -117,7 +108,7 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     const [a, fresh] = [staker('staker-a').address, staker('staker-c').address]
     const [nonceA, nonceC] = await Promise.all([nonceOf(a), nonceOf(fresh)])
     // staker-c is new: delegateTo is a step too; completable when block.number > startBlock + 50
-    const { sagaId, crashes } = await driveThroughCrashes(ctx, moveParams('staker-a', 'staker-c', 'el-op-c'), () => c.test.mine({ blocks: 51 }))
+    const { sagaId, crashes } = await driveThroughCrashes(ctx, moveParams('staker-a', 'staker-c', 'el-op-c'), () => el.c.test.mine({ blocks: 51 }))
     const rec = (await ctx.sagas.get(sagaId!))!
     expect(rec.status).toBe('completed')
     const txSteps: MoveStep[] = ['queue', 'complete', 'transfer', 'delegate', 'approve', 'deposit']
@@ -137,7 +128,7 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
         step,
       ).toHaveLength(1)
     }
-    expect(await c.public.readContract({ address: d.delegationManager, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [fresh] })).toBe(operator('el-op-c').address)
+    expect(await el.c.public.readContract({ address: el.d.delegationManager, abi: delegationManagerAbi, functionName: 'delegatedTo', args: [fresh] })).toBe(operator('el-op-c').address)
     expect(await withdrawable(fresh)).toBe(state.received.tokens)
     expect(await withdrawable(a)).toBe(0n)
   })
@@ -150,9 +141,9 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     expect(first.status).toBe('waiting')
 
     // eigen-oracle slashes half of el-op-a's allocated magnitude (0.5 of 1.0): queued shares lose 25 %.
-    const oracle = seeded.avss.find((x) => x.label === 'eigen-oracle')!
-    await slashEigenLayerOperator(c, d, oracle, 0, operator('el-op-a').address, 0.5)
-    await c.test.mine({ blocks: 51 }) // completable when block.number > startBlock + 50
+    const oracle = el.seeded.avss.find((x) => x.label === 'eigen-oracle')!
+    await slashEigenLayerOperator(el.c, el.d, oracle, 0, operator('el-op-a').address, 0.5)
+    await el.c.test.mine({ blocks: 51 }) // completable when block.number > startBlock + 50
     const done = await advanceEigenLayerMove(ctx, first.record.sagaId)
     expect(done.status).toBe('completed')
     const s = done.record.state
@@ -163,9 +154,9 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     expect(s.slashedDuringDelay).toBe(100n * WEI)
 
     // The received amount is exactly the transfer in the completion receipt; what B deposited is that amount.
-    const receipt = await c.public.getTransactionReceipt({ hash: s.received!.txHash })
+    const receipt = await el.c.public.getTransactionReceipt({ hash: s.received!.txHash })
     expect(receipt.transactionHash).toBe(s.steps.complete!.txHash)
-    const transferReceipt = await c.public.getTransactionReceipt({ hash: s.steps.transfer!.txHash! })
+    const transferReceipt = await el.c.public.getTransactionReceipt({ hash: s.steps.transfer!.txHash! })
     expect(transferReceipt.status).toBe('success')
     expect(s.deposited!.tokens).toBe(300n * WEI)
     const bAfter = await withdrawable(b)
@@ -174,14 +165,14 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     expect(await withdrawable(a)).toBe(0n)
 
     // The reader sees the slash on el-op-a in eigen-oracle.
-    const reader = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
-    const { universe } = await readEigenLayerUniverse(reader, { ...d, stakers: seeded.stakers.map((x) => x.address), fromBlock: d.deployBlock })
+    const reader = createReader({ rpcUrl: el.anvil.rpcUrl, chainId: el.anvil.chainId })
+    const { universe } = await readEigenLayerUniverse(reader, { ...el.d, stakers: el.seeded.stakers.map((x) => x.address), fromBlock: el.d.deployBlock })
     const svc = universe.services.find((x) => x.id === oracle.sets[0]!.key)!
     const sl = svc.slashes.find((x) => x.operator === operator('el-op-a').address.toLowerCase())!
     // Operator shares were 1000 (1400 − the queued 400), and the queued 400 were still slashable: allocated 0.5 of
     // both → 700; slashed 0.25 of max magnitude → 250 of operator shares + 100 of queued shares. The amount is what
     // OperatorSharesSlashed reports (350), not the 250 the operator shares alone would say.
-    const [slashedLog] = await c.public.getContractEvents({ address: d.delegationManager, abi: delegationManagerAbi, eventName: 'OperatorSharesSlashed', fromBlock: sl.blockNumber, toBlock: sl.blockNumber })
+    const [slashedLog] = await el.c.public.getContractEvents({ address: el.d.delegationManager, abi: delegationManagerAbi, eventName: 'OperatorSharesSlashed', fromBlock: sl.blockNumber, toBlock: sl.blockNumber })
     expect(slashedLog!.args.totalSlashedShares).toBe(350n * WEI)
     expect(sl.amount).toBe(350n * WEI)
     expect(sl.stakeAtCapture).toBe(700n * WEI)
@@ -189,8 +180,8 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
 
   it("moves a deny-listed operator's stake out (to a fresh staker delegated to an allowed operator)", async () => {
     const ctx = await context()
-    const reader = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
-    const read = () => readEigenLayerUniverse(reader, { ...d, stakers: seeded.stakers.map((x) => x.address), fromBlock: d.deployBlock })
+    const reader = createReader({ rpcUrl: el.anvil.rpcUrl, chainId: el.anvil.chainId })
+    const read = () => readEigenLayerUniverse(reader, { ...el.d, stakers: el.seeded.stakers.map((x) => x.address), fromBlock: el.d.deployBlock })
     const before = await read()
     const opA = operator('el-op-a').address.toLowerCase() as Address
     const opC = operator('el-op-c').address.toLowerCase() as Address
@@ -206,7 +197,7 @@ describe('EigenLayer move saga (queue → wait → complete → deposit)', () =>
     const again = await moveOutOfDeniedOperators(ctx, { details: (await read()).eigenlayer, deny: [opA], allow: [opC], fallbackOperator: opC })
     expect(again.started).toHaveLength(0)
 
-    await c.test.mine({ blocks: 51 }) // completable when block.number > startBlock + 50
+    await el.c.test.mine({ blocks: 51 }) // completable when block.number > startBlock + 50
     const resumed = await resumeEigenLayerMoves(ctx)
     expect(resumed).toHaveLength(1)
     expect(resumed[0]!.outcome?.status).toBe('completed')
