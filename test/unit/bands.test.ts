@@ -3,13 +3,13 @@ import { bandOfRatio, policyBands } from '../../shared/domain/bands.js'
 import { planAllocation } from '../../shared/domain/plan.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
-import { E18, NOW, YEAR, addr, operator, position, service, slash, svc, universe } from './fixtures.js'
+import { E18, NOW, YEAR, addr, service, slash, svc, threeOperatorUniverse } from './fixtures.js'
 
 const policy = (extra: Record<string, unknown> = {}) => loadPolicyOrThrow({ version: 1, ...extra })
 
 // Operator 3 was slashed twice in service 1 (p ≈ 17 %/yr there); operator 4 and 5 are clean.
 function world() {
-  return universe(
+  return threeOperatorUniverse(
     [
       service(1, {
         rewardRatePerYear: 0.05,
@@ -18,18 +18,10 @@ function world() {
       }),
       service(2, { rewardRatePerYear: 0.04, observedSince: NOW - 3n * YEAR }),
     ],
-    [operator(3, [1, 2], { totalRestakedStake: 100n * E18 }), operator(4, [1, 2], { totalRestakedStake: 100n * E18 }), operator(5, [1, 2], { totalRestakedStake: 100n * E18 })],
     [
-      position({
-        vault: 0xa,
-        operators: [3, 4, 5],
-        services: [1, 2],
-        allocations: [
-          [1, 3, 10n * E18],
-          [2, 4, 10n * E18],
-          [2, 5, 10n * E18],
-        ],
-      }),
+      [1, 3, 10n * E18],
+      [2, 4, 10n * E18],
+      [2, 5, 10n * E18],
     ],
   )
 }

@@ -98,3 +98,12 @@ export function position(p: PositionSpec): Position {
 export function universe(services: Service[], operators: Operator[], positions: Position[]): Universe {
   return { chainId: 31337, blockNumber: 1234n, timestamp: NOW, services, operators, positions }
 }
+
+/**
+ * Services 1 and 2 (`services`, built by the caller), operators 3, 4 and 5 in both with 100 tokens restaked each, and
+ * vault 0xa opted into all of them holding `allocations` ([service, operator, stake]).
+ */
+export function threeOperatorUniverse(services: [Service, Service], allocations: [number, number, bigint][]): Universe {
+  const operators = [3, 4, 5].map((n) => operator(n, [1, 2], { totalRestakedStake: 100n * E18 }))
+  return universe(services, operators, [position({ vault: 0xa, operators: [3, 4, 5], services: [1, 2], allocations })])
+}

@@ -1,25 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { WhatIfChangeError, formatWhatIf, whatIf } from '../../shared/domain/whatif.js'
-import { E18, NOW, YEAR, addr, operator, position, service, svc, universe } from './fixtures.js'
+import { E18, NOW, YEAR, addr, service, svc, threeOperatorUniverse } from './fixtures.js'
 
 const policy = (extra: Record<string, unknown> = {}) => loadPolicyOrThrow({ version: 1, minOperatorsPerService: 1, turnoverCapPerRun: 4, caps: { perOperator: 0.5, perService: 1 }, ...extra })
 
 function world() {
-  return universe(
+  return threeOperatorUniverse(
     [service(1, { rewardRatePerYear: 0.05, observedSince: NOW - 2n * YEAR }), service(2, { rewardRatePerYear: 0.04, observedSince: NOW - 2n * YEAR })],
-    [operator(3, [1, 2], { totalRestakedStake: 100n * E18 }), operator(4, [1, 2], { totalRestakedStake: 100n * E18 }), operator(5, [1, 2], { totalRestakedStake: 100n * E18 })],
     [
-      position({
-        vault: 0xa,
-        operators: [3, 4, 5],
-        services: [1, 2],
-        allocations: [
-          [1, 3, 40n * E18],
-          [1, 4, 30n * E18],
-          [2, 5, 30n * E18],
-        ],
-      }),
+      [1, 3, 40n * E18],
+      [1, 4, 30n * E18],
+      [2, 5, 30n * E18],
     ],
   )
 }
