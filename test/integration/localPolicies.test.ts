@@ -13,6 +13,30 @@ import { configuredPositionIds } from '../../shared/config/config.js'
 import { runCli } from '../setup/cli.js'
 import { chain, world } from '../setup/worldHandle.js'
 
+/** The parts of a policy file that name operators and services. */
+interface ExamplePolicy {
+  positions?: { vault: string }[]
+  operators?: { allow?: string[]; deny?: string[] }
+  services?: { allow?: string[]; deny?: string[] }
+  caps?: { perRiskGroup?: { members?: string[] }[] }
+  scoring?: { slashProbabilityOverrides?: { operator?: string; service?: string }[]; serviceMetadata?: { service: string }[]; operatorMetadata?: { operator: string }[] }
+}
+
+/** Every operator address and service id a policy names, lower-case. */
+function namedIds(p: ExamplePolicy): string[] {
+  const sc = p.scoring
+  return [
+    ...(p.operators?.allow ?? []),
+    ...(p.operators?.deny ?? []),
+    ...(p.services?.allow ?? []),
+    ...(p.services?.deny ?? []),
+    ...(p.caps?.perRiskGroup ?? []).flatMap((g) => g.members ?? []),
+    ...(sc?.slashProbabilityOverrides ?? []).flatMap((o) => [o.operator, o.service].filter((x): x is string => x !== undefined)),
+    ...(sc?.serviceMetadata ?? []).map((m) => m.service),
+    ...(sc?.operatorMetadata ?? []).map((m) => m.operator),
+  ].map((x) => x.toLowerCase())
+}
+
 const w = world()
 const c = chain(w)
 const DIR = 'local/policies'
@@ -36,10 +60,12 @@ describe('shipped example policies against the local world', () => {
     const operators = new Set(w.seeded.operators.map((o) => o.address.toLowerCase()))
     const services = new Set(w.seeded.networks.flatMap((n) => n.subnetworks.map((s) => s.id.toLowerCase())))
     for (const f of files) {
-      const p = JSON.parse(await readFile(join(DIR, f), 'utf8')) as { positions?: { vault: string }[]; operators?: { allow?: string[] }; services?: { allow?: string[]; deny?: string[] } }
+      const p = JSON.parse(await readFile(join(DIR, f), 'utf8')) as ExamplePolicy
       expect({ f, unknown: (p.positions ?? []).map((x) => x.vault.toLowerCase()).filter((v) => !known.has(v)) }).toEqual({ f, unknown: [] })
-      expect({ f, unknown: (p.operators?.allow ?? []).filter((o) => !operators.has(o.toLowerCase())) }).toEqual({ f, unknown: [] })
-      expect({ f, unknown: [...(p.services?.allow ?? []), ...(p.services?.deny ?? [])].filter((s) => !services.has(s.toLowerCase())) }).toEqual({ f, unknown: [] })
+      // Every operator and service the policy names anywhere (lists, overrides, metadata, risk groups) is the world's.
+      const named = namedIds(p)
+      expect(named.length).toBeGreaterThan(0)
+      expect({ f, unknown: named.filter((x) => !operators.has(x) && !services.has(x)) }).toEqual({ f, unknown: [] })
     }
   })
 
