@@ -4,9 +4,13 @@
  * (`anvil_mine`) while the plan shows its stake in flight earning nothing, and completes on a later tick; deny-listed
  * operators are left first; dry-run sends nothing. No mocks.
  */
-import type { Address } from 'viem'
+import { type Address, erc20Abi } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { delegationManagerAbi } from '../../shared/protocols/eigenlayer/abis.js'
+import { write } from '../../local/world/chain.js'
+import { ANVIL_DEPLOYER_KEY } from '../../local/world/index.js'
+import { lstTokenAbi } from '../../local/world/seed.js'
+import { delegationManagerAbi, strategyAbi } from '../../shared/protocols/eigenlayer/abis.js'
 import type { Config } from '../../shared/config/config.js'
 import type { Plan, Policy, UniverseScores } from '../../shared/domain/index.js'
 import { explainRun } from '../../shared/domain/explain.js'
@@ -128,6 +132,33 @@ describe('runEigenLayerRebalance on the local world', () => {
     expect(r.decision).toMatchObject({ kind: 'act', derisk: true })
     expect(r.moves.every((m) => m.status === 'held')).toBe(true)
     expect(await ctx.sagas.listByStatus(['running', 'waiting'])).toHaveLength(1)
+  })
+
+  it('deposits tokens found idle in a staker Safe back on its operator in the run itself (one deposit saga through Roles), and the next run finds none', async () => {
+    const ctx = elContext(await withFreshTables(w))
+    const a = staker('staker-a')
+    const token = await c.public.readContract({ address: position.strategy, abi: strategyAbi, functionName: 'underlyingToken' })
+    const idle = 7n * 10n ** 18n
+    await write(c, privateKeyToAccount(ANVIL_DEPLOYER_KEY), { address: token, abi: lstTokenAbi, functionName: 'mint', args: [a, idle] })
+    const before = await withdrawable(a)
+
+    const r = await runEigenLayerRebalance(ctx, { trigger: 'test' })
+    expect(r.error).toBeUndefined()
+    expect(r.idle).toEqual([expect.objectContaining({ staker: a, tokens: idle, status: 'completed' })])
+    const saga = (await ctx.sagas.get<EigenLayerMoveState>(r.idle[0]!.sagaId))!
+    expect(saga.status).toBe('completed')
+    expect(saga.state.steps.approve?.status).toBe('done')
+    expect(saga.state.steps.deposit?.status).toBe('done')
+    expect(await c.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [a] })).toBe(0n)
+    // Deposited on staker-a's operator: its withdrawable shares grew by the tokens (the strategy's rate, rounding down).
+    const gained = (await withdrawable(a)) - before
+    expect(gained).toBeLessThanOrEqual(idle)
+    expect(gained).toBeGreaterThanOrEqual(idle - idle / 10n ** 15n)
+    const run = (await ctx.runs.get(r.runId))!
+    expect(run.actions).toContainEqual(expect.objectContaining({ kind: 'eigenlayer-idle', status: 'mined', txHash: saga.state.steps.deposit!.txHash }))
+
+    const next = await runEigenLayerRebalance(ctx, { trigger: 'test' })
+    expect(next.idle).toEqual([])
   })
 
   it('dry-run records the planned move and sends nothing', async () => {

@@ -325,7 +325,8 @@ export function createEigenLayerAdapter(deps: EigenLayerAdapterDeps): ProtocolAd
               kind: 'eigenlayer-idle',
               description: `${step.description} [saga ${rec.sagaId}]`,
               reasons: step.reasons,
-              status: 'sent',
+              // A deposit saga has no delay: it usually completes in this run, and the record says so.
+              status: o.status === 'completed' ? 'mined' : 'sent',
               ...(o.record.state.steps.deposit?.txHash ? { txHash: o.record.state.steps.deposit.txHash } : {}),
             })
           } catch (e) {
