@@ -79,8 +79,8 @@ export function assembleBlock(b: BlockParts): LpBlock {
     for (let j = 0; j < nPairs; j++) opPairs[fill[pairOp[j] as number]!++] = j
   }
 
-  // Rows: service, operator, group, leverage, risk, maxLoss, turnover, diversificationTotal, then one diversification
-  // row per pair. Each of the first 6 + groups rows, and each of the two diversification families, holds every u and v
+  // Rows: service, operator, group, leverage, risk, maxLoss, turnover, diversificationTotal (objects), then one
+  // diversification row per pair (right-hand side only). Each of the first 6 + groups rows, and each of the two diversification families, holds every u and v
   // column (tau0 of them) at most once; the diversification rows add one τ entry each. The matrix is written into
   // arrays of exactly that bound and handed on as views (no copy).
   const nDiv = m > 1 ? nPairs : 0
@@ -188,14 +188,17 @@ export function assembleBlock(b: BlockParts): LpBlock {
       rows.push({ kind: 'diversificationTotal', subject: services[ls] as string, rhs: 0, limit: 0, limitWei: 0n })
     }
   }
-  // Diversification rows D_j, one per pair: x_j − t_s/m ≤ t0_s/m − x0_j.
-  const nRows = rows.length + nDiv
+  // Diversification rows D_j, one per pair: x_j − t_s/m ≤ t0_s/m − x0_j (right-hand sides only: no object per row).
+  const nNamed = rows.length
+  const nRows = nNamed + nDiv
   const rowStart = new Int32Array(nRows + 1)
   rowStart.set(rowStartL)
+  const rowRhs = new Float64Array(nRows)
+  for (let r = 0; r < nNamed; r++) rowRhs[r] = (rows[r] as LpRow).rhs
   for (let j = 0; j < nDiv; j++) {
     const p = pairs[j] as LpPair
     const ls = pairSvc[j] as number
-    rowStart[rows.length] = at
+    rowStart[nNamed + j] = at
     if (p.uCol >= 0) {
       rowCol[at] = p.uCol
       rowVal[at++] = 1
@@ -206,7 +209,7 @@ export function assembleBlock(b: BlockParts): LpBlock {
     }
     rowCol[at] = tau0 + ls
     rowVal[at++] = -1 / m
-    rows.push({ kind: 'diversification', subject: '', rhs: (t0[ls] as number) / m - p.x0, limit: 0, limitWei: 0n, pair: j })
+    rowRhs[nNamed + j] = (t0[ls] as number) / m - p.x0
   }
   rowStart[nRows] = at
   // Typed arrays drop writes past their end: a bound that undercounts must fail loudly, never give a wrong LP.
@@ -246,6 +249,8 @@ export function assembleBlock(b: BlockParts): LpBlock {
     colRow,
     colVal,
     rows,
+    nRows,
+    rowRhs,
     rowStart,
     rowCol: rowCol.subarray(0, nnz),
     rowVal: rowVal.subarray(0, nnz),
@@ -278,6 +283,8 @@ export function emptyBlock(position: string, A: bigint, scale: number, m: number
     colVal: new Float64Array(0),
     // Only the (empty) turnover row, so the plan can report the limit.
     rows: [{ kind: 'turnover', subject: '', rhs: limit, limit, limitWei: turnoverLimitWei }],
+    nRows: 1,
+    rowRhs: Float64Array.of(limit),
     rowStart: new Int32Array(2),
     rowCol: new Int32Array(0),
     rowVal: new Float64Array(0),

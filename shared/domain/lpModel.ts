@@ -11,7 +11,10 @@ export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | '
 /** Why a service row has the limit it has (the smallest of the three). */
 export type ServiceLimitSource = 'activeStake' | 'maxNetworkLimit' | 'caps.perService'
 
-/** One row `Σ a·x ≤ rhs` of a block. */
+/**
+ * One row `Σ a·x ≤ rhs` of a block. A block keeps these objects for its named rows only (`LpBlock.rows`); the
+ * per-pair diversification rows live in `LpBlock.rowRhs` alone (see {@link rowAt} for one as an object).
+ */
 export interface LpRow {
   kind: RowKind
   /** Service id, operator address or group name; '' for position-wide rows and diversification rows (see `pair`). */
@@ -99,7 +102,16 @@ export interface LpBlock {
   colStart: Int32Array
   colRow: Int32Array
   colVal: Float64Array
+  /**
+   * The named rows (service, operator, group, leverage, risk, maxLoss, turnover, diversificationTotal): rows
+   * 0 .. rows.length − 1. Row rows.length + j (up to nRows − 1) is the diversification row D_j of pair j, held in
+   * `rowRhs` only: one object per pair was most of the planner's garbage at scale (issue 16 §3).
+   */
   rows: LpRow[]
+  /** Number of rows: the named rows, then one diversification row per pair when minOperatorsPerService > 1. */
+  nRows: number
+  /** Right-hand side of every row (nRows); equals `rows[r].rhs` for a named row. */
+  rowRhs: Float64Array
   rowStart: Int32Array
   rowCol: Int32Array
   rowVal: Float64Array
@@ -203,6 +215,24 @@ export function turnoverMarginWei(nPairs: number, minOperators: number): bigint 
 /** Relative feasibility margin applied to the turnover row (solver tolerance). */
 export const LP_FEASIBILITY_MARGIN = 1e-9
 
+/**
+ * Row r of a block as an object: the named row itself, or a diversification row made on demand
+ * (`{ kind: 'diversification', subject: '', rhs, limit: 0, limitWei: 0n, pair }`).
+ */
+export function rowAt(block: LpBlock, r: number): LpRow {
+  const named = block.rows[r]
+  if (named !== undefined) return named
+  return { kind: 'diversification', subject: '', rhs: block.rowRhs[r] as number, limit: 0, limitWei: 0n, pair: r - block.rows.length }
+}
+
+/** The block with named row r replaced by `row` (its right-hand side in `rowRhs` too); the original is not modified. */
+export function withRow(block: LpBlock, r: number, row: LpRow): LpBlock {
+  const rows = block.rows.map((x, i) => (i === r ? row : x))
+  const rowRhs = block.rowRhs.slice()
+  rowRhs[r] = row.rhs
+  return { ...block, rows, rowRhs }
+}
+
 /** Values x_j (normalised) of every pair of a block from a column solution. */
 export function pairValues(block: LpBlock, x: Float64Array): Float64Array {
   const out = new Float64Array(block.pairs.length)
@@ -214,8 +244,8 @@ export function pairValues(block: LpBlock, x: Float64Array): Float64Array {
 
 /** Row activities (Σ a·col, shifted space) of a block for a column solution. */
 export function rowActivities(block: LpBlock, x: Float64Array): Float64Array {
-  const out = new Float64Array(block.rows.length)
-  for (let r = 0; r < block.rows.length; r++) {
+  const out = new Float64Array(block.nRows)
+  for (let r = 0; r < block.nRows; r++) {
     let s = 0
     for (let k = block.rowStart[r] as number; k < (block.rowStart[r + 1] as number); k++) s += (block.rowVal[k] as number) * (x[block.rowCol[k] as number] as number)
     out[r] = s
@@ -238,8 +268,7 @@ export function blockObjective(block: LpBlock, x: Float64Array): number {
 export function minTurnoverBlock(block: LpBlock): LpBlock {
   const colCost = new Float64Array(block.nCols)
   for (let c = 0; c < block.nCols; c++) colCost[c] = block.colKind[c] === COL_T ? 0 : -1
-  const rows = block.rows.map((r, i) => (i === block.turnoverRow ? { ...r, rhs: 1e12 } : r))
-  return { ...block, colCost, rows, objectiveConstant: 0 }
+  return { ...withRow(block, block.turnoverRow, { ...(block.rows[block.turnoverRow] as LpRow), rhs: 1e12 }), colCost, objectiveConstant: 0 }
 }
 
 /**
@@ -255,8 +284,7 @@ export function withTurnoverAtLeast(block: LpBlock, minTurnover: number): LpBloc
   const limitWei = needWei > row.limitWei ? needWei : row.limitWei
   const limit = Number(limitWei) / block.scale
   const rhs = Math.max(0, limit - LP_FEASIBILITY_MARGIN - Number(marginWei) / block.scale)
-  const rows = block.rows.map((r, i) => (i === block.turnoverRow ? { ...r, limit, limitWei, rhs } : r))
-  return { ...block, rows }
+  return withRow(block, block.turnoverRow, { ...row, limit, limitWei, rhs })
 }
 
 /** Does the block remove stake the policy forbids (deny lists, eligibility, slash response)? */

@@ -269,7 +269,7 @@ function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: big
 /** Constraints (policy field names) the block's start point breaks: rows other than the turnover row whose slack at the current allocation is negative. */
 function brokenAtStart(block: LpBlock): string[] {
   const rows: number[] = []
-  for (let r = 0; r < block.rows.length; r++) if (r !== block.turnoverRow && (block.rows[r] as LpRow).rhs < -1e-12) rows.push(r)
+  for (let r = 0; r < block.nRows; r++) if (r !== block.turnoverRow && (block.rowRhs[r] as number) < -1e-12) rows.push(r)
   if (rows.length === 0) return []
   return [...new Set(conflictsOf(block, { status: 'infeasible', conflictRows: rows } as BlockSolution).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
 }

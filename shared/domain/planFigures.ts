@@ -4,7 +4,7 @@
  */
 import type { Address, Position, ServiceId } from './types.js'
 import { type PairScore, type ServiceScore, herfindahl, pairKey } from './score.js'
-import { type BlockSolution, type ForcedMove, type LpBlock, type LpPair, type LpRow, allocatableStake } from './lpModel.js'
+import { type BlockSolution, type ForcedMove, type LpBlock, type LpPair, type LpRow, allocatableStake, rowAt } from './lpModel.js'
 import type { ConflictingConstraint } from './errors.js'
 import { cmp, num, pct, short } from './format.js'
 import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExposure, TargetStake } from './planTypes.js'
@@ -255,23 +255,6 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
       case 'turnover':
         value = frac(turnover)
         break
-      case 'diversification': {
-        const j = row.pair ?? -1
-        const v = t[j] ?? 0n
-        if (v === 0n) return
-        const sum = bySvc.get((block.pairs[j] as LpPair).service) ?? 0n
-        if (v === 0n || BigInt(m) * v < sum - BigInt(m) * 2n) return
-        out.push({
-          position: block.position,
-          constraint: 'minOperatorsPerService',
-          subject: rowSubject(block, row),
-          limit: frac(sum) / m,
-          value: frac(v),
-          shadowPrice: dual,
-          message: `${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
-        })
-        return
-      }
       default:
         return
     }
@@ -289,6 +272,25 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
       message: `${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`,
     })
   })
+  // Diversification rows D_j (after the named rows, one per pair): binding where a pair holds 1/m of its service.
+  const nNamed = block.rows.length
+  for (let r = nNamed; r < block.nRows; r++) {
+    const j = r - nNamed
+    const v = t[j] ?? 0n
+    if (v === 0n) continue
+    const sum = bySvc.get((block.pairs[j] as LpPair).service) ?? 0n
+    if (BigInt(m) * v < sum - BigInt(m) * 2n) continue
+    const row = rowAt(block, r)
+    out.push({
+      position: block.position,
+      constraint: 'minOperatorsPerService',
+      subject: rowSubject(block, row),
+      limit: frac(sum) / m,
+      value: frac(v),
+      shadowPrice: Math.abs(sol.duals[r] ?? 0),
+      message: `${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
+    })
+  }
   for (const h of block.securityHolds ?? []) out.push({ position: block.position, constraint: h.constraint, subject: h.subject, limit: h.limit, value: h.value, shadowPrice: 0, message: h.message })
   return out
 }
@@ -296,11 +298,15 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
 /** The constraints that take part in an infeasibility, in words. */
 export function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingConstraint[] {
   const A = block.activeStake
-  const rows = sol.conflictRows && sol.conflictRows.length > 0 ? sol.conflictRows : block.rows.map((_, r) => r).filter((r) => r === block.turnoverRow || (block.rows[r] as LpRow).rhs < -1e-12)
+  let rows = sol.conflictRows
+  if (rows === undefined || rows.length === 0) {
+    rows = []
+    for (let r = 0; r < block.nRows; r++) if (r === block.turnoverRow || (block.rowRhs[r] as number) < -1e-12) rows.push(r)
+  }
   const out: ConflictingConstraint[] = []
   const seen = new Set<string>()
   for (const r of rows) {
-    const row = block.rows[r] as LpRow
+    const row = rowAt(block, r)
     let detail: string
     if (row.kind === 'turnover') detail = `at most ${pct(row.limit)} of the stake (${row.limitWei} wei) may move per run; forced removals are exempt`
     else if (row.kind === 'diversification' || row.kind === 'diversificationTotal') detail = `${subjectText(row, block)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`

@@ -4,7 +4,7 @@
  */
 import type { Policy } from './policy.js'
 import type { UniverseScores } from './score.js'
-import type { BlockSolution, LpBlock, LpModel, LpPair, LpRow, LpSolution } from './lpModel.js'
+import { type BlockSolution, type LpBlock, type LpModel, type LpPair, type LpRow, type LpSolution, withRow } from './lpModel.js'
 import { mulFloor } from './exact.js'
 import { type Exposure, TAIL_GRID, lossFactor, tailLoss } from './tailLoss.js'
 import { securityCheck, universeStakes } from './security.js'
@@ -75,8 +75,7 @@ function withRiskBudget(block: LpBlock, r: number, budget: number): LpBlock {
   const row = block.rows[r] as LpRow
   const limitWei = mulFloor(block.activeStake, budget)
   const limit = Number(limitWei) / block.scale
-  const rows = block.rows.map((x, i) => (i === r ? { ...x, limit, limitWei, fraction: budget, rhs: row.rhs + (limit - row.limit) } : x))
-  return { ...block, rows }
+  return withRow(block, r, { ...row, limit, limitWei, fraction: budget, rhs: row.rhs + (limit - row.limit) })
 }
 
 /**

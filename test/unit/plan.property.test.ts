@@ -129,7 +129,7 @@ describe('Property: planAllocation', () => {
         const scores = scoreUniverse(u, policy, { now: u.timestamp })
         const lp = buildLp(u, scores, policy)
         // Current allocation feasible: no forced move and no row violated at the start point.
-        const currentFeasible = lp.blocks.every((b) => b.forced.length === 0 && b.rows.every((r) => r.rhs >= 0))
+        const currentFeasible = lp.blocks.every((b) => b.forced.length === 0 && b.rowRhs.every((rhs) => rhs >= 0))
         if (!currentFeasible || lp.fixed.length > 0) return
         const plan = planAllocation(u, scores, policy, { now: u.timestamp })
         checked++

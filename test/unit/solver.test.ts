@@ -48,6 +48,8 @@ function block(A: number[][], b: number[], cols: Col[]): LpBlock {
     colRow: Int32Array.from(colRow),
     colVal: Float64Array.from(colVal),
     rows,
+    nRows: rows.length,
+    rowRhs: Float64Array.from(b),
     rowStart: Int32Array.from(rowStart),
     rowCol: Int32Array.from(rowCol),
     rowVal: Float64Array.from(rowVal),
@@ -197,7 +199,7 @@ describe('Property: the kernel simplex matches HiGHS on random LPs', () => {
         if (f.status !== 'optimal') return
         expect(Math.abs(f.objective - h.objective)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(h.objective)))
         const act = rowActivities(b, f.x)
-        b.rows.forEach((r, i) => expect(act[i]!).toBeLessThanOrEqual(r.rhs + 1e-9))
+        b.rowRhs.forEach((rhs, i) => expect(act[i]!).toBeLessThanOrEqual(rhs + 1e-9))
         for (let c = 0; c < b.nCols; c++) {
           expect(f.x[c]!).toBeGreaterThanOrEqual(b.colLower[c]! - 1e-9)
           expect(f.x[c]!).toBeLessThanOrEqual(b.colUpper[c]! + 1e-9)

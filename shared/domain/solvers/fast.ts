@@ -61,7 +61,7 @@ export function solveFast(model: LpModel, opts: SolveFastOptions = {}): LpSoluti
  * @returns column values, duals and objective (normalised)
  */
 export function solveBlockFast(block: LpBlock, opts: SolveFastOptions = {}): BlockSolution {
-  const maxIter = opts.maxIterations ?? 50 * (block.rows.length + block.nCols) + 1000
+  const maxIter = opts.maxIterations ?? 50 * (block.nRows + block.nCols) + 1000
   try {
     return new KernelSimplex(block, false).solve(maxIter)
   } catch (e) {

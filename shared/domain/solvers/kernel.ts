@@ -68,9 +68,9 @@ export abstract class KernelBasis {
 
   constructor(block: LpBlock) {
     this.b = block
-    this.nR = block.rows.length
+    this.nR = block.nRows
     this.nS = block.nCols
-    this.rhs = Float64Array.from(block.rows.map((r) => r.rhs))
+    this.rhs = block.rowRhs.slice()
     this.slack = new Float64Array(this.nR)
     this.rowInRN = new Int32Array(this.nR).fill(-1)
     this.y = new Float64Array(this.nR)
