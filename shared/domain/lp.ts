@@ -48,7 +48,7 @@ import { cmp, num } from './format.js'
 import { lossFactor } from './tailLoss.js'
 import { mulFloor } from './exact.js'
 import { assembleBlock, emptyBlock } from './lpMatrix.js'
-import { type BuildLpOptions, type FixedPosition, type ForcedMove, type LpBlock, type LpModel, type LpPair, type SecurityHold, allocatableStake, isSteerable } from './lpModel.js'
+import { type BuildLpOptions, type FixedPosition, type ForcedMove, type LpBlock, type LpModel, type SecurityHold, allocatableStake, isSteerable, newPairs } from './lpModel.js'
 
 export * from './lpModel.js'
 export { floatToRational, mulFloor } from './exact.js'
@@ -413,21 +413,23 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   }
   forced.sort((a, b) => cmp(a.service, b.service) || cmp(a.operator, b.operator))
 
-  // Pairs (service, operator order), the block's services (ascending) and operators (ascending).
-  const pairs: LpPair[] = []
+  // Pairs (service, operator order) as parallel arrays, the block's services (ascending) and operators (ascending).
+  let nPairs = 0
+  for (let si = 0; si < nS; si++) nPairs += bySvc[si]?.length ?? 0
+  if (nPairs === 0) return emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds))
+  const pairs = newPairs(nPairs)
   const services: ServiceId[] = []
   const svcStart: number[] = []
-  const pairSvc: number[] = []
   const opsSeen: number[] = []
-  const pairOi: number[] = []
+  const pairOi = new Int32Array(nPairs)
   const hasGroups = ctx.groups.length > 0
+  let j = 0
   for (let si = 0; si < nS; si++) {
     const list = bySvc[si]
     if (list === undefined) continue
     const ls = services.length
     services.push(svcIds[si] as ServiceId)
-    svcStart.push(pairs.length)
-    const service = svcIds[si] as ServiceId
+    svcStart.push(j)
     for (const c of list) {
       const oi = cOi[c] as number
       const pid = oi * nS + si
@@ -436,40 +438,36 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
         ctx.opStamp[oi] = -stamp
         opsSeen.push(oi)
       }
-      pairSvc.push(ls)
-      pairOi.push(oi)
-      pairs.push({
-        service,
-        operator: opIds[oi] as Address,
-        value: ctx.pValue[pid] as number,
-        loss: ctx.pLoss[pid] as number,
-        lossFactor: ctx.pLossFactor[pid] as number,
-        probability: ctx.pProb[pid] as number,
-        x0: x0Wei === 0n ? 0 : Number(x0Wei) / scale,
-        x0Wei,
-        currentWei: cCur[c] as bigint,
-        canIncrease: cUp[c] === 1,
-        uCol: -1,
-        vCol: -1,
-        groups: hasGroups ? [] : NO_GROUPS,
-      })
+      pairs.svc[j] = ls
+      pairOi[j] = oi
+      pairs.value[j] = ctx.pValue[pid] as number
+      pairs.loss[j] = ctx.pLoss[pid] as number
+      pairs.lossFactor[j] = ctx.pLossFactor[pid] as number
+      pairs.probability[j] = ctx.pProb[pid] as number
+      pairs.x0[j] = x0Wei === 0n ? 0 : Number(x0Wei) / scale
+      pairs.x0Wei[j] = x0Wei
+      pairs.currentWei[j] = cCur[c] as bigint
+      pairs.canIncrease[j] = cUp[c] as number
+      pairs.groups[j] = hasGroups ? [] : NO_GROUPS
+      j++
     }
   }
-  svcStart.push(pairs.length)
-  if (pairs.length === 0) return emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds))
+  svcStart.push(j)
   opsSeen.sort((x, y) => x - y)
   for (let k = 0; k < opsSeen.length; k++) ctx.opLocal[opsSeen[k] as number] = k
-  const pairOp = pairOi.map((oi) => ctx.opLocal[oi] as number)
+  for (let k = 0; k < nPairs; k++) pairs.op[k] = ctx.opLocal[pairOi[k] as number] as number
+  const operators = opsSeen.map((oi) => opIds[oi] as Address)
   if (hasGroups)
-    pairs.forEach((p) => {
+    for (let k = 0; k < nPairs; k++) {
+      const service = services[pairs.svc[k] as number] as string
+      const operator = operators[pairs.op[k] as number] as string
       ctx.groups.forEach((_, g) => {
         const mem = ctx.groupMembers[g] as Set<string>
-        if (mem.has(p.operator) || mem.has(p.service)) p.groups.push(g)
+        if (mem.has(operator) || mem.has(service)) (pairs.groups[k] as number[]).push(g)
       })
-    })
+    }
   const serviceOf = services.map((s) => posSvc[sIdx.get(s) as number] as PositionService)
-  const operators = opsSeen.map((oi) => opIds[oi] as Address)
-  return assembleBlock({ position: pos.id, A, scale, policy, pairs, services, serviceOf, svcStart, pairSvc, operators, pairOp, groups: ctx.groups, forced, holds: sortedHolds(holds) })
+  return assembleBlock({ position: pos.id, A, scale, policy, pairs, services, serviceOf, svcStart, operators, groups: ctx.groups, forced, holds: sortedHolds(holds) })
 }
 
 /** Why a pair may not receive stake in this position (undefined = eligible). */

@@ -6,7 +6,7 @@ import type { Address, PositionService, ServiceId } from './types.js'
 import type { Policy } from './policy.js'
 import { mulFloor } from './exact.js'
 import { SolverError } from './errors.js'
-import { COL_T, COL_U, COL_V, type ForcedMove, LP_FEASIBILITY_MARGIN, type LpBlock, type LpPair, type LpRow, type SecurityHold, type ServiceLimitSource, turnoverMarginWei } from './lpModel.js'
+import { COL_T, COL_U, COL_V, type ForcedMove, LP_FEASIBILITY_MARGIN, type LpBlock, type LpPairs, type LpRow, type SecurityHold, type ServiceLimitSource, newPairs, turnoverMarginWei } from './lpModel.js'
 
 /** Inputs of {@link assembleBlock}: the admitted pairs of a position in (service, operator) order and what they index. */
 export interface BlockParts {
@@ -14,16 +14,14 @@ export interface BlockParts {
   A: bigint
   scale: number
   policy: Policy
-  pairs: LpPair[]
+  /** The pairs, their `svc` / `op` indexing `services` / `operators`; their columns (uCol, vCol) are set here. */
+  pairs: LpPairs
   /** The block's services, ascending; `serviceOf` holds their per-position limits. */
   services: ServiceId[]
   serviceOf: PositionService[]
   /** Pairs of service ls are pairs[svcStart[ls] .. svcStart[ls + 1]). */
   svcStart: number[]
-  /** Local service / operator index of every pair. */
-  pairSvc: number[]
   operators: Address[]
-  pairOp: number[]
   groups: { group: string; cap: number }[]
   forced: ForcedMove[]
   holds: SecurityHold[]
@@ -35,7 +33,8 @@ export interface BlockParts {
  * sorted), then its transpose (CSC).
  */
 export function assembleBlock(b: BlockParts): LpBlock {
-  const { A, scale, policy, pairs, services, svcStart, pairSvc, operators, pairOp } = b
+  const { A, scale, policy, pairs, services, svcStart, operators } = b
+  const { svc: pairSvc, op: pairOp, x0, x0Wei, uCol, vCol, value } = pairs
   const m = policy.minOperatorsPerService
   const nPairs = pairs.length
   const nSvc = services.length
@@ -56,16 +55,10 @@ export function assembleBlock(b: BlockParts): LpBlock {
     colCost[nCols] = cost
     return nCols++
   }
-  for (let j = 0; j < nPairs; j++) {
-    const p = pairs[j] as LpPair
-    if (p.canIncrease) p.uCol = addCol(COL_U, j, 0, Infinity, p.value)
-  }
-  for (let j = 0; j < nPairs; j++) {
-    const p = pairs[j] as LpPair
-    if (p.x0Wei > 0n) p.vCol = addCol(COL_V, j, 0, p.x0, -p.value)
-  }
+  for (let j = 0; j < nPairs; j++) if (pairs.canIncrease[j] === 1) uCol[j] = addCol(COL_U, j, 0, Infinity, value[j] as number)
+  for (let j = 0; j < nPairs; j++) if ((x0Wei[j] as bigint) > 0n) vCol[j] = addCol(COL_V, j, 0, x0[j] as number, -(value[j] as number))
   const t0 = new Float64Array(nSvc)
-  for (let j = 0; j < nPairs; j++) t0[pairSvc[j] as number]! += (pairs[j] as LpPair).x0
+  for (let j = 0; j < nPairs; j++) t0[pairSvc[j] as number]! += x0[j] as number
   const tau0 = nCols
   if (m > 1) for (let ls = 0; ls < nSvc; ls++) addCol(COL_T, ls, -(t0[ls] as number), Infinity, 0)
 
@@ -95,17 +88,18 @@ export function assembleBlock(b: BlockParts): LpBlock {
     rowStartL.push(at)
     let acc = 0
     for (let k = from; k < to; k++) {
-      const p = pairs[js[k] as number] as LpPair
-      acc += (coef ? (coef[k] as number) : 1) * p.x0
-      if (p.uCol >= 0) {
-        rowCol[at] = p.uCol
+      const j = js[k] as number
+      acc += (coef ? (coef[k] as number) : 1) * (x0[j] as number)
+      const u = uCol[j] as number
+      if (u >= 0) {
+        rowCol[at] = u
         rowVal[at++] = sign * (coef ? (coef[k] as number) : 1)
       }
     }
     for (let k = from; k < to; k++) {
-      const p = pairs[js[k] as number] as LpPair
-      if (p.vCol >= 0) {
-        rowCol[at] = p.vCol
+      const v = vCol[js[k] as number] as number
+      if (v >= 0) {
+        rowCol[at] = v
         rowVal[at++] = coef ? -sign * (coef[k] as number) : -sign
       }
     }
@@ -132,7 +126,7 @@ export function assembleBlock(b: BlockParts): LpBlock {
   }
   b.groups.forEach((g, gi) => {
     const pj: number[] = []
-    pairs.forEach((p, j) => p.groups.includes(gi) && pj.push(j))
+    for (let j = 0; j < nPairs; j++) if ((pairs.groups[j] as number[]).includes(gi)) pj.push(j)
     if (pj.length === 0) return
     const limitWei = mulFloor(A, g.cap)
     const limit = Number(limitWei) / scale
@@ -151,9 +145,9 @@ export function assembleBlock(b: BlockParts): LpBlock {
   const coef = new Float64Array(nPairs)
   const weighted = (kind: 'risk' | 'maxLoss', fraction: number) => {
     let n = 0
+    const weight = kind === 'risk' ? pairs.loss : pairs.lossFactor
     for (let j = 0; j < nPairs; j++) {
-      const p = pairs[j] as LpPair
-      const w = kind === 'risk' ? p.loss : p.lossFactor
+      const w = weight[j] as number
       if (w > 0) {
         pj[n] = j
         coef[n++] = w
@@ -196,20 +190,19 @@ export function assembleBlock(b: BlockParts): LpBlock {
   const rowRhs = new Float64Array(nRows)
   for (let r = 0; r < nNamed; r++) rowRhs[r] = (rows[r] as LpRow).rhs
   for (let j = 0; j < nDiv; j++) {
-    const p = pairs[j] as LpPair
     const ls = pairSvc[j] as number
     rowStart[nNamed + j] = at
-    if (p.uCol >= 0) {
-      rowCol[at] = p.uCol
+    if ((uCol[j] as number) >= 0) {
+      rowCol[at] = uCol[j] as number
       rowVal[at++] = 1
     }
-    if (p.vCol >= 0) {
-      rowCol[at] = p.vCol
+    if ((vCol[j] as number) >= 0) {
+      rowCol[at] = vCol[j] as number
       rowVal[at++] = -1
     }
     rowCol[at] = tau0 + ls
     rowVal[at++] = -1 / m
-    rowRhs[nNamed + j] = (t0[ls] as number) / m - p.x0
+    rowRhs[nNamed + j] = (t0[ls] as number) / m - (x0[j] as number)
   }
   rowStart[nRows] = at
   // Typed arrays drop writes past their end: a bound that undercounts must fail loudly, never give a wrong LP.
@@ -230,7 +223,7 @@ export function assembleBlock(b: BlockParts): LpBlock {
     }
 
   let objectiveConstant = 0
-  for (let j = 0; j < nPairs; j++) objectiveConstant += (pairs[j] as LpPair).value * (pairs[j] as LpPair).x0
+  for (let j = 0; j < nPairs; j++) objectiveConstant += (value[j] as number) * (x0[j] as number)
   return {
     position: b.position,
     activeStake: A,
@@ -238,6 +231,7 @@ export function assembleBlock(b: BlockParts): LpBlock {
     minOperators: m,
     pairs,
     services,
+    operators,
     groups: b.groups.map((g) => ({ group: g.group, cap: g.cap })),
     nCols,
     colKind: colKind.slice(0, nCols),
@@ -269,8 +263,9 @@ export function emptyBlock(position: string, A: bigint, scale: number, m: number
     activeStake: A,
     scale,
     minOperators: m,
-    pairs: [],
+    pairs: newPairs(0),
     services: [],
+    operators: [],
     groups: [],
     nCols: 0,
     colKind: new Uint8Array(0),

@@ -33,7 +33,7 @@ export interface LpRow {
   fraction?: number
 }
 
-/** One pair (service, operator) of a block. */
+/** One pair (service, operator) of a block, as an object: see {@link pairAt}; a block holds its pairs in {@link LpPairs}. */
 export interface LpPair {
   service: ServiceId
   operator: Address
@@ -61,6 +61,82 @@ export interface LpPair {
   groups: number[]
 }
 
+/**
+ * The pairs of a block as parallel arrays indexed by pair j (struct of arrays): one object per pair, with its floats
+ * boxed, was most of the planner's garbage at scale (issue 16 §3). Field meanings are those of {@link LpPair}.
+ */
+export interface LpPairs {
+  length: number
+  /** Index of the pair's service in `LpBlock.services`. */
+  svc: Int32Array
+  /** Index of the pair's operator in `LpBlock.operators`. */
+  op: Int32Array
+  value: Float64Array
+  loss: Float64Array
+  lossFactor: Float64Array
+  probability: Float64Array
+  x0: Float64Array
+  x0Wei: bigint[]
+  currentWei: bigint[]
+  /** 1 when the LP may increase the pair. */
+  canIncrease: Uint8Array
+  /** Column of u_j / v_j (−1 if none). */
+  uCol: Int32Array
+  vCol: Int32Array
+  /** Groups (indices into `LpBlock.groups`) of each pair (one shared empty array when the policy has no risk groups). */
+  groups: number[][]
+}
+
+/** Pairs of a block with room for `n` pairs, no columns yet (uCol = vCol = −1). */
+export function newPairs(n: number): LpPairs {
+  return {
+    length: n,
+    svc: new Int32Array(n),
+    op: new Int32Array(n),
+    value: new Float64Array(n),
+    loss: new Float64Array(n),
+    lossFactor: new Float64Array(n),
+    probability: new Float64Array(n),
+    x0: new Float64Array(n),
+    x0Wei: new Array(n),
+    currentWei: new Array(n),
+    canIncrease: new Uint8Array(n),
+    uCol: new Int32Array(n).fill(-1),
+    vCol: new Int32Array(n).fill(-1),
+    groups: new Array(n),
+  }
+}
+
+/** Service id of pair j of a block. */
+export function pairService(block: LpBlock, j: number): ServiceId {
+  return block.services[block.pairs.svc[j] as number] as ServiceId
+}
+
+/** Operator address of pair j of a block. */
+export function pairOperator(block: LpBlock, j: number): Address {
+  return block.operators[block.pairs.op[j] as number] as Address
+}
+
+/** Pair j of a block as an object (for reports and tests; the planner reads the arrays). */
+export function pairAt(block: LpBlock, j: number): LpPair {
+  const p = block.pairs
+  return {
+    service: pairService(block, j),
+    operator: pairOperator(block, j),
+    value: p.value[j] as number,
+    loss: p.loss[j] as number,
+    lossFactor: p.lossFactor[j] as number,
+    probability: p.probability[j] as number,
+    x0: p.x0[j] as number,
+    x0Wei: p.x0Wei[j] as bigint,
+    currentWei: p.currentWei[j] as bigint,
+    canIncrease: p.canIncrease[j] === 1,
+    uCol: p.uCol[j] as number,
+    vCol: p.vCol[j] as number,
+    groups: p.groups[j] as number[],
+  }
+}
+
 /** A move the LP does not decide: removal of stake from a pair that policy forbids. */
 export interface ForcedMove {
   service: ServiceId
@@ -86,9 +162,11 @@ export interface LpBlock {
   /** Number(activeStake): multiply normalised figures by it to get wei. */
   scale: number
   minOperators: number
-  pairs: LpPair[]
+  pairs: LpPairs
   /** Services with at least one pair (order of the τ columns). */
   services: ServiceId[]
+  /** Operators with at least one pair, ascending (`LpPairs.op` indexes them). */
+  operators: Address[]
   groups: { group: string; cap: number }[]
   // Columns (structural variables), lower/upper bounds and costs.
   nCols: number
@@ -235,10 +313,13 @@ export function withRow(block: LpBlock, r: number, row: LpRow): LpBlock {
 
 /** Values x_j (normalised) of every pair of a block from a column solution. */
 export function pairValues(block: LpBlock, x: Float64Array): Float64Array {
-  const out = new Float64Array(block.pairs.length)
-  block.pairs.forEach((p, j) => {
-    out[j] = p.x0 + (p.uCol >= 0 ? (x[p.uCol] as number) : 0) - (p.vCol >= 0 ? (x[p.vCol] as number) : 0)
-  })
+  const { length: n, x0, uCol, vCol } = block.pairs
+  const out = new Float64Array(n)
+  for (let j = 0; j < n; j++) {
+    const u = uCol[j] as number
+    const v = vCol[j] as number
+    out[j] = (x0[j] as number) + (u >= 0 ? (x[u] as number) : 0) - (v >= 0 ? (x[v] as number) : 0)
+  }
   return out
 }
 

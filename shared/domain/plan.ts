@@ -252,7 +252,7 @@ function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: big
     if (e instanceof SolverError) return undefined
     throw e
   }
-  const x0 = block.pairs.map((p) => p.x0Wei)
+  const x0 = block.pairs.x0Wei
   const d = y.map((v, j) => v - (x0[j] as bigint))
   const total = d.reduce((a, v) => a + (v < 0n ? -v : v), 0n)
   const n = BigInt(block.pairs.length)

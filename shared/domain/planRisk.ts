@@ -4,7 +4,7 @@
  */
 import type { Policy } from './policy.js'
 import type { UniverseScores } from './score.js'
-import { type BlockSolution, type LpBlock, type LpModel, type LpPair, type LpRow, type LpSolution, withRow } from './lpModel.js'
+import { type BlockSolution, type LpBlock, type LpModel, type LpRow, type LpSolution, withRow } from './lpModel.js'
 import { mulFloor } from './exact.js'
 import { type Exposure, TAIL_GRID, lossFactor, tailLoss } from './tailLoss.js'
 import { securityCheck, universeStakes } from './security.js'
@@ -40,7 +40,7 @@ export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint 
     const losses: bigint[] = new Array(t.length)
     for (let j = 0; j < t.length; j++) {
       const tj = t[j] as bigint
-      const l = tj > 0n ? mulFloor(tj, (block.pairs[j] as LpPair).lossFactor) : 0n
+      const l = tj > 0n ? mulFloor(tj, block.pairs.lossFactor[j] as number) : 0n
       losses[j] = l
       all += l
     }
@@ -49,7 +49,7 @@ export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint 
     let e = 0
     for (let j = 0; j < t.length; j++) {
       const l = losses[j] as bigint
-      const p = (block.pairs[j] as LpPair).probability
+      const p = block.pairs.probability[j] as number
       if (l > 0n && p > 0) e += Math.min(1, p) * (Number(l) + step)
     }
     // Float slack on both sides (E' and the comparison): 1e-9 relative, far above the rounding of the sums.
@@ -59,12 +59,13 @@ export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint 
       return v < limit ? v : limit
     }
   }
-  const exposures = block.pairs.map((p, j) =>
+  const { probability, lossFactor, groups } = block.pairs
+  const exposures = Array.from({ length: block.pairs.length }, (_, j) =>
     exposure(
       t[j] as bigint,
-      p.probability,
-      p.lossFactor,
-      p.groups.map((g) => (block.groups[g] as { group: string }).group),
+      probability[j] as number,
+      lossFactor[j] as number,
+      (groups[j] as number[]).map((g) => (block.groups[g] as { group: string }).group),
     ),
   )
   return tailLoss({ exposures, cap: block.activeStake }).var99

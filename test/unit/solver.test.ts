@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SolverError } from '../../shared/domain/errors.js'
-import { type LpBlock, type LpRow, blockObjective, rowActivities } from '../../shared/domain/lp.js'
+import { type LpBlock, type LpRow, blockObjective, newPairs, rowActivities } from '../../shared/domain/lp.js'
 import { solveBlockFast } from '../../shared/domain/solvers/fast.js'
 import { solveWithHighs } from '../../shared/domain/solvers/highs.js'
 
@@ -35,8 +35,9 @@ function block(A: number[][], b: number[], cols: Col[]): LpBlock {
     activeStake: 1n,
     scale: 1,
     minOperators: 1,
-    pairs: [],
+    pairs: newPairs(0),
     services: [],
+    operators: [],
     groups: [],
     nCols: nC,
     colKind: new Uint8Array(nC),
