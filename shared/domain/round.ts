@@ -265,25 +265,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       }
     }
     // Diversification: m·t_j ≤ Σ_s.
-    if (m > 1n) {
-      for (const list of servicePairs(block).lists) {
-        for (let guard = 0; guard < 200; guard++) {
-          const sum = sumOf(t, list)
-          // For integers t and sum ≥ 0: m·t > sum ⇔ t > ⌊sum/m⌋ (no bigint made per pair); a negative sum keeps the product.
-          const q = sum / m
-          let any = false
-          for (const j of list) {
-            const tj = t[j] as bigint
-            if (sum >= 0n ? tj > q : m * tj > sum) {
-              t[j] = q
-              any = true
-            }
-          }
-          if (!any) break
-          changed = true
-        }
-      }
-    }
+    if (m > 1n) for (const list of servicePairs(block).lists) if (capAtShare(t, list, m)) changed = true
     // Turnover: move pairs back toward their current stake (increases first, largest first).
     const tr = block.rows[block.turnoverRow]
     if (tr !== undefined) {
@@ -318,6 +300,76 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
     }
     if (!changed) return
   }
+}
+
+/** Rounds of {@link capAtShare} per service and pass. */
+const SHARE_ROUNDS = 200
+
+/**
+ * Diversification of one service, m·t_j ≤ Σ_o t_o: round after round (at most SHARE_ROUNDS), every pair above
+ * q = ⌊Σ/m⌋ is cut to q, until none is above it.
+ * @returns whether a pair was cut
+ */
+export function capAtShare(t: bigint[], list: readonly number[], m: bigint): boolean {
+  // After each round every cut pair equals the last cut c and the others are below it: the state is min(t_j, c). So
+  // with no negative stake the rounds run on c alone, Σ min(t_j, c) read off the sorted stakes and their prefix sums
+  // (a few bigints a round instead of one per pair), and t is written once — the same result as cutting pair by pair.
+  const vals: bigint[] = []
+  for (const j of list) {
+    const v = t[j] as bigint
+    if (v < 0n) return capAtShareByPair(t, list, m)
+    if (v !== 0n) vals.push(v)
+  }
+  if (vals.length === 0) return false
+  vals.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const n = vals.length
+  const prefix: bigint[] = new Array(n + 1)
+  prefix[0] = 0n
+  for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] as bigint) + (vals[i] as bigint)
+  const max = vals[n - 1] as bigint
+  let c: bigint | undefined
+  for (let round = 0; round < SHARE_ROUNDS; round++) {
+    let sum = prefix[n] as bigint
+    if (c !== undefined) {
+      // k = number of stakes below c.
+      let lo = 0
+      let hi = n
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((vals[mid] as bigint) < c) lo = mid + 1
+        else hi = mid
+      }
+      sum = (prefix[lo] as bigint) + c * BigInt(n - lo)
+    }
+    const q = sum / m
+    const top = c === undefined || max < c ? max : c
+    if (!(top > q)) break
+    c = q
+  }
+  if (c === undefined) return false
+  for (const j of list) if ((t[j] as bigint) > c) t[j] = c
+  return true
+}
+
+/** {@link capAtShare} pair by pair (any sign of stake). */
+export function capAtShareByPair(t: bigint[], list: readonly number[], m: bigint): boolean {
+  let changed = false
+  for (let round = 0; round < SHARE_ROUNDS; round++) {
+    const sum = sumOf(t, list)
+    // For integers t and sum ≥ 0: m·t > sum ⇔ t > ⌊sum/m⌋ (no bigint made per pair); a negative sum keeps the product.
+    const q = sum / m
+    let any = false
+    for (const j of list) {
+      const tj = t[j] as bigint
+      if (sum >= 0n ? tj > q : m * tj > sum) {
+        t[j] = q
+        any = true
+      }
+    }
+    if (!any) break
+    changed = true
+  }
+  return changed
 }
 
 /** Every exact violation of the policy by bigint targets of a block (empty = all good). */
