@@ -4,6 +4,7 @@
  */
 import type { Address, Position, ServiceId } from './types.js'
 import { mulFloor } from './exact.js'
+import type { LpArena } from './lpArena.js'
 
 /** Kind of an LP row; names the policy constraint it encodes. */
 export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | 'maxLoss' | 'turnover' | 'diversificationTotal' | 'diversification'
@@ -87,22 +88,24 @@ export interface LpPairs {
   groups: number[][]
 }
 
-/** Pairs of a block with room for `n` pairs, no columns yet (uCol = vCol = −1). */
-export function newPairs(n: number): LpPairs {
+/** Pairs of a block with room for `n` pairs, no columns yet (uCol = vCol = −1); typed arrays from `arena` when given. */
+export function newPairs(n: number, arena?: LpArena): LpPairs {
+  const f64 = (k: number) => (arena ? arena.f64(k) : new Float64Array(k))
+  const i32 = (k: number) => (arena ? arena.i32(k) : new Int32Array(k))
   return {
     length: n,
-    svc: new Int32Array(n),
-    op: new Int32Array(n),
-    value: new Float64Array(n),
-    loss: new Float64Array(n),
-    lossFactor: new Float64Array(n),
-    probability: new Float64Array(n),
-    x0: new Float64Array(n),
+    svc: i32(n),
+    op: i32(n),
+    value: f64(n),
+    loss: f64(n),
+    lossFactor: f64(n),
+    probability: f64(n),
+    x0: f64(n),
     x0Wei: new Array(n),
     currentWei: new Array(n),
-    canIncrease: new Uint8Array(n),
-    uCol: new Int32Array(n).fill(-1),
-    vCol: new Int32Array(n).fill(-1),
+    canIncrease: arena ? arena.u8(n) : new Uint8Array(n),
+    uCol: i32(n).fill(-1),
+    vCol: i32(n).fill(-1),
     groups: new Array(n),
   }
 }
