@@ -30,7 +30,7 @@ class Chunks<T extends Typed> {
 }
 
 /** Numbered scratch buffers of one element type, grown on demand (contents left from their last use). */
-class Scratch<T extends Typed> {
+export class Scratch<T extends Typed> {
   private readonly slots: T[] = []
   constructor(private readonly make: (n: number) => T) {}
   get(slot: number, n: number): T {
