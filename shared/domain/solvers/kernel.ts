@@ -63,6 +63,7 @@ export const W_M = 9
 export const W_R = 10
 export const W_X0 = 11
 export const W_ACT = 12
+export const W_D = 13
 const W_ROWINRN = 0
 const W_TOUCHED = 1
 const W_CSTART = 2
