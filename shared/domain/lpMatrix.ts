@@ -212,20 +212,6 @@ export function assembleBlock(b: BlockParts): LpBlock {
   // A bound that undercounts must fail loudly, never give a wrong LP (typed arrays drop writes past their end).
   if (at > nnzMax) throw new SolverError({ solver: 'fast', reason: `LP matrix of position ${b.position} overflows its bound (${at} > ${nnzMax} entries)` })
   const nnz = at
-  // Transpose to CSC.
-  const colStart = arena.i32(nCols + 1)
-  for (let k = 0; k < nnz; k++) colStart[(rowCol[k] as number) + 1]!++
-  for (let c = 0; c < nCols; c++) colStart[c + 1]! += colStart[c] as number
-  const fill = arena.scratchI32(S_FILL, nCols + 1)
-  fill.set(colStart)
-  const colRow = arena.i32(nnz)
-  const colVal = arena.f64(nnz)
-  for (let r = 0; r < nRows; r++)
-    for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
-      const q = fill[rowCol[k] as number]!++
-      colRow[q] = r
-      colVal[q] = rowVal[k] as number
-    }
 
   let objectiveConstant = 0
   for (let j = 0; j < nPairs; j++) objectiveConstant += (value[j] as number) * (x0[j] as number)
@@ -244,9 +230,6 @@ export function assembleBlock(b: BlockParts): LpBlock {
     colLower: keep(arena.f64(nCols), colLower, nCols),
     colUpper: keep(arena.f64(nCols), colUpper, nCols),
     colCost: keep(arena.f64(nCols), colCost, nCols),
-    colStart,
-    colRow,
-    colVal,
     rows,
     nRows,
     rowRhs,
@@ -300,9 +283,6 @@ export function emptyBlock(position: string, A: bigint, scale: number, m: number
     colLower: new Float64Array(0),
     colUpper: new Float64Array(0),
     colCost: new Float64Array(0),
-    colStart: new Int32Array(1),
-    colRow: new Int32Array(0),
-    colVal: new Float64Array(0),
     // Only the (empty) turnover row, so the plan can report the limit.
     rows: [{ kind: 'turnover', subject: '', rhs: limit, limit, limitWei: turnoverLimitWei }],
     nRows: 1,

@@ -179,10 +179,8 @@ export interface LpBlock {
   colLower: Float64Array
   colUpper: Float64Array
   colCost: Float64Array
-  // Matrix, column-wise (CSC) and row-wise (CSR).
-  colStart: Int32Array
-  colRow: Int32Array
-  colVal: Float64Array
+  // Matrix, row-wise (CSR); column-wise (CSC) on demand: see blockColumns (the solver builds it in its workspace, so
+  // the LP does not keep a second copy of its matrix, a third of its memory at bench size).
   /**
    * The named rows (service, operator, group, leverage, risk, maxLoss, turnover, diversificationTotal): rows
    * 0 .. rows.length − 1. Row rows.length + j (up to nRows − 1) is the diversification row D_j of pair j, held in
@@ -312,6 +310,40 @@ export function withRow(block: LpBlock, r: number, row: LpRow): LpBlock {
   const rowRhs = block.rowRhs.slice()
   rowRhs[r] = row.rhs
   return { ...block, rows, rowRhs }
+}
+
+/** A block's matrix column-wise (CSC): entries of each column in ascending row order. */
+export interface BlockColumns {
+  colStart: Int32Array
+  colRow: Int32Array
+  colVal: Float64Array
+}
+
+/**
+ * The block's matrix column-wise, transposed from its rows (CSR), into the given arrays: `colStart` zeroed with
+ * nCols + 1 entries, `colRow` / `colVal` with one entry per nonzero, `fill` any nCols + 1 entries (scratch).
+ */
+export function transposeRows(block: LpBlock, out: BlockColumns, fill: Int32Array): BlockColumns {
+  const { rowStart, rowCol, rowVal, nCols } = block
+  const { colStart, colRow, colVal } = out
+  const nnz = rowStart[block.nRows] as number
+  for (let k = 0; k < nnz; k++) colStart[(rowCol[k] as number) + 1]!++
+  for (let c = 0; c < nCols; c++) colStart[c + 1]! += colStart[c] as number
+  fill.set(colStart.subarray(0, nCols + 1))
+  for (let r = 0; r < block.nRows; r++)
+    for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
+      const q = fill[rowCol[k] as number]!++
+      colRow[q] = r
+      colVal[q] = rowVal[k] as number
+    }
+  return out
+}
+
+/** The block's matrix column-wise (CSC), in new arrays. */
+export function blockColumns(block: LpBlock): BlockColumns {
+  const nnz = block.rowStart[block.nRows] as number
+  const out = { colStart: new Int32Array(block.nCols + 1), colRow: new Int32Array(nnz), colVal: new Float64Array(nnz) }
+  return transposeRows(block, out, new Int32Array(block.nCols + 1))
 }
 
 /** Values x_j (normalised) of every pair of a block from a column solution. */

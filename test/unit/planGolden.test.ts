@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { bigintReplacer } from '../../shared/domain/format.js'
-import { type DeriskRequest, type LpBlock, buildLp, pairAt, rowAt } from '../../shared/domain/lp.js'
+import { type DeriskRequest, type LpBlock, blockColumns, buildLp, pairAt, rowAt } from '../../shared/domain/lp.js'
 import { planAllocation } from '../../shared/domain/plan.js'
 import { type Policy, loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
@@ -85,14 +85,15 @@ function outcome({ u, policy, derisk }: Case): unknown {
 
 /**
  * A block in the shape the digests were taken in (the LP before its representation changed for speed): every row as
- * an object in `rows` (the diversification rows too), every pair as an object in `pairs`, no `nRows` / `rowRhs` /
- * `operators`; keys in their old order.
+ * an object in `rows` (the diversification rows too), every pair as an object in `pairs`, the matrix column-wise too
+ * (`colStart`, `colRow`, `colVal`), no `nRows` / `rowRhs` / `operators`; keys in their old order.
  */
 function legacyBlock(b: LpBlock): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(b)) {
     if (k === 'nRows' || k === 'rowRhs' || k === 'operators') continue
     out[k] = k === 'rows' ? Array.from({ length: b.nRows }, (_, r) => rowAt(b, r)) : k === 'pairs' ? Array.from({ length: b.pairs.length }, (_, j) => pairAt(b, j)) : v
+    if (k === 'colCost') Object.assign(out, blockColumns(b))
   }
   return out
 }

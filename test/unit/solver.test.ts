@@ -22,13 +22,6 @@ function block(A: number[][], b: number[], cols: Col[]): LpBlock {
     for (let c = 0; c < nC; c++) if ((A[r]![c] ?? 0) !== 0) rowCol.push(c), rowVal.push(A[r]![c]!)
     rowStart.push(rowCol.length)
   }
-  const colStart = [0]
-  const colRow: number[] = []
-  const colVal: number[] = []
-  for (let c = 0; c < nC; c++) {
-    for (let r = 0; r < nR; r++) if ((A[r]![c] ?? 0) !== 0) colRow.push(r), colVal.push(A[r]![c]!)
-    colStart.push(colRow.length)
-  }
   const rows: LpRow[] = b.map((rhs) => ({ kind: 'leverage', subject: '', rhs, limit: rhs, limitWei: 0n }))
   return {
     position: 'test',
@@ -45,9 +38,6 @@ function block(A: number[][], b: number[], cols: Col[]): LpBlock {
     colLower: Float64Array.from(cols.map((c) => c.lo)),
     colUpper: Float64Array.from(cols.map((c) => c.hi)),
     colCost: Float64Array.from(cols.map((c) => c.cost)),
-    colStart: Int32Array.from(colStart),
-    colRow: Int32Array.from(colRow),
-    colVal: Float64Array.from(colVal),
     rows,
     nRows: rows.length,
     rowRhs: Float64Array.from(b),

@@ -96,7 +96,7 @@ class KernelSimplex extends KernelBasis {
     const act = this.ws.f(W_ACT, this.nR)
     for (let j = 0; j < this.nS; j++) {
       const v = x0[j] as number
-      if (v !== 0) for (let k = b.colStart[j] as number; k < (b.colStart[j + 1] as number); k++) act[b.colRow[k] as number]! += (b.colVal[k] as number) * v
+      if (v !== 0) for (let k = this.cStart[j] as number; k < (this.cStart[j + 1] as number); k++) act[this.cRow[k] as number]! += (this.cVal[k] as number) * v
     }
     const violated: number[] = []
     for (let i = 0; i < this.nR; i++) if ((this.rhs[i] as number) - (act[i] as number) < -TOL_P) violated.push(i)

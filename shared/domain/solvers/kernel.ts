@@ -5,7 +5,7 @@
  * it live in fast.ts.
  */
 import { SolverError } from '../errors.js'
-import type { LpBlock } from '../lpModel.js'
+import { type LpBlock, transposeRows } from '../lpModel.js'
 import { Scratch } from '../lpArena.js'
 
 export const TOL_P = 1e-10
@@ -72,6 +72,7 @@ const W_ARTOF = 4
 const W_RSTART = 5
 const W_RCOL = 6
 const W_POSCB = 7
+const W_FILL = 8
 const W_MARK = 0
 const W_STAT = 1
 
@@ -133,6 +134,15 @@ export abstract class KernelBasis {
     this.ds = ws.f(W_DS, this.nR)
     this.touched = ws.i(W_TOUCHED, this.nR)
     this.mark = ws.u(W_MARK, this.nR)
+    // The matrix column-wise (the LP keeps it row-wise only), with room for one artificial column per row.
+    const nnz = block.rowStart[this.nR] as number
+    const cStart = ws.i(W_CSTART, this.nS + 1 + this.nR)
+    const cRow = ws.i(W_CROW, nnz + this.nR)
+    const cVal = ws.f(W_CVAL, nnz + this.nR)
+    transposeRows(block, { colStart: cStart.subarray(0, this.nS + 1), colRow: cRow, colVal: cVal }, ws.i(W_FILL, this.nS + 1))
+    this.cStart = cStart.subarray(0, this.nS + 1)
+    this.cRow = cRow.subarray(0, nnz)
+    this.cVal = cVal.subarray(0, nnz)
   }
 
   /** Builds CSC/CSR including one artificial column (−1 in its row) per violated row. */
@@ -140,18 +150,12 @@ export abstract class KernelBasis {
     const b = this.b
     const nA = violated.length
     this.n = this.nS + nA
-    const nnzS = b.colStart[this.nS] as number
-    if (nA === 0) {
-      this.cStart = b.colStart
-      this.cRow = b.colRow
-      this.cVal = b.colVal
-    } else {
-      this.cStart = this.ws.i(W_CSTART, this.n + 1)
-      this.cStart.set(b.colStart)
-      this.cRow = this.ws.i(W_CROW, nnzS + nA)
-      this.cRow.set(b.colRow)
-      this.cVal = this.ws.f(W_CVAL, nnzS + nA)
-      this.cVal.set(b.colVal)
+    const nnzS = this.cStart[this.nS] as number
+    if (nA > 0) {
+      // The artificial columns go after the structural ones, in the room the constructor left.
+      this.cStart = new Int32Array(this.cStart.buffer, this.cStart.byteOffset, this.n + 1)
+      this.cRow = new Int32Array(this.cRow.buffer, this.cRow.byteOffset, nnzS + nA)
+      this.cVal = new Float64Array(this.cVal.buffer, this.cVal.byteOffset, nnzS + nA)
       for (let a = 0; a < nA; a++) {
         this.cRow[nnzS + a] = violated[a] as number
         this.cVal[nnzS + a] = -1
