@@ -321,6 +321,14 @@ export function capAtShare(t: bigint[], list: readonly number[], m: bigint): boo
     if (v !== 0n) vals.push(v)
   }
   if (vals.length === 0) return false
+  if (vals.length === 1) {
+    // One pair holding stake v: round r cuts it to ⌊v/m^r⌋ (⌊⌊v/m⌋/m⌋ = ⌊v/m²⌋), down to 0 or for SHARE_ROUNDS rounds.
+    const v = vals[0] as bigint
+    const cap = m ** BigInt(SHARE_ROUNDS)
+    const c = v < cap ? 0n : v / cap
+    for (const j of list) if ((t[j] as bigint) > c) t[j] = c
+    return true
+  }
   vals.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const n = vals.length
   const prefix: bigint[] = new Array(n + 1)

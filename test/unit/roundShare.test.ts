@@ -22,6 +22,16 @@ describe('capAtShare (diversification repair)', () => {
     )
   })
 
+  it('stops after its last round like the pair-by-pair rounds (a lone stake too large to reach 0)', () => {
+    for (const t of [[2n ** 300n], [0n, 3n ** 250n, 0n], [2n ** 300n, 2n ** 299n]]) {
+      const list = t.map((_, j) => j)
+      const a = [...t]
+      const b = [...t]
+      expect(capAtShare(a, list, 2n)).toBe(capAtShareByPair(b, list, 2n))
+      expect(a).toEqual(b)
+    }
+  })
+
   it('holds every pair of a service to 1/m of its total', () => {
     const t = [10n ** 21n, 3n * 10n ** 20n, 10n ** 20n, 0n, 7n]
     const list = [0, 1, 2, 3, 4]
