@@ -163,7 +163,27 @@ type WeightedKind = 'risk' | 'maxLoss'
 const WEIGHTED: readonly WeightedKind[] = ['risk', 'maxLoss']
 const weightsOf = (kind: WeightedKind, p: LpPairs) => (kind === 'risk' ? p.loss : p.lossFactor)
 
-const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { fraction: number; limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+
+/** riskExcess's answer for a row that holds (its num and D are read only when it does not). */
+const WITHIN = { excess: false, num: 0n, D: 1n } as const
+
+/**
+ * Is Σ w_j·t_j below `limit` (fraction × active stake) by more than 1e-6 of it, in floats? Each term and the sum carry
+ * a relative error of at most ~n·2⁻⁵³ (1e-10 for a million pairs, no negative term), far below that margin, so then
+ * the exact bigint sum is within the limit too; a sum near the limit (or any negative term) answers false.
+ */
+function wellWithin(weight: Float64Array, t: readonly bigint[], limit: number): boolean {
+  let est = 0
+  for (let j = 0; j < t.length; j++) {
+    const tj = t[j] as bigint
+    if (tj === 0n) continue
+    const w = weight[j] as number
+    if (tj < 0n || !(w >= 0)) return false
+    est += w * Number(tj)
+  }
+  return est < limit * (1 - 1e-6)
+}
 const TOLERANCE_RATIONAL = /* @__PURE__ */ floatToRational(RISK_TOLERANCE)
 
 /**
@@ -175,14 +195,15 @@ function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): {
   let c = byKind.get(kind)
   if (c === undefined) {
     const row = block.rows.find((r) => r.kind === kind)
-    c = row === undefined ? null : { limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
+    c = row === undefined ? null : { fraction: row.fraction ?? row.limit, limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
     byKind.set(kind, c)
   }
-  if (c === null) return { excess: false, num: 0n, D: 1n }
+  if (c === null) return WITHIN
+  const weight = weightsOf(kind, block.pairs)
+  if (wellWithin(weight, t, c.fraction * Number(block.activeStake))) return WITHIN
   const [bn, bd] = c.limit
   let D = bd
   const used: number[] = []
-  const weight = weightsOf(kind, block.pairs)
   for (let j = 0; j < t.length; j++) {
     if ((t[j] as bigint) === 0n) continue
     c.weights[j] ??= floatToRational(weight[j] as number)
