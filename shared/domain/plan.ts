@@ -31,6 +31,7 @@ import { solveFast } from './solvers/fast.js'
 import { InfeasiblePolicyError, SolverError } from './errors.js'
 import { pct } from './format.js'
 import { roundBlock } from './round.js'
+import { Scratch } from './lpArena.js'
 import { blockVar99, meetVar99, planSecurity, positionTail, tailFigures } from './planRisk.js'
 import { bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
 import type { BindingConstraint, Plan, PlanOptions, PositionPlan } from './planTypes.js'
@@ -188,7 +189,9 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
   // Tail loss of every position (targets and current), next to the policy limits.
   const groupsOf = riskGroupsOf(policy)
   const riskBudgetOf = new Map(lp.blocks.map((b) => [b.position, b.rows.find((r) => r.kind === 'risk')?.fraction ?? policy.riskBudget]))
-  for (const p of positions) p.tail = positionTail(p, pairScores, groupsOf, policy, riskBudgetOf.get(p.position) ?? policy.riskBudget)
+  // One set of DP buffers for every position's tail (instead of four fresh arrays per position).
+  const work = new Scratch((n) => new Float64Array(n))
+  for (const p of positions) p.tail = positionTail(p, pairScores, groupsOf, policy, riskBudgetOf.get(p.position) ?? policy.riskBudget, work)
 
   const serviceReason = new Map(scores.services.map((sv) => [sv.service as string, serviceReasonOf(sv)]))
   for (const p of positions) for (const nl of p.networkLimits) nl.reason = serviceReason.get(nl.service) ?? ''

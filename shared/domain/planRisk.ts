@@ -6,6 +6,7 @@ import type { Policy } from './policy.js'
 import type { UniverseScores } from './score.js'
 import { type BlockSolution, type LpBlock, type LpModel, type LpRow, type LpSolution, withRow } from './lpModel.js'
 import { mulFloor } from './exact.js'
+import type { Scratch } from './lpArena.js'
 import { type Exposure, TAIL_GRID, lossFactor, tailLoss } from './tailLoss.js'
 import { securityCheck, universeStakes } from './security.js'
 import { solveFast } from './solvers/fast.js'
@@ -149,7 +150,7 @@ export function meetVar99(lp: LpModel, solution: LpSolution, policy: Policy): { 
 }
 
 /** Tail figures of a position's targets and current allocation (docs/risk.md §2). */
-export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number): PositionTail {
+export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number, work?: Scratch<Float64Array>): PositionTail {
   const plan: Exposure[] = []
   const now: Exposure[] = []
   for (const t of p.targets) {
@@ -161,8 +162,8 @@ export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groups
     if (t.current > 0n) now.push(exposure(t.current, ps.slashProbabilityPerYear, f, g))
   }
   const A = p.availableStake
-  const planned = tailLoss({ exposures: plan, cap: A })
-  const current = tailLoss({ exposures: now, cap: A })
+  const planned = tailLoss({ exposures: plan, cap: A, ...(work ? { work } : {}) })
+  const current = tailLoss({ exposures: now, cap: A, ...(work ? { work } : {}) })
   return {
     maxLoss: planned.maxLoss,
     currentMaxLoss: current.maxLoss,
