@@ -48,7 +48,8 @@ import { cmp, num } from './format.js'
 import { lossFactor } from './tailLoss.js'
 import { mulFloor } from './exact.js'
 import { assembleBlock, emptyBlock } from './lpMatrix.js'
-import { type BuildLpOptions, type FixedPosition, type ForcedMove, type LpBlock, type LpModel, type LpPair, type SecurityHold, allocatableStake, isSteerable } from './lpModel.js'
+import { LpArena } from './lpArena.js'
+import { type BuildLpOptions, type FixedPosition, type ForcedMove, type LpBlock, type LpModel, type SecurityHold, allocatableStake, isSteerable, newPairs } from './lpModel.js'
 
 export * from './lpModel.js'
 export { floatToRational, mulFloor } from './exact.js'
@@ -104,6 +105,8 @@ interface BuildContext {
   groups: { group: string; cap: number }[]
   groupMembers: Set<string>[]
   derisk: Derisk[]
+  /** The typed arrays of this call's blocks. */
+  arena: LpArena
 }
 
 /**
@@ -252,6 +255,7 @@ function buildContext(universe: Universe, scores: UniverseScores, policy: Policy
     groups: groups.map((g) => ({ group: g.group, cap: g.cap })),
     groupMembers,
     derisk,
+    arena: new LpArena(),
   }
 }
 
@@ -315,9 +319,17 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   // the most there can be (every service of every opted-in operator, plus every pair holding stake).
   let maxC = current.size
   for (const oi of optedIn) maxC += (ctx.opSvcList[oi] as Int32Array).length
-  const cSi = new Int32Array(maxC)
-  const cOi = new Int32Array(maxC)
-  const cUp = new Uint8Array(maxC)
+  // (Scratch of the call's arena: every entry below nC is written before it is read.)
+  const { arena } = ctx
+  const cSi = arena.scratchI32(S_SI, maxC)
+  const cOi = arena.scratchI32(S_OI, maxC)
+  const cUp = arena.scratchI32(S_UP, maxC)
+  // The pair figures, copied here while candidates come operator by operator (adjacent in the pid-indexed arrays): the
+  // pairs below are written service by service, where reading the pid-indexed arrays would stride across them.
+  const cValue = arena.scratchF64(S_VALUE, maxC)
+  const cLoss = arena.scratchF64(S_LOSS, maxC)
+  const cLossFactor = arena.scratchF64(S_LOSSFACTOR, maxC)
+  const cProb = arena.scratchF64(S_PROB, maxC)
   const cX0: bigint[] = new Array(maxC)
   const cCur: bigint[] = new Array(maxC)
   let nC = 0
@@ -360,6 +372,10 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     if (x0Wei === 0n && !canIncrease) return
     cSi[nC] = si
     cOi[nC] = oi
+    cValue[nC] = ctx.pValue[pid] as number
+    cLoss[nC] = ctx.pLoss[pid] as number
+    cLossFactor[nC] = ctx.pLossFactor[pid] as number
+    cProb[nC] = ctx.pProb[pid] as number
     cX0[nC] = x0Wei
     cCur[nC] = cur
     cUp[nC++] = canIncrease ? 1 : 0
@@ -374,9 +390,8 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   // ascending order; admitted pairs are bucketed by service, which leaves them in (service, operator) order.
   const bySvc: number[][] = []
   const pMax = policy.maxCompoundedSlashProbability
-  const pidOf = (c: number) => (cOi[c] as number) * nS + (cSi[c] as number)
   // Admission order within an operator: pairs holding stake first, then by net value (descending), then by service.
-  const before = (x: number, y: number) => Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) || (ctx.pValue[pidOf(y)] as number) - (ctx.pValue[pidOf(x)] as number) || (cSi[x] as number) - (cSi[y] as number)
+  const before = (x: number, y: number) => Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) || (cValue[y] as number) - (cValue[x] as number) || (cSi[x] as number) - (cSi[y] as number)
   const ofOp: number[] = []
   for (let a = 0; a < nC; ) {
     let b = a + 1
@@ -397,7 +412,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     let survive = 1
     for (const c of ofOp) {
       const si = cSi[c] as number
-      const p = ctx.pProb[pidOf(c)] as number
+      const p = cProb[c] as number
       if (1 - survive * (1 - p) <= pMax + 1e-12) {
         survive *= 1 - p
         const bucket = bySvc[si]
@@ -413,64 +428,71 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   }
   forced.sort((a, b) => cmp(a.service, b.service) || cmp(a.operator, b.operator))
 
-  // Pairs (service, operator order), the block's services (ascending) and operators (ascending).
-  const pairs: LpPair[] = []
+  // Pairs (service, operator order) as parallel arrays, the block's services (ascending) and operators (ascending).
+  let nPairs = 0
+  for (let si = 0; si < nS; si++) nPairs += bySvc[si]?.length ?? 0
+  if (nPairs === 0) return emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds))
+  const pairs = newPairs(nPairs, ctx.arena)
   const services: ServiceId[] = []
   const svcStart: number[] = []
-  const pairSvc: number[] = []
   const opsSeen: number[] = []
-  const pairOi: number[] = []
+  const pairOi = arena.scratchI32(S_PAIROI, nPairs)
   const hasGroups = ctx.groups.length > 0
+  let j = 0
   for (let si = 0; si < nS; si++) {
     const list = bySvc[si]
     if (list === undefined) continue
     const ls = services.length
     services.push(svcIds[si] as ServiceId)
-    svcStart.push(pairs.length)
-    const service = svcIds[si] as ServiceId
+    svcStart.push(j)
     for (const c of list) {
       const oi = cOi[c] as number
-      const pid = oi * nS + si
       const x0Wei = cX0[c] as bigint
       if (ctx.opStamp[oi] !== -stamp) {
         ctx.opStamp[oi] = -stamp
         opsSeen.push(oi)
       }
-      pairSvc.push(ls)
-      pairOi.push(oi)
-      pairs.push({
-        service,
-        operator: opIds[oi] as Address,
-        value: ctx.pValue[pid] as number,
-        loss: ctx.pLoss[pid] as number,
-        lossFactor: ctx.pLossFactor[pid] as number,
-        probability: ctx.pProb[pid] as number,
-        x0: x0Wei === 0n ? 0 : Number(x0Wei) / scale,
-        x0Wei,
-        currentWei: cCur[c] as bigint,
-        canIncrease: cUp[c] === 1,
-        uCol: -1,
-        vCol: -1,
-        groups: hasGroups ? [] : NO_GROUPS,
-      })
+      pairs.svc[j] = ls
+      pairOi[j] = oi
+      pairs.value[j] = cValue[c] as number
+      pairs.loss[j] = cLoss[c] as number
+      pairs.lossFactor[j] = cLossFactor[c] as number
+      pairs.probability[j] = cProb[c] as number
+      pairs.x0[j] = x0Wei === 0n ? 0 : Number(x0Wei) / scale
+      pairs.x0Wei[j] = x0Wei
+      pairs.currentWei[j] = cCur[c] as bigint
+      pairs.canIncrease[j] = cUp[c] as number
+      pairs.groups[j] = hasGroups ? [] : NO_GROUPS
+      j++
     }
   }
-  svcStart.push(pairs.length)
-  if (pairs.length === 0) return emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds))
+  svcStart.push(j)
   opsSeen.sort((x, y) => x - y)
   for (let k = 0; k < opsSeen.length; k++) ctx.opLocal[opsSeen[k] as number] = k
-  const pairOp = pairOi.map((oi) => ctx.opLocal[oi] as number)
+  for (let k = 0; k < nPairs; k++) pairs.op[k] = ctx.opLocal[pairOi[k] as number] as number
+  const operators = opsSeen.map((oi) => opIds[oi] as Address)
   if (hasGroups)
-    pairs.forEach((p) => {
+    for (let k = 0; k < nPairs; k++) {
+      const service = services[pairs.svc[k] as number] as string
+      const operator = operators[pairs.op[k] as number] as string
       ctx.groups.forEach((_, g) => {
         const mem = ctx.groupMembers[g] as Set<string>
-        if (mem.has(p.operator) || mem.has(p.service)) p.groups.push(g)
+        if (mem.has(operator) || mem.has(service)) (pairs.groups[k] as number[]).push(g)
       })
-    })
+    }
   const serviceOf = services.map((s) => posSvc[sIdx.get(s) as number] as PositionService)
-  const operators = opsSeen.map((oi) => opIds[oi] as Address)
-  return assembleBlock({ position: pos.id, A, scale, policy, pairs, services, serviceOf, svcStart, pairSvc, operators, pairOp, groups: ctx.groups, forced, holds: sortedHolds(holds) })
+  return assembleBlock({ position: pos.id, A, scale, policy, pairs, services, serviceOf, svcStart, operators, groups: ctx.groups, forced, holds: sortedHolds(holds), arena: ctx.arena })
 }
+
+// Scratch slots of the arena (lpArena.ts) used by buildBlock (lpMatrix.ts uses the ones below these).
+const S_SI = 16
+const S_OI = 17
+const S_UP = 18
+const S_PAIROI = 19
+const S_VALUE = 16
+const S_LOSS = 17
+const S_LOSSFACTOR = 18
+const S_PROB = 19
 
 /** Why a pair may not receive stake in this position (undefined = eligible). */
 function whyNot(ctx: BuildContext, posSvc: (PositionService | undefined)[], si: number, oi: number, stamp: number): string | undefined {

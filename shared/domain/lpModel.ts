@@ -4,6 +4,7 @@
  */
 import type { Address, Position, ServiceId } from './types.js'
 import { mulFloor } from './exact.js'
+import type { LpArena } from './lpArena.js'
 
 /** Kind of an LP row; names the policy constraint it encodes. */
 export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | 'maxLoss' | 'turnover' | 'diversificationTotal' | 'diversification'
@@ -11,7 +12,10 @@ export type RowKind = 'service' | 'operator' | 'group' | 'leverage' | 'risk' | '
 /** Why a service row has the limit it has (the smallest of the three). */
 export type ServiceLimitSource = 'activeStake' | 'maxNetworkLimit' | 'caps.perService'
 
-/** One row `Σ a·x ≤ rhs` of a block. */
+/**
+ * One row `Σ a·x ≤ rhs` of a block. A block keeps these objects for its named rows only (`LpBlock.rows`); the
+ * per-pair diversification rows live in `LpBlock.rowRhs` alone (see {@link rowAt} for one as an object).
+ */
 export interface LpRow {
   kind: RowKind
   /** Service id, operator address or group name; '' for position-wide rows and diversification rows (see `pair`). */
@@ -30,7 +34,7 @@ export interface LpRow {
   fraction?: number
 }
 
-/** One pair (service, operator) of a block. */
+/** One pair (service, operator) of a block, as an object: see {@link pairAt}; a block holds its pairs in {@link LpPairs}. */
 export interface LpPair {
   service: ServiceId
   operator: Address
@@ -58,6 +62,84 @@ export interface LpPair {
   groups: number[]
 }
 
+/**
+ * The pairs of a block as parallel arrays indexed by pair j (struct of arrays): one object per pair, with its floats
+ * boxed, was most of the planner's garbage at scale (issue 16 §3). Field meanings are those of {@link LpPair}.
+ */
+export interface LpPairs {
+  length: number
+  /** Index of the pair's service in `LpBlock.services`. */
+  svc: Int32Array
+  /** Index of the pair's operator in `LpBlock.operators`. */
+  op: Int32Array
+  value: Float64Array
+  loss: Float64Array
+  lossFactor: Float64Array
+  probability: Float64Array
+  x0: Float64Array
+  x0Wei: bigint[]
+  currentWei: bigint[]
+  /** 1 when the LP may increase the pair. */
+  canIncrease: Uint8Array
+  /** Column of u_j / v_j (−1 if none). */
+  uCol: Int32Array
+  vCol: Int32Array
+  /** Groups (indices into `LpBlock.groups`) of each pair (one shared empty array when the policy has no risk groups). */
+  groups: number[][]
+}
+
+/** Pairs of a block with room for `n` pairs, no columns yet (uCol = vCol = −1); typed arrays from `arena` when given. */
+export function newPairs(n: number, arena?: LpArena): LpPairs {
+  const f64 = (k: number) => (arena ? arena.f64(k) : new Float64Array(k))
+  const i32 = (k: number) => (arena ? arena.i32(k) : new Int32Array(k))
+  return {
+    length: n,
+    svc: i32(n),
+    op: i32(n),
+    value: f64(n),
+    loss: f64(n),
+    lossFactor: f64(n),
+    probability: f64(n),
+    x0: f64(n),
+    x0Wei: new Array(n),
+    currentWei: new Array(n),
+    canIncrease: arena ? arena.u8(n) : new Uint8Array(n),
+    uCol: i32(n).fill(-1),
+    vCol: i32(n).fill(-1),
+    groups: new Array(n),
+  }
+}
+
+/** Service id of pair j of a block. */
+export function pairService(block: LpBlock, j: number): ServiceId {
+  return block.services[block.pairs.svc[j] as number] as ServiceId
+}
+
+/** Operator address of pair j of a block. */
+export function pairOperator(block: LpBlock, j: number): Address {
+  return block.operators[block.pairs.op[j] as number] as Address
+}
+
+/** Pair j of a block as an object (for reports and tests; the planner reads the arrays). */
+export function pairAt(block: LpBlock, j: number): LpPair {
+  const p = block.pairs
+  return {
+    service: pairService(block, j),
+    operator: pairOperator(block, j),
+    value: p.value[j] as number,
+    loss: p.loss[j] as number,
+    lossFactor: p.lossFactor[j] as number,
+    probability: p.probability[j] as number,
+    x0: p.x0[j] as number,
+    x0Wei: p.x0Wei[j] as bigint,
+    currentWei: p.currentWei[j] as bigint,
+    canIncrease: p.canIncrease[j] === 1,
+    uCol: p.uCol[j] as number,
+    vCol: p.vCol[j] as number,
+    groups: p.groups[j] as number[],
+  }
+}
+
 /** A move the LP does not decide: removal of stake from a pair that policy forbids. */
 export interface ForcedMove {
   service: ServiceId
@@ -83,9 +165,11 @@ export interface LpBlock {
   /** Number(activeStake): multiply normalised figures by it to get wei. */
   scale: number
   minOperators: number
-  pairs: LpPair[]
+  pairs: LpPairs
   /** Services with at least one pair (order of the τ columns). */
   services: ServiceId[]
+  /** Operators with at least one pair, ascending (`LpPairs.op` indexes them). */
+  operators: Address[]
   groups: { group: string; cap: number }[]
   // Columns (structural variables), lower/upper bounds and costs.
   nCols: number
@@ -95,11 +179,18 @@ export interface LpBlock {
   colLower: Float64Array
   colUpper: Float64Array
   colCost: Float64Array
-  // Matrix, column-wise (CSC) and row-wise (CSR).
-  colStart: Int32Array
-  colRow: Int32Array
-  colVal: Float64Array
+  // Matrix, row-wise (CSR); column-wise (CSC) on demand: see blockColumns (the solver builds it in its workspace, so
+  // the LP does not keep a second copy of its matrix, a third of its memory at bench size).
+  /**
+   * The named rows (service, operator, group, leverage, risk, maxLoss, turnover, diversificationTotal): rows
+   * 0 .. rows.length − 1. Row rows.length + j (up to nRows − 1) is the diversification row D_j of pair j, held in
+   * `rowRhs` only: one object per pair was most of the planner's garbage at scale (issue 16 §3).
+   */
   rows: LpRow[]
+  /** Number of rows: the named rows, then one diversification row per pair when minOperatorsPerService > 1. */
+  nRows: number
+  /** Right-hand side of every row (nRows); equals `rows[r].rhs` for a named row. */
+  rowRhs: Float64Array
   rowStart: Int32Array
   rowCol: Int32Array
   rowVal: Float64Array
@@ -203,19 +294,74 @@ export function turnoverMarginWei(nPairs: number, minOperators: number): bigint 
 /** Relative feasibility margin applied to the turnover row (solver tolerance). */
 export const LP_FEASIBILITY_MARGIN = 1e-9
 
+/**
+ * Row r of a block as an object: the named row itself, or a diversification row made on demand
+ * (`{ kind: 'diversification', subject: '', rhs, limit: 0, limitWei: 0n, pair }`).
+ */
+export function rowAt(block: LpBlock, r: number): LpRow {
+  const named = block.rows[r]
+  if (named !== undefined) return named
+  return { kind: 'diversification', subject: '', rhs: block.rowRhs[r] as number, limit: 0, limitWei: 0n, pair: r - block.rows.length }
+}
+
+/** The block with named row r replaced by `row` (its right-hand side in `rowRhs` too); the original is not modified. */
+export function withRow(block: LpBlock, r: number, row: LpRow): LpBlock {
+  const rows = block.rows.map((x, i) => (i === r ? row : x))
+  const rowRhs = block.rowRhs.slice()
+  rowRhs[r] = row.rhs
+  return { ...block, rows, rowRhs }
+}
+
+/** A block's matrix column-wise (CSC): entries of each column in ascending row order. */
+export interface BlockColumns {
+  colStart: Int32Array
+  colRow: Int32Array
+  colVal: Float64Array
+}
+
+/**
+ * The block's matrix column-wise, transposed from its rows (CSR), into the given arrays: `colStart` zeroed with
+ * nCols + 1 entries, `colRow` / `colVal` with one entry per nonzero, `fill` any nCols + 1 entries (scratch).
+ */
+export function transposeRows(block: LpBlock, out: BlockColumns, fill: Int32Array): BlockColumns {
+  const { rowStart, rowCol, rowVal, nCols } = block
+  const { colStart, colRow, colVal } = out
+  const nnz = rowStart[block.nRows] as number
+  for (let k = 0; k < nnz; k++) colStart[(rowCol[k] as number) + 1]!++
+  for (let c = 0; c < nCols; c++) colStart[c + 1]! += colStart[c] as number
+  fill.set(colStart.subarray(0, nCols + 1))
+  for (let r = 0; r < block.nRows; r++)
+    for (let k = rowStart[r] as number; k < (rowStart[r + 1] as number); k++) {
+      const q = fill[rowCol[k] as number]!++
+      colRow[q] = r
+      colVal[q] = rowVal[k] as number
+    }
+  return out
+}
+
+/** The block's matrix column-wise (CSC), in new arrays. */
+export function blockColumns(block: LpBlock): BlockColumns {
+  const nnz = block.rowStart[block.nRows] as number
+  const out = { colStart: new Int32Array(block.nCols + 1), colRow: new Int32Array(nnz), colVal: new Float64Array(nnz) }
+  return transposeRows(block, out, new Int32Array(block.nCols + 1))
+}
+
 /** Values x_j (normalised) of every pair of a block from a column solution. */
 export function pairValues(block: LpBlock, x: Float64Array): Float64Array {
-  const out = new Float64Array(block.pairs.length)
-  block.pairs.forEach((p, j) => {
-    out[j] = p.x0 + (p.uCol >= 0 ? (x[p.uCol] as number) : 0) - (p.vCol >= 0 ? (x[p.vCol] as number) : 0)
-  })
+  const { length: n, x0, uCol, vCol } = block.pairs
+  const out = new Float64Array(n)
+  for (let j = 0; j < n; j++) {
+    const u = uCol[j] as number
+    const v = vCol[j] as number
+    out[j] = (x0[j] as number) + (u >= 0 ? (x[u] as number) : 0) - (v >= 0 ? (x[v] as number) : 0)
+  }
   return out
 }
 
 /** Row activities (Σ a·col, shifted space) of a block for a column solution. */
 export function rowActivities(block: LpBlock, x: Float64Array): Float64Array {
-  const out = new Float64Array(block.rows.length)
-  for (let r = 0; r < block.rows.length; r++) {
+  const out = new Float64Array(block.nRows)
+  for (let r = 0; r < block.nRows; r++) {
     let s = 0
     for (let k = block.rowStart[r] as number; k < (block.rowStart[r + 1] as number); k++) s += (block.rowVal[k] as number) * (x[block.rowCol[k] as number] as number)
     out[r] = s
@@ -238,8 +384,7 @@ export function blockObjective(block: LpBlock, x: Float64Array): number {
 export function minTurnoverBlock(block: LpBlock): LpBlock {
   const colCost = new Float64Array(block.nCols)
   for (let c = 0; c < block.nCols; c++) colCost[c] = block.colKind[c] === COL_T ? 0 : -1
-  const rows = block.rows.map((r, i) => (i === block.turnoverRow ? { ...r, rhs: 1e12 } : r))
-  return { ...block, colCost, rows, objectiveConstant: 0 }
+  return { ...withRow(block, block.turnoverRow, { ...(block.rows[block.turnoverRow] as LpRow), rhs: 1e12 }), colCost, objectiveConstant: 0 }
 }
 
 /**
@@ -255,8 +400,7 @@ export function withTurnoverAtLeast(block: LpBlock, minTurnover: number): LpBloc
   const limitWei = needWei > row.limitWei ? needWei : row.limitWei
   const limit = Number(limitWei) / block.scale
   const rhs = Math.max(0, limit - LP_FEASIBILITY_MARGIN - Number(marginWei) / block.scale)
-  const rows = block.rows.map((r, i) => (i === block.turnoverRow ? { ...r, limit, limitWei, rhs } : r))
-  return { ...block, rows }
+  return withRow(block, block.turnoverRow, { ...row, limit, limitWei, rhs })
 }
 
 /** Does the block remove stake the policy forbids (deny lists, eligibility, slash response)? */

@@ -1,4 +1,4 @@
-import type { LpBlock, LpModel, LpRow } from './lpModel.js'
+import type { LpBlock, LpModel } from './lpModel.js'
 
 /**
  * Writes the model as one CPLEX LP text (all blocks in one monolithic LP), for HiGHS.
@@ -21,7 +21,7 @@ export function toCplexLp(model: LpModel): string {
   parts.push('\nSubject To\n')
   for (let b = 0; b < model.blocks.length; b++) {
     const bl = model.blocks[b] as LpBlock
-    for (let r = 0; r < bl.rows.length; r++) {
+    for (let r = 0; r < bl.nRows; r++) {
       const s = bl.rowStart[r] as number
       const e = bl.rowStart[r + 1] as number
       if (s === e) continue
@@ -30,7 +30,7 @@ export function toCplexLp(model: LpModel): string {
         const a = bl.rowVal[k] as number
         line += a < 0 ? ` - ${fmt(-a)} c${b}_${bl.rowCol[k]}` : ` + ${fmt(a)} c${b}_${bl.rowCol[k]}`
       }
-      parts.push(`${line} <= ${fmt((bl.rows[r] as LpRow).rhs)}\n`)
+      parts.push(`${line} <= ${fmt(bl.rowRhs[r] as number)}\n`)
     }
   }
   parts.push('Bounds\n')

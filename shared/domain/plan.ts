@@ -31,6 +31,7 @@ import { solveFast } from './solvers/fast.js'
 import { InfeasiblePolicyError, SolverError } from './errors.js'
 import { pct } from './format.js'
 import { roundBlock } from './round.js'
+import { Scratch } from './lpArena.js'
 import { blockVar99, meetVar99, planSecurity, positionTail, tailFigures } from './planRisk.js'
 import { bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
 import type { BindingConstraint, Plan, PlanOptions, PositionPlan } from './planTypes.js'
@@ -188,7 +189,9 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
   // Tail loss of every position (targets and current), next to the policy limits.
   const groupsOf = riskGroupsOf(policy)
   const riskBudgetOf = new Map(lp.blocks.map((b) => [b.position, b.rows.find((r) => r.kind === 'risk')?.fraction ?? policy.riskBudget]))
-  for (const p of positions) p.tail = positionTail(p, pairScores, groupsOf, policy, riskBudgetOf.get(p.position) ?? policy.riskBudget)
+  // One set of DP buffers for every position's tail (instead of four fresh arrays per position).
+  const work = new Scratch((n) => new Float64Array(n))
+  for (const p of positions) p.tail = positionTail(p, pairScores, groupsOf, policy, riskBudgetOf.get(p.position) ?? policy.riskBudget, work)
 
   const serviceReason = new Map(scores.services.map((sv) => [sv.service as string, serviceReasonOf(sv)]))
   for (const p of positions) for (const nl of p.networkLimits) nl.reason = serviceReason.get(nl.service) ?? ''
@@ -252,7 +255,7 @@ function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: big
     if (e instanceof SolverError) return undefined
     throw e
   }
-  const x0 = block.pairs.map((p) => p.x0Wei)
+  const x0 = block.pairs.x0Wei
   const d = y.map((v, j) => v - (x0[j] as bigint))
   const total = d.reduce((a, v) => a + (v < 0n ? -v : v), 0n)
   const n = BigInt(block.pairs.length)
@@ -269,7 +272,7 @@ function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: big
 /** Constraints (policy field names) the block's start point breaks: rows other than the turnover row whose slack at the current allocation is negative. */
 function brokenAtStart(block: LpBlock): string[] {
   const rows: number[] = []
-  for (let r = 0; r < block.rows.length; r++) if (r !== block.turnoverRow && (block.rows[r] as LpRow).rhs < -1e-12) rows.push(r)
+  for (let r = 0; r < block.nRows; r++) if (r !== block.turnoverRow && (block.rowRhs[r] as number) < -1e-12) rows.push(r)
   if (rows.length === 0) return []
   return [...new Set(conflictsOf(block, { status: 'infeasible', conflictRows: rows } as BlockSolution).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
 }

@@ -4,7 +4,7 @@
  */
 import type { Address, Position, ServiceId } from './types.js'
 import { type PairScore, type ServiceScore, herfindahl, pairKey } from './score.js'
-import { type BlockSolution, type ForcedMove, type LpBlock, type LpPair, type LpRow, allocatableStake } from './lpModel.js'
+import { type BlockSolution, type ForcedMove, type LpBlock, type LpRow, allocatableStake, pairOperator, pairService, rowAt } from './lpModel.js'
 import type { ConflictingConstraint } from './errors.js'
 import { cmp, num, pct, short } from './format.js'
 import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExposure, TargetStake } from './planTypes.js'
@@ -31,9 +31,7 @@ export function pairScoreOf(pairScores: PairScoreIndex, s: string, o: string): P
 /** The plan of a planned position from its block and exact targets `t` (per pair of the block). */
 export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: PairScoreIndex, now: bigint): PositionPlan {
   const target = new Map<string, bigint>()
-  block.pairs.forEach((p, j) => {
-    if ((t[j] as bigint) > 0n || p.currentWei > 0n) target.set(pairKey(p.service, p.operator), t[j] as bigint)
-  })
+  for (let j = 0; j < block.pairs.length; j++) if ((t[j] as bigint) > 0n || (block.pairs.currentWei[j] as bigint) > 0n) target.set(pairKey(pairService(block, j), pairOperator(block, j)), t[j] as bigint)
   for (const f of block.forced) if (!target.has(pairKey(f.service, f.operator))) target.set(pairKey(f.service, f.operator), f.to)
   return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block, t)
 }
@@ -103,10 +101,10 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
   const sumLimitsCur = networkLimits.reduce((a, l) => a + l.current, 0n)
   let turnover = 0n
   if (block && t) {
-    block.pairs.forEach((p, j) => {
-      const d = (t[j] as bigint) - p.x0Wei
+    for (let j = 0; j < block.pairs.length; j++) {
+      const d = (t[j] as bigint) - (block.pairs.x0Wei[j] as bigint)
       turnover += d < 0n ? -d : d
-    })
+    }
   }
   return {
     position: pos.id,
@@ -173,10 +171,7 @@ export function constraintName(row: LpRow): string {
 
 /** The subject of a row; diversification rows name their pair as `service|operator`. */
 function rowSubject(block: LpBlock, row: LpRow): string {
-  if (row.kind === 'diversification' && row.pair !== undefined) {
-    const p = block.pairs[row.pair] as LpPair
-    return pairKey(p.service, p.operator)
-  }
+  if (row.kind === 'diversification' && row.pair !== undefined) return pairKey(pairService(block, row.pair), pairOperator(block, row.pair))
   return row.subject
 }
 
@@ -212,22 +207,26 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
   let loss = 0
   let maxLoss = 0
   let turnover = 0n
-  block.pairs.forEach((p, j) => {
+  const pairs = block.pairs
+  for (let j = 0; j < pairs.length; j++) {
     const v = t[j] as bigint
+    const x0 = pairs.x0Wei[j] as bigint
     // A pair planned at 0 adds nothing but its turnover (most pairs of a block): no map entry, no bigint.
     if (v === 0n) {
-      turnover += p.x0Wei < 0n ? -p.x0Wei : p.x0Wei
-      return
+      turnover += x0 < 0n ? -x0 : x0
+      continue
     }
-    bySvc.set(p.service, (bySvc.get(p.service) ?? 0n) + v)
-    byOp.set(p.operator, (byOp.get(p.operator) ?? 0n) + v)
-    for (const g of p.groups) byGroup.set(g, (byGroup.get(g) ?? 0n) + v)
+    const service = pairService(block, j)
+    const operator = pairOperator(block, j)
+    bySvc.set(service, (bySvc.get(service) ?? 0n) + v)
+    byOp.set(operator, (byOp.get(operator) ?? 0n) + v)
+    for (const g of pairs.groups[j] as number[]) byGroup.set(g, (byGroup.get(g) ?? 0n) + v)
     total += v
-    loss += p.loss * Number(v)
-    maxLoss += p.lossFactor * Number(v)
-    const d = v - p.x0Wei
+    loss += (pairs.loss[j] as number) * Number(v)
+    maxLoss += (pairs.lossFactor[j] as number) * Number(v)
+    const d = v - x0
     turnover += d < 0n ? -d : d
-  })
+  }
   const m = block.minOperators
   const groupIndex = new Map(block.groups.map((g, i) => [g.group, i]))
   block.rows.forEach((row, r) => {
@@ -255,23 +254,6 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
       case 'turnover':
         value = frac(turnover)
         break
-      case 'diversification': {
-        const j = row.pair ?? -1
-        const v = t[j] ?? 0n
-        if (v === 0n) return
-        const sum = bySvc.get((block.pairs[j] as LpPair).service) ?? 0n
-        if (v === 0n || BigInt(m) * v < sum - BigInt(m) * 2n) return
-        out.push({
-          position: block.position,
-          constraint: 'minOperatorsPerService',
-          subject: rowSubject(block, row),
-          limit: frac(sum) / m,
-          value: frac(v),
-          shadowPrice: dual,
-          message: `${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
-        })
-        return
-      }
       default:
         return
     }
@@ -289,6 +271,25 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
       message: `${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`,
     })
   })
+  // Diversification rows D_j (after the named rows, one per pair): binding where a pair holds 1/m of its service.
+  const nNamed = block.rows.length
+  for (let r = nNamed; r < block.nRows; r++) {
+    const j = r - nNamed
+    const v = t[j] ?? 0n
+    if (v === 0n) continue
+    const sum = bySvc.get(pairService(block, j)) ?? 0n
+    if (BigInt(m) * v < sum - BigInt(m) * 2n) continue
+    const row = rowAt(block, r)
+    out.push({
+      position: block.position,
+      constraint: 'minOperatorsPerService',
+      subject: rowSubject(block, row),
+      limit: frac(sum) / m,
+      value: frac(v),
+      shadowPrice: Math.abs(sol.duals[r] ?? 0),
+      message: `${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
+    })
+  }
   for (const h of block.securityHolds ?? []) out.push({ position: block.position, constraint: h.constraint, subject: h.subject, limit: h.limit, value: h.value, shadowPrice: 0, message: h.message })
   return out
 }
@@ -296,11 +297,15 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
 /** The constraints that take part in an infeasibility, in words. */
 export function conflictsOf(block: LpBlock, sol: BlockSolution): ConflictingConstraint[] {
   const A = block.activeStake
-  const rows = sol.conflictRows && sol.conflictRows.length > 0 ? sol.conflictRows : block.rows.map((_, r) => r).filter((r) => r === block.turnoverRow || (block.rows[r] as LpRow).rhs < -1e-12)
+  let rows = sol.conflictRows
+  if (rows === undefined || rows.length === 0) {
+    rows = []
+    for (let r = 0; r < block.nRows; r++) if (r === block.turnoverRow || (block.rowRhs[r] as number) < -1e-12) rows.push(r)
+  }
   const out: ConflictingConstraint[] = []
   const seen = new Set<string>()
   for (const r of rows) {
-    const row = block.rows[r] as LpRow
+    const row = rowAt(block, r)
     let detail: string
     if (row.kind === 'turnover') detail = `at most ${pct(row.limit)} of the stake (${row.limitWei} wei) may move per run; forced removals are exempt`
     else if (row.kind === 'diversification' || row.kind === 'diversificationTotal') detail = `${subjectText(row, block)}: each operator may hold at most 1/${block.minOperators} of a service's stake, the current allocation does not`

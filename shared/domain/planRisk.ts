@@ -4,8 +4,9 @@
  */
 import type { Policy } from './policy.js'
 import type { UniverseScores } from './score.js'
-import type { BlockSolution, LpBlock, LpModel, LpPair, LpRow, LpSolution } from './lpModel.js'
+import { type BlockSolution, type LpBlock, type LpModel, type LpRow, type LpSolution, withRow } from './lpModel.js'
 import { mulFloor } from './exact.js'
+import type { Scratch } from './lpArena.js'
 import { type Exposure, TAIL_GRID, lossFactor, tailLoss } from './tailLoss.js'
 import { securityCheck, universeStakes } from './security.js'
 import { solveFast } from './solvers/fast.js'
@@ -40,7 +41,7 @@ export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint 
     const losses: bigint[] = new Array(t.length)
     for (let j = 0; j < t.length; j++) {
       const tj = t[j] as bigint
-      const l = tj > 0n ? mulFloor(tj, (block.pairs[j] as LpPair).lossFactor) : 0n
+      const l = tj > 0n ? mulFloor(tj, block.pairs.lossFactor[j] as number) : 0n
       losses[j] = l
       all += l
     }
@@ -49,7 +50,7 @@ export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint 
     let e = 0
     for (let j = 0; j < t.length; j++) {
       const l = losses[j] as bigint
-      const p = (block.pairs[j] as LpPair).probability
+      const p = block.pairs.probability[j] as number
       if (l > 0n && p > 0) e += Math.min(1, p) * (Number(l) + step)
     }
     // Float slack on both sides (E' and the comparison): 1e-9 relative, far above the rounding of the sums.
@@ -59,12 +60,13 @@ export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint 
       return v < limit ? v : limit
     }
   }
-  const exposures = block.pairs.map((p, j) =>
+  const { probability, lossFactor, groups } = block.pairs
+  const exposures = Array.from({ length: block.pairs.length }, (_, j) =>
     exposure(
       t[j] as bigint,
-      p.probability,
-      p.lossFactor,
-      p.groups.map((g) => (block.groups[g] as { group: string }).group),
+      probability[j] as number,
+      lossFactor[j] as number,
+      (groups[j] as number[]).map((g) => (block.groups[g] as { group: string }).group),
     ),
   )
   return tailLoss({ exposures, cap: block.activeStake }).var99
@@ -75,8 +77,7 @@ function withRiskBudget(block: LpBlock, r: number, budget: number): LpBlock {
   const row = block.rows[r] as LpRow
   const limitWei = mulFloor(block.activeStake, budget)
   const limit = Number(limitWei) / block.scale
-  const rows = block.rows.map((x, i) => (i === r ? { ...x, limit, limitWei, fraction: budget, rhs: row.rhs + (limit - row.limit) } : x))
-  return { ...block, rows }
+  return withRow(block, r, { ...row, limit, limitWei, fraction: budget, rhs: row.rhs + (limit - row.limit) })
 }
 
 /**
@@ -149,7 +150,7 @@ export function meetVar99(lp: LpModel, solution: LpSolution, policy: Policy): { 
 }
 
 /** Tail figures of a position's targets and current allocation (docs/risk.md §2). */
-export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number): PositionTail {
+export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number, work?: Scratch<Float64Array>): PositionTail {
   const plan: Exposure[] = []
   const now: Exposure[] = []
   for (const t of p.targets) {
@@ -161,8 +162,8 @@ export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groups
     if (t.current > 0n) now.push(exposure(t.current, ps.slashProbabilityPerYear, f, g))
   }
   const A = p.availableStake
-  const planned = tailLoss({ exposures: plan, cap: A })
-  const current = tailLoss({ exposures: now, cap: A })
+  const planned = tailLoss({ exposures: plan, cap: A, ...(work ? { work } : {}) })
+  const current = tailLoss({ exposures: now, cap: A, ...(work ? { work } : {}) })
   return {
     maxLoss: planned.maxLoss,
     currentMaxLoss: current.maxLoss,

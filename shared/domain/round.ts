@@ -3,7 +3,7 @@
  * largest remainder per service, repair every row exactly in bigint, top services up to their limits, verify.
  */
 import type { Policy } from './policy.js'
-import { type BlockSolution, COL_T, type LpBlock, type LpPair, type LpRow, pairValues } from './lpModel.js'
+import { type BlockSolution, COL_T, type LpBlock, type LpPairs, type LpRow, pairOperator, pairService, pairValues } from './lpModel.js'
 import { floatToRational } from './exact.js'
 import { SolverError } from './errors.js'
 import { cmp } from './format.js'
@@ -25,7 +25,7 @@ export function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): 
 function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
   const A = block.activeStake
   const xs = pairValues(block, sol.x)
-  const n = block.pairs.length
+  const { length: n, x0, x0Wei, op } = block.pairs
   const t: bigint[] = new Array(n)
   // 1–2: snap, floor, largest remainder per service.
   interface Rem {
@@ -33,12 +33,12 @@ function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy):
     num: bigint // remainder numerator over den
     den: bigint
   }
-  const rems = new Map<string, Rem[]>()
+  // By service index: the block's services are ascending, so index order is service id order.
+  const rems = new Map<number, Rem[]>()
   for (let j = 0; j < n; j++) {
-    const p = block.pairs[j] as LpPair
     const x = Math.max(0, xs[j] as number)
-    if (Math.abs(x - p.x0) <= SNAP) {
-      t[j] = p.x0Wei
+    if (Math.abs(x - (x0[j] as number)) <= SNAP) {
+      t[j] = x0Wei[j] as bigint
       continue
     }
     if (x <= SNAP) {
@@ -49,9 +49,10 @@ function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy):
     const v = num * A
     t[j] = v / den
     const rem = v % den
-    if (rem > 0n) (rems.get(p.service) ?? rems.set(p.service, []).get(p.service)!).push({ j, num: rem, den })
+    const s = block.pairs.svc[j] as number
+    if (rem > 0n) (rems.get(s) ?? rems.set(s, []).get(s)!).push({ j, num: rem, den })
   }
-  for (const s of [...rems.keys()].sort()) {
+  for (const s of [...rems.keys()].sort((a, b) => a - b)) {
     const list = rems.get(s) as Rem[]
     const D = list.reduce((a, r) => (r.den > a ? r.den : a), 1n)
     let units = list.reduce((a, r) => a + r.num * (D / r.den), 0n) / D
@@ -59,11 +60,10 @@ function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy):
     list.sort((a, b) => {
       const byRem = b.num * a.den - a.num * b.den
       if (byRem !== 0n) return byRem > 0n ? 1 : -1
-      const pa = block.pairs[a.j] as LpPair
-      const pb = block.pairs[b.j] as LpPair
-      const ta = Number((t[a.j] as bigint) < pa.x0Wei)
-      const tb = Number((t[b.j] as bigint) < pb.x0Wei)
-      return tb - ta || cmp(pa.operator, pb.operator)
+      const ta = Number((t[a.j] as bigint) < (x0Wei[a.j] as bigint))
+      const tb = Number((t[b.j] as bigint) < (x0Wei[b.j] as bigint))
+      // The block's operators are ascending: index order is address order.
+      return tb - ta || (op[a.j] as number) - (op[b.j] as number)
     })
     for (const r of list) {
       if (units === 0n) break
@@ -100,7 +100,7 @@ function topUpToLimits(block: LpBlock, t: bigint[], policy: Policy): void {
     for (const amount of [...new Set([deficit, deficit - (deficit % k)])]) {
       if (amount <= 0n) continue
       const before = held.map((j) => t[j] as bigint)
-      const order = [...held].sort((a, b) => cmp((block.pairs[a] as LpPair).operator, (block.pairs[b] as LpPair).operator))
+      const order = [...held].sort((a, b) => cmp(pairOperator(block, a), pairOperator(block, b)))
       order.forEach((j, i) => {
         t[j] = (t[j] as bigint) + amount / k + (BigInt(i) < amount % k ? 1n : 0n)
       })
@@ -161,9 +161,29 @@ export const RISK_TOLERANCE = 1e-9
 /** Rows with float coefficients held in exact rationals: the risk budget (to RISK_TOLERANCE) and MaxLoss (exactly). */
 type WeightedKind = 'risk' | 'maxLoss'
 const WEIGHTED: readonly WeightedKind[] = ['risk', 'maxLoss']
-const weightOf = (kind: WeightedKind, p: LpPair) => (kind === 'risk' ? p.loss : p.lossFactor)
+const weightsOf = (kind: WeightedKind, p: LpPairs) => (kind === 'risk' ? p.loss : p.lossFactor)
 
-const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { fraction: number; limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+
+/** riskExcess's answer for a row that holds (its num and D are read only when it does not). */
+const WITHIN = { excess: false, num: 0n, D: 1n } as const
+
+/**
+ * Is Σ w_j·t_j below `limit` (fraction × active stake) by more than 1e-6 of it, in floats? Each term and the sum carry
+ * a relative error of at most ~n·2⁻⁵³ (1e-10 for a million pairs, no negative term), far below that margin, so then
+ * the exact bigint sum is within the limit too; a sum near the limit (or any negative term) answers false.
+ */
+function wellWithin(weight: Float64Array, t: readonly bigint[], limit: number): boolean {
+  let est = 0
+  for (let j = 0; j < t.length; j++) {
+    const tj = t[j] as bigint
+    if (tj === 0n) continue
+    const w = weight[j] as number
+    if (tj < 0n || !(w >= 0)) return false
+    est += w * Number(tj)
+  }
+  return est < limit * (1 - 1e-6)
+}
 const TOLERANCE_RATIONAL = /* @__PURE__ */ floatToRational(RISK_TOLERANCE)
 
 /**
@@ -175,16 +195,18 @@ function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): {
   let c = byKind.get(kind)
   if (c === undefined) {
     const row = block.rows.find((r) => r.kind === kind)
-    c = row === undefined ? null : { limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
+    c = row === undefined ? null : { fraction: row.fraction ?? row.limit, limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
     byKind.set(kind, c)
   }
-  if (c === null) return { excess: false, num: 0n, D: 1n }
+  if (c === null) return WITHIN
+  const weight = weightsOf(kind, block.pairs)
+  if (wellWithin(weight, t, c.fraction * Number(block.activeStake))) return WITHIN
   const [bn, bd] = c.limit
   let D = bd
   const used: number[] = []
   for (let j = 0; j < t.length; j++) {
     if ((t[j] as bigint) === 0n) continue
-    c.weights[j] ??= floatToRational(weightOf(kind, block.pairs[j] as LpPair))
+    c.weights[j] ??= floatToRational(weight[j] as number)
     const w = c.weights[j]!
     if (w[1] > D) D = w[1]
     used.push(j)
@@ -204,10 +226,11 @@ function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): {
 function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
   const rows = unitRows(block)
   const pairs = block.pairs
+  const x0Wei = pairs.x0Wei
   const m = BigInt(block.minOperators)
-  const inc = (j: number) => (t[j] as bigint) - (pairs[j] as LpPair).x0Wei
+  const inc = (j: number) => (t[j] as bigint) - (x0Wei[j] as bigint)
   /** Is pair j above its current stake? (inc(j) > 0n without making a bigint.) */
-  const up = (j: number) => (t[j] as bigint) > (pairs[j] as LpPair).x0Wei
+  const up = (j: number) => (t[j] as bigint) > (x0Wei[j] as bigint)
   const trim = (list: number[], excess: bigint): bigint => {
     // Increases first (largest first), then other stake (largest first); deterministic order. Keys are made once per
     // pair (not per comparison).
@@ -240,47 +263,30 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       }
     }
     // Risk budget and MaxLoss: trim the lossiest increases until they hold.
-    for (const kind of WEIGHTED)
+    for (const kind of WEIGHTED) {
+      const weight = weightsOf(kind, pairs)
       for (let guard = 0; guard < pairs.length + 2; guard++) {
         const r = riskExcess(block, t, kind)
         if (!r.excess) break
         changed = true
         let best = -1
         for (let j = 0; j < pairs.length; j++) {
-          if ((t[j] as bigint) === 0n || weightOf(kind, pairs[j] as LpPair) <= 0) continue
+          if ((t[j] as bigint) === 0n || (weight[j] as number) <= 0) continue
           if (best < 0) best = j
           const bj = best
-          const better = (up(j) ? 1 : 0) - (up(bj) ? 1 : 0) || weightOf(kind, pairs[j] as LpPair) - weightOf(kind, pairs[bj] as LpPair)
+          const better = (up(j) ? 1 : 0) - (up(bj) ? 1 : 0) || (weight[j] as number) - (weight[bj] as number)
           if (better > 0) best = j
         }
         if (best < 0) break
-        const p = pairs[best] as LpPair
-        const [ln, ld] = floatToRational(weightOf(kind, p))
+        const [ln, ld] = floatToRational(weight[best] as number)
         // Units of stake needed: ceil(excess / ℓ) = ceil(num/D / (ln/ld)).
         const need = (r.num * ld + r.D * ln - 1n) / (r.D * ln)
         const room = up(best) ? inc(best) : (t[best] as bigint)
         t[best] = (t[best] as bigint) - (need < room ? need : room)
       }
-    // Diversification: m·t_j ≤ Σ_s.
-    if (m > 1n) {
-      for (const list of servicePairs(block).lists) {
-        for (let guard = 0; guard < 200; guard++) {
-          const sum = sumOf(t, list)
-          // For integers t and sum ≥ 0: m·t > sum ⇔ t > ⌊sum/m⌋ (no bigint made per pair); a negative sum keeps the product.
-          const q = sum / m
-          let any = false
-          for (const j of list) {
-            const tj = t[j] as bigint
-            if (sum >= 0n ? tj > q : m * tj > sum) {
-              t[j] = q
-              any = true
-            }
-          }
-          if (!any) break
-          changed = true
-        }
-      }
     }
+    // Diversification: m·t_j ≤ Σ_s.
+    if (m > 1n) for (const list of servicePairs(block).lists) if (capAtShare(t, list, m)) changed = true
     // Turnover: move pairs back toward their current stake (increases first, largest first).
     const tr = block.rows[block.turnoverRow]
     if (tr !== undefined) {
@@ -288,7 +294,7 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       let turnover = 0n
       const move: bigint[] = new Array(pairs.length).fill(0n)
       for (let j = 0; j < pairs.length; j++) {
-        if (t[j] === (pairs[j] as LpPair).x0Wei) continue
+        if (t[j] === x0Wei[j]) continue
         const d = inc(j)
         move[j] = d < 0n ? -d : d
         turnover += move[j] as bigint
@@ -296,14 +302,12 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       let excess = turnover - tr.limitWei
       if (excess > 0n) {
         changed = true
-        const order = pairs
-          .map((_, j) => j)
-          .sort((a, b) => {
-            if (up(a) !== up(b)) return up(a) ? -1 : 1
-            const aa = move[a] as bigint
-            const ab = move[b] as bigint
-            return aa === ab ? a - b : ab > aa ? 1 : -1
-          })
+        const order = Array.from({ length: pairs.length }, (_, j) => j).sort((a, b) => {
+          if (up(a) !== up(b)) return up(a) ? -1 : 1
+          const aa = move[a] as bigint
+          const ab = move[b] as bigint
+          return aa === ab ? a - b : ab > aa ? 1 : -1
+        })
         for (const j of order) {
           if (excess <= 0n) break
           const d = inc(j)
@@ -319,6 +323,84 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
   }
 }
 
+/** Rounds of {@link capAtShare} per service and pass. */
+const SHARE_ROUNDS = 200
+
+/**
+ * Diversification of one service, m·t_j ≤ Σ_o t_o: round after round (at most SHARE_ROUNDS), every pair above
+ * q = ⌊Σ/m⌋ is cut to q, until none is above it.
+ * @returns whether a pair was cut
+ */
+export function capAtShare(t: bigint[], list: readonly number[], m: bigint): boolean {
+  // After each round every cut pair equals the last cut c and the others are below it: the state is min(t_j, c). So
+  // with no negative stake the rounds run on c alone, Σ min(t_j, c) read off the sorted stakes and their prefix sums
+  // (a few bigints a round instead of one per pair), and t is written once — the same result as cutting pair by pair.
+  const vals: bigint[] = []
+  for (const j of list) {
+    const v = t[j] as bigint
+    if (v < 0n) return capAtShareByPair(t, list, m)
+    if (v !== 0n) vals.push(v)
+  }
+  if (vals.length === 0) return false
+  if (vals.length === 1) {
+    // One pair holding stake v: round r cuts it to ⌊v/m^r⌋ (⌊⌊v/m⌋/m⌋ = ⌊v/m²⌋), down to 0 or for SHARE_ROUNDS rounds.
+    const v = vals[0] as bigint
+    const cap = m ** BigInt(SHARE_ROUNDS)
+    const c = v < cap ? 0n : v / cap
+    for (const j of list) if ((t[j] as bigint) > c) t[j] = c
+    return true
+  }
+  vals.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const n = vals.length
+  const prefix: bigint[] = new Array(n + 1)
+  prefix[0] = 0n
+  for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] as bigint) + (vals[i] as bigint)
+  const max = vals[n - 1] as bigint
+  let c: bigint | undefined
+  for (let round = 0; round < SHARE_ROUNDS; round++) {
+    let sum = prefix[n] as bigint
+    if (c !== undefined) {
+      // k = number of stakes below c.
+      let lo = 0
+      let hi = n
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((vals[mid] as bigint) < c) lo = mid + 1
+        else hi = mid
+      }
+      sum = (prefix[lo] as bigint) + c * BigInt(n - lo)
+    }
+    const q = sum / m
+    const top = c === undefined || max < c ? max : c
+    if (!(top > q)) break
+    c = q
+  }
+  if (c === undefined) return false
+  for (const j of list) if ((t[j] as bigint) > c) t[j] = c
+  return true
+}
+
+/** {@link capAtShare} pair by pair (any sign of stake). */
+export function capAtShareByPair(t: bigint[], list: readonly number[], m: bigint): boolean {
+  let changed = false
+  for (let round = 0; round < SHARE_ROUNDS; round++) {
+    const sum = sumOf(t, list)
+    // For integers t and sum ≥ 0: m·t > sum ⇔ t > ⌊sum/m⌋ (no bigint made per pair); a negative sum keeps the product.
+    const q = sum / m
+    let any = false
+    for (const j of list) {
+      const tj = t[j] as bigint
+      if (sum >= 0n ? tj > q : m * tj > sum) {
+        t[j] = q
+        any = true
+      }
+    }
+    if (!any) break
+    changed = true
+  }
+  return changed
+}
+
 /** Every exact violation of the policy by bigint targets of a block (empty = all good). */
 export function violations(block: LpBlock, t: bigint[], _policy: Policy): string[] {
   const out: string[] = []
@@ -329,26 +411,28 @@ export function violations(block: LpBlock, t: bigint[], _policy: Policy): string
   if (riskExcess(block, t, 'risk').excess) out.push('risk budget exceeded')
   if (riskExcess(block, t, 'maxLoss').excess) out.push('maxLossFraction exceeded')
   let turnover = 0n
-  block.pairs.forEach((p, j) => {
+  const { x0Wei, canIncrease } = block.pairs
+  for (let j = 0; j < block.pairs.length; j++) {
     const tj = t[j] as bigint
+    const x0 = x0Wei[j] as bigint
     // Most pairs of a block stay where they are (0 → 0): no bigint is made for them.
-    if (tj === p.x0Wei) return
-    const d = tj - p.x0Wei
+    if (tj === x0) continue
+    const d = tj - x0
     turnover += d < 0n ? -d : d
-    if (tj < 0n) out.push(`negative target ${p.service}|${p.operator}`)
-    if (!p.canIncrease && tj > p.x0Wei) out.push(`pair ${p.service}|${p.operator} may not increase`)
-  })
+    if (tj < 0n) out.push(`negative target ${pairService(block, j)}|${pairOperator(block, j)}`)
+    if (canIncrease[j] !== 1 && tj > x0) out.push(`pair ${pairService(block, j)}|${pairOperator(block, j)} may not increase`)
+  }
   const tr = block.rows[block.turnoverRow]
   if (tr !== undefined && turnover > tr.limitWei) out.push(`turnover ${turnover} > ${tr.limitWei}`)
   if (block.minOperators > 1) {
     const m = BigInt(block.minOperators)
     const { lists, of } = servicePairs(block)
     const sums = lists.map((list) => sumOf(t, list))
-    block.pairs.forEach((p, j) => {
+    for (let j = 0; j < block.pairs.length; j++) {
       const tj = t[j] as bigint
       const sum = sums[of[j] as number] as bigint
-      if (tj === 0n ? sum < 0n : m * tj > sum) out.push(`diversification ${p.service}|${p.operator}`)
-    })
+      if (tj === 0n ? sum < 0n : m * tj > sum) out.push(`diversification ${pairService(block, j)}|${pairOperator(block, j)}`)
+    }
   }
   return out
 }
@@ -359,19 +443,20 @@ const servicePairsCache = new WeakMap<LpBlock, { lists: number[][]; of: Int32Arr
 function servicePairs(block: LpBlock): { lists: number[][]; of: Int32Array } {
   const cached = servicePairsCache.get(block)
   if (cached) return cached
-  const index = new Map<string, number>()
+  const index = new Int32Array(block.services.length).fill(-1)
   const lists: number[][] = []
   const of = new Int32Array(block.pairs.length)
-  block.pairs.forEach((p, j) => {
-    let i = index.get(p.service)
-    if (i === undefined) {
+  for (let j = 0; j < block.pairs.length; j++) {
+    const s = block.pairs.svc[j] as number
+    let i = index[s] as number
+    if (i < 0) {
       i = lists.length
-      index.set(p.service, i)
+      index[s] = i
       lists.push([])
     }
     ;(lists[i] as number[]).push(j)
     of[j] = i
-  })
+  }
   const out = { lists, of }
   servicePairsCache.set(block, out)
   return out

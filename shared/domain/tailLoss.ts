@@ -12,6 +12,7 @@
  * figures lie between the two runs: we report the upper one (conservative) and the width as the stated bound.
  */
 import type { Policy } from './policy.js'
+import type { Scratch } from './lpArena.js'
 
 /** Grid cells over Σ L (per DP run). */
 export const TAIL_GRID = 2048
@@ -33,6 +34,8 @@ export interface TailLossParameters {
   cap: bigint
   /** Grid cells (default TAIL_GRID). */
   grid?: number
+  /** Buffers for the DP, reused from one call to the next (a plan passes one for all its positions); fresh ones if absent. */
+  work?: Scratch<Float64Array>
 }
 
 /** Tail figures of one position, wei (VaR exact bigint on the grid, ES as float wei). */
@@ -130,12 +133,14 @@ function components(exposures: readonly Exposure[]): Component[] {
 }
 
 /** Distribution of the total loss in grid units, each component's loss rounded down (up = false) or up. */
-function convolve(comps: Component[], step: bigint, up: boolean): Float64Array {
+function convolve(comps: Component[], step: bigint, up: boolean, work: Scratch<Float64Array> | undefined): Float64Array {
   const idx = (l: bigint) => Number(up ? (l + step - 1n) / step : l / step)
   let size = 1
   for (const c of comps) size += idx(c.loss[c.loss.length - 1] as bigint)
-  let cur = new Float64Array(size)
-  let nxt = new Float64Array(size)
+  // Work slots 0, 1 for the upper run and 2, 3 for the lower one (both distributions are read after both runs).
+  const buffer = (slot: number) => (work ? zeroed(work.get(slot + (up ? 0 : 2), size), size) : new Float64Array(size))
+  let cur = buffer(0)
+  let nxt = buffer(1)
   cur[0] = 1
   let top = 0
   for (const c of comps) {
@@ -171,6 +176,11 @@ function convolve(comps: Component[], step: bigint, up: boolean): Float64Array {
     ;[cur, nxt] = [nxt, cur]
   }
   return cur.subarray(0, top + 1)
+}
+
+/** The first n entries of a work buffer, zeroed (as a fresh array would be). */
+function zeroed(b: Float64Array, n: number): Float64Array {
+  return b.subarray(0, n).fill(0)
 }
 
 /** Float tolerance of the cumulative probability against the level. */
@@ -209,8 +219,8 @@ export function tailLoss(params: TailLossParameters): TailLossReturnType {
     const v = BigInt(i) * step
     return v < cap ? v : cap
   }
-  const hi = convolve(comps, step, true)
-  const lo = convolve(comps, step, false)
+  const hi = convolve(comps, step, true, params.work)
+  const lo = convolve(comps, step, false, params.work)
   // ES is a float figure: cell values as floats (exact bigint only for the VaR cell).
   const stepF = Number(step)
   const capF = Number(cap)

@@ -152,7 +152,7 @@ function sizes(lp: LpModel) {
   let nonzeros = 0
   for (const b of lp.blocks) {
     variables += b.nCols
-    constraints += b.rows.length
+    constraints += b.nRows
     nonzeros += b.rowCol.length
   }
   return { variables, constraints, nonzeros }

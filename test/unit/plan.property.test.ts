@@ -129,12 +129,12 @@ describe('Property: planAllocation', () => {
         const scores = scoreUniverse(u, policy, { now: u.timestamp })
         const lp = buildLp(u, scores, policy)
         // Current allocation feasible: no forced move and no row violated at the start point.
-        const currentFeasible = lp.blocks.every((b) => b.forced.length === 0 && b.rows.every((r) => r.rhs >= 0))
+        const currentFeasible = lp.blocks.every((b) => b.forced.length === 0 && b.rowRhs.every((rhs) => rhs >= 0))
         if (!currentFeasible || lp.fixed.length > 0) return
         const plan = planAllocation(u, scores, policy, { now: u.timestamp })
         checked++
         // Rounding to wei can cost at most a few wei × the largest coefficient per pair.
-        const slack = lp.blocks.reduce((a, b) => a + 4 * (b.pairs.length + 1) * Math.max(0, ...b.pairs.map((p) => Math.abs(p.value))), 0)
+        const slack = lp.blocks.reduce((a, b) => a + 4 * (b.pairs.length + 1) * Math.max(0, ...b.pairs.value.map(Math.abs)), 0)
         expect(plan.objectivePerYear).toBeGreaterThanOrEqual(plan.currentObjectivePerYear - slack)
         expect(plan.lpObjectivePerYear).toBeGreaterThanOrEqual(plan.currentObjectivePerYear * (1 - 1e-12) - 1e-6 * Math.abs(plan.currentObjectivePerYear))
       }),

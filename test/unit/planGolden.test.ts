@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { bigintReplacer } from '../../shared/domain/format.js'
-import { type DeriskRequest, buildLp } from '../../shared/domain/lp.js'
+import { type DeriskRequest, type LpBlock, blockColumns, buildLp, pairAt, rowAt } from '../../shared/domain/lp.js'
 import { planAllocation } from '../../shared/domain/plan.js'
 import { type Policy, loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
@@ -79,8 +79,23 @@ function outcome({ u, policy, derisk }: Case): unknown {
   } catch (e) {
     plan = { error: (e as Error).name, message: (e as Error).message }
   }
-  const blocks = lp.blocks.map((b, i) => ({ ...b, solution: solution.blocks[i] }))
+  const blocks = lp.blocks.map((b, i) => ({ ...legacyBlock(b), solution: solution.blocks[i] }))
   return { scores, lp: { ...lp, blocks }, plan }
+}
+
+/**
+ * A block in the shape the digests were taken in (the LP before its representation changed for speed): every row as
+ * an object in `rows` (the diversification rows too), every pair as an object in `pairs`, the matrix column-wise too
+ * (`colStart`, `colRow`, `colVal`), no `nRows` / `rowRhs` / `operators`; keys in their old order.
+ */
+function legacyBlock(b: LpBlock): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(b)) {
+    if (k === 'nRows' || k === 'rowRhs' || k === 'operators') continue
+    out[k] = k === 'rows' ? Array.from({ length: b.nRows }, (_, r) => rowAt(b, r)) : k === 'pairs' ? Array.from({ length: b.pairs.length }, (_, j) => pairAt(b, j)) : v
+    if (k === 'colCost') Object.assign(out, blockColumns(b))
+  }
+  return out
 }
 
 const digest = (v: unknown) =>

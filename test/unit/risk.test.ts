@@ -179,7 +179,7 @@ describe('blockVar99 with a limit (the DP skipped when the VaR is provably withi
         if (s?.status !== 'optimal') return
         const t = roundBlock(b, s, p)
         const exact = blockVar99(b, t)
-        const all = b.pairs.reduce((a, q, j) => a + mulFloor(t[j] as bigint, q.lossFactor), 0n)
+        const all = t.reduce((a, tj, j) => a + mulFloor(tj, b.pairs.lossFactor[j] as number), 0n)
         for (const f of [0.02, 0.05, 0.1, 0.2, 0.4, 0.8]) {
           const limit = mulFloor(b.activeStake, f)
           const v = blockVar99(b, t, limit)

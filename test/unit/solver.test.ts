@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SolverError } from '../../shared/domain/errors.js'
-import { type LpBlock, type LpRow, blockObjective, rowActivities } from '../../shared/domain/lp.js'
+import { type LpBlock, type LpRow, blockObjective, newPairs, rowActivities } from '../../shared/domain/lp.js'
 import { solveBlockFast } from '../../shared/domain/solvers/fast.js'
 import { solveWithHighs } from '../../shared/domain/solvers/highs.js'
 
@@ -22,21 +22,15 @@ function block(A: number[][], b: number[], cols: Col[]): LpBlock {
     for (let c = 0; c < nC; c++) if ((A[r]![c] ?? 0) !== 0) rowCol.push(c), rowVal.push(A[r]![c]!)
     rowStart.push(rowCol.length)
   }
-  const colStart = [0]
-  const colRow: number[] = []
-  const colVal: number[] = []
-  for (let c = 0; c < nC; c++) {
-    for (let r = 0; r < nR; r++) if ((A[r]![c] ?? 0) !== 0) colRow.push(r), colVal.push(A[r]![c]!)
-    colStart.push(colRow.length)
-  }
   const rows: LpRow[] = b.map((rhs) => ({ kind: 'leverage', subject: '', rhs, limit: rhs, limitWei: 0n }))
   return {
     position: 'test',
     activeStake: 1n,
     scale: 1,
     minOperators: 1,
-    pairs: [],
+    pairs: newPairs(0),
     services: [],
+    operators: [],
     groups: [],
     nCols: nC,
     colKind: new Uint8Array(nC),
@@ -44,10 +38,9 @@ function block(A: number[][], b: number[], cols: Col[]): LpBlock {
     colLower: Float64Array.from(cols.map((c) => c.lo)),
     colUpper: Float64Array.from(cols.map((c) => c.hi)),
     colCost: Float64Array.from(cols.map((c) => c.cost)),
-    colStart: Int32Array.from(colStart),
-    colRow: Int32Array.from(colRow),
-    colVal: Float64Array.from(colVal),
     rows,
+    nRows: rows.length,
+    rowRhs: Float64Array.from(b),
     rowStart: Int32Array.from(rowStart),
     rowCol: Int32Array.from(rowCol),
     rowVal: Float64Array.from(rowVal),
@@ -197,7 +190,7 @@ describe('Property: the kernel simplex matches HiGHS on random LPs', () => {
         if (f.status !== 'optimal') return
         expect(Math.abs(f.objective - h.objective)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(h.objective)))
         const act = rowActivities(b, f.x)
-        b.rows.forEach((r, i) => expect(act[i]!).toBeLessThanOrEqual(r.rhs + 1e-9))
+        b.rowRhs.forEach((rhs, i) => expect(act[i]!).toBeLessThanOrEqual(rhs + 1e-9))
         for (let c = 0; c < b.nCols; c++) {
           expect(f.x[c]!).toBeGreaterThanOrEqual(b.colLower[c]! - 1e-9)
           expect(f.x[c]!).toBeLessThanOrEqual(b.colUpper[c]! + 1e-9)

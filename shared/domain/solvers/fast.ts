@@ -33,7 +33,7 @@
  */
 import { SolverError } from '../errors.js'
 import type { BlockSolution, LpBlock, LpModel, LpSolution } from '../lpModel.js'
-import { AT_LOWER, AT_UPPER, BASIC, BETWEEN, CANDIDATES, KernelBasis, REFACTOR_EVERY, STALE, STALL_LIMIT, TOL_D, TOL_P, TOL_PIVOT } from './kernel.js'
+import { AT_LOWER, AT_UPPER, BASIC, BETWEEN, CANDIDATES, KernelBasis, KernelWorkspace, REFACTOR_EVERY, STALE, STALL_LIMIT, TOL_D, TOL_P, TOL_PIVOT, W_ACT, W_D, W_X0 } from './kernel.js'
 
 /** Options of {@link solveFast}. */
 export interface SolveFastOptions {
@@ -47,7 +47,8 @@ export interface SolveFastOptions {
  * @returns per-block solutions; infeasible blocks have status 'infeasible' and conflict rows
  */
 export function solveFast(model: LpModel, opts: SolveFastOptions = {}): LpSolution {
-  const blocks = model.blocks.map((b) => solveBlockFast(b, opts))
+  const ws = new KernelWorkspace()
+  const blocks = model.blocks.map((b) => solveBlockFast(b, opts, ws))
   let objective = 0
   blocks.forEach((s, i) => {
     if (s.status === 'optimal') objective += s.objective * (model.blocks[i] as LpBlock).scale
@@ -58,17 +59,18 @@ export function solveFast(model: LpModel, opts: SolveFastOptions = {}): LpSoluti
 /**
  * Solves one block.
  * @param block one position's LP
+ * @param ws work arrays to reuse (solveFast shares one across its blocks)
  * @returns column values, duals and objective (normalised)
  */
-export function solveBlockFast(block: LpBlock, opts: SolveFastOptions = {}): BlockSolution {
-  const maxIter = opts.maxIterations ?? 50 * (block.rows.length + block.nCols) + 1000
+export function solveBlockFast(block: LpBlock, opts: SolveFastOptions = {}, ws = new KernelWorkspace()): BlockSolution {
+  const maxIter = opts.maxIterations ?? 50 * (block.nRows + block.nCols) + 1000
   try {
-    return new KernelSimplex(block, false).solve(maxIter)
+    return new KernelSimplex(block, false, ws).solve(maxIter)
   } catch (e) {
     // Numerical trouble (a near-singular kernel) or stalling: start again with Bland's rule and the
     // exact ratio test throughout — slower, but it cannot cycle. Unboundedness is not retried.
     if (!(e instanceof SolverError) || /unbounded/.test(e.shortMessage)) throw e
-    return new KernelSimplex(block, true).solve(10 * maxIter)
+    return new KernelSimplex(block, true, ws).solve(10 * maxIter)
   }
 }
 
@@ -78,8 +80,8 @@ class KernelSimplex extends KernelBasis {
 
   private readonly alwaysBland: boolean
 
-  constructor(block: LpBlock, alwaysBland: boolean) {
-    super(block)
+  constructor(block: LpBlock, alwaysBland: boolean, ws: KernelWorkspace) {
+    super(block, ws)
     this.alwaysBland = alwaysBland
   }
 
@@ -89,12 +91,12 @@ class KernelSimplex extends KernelBasis {
       return { position: b.position, status: 'optimal', x: new Float64Array(0), duals: new Float64Array(this.nR), objective: b.objectiveConstant, iterations: 0 }
     }
     // Start: every structural at the bound nearest 0 (u = v = τ = 0 is x = x0); rows violated there get an artificial.
-    const x0 = new Float64Array(this.nS)
+    const x0 = this.ws.f(W_X0, this.nS)
     for (let j = 0; j < this.nS; j++) x0[j] = Math.min(Math.max(0, b.colLower[j] as number), b.colUpper[j] as number)
-    const act = new Float64Array(this.nR)
+    const act = this.ws.f(W_ACT, this.nR)
     for (let j = 0; j < this.nS; j++) {
       const v = x0[j] as number
-      if (v !== 0) for (let k = b.colStart[j] as number; k < (b.colStart[j + 1] as number); k++) act[b.colRow[k] as number]! += (b.colVal[k] as number) * v
+      if (v !== 0) for (let k = this.cStart[j] as number; k < (this.cStart[j + 1] as number); k++) act[this.cRow[k] as number]! += (this.cVal[k] as number) * v
     }
     const violated: number[] = []
     for (let i = 0; i < this.nR; i++) if ((this.rhs[i] as number) - (act[i] as number) < -TOL_P) violated.push(i)
@@ -181,25 +183,14 @@ class KernelSimplex extends KernelBasis {
     const stat = this.stat
     const lo = this.lo
     const hi = this.hi
-    const cost = this.cost
-    const cStart = this.cStart
-    const cRow = this.cRow
-    const cVal = this.cVal
-    const y = this.y
+    const dAll = this.reducedCosts()
     let nc = 0
     let minAt = 0
     let minD = Infinity
-    let e0 = cStart[0] as number
     for (let j = 0; j < n; j++) {
-      const e1 = cStart[j + 1] as number
       const st = stat[j] as number
-      if (st === BASIC || (hi[j] as number) <= (lo[j] as number)) {
-        e0 = e1
-        continue
-      }
-      let d = cost[j] as number
-      for (let k = e0; k < e1; k++) d -= (cVal[k] as number) * (y[cRow[k] as number] as number)
-      e0 = e1
+      if (st === BASIC || (hi[j] as number) <= (lo[j] as number)) continue
+      const d = dAll[j] as number
       if (!(st === AT_LOWER ? d > TOL_D : st === AT_UPPER ? d < -TOL_D : d > TOL_D || d < -TOL_D)) continue
       if (bland) {
         this.nCand = 0
@@ -235,6 +226,28 @@ class KernelSimplex extends KernelBasis {
         best = cand[t] as number
       }
     return best
+  }
+
+  /**
+   * Reduced costs d_j = c_j − Σ_r A[r, j]·y_r of every column, read row-wise over the rows whose dual is not 0 (the
+   * binding rows: tens of the block's thousand). Each d_j gets the same terms in the same order (rows ascending) as the
+   * column-wise sum, less the terms A·0, which change no value but the sign of a zero: pricing compares |d_j| with a
+   * positive tolerance, so it picks the same columns.
+   */
+  private reducedCosts(): Float64Array {
+    const n = this.n
+    const d = this.ws.f(W_D, n)
+    d.set(this.cost.subarray(0, n))
+    const y = this.y
+    const rStart = this.rStart
+    const rCol = this.rCol
+    const rVal = this.rVal
+    for (let r = 0; r < this.nR; r++) {
+      const yr = y[r] as number
+      if (yr === 0) continue
+      for (let e = rStart[r] as number; e < (rStart[r + 1] as number); e++) d[rCol[e] as number]! -= (rVal[e] as number) * yr
+    }
+    return d
   }
 
   /** Runs simplex iterations with the current costs until optimal (partial pricing over a candidate list). */

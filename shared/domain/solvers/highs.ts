@@ -74,7 +74,7 @@ function solveBlocks(highs: Highs, lp: LpModel, lpText: string | undefined): Blo
   if (res.Status === 'Infeasible' || res.Status === 'Primal infeasible or unbounded') {
     if (lp.blocks.length === 1) {
       const b = lp.blocks[0] as LpBlock
-      return [{ position: b.position, status: 'infeasible', x: new Float64Array(b.nCols), duals: new Float64Array(b.rows.length), objective: Number.NaN }]
+      return [{ position: b.position, status: 'infeasible', x: new Float64Array(b.nCols), duals: new Float64Array(b.nRows), objective: Number.NaN }]
     }
     // Locate the infeasible block(s): solve each block on its own.
     return lp.blocks.map((b) => solveBlocks(highs, { blocks: [b], fixed: [], missing: [] }, undefined)[0] as BlockSolution)
@@ -91,14 +91,14 @@ function solveBlocks(highs: Highs, lp: LpModel, lpText: string | undefined): Blo
       x[c] = v
       obj += (b.colCost[c] as number) * v
     }
-    const duals = new Float64Array(b.rows.length)
-    for (let r = 0; r < b.rows.length; r++) duals[r] = Math.abs(rowDual.get(`r${bi}_${r}`) ?? 0)
+    const duals = new Float64Array(b.nRows)
+    for (let r = 0; r < b.nRows; r++) duals[r] = Math.abs(rowDual.get(`r${bi}_${r}`) ?? 0)
     return { position: b.position, status: 'optimal', x, duals, objective: obj }
   })
 }
 
 function emptySolution(b: LpBlock): BlockSolution {
-  return { position: b.position, status: 'optimal', x: new Float64Array(b.nCols), duals: new Float64Array(b.rows.length), objective: b.objectiveConstant }
+  return { position: b.position, status: 'optimal', x: new Float64Array(b.nCols), duals: new Float64Array(b.nRows), objective: b.objectiveConstant }
 }
 
 /**

@@ -5,7 +5,8 @@
  * it live in fast.ts.
  */
 import { SolverError } from '../errors.js'
-import type { LpBlock } from '../lpModel.js'
+import { type LpBlock, transposeRows } from '../lpModel.js'
+import { Scratch } from '../lpArena.js'
 
 export const TOL_P = 1e-10
 export const TOL_D = 1e-10
@@ -22,6 +23,58 @@ export const AT_UPPER = 1
 export const BASIC = 2
 /** Nonbasic strictly between its bounds (τ starts at 0 inside [−t0, ∞)): may move either way. */
 export const BETWEEN = 3
+
+/**
+ * Work arrays of the kernel simplex, reused block after block within one solveFast call: each grows to the largest
+ * block once, instead of a fresh backing store per array per block (issue 16 §3). Views are exact-length and filled.
+ */
+export class KernelWorkspace {
+  private readonly f64 = new Scratch((n) => new Float64Array(n))
+  private readonly i32 = new Scratch((n) => new Int32Array(n))
+  private readonly u8 = new Scratch((n) => new Uint8Array(n))
+
+  /** Float64 work array number `slot`, `n` entries set to `value`. */
+  f(slot: number, n: number, value = 0): Float64Array {
+    return this.f64.get(slot, n).subarray(0, n).fill(value)
+  }
+
+  /** Int32 work array number `slot`, `n` entries set to `value`. */
+  i(slot: number, n: number, value = 0): Int32Array {
+    return this.i32.get(slot, n).subarray(0, n).fill(value)
+  }
+
+  /** Uint8 work array number `slot`, `n` zeroed entries. */
+  u(slot: number, n: number): Uint8Array {
+    return this.u8.get(slot, n).subarray(0, n).fill(0)
+  }
+}
+
+// Work array slots (float64, int32, uint8 numbered apart).
+export const W_SLACK = 0
+export const W_Y = 1
+export const W_DS = 2
+export const W_CVAL = 3
+export const W_RVAL = 4
+export const W_LO = 5
+export const W_HI = 6
+export const W_COST = 7
+export const W_X = 8
+export const W_M = 9
+export const W_R = 10
+export const W_X0 = 11
+export const W_ACT = 12
+export const W_D = 13
+const W_ROWINRN = 0
+const W_TOUCHED = 1
+const W_CSTART = 2
+const W_CROW = 3
+const W_ARTOF = 4
+const W_RSTART = 5
+const W_RCOL = 6
+const W_POSCB = 7
+const W_FILL = 8
+const W_MARK = 0
+const W_STAT = 1
 
 /** Basis state and linear algebra of one block's kernel simplex (see the module comment). */
 export abstract class KernelBasis {
@@ -66,17 +119,30 @@ export abstract class KernelBasis {
   protected delta = 0
   protected lastFullBest = 0
 
-  constructor(block: LpBlock) {
+  protected readonly ws: KernelWorkspace
+
+  constructor(block: LpBlock, ws: KernelWorkspace) {
     this.b = block
-    this.nR = block.rows.length
+    this.ws = ws
+    this.nR = block.nRows
     this.nS = block.nCols
-    this.rhs = Float64Array.from(block.rows.map((r) => r.rhs))
-    this.slack = new Float64Array(this.nR)
-    this.rowInRN = new Int32Array(this.nR).fill(-1)
-    this.y = new Float64Array(this.nR)
-    this.ds = new Float64Array(this.nR)
-    this.touched = new Int32Array(this.nR)
-    this.mark = new Uint8Array(this.nR)
+    // Read only.
+    this.rhs = block.rowRhs
+    this.slack = ws.f(W_SLACK, this.nR)
+    this.rowInRN = ws.i(W_ROWINRN, this.nR, -1)
+    this.y = ws.f(W_Y, this.nR)
+    this.ds = ws.f(W_DS, this.nR)
+    this.touched = ws.i(W_TOUCHED, this.nR)
+    this.mark = ws.u(W_MARK, this.nR)
+    // The matrix column-wise (the LP keeps it row-wise only), with room for one artificial column per row.
+    const nnz = block.rowStart[this.nR] as number
+    const cStart = ws.i(W_CSTART, this.nS + 1 + this.nR)
+    const cRow = ws.i(W_CROW, nnz + this.nR)
+    const cVal = ws.f(W_CVAL, nnz + this.nR)
+    transposeRows(block, { colStart: cStart.subarray(0, this.nS + 1), colRow: cRow, colVal: cVal }, ws.i(W_FILL, this.nS + 1))
+    this.cStart = cStart.subarray(0, this.nS + 1)
+    this.cRow = cRow.subarray(0, nnz)
+    this.cVal = cVal.subarray(0, nnz)
   }
 
   /** Builds CSC/CSR including one artificial column (−1 in its row) per violated row. */
@@ -84,18 +150,12 @@ export abstract class KernelBasis {
     const b = this.b
     const nA = violated.length
     this.n = this.nS + nA
-    const nnzS = b.colStart[this.nS] as number
-    if (nA === 0) {
-      this.cStart = b.colStart
-      this.cRow = b.colRow
-      this.cVal = b.colVal
-    } else {
-      this.cStart = new Int32Array(this.n + 1)
-      this.cStart.set(b.colStart)
-      this.cRow = new Int32Array(nnzS + nA)
-      this.cRow.set(b.colRow)
-      this.cVal = new Float64Array(nnzS + nA)
-      this.cVal.set(b.colVal)
+    const nnzS = this.cStart[this.nS] as number
+    if (nA > 0) {
+      // The artificial columns go after the structural ones, in the room the constructor left.
+      this.cStart = new Int32Array(this.cStart.buffer, this.cStart.byteOffset, this.n + 1)
+      this.cRow = new Int32Array(this.cRow.buffer, this.cRow.byteOffset, nnzS + nA)
+      this.cVal = new Float64Array(this.cVal.buffer, this.cVal.byteOffset, nnzS + nA)
       for (let a = 0; a < nA; a++) {
         this.cRow[nnzS + a] = violated[a] as number
         this.cVal[nnzS + a] = -1
@@ -107,11 +167,11 @@ export abstract class KernelBasis {
       this.rCol = b.rowCol
       this.rVal = b.rowVal
     } else {
-      const artOf = new Int32Array(this.nR).fill(-1)
+      const artOf = this.ws.i(W_ARTOF, this.nR, -1)
       violated.forEach((r, a) => (artOf[r] = this.nS + a))
-      this.rStart = new Int32Array(this.nR + 1)
-      this.rCol = new Int32Array(nnzS + nA)
-      this.rVal = new Float64Array(nnzS + nA)
+      this.rStart = this.ws.i(W_RSTART, this.nR + 1)
+      this.rCol = this.ws.i(W_RCOL, nnzS + nA)
+      this.rVal = this.ws.f(W_RVAL, nnzS + nA)
       let at = 0
       for (let r = 0; r < this.nR; r++) {
         this.rStart[r] = at
@@ -126,14 +186,14 @@ export abstract class KernelBasis {
       }
       this.rStart[this.nR] = at
     }
-    this.lo = new Float64Array(this.n)
-    this.hi = new Float64Array(this.n).fill(Infinity)
+    this.lo = this.ws.f(W_LO, this.n)
+    this.hi = this.ws.f(W_HI, this.n, Infinity)
     this.lo.set(b.colLower)
     this.hi.set(b.colUpper)
-    this.cost = new Float64Array(this.n)
-    this.x = new Float64Array(this.n)
-    this.stat = new Uint8Array(this.n)
-    this.posCB = new Int32Array(this.n).fill(-1)
+    this.cost = this.ws.f(W_COST, this.n)
+    this.x = this.ws.f(W_X, this.n)
+    this.stat = this.ws.u(W_STAT, this.n)
+    this.posCB = this.ws.i(W_POSCB, this.n, -1)
   }
 
   protected ensureCap(need: number): void {
@@ -317,7 +377,7 @@ export abstract class KernelBasis {
     if (k > 0) {
       // M = [K | I] dense, k × 2k.
       const w2 = 2 * k
-      const M = new Float64Array(k * w2)
+      const M = this.ws.f(W_M, k * w2)
       for (let bb = 0; bb < k; bb++) {
         const col = this.CB[bb] as number
         for (let e = this.cStart[col] as number; e < (this.cStart[col + 1] as number); e++) {
@@ -365,7 +425,7 @@ export abstract class KernelBasis {
   protected recomputePrimal(): void {
     const k = this.k
     const cap = this.cap
-    const r = new Float64Array(k)
+    const r = this.ws.f(W_R, k)
     for (let a = 0; a < k; a++) {
       const row = this.RN[a] as number
       let v = this.rhs[row] as number
