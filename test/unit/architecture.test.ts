@@ -73,6 +73,11 @@ describe('dependency directions', () => {
     expect(bad).toEqual([])
   })
 
+  it('no file in shared/ is over 500 lines (issue 13: one concern per file)', () => {
+    const long = shared.map((f) => ({ f, lines: readFileSync(join(ROOT, f), 'utf8').split('\n').length })).filter((x) => x.lines > 500)
+    expect(long).toEqual([])
+  })
+
   it('shared/ has no import cycle', () => {
     // Tarjan's strongly connected components over the import graph.
     let index = 0

@@ -1,0 +1,192 @@
+/**
+ * What every block of one buildLp call (./lp.ts) shares, built once per call: services and operators as integer
+ * indices, the pair figures in flat typed arrays, bans, security holds, risk groups and de-risk orders.
+ */
+import type { Universe } from './types.js'
+import type { Policy } from './policy.js'
+import type { UniverseScores } from './score.js'
+import { cmp, num } from './format.js'
+import { lossFactor } from './tailLoss.js'
+import { LpArena } from './lpArena.js'
+import type { BuildLpOptions, SecurityHold } from './lpModel.js'
+
+/** A de-risk order with lower-case ids. */
+export interface Derisk {
+  operator: string
+  service: string | undefined
+  response: 'zero-out' | 'halve'
+  reason?: string
+}
+
+/**
+ * What every block of one buildLp call shares: services and operators as integer indices (sorted id order), the pair
+ * figures in flat arrays indexed by pid = oi·nS + si, bans and holds per index. Built once per call; each position's
+ * block is then built by `buildBlock` from integer indices only (no string keys in the per-pair loops).
+ */
+export interface BuildContext {
+  policy: Policy
+  svcIds: string[]
+  opIds: string[]
+  nS: number
+  sIdx: Map<string, number>
+  oIdx: Map<string, number>
+  hasScore: Uint8Array
+  pValue: Float64Array
+  pLoss: Float64Array
+  pLossFactor: Float64Array
+  pProb: Float64Array
+  /** Operator oi is opted into service si (pid-indexed). */
+  opSvc: Uint8Array
+  /** Services of each operator, ascending. */
+  opSvcList: Int32Array[]
+  /** Which pairs a position already considered: stamped with the position's number (no Set per position). */
+  seenStamp: Int32Array
+  stamp: number
+  /** Per-call scratch indexed by operator: local operator index of the current block (valid when opStamp = stamp). */
+  opLocal: Int32Array
+  opStamp: Int32Array
+  opAllow: Set<string> | undefined
+  opDeny: Set<string>
+  svAllow: Set<string> | undefined
+  svDeny: Set<string>
+  redistributing: Set<string>
+  opBan: (string | undefined)[]
+  svBan: (string | undefined)[]
+  svInsecure: (SecurityHold | undefined)[]
+  opHeld: (SecurityHold | undefined)[]
+  groups: { group: string; cap: number }[]
+  groupMembers: Set<string>[]
+  derisk: Derisk[]
+  /** The typed arrays of this call's blocks. */
+  arena: LpArena
+}
+
+export function buildContext(universe: Universe, scores: UniverseScores, policy: Policy, opts: BuildLpOptions): BuildContext {
+  const svcIds = [...new Set(universe.services.map((s) => s.id.toLowerCase()))].sort()
+  const opIds = [...new Set(universe.operators.map((o) => o.address.toLowerCase()))].sort()
+  const nS = svcIds.length
+  const nO = opIds.length
+  const sIdx = new Map(svcIds.map((s, i) => [s, i]))
+  const oIdx = new Map(opIds.map((o, i) => [o, i]))
+  const nP = nO * nS
+  const hasScore = new Uint8Array(nP)
+  const pValue = new Float64Array(nP)
+  const pLoss = new Float64Array(nP)
+  const pLossFactor = new Float64Array(nP)
+  const pProb = new Float64Array(nP)
+  for (const p of scores.pairs) {
+    const si = sIdx.get(p.service)
+    const oi = oIdx.get(p.operator)
+    if (si === undefined || oi === undefined) continue
+    const pid = oi * nS + si
+    hasScore[pid] = 1
+    pValue[pid] = p.netValuePerYear
+    pLoss[pid] = p.expectedLossPerYear
+    pLossFactor[pid] = lossFactor(p.severity, p.contractFactor)
+    pProb[pid] = p.slashProbabilityPerYear
+  }
+  const opSvc = new Uint8Array(nP)
+  const lists: number[][] = opIds.map(() => [])
+  for (const o of universe.operators) {
+    const oi = oIdx.get(o.address.toLowerCase()) as number
+    for (const s of o.services) {
+      const si = sIdx.get(s.toLowerCase())
+      if (si !== undefined && !opSvc[oi * nS + si]) {
+        opSvc[oi * nS + si] = 1
+        lists[oi]!.push(si)
+      }
+    }
+  }
+  const opSvcList = lists.map((l) => Int32Array.from(l).sort())
+
+  const opAllow = policy.operators.allow ? new Set<string>(policy.operators.allow) : undefined
+  const opDeny = new Set<string>(policy.operators.deny)
+  const svAllow = policy.services.allow ? new Set<string>(policy.services.allow) : undefined
+  const svDeny = new Set<string>(policy.services.deny)
+  // Why an operator / a service may not receive stake (undefined = fine).
+  const opBan = opIds.map((o) => (opDeny.has(o) ? `operator ${o} is deny-listed` : opAllow !== undefined && !opAllow.has(o) ? `operator ${o} is not in operators.allow` : undefined))
+  // EigenLayer redistributing operator sets (slashed funds go to the AVS's recipient) are denied unless the policy allows them.
+  const redistributing = new Set(policy.services.denyRedistributing ? universe.services.filter((s) => s.redistributing).map((s) => s.id.toLowerCase()) : [])
+  const svBan = svcIds.map((s) =>
+    svDeny.has(s)
+      ? `service ${s} is deny-listed`
+      : redistributing.has(s)
+        ? `service ${s} is a redistributing operator set (services.denyRedistributing)`
+        : svAllow !== undefined && !svAllow.has(s)
+          ? `service ${s} is not in services.allow`
+          : undefined,
+  )
+  // Security (docs/risk.md): a service whose cost of corruption is below its profit (ρ < 1) is exited like a
+  // deny-listed one; an operator whose slack γ is below minSecuritySlack gets no new stake.
+  const svInsecure: (SecurityHold | undefined)[] = svcIds.map(() => undefined)
+  const opHeld: (SecurityHold | undefined)[] = opIds.map(() => undefined)
+  for (const sv of scores.security?.services ?? []) {
+    const si = sIdx.get(sv.service)
+    if (si === undefined || sv.status !== 'insecure' || sv.ratio === undefined) continue
+    const message = `service ${sv.label}: security ratio ρ = α·σ/π = ${num(sv.ratio)} < 1 (cost of corruption below its profit): exited like a deny-listed service`
+    svInsecure[si] = { constraint: 'securityRatio', subject: sv.service, limit: 1, value: sv.ratio, message }
+    if (svBan[si] === undefined) svBan[si] = message
+  }
+  for (const os of scores.security?.operators ?? []) {
+    const oi = oIdx.get(os.operator)
+    if (oi === undefined || os.slack === null || !(os.slack < policy.minSecuritySlack)) continue
+    opHeld[oi] = {
+      constraint: 'minSecuritySlack',
+      subject: os.operator,
+      limit: policy.minSecuritySlack,
+      value: os.slack,
+      message: `operator ${os.operator}: security slack γ = 1/I − 1 = ${num(os.slack)} < minSecuritySlack ${num(policy.minSecuritySlack)} (I = ${num(os.incentiveIndex)}): no new stake`,
+    }
+  }
+
+  // Risk groups: explicit members plus metadata memberships.
+  const groups = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group)).map((g) => ({ group: g.group, cap: g.cap, members: g.members }))
+  const groupMembers = groups.map((g) => new Set<string>(g.members))
+  const groupIndex = new Map(groups.map((g, i) => [g.group, i]))
+  for (const md of policy.scoring.serviceMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.service)
+  for (const md of policy.scoring.operatorMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.operator)
+
+  const derisk: Derisk[] = [...(opts.derisk ?? [])].map((d) => ({ ...d, operator: d.operator.toLowerCase(), service: d.service?.toLowerCase() }))
+  return {
+    policy,
+    svcIds,
+    opIds,
+    nS,
+    sIdx,
+    oIdx,
+    hasScore,
+    pValue,
+    pLoss,
+    pLossFactor,
+    pProb,
+    opSvc,
+    opSvcList,
+    seenStamp: new Int32Array(nP),
+    stamp: 0,
+    opLocal: new Int32Array(nO),
+    opStamp: new Int32Array(nO),
+    opAllow,
+    opDeny,
+    svAllow,
+    svDeny,
+    redistributing,
+    opBan,
+    svBan,
+    svInsecure,
+    opHeld,
+    groups: groups.map((g) => ({ group: g.group, cap: g.cap })),
+    groupMembers,
+    derisk,
+    arena: new LpArena(),
+  }
+}
+
+/** The strongest de-risk order for a pair (zero-out wins over halve). */
+export function deriskFor(derisk: Derisk[], service: string, operator: string): Derisk | undefined {
+  let best: Derisk | undefined
+  for (const d of derisk) {
+    if (d.operator !== operator || (d.service !== undefined && d.service !== service)) continue
+    if (best === undefined || (best.response === 'halve' && d.response === 'zero-out')) best = d
+  }
+  return best
+}
