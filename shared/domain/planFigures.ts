@@ -9,23 +9,40 @@ import type { ConflictingConstraint } from './errors.js'
 import { cmp, num, pct, short } from './format.js'
 import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExposure, TargetStake } from './planTypes.js'
 
-/** Pair scores by service, then operator: looked up without building a `service|operator` string per pair. */
-export type PairScoreIndex = Map<string, Map<string, PairScore>>
+/**
+ * Pair scores by (service, operator). scoreUniverse emits its pairs sorted by (service, operator): they are searched by
+ * bisection (a plan looks up only the pairs it targets, not every scored pair, so no map over all of them per plan);
+ * a list that is not strictly sorted (hand-made scores) is indexed in a map, the last of equal pairs winning.
+ */
+export interface PairScoreIndex {
+  sorted: readonly PairScore[] | undefined
+  byKey: Map<string, PairScore> | undefined
+}
 
-/** Indexes the scores' pairs by service, then operator. */
+/** Indexes the scores' pairs (see {@link PairScoreIndex}). */
 export function pairScoreIndex(pairs: readonly PairScore[]): PairScoreIndex {
-  const out: PairScoreIndex = new Map()
-  for (const p of pairs) {
-    const bySvc = out.get(p.service)
-    if (bySvc === undefined) out.set(p.service, new Map([[p.operator, p]]))
-    else bySvc.set(p.operator, p)
+  for (let i = 1; i < pairs.length; i++) {
+    const a = pairs[i - 1] as PairScore
+    const b = pairs[i] as PairScore
+    if (!(a.service < b.service || (a.service === b.service && a.operator < b.operator))) return { sorted: undefined, byKey: new Map(pairs.map((p) => [pairKey(p.service, p.operator), p])) }
   }
-  return out
+  return { sorted: pairs, byKey: undefined }
 }
 
 /** The score of pair (s, o), if scored. */
-export function pairScoreOf(pairScores: PairScoreIndex, s: string, o: string): PairScore | undefined {
-  return pairScores.get(s)?.get(o)
+export function pairScoreOf(index: PairScoreIndex, s: string, o: string): PairScore | undefined {
+  const { sorted } = index
+  if (sorted === undefined) return index.byKey?.get(pairKey(s, o))
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const p = sorted[mid] as PairScore
+    if (p.service < s || (p.service === s && p.operator < o)) lo = mid + 1
+    else hi = mid
+  }
+  const p = sorted[lo]
+  return p !== undefined && p.service === s && p.operator === o ? p : undefined
 }
 
 /** The plan of a planned position from its block and exact targets `t` (per pair of the block). */

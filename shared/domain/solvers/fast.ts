@@ -316,6 +316,17 @@ class KernelSimplex extends KernelBasis {
     }
   }
 
+  /** Adds −v to the rate of change of slack row r (a row outside R_N), marking it touched on first use. */
+  private touch(r: number, v: number): void {
+    if ((this.rowInRN[r] as number) >= 0) return
+    if (!this.mark[r]) {
+      this.mark[r] = 1
+      this.ds[r] = 0
+      this.touched[this.nTouched++] = r
+    }
+    this.ds[r]! -= v
+  }
+
   /** One simplex step: entering structural q (direction dir) or the slack of kernel row slackRow. */
   private step(q: number, dir: number, slackRow: number, bland: boolean, dq: number): number {
     const k = this.k
@@ -339,21 +350,12 @@ class KernelSimplex extends KernelBasis {
     // ds on slack rows: −(dir·a_q + Σ_b dB_b A[:, CB_b]).
     const ds = this.ds
     this.nTouched = 0
-    const touch = (r: number, v: number) => {
-      if ((this.rowInRN[r] as number) >= 0) return
-      if (!this.mark[r]) {
-        this.mark[r] = 1
-        ds[r] = 0
-        this.touched[this.nTouched++] = r
-      }
-      ds[r]! -= v
-    }
-    if (q >= 0) for (let e = this.cStart[q] as number; e < (this.cStart[q + 1] as number); e++) touch(this.cRow[e] as number, dir * (this.cVal[e] as number))
+    if (q >= 0) for (let e = this.cStart[q] as number; e < (this.cStart[q + 1] as number); e++) this.touch(this.cRow[e] as number, dir * (this.cVal[e] as number))
     for (let bb = 0; bb < k; bb++) {
       const r = w[bb] as number
       if (r === 0) continue
       const col = this.CB[bb] as number
-      for (let e = this.cStart[col] as number; e < (this.cStart[col + 1] as number); e++) touch(this.cRow[e] as number, r * (this.cVal[e] as number))
+      for (let e = this.cStart[col] as number; e < (this.cStart[col + 1] as number); e++) this.touch(this.cRow[e] as number, r * (this.cVal[e] as number))
     }
     // Ratio test (Harris two-pass; exact min-ratio with smallest index under Bland).
     const range = q < 0 ? Infinity : dir > 0 ? (this.hi[q] as number) - (this.x[q] as number) : (this.x[q] as number) - (this.lo[q] as number)
