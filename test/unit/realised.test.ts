@@ -113,3 +113,15 @@ describe('averageStake and annualised', () => {
     expect(annualised(-1n, 365n, 86_400n)).toBe(-1)
   })
 })
+
+describe('readRealisedFacts (local/dashboard/realised.ts)', () => {
+  it('refuses by name to read rewards without the live read’s chain-sync store read, before any RPC', async () => {
+    const { RealisedYieldUnavailableError, readRealisedFacts } = await import('../../local/dashboard/realised.js')
+    const config = { vaults: [{ address: vault, stakerRewards: [other] }], fromBlock: 0n } as never
+    const client = new Proxy({}, { get: () => () => Promise.reject(new Error('no RPC expected')) }) as never
+    const universe = { chainId: 1, blockNumber: 10n, timestamp: t0, services: [], operators: [], positions: [] }
+    const read = readRealisedFacts({ config, client }, { universe, logs: undefined, periodSeconds: 86_400, losses: [], planned: [] })
+    await expect(read).rejects.toBeInstanceOf(RealisedYieldUnavailableError)
+    await expect(read).rejects.toThrow(/took no logs from the chain sync/)
+  })
+})
