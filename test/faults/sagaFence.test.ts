@@ -5,19 +5,13 @@
  * would sign the same nonce and one transaction would be superseded. The same holds for staker Safes, which all sign
  * with the bot's one key through their Roles modifiers: two runs moving two different Safes share one nonce sequence.
  */
-import { type Address, type Hex, type LocalAccount, keccak256, stringToHex } from 'viem'
+import { type Hex, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { LOCAL_AWS } from '../../local/world/dynamo.js'
-import { createReader } from '../../shared/chain/client.js'
-import { createSessionPool } from '../../shared/execution/sessionPool.js'
-import { type EigenLayerSagaContext, advanceEigenLayerMove, startEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
-import { createDocumentClient } from '../../shared/store/client.js'
-import { IntentStore } from '../../shared/store/intents.js'
-import { LockBusyError, LockStore } from '../../shared/store/locks.js'
-import { SagaStore } from '../../shared/store/sagas.js'
-import { eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
-import { withFreshTables, world } from '../setup/worldHandle.js'
+import { advanceEigenLayerMove, startEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
+import { LockBusyError } from '../../shared/store/locks.js'
+import { eigenLayerSagaRuns, eigenLayerTestChain } from '../setup/eigenlayerSaga.js'
+import { world } from '../setup/worldHandle.js'
 
 const w = world()
 
@@ -25,20 +19,10 @@ const el = eigenLayerTestChain({ snapshots: false })
 
 describe('saga fencing: two runs on one staker key', () => {
   it('one run signs, the other is refused before signing and moves later; nonces are used once each, nothing superseded', async () => {
-    const config = await withFreshTables(w)
-    const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
-    const client = createReader({ rpcUrl: el.anvil.rpcUrl, chainId: el.anvil.chainId })
-    const intents = new IntentStore({ client: doc, tableName: config.tables.intents })
-    const locks = new LockStore({ client: doc, tableName: config.tables.locks })
-    const sagas = new SagaStore({ client: doc, tableName: config.tables.sagas })
-    const signers = new Map(el.seeded.stakers.map((s) => [s.address.toLowerCase(), s.account as LocalAccount]))
-    const run = (runId: string) => {
-      const pool = createSessionPool({ client, intents, locks, runId })
-      const ctx: EigenLayerSagaContext = { client, intents, sagas, signerFor: (a) => signers.get(a.toLowerCase()), sessionFor: pool.sessionFor }
-      return { ctx, pool }
-    }
-    const from = el.seeded.stakers.find((s) => s.label === 'staker-a')!.address as Address
-    const toB = { staker: el.seeded.stakers.find((s) => s.label === 'staker-b')!.address as Address, operator: el.seeded.operators.find((o) => o.label === 'el-op-b')!.address as Address }
+    // Each run has its own session pool on the same tables (test/setup/eigenlayerSaga.ts).
+    const { intents, sagas, run } = await eigenLayerSagaRuns(w, el.anvil, el.seeded)
+    const from = el.staker('staker-a').address
+    const toB = { staker: el.staker('staker-b').address, operator: el.operator('el-op-b').address }
     const base = { delegationManager: el.d.delegationManager, strategyManager: el.d.strategyManager, strategy: el.d.strategy, from: { staker: from }, to: toB, shares: 10n * 10n ** 18n, reason: 'fault: two runs' }
     const nonceBefore = await el.c.public.getTransactionCount({ address: from })
 
@@ -75,18 +59,8 @@ describe('saga fencing: staker Safes share the bot key', () => {
   const t = eigenLayerTestChain({ seed: { stakerSafes: { botAddress: bot.address } } })
 
   it('two runs moving two different staker Safes at once: one signs, the other is refused before signing (one key, one nonce sequence)', async () => {
-    const config = await withFreshTables(w)
-    const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
-    const client = createReader({ rpcUrl: t.anvil.rpcUrl, chainId: t.anvil.chainId })
-    const intents = new IntentStore({ client: doc, tableName: config.tables.intents })
-    const locks = new LockStore({ client: doc, tableName: config.tables.locks })
-    const sagas = new SagaStore({ client: doc, tableName: config.tables.sagas })
-    const roles = new Map(t.seeded.stakers.map((s) => [s.address.toLowerCase(), { rolesModifier: s.safe!.rolesModifier, roleKey: s.safe!.roleKey }]))
-    const run = (runId: string) => {
-      const pool = createSessionPool({ client, intents, locks, runId })
-      const ctx: EigenLayerSagaContext = { client, intents, sagas, signerFor: () => bot, rolesFor: (a) => roles.get(a.toLowerCase()), sessionFor: pool.sessionFor }
-      return { ctx, pool }
-    }
+    // Every staker is a Safe: each run signs for all of them with the bot's key through their Roles modifiers.
+    const { intents, run } = await eigenLayerSagaRuns(w, t.anvil, t.seeded, bot)
     const core = { delegationManager: t.d.delegationManager, strategyManager: t.d.strategyManager, strategy: t.d.strategy, shares: 10n * 10n ** 18n, reason: 'fault: two runs, two Safes, one key' }
     const toC = { staker: t.staker('staker-c').address, operator: t.operator('el-op-c').address }
     const nonceBefore = await t.c.public.getTransactionCount({ address: bot.address })

@@ -1,5 +1,5 @@
 /** A saga context for EigenLayer tests on their own Anvil: fresh DynamoDB tables of the shared world, the seeded stakers' local keys. */
-import type { Hex, LocalAccount } from 'viem'
+import type { Address, Hex, LocalAccount } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import { type AnvilNode, startAnvil } from '../../local/world/anvil.js'
@@ -8,7 +8,7 @@ import { LOCAL_AWS } from '../../local/world/dynamo.js'
 import { DEFAULT_EIGENLAYER_SCENARIO, type DeployEigenLayerOptions, type EigenLayerDeployment, type EigenLayerScenario, type SeededEigenLayer, deployEigenLayer, seedEigenLayerScenario } from '../../local/world/eigenlayer.js'
 import { installMulticall3 } from '../../local/world/symbiotic.js'
 import { createReader } from '../../shared/chain/client.js'
-import { createSessionPool } from '../../shared/execution/sessionPool.js'
+import { type SessionPool, createSessionPool } from '../../shared/execution/sessionPool.js'
 import type { MoveStep } from '../../shared/protocols/eigenlayer/buildMoveCall.js'
 import { type EigenLayerSagaContext, type EigenLayerSagaHooks, type StartEigenLayerMoveParameters, advanceEigenLayerMove, runEigenLayerMove } from '../../shared/protocols/eigenlayer/saga.js'
 import { LockStore } from '../../shared/store/locks.js'
@@ -17,28 +17,54 @@ import { IntentStore } from '../../shared/store/intents.js'
 import { SagaStore } from '../../shared/store/sagas.js'
 import { type WorldHandle, withFreshTables } from './worldHandle.js'
 
+/** Saga runs on one set of fresh tables: each `run(runId)` is one Lambda run with its own lease-fenced session pool. */
+export interface EigenLayerSagaRuns {
+  client: EigenLayerSagaContext['client']
+  intents: IntentStore
+  sagas: SagaStore
+  run(runId: string, hooks?: EigenLayerSagaHooks): { ctx: EigenLayerSagaContext & { sagas: SagaStore; intents: IntentStore }; pool: SessionPool }
+}
+
 /**
- * Context whose signers are the seeded stakers, with stores on fresh tables (one test's sagas never meet another's).
- * Staker Safes (seeded with `stakerSafes`) are signed for by `bot` through their Roles modifier.
+ * Saga runs for EigenLayer tests on their own Anvil: fresh DynamoDB tables of the shared world, the seeded stakers'
+ * local keys; staker Safes (seeded with `stakerSafes`) are signed for by `bot` through their Roles modifier.
  */
-export async function eigenLayerSagaContext(w: WorldHandle, anvil: AnvilNode, seeded: SeededEigenLayer, hooks?: EigenLayerSagaHooks, bot?: LocalAccount): Promise<EigenLayerSagaContext & { sagas: SagaStore; intents: IntentStore }> {
+export async function eigenLayerSagaRuns(w: WorldHandle, anvil: AnvilNode, seeded: SeededEigenLayer, bot?: LocalAccount): Promise<EigenLayerSagaRuns> {
   const config = await withFreshTables(w)
   const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: config.dynamoEndpoint })
   const signers = new Map(seeded.stakers.map((s) => [s.address.toLowerCase(), (s.safe ? bot : s.account) as LocalAccount | undefined]))
   const roles = new Map(seeded.stakers.flatMap((s) => (s.safe ? [[s.address.toLowerCase(), { rolesModifier: s.safe.rolesModifier, roleKey: s.safe.roleKey }] as const] : [])))
   const client = createReader({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId })
   const intents = new IntentStore({ client: doc, tableName: config.tables.intents })
-  // One test = one run: its staker sessions stay open across the test's crash-and-resume calls (same lock owner).
-  const pool = createSessionPool({ client, intents, locks: new LockStore({ client: doc, tableName: config.tables.locks }), runId: 'saga-test' })
+  const locks = new LockStore({ client: doc, tableName: config.tables.locks })
+  const sagas = new SagaStore({ client: doc, tableName: config.tables.sagas })
   return {
     client,
     intents,
-    sessionFor: pool.sessionFor,
-    sagas: new SagaStore({ client: doc, tableName: config.tables.sagas }),
-    signerFor: (a) => signers.get(a.toLowerCase()),
-    rolesFor: (a) => roles.get(a.toLowerCase()),
-    ...(hooks ? { hooks } : {}),
+    sagas,
+    run(runId, hooks) {
+      const pool = createSessionPool({ client, intents, locks, runId })
+      const ctx = {
+        client,
+        intents,
+        sessionFor: pool.sessionFor,
+        sagas,
+        signerFor: (a: Address) => signers.get(a.toLowerCase()),
+        rolesFor: (a: Address) => roles.get(a.toLowerCase()),
+        ...(hooks ? { hooks } : {}),
+      }
+      return { ctx, pool }
+    },
   }
+}
+
+/**
+ * Context whose signers are the seeded stakers, with stores on fresh tables (one test's sagas never meet another's).
+ * Staker Safes (seeded with `stakerSafes`) are signed for by `bot` through their Roles modifier. One test = one run:
+ * its staker sessions stay open across the test's crash-and-resume calls (same lock owner).
+ */
+export async function eigenLayerSagaContext(w: WorldHandle, anvil: AnvilNode, seeded: SeededEigenLayer, hooks?: EigenLayerSagaHooks, bot?: LocalAccount): Promise<EigenLayerSagaContext & { sagas: SagaStore; intents: IntentStore }> {
+  return (await eigenLayerSagaRuns(w, anvil, seeded, bot)).run('saga-test', hooks).ctx
 }
 
 /** Hooks that throw once at `point` of every step: a simulated crash there. */
