@@ -9,7 +9,8 @@ import { mulFloor } from './exact.js'
 import type { Scratch } from './lpArena.js'
 import { type Exposure, TAIL_GRID, lossFactor, tailLoss } from './tailLoss.js'
 import { securityCheck, universeStakes } from './security.js'
-import { solveFast } from './solvers/fast.js'
+import { solveBlockFast } from './solvers/fast.js'
+import type { KernelWorkspace } from './solvers/kernel.js'
 import { SolverError } from './errors.js'
 import { roundBlock } from './round.js'
 import type { Universe } from './types.js'
@@ -82,9 +83,7 @@ function withRiskBudget(block: LpBlock, r: number, budget: number): LpBlock {
 
 /**
  * VaR is not linear in the allocation, so `var99Fraction` is met after the LP (docs/risk.md §2): for every block whose
- * rounded plan has VaR↑99 above `var99Fraction × stake`, the risk budget is bisected down (from the policy value) to the
- * largest budget whose plan meets it. When no feasible budget meets it this run, the block keeps the plan of the
- * smallest feasible budget (the least tail it can reach within the turnover cap) and `riskBudgetTightened.met` is false.
+ * rounded plan has VaR↑99 above `var99Fraction × stake`, the risk budget is bisected down (see meetVar99Block).
  * @returns the model and solution to plan from (unchanged when var99Fraction is 1 or already met)
  */
 export function meetVar99(lp: LpModel, solution: LpSolution, policy: Policy): { lp: LpModel; solution: LpSolution } {
@@ -93,60 +92,74 @@ export function meetVar99(lp: LpModel, solution: LpSolution, policy: Policy): { 
   const sols = [...solution.blocks]
   let changed = false
   blocks.forEach((b, i) => {
-    const sol0 = sols[i]
-    const r = b.rows.findIndex((x) => x.kind === 'risk')
-    if (sol0?.status !== 'optimal' || r < 0) return
-    const limit = mulFloor(b.activeStake, policy.var99Fraction)
-    const solve = (budget: number) => {
-      const blk = withRiskBudget(b, r, budget)
-      const s = solveFast({ blocks: [blk], fixed: [], missing: [] }).blocks[0] as BlockSolution
-      return { blk, s }
-    }
-    const meets = (blk: LpBlock, s: BlockSolution) => {
-      if (s.status !== 'optimal') return false
-      try {
-        return blockVar99(blk, roundBlock(blk, s, policy), limit) <= limit
-      } catch (e) {
-        if (e instanceof SolverError) return false
-        throw e
-      }
-    }
-    if (meets(b, sol0)) return
-    const from = (b.rows[r] as LpRow).fraction ?? policy.riskBudget
-    // Smallest feasible budget first (feasibility is monotone in the budget), then the largest one that meets the cap.
-    let lo = 0
-    let hi = from
-    let low = solve(0)
-    if (low.s.status !== 'optimal') {
-      for (let k = 0; k < VAR_BISECTION_STEPS; k++) {
-        const mid = (lo + hi) / 2
-        const c = solve(mid)
-        if (c.s.status === 'optimal') [hi, low] = [mid, c]
-        else lo = mid
-      }
-      if (low.s.status !== 'optimal') low = { blk: withRiskBudget(b, r, from), s: sol0 }
-      lo = hi
-      hi = from
-    }
-    let best = low
-    const met = meets(low.blk, low.s)
-    if (met)
-      for (let k = 0; k < VAR_BISECTION_STEPS; k++) {
-        const mid = (lo + hi) / 2
-        const c = solve(mid)
-        if (meets(c.blk, c.s)) [lo, best] = [mid, c]
-        else hi = mid
-      }
-    const to = (best.blk.rows[r] as LpRow).fraction ?? from
-    blocks[i] = { ...best.blk, riskBudgetTightened: { from, to, met } }
-    sols[i] = best.s
+    const met = meetVar99Block(b, sols[i] as BlockSolution, policy)
+    if (met === undefined) return
+    blocks[i] = met.block
+    sols[i] = met.solution
     changed = true
   })
   if (!changed) return { lp, solution }
-  return {
-    lp: { ...lp, blocks },
-    solution: { ...solution, blocks: sols, objective: sols.reduce((a, s, i) => a + s.objective * (blocks[i] as LpBlock).scale, 0) },
+  let objective = 0
+  sols.forEach((s, i) => {
+    if (s.status === 'optimal') objective += s.objective * (blocks[i] as LpBlock).scale
+  })
+  return { lp: { ...lp, blocks }, solution: { ...solution, blocks: sols, objective } }
+}
+
+/**
+ * var99Fraction for one block: when its rounded plan has VaR↑99 above `var99Fraction × stake`, the risk budget is
+ * bisected down (from the policy value) to the largest budget whose plan meets it. When no feasible budget meets it this
+ * run, the block keeps the plan of the smallest feasible budget (the least tail it can reach within the turnover cap)
+ * and `riskBudgetTightened.met` is false.
+ * @param ws solver work arrays to reuse (a plan shares one across its blocks)
+ * @returns the tightened block and its solution, or undefined when the block is left as it is
+ */
+export function meetVar99Block(b: LpBlock, sol0: BlockSolution, policy: Policy, ws?: KernelWorkspace): { block: LpBlock; solution: BlockSolution } | undefined {
+  if (!(policy.var99Fraction < 1)) return undefined
+  const r = b.rows.findIndex((x) => x.kind === 'risk')
+  if (sol0.status !== 'optimal' || r < 0) return undefined
+  const limit = mulFloor(b.activeStake, policy.var99Fraction)
+  const solve = (budget: number) => {
+    const blk = withRiskBudget(b, r, budget)
+    return { blk, s: solveBlockFast(blk, {}, ws) }
   }
+  const meets = (blk: LpBlock, s: BlockSolution) => {
+    if (s.status !== 'optimal') return false
+    try {
+      return blockVar99(blk, roundBlock(blk, s, policy), limit) <= limit
+    } catch (e) {
+      if (e instanceof SolverError) return false
+      throw e
+    }
+  }
+  if (meets(b, sol0)) return undefined
+  const from = (b.rows[r] as LpRow).fraction ?? policy.riskBudget
+  // Smallest feasible budget first (feasibility is monotone in the budget), then the largest one that meets the cap.
+  let lo = 0
+  let hi = from
+  let low = solve(0)
+  if (low.s.status !== 'optimal') {
+    for (let k = 0; k < VAR_BISECTION_STEPS; k++) {
+      const mid = (lo + hi) / 2
+      const c = solve(mid)
+      if (c.s.status === 'optimal') [hi, low] = [mid, c]
+      else lo = mid
+    }
+    if (low.s.status !== 'optimal') low = { blk: withRiskBudget(b, r, from), s: sol0 }
+    lo = hi
+    hi = from
+  }
+  let best = low
+  const met = meets(low.blk, low.s)
+  if (met)
+    for (let k = 0; k < VAR_BISECTION_STEPS; k++) {
+      const mid = (lo + hi) / 2
+      const c = solve(mid)
+      if (meets(c.blk, c.s)) [lo, best] = [mid, c]
+      else hi = mid
+    }
+  const to = (best.blk.rows[r] as LpRow).fraction ?? from
+  return { block: { ...best.blk, riskBudgetTightened: { from, to, met } }, solution: best.s }
 }
 
 /** Tail figures of a position's targets and current allocation (docs/risk.md §2). */

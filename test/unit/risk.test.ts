@@ -7,7 +7,7 @@ import { planAllocation } from '../../shared/domain/plan.js'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
 import { planAllocationWithHighs } from '../../shared/domain/solvers/highs.js'
 import { solveFast } from '../../shared/domain/solvers/fast.js'
-import { blockVar99 } from '../../shared/domain/planRisk.js'
+import { blockVar99, meetVar99 } from '../../shared/domain/planRisk.js'
 import { roundBlock } from '../../shared/domain/round.js'
 import { scoreUniverse } from '../../shared/domain/score.js'
 import { lossFactor } from '../../shared/domain/tailLoss.js'
@@ -128,6 +128,22 @@ describe('tail loss in planning', () => {
     const h = await planAllocationWithHighs(world(), scoreUniverse(world(), p, { now: NOW }), p, { now: NOW })
     expect(h.positions[0]!.tail!.var99 <= t.var99Limit).toBe(true)
     expect(h.binding.some((x) => x.constraint === 'var99Fraction')).toBe(true)
+  })
+
+  it('meetVar99 sums the objective over the blocks it solved: a block left infeasible beside a tightened one adds nothing (not NaN)', () => {
+    const p = policy({ var99Fraction: 0.05 })
+    const u = world()
+    const lp = buildLp(u, scoreUniverse(u, p, { now: NOW }), p)
+    const solved = solveFast(lp)
+    const b = lp.blocks[0]!
+    const ok = solved.blocks[0]!
+    const infeasible = { position: 'other', status: 'infeasible' as const, x: new Float64Array(0), duals: new Float64Array(0), objective: Number.NaN }
+    const model = { ...lp, blocks: [b, b] }
+    const met = meetVar99(model, { solver: 'fast', objective: ok.objective * b.scale, blocks: [ok, infeasible] }, p)
+    // Not vacuous: the first block was tightened.
+    expect(met.lp.blocks[0]!.riskBudgetTightened).toBeDefined()
+    expect(met.solution.blocks[1]).toBe(infeasible)
+    expect(met.solution.objective).toBe(met.solution.blocks[0]!.objective * b.scale)
   })
 
   it('property: the MaxLoss cap holds exactly in wei after bigint rounding', () => {
