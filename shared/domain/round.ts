@@ -17,12 +17,12 @@ const roundCache = new WeakMap<BlockSolution, { block: LpBlock; policy: Policy; 
 export function roundBlock(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
   const hit = roundCache.get(sol)
   if (hit !== undefined && hit.block === block && hit.policy === policy) return hit.t
-  const t = roundBlockUncached(block, sol, policy)
+  const t = roundBlockUncached(block, sol)
   roundCache.set(sol, { block, policy, t })
   return t
 }
 
-function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy): bigint[] {
+function roundBlockUncached(block: LpBlock, sol: BlockSolution): bigint[] {
   const A = block.activeStake
   const xs = pairValues(block, sol.x)
   const { length: n, x0, x0Wei, op } = block.pairs
@@ -71,13 +71,14 @@ function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy):
       units--
     }
   }
-  // 3: repair.
-  repair(block, t, policy)
+  // 3: repair, on the pairs that hold or get stake only (see supportOf).
+  const sup = supportOf(block, t)
+  repair(block, t, sup)
   // 3b: a service the LP fills to its limit ends a few hundred wei short of it (float error of x·A): top it up
   // to the exact limit when that breaks nothing, so the chain gets `4000` rather than `3999.999…`.
-  topUpToLimits(block, t, policy)
+  topUpToLimits(block, t, sup)
   // 4: verify.
-  const v = violations(block, t, policy)
+  const v = supportViolations(block, t, sup)
   if (v.length > 0) throw new SolverError({ solver: 'fast', reason: `rounding could not satisfy the policy exactly in position ${block.position}`, details: v.join('\n') })
   return t
 }
@@ -86,9 +87,9 @@ function roundBlockUncached(block: LpBlock, sol: BlockSolution, policy: Policy):
 const TOP_UP = 1e-9
 
 /** Raises services that ended within TOP_UP of their limit to the exact limit, spread evenly over their pairs, if no constraint breaks. */
-function topUpToLimits(block: LpBlock, t: bigint[], policy: Policy): void {
+function topUpToLimits(block: LpBlock, t: bigint[], sup: Support): void {
   const tolerance = BigInt(Math.ceil(Number(block.activeStake) * TOP_UP))
-  for (const row of unitRows(block)) {
+  for (const row of sup.rows) {
     if (row.kind !== 'service') continue
     const held = row.pairs.filter((j) => (t[j] as bigint) > 0n)
     if (held.length === 0) continue
@@ -104,7 +105,7 @@ function topUpToLimits(block: LpBlock, t: bigint[], policy: Policy): void {
       order.forEach((j, i) => {
         t[j] = (t[j] as bigint) + amount / k + (BigInt(i) < amount % k ? 1n : 0n)
       })
-      if (violations(block, t, policy).length === 0) break
+      if (supportViolations(block, t, sup).length === 0) break
       held.forEach((j, i) => {
         t[j] = before[i] as bigint
       })
@@ -130,29 +131,62 @@ interface BigRow {
   pairs: number[]
 }
 
-const unitRowCache = new WeakMap<LpBlock, BigRow[]>()
+/**
+ * The pairs of a block that hold or get stake (t ≠ 0 or x0 ≠ 0, ascending), with the ≤ rows over pairs with
+ * coefficient 1 (service, operator, group, leverage; pairs read from the CSR) and each service's pairs restricted to
+ * them. At scale a block has a thousand pairs and a few dozen in its support. Every other pair is at 0 before the
+ * repair and stays there: every step only lowers a pair that holds stake (by at most what it holds, or its increase),
+ * moves it back toward x0, or tops up a pair that holds stake; so t ≥ 0 throughout, a pair outside the support adds
+ * nothing to any sum and breaks no row, and the repair and the checks read the support alone.
+ */
+interface Support {
+  /** Pair indices, ascending. */
+  pairs: number[]
+  rows: BigRow[]
+  /** Pairs of the support per service of the block (services in order of first pair), ascending. */
+  services: number[][]
+}
 
-/** The ≤ rows over pairs with coefficient 1 (service, operator, group, leverage), pairs read from the CSR. */
-function unitRows(block: LpBlock): BigRow[] {
-  const cached = unitRowCache.get(block)
-  if (cached) return cached
+/** The support of targets `t` (see {@link Support}). */
+function supportOf(block: LpBlock, t: readonly bigint[]): Support {
+  const { x0Wei, svc } = block.pairs
+  const n = block.pairs.length
+  const pairs: number[] = []
+  // 1 + the pair's position in `pairs` for a pair of the support, 0 otherwise.
+  const inSup = new Int32Array(n)
+  const svcList = new Int32Array(block.services.length).fill(-1)
+  const services: number[][] = []
+  for (let j = 0; j < n; j++) {
+    if ((t[j] as bigint) === 0n && (x0Wei[j] as bigint) === 0n) continue
+    pairs.push(j)
+    inSup[j] = pairs.length
+    const s = svc[j] as number
+    let i = svcList[s] as number
+    if (i < 0) {
+      i = services.length
+      svcList[s] = i
+      services.push([])
+    }
+    ;(services[i] as number[]).push(j)
+  }
   const rows: BigRow[] = []
-  // A pair appears once or twice in a row (its u and v columns): gathered in a typed array, sorted natively, deduplicated.
-  const scratch = new Int32Array(block.nCols)
   block.rows.forEach((r, i) => {
     if (r.kind !== 'service' && r.kind !== 'operator' && r.kind !== 'group' && r.kind !== 'leverage') return
-    let n = 0
+    // A pair appears once or twice in a row (its u and v columns): gathered, sorted, deduplicated.
+    const list: number[] = []
     for (let k = block.rowStart[i] as number; k < (block.rowStart[i + 1] as number); k++) {
       const c = block.rowCol[k] as number
-      if (block.colKind[c] !== COL_T) scratch[n++] = block.colRef[c] as number
+      if (block.colKind[c] === COL_T) continue
+      const j = block.colRef[c] as number
+      if (inSup[j] !== 0) list.push(j)
     }
-    const sorted = scratch.subarray(0, n).sort()
-    const pairs: number[] = []
-    for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) pairs.push(sorted[k] as number)
-    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs })
+    if (list.length > 1) list.sort((x, y) => x - y)
+    let w = 0
+    for (let k = 0; k < list.length; k++) if (k === 0 || list[k] !== list[k - 1]) list[w++] = list[k] as number
+    list.length = w
+    rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: list })
   })
-  unitRowCache.set(block, rows)
-  return rows
+  return { pairs, rows, services }
 }
 
 /** Tolerance of the risk-budget check, as a fraction of stake per year (1e-9 = 0.0000001 %/yr). */
@@ -173,9 +207,9 @@ const WITHIN = { excess: false, num: 0n, D: 1n } as const
  * a relative error of at most ~n·2⁻⁵³ (1e-10 for a million pairs, no negative term), far below that margin, so then
  * the exact bigint sum is within the limit too; a sum near the limit (or any negative term) answers false.
  */
-function wellWithin(weight: Float64Array, t: readonly bigint[], limit: number): boolean {
+function wellWithin(weight: Float64Array, t: readonly bigint[], js: readonly number[], limit: number): boolean {
   let est = 0
-  for (let j = 0; j < t.length; j++) {
+  for (const j of js) {
     const tj = t[j] as bigint
     if (tj === 0n) continue
     const w = weight[j] as number
@@ -190,7 +224,7 @@ const TOLERANCE_RATIONAL = /* @__PURE__ */ floatToRational(RISK_TOLERANCE)
  * Σ coef·t against the row's policy fraction of active stake, exactly in bigint (coefficients read as exact binary
  * fractions, over the pairs holding stake only: the common denominator D is the largest of theirs and the limit's).
  */
-function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): { excess: boolean; num: bigint; D: bigint } {
+function riskExcess(block: LpBlock, t: bigint[], js: readonly number[], kind: WeightedKind): { excess: boolean; num: bigint; D: bigint } {
   const byKind = riskCache.get(block) ?? riskCache.set(block, new Map()).get(block)!
   let c = byKind.get(kind)
   if (c === undefined) {
@@ -200,11 +234,11 @@ function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): {
   }
   if (c === null) return WITHIN
   const weight = weightsOf(kind, block.pairs)
-  if (wellWithin(weight, t, c.fraction * Number(block.activeStake))) return WITHIN
+  if (wellWithin(weight, t, js, c.fraction * Number(block.activeStake))) return WITHIN
   const [bn, bd] = c.limit
   let D = bd
   const used: number[] = []
-  for (let j = 0; j < t.length; j++) {
+  for (const j of js) {
     if ((t[j] as bigint) === 0n) continue
     c.weights[j] ??= floatToRational(weight[j] as number)
     const w = c.weights[j]!
@@ -223,8 +257,8 @@ function riskExcess(block: LpBlock, t: bigint[], kind: WeightedKind = 'risk'): {
   return { excess: lhs > rhs, num: lhs - rhs, D }
 }
 
-function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
-  const rows = unitRows(block)
+function repair(block: LpBlock, t: bigint[], sup: Support): void {
+  const { rows, pairs: js } = sup
   const pairs = block.pairs
   const x0Wei = pairs.x0Wei
   const m = BigInt(block.minOperators)
@@ -266,11 +300,11 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
     for (const kind of WEIGHTED) {
       const weight = weightsOf(kind, pairs)
       for (let guard = 0; guard < pairs.length + 2; guard++) {
-        const r = riskExcess(block, t, kind)
+        const r = riskExcess(block, t, js, kind)
         if (!r.excess) break
         changed = true
         let best = -1
-        for (let j = 0; j < pairs.length; j++) {
+        for (const j of js) {
           if ((t[j] as bigint) === 0n || (weight[j] as number) <= 0) continue
           if (best < 0) best = j
           const bj = best
@@ -286,26 +320,27 @@ function repair(block: LpBlock, t: bigint[], _policy: Policy): void {
       }
     }
     // Diversification: m·t_j ≤ Σ_s.
-    if (m > 1n) for (const list of servicePairs(block).lists) if (capAtShare(t, list, m)) changed = true
+    if (m > 1n) for (const list of sup.services) if (capAtShare(t, list, m)) changed = true
     // Turnover: move pairs back toward their current stake (increases first, largest first).
     const tr = block.rows[block.turnoverRow]
     if (tr !== undefined) {
-      // |t − x0| of every pair, made once (the sort below compares them many times).
+      // |t − x0| of every pair of the support (0 elsewhere), made once (the sort below compares them many times).
       let turnover = 0n
-      const move: bigint[] = new Array(pairs.length).fill(0n)
-      for (let j = 0; j < pairs.length; j++) {
+      const move = new Map<number, bigint>()
+      for (const j of js) {
         if (t[j] === x0Wei[j]) continue
         const d = inc(j)
-        move[j] = d < 0n ? -d : d
-        turnover += move[j] as bigint
+        const mag = d < 0n ? -d : d
+        move.set(j, mag)
+        turnover += mag
       }
       let excess = turnover - tr.limitWei
       if (excess > 0n) {
         changed = true
-        const order = Array.from({ length: pairs.length }, (_, j) => j).sort((a, b) => {
+        const order = [...js].sort((a, b) => {
           if (up(a) !== up(b)) return up(a) ? -1 : 1
-          const aa = move[a] as bigint
-          const ab = move[b] as bigint
+          const aa = move.get(a) ?? 0n
+          const ab = move.get(b) ?? 0n
           return aa === ab ? a - b : ab > aa ? 1 : -1
         })
         for (const j of order) {
@@ -403,19 +438,23 @@ export function capAtShareByPair(t: bigint[], list: readonly number[], m: bigint
 
 /** Every exact violation of the policy by bigint targets of a block (empty = all good). */
 export function violations(block: LpBlock, t: bigint[], _policy: Policy): string[] {
+  return supportViolations(block, t, supportOf(block, t))
+}
+
+/** {@link violations} over the support of `t` (see {@link Support}: no pair outside it can break a row). */
+function supportViolations(block: LpBlock, t: bigint[], sup: Support): string[] {
   const out: string[] = []
-  for (const r of unitRows(block)) {
+  for (const r of sup.rows) {
     const act = sumOf(t, r.pairs)
     if (act > r.limitWei) out.push(`${r.kind} ${r.subject}: ${act} > ${r.limitWei}`)
   }
-  if (riskExcess(block, t, 'risk').excess) out.push('risk budget exceeded')
-  if (riskExcess(block, t, 'maxLoss').excess) out.push('maxLossFraction exceeded')
+  if (riskExcess(block, t, sup.pairs, 'risk').excess) out.push('risk budget exceeded')
+  if (riskExcess(block, t, sup.pairs, 'maxLoss').excess) out.push('maxLossFraction exceeded')
   let turnover = 0n
   const { x0Wei, canIncrease } = block.pairs
-  for (let j = 0; j < block.pairs.length; j++) {
+  for (const j of sup.pairs) {
     const tj = t[j] as bigint
     const x0 = x0Wei[j] as bigint
-    // Most pairs of a block stay where they are (0 → 0): no bigint is made for them.
     if (tj === x0) continue
     const d = tj - x0
     turnover += d < 0n ? -d : d
@@ -426,38 +465,13 @@ export function violations(block: LpBlock, t: bigint[], _policy: Policy): string
   if (tr !== undefined && turnover > tr.limitWei) out.push(`turnover ${turnover} > ${tr.limitWei}`)
   if (block.minOperators > 1) {
     const m = BigInt(block.minOperators)
-    const { lists, of } = servicePairs(block)
-    const sums = lists.map((list) => sumOf(t, list))
-    for (let j = 0; j < block.pairs.length; j++) {
-      const tj = t[j] as bigint
-      const sum = sums[of[j] as number] as bigint
-      if (tj === 0n ? sum < 0n : m * tj > sum) out.push(`diversification ${pairService(block, j)}|${pairOperator(block, j)}`)
+    for (const list of sup.services) {
+      const sum = sumOf(t, list)
+      for (const j of list) {
+        const tj = t[j] as bigint
+        if (tj === 0n ? sum < 0n : m * tj > sum) out.push(`diversification ${pairService(block, j)}|${pairOperator(block, j)}`)
+      }
     }
   }
-  return out
-}
-
-const servicePairsCache = new WeakMap<LpBlock, { lists: number[][]; of: Int32Array }>()
-
-/** The pairs of each service of a block (services in order of first pair, pairs ascending) and each pair's list: computed once per block. */
-function servicePairs(block: LpBlock): { lists: number[][]; of: Int32Array } {
-  const cached = servicePairsCache.get(block)
-  if (cached) return cached
-  const index = new Int32Array(block.services.length).fill(-1)
-  const lists: number[][] = []
-  const of = new Int32Array(block.pairs.length)
-  for (let j = 0; j < block.pairs.length; j++) {
-    const s = block.pairs.svc[j] as number
-    let i = index[s] as number
-    if (i < 0) {
-      i = lists.length
-      index[s] = i
-      lists.push([])
-    }
-    ;(lists[i] as number[]).push(j)
-    of[j] = i
-  }
-  const out = { lists, of }
-  servicePairsCache.set(block, out)
   return out
 }
