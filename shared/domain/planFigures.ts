@@ -11,12 +11,15 @@ import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExpos
 
 /**
  * Pair scores by (service, operator). scoreUniverse emits its pairs sorted by (service, operator): they are searched by
- * bisection (a plan looks up only the pairs it targets, not every scored pair, so no map over all of them per plan);
+ * bisection (a plan looks up only the pairs it targets, not every scored pair, so no map over all of them per plan),
+ * and each answer is kept by key, since a plan reads a target's score more than once (its figures, then its tail);
  * a list that is not strictly sorted (hand-made scores) is indexed in a map, the last of equal pairs winning.
  */
 export interface PairScoreIndex {
   sorted: readonly PairScore[] | undefined
   byKey: Map<string, PairScore> | undefined
+  /** Answers of the bisection so far, by pairKey (null: not scored). */
+  found: Map<string, PairScore | null>
 }
 
 /** Indexes the scores' pairs (see {@link PairScoreIndex}). */
@@ -24,15 +27,20 @@ export function pairScoreIndex(pairs: readonly PairScore[]): PairScoreIndex {
   for (let i = 1; i < pairs.length; i++) {
     const a = pairs[i - 1] as PairScore
     const b = pairs[i] as PairScore
-    if (!(a.service < b.service || (a.service === b.service && a.operator < b.operator))) return { sorted: undefined, byKey: new Map(pairs.map((p) => [pairKey(p.service, p.operator), p])) }
+    if (!(a.service < b.service || (a.service === b.service && a.operator < b.operator))) return { sorted: undefined, byKey: new Map(pairs.map((p) => [pairKey(p.service, p.operator), p])), found: new Map() }
   }
-  return { sorted: pairs, byKey: undefined }
+  return { sorted: pairs, byKey: undefined, found: new Map() }
 }
 
-/** The score of pair (s, o), if scored. */
-export function pairScoreOf(index: PairScoreIndex, s: string, o: string): PairScore | undefined {
+/**
+ * The score of pair (s, o), if scored.
+ * @param key pairKey(s, o), when the caller has it
+ */
+export function pairScoreOf(index: PairScoreIndex, s: string, o: string, key = pairKey(s, o)): PairScore | undefined {
   const { sorted } = index
-  if (sorted === undefined) return index.byKey?.get(pairKey(s, o))
+  if (sorted === undefined) return index.byKey?.get(key)
+  const known = index.found.get(key)
+  if (known !== undefined) return known ?? undefined
   let lo = 0
   let hi = sorted.length
   while (lo < hi) {
@@ -42,7 +50,9 @@ export function pairScoreOf(index: PairScoreIndex, s: string, o: string): PairSc
     else hi = mid
   }
   const p = sorted[lo]
-  return p !== undefined && p.service === s && p.operator === o ? p : undefined
+  const hit = p !== undefined && p.service === s && p.operator === o ? p : undefined
+  index.found.set(key, hit ?? null)
+  return hit
 }
 
 /** The plan of a planned position from its block and exact targets `t` (per pair of the block). */
@@ -71,12 +81,15 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
   }
   const keys = [...new Set([...target.keys(), ...touched])].sort()
   const targets: TargetStake[] = []
+  // The score of each target, read once.
+  const scoreOf: (PairScore | undefined)[] = []
   for (const k of keys) {
     const stake = target.get(k) ?? 0n
     const cur = current.get(k) ?? 0n
     if (stake === 0n && !touched.has(k)) continue
     const [service, operator] = k.split('|') as [ServiceId, Address]
-    const ps = pairScoreOf(pairScores, service, operator)
+    const ps = pairScoreOf(pairScores, service, operator, k)
+    scoreOf.push(ps)
     targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? pairReason(ps) : '' })
   }
   const limitBy = new Map<string, bigint>()
@@ -97,8 +110,8 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
   const byOp = new Map<string, bigint>()
   const byOpCur = new Map<string, bigint>()
   const residual: ResidualExposure[] = []
-  for (const tg of targets) {
-    const ps = pairScoreOf(pairScores, tg.service, tg.operator)
+  targets.forEach((tg, i) => {
+    const ps = scoreOf[i]
     const v = ps?.netValuePerYear ?? 0
     const l = ps?.expectedLossPerYear ?? 0
     obj += v * Number(tg.stake)
@@ -113,12 +126,14 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
     }
     if (tg.current > 0n) byOpCur.set(tg.operator, (byOpCur.get(tg.operator) ?? 0n) + tg.current)
     if (tg.current > tg.stake) residual.push({ service: tg.service, operator: tg.operator, stake: tg.current - tg.stake, until: now + BigInt(pos.epochDurationSeconds) })
-  }
+  })
   const sumLimits = networkLimits.reduce((a, l) => a + l.limit, 0n)
   const sumLimitsCur = networkLimits.reduce((a, l) => a + l.current, 0n)
   let turnover = 0n
   if (block && t) {
     for (let j = 0; j < block.pairs.length; j++) {
+      // Most pairs stay where they are: no bigint is made for them.
+      if (t[j] === block.pairs.x0Wei[j]) continue
       const d = (t[j] as bigint) - (block.pairs.x0Wei[j] as bigint)
       turnover += d < 0n ? -d : d
     }

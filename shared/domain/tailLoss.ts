@@ -156,7 +156,9 @@ function convolve(comps: Component[], step: bigint, up: boolean, work: Scratch<F
       const a = Math.min(top, last - 1) // cells [0, a]: the first outcome only
       const b = Math.max(top + 1, last) // cells [b, end]: the second only; [a + 1, b − 1]: both (or none)
       for (let i = 0; i <= a; i++) nxt[i] = (cur[i] as number) * p0
-      for (let i = a + 1; i < b; i++) nxt[i] = i <= top && i >= last ? (cur[i] as number) * p0 + (cur[i - last] as number) * p1 : 0
+      // Cells [a + 1, b − 1] are [last, top] (both outcomes) when last ≤ top, else (top, last) (neither).
+      if (last <= top) for (let i = a + 1; i < b; i++) nxt[i] = (cur[i] as number) * p0 + (cur[i - last] as number) * p1
+      else nxt.fill(0, a + 1, b)
       for (let i = b; i <= end; i++) nxt[i] = 0 + (cur[i - last] as number) * p1
       top += last
       ;[cur, nxt] = [nxt, cur]
