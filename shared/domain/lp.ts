@@ -148,6 +148,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const cLoss = arena.scratchF64(S_LOSS, maxC)
   const cLossFactor = arena.scratchF64(S_LOSSFACTOR, maxC)
   const cProb = arena.scratchF64(S_PROB, maxC)
+  const cScore = arena.scratchI32(S_SCORE, maxC)
   const cX0: bigint[] = new Array(maxC)
   const cCur: bigint[] = new Array(maxC)
   let nC = 0
@@ -194,6 +195,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     cLoss[nC] = ctx.pLoss[pid] as number
     cLossFactor[nC] = ctx.pLossFactor[pid] as number
     cProb[nC] = ctx.pProb[pid] as number
+    cScore[nC] = ctx.pScore[pid] as number
     cX0[nC] = x0Wei
     cCur[nC] = cur
     cUp[nC++] = canIncrease ? 1 : 0
@@ -276,6 +278,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
       pairs.loss[j] = cLoss[c] as number
       pairs.lossFactor[j] = cLossFactor[c] as number
       pairs.probability[j] = cProb[c] as number
+      pairs.score[j] = cScore[c] as number
       pairs.x0[j] = x0Wei === 0n ? 0 : Number(x0Wei) / scale
       pairs.x0Wei[j] = x0Wei
       pairs.currentWei[j] = cCur[c] as bigint
@@ -307,6 +310,7 @@ const S_SI = 16
 const S_OI = 17
 const S_UP = 18
 const S_PAIROI = 19
+const S_SCORE = 20
 const S_VALUE = 16
 const S_LOSS = 17
 const S_LOSSFACTOR = 18

@@ -4,7 +4,7 @@
  */
 import type { Universe } from './types.js'
 import type { Policy } from './policy.js'
-import type { UniverseScores } from './score.js'
+import type { PairScore, UniverseScores } from './score.js'
 import { cmp, num } from './format.js'
 import { lossFactor } from './tailLoss.js'
 import { LpArena } from './lpArena.js'
@@ -35,6 +35,8 @@ export interface BuildContext {
   pLoss: Float64Array
   pLossFactor: Float64Array
   pProb: Float64Array
+  /** Index of each pair's score in `scores.pairs` (where hasScore). */
+  pScore: Int32Array
   /** Operator oi is opted into service si (pid-indexed). */
   opSvc: Uint8Array
   /** Services of each operator, ascending. */
@@ -74,7 +76,9 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
   const pLoss = new Float64Array(nP)
   const pLossFactor = new Float64Array(nP)
   const pProb = new Float64Array(nP)
-  for (const p of scores.pairs) {
+  const pScore = new Int32Array(nP)
+  for (let i = 0; i < scores.pairs.length; i++) {
+    const p = scores.pairs[i] as PairScore
     const si = sIdx.get(p.service)
     const oi = oIdx.get(p.operator)
     if (si === undefined || oi === undefined) continue
@@ -84,6 +88,7 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     pLoss[pid] = p.expectedLossPerYear
     pLossFactor[pid] = lossFactor(p.severity, p.contractFactor)
     pProb[pid] = p.slashProbabilityPerYear
+    pScore[pid] = i
   }
   const opSvc = new Uint8Array(nP)
   const lists: number[][] = opIds.map(() => [])
@@ -159,6 +164,7 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     pLoss,
     pLossFactor,
     pProb,
+    pScore,
     opSvc,
     opSvcList,
     seenStamp: new Int32Array(nP),

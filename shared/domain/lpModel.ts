@@ -86,6 +86,8 @@ export interface LpPairs {
   vCol: Int32Array
   /** Groups (indices into `LpBlock.groups`) of each pair (one shared empty array when the policy has no risk groups). */
   groups: number[][]
+  /** Index of each pair's score in the `scores.pairs` the block was built from (the plan reads its figures there). */
+  score: Int32Array
 }
 
 /** Pairs of a block with room for `n` pairs, no columns yet (uCol = vCol = −1); typed arrays from `arena` when given. */
@@ -107,6 +109,7 @@ export function newPairs(n: number, arena?: LpArena): LpPairs {
     uCol: i32(n).fill(-1),
     vCol: i32(n).fill(-1),
     groups: new Array(n),
+    score: i32(n),
   }
 }
 

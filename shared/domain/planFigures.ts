@@ -58,7 +58,17 @@ export function pairScoreOf(index: PairScoreIndex, s: string, o: string, key = p
 /** The plan of a planned position from its block and exact targets `t` (per pair of the block). */
 export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: PairScoreIndex, now: bigint): PositionPlan {
   const target = new Map<string, bigint>()
-  for (let j = 0; j < block.pairs.length; j++) if ((t[j] as bigint) > 0n || (block.pairs.currentWei[j] as bigint) > 0n) target.set(pairKey(pairService(block, j), pairOperator(block, j)), t[j] as bigint)
+  const { sorted } = pairScores
+  for (let j = 0; j < block.pairs.length; j++) {
+    if (!((t[j] as bigint) > 0n || (block.pairs.currentWei[j] as bigint) > 0n)) continue
+    const s = pairService(block, j)
+    const o = pairOperator(block, j)
+    const key = pairKey(s, o)
+    target.set(key, t[j] as bigint)
+    // The block knows where its pair's score is (LpPairs.score): no bisection when that is the pair of the same scores.
+    const ps = sorted?.[block.pairs.score[j] as number]
+    if (ps !== undefined && ps.service === s && ps.operator === o) pairScores.found.set(key, ps)
+  }
   for (const f of block.forced) if (!target.has(pairKey(f.service, f.operator))) target.set(pairKey(f.service, f.operator), f.to)
   return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block, t)
 }

@@ -188,8 +188,8 @@ function zeroed(b: Float64Array, n: number): Float64Array {
 /** Float tolerance of the cumulative probability against the level. */
 const CDF_TOL = 1e-12
 
-/** VaR (value of the first cell with cdf ≥ q) and ES of a grid distribution whose cell i is worth value(i). */
-function varEs(dist: Float64Array, q: number, value: (i: number) => number): { i: number; es: number } {
+/** VaR (value of the first cell with cdf ≥ q) and ES of a grid distribution whose cell i is worth min(i·step, cap). */
+function varEs(dist: Float64Array, q: number, step: number, cap: number): { i: number; es: number } {
   let cdf = 0
   let i = 0
   for (; i < dist.length; i++) {
@@ -198,8 +198,8 @@ function varEs(dist: Float64Array, q: number, value: (i: number) => number): { i
   }
   if (i >= dist.length) i = dist.length - 1
   let tail = 0
-  for (let k = i + 1; k < dist.length; k++) tail += (dist[k] as number) * value(k)
-  const es = (tail + value(i) * Math.max(0, Math.min(1, cdf) - q)) / (1 - q)
+  for (let k = i + 1; k < dist.length; k++) tail += (dist[k] as number) * Math.min(k * step, cap)
+  const es = (tail + Math.min(i * step, cap) * Math.max(0, Math.min(1, cdf) - q)) / (1 - q)
   return { i, es }
 }
 
@@ -226,13 +226,12 @@ export function tailLoss(params: TailLossParameters): TailLossReturnType {
   // ES is a float figure: cell values as floats (exact bigint only for the VaR cell).
   const stepF = Number(step)
   const capF = Number(cap)
-  const value = (i: number) => Math.min(i * stepF, capF)
   for (const [q, key] of [
     [0.95, '95'],
     [0.99, '99'],
   ] as const) {
-    const u = varEs(hi, q, value)
-    const d = varEs(lo, q, value)
+    const u = varEs(hi, q, stepF, capF)
+    const d = varEs(lo, q, stepF, capF)
     result[`var${key}`] = capped(u.i)
     result[`es${key}`] = u.es
     result[`var${key}Bound`] = capped(u.i) - capped(d.i)
