@@ -66,25 +66,44 @@ const NO_GROUPS: number[] = []
  * @returns independent blocks, one per steerable managed position with stake
  */
 export function buildLp(universe: Universe, scores: UniverseScores, policy: Policy, opts: BuildLpOptions = {}): LpModel {
+  const blocks: LpBlock[] = []
+  const fixed: FixedPosition[] = []
+  for (const { part } of lpParts(universe, scores, policy, opts)) {
+    if ('nCols' in part) blocks.push(part)
+    else fixed.push(part)
+  }
+  return { blocks, fixed, missing: missingPositions(universe, policy) }
+}
+
+/** One managed position and its part of the model: its LP block, or the reason it is left as it is. */
+export interface LpPart {
+  pos: Position
+  part: LpBlock | FixedPosition
+}
+
+/**
+ * The model position by position, in the order of managedPositions, built as it is read: buildLp collects the parts,
+ * planAllocation plans each block as it comes, so that a block and its solution die young instead of living through
+ * the whole plan (at bench size that is most of what the garbage collector copies, promotes and marks).
+ */
+export function* lpParts(universe: Universe, scores: UniverseScores, policy: Policy, opts: BuildLpOptions = {}): Generator<LpPart> {
   const ctx = buildContext(universe, scores, policy, opts)
-  const managed = managedPositions(universe.positions, policy)
-  const present = new Set(managed.map((p) => p.vault.toLowerCase()))
-  const missing = policy.positions
+  for (const pos of managedPositions(universe.positions, policy)) {
+    if (!isSteerable(pos)) {
+      yield { pos, part: { position: pos.id, reason: `${pos.kind} delegator: nothing is settable by the curator`, forced: [] } }
+      continue
+    }
+    yield { pos, part: buildBlock(ctx, pos) }
+  }
+}
+
+/** Vaults the policy manages that are not in the universe (sorted). */
+export function missingPositions(universe: Universe, policy: Policy): string[] {
+  const present = new Set(managedPositions(universe.positions, policy).map((p) => p.vault.toLowerCase()))
+  return policy.positions
     .map((p) => p.vault)
     .filter((v) => !present.has(v) && !universe.positions.some((p) => p.id.toLowerCase() === v))
     .sort()
-  const blocks: LpBlock[] = []
-  const fixed: FixedPosition[] = []
-  for (const pos of managed) {
-    if (!isSteerable(pos)) {
-      fixed.push({ position: pos.id, reason: `${pos.kind} delegator: nothing is settable by the curator`, forced: [] })
-      continue
-    }
-    const b = buildBlock(ctx, pos)
-    if ('nCols' in b) blocks.push(b)
-    else fixed.push(b)
-  }
-  return { blocks, fixed, missing }
 }
 
 /** The LP block of one steerable managed position, or the position as fixed when it has no allocatable stake. */

@@ -21,23 +21,24 @@
  * we set `networkLimit_s = Σ_o target_{s,o}` and `shares_{s,o} = target_{s,o}`, so the stake equals the
  * target exactly, and `networkLimit_s ≤ min(activeStake, maxNetworkLimit_s)` holds by the service row.
  */
-import type { Universe } from './types.js'
+import type { Position, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import { type UniverseScores, herfindahl, managedPositions } from './score.js'
-import { type BlockSolution, type LpBlock, type LpModel, type LpRow, type LpSolution, buildLp, hasForcedRemovals, minTurnoverBlock, withTurnoverAtLeast } from './lp.js'
+import { type BlockSolution, type FixedPosition, type LpBlock, type LpModel, type LpRow, type LpSolution, hasForcedRemovals, lpParts, minTurnoverBlock, missingPositions, withTurnoverAtLeast } from './lp.js'
 import { mulFloor } from './exact.js'
 import { riskGroupsOf } from './tailLoss.js'
-import { solveFast } from './solvers/fast.js'
+import { solveBlockFast, solveFast } from './solvers/fast.js'
+import { KernelWorkspace } from './solvers/kernel.js'
 import { InfeasiblePolicyError, SolverError } from './errors.js'
 import { pct } from './format.js'
 import { roundBlock } from './round.js'
 import { Scratch } from './lpArena.js'
-import { blockVar99, meetVar99, planSecurity, positionTail, tailFigures } from './planRisk.js'
-import { bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
+import { blockVar99, meetVar99Block, planSecurity, positionTail, tailFigures } from './planRisk.js'
+import { type PairScoreIndex, bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
 import type { BindingConstraint, Plan, PlanOptions, PositionPlan } from './planTypes.js'
 
 export * from './planTypes.js'
-export { meetVar99 } from './planRisk.js'
+export { meetVar99, meetVar99Block } from './planRisk.js'
 export { RISK_TOLERANCE, violations } from './round.js'
 export { constraintName, pairReason, serviceReasonOf } from './planFigures.js'
 
@@ -52,17 +53,30 @@ export { constraintName, pairReason, serviceReasonOf } from './planFigures.js'
  * cannot be planned beside others that can is left as it is, with `error` and a warning)
  */
 export function planAllocation(universe: Universe, scores: UniverseScores, policy: Policy, opts: PlanOptions): Plan {
-  const lp = buildLp(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})
-  const solution = solveFast(lp)
-  const relax = blocksToRelax(lp, solution)
-  if (relax.length === 0) {
-    const met = meetVar99(lp, solution, policy)
-    return planFromSolution(universe, scores, policy, met.lp, met.solution, opts)
+  // Position by position: each block is built, solved, held to var99Fraction and turned into its plan before the next
+  // is built, so that no block outlives its position. Blocks are independent and each is solved by the same method, so
+  // this is the plan of the whole model (planFromSolution), without keeping every block until the end.
+  const plan = new PlanAssembly(universe, scores, policy, opts)
+  const ws = new KernelWorkspace()
+  let objective = 0
+  for (const { pos, part } of lpParts(universe, scores, policy, opts.derisk ? { derisk: opts.derisk } : {})) {
+    if (!('nCols' in part)) {
+      plan.fixed(pos, part)
+      continue
+    }
+    let block = part
+    let sol = solveBlockFast(block, {}, ws)
+    if (sol.status === 'infeasible' && hasForcedRemovals(block)) {
+      // As blocksToRelax and relaxTurnover do for a whole model.
+      block = withTurnoverAtLeast(block, -solveBlockFast(minTurnoverBlock(block), {}, ws).objective)
+      sol = solveBlockFast(block, {}, ws)
+    }
+    const met = meetVar99Block(block, sol, policy, ws)
+    if (met !== undefined) ({ block, solution: sol } = met)
+    if (sol.status === 'optimal') objective += sol.objective * block.scale
+    plan.block(pos, block, sol)
   }
-  const minTurnover = relax.map((i) => -(solveFast({ blocks: [minTurnoverBlock(lp.blocks[i] as LpBlock)], fixed: [], missing: [] }).blocks[0] as BlockSolution).objective)
-  const relaxed = relaxTurnover(lp, relax, minTurnover)
-  const met = meetVar99(relaxed, solveFast(relaxed), policy)
-  return planFromSolution(universe, scores, policy, met.lp, met.solution, opts)
+  return plan.finish(missingPositions(universe, policy), 'fast', objective)
 }
 
 /**
@@ -98,60 +112,95 @@ export function relaxTurnover(lp: LpModel, blocks: number[], minTurnover: number
  * @param solution the solver's answer
  */
 export function planFromSolution(universe: Universe, scores: UniverseScores, policy: Policy, lp: LpModel, solution: LpSolution, opts: PlanOptions): Plan {
-  const pairScores = pairScoreIndex(scores.pairs)
+  const plan = new PlanAssembly(universe, scores, policy, opts)
   const blockOf = new Map(lp.blocks.map((b, i) => [b.position, i]))
-  const positions: PositionPlan[] = []
-  const binding: BindingConstraint[] = []
-  const warnings: string[] = []
-  for (const m of lp.missing) warnings.push(`managed position ${m} is not in the universe`)
-  for (const f of lp.fixed) warnings.push(`position ${f.position} is left as it is: ${f.reason}`)
-  for (const b of lp.blocks) {
-    const tr = b.rows[b.turnoverRow]
-    const cap = mulFloor(b.activeStake, policy.turnoverCapPerRun)
-    if (tr !== undefined && tr.limitWei > cap)
-      warnings.push(
-        `position ${b.position}: turnover cap raised from ${pct(policy.turnoverCapPerRun)} to ${pct(tr.limit)} for this run: forced removals (deny list, eligibility, slash response) leave an allocation that breaks other constraints unless more stake moves`,
-      )
-  }
-
-  const failed: InfeasiblePolicyError[] = []
   for (const pos of managedPositions(universe.positions, policy)) {
     const bi = blockOf.get(pos.id)
-    if (bi === undefined) {
-      const fixedReason = lp.fixed.find((f) => f.position === pos.id)
-      positions.push(fixedPlan(pos, pairScores, opts.now, fixedReason?.forced ?? []))
-      continue
-    }
-    const block = lp.blocks[bi] as LpBlock
-    const sol = solution.blocks[bi] as BlockSolution
+    if (bi === undefined)
+      plan.fixed(
+        pos,
+        lp.fixed.find((f) => f.position === pos.id),
+      )
+    else plan.block(pos, lp.blocks[bi] as LpBlock, solution.blocks[bi] as BlockSolution)
+  }
+  return plan.finish(lp.missing, solution.solver, solution.objective)
+}
+
+/**
+ * A plan put together position by position, in the order of managedPositions (planAllocation gives each block as it is
+ * solved, planFromSolution the blocks of a solved model): the targets, binding constraints and tail figures of each
+ * position, then the figures of the whole plan.
+ */
+class PlanAssembly {
+  private readonly pairScores: PairScoreIndex
+  private readonly groupsOf: (s: string, o: string) => string[]
+  private readonly serviceReason: Map<string, string>
+  /** One set of DP buffers for every position's tail (instead of four fresh arrays per position). */
+  private readonly work = new Scratch((n) => new Float64Array(n))
+  private readonly positions: PositionPlan[] = []
+  private readonly binding: BindingConstraint[] = []
+  // Warnings in the order of the plan: fixed positions, raised turnover caps, then each position's own.
+  private readonly fixedWarnings: string[] = []
+  private readonly raisedWarnings: string[] = []
+  private readonly warnings: string[] = []
+  private readonly failed: InfeasiblePolicyError[] = []
+  private blocks = 0
+
+  constructor(
+    private readonly universe: Universe,
+    private readonly scores: UniverseScores,
+    private readonly policy: Policy,
+    private readonly opts: PlanOptions,
+  ) {
+    this.pairScores = pairScoreIndex(scores.pairs)
+    this.groupsOf = riskGroupsOf(policy)
+    this.serviceReason = new Map(scores.services.map((sv) => [sv.service as string, serviceReasonOf(sv)]))
+  }
+
+  /** A managed position without a block: left as it is (not steerable, or no allocatable stake). */
+  fixed(pos: Position, fixed: FixedPosition | undefined): void {
+    if (fixed !== undefined) this.fixedWarnings.push(`position ${fixed.position} is left as it is: ${fixed.reason}`)
+    this.add(fixedPlan(pos, this.pairScores, this.opts.now, fixed?.forced ?? []), this.policy.riskBudget)
+  }
+
+  /** A managed position with its block and the solver's answer for it. */
+  block(pos: Position, block: LpBlock, sol: BlockSolution): void {
+    const { policy, opts, pairScores } = this
+    this.blocks++
+    const tr = block.rows[block.turnoverRow]
+    const cap = mulFloor(block.activeStake, policy.turnoverCapPerRun)
+    if (tr !== undefined && tr.limitWei > cap)
+      this.raisedWarnings.push(
+        `position ${block.position}: turnover cap raised from ${pct(policy.turnoverCapPerRun)} to ${pct(tr.limit)} for this run: forced removals (deny list, eligibility, slash response) leave an allocation that breaks other constraints unless more stake moves`,
+      )
+    const riskBudget = block.rows.find((r) => r.kind === 'risk')?.fraction ?? policy.riskBudget
     if (sol.status !== 'optimal') {
       // Taking over (docs/policy.md): an allocation that breaks the policy by more than the turnover cap can repair
       // moves toward compliance as far as the cap allows instead of failing; only a policy nothing can meet throws.
       const step = hasForcedRemovals(block) ? undefined : takeoverStep(block, policy)
       if (step === undefined) {
         // One position never blocks another: it is left as it is and reported; only when no position can be planned
-        // does the plan fail (below).
+        // does the plan fail (finish).
         const error = new InfeasiblePolicyError({ position: pos.id, conflicts: conflictsOf(block, sol) })
-        failed.push(error)
+        this.failed.push(error)
         const pp = fixedPlan(pos, pairScores, opts.now, [])
         pp.error = { name: error.name, message: error.message }
-        positions.push(pp)
-        warnings.push(`position ${pos.id} is left as it is this run: ${error.shortMessage}`)
-        continue
+        this.add(pp, riskBudget)
+        this.warnings.push(`position ${pos.id} is left as it is this run: ${error.shortMessage}`)
+        return
       }
       const broken = [...new Set(conflictsOf(block, sol).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
       const pp = positionPlan(pos, block, step.t, pairScores, opts.now)
       pp.takeover = { broken, moved: step.moved, toCompliance: step.toCompliance, runsLeft: step.runsLeft }
-      positions.push(pp)
+      this.add(pp, riskBudget)
       const A = Number(block.activeStake)
-      warnings.push(
+      this.warnings.push(
         `position ${pos.id}: taking over an allocation that breaks ${broken.join(', ') || 'the policy'}: this run moves ${pct(Number(step.moved) / A)} of stake toward compliance (turnoverCapPerRun ${pct(policy.turnoverCapPerRun)}; ${pct(Number(step.toCompliance) / A)} to go in all), ${step.runsLeft === 0 ? 'compliant after this run' : `about ${step.runsLeft} more run${step.runsLeft === 1 ? '' : 's'} at this pace`}`,
       )
-      continue
+      return
     }
     const targets = roundBlock(block, sol, policy)
     const pp = positionPlan(pos, block, targets, pairScores, opts.now)
-    positions.push(pp)
     // The last run of a take-over: the current allocation still breaks the policy and what is left fits this run's
     // turnover. It is reported (runsLeft 0) and decided like the runs before it, so that a repair that costs yield is
     // not skipped as below the gain threshold or held by the cooldown.
@@ -159,18 +208,19 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
     if (broken.length > 0) {
       pp.takeover = { broken, moved: pp.turnover, toCompliance: pp.turnover, runsLeft: 0 }
       const A = Number(block.activeStake)
-      warnings.push(
+      this.warnings.push(
         `position ${pos.id}: taking over an allocation that breaks ${broken.join(', ')}: this run moves ${pct(Number(pp.turnover) / A)} of stake toward compliance (turnoverCapPerRun ${pct(policy.turnoverCapPerRun)}), compliant after this run`,
       )
     }
-    binding.push(...bindingOf(block, sol, targets))
+    this.add(pp, riskBudget)
+    this.binding.push(...bindingOf(block, sol, targets))
     const tight = block.riskBudgetTightened
     if (tight !== undefined) {
       const A = block.activeStake
       const v99 = blockVar99(block, targets)
       const vf = A > 0n ? Number(v99) / Number(A) : 0
       const how = `risk budget tightened from ${pct(tight.from)}/yr to ${pct(tight.to)}/yr so that the one-year VaR at 99 % (${pct(vf)} of stake)`
-      binding.push({
+      this.binding.push({
         position: block.position,
         constraint: 'var99Fraction',
         subject: '',
@@ -180,55 +230,60 @@ export function planFromSolution(universe: Universe, scores: UniverseScores, pol
         message: tight.met ? `position: var99Fraction binding: ${how} stays within ${pct(policy.var99Fraction)}` : `position: var99Fraction not met this run: ${how} is as low as the turnover cap allows, above ${pct(policy.var99Fraction)}`,
       })
       if (!tight.met)
-        warnings.push(`position ${block.position}: one-year VaR at 99 % ${pct(vf)} of stake stays above var99Fraction ${pct(policy.var99Fraction)} this run (turnover cap); the risk budget is at its lowest feasible ${pct(tight.to)}/yr`)
+        this.warnings.push(`position ${block.position}: one-year VaR at 99 % ${pct(vf)} of stake stays above var99Fraction ${pct(policy.var99Fraction)} this run (turnover cap); the risk budget is at its lowest feasible ${pct(tight.to)}/yr`)
     }
   }
 
-  if (failed.length > 0 && failed.length === positions.filter((p) => blockOf.has(p.position)).length) throw failed[0]
+  /** A position's plan with its tail figures (targets and current, next to the policy limits) and service reasons. */
+  private add(p: PositionPlan, riskBudget: number): void {
+    p.tail = positionTail(p, this.pairScores, this.groupsOf, this.policy, riskBudget, this.work)
+    for (const nl of p.networkLimits) nl.reason = this.serviceReason.get(nl.service) ?? ''
+    this.positions.push(p)
+  }
 
-  // Tail loss of every position (targets and current), next to the policy limits.
-  const groupsOf = riskGroupsOf(policy)
-  const riskBudgetOf = new Map(lp.blocks.map((b) => [b.position, b.rows.find((r) => r.kind === 'risk')?.fraction ?? policy.riskBudget]))
-  // One set of DP buffers for every position's tail (instead of four fresh arrays per position).
-  const work = new Scratch((n) => new Float64Array(n))
-  for (const p of positions) p.tail = positionTail(p, pairScores, groupsOf, policy, riskBudgetOf.get(p.position) ?? policy.riskBudget, work)
-
-  const serviceReason = new Map(scores.services.map((sv) => [sv.service as string, serviceReasonOf(sv)]))
-  for (const p of positions) for (const nl of p.networkLimits) nl.reason = serviceReason.get(nl.service) ?? ''
-  const objective = positions.reduce((a, p) => a + p.objectivePerYear, 0)
-  const current = positions.reduce((a, p) => a + p.currentObjectivePerYear, 0)
-  const totalA = positions.reduce((a, p) => a + p.activeStake, 0n)
-  const byOpTarget = new Map<string, bigint>()
-  const byOpCurrent = new Map<string, bigint>()
-  for (const p of positions)
-    for (const t of p.targets) {
-      byOpTarget.set(t.operator, (byOpTarget.get(t.operator) ?? 0n) + t.stake)
-      byOpCurrent.set(t.operator, (byOpCurrent.get(t.operator) ?? 0n) + t.current)
+  /**
+   * The plan and its figures.
+   * @throws {InfeasiblePolicyError} when every position with a block failed
+   */
+  finish(missing: readonly string[], solver: LpSolution['solver'], lpObjective: number): Plan {
+    const { positions, policy } = this
+    if (this.failed.length > 0 && this.failed.length === this.blocks) throw this.failed[0]
+    const warnings = [...missing.map((m) => `managed position ${m} is not in the universe`), ...this.fixedWarnings, ...this.raisedWarnings, ...this.warnings]
+    const objective = positions.reduce((a, p) => a + p.objectivePerYear, 0)
+    const current = positions.reduce((a, p) => a + p.currentObjectivePerYear, 0)
+    const totalA = positions.reduce((a, p) => a + p.activeStake, 0n)
+    const byOpTarget = new Map<string, bigint>()
+    const byOpCurrent = new Map<string, bigint>()
+    for (const p of positions)
+      for (const t of p.targets) {
+        byOpTarget.set(t.operator, (byOpTarget.get(t.operator) ?? 0n) + t.stake)
+        byOpCurrent.set(t.operator, (byOpCurrent.get(t.operator) ?? 0n) + t.current)
+      }
+    const el = positions.reduce((a, p) => a + p.expectedAnnualLoss, 0)
+    return {
+      solver,
+      objectivePerYear: objective,
+      currentObjectivePerYear: current,
+      lpObjectivePerYear: lpObjective,
+      now: this.opts.now,
+      positions,
+      binding: this.binding,
+      riskFigures: {
+        expectedAnnualLoss: el,
+        currentExpectedAnnualLoss: positions.reduce((a, p) => a + p.currentExpectedAnnualLoss, 0),
+        expectedLossFraction: totalA > 0n ? el / Number(totalA) : 0,
+        maxVaultCompoundedSlashProbability: Math.max(0, ...positions.map((p) => p.compoundedSlashProbability)),
+        maxOperatorCompoundedSlashProbability: Math.max(0, ...positions.map((p) => p.maxOperatorCompoundedSlashProbability)),
+        herfindahl: herfindahl([...byOpTarget.values()]),
+        currentHerfindahl: herfindahl([...byOpCurrent.values()]),
+        maxLeverage: Math.max(0, ...positions.map((p) => p.leverage)),
+        ...tailFigures(positions, policy),
+        security: planSecurity(this.universe, this.scores, policy, positions),
+        totalActiveStake: totalA,
+        totalInFlightStake: positions.reduce((a, p) => a + p.inFlightStake, 0n),
+      },
+      warnings,
     }
-  const el = positions.reduce((a, p) => a + p.expectedAnnualLoss, 0)
-  return {
-    solver: solution.solver,
-    objectivePerYear: objective,
-    currentObjectivePerYear: current,
-    lpObjectivePerYear: solution.objective,
-    now: opts.now,
-    positions,
-    binding,
-    riskFigures: {
-      expectedAnnualLoss: el,
-      currentExpectedAnnualLoss: positions.reduce((a, p) => a + p.currentExpectedAnnualLoss, 0),
-      expectedLossFraction: totalA > 0n ? el / Number(totalA) : 0,
-      maxVaultCompoundedSlashProbability: Math.max(0, ...positions.map((p) => p.compoundedSlashProbability)),
-      maxOperatorCompoundedSlashProbability: Math.max(0, ...positions.map((p) => p.maxOperatorCompoundedSlashProbability)),
-      herfindahl: herfindahl([...byOpTarget.values()]),
-      currentHerfindahl: herfindahl([...byOpCurrent.values()]),
-      maxLeverage: Math.max(0, ...positions.map((p) => p.leverage)),
-      ...tailFigures(positions, policy),
-      security: planSecurity(universe, scores, policy, positions),
-      totalActiveStake: totalA,
-      totalInFlightStake: positions.reduce((a, p) => a + p.inFlightStake, 0n),
-    },
-    warnings,
   }
 }
 
