@@ -91,40 +91,48 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     pScore[pid] = i
   }
   const opSvc = new Uint8Array(nP)
-  const lists: number[][] = opIds.map(() => [])
   for (const o of universe.operators) {
     const oi = oIdx.get(o.address.toLowerCase()) as number
     for (const s of o.services) {
       const si = sIdx.get(s.toLowerCase())
-      if (si !== undefined && !opSvc[oi * nS + si]) {
-        opSvc[oi * nS + si] = 1
-        lists[oi]!.push(si)
-      }
+      if (si !== undefined) opSvc[oi * nS + si] = 1
     }
   }
-  const opSvcList = lists.map((l) => Int32Array.from(l).sort())
+  // The services of each operator, ascending.
+  const opSvcList = arrayOf(nO, (oi) => {
+    let n = 0
+    for (let si = 0; si < nS; si++) n += opSvc[oi * nS + si] as number
+    const list = new Int32Array(n)
+    let k = 0
+    for (let si = 0; si < nS; si++) if (opSvc[oi * nS + si] === 1) list[k++] = si
+    return list
+  })
 
   const opAllow = policy.operators.allow ? new Set<string>(policy.operators.allow) : undefined
   const opDeny = new Set<string>(policy.operators.deny)
   const svAllow = policy.services.allow ? new Set<string>(policy.services.allow) : undefined
   const svDeny = new Set<string>(policy.services.deny)
   // Why an operator / a service may not receive stake (undefined = fine).
-  const opBan = opIds.map((o) => (opDeny.has(o) ? `operator ${o} is deny-listed` : opAllow !== undefined && !opAllow.has(o) ? `operator ${o} is not in operators.allow` : undefined))
+  const opBan = arrayOf(nO, (oi) => {
+    const o = opIds[oi] as string
+    return opDeny.has(o) ? `operator ${o} is deny-listed` : opAllow !== undefined && !opAllow.has(o) ? `operator ${o} is not in operators.allow` : undefined
+  })
   // EigenLayer redistributing operator sets (slashed funds go to the AVS's recipient) are denied unless the policy allows them.
   const redistributing = new Set(policy.services.denyRedistributing ? universe.services.filter((s) => s.redistributing).map((s) => s.id.toLowerCase()) : [])
-  const svBan = svcIds.map((s) =>
-    svDeny.has(s)
+  const svBan = arrayOf(nS, (si) => {
+    const s = svcIds[si] as string
+    return svDeny.has(s)
       ? `service ${s} is deny-listed`
       : redistributing.has(s)
         ? `service ${s} is a redistributing operator set (services.denyRedistributing)`
         : svAllow !== undefined && !svAllow.has(s)
           ? `service ${s} is not in services.allow`
-          : undefined,
-  )
+          : undefined
+  })
   // Security (docs/risk.md): a service whose cost of corruption is below its profit (ρ < 1) is exited like a
   // deny-listed one; an operator whose slack γ is below minSecuritySlack gets no new stake.
-  const svInsecure: (SecurityHold | undefined)[] = svcIds.map(() => undefined)
-  const opHeld: (SecurityHold | undefined)[] = opIds.map(() => undefined)
+  const svInsecure = arrayOf<SecurityHold | undefined>(nS, () => undefined)
+  const opHeld = arrayOf<SecurityHold | undefined>(nO, () => undefined)
   for (const sv of scores.security?.services ?? []) {
     const si = sIdx.get(sv.service)
     if (si === undefined || sv.status !== 'insecure' || sv.ratio === undefined) continue
@@ -145,13 +153,21 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
   }
 
   // Risk groups: explicit members plus metadata memberships.
-  const groups = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group)).map((g) => ({ group: g.group, cap: g.cap, members: g.members }))
-  const groupMembers = groups.map((g) => new Set<string>(g.members))
+  const byName = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group))
+  const groups = arrayOf(byName.length, (i) => {
+    const g = byName[i] as Policy['caps']['perRiskGroup'][number]
+    return { group: g.group, cap: g.cap, members: g.members }
+  })
+  const groupMembers = arrayOf(groups.length, (i) => new Set<string>((groups[i] as { members: string[] }).members))
   const groupIndex = new Map(groups.map((g, i) => [g.group, i]))
   for (const md of policy.scoring.serviceMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.service)
   for (const md of policy.scoring.operatorMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.operator)
 
-  const derisk: Derisk[] = [...(opts.derisk ?? [])].map((d) => ({ ...d, operator: d.operator.toLowerCase(), service: d.service?.toLowerCase() }))
+  const orders = opts.derisk ?? []
+  const derisk = arrayOf<Derisk>(orders.length, (i) => {
+    const d = orders[i] as (typeof orders)[number]
+    return { ...d, operator: d.operator.toLowerCase(), service: d.service?.toLowerCase() }
+  })
   return {
     policy,
     svcIds,
@@ -180,7 +196,7 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     svBan,
     svInsecure,
     opHeld,
-    groups: groups.map((g) => ({ group: g.group, cap: g.cap })),
+    groups: arrayOf(groups.length, (i) => ({ group: (groups[i] as { group: string }).group, cap: (groups[i] as { cap: number }).cap })),
     groupMembers,
     derisk,
     arena: new LpArena(),
@@ -195,4 +211,16 @@ export function deriskFor(derisk: Derisk[], service: string, operator: string): 
     if (best === undefined || (best.response === 'halve' && d.response === 'zero-out')) best = d
   }
   return best
+}
+
+/**
+ * An array of n entries made by a loop, for the arrays the LP build reads in its hot loops. Its elements kind (holey,
+ * any value) is the same whichever tier of V8 made it. Array.prototype.map's result is not: once V8 inlines map into
+ * the optimised caller, the arrays it returns get another hidden class, and every function that reads them is
+ * deoptimised ("wrong map") and compiled again, run after run, in the planner's first runs (issue 16 §3).
+ */
+function arrayOf<T>(n: number, f: (i: number) => T): T[] {
+  const a: T[] = new Array(n)
+  for (let i = 0; i < n; i++) a[i] = f(i)
+  return a
 }
