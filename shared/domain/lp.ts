@@ -230,7 +230,16 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const bySvc: number[][] = []
   const pMax = policy.maxCompoundedSlashProbability
   // Admission order within an operator: pairs holding stake first, then by net value (descending), then by service.
-  const before = (x: number, y: number) => Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n) || (cValue[y] as number) - (cValue[x] as number) || (cSi[x] as number) - (cSi[y] as number)
+  // (A sign, never a float difference: a float returned from a call that is not inlined is a heap number per call.)
+  const before = (x: number, y: number): number => {
+    const held = Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n)
+    if (held !== 0) return held
+    const vx = cValue[x] as number
+    const vy = cValue[y] as number
+    if (vy > vx) return 1
+    if (vy < vx) return -1
+    return (cSi[x] as number) - (cSi[y] as number)
+  }
   const ofOp: number[] = []
   for (let a = 0; a < nC; ) {
     let b = a + 1

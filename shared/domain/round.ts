@@ -170,20 +170,23 @@ function supportOf(block: LpBlock, t: readonly bigint[]): Support {
     ;(services[i] as number[]).push(j)
   }
   const rows: BigRow[] = []
+  // Pairs of the support in a row (once or twice: their u and v columns) are marked with the row's number, then read
+  // off the support in its (ascending) order: no sort, no duplicate.
+  const mark = new Int32Array(n).fill(-1)
   block.rows.forEach((r, i) => {
     if (r.kind !== 'service' && r.kind !== 'operator' && r.kind !== 'group' && r.kind !== 'leverage') return
-    // A pair appears once or twice in a row (its u and v columns): gathered, sorted, deduplicated.
-    const list: number[] = []
+    let any = false
     for (let k = block.rowStart[i] as number; k < (block.rowStart[i + 1] as number); k++) {
       const c = block.rowCol[k] as number
       if (block.colKind[c] === COL_T) continue
       const j = block.colRef[c] as number
-      if (inSup[j] !== 0) list.push(j)
+      if (inSup[j] !== 0) {
+        mark[j] = i
+        any = true
+      }
     }
-    if (list.length > 1) list.sort((x, y) => x - y)
-    let w = 0
-    for (let k = 0; k < list.length; k++) if (k === 0 || list[k] !== list[k - 1]) list[w++] = list[k] as number
-    list.length = w
+    const list: number[] = []
+    if (any) for (const j of pairs) if (mark[j] === i) list.push(j)
     rows.push({ kind: r.kind, subject: r.subject, limitWei: r.limitWei, pairs: list })
   })
   return { pairs, rows, services }

@@ -96,6 +96,17 @@ interface Component {
 
 /** Independent components: union of pairs sharing a group, comonotone within. */
 function components(exposures: readonly Exposure[]): Component[] {
+  if (exposures.every((e) => e.groups.length === 0)) {
+    // No risk groups (the common case): every pair is its own component, in pair order — what the general path below
+    // gives for singletons, without its union-find and maps.
+    const out: Component[] = []
+    for (const e of exposures) {
+      if (e.loss <= 0n || !(e.probability > 0)) continue
+      const p = Math.min(1, e.probability)
+      out.push({ prob: [1 - p, p], loss: [0n, e.loss] })
+    }
+    return out
+  }
   const parent = exposures.map((_, i) => i)
   const find = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number
