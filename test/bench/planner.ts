@@ -99,6 +99,7 @@ export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Reco
   // own (planFirstCallMs), a second is a warm-up, then the median of `runs` consecutive calls, each paying for its own
   // garbage. Then, separately, the same with scoring in front (what a run does after reading the chain), whose
   // garbage (~64 MB a call) is not billed to planning alone.
+  const hostLoopMs = hostLoop()
   const c7 = threadCpuMs()
   const t7 = performance.now()
   planAllocation(universe, scores, policy, { now })
@@ -157,7 +158,27 @@ export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Reco
     planFirstCallMs: round(planFirstCallMs),
     planFirstCallCpuMs: round(planFirstCallCpuMs),
     scoreAndPlanMs: round(scoreAndPlanMs),
+    // The host's speed when the planner was timed: a fixed arithmetic loop, median of 5 (docs/risk.md §3).
+    hostLoopMs: round(hostLoopMs),
   }
+}
+
+/**
+ * A fixed arithmetic loop (1,500 passes over 64k floats), median of 5, in ms: the same work every run, so it shows how
+ * fast the host was while the planner was timed (on a shared microVM it can take twice as long from one minute to the
+ * next).
+ */
+function hostLoop(): number {
+  const a = new Float64Array(1 << 16).map((_, i) => i % 7)
+  const times: number[] = []
+  let acc = 0
+  for (let r = 0; r < 5; r++) {
+    const s = performance.now()
+    for (let k = 0; k < 1500; k++) for (let i = 0; i < a.length; i++) acc += (a[i] as number) * 1.0000001
+    times.push(performance.now() - s)
+  }
+  if (acc === 0) throw new Error('host loop: no work done')
+  return median(times)
 }
 
 function sizes(lp: LpModel) {
