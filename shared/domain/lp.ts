@@ -149,6 +149,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const stamp = ++ctx.stamp
   // Opted-in operators are stamped too (opStamp), so "opted into the vault" is one array read.
   for (const oi of optedIn) ctx.opStamp[oi] = stamp
+  for (const pid of current.keys()) ctx.curStamp[pid] = stamp
 
   // Candidate pairs: every eligible (service, operator) plus every pair holding stake. An eligible pair is always met
   // in the first loop (operator opted in, service of the operator and of the vault), in operator then service order.
@@ -175,7 +176,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     const pid = oi * nS + si
     if (ctx.seenStamp[pid] === stamp) return
     ctx.seenStamp[pid] = stamp
-    const cur = current.get(pid) ?? 0n
+    const cur = ctx.curStamp[pid] === stamp ? (current.get(pid) ?? 0n) : 0n
     const why = whyNot(ctx, posSvc, si, oi, stamp)
     if (why !== undefined) {
       const s = svcIds[si] as ServiceId

@@ -43,6 +43,8 @@ export interface BuildContext {
   opSvcList: Int32Array[]
   /** Which pairs a position already considered: stamped with the position's number (no Set per position). */
   seenStamp: Int32Array
+  /** Set to the block's stamp for the pairs its position holds stake on (so most candidates skip the map of them). */
+  curStamp: Int32Array
   stamp: number
   /** Per-call scratch indexed by operator: local operator index of the current block (valid when opStamp = stamp). */
   opLocal: Int32Array
@@ -77,9 +79,16 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
   const pLossFactor = new Float64Array(nP)
   const pProb = new Float64Array(nP)
   const pScore = new Int32Array(nP)
+  // Scores come sorted by service (scoreUniverse): a service's index is looked up once per run of its pairs.
+  let lastService: string | undefined
+  let lastSi: number | undefined
   for (let i = 0; i < scores.pairs.length; i++) {
     const p = scores.pairs[i] as PairScore
-    const si = sIdx.get(p.service)
+    if (p.service !== lastService) {
+      lastService = p.service
+      lastSi = sIdx.get(p.service)
+    }
+    const si = lastSi
     const oi = oIdx.get(p.operator)
     if (si === undefined || oi === undefined) continue
     const pid = oi * nS + si
@@ -184,6 +193,7 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     opSvc,
     opSvcList,
     seenStamp: new Int32Array(nP),
+    curStamp: new Int32Array(nP),
     stamp: 0,
     opLocal: new Int32Array(nO),
     opStamp: new Int32Array(nO),

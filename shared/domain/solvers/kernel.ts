@@ -64,6 +64,10 @@ export const W_R = 10
 export const W_X0 = 11
 export const W_ACT = 12
 export const W_D = 13
+// Kernel arrays, two slots each (see ensureCap).
+const W_KINV = 14
+const W_W = 16
+const W_Z = 18
 const W_ROWINRN = 0
 const W_TOUCHED = 1
 const W_CSTART = 2
@@ -73,6 +77,8 @@ const W_RSTART = 5
 const W_RCOL = 6
 const W_POSCB = 7
 const W_FILL = 8
+const W_RN = 9
+const W_CB = 11
 const W_MARK = 0
 const W_STAT = 1
 
@@ -101,14 +107,16 @@ export abstract class KernelBasis {
   protected readonly rowInRN: Int32Array // kernel row index, −1 if slack basic
   protected k = 0
   protected cap = 0
-  protected RN = new Int32Array(0)
-  protected CB = new Int32Array(0)
-  protected Kinv = new Float64Array(0) // Kinv[b * cap + a]: kernel col b (rows of K⁻¹) × kernel row a
+  protected RN: Int32Array = new Int32Array(0)
+  protected CB: Int32Array = new Int32Array(0)
+  protected Kinv: Float64Array = new Float64Array(0) // Kinv[b * cap + a]: kernel col b (rows of K⁻¹) × kernel row a
   protected readonly y: Float64Array // duals by row (0 off R_N)
   protected updates = 0
+  /** Which of the two workspace slots of each kernel array holds the current one (ensureCap). */
+  private capSide = 1
   // Work arrays.
-  protected w = new Float64Array(0)
-  protected z = new Float64Array(0)
+  protected w: Float64Array = new Float64Array(0)
+  protected z: Float64Array = new Float64Array(0)
   protected readonly ds: Float64Array
   protected readonly touched: Int32Array
   protected nTouched = 0
@@ -200,18 +208,22 @@ export abstract class KernelBasis {
     if (need <= this.cap) return
     let cap = Math.max(16, this.cap)
     while (cap < need) cap *= 2
-    const K = new Float64Array(cap * cap)
+    // From the workspace, in the pair of slots the kernel did not use last (the old arrays are read while the new ones
+    // are written): zeroed like fresh arrays, without a fresh backing store per growth of every block.
+    this.capSide ^= 1
+    const side = this.capSide
+    const K = this.ws.f(W_KINV + side, cap * cap)
     for (let r = 0; r < this.k; r++) for (let c = 0; c < this.k; c++) K[r * cap + c] = this.Kinv[r * this.cap + c] as number
-    const RN = new Int32Array(cap)
+    const RN = this.ws.i(W_RN + side, cap)
     RN.set(this.RN.subarray(0, this.k))
-    const CB = new Int32Array(cap)
+    const CB = this.ws.i(W_CB + side, cap)
     CB.set(this.CB.subarray(0, this.k))
     this.Kinv = K
     this.RN = RN
     this.CB = CB
-    const w = new Float64Array(cap)
+    const w = this.ws.f(W_W + side, cap)
     w.set(this.w)
-    const z = new Float64Array(cap)
+    const z = this.ws.f(W_Z + side, cap)
     z.set(this.z)
     this.w = w
     this.z = z
