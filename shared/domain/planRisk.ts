@@ -39,19 +39,23 @@ const MARKOV_TAIL = 0.0099
 export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint {
   if (limit !== undefined) {
     let all = 0n
-    const losses: bigint[] = new Array(t.length)
+    // The pairs holding stake (a few of the block's) and their losses, in pair order.
+    const held: number[] = []
+    const losses: bigint[] = []
     for (let j = 0; j < t.length; j++) {
       const tj = t[j] as bigint
-      const l = tj > 0n ? mulFloor(tj, block.pairs.lossFactor[j] as number) : 0n
-      losses[j] = l
+      if (!(tj > 0n)) continue
+      const l = mulFloor(tj, block.pairs.lossFactor[j] as number)
+      held.push(j)
+      losses.push(l)
       all += l
     }
     if (all <= limit) return all
     const step = Number((all + BigInt(TAIL_GRID) - 1n) / BigInt(TAIL_GRID))
     let e = 0
-    for (let j = 0; j < t.length; j++) {
-      const l = losses[j] as bigint
-      const p = block.pairs.probability[j] as number
+    for (let k = 0; k < held.length; k++) {
+      const l = losses[k] as bigint
+      const p = block.pairs.probability[held[k] as number] as number
       if (l > 0n && p > 0) e += Math.min(1, p) * (Number(l) + step)
     }
     // Float slack on both sides (E' and the comparison): 1e-9 relative, far above the rounding of the sums.

@@ -200,7 +200,7 @@ type WeightedKind = 'risk' | 'maxLoss'
 const WEIGHTED: readonly WeightedKind[] = ['risk', 'maxLoss']
 const weightsOf = (kind: WeightedKind, p: LpPairs) => (kind === 'risk' ? p.loss : p.lossFactor)
 
-const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { fraction: number; limit: [bigint, bigint]; weights: ([bigint, bigint] | undefined)[] } | null>>()
+const riskCache = new WeakMap<LpBlock, Map<WeightedKind, { fraction: number; limit: [bigint, bigint]; weights: Map<number, [bigint, bigint]> } | null>>()
 
 /** riskExcess's answer for a row that holds (its num and D are read only when it does not). */
 const WITHIN = { excess: false, num: 0n, D: 1n } as const
@@ -232,7 +232,7 @@ function riskExcess(block: LpBlock, t: bigint[], js: readonly number[], kind: We
   let c = byKind.get(kind)
   if (c === undefined) {
     const row = block.rows.find((r) => r.kind === kind)
-    c = row === undefined ? null : { fraction: row.fraction ?? row.limit, limit: floatToRational(row.fraction ?? row.limit), weights: new Array(block.pairs.length) }
+    c = row === undefined ? null : { fraction: row.fraction ?? row.limit, limit: floatToRational(row.fraction ?? row.limit), weights: new Map() }
     byKind.set(kind, c)
   }
   if (c === null) return WITHIN
@@ -243,14 +243,18 @@ function riskExcess(block: LpBlock, t: bigint[], js: readonly number[], kind: We
   const used: number[] = []
   for (const j of js) {
     if ((t[j] as bigint) === 0n) continue
-    c.weights[j] ??= floatToRational(weight[j] as number)
-    const w = c.weights[j]!
+    // Exact weights of the pairs read so far (those holding stake: a few of the block's).
+    let w = c.weights.get(j)
+    if (w === undefined) {
+      w = floatToRational(weight[j] as number)
+      c.weights.set(j, w)
+    }
     if (w[1] > D) D = w[1]
     used.push(j)
   }
   let lhs = 0n
   for (const j of used) {
-    const [n, d] = c.weights[j] as [bigint, bigint]
+    const [n, d] = c.weights.get(j) as [bigint, bigint]
     if (n !== 0n) lhs += n * (D / d) * (t[j] as bigint)
   }
   // The risk budget is a float-weighted estimate: it holds to RISK_TOLERANCE of stake per year
