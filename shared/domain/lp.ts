@@ -169,8 +169,9 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const cLossFactor = arena.scratchF64(S_LOSSFACTOR, maxC)
   const cProb = arena.scratchF64(S_PROB, maxC)
   const cScore = arena.scratchI32(S_SCORE, maxC)
-  const cX0: bigint[] = new Array(maxC)
-  const cCur: bigint[] = new Array(maxC)
+  // (The two bigint columns are plain arrays kept in the context and reused block after block, like the scratch.)
+  const cX0 = ctx.candX0
+  const cCur = ctx.candCur
   let nC = 0
   const consider = (si: number, oi: number) => {
     const pid = oi * nS + si
@@ -227,8 +228,9 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   for (const pid of [...current.keys()].sort((x, y) => x - y)) consider(pid % nS, Math.floor(pid / nS))
 
   // Compounded slash probability filter per operator (see module comment). Candidates come grouped by operator in
-  // ascending order; admitted pairs are bucketed by service, which leaves them in (service, operator) order.
-  const bySvc: number[][] = []
+  // ascending order; admitted pairs are then counted and placed by service (a stable counting sort), which leaves them
+  // in (service, operator) order.
+  const admitted = arena.scratchI32(S_ADMITTED, maxC)
   const pMax = policy.maxCompoundedSlashProbability
   // Admission order within an operator: pairs holding stake first, then by net value (descending), then by service.
   // (A sign, never a float difference: a float returned from a call that is not inlined is a heap number per call.)
@@ -246,7 +248,10 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     let b = a + 1
     while (b < nC && cOi[b] === cOi[a]) b++
     ofOp.length = 0
-    for (let c = a; c < b; c++) ofOp.push(c)
+    for (let c = a; c < b; c++) {
+      ofOp.push(c)
+      admitted[c] = 0
+    }
     // An operator has a few candidates (its services): insertion sort, no allocation; the order is total (one candidate
     // per service), so it is the order any sort gives.
     for (let i = 1; i < ofOp.length; i++) {
@@ -264,9 +269,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
       const p = cProb[c] as number
       if (1 - survive * (1 - p) <= pMax + 1e-12) {
         survive *= 1 - p
-        const bucket = bySvc[si]
-        if (bucket === undefined) bySvc[si] = [c]
-        else bucket.push(c)
+        admitted[c] = 1
       } else if ((cCur[c] as bigint) > 0n) {
         const s = svcIds[si] as ServiceId
         const o = opIds[cOi[c] as number] as Address
@@ -278,8 +281,17 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   forced.sort((a, b) => cmp(a.service, b.service) || cmp(a.operator, b.operator))
 
   // Pairs (service, operator order) as parallel arrays, the block's services (ascending) and operators (ascending).
+  // svcEnd[si]: after the placement below, the end of service si's pairs in `order` (and the start of the next).
+  const svcEnd = arena.scratchI32(S_SVCEND, nS).fill(0, 0, nS)
+  for (let c = 0; c < nC; c++) if (admitted[c] === 1) svcEnd[cSi[c] as number]!++
   let nPairs = 0
-  for (let si = 0; si < nS; si++) nPairs += bySvc[si]?.length ?? 0
+  for (let si = 0; si < nS; si++) {
+    const n = svcEnd[si] as number
+    svcEnd[si] = nPairs
+    nPairs += n
+  }
+  const order = arena.scratchI32(S_ORDER, nPairs)
+  for (let c = 0; c < nC; c++) if (admitted[c] === 1) order[svcEnd[cSi[c] as number]!++] = c
   if (nPairs === 0) return emptyBlock(pos.id, A, scale, m, forced, mulFloor(A, policy.turnoverCapPerRun), sortedHolds(holds))
   const pairs = newPairs(nPairs, ctx.arena)
   const services: ServiceId[] = []
@@ -289,12 +301,14 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const hasGroups = ctx.groups.length > 0
   let j = 0
   for (let si = 0; si < nS; si++) {
-    const list = bySvc[si]
-    if (list === undefined) continue
+    const from = si === 0 ? 0 : (svcEnd[si - 1] as number)
+    const to = svcEnd[si] as number
+    if (from === to) continue
     const ls = services.length
     services.push(svcIds[si] as ServiceId)
     svcStart.push(j)
-    for (const c of list) {
+    for (let k = from; k < to; k++) {
+      const c = order[k] as number
       const oi = cOi[c] as number
       const x0Wei = cX0[c] as bigint
       if (ctx.opStamp[oi] !== -stamp) {
@@ -340,6 +354,9 @@ const S_OI = 17
 const S_UP = 18
 const S_PAIROI = 19
 const S_SCORE = 20
+const S_ADMITTED = 21
+const S_SVCEND = 22
+const S_ORDER = 23
 const S_VALUE = 16
 const S_LOSS = 17
 const S_LOSSFACTOR = 18

@@ -45,6 +45,9 @@ export interface BuildContext {
   seenStamp: Int32Array
   /** Set to the block's stamp for the pairs its position holds stake on (so most candidates skip the map of them). */
   curStamp: Int32Array
+  /** buildBlock's candidates' stake (x0 and current), reused block after block (entries past the block's count are stale). */
+  candX0: bigint[]
+  candCur: bigint[]
   stamp: number
   /** Per-call scratch indexed by operator: local operator index of the current block (valid when opStamp = stamp). */
   opLocal: Int32Array
@@ -194,6 +197,8 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     opSvcList,
     seenStamp: new Int32Array(nP),
     curStamp: new Int32Array(nP),
+    candX0: [],
+    candCur: [],
     stamp: 0,
     opLocal: new Int32Array(nO),
     opStamp: new Int32Array(nO),
