@@ -1,5 +1,7 @@
 /** Starts Anvil (the binary shipped by the npm package @foundry-rs/anvil) on a free loopback port. */
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { captureOutput, freePort, stopProcess, track, waitUntil } from './processes.js'
@@ -11,6 +13,8 @@ export interface AnvilNode {
   rpcUrl: string
   port: number
   chainId: number
+  /** Where this node keeps the states of past blocks on disk (removed once it is gone). */
+  cachePath: string
   stop: () => Promise<void>
 }
 
@@ -33,10 +37,13 @@ export interface StartAnvilParameters {
 /** Starts Anvil and resolves once it answers `eth_chainId`. */
 export async function startAnvil({ chainId = 31337, port }: StartAnvilParameters = {}): Promise<AnvilNode> {
   const p = port ?? (await freePort())
-  const child = spawn(anvilBinary(), ['--host', '127.0.0.1', '--port', String(p), '--chain-id', String(chainId), '--hardfork', 'cancun', '--gas-limit', '60000000', '--code-size-limit', '50000', '--silent'], {
+  // Anvil writes the states it keeps of past blocks to disk (hundreds of MB for a few thousand blocks) and does not
+  // remove them when it is stopped: each node gets a directory of its own, removed once the node is gone.
+  const cachePath = mkdtempSync(join(tmpdir(), 'anvil-states-'))
+  const child = spawn(anvilBinary(), ['--host', '127.0.0.1', '--port', String(p), '--chain-id', String(chainId), '--hardfork', 'cancun', '--gas-limit', '60000000', '--code-size-limit', '50000', '--cache-path', cachePath, '--silent'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  track(child)
+  track(child, () => rmSync(cachePath, { recursive: true, force: true }))
   const output = captureOutput(child)
   const rpcUrl = `http://127.0.0.1:${p}`
   await waitUntil(
@@ -49,5 +56,5 @@ export async function startAnvil({ chainId = 31337, port }: StartAnvilParameters
     20_000,
     output,
   )
-  return { rpcUrl, port: p, chainId, stop: () => stopProcess(child) }
+  return { rpcUrl, port: p, chainId, cachePath, stop: () => stopProcess(child) }
 }

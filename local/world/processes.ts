@@ -37,17 +37,27 @@ export function captureOutput(child: ChildProcess, limit = 8192): () => string {
   return () => buf
 }
 
-const live = new Set<ChildProcess>()
+/** Live children, each with what to clean up once it is gone. */
+const live = new Map<ChildProcess, (() => void) | undefined>()
 let hooked = false
 
-/** Registers a child so it is killed if this process exits or is terminated (SIGTERM/SIGHUP) without stopping it. */
-export function track(child: ChildProcess): void {
-  live.add(child)
-  child.once('exit', () => live.delete(child))
+/**
+ * Registers a child so it is killed if this process exits or is terminated (SIGTERM/SIGHUP) without stopping it.
+ * @param cleanup runs once the child is gone: when it exits, or right after it is killed on this process's exit
+ */
+export function track(child: ChildProcess, cleanup?: () => void): void {
+  live.set(child, cleanup)
+  child.once('exit', () => {
+    live.delete(child)
+    cleanup?.()
+  })
   if (!hooked) {
     hooked = true
     const killAll = () => {
-      for (const c of live) c.kill('SIGKILL')
+      for (const [c, clean] of live) {
+        c.kill('SIGKILL')
+        clean?.()
+      }
     }
     process.once('exit', killAll)
     for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
