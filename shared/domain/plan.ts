@@ -27,7 +27,7 @@ import { type UniverseScores, herfindahl, managedPositions } from './score.js'
 import { type BlockSolution, type FixedPosition, type LpBlock, type LpModel, type LpRow, type LpSolution, hasForcedRemovals, lpParts, minTurnoverBlock, missingPositions, withTurnoverAtLeast } from './lp.js'
 import { mulFloor } from './exact.js'
 import { riskGroupsOf } from './tailLoss.js'
-import { solveBlockFast, solveFast } from './solvers/fast.js'
+import { solveBlockFast } from './solvers/fast.js'
 import { KernelWorkspace } from './solvers/kernel.js'
 import { InfeasiblePolicyError, SolverError } from './errors.js'
 import { pct } from './format.js'
@@ -66,8 +66,8 @@ export function planAllocation(universe: Universe, scores: UniverseScores, polic
     }
     let block = part
     let sol = solveBlockFast(block, {}, ws)
-    if (sol.status === 'infeasible' && hasForcedRemovals(block)) {
-      // As blocksToRelax and relaxTurnover do for a whole model.
+    if (mustRelaxTurnover(block, sol)) {
+      // As relaxTurnover does for the blocks of a whole model.
       block = withTurnoverAtLeast(block, -solveBlockFast(minTurnoverBlock(block), {}, ws).objective)
       sol = solveBlockFast(block, {}, ws)
     }
@@ -89,9 +89,14 @@ export function planAllocation(universe: Universe, scores: UniverseScores, polic
 export function blocksToRelax(lp: LpModel, solution: LpSolution): number[] {
   const out: number[] = []
   lp.blocks.forEach((b, i) => {
-    if (solution.blocks[i]?.status === 'infeasible' && hasForcedRemovals(b)) out.push(i)
+    if (mustRelaxTurnover(b, solution.blocks[i])) out.push(i)
   })
   return out
+}
+
+/** Whether this run's turnover cap of a block is raised (see blocksToRelax): infeasible while it carries forced removals. */
+function mustRelaxTurnover(block: LpBlock, sol: BlockSolution | undefined): boolean {
+  return sol?.status === 'infeasible' && hasForcedRemovals(block)
 }
 
 /**
@@ -298,11 +303,11 @@ class PlanAssembly {
  * @returns the targets (per pair of the block), or undefined when no allocation meets the policy at all or the cap is 0
  */
 function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: bigint; toCompliance: bigint; runsLeft: number } | undefined {
-  const min = solveFast({ blocks: [minTurnoverBlock(block)], fixed: [], missing: [] }).blocks[0]
-  if (min?.status !== 'optimal') return undefined
+  const min = solveBlockFast(minTurnoverBlock(block))
+  if (min.status !== 'optimal') return undefined
   const relaxed = withTurnoverAtLeast(block, -min.objective)
-  const best = solveFast({ blocks: [relaxed], fixed: [], missing: [] }).blocks[0]
-  if (best?.status !== 'optimal') return undefined
+  const best = solveBlockFast(relaxed)
+  if (best.status !== 'optimal') return undefined
   let y: bigint[]
   try {
     y = roundBlock(relaxed, best, policy)
