@@ -152,14 +152,14 @@ function supportOf(block: LpBlock, t: readonly bigint[]): Support {
   const { x0Wei, svc } = block.pairs
   const n = block.pairs.length
   const pairs: number[] = []
-  // 1 + the pair's position in `pairs` for a pair of the support, 0 otherwise.
-  const inSup = new Int32Array(n)
+  // 1 for a pair of the support.
+  const inSup = new Uint8Array(n)
   const svcList = new Int32Array(block.services.length).fill(-1)
   const services: number[][] = []
   for (let j = 0; j < n; j++) {
     if ((t[j] as bigint) === 0n && (x0Wei[j] as bigint) === 0n) continue
     pairs.push(j)
-    inSup[j] = pairs.length
+    inSup[j] = 1
     const s = svc[j] as number
     let i = svcList[s] as number
     if (i < 0) {
@@ -180,7 +180,7 @@ function supportOf(block: LpBlock, t: readonly bigint[]): Support {
       const c = block.rowCol[k] as number
       if (block.colKind[c] === COL_T) continue
       const j = block.colRef[c] as number
-      if (inSup[j] !== 0) {
+      if (inSup[j] === 1) {
         mark[j] = i
         any = true
       }
