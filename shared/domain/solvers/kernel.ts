@@ -409,19 +409,21 @@ export abstract class KernelBasis {
           }
         }
         if (p < 0 || best < 1e-13) throw new SolverError({ solver: 'fast', reason: `singular kernel at refactorisation in position ${this.b.position}` })
+        // Columns left of c are never read again (pivots and factors come from column c on, K⁻¹ from the right
+        // half), so the row operations start at column c: the right half is the same, bit for bit.
         if (p !== c)
-          for (let t = 0; t < w2; t++) {
+          for (let t = c; t < w2; t++) {
             const tmp = M[c * w2 + t] as number
             M[c * w2 + t] = M[p * w2 + t] as number
             M[p * w2 + t] = tmp
           }
         const inv = 1 / (M[c * w2 + c] as number)
-        for (let t = 0; t < w2; t++) M[c * w2 + t]! *= inv
+        for (let t = c; t < w2; t++) M[c * w2 + t]! *= inv
         for (let r = 0; r < k; r++) {
           if (r === c) continue
           const f = M[r * w2 + c] as number
           if (f === 0) continue
-          for (let t = 0; t < w2; t++) M[r * w2 + t]! -= f * (M[c * w2 + t] as number)
+          for (let t = c; t < w2; t++) M[r * w2 + t]! -= f * (M[c * w2 + t] as number)
         }
       }
       // M right half is K⁻¹ with rows = kernel cols (because K rows = kernel rows, cols = kernel cols):
