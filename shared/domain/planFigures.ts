@@ -6,7 +6,7 @@ import type { Address, Position, ServiceId } from './types.js'
 import { type PairScore, type ServiceScore, herfindahl, pairKey } from './score.js'
 import { type BlockSolution, type ForcedMove, type LpBlock, type LpRow, allocatableStake, pairOperator, pairService, rowAt } from './lpModel.js'
 import type { ConflictingConstraint } from './errors.js'
-import { cmp, num, pct, short } from './format.js'
+import { cmp, flat, num, pct, short } from './format.js'
 import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExposure, TargetStake } from './planTypes.js'
 
 /**
@@ -20,6 +20,8 @@ export interface PairScoreIndex {
   byKey: Map<string, PairScore> | undefined
   /** Answers of the bisection so far, by pairKey (null: not scored). */
   found: Map<string, PairScore | null>
+  /** Each pair's reason, made once a plan (a pair can be a target of several positions). */
+  reasons: Map<PairScore, string>
 }
 
 /** Indexes the scores' pairs (see {@link PairScoreIndex}). */
@@ -27,9 +29,9 @@ export function pairScoreIndex(pairs: readonly PairScore[]): PairScoreIndex {
   for (let i = 1; i < pairs.length; i++) {
     const a = pairs[i - 1] as PairScore
     const b = pairs[i] as PairScore
-    if (!(a.service < b.service || (a.service === b.service && a.operator < b.operator))) return { sorted: undefined, byKey: new Map(pairs.map((p) => [pairKey(p.service, p.operator), p])), found: new Map() }
+    if (!(a.service < b.service || (a.service === b.service && a.operator < b.operator))) return { sorted: undefined, byKey: new Map(pairs.map((p) => [pairKey(p.service, p.operator), p])), found: new Map(), reasons: new Map() }
   }
-  return { sorted: pairs, byKey: undefined, found: new Map() }
+  return { sorted: pairs, byKey: undefined, found: new Map(), reasons: new Map() }
 }
 
 /**
@@ -100,7 +102,7 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
     const [service, operator] = k.split('|') as [ServiceId, Address]
     const ps = pairScoreOf(pairScores, service, operator, k)
     scoreOf.push(ps)
-    targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? pairReason(ps) : '' })
+    targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? reasonOf(pairScores, ps) : '' })
   }
   const limitBy = new Map<string, bigint>()
   for (const tg of targets) limitBy.set(tg.service, (limitBy.get(tg.service) ?? 0n) + tg.stake)
@@ -179,6 +181,15 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
 /** A service's yield/risk terms as one sentence: `service oracle-net/0: r 4.00 %/yr, p·sev·h 0.31 %/yr, risk 32.5 (medium)`. */
 export function serviceReasonOf(s: ServiceScore): string {
   return `service ${s.label || short(s.service)}: r ${pct(s.rewardRatePerYear)}/yr, p·sev·h ${pct(s.expectedLossPerYear)}/yr (p ${pct(s.slashProbabilityPerYear)}/yr, sev ${pct(s.severity)}, h ${num(s.contractFactor)}), risk ${s.score.toFixed(1)} (${s.band})`
+}
+
+/** {@link pairReason}, made once per plan and pair, flat (see {@link flat}). */
+function reasonOf(index: PairScoreIndex, p: PairScore): string {
+  const known = index.reasons.get(p)
+  if (known !== undefined) return known
+  const r = flat(pairReason(p))
+  index.reasons.set(p, r)
+  return r
 }
 
 /** A pair's yield/risk terms as one sentence: `pair 0xab…@0x12…: net value 3.9 %/yr = r·(1−c) 4.2 % − p·sev·h 0.3 % (…)`. */
@@ -310,7 +321,7 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
       limit,
       value,
       shadowPrice: dual,
-      message: `${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`,
+      message: flat(`${subjectText(row)}: ${constraintName(row)} binding at ${what} (limit ${pct(limit)}${row.kind === 'risk' ? '/yr' : ''})`),
     })
   })
   // Diversification rows D_j (after the named rows, one per pair): binding where a pair holds 1/m of its service.
@@ -325,11 +336,11 @@ export function bindingOf(block: LpBlock, sol: BlockSolution, t: bigint[]): Bind
     out.push({
       position: block.position,
       constraint: 'minOperatorsPerService',
-      subject: rowSubject(block, row),
+      subject: flat(rowSubject(block, row)),
       limit: frac(sum) / m,
       value: frac(v),
       shadowPrice: Math.abs(sol.duals[r] ?? 0),
-      message: `${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`,
+      message: flat(`${subjectText(row, block)}: holds 1/${m} of the service (minOperatorsPerService binding)`),
     })
   }
   for (const h of block.securityHolds ?? []) out.push({ position: block.position, constraint: h.constraint, subject: h.subject, limit: h.limit, value: h.value, shadowPrice: 0, message: h.message })
