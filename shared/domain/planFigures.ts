@@ -99,9 +99,12 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
     const stake = target.get(k) ?? 0n
     const cur = current.get(k) ?? 0n
     if (stake === 0n && !touched.has(k)) continue
-    const [service, operator] = k.split('|') as [ServiceId, Address]
-    const ps = pairScoreOf(pairScores, service, operator, k)
+    const [s, o] = k.split('|') as [ServiceId, Address]
+    const ps = pairScoreOf(pairScores, s, o, k)
     scoreOf.push(ps)
+    // The plan keeps the scores' own strings (the same ids) rather than the copies the split made.
+    const service = ps?.service ?? s
+    const operator = ps?.operator ?? o
     targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? reasonOf(pairScores, ps) : '' })
   }
   const limitBy = new Map<string, bigint>()
