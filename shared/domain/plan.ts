@@ -34,7 +34,7 @@ import { pct } from './format.js'
 import { roundBlock } from './round.js'
 import { Scratch } from './lpArena.js'
 import { blockVar99, meetVar99Block, planSecurity, positionTail, tailFigures } from './planRisk.js'
-import { type PairScoreIndex, bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
+import { type PairScoreIndex, type ScoredPositionPlan, bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
 import type { BindingConstraint, Plan, PlanOptions, PositionPlan } from './planTypes.js'
 
 export * from './planTypes.js'
@@ -188,16 +188,16 @@ class PlanAssembly {
         // does the plan fail (finish).
         const error = new InfeasiblePolicyError({ position: pos.id, conflicts: conflictsOf(block, sol) })
         this.failed.push(error)
-        const pp = fixedPlan(pos, pairScores, opts.now, [])
-        pp.error = { name: error.name, message: error.message }
-        this.add(pp, riskBudget)
+        const fp = fixedPlan(pos, pairScores, opts.now, [])
+        fp.plan.error = { name: error.name, message: error.message }
+        this.add(fp, riskBudget)
         this.warnings.push(`position ${pos.id} is left as it is this run: ${error.shortMessage}`)
         return
       }
       const broken = [...new Set(conflictsOf(block, sol).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
-      const pp = positionPlan(pos, block, step.t, pairScores, opts.now)
-      pp.takeover = { broken, moved: step.moved, toCompliance: step.toCompliance, runsLeft: step.runsLeft }
-      this.add(pp, riskBudget)
+      const sp = positionPlan(pos, block, step.t, pairScores, opts.now)
+      sp.plan.takeover = { broken, moved: step.moved, toCompliance: step.toCompliance, runsLeft: step.runsLeft }
+      this.add(sp, riskBudget)
       const A = Number(block.activeStake)
       this.warnings.push(
         `position ${pos.id}: taking over an allocation that breaks ${broken.join(', ') || 'the policy'}: this run moves ${pct(Number(step.moved) / A)} of stake toward compliance (turnoverCapPerRun ${pct(policy.turnoverCapPerRun)}; ${pct(Number(step.toCompliance) / A)} to go in all), ${step.runsLeft === 0 ? 'compliant after this run' : `about ${step.runsLeft} more run${step.runsLeft === 1 ? '' : 's'} at this pace`}`,
@@ -205,7 +205,8 @@ class PlanAssembly {
       return
     }
     const targets = roundBlock(block, sol, policy)
-    const pp = positionPlan(pos, block, targets, pairScores, opts.now)
+    const sp = positionPlan(pos, block, targets, pairScores, opts.now)
+    const pp = sp.plan
     // The last run of a take-over: the current allocation still breaks the policy and what is left fits this run's
     // turnover. It is reported (runsLeft 0) and decided like the runs before it, so that a repair that costs yield is
     // not skipped as below the gain threshold or held by the cooldown.
@@ -217,7 +218,7 @@ class PlanAssembly {
         `position ${pos.id}: taking over an allocation that breaks ${broken.join(', ')}: this run moves ${pct(Number(pp.turnover) / A)} of stake toward compliance (turnoverCapPerRun ${pct(policy.turnoverCapPerRun)}), compliant after this run`,
       )
     }
-    this.add(pp, riskBudget)
+    this.add(sp, riskBudget)
     this.binding.push(...bindingOf(block, sol, targets))
     const tight = block.riskBudgetTightened
     if (tight !== undefined) {
@@ -240,8 +241,8 @@ class PlanAssembly {
   }
 
   /** A position's plan with its tail figures (targets and current, next to the policy limits) and service reasons. */
-  private add(p: PositionPlan, riskBudget: number): void {
-    p.tail = positionTail(p, this.pairScores, this.groupsOf, this.policy, riskBudget, this.work)
+  private add({ plan: p, scores }: ScoredPositionPlan, riskBudget: number): void {
+    p.tail = positionTail(p, scores, this.groupsOf, this.policy, riskBudget, this.work)
     for (const nl of p.networkLimits) nl.reason = this.serviceReason.get(nl.service) ?? ''
     this.positions.push(p)
   }

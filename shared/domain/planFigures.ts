@@ -12,8 +12,9 @@ import type { BindingConstraint, NetworkLimitTarget, PositionPlan, ResidualExpos
 /**
  * Pair scores by (service, operator). scoreUniverse emits its pairs sorted by (service, operator): they are searched by
  * bisection (a plan looks up only the pairs it targets, not every scored pair, so no map over all of them per plan),
- * and each answer is kept by key, since a plan reads a target's score more than once (its figures, then its tail);
- * a list that is not strictly sorted (hand-made scores) is indexed in a map, the last of equal pairs winning.
+ * and each answer is kept by key; a list that is not strictly sorted (hand-made scores) is indexed in a map, the last
+ * of equal pairs winning. A planned block's targets mostly skip the search (positionPlan reads LpPairs.score), and a
+ * position's plan hands its targets' scores on to its tail figures (ScoredPositionPlan).
  */
 export interface PairScoreIndex {
   sorted: readonly PairScore[] | undefined
@@ -57,9 +58,17 @@ export function pairScoreOf(index: PairScoreIndex, s: string, o: string, key = p
   return hit
 }
 
+/** A position's plan and the score of each of its targets (same order; undefined: not scored), for its tail figures. */
+export interface ScoredPositionPlan {
+  plan: PositionPlan
+  scores: (PairScore | undefined)[]
+}
+
 /** The plan of a planned position from its block and exact targets `t` (per pair of the block). */
-export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: PairScoreIndex, now: bigint): PositionPlan {
+export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairScores: PairScoreIndex, now: bigint): ScoredPositionPlan {
   const target = new Map<string, bigint>()
+  // The block knows where its pair's score is (LpPairs.score): no search when that is the pair of the same scores.
+  const known = new Map<string, PairScore>()
   const { sorted } = pairScores
   for (let j = 0; j < block.pairs.length; j++) {
     if (!((t[j] as bigint) > 0n || (block.pairs.currentWei[j] as bigint) > 0n)) continue
@@ -67,23 +76,32 @@ export function positionPlan(pos: Position, block: LpBlock, t: bigint[], pairSco
     const o = pairOperator(block, j)
     const key = pairKey(s, o)
     target.set(key, t[j] as bigint)
-    // The block knows where its pair's score is (LpPairs.score): no bisection when that is the pair of the same scores.
     const ps = sorted?.[block.pairs.score[j] as number]
-    if (ps !== undefined && ps.service === s && ps.operator === o) pairScores.found.set(key, ps)
+    if (ps !== undefined && ps.service === s && ps.operator === o) known.set(key, ps)
   }
   for (const f of block.forced) if (!target.has(pairKey(f.service, f.operator))) target.set(pairKey(f.service, f.operator), f.to)
-  return buildPositionPlan(pos, target, block.forced, pairScores, now, true, block, t)
+  return buildPositionPlan(pos, target, known, block.forced, pairScores, now, true, block, t)
 }
 
 /** The plan of a position left as it is (nothing settable, no stake, or infeasible): its current allocation less forced removals. */
-export function fixedPlan(pos: Position, pairScores: PairScoreIndex, now: bigint, forced: ForcedMove[]): PositionPlan {
+export function fixedPlan(pos: Position, pairScores: PairScoreIndex, now: bigint, forced: ForcedMove[]): ScoredPositionPlan {
   const target = new Map<string, bigint>()
   for (const a of pos.allocations) target.set(pairKey(a.service.toLowerCase(), a.operator.toLowerCase()), a.stake)
   for (const f of forced) target.set(pairKey(f.service, f.operator), f.to)
-  return buildPositionPlan(pos, target, forced, pairScores, now, pos.steerable, undefined, undefined)
+  return buildPositionPlan(pos, target, undefined, forced, pairScores, now, pos.steerable, undefined, undefined)
 }
 
-function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: ForcedMove[], pairScores: PairScoreIndex, now: bigint, steerable: boolean, block: LpBlock | undefined, t: bigint[] | undefined): PositionPlan {
+function buildPositionPlan(
+  pos: Position,
+  target: Map<string, bigint>,
+  known: Map<string, PairScore> | undefined,
+  forced: ForcedMove[],
+  pairScores: PairScoreIndex,
+  now: bigint,
+  steerable: boolean,
+  block: LpBlock | undefined,
+  t: bigint[] | undefined,
+): ScoredPositionPlan {
   const current = new Map<string, bigint>()
   const touched = new Set<string>()
   for (const a of pos.allocations) {
@@ -100,7 +118,7 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
     const cur = current.get(k) ?? 0n
     if (stake === 0n && !touched.has(k)) continue
     const [s, o] = k.split('|') as [ServiceId, Address]
-    const ps = pairScoreOf(pairScores, s, o, k)
+    const ps = known?.get(k) ?? pairScoreOf(pairScores, s, o, k)
     scoreOf.push(ps)
     // The plan keeps the scores' own strings (the same ids) rather than the copies the split made.
     const service = ps?.service ?? s
@@ -153,7 +171,7 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
       turnover += d < 0n ? -d : d
     }
   }
-  return {
+  const plan: PositionPlan = {
     position: pos.id,
     label: pos.label,
     vault: pos.vault,
@@ -179,6 +197,7 @@ function buildPositionPlan(pos: Position, target: Map<string, bigint>, forced: F
     turnoverLimit: block?.rows[block.turnoverRow]?.limitWei ?? 0n,
     residualExposure: residual,
   }
+  return { plan, scores: scoreOf }
 }
 
 /** A service's yield/risk terms as one sentence: `service oracle-net/0: r 4.00 %/yr, p·sev·h 0.31 %/yr, risk 32.5 (medium)`. */

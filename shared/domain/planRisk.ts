@@ -3,7 +3,7 @@
  * figures (MaxLoss, VaR, ES) of each position and of the plan, and the security of the network before and after it.
  */
 import type { Policy } from './policy.js'
-import type { UniverseScores } from './score.js'
+import type { PairScore, UniverseScores } from './score.js'
 import { type BlockSolution, type LpBlock, type LpModel, type LpRow, type LpSolution, withRow } from './lpModel.js'
 import { mulFloor } from './exact.js'
 import type { Scratch } from './lpArena.js'
@@ -14,8 +14,7 @@ import type { KernelWorkspace } from './solvers/kernel.js'
 import { SolverError } from './errors.js'
 import { roundBlock } from './round.js'
 import type { Universe } from './types.js'
-import { type PairScoreIndex, pairScoreOf } from './planFigures.js'
-import type { PlanRiskFigures, PlanSecurityFigures, PositionPlan, PositionTail } from './planTypes.js'
+import type { PlanRiskFigures, PlanSecurityFigures, PositionPlan, PositionTail, TargetStake } from './planTypes.js'
 
 /** Bisection steps on a position's risk budget when meeting var99Fraction (budget resolution 2^−20 of the policy value). */
 const VAR_BISECTION_STEPS = 20
@@ -166,12 +165,16 @@ export function meetVar99Block(b: LpBlock, sol0: BlockSolution, policy: Policy, 
   return { block: { ...best.blk, riskBudgetTightened: { from, to, met } }, solution: best.s }
 }
 
-/** Tail figures of a position's targets and current allocation (docs/risk.md §2). */
-export function positionTail(p: PositionPlan, pairScores: PairScoreIndex, groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number, work?: Scratch<Float64Array>): PositionTail {
+/**
+ * Tail figures of a position's targets and current allocation (docs/risk.md §2).
+ * @param scores the score of each target of `p` (same order; undefined: not scored, no exposure)
+ */
+export function positionTail(p: PositionPlan, scores: readonly (PairScore | undefined)[], groupsOf: (s: string, o: string) => string[], policy: Policy, riskBudget: number, work?: Scratch<Float64Array>): PositionTail {
   const plan: Exposure[] = []
   const now: Exposure[] = []
-  for (const t of p.targets) {
-    const ps = pairScoreOf(pairScores, t.service, t.operator)
+  for (let i = 0; i < p.targets.length; i++) {
+    const t = p.targets[i] as TargetStake
+    const ps = scores[i]
     if (ps === undefined) continue
     const f = lossFactor(ps.severity, ps.contractFactor)
     const g = groupsOf(t.service, t.operator)
