@@ -4,7 +4,7 @@
  * ρ < 1 it holds stake in). Computed with the same pure domain functions the planner uses, on the universe read
  * from the chain for that vault alone — the view the autopilot has of its own vault.
  */
-import { type Policy, type Universe, lossFactor, mulFloor, pairKey, riskGroupsOf, scoreUniverse, tailLoss } from '../../shared/domain/index.js'
+import { type Policy, type Universe, lossFactor, mulFloor, pairKey, riskGroupsOf, scoreUniverse, tailLossUpper } from '../../shared/domain/index.js'
 
 /** Risk of one vault at one day of the replay. */
 export interface RiskSample {
@@ -60,7 +60,7 @@ export function riskSample(universe: Universe, policy: Policy, day: number): Ris
       held.add(a.service.toLowerCase())
       return [{ probability: ps.slashProbabilityPerYear, loss: mulFloor(a.stake, lossFactor(ps.severity, ps.contractFactor)), groups: groupsOf(a.service, a.operator) }]
     })
-    const t = tailLoss({ exposures, cap: pos.activeStake })
+    const t = tailLossUpper({ exposures, cap: pos.activeStake })
     maxLoss += t.maxLoss
     var99 += t.var99
   }

@@ -88,5 +88,5 @@ export {
   securityCheck,
   universeStakes,
 } from './security.js'
-export { type Exposure, type TailLossParameters, type TailLossReturnType, TAIL_GRID, lossFactor, riskGroupsOf, tailLoss } from './tailLoss.js'
+export { type Exposure, type TailLossParameters, type TailLossReturnType, type TailLossUpperReturnType, TAIL_GRID, lossFactor, riskGroupsOf, tailLoss, tailLossUpper } from './tailLoss.js'
 export { SECONDS_PER_YEAR, bigintReplacer, pct, short, units } from './format.js'

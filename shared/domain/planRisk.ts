@@ -7,7 +7,7 @@ import type { PairScore, UniverseScores } from './score.js'
 import { type BlockSolution, type LpBlock, type LpModel, type LpRow, type LpSolution, withRow } from './lpModel.js'
 import { mulFloor } from './exact.js'
 import type { Scratch } from './lpArena.js'
-import { type Exposure, TAIL_GRID, lossFactor, tailLoss } from './tailLoss.js'
+import { type Exposure, TAIL_GRID, lossFactor, tailLoss, tailLossUpper } from './tailLoss.js'
 import { securityCheck, universeStakes } from './security.js'
 import { solveBlockFast } from './solvers/fast.js'
 import type { KernelWorkspace } from './solvers/kernel.js'
@@ -73,7 +73,7 @@ export function blockVar99(block: LpBlock, t: bigint[], limit?: bigint): bigint 
       (groups[j] as number[]).map((g) => (block.groups[g] as { group: string }).group),
     ),
   )
-  return tailLoss({ exposures, cap: block.activeStake }).var99
+  return tailLossUpper({ exposures, cap: block.activeStake }).var99
 }
 
 /** The block with its risk-budget row set to `budget` (fraction of stake per year). */
@@ -183,7 +183,8 @@ export function positionTail(p: PositionPlan, scores: readonly (PairScore | unde
   }
   const A = p.availableStake
   const planned = tailLoss({ exposures: plan, cap: A, ...(work ? { work } : {}) })
-  const current = tailLoss({ exposures: now, cap: A, ...(work ? { work } : {}) })
+  // The current allocation's figures are shown without a bound: the upper run alone.
+  const current = tailLossUpper({ exposures: now, cap: A, ...(work ? { work } : {}) })
   return {
     maxLoss: planned.maxLoss,
     currentMaxLoss: current.maxLoss,

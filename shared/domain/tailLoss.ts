@@ -38,8 +38,8 @@ export interface TailLossParameters {
   work?: Scratch<Float64Array>
 }
 
-/** Tail figures of one position, wei (VaR exact bigint on the grid, ES as float wei). */
-export interface TailLossReturnType {
+/** The conservative tail figures of one position, wei (VaR exact bigint on the grid, ES as float wei). */
+export interface TailLossUpperReturnType {
   /** min(cap, Σ L_j): every service slashing at once. */
   maxLoss: bigint
   /** VaR↑ at 95 % / 99 % (upper DP run: never below the true VaR). */
@@ -48,16 +48,20 @@ export interface TailLossReturnType {
   /** Expected shortfall↑ at 95 % / 99 %. */
   es95: number
   es99: number
+  /** Independent components (groups and ungrouped pairs) with a loss. */
+  components: number
+  /** Grid step δ, wei. */
+  step: bigint
+}
+
+/** Tail figures of one position with their stated bounds. */
+export interface TailLossReturnType extends TailLossUpperReturnType {
   /** Stated bound: VaR↑ − VaR↓ (the true VaR lies in between), wei. */
   var95Bound: bigint
   var99Bound: bigint
   /** ES↑ − ES↓, wei. */
   es95Bound: number
   es99Bound: number
-  /** Independent components (groups and ungrouped pairs) with a loss. */
-  components: number
-  /** Grid step δ, wei. */
-  step: bigint
 }
 
 /** Loss factor of a pair per slash: min(1, sev·h). */
@@ -220,20 +224,33 @@ function varEs(dist: Float64Array, q: number, step: number, cap: number): { i: n
  * @returns the figures (VaR↑, ES↑) with their stated bounds
  */
 export function tailLoss(params: TailLossParameters): TailLossReturnType {
+  return run(params, true) as TailLossReturnType
+}
+
+/**
+ * The figures of {@link tailLoss} without their stated bounds: the upper DP run alone (half the work), for figures
+ * that are held against a limit or shown without a bound (a VaR cap, the current allocation's tail).
+ */
+export function tailLossUpper(params: TailLossParameters): TailLossUpperReturnType {
+  return run(params, false)
+}
+
+function run(params: TailLossParameters, bounds: boolean): TailLossUpperReturnType | TailLossReturnType {
   const cap = params.cap > 0n ? params.cap : 0n
   const comps = components(params.exposures)
   const total = comps.reduce((a, c) => a + (c.loss[c.loss.length - 1] as bigint), 0n)
   const maxLoss = total < cap ? total : cap
   const grid = BigInt(Math.max(1, Math.floor(params.grid ?? TAIL_GRID)))
   const step = total > 0n ? (total + grid - 1n) / grid : 1n
-  const result: TailLossReturnType = { maxLoss, var95: 0n, var99: 0n, es95: 0, es99: 0, var95Bound: 0n, var99Bound: 0n, es95Bound: 0, es99Bound: 0, components: comps.length, step }
+  const upper: TailLossUpperReturnType = { maxLoss, var95: 0n, var99: 0n, es95: 0, es99: 0, components: comps.length, step }
+  const result: TailLossUpperReturnType | TailLossReturnType = bounds ? { ...upper, var95Bound: 0n, var99Bound: 0n, es95Bound: 0, es99Bound: 0 } : upper
   if (total === 0n) return result
   const capped = (i: number) => {
     const v = BigInt(i) * step
     return v < cap ? v : cap
   }
   const hi = convolve(comps, step, true, params.work)
-  const lo = convolve(comps, step, false, params.work)
+  const lo = bounds ? convolve(comps, step, false, params.work) : undefined
   // ES is a float figure: cell values as floats (exact bigint only for the VaR cell).
   const stepF = Number(step)
   const capF = Number(cap)
@@ -242,11 +259,14 @@ export function tailLoss(params: TailLossParameters): TailLossReturnType {
     [0.99, '99'],
   ] as const) {
     const u = varEs(hi, q, stepF, capF)
-    const d = varEs(lo, q, stepF, capF)
     result[`var${key}`] = capped(u.i)
     result[`es${key}`] = u.es
-    result[`var${key}Bound`] = capped(u.i) - capped(d.i)
-    result[`es${key}Bound`] = Math.max(0, u.es - d.es)
+    if (lo !== undefined) {
+      const d = varEs(lo, q, stepF, capF)
+      const r = result as TailLossReturnType
+      r[`var${key}Bound`] = capped(u.i) - capped(d.i)
+      r[`es${key}Bound`] = Math.max(0, u.es - d.es)
+    }
   }
   return result
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { loadPolicyOrThrow } from '../../shared/domain/policy.js'
-import { type Exposure, lossFactor, riskGroupsOf, tailLoss } from '../../shared/domain/tailLoss.js'
+import { type Exposure, lossFactor, riskGroupsOf, tailLoss, tailLossUpper } from '../../shared/domain/tailLoss.js'
 
 /**
  * Brute force over every slash outcome (docs/risk.md §2), independent of the DP: ungrouped pairs are Bernoulli;
@@ -84,6 +84,20 @@ describe('tail loss (VaR / ES, one year)', () => {
         }
       }),
       { numRuns: 300, seed: 16 },
+    )
+  })
+
+  it('property: the upper run alone (tailLossUpper) gives the same figures as tailLoss, without the bounds', () => {
+    fc.assert(
+      fc.property(caseArb, ({ exposures, group, capShare, grid }) => {
+        const ex: Exposure[] = exposures.map((e, j) => ({ ...e, groups: group[j] ? [`g${group[j]}`] : [] }))
+        const cap = BigInt(Math.floor(Number(ex.reduce((a, e) => a + e.loss, 0n)) * capShare))
+        const { var95Bound, var99Bound, es95Bound, es99Bound, ...upper } = tailLoss({ exposures: ex, cap, grid })
+        const alone = tailLossUpper({ exposures: ex, cap, grid })
+        expect(alone).toEqual(upper)
+        expect(Object.keys(alone)).not.toContain('var99Bound')
+      }),
+      { numRuns: 200, seed: 17 },
     )
   })
 
