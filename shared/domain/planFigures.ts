@@ -252,7 +252,6 @@ function rowSubject(block: LpBlock, row: LpRow): string {
 
 /** A row's subject in words (`service 0xab…cd`, `operator …`, `risk group "g"`, `position`). */
 function subjectText(row: LpRow, block?: LpBlock): string {
-  const subject = block ? rowSubject(block, row) : row.subject
   switch (row.kind) {
     case 'service':
       return `service ${short(row.subject)}`
@@ -262,6 +261,9 @@ function subjectText(row: LpRow, block?: LpBlock): string {
       return `risk group "${row.subject}"`
     case 'diversification':
     case 'diversificationTotal': {
+      // A pair's row of a block names its pair directly (rowSubject's key, without making and splitting it).
+      if (block !== undefined && row.kind === 'diversification' && row.pair !== undefined) return `operator ${short(pairOperator(block, row.pair))} in service ${short(pairService(block, row.pair))}`
+      const subject = row.subject
       const [s, o] = subject.split('|')
       return o ? `operator ${short(o)} in service ${short(s as string)}` : `service ${short(subject)}`
     }
