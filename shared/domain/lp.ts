@@ -169,6 +169,8 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const cLossFactor = arena.scratchF64(S_LOSSFACTOR, maxC)
   const cProb = arena.scratchF64(S_PROB, maxC)
   const cScore = arena.scratchI32(S_SCORE, maxC)
+  // Whether the candidate holds stake after forced moves (x0 > 0), for the admission order without a bigint compare.
+  const cHeld = arena.scratchI32(S_HELD, maxC)
   // (The two bigint columns are plain arrays kept in the context and reused block after block, like the scratch.)
   const cX0 = ctx.candX0
   const cCur = ctx.candCur
@@ -218,6 +220,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     cProb[nC] = ctx.pProb[pid] as number
     cScore[nC] = ctx.pScore[pid] as number
     cX0[nC] = x0Wei
+    cHeld[nC] = x0Wei > 0n ? 1 : 0
     cCur[nC] = cur
     cUp[nC++] = canIncrease ? 1 : 0
   }
@@ -235,7 +238,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   // Admission order within an operator: pairs holding stake first, then by net value (descending), then by service.
   // (A sign, never a float difference: a float returned from a call that is not inlined is a heap number per call.)
   const before = (x: number, y: number): number => {
-    const held = Number((cX0[y] as bigint) > 0n) - Number((cX0[x] as bigint) > 0n)
+    const held = (cHeld[y] as number) - (cHeld[x] as number)
     if (held !== 0) return held
     const vx = cValue[x] as number
     const vy = cValue[y] as number
@@ -357,6 +360,7 @@ const S_SCORE = 20
 const S_ADMITTED = 21
 const S_SVCEND = 22
 const S_ORDER = 23
+const S_HELD = 24
 const S_VALUE = 16
 const S_LOSS = 17
 const S_LOSSFACTOR = 18
