@@ -24,7 +24,7 @@
 import type { Position, Universe } from './types.js'
 import type { Policy } from './policy.js'
 import { type UniverseScores, herfindahl, managedPositions } from './score.js'
-import { type BlockSolution, type FixedPosition, type LpBlock, type LpModel, type LpRow, type LpSolution, hasForcedRemovals, lpParts, minTurnoverBlock, missingPositions, withTurnoverAtLeast } from './lp.js'
+import { type BlockSolution, type FixedPosition, type LpBlock, type LpModel, type LpRow, type LpSolution, hasForcedRemovals, lpParts, minTurnoverBlock, missingPositions, rowAt, withTurnoverAtLeast } from './lp.js'
 import { mulFloor } from './exact.js'
 import { riskGroupsOf } from './tailLoss.js'
 import { solveBlockFast } from './solvers/fast.js'
@@ -34,7 +34,7 @@ import { pct } from './format.js'
 import { roundBlock } from './round.js'
 import { Scratch } from './lpArena.js'
 import { blockVar99, meetVar99Block, planSecurity, positionTail, tailFigures } from './planRisk.js'
-import { type PairScoreIndex, type ScoredPositionPlan, bindingOf, conflictsOf, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
+import { type PairScoreIndex, type ScoredPositionPlan, bindingOf, conflictsOf, constraintName, fixedPlan, pairScoreIndex, positionPlan, serviceReasonOf } from './planFigures.js'
 import type { BindingConstraint, Plan, PlanOptions, PositionPlan } from './planTypes.js'
 
 export * from './planTypes.js'
@@ -330,10 +330,13 @@ function takeoverStep(block: LpBlock, policy: Policy): { t: bigint[]; moved: big
   return { t, moved, toCompliance: total, runsLeft: Number((left + budget - 1n) / budget) }
 }
 
-/** Constraints (policy field names) the block's start point breaks: rows other than the turnover row whose slack at the current allocation is negative. */
+/**
+ * Constraints (policy field names) the block's start point breaks: rows other than the turnover row whose slack at
+ * the current allocation is negative, each name once, in row order (the names conflictsOf gives those rows, without
+ * its sentences: every block is asked).
+ */
 function brokenAtStart(block: LpBlock): string[] {
-  const rows: number[] = []
-  for (let r = 0; r < block.nRows; r++) if (r !== block.turnoverRow && (block.rowRhs[r] as number) < -1e-12) rows.push(r)
-  if (rows.length === 0) return []
-  return [...new Set(conflictsOf(block, { status: 'infeasible', conflictRows: rows } as BlockSolution).map((c) => c.constraint))].filter((c) => c !== 'turnoverCapPerRun')
+  const names = new Set<string>()
+  for (let r = 0; r < block.nRows; r++) if (r !== block.turnoverRow && (block.rowRhs[r] as number) < -1e-12) names.add(constraintName(rowAt(block, r)))
+  return [...names]
 }
