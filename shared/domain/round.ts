@@ -377,13 +377,25 @@ export function capAtShare(t: bigint[], list: readonly number[], m: bigint): boo
   // After each round every cut pair equals the last cut c and the others are below it: the state is min(t_j, c). So
   // with no negative stake the rounds run on c alone, Σ min(t_j, c) read off the sorted stakes and their prefix sums
   // (a few bigints a round instead of one per pair), and t is written once — the same result as cutting pair by pair.
-  const vals: bigint[] = []
+  let total = 0n
+  let largest = 0n
+  let held = 0
   for (const j of list) {
     const v = t[j] as bigint
     if (v < 0n) return capAtShareByPair(t, list, m)
+    if (v === 0n) continue
+    total += v
+    if (v > largest) largest = v
+    held++
+  }
+  if (held === 0) return false
+  // The first round below cuts nothing when no stake is above ⌊Σ/m⌋, the common case after the LP: no list, no sort.
+  if (held > 1 && !(largest > total / m)) return false
+  const vals: bigint[] = []
+  for (const j of list) {
+    const v = t[j] as bigint
     if (v !== 0n) vals.push(v)
   }
-  if (vals.length === 0) return false
   if (vals.length === 1) {
     // One pair holding stake v: round r cuts it to ⌊v/m^r⌋ (⌊⌊v/m⌋/m⌋ = ⌊v/m²⌋), down to 0 or for SHARE_ROUNDS rounds.
     const v = vals[0] as bigint
