@@ -156,7 +156,8 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   // Candidates as parallel arrays (struct of arrays, no object per candidate), indexed by candidate number, sized for
   // the most there can be (every service of every opted-in operator, plus every pair holding stake).
   let maxC = current.size
-  for (const oi of optedIn) maxC += (ctx.opSvcList[oi] as Int32Array).length
+  const { opSvcStart, opSvcIdx } = ctx
+  for (const oi of optedIn) maxC += (opSvcStart[oi + 1] as number) - (opSvcStart[oi] as number)
   // (Scratch of the call's arena: every entry below nC is written before it is read.)
   const { arena } = ctx
   const cSi = arena.scratchI32(S_SI, maxC)
@@ -224,10 +225,11 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     cCur[nC] = cur
     cUp[nC++] = canIncrease ? 1 : 0
   }
-  for (const oi of optedIn) {
-    const list = ctx.opSvcList[oi] as Int32Array
-    for (let k = 0; k < list.length; k++) if (posSvc[list[k] as number] !== undefined) consider(list[k] as number, oi)
-  }
+  for (const oi of optedIn)
+    for (let k = opSvcStart[oi] as number; k < (opSvcStart[oi + 1] as number); k++) {
+      const si = opSvcIdx[k] as number
+      if (posSvc[si] !== undefined) consider(si, oi)
+    }
   for (const pid of [...current.keys()].sort((x, y) => x - y)) consider(pid % nS, Math.floor(pid / nS))
 
   // Compounded slash probability filter per operator (see module comment). Candidates come grouped by operator in

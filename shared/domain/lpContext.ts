@@ -39,8 +39,9 @@ export interface BuildContext {
   pScore: Int32Array
   /** Operator oi is opted into service si (pid-indexed). */
   opSvc: Uint8Array
-  /** Services of each operator, ascending. */
-  opSvcList: Int32Array[]
+  /** Services of operator oi, ascending: `opSvcIdx[opSvcStart[oi] .. opSvcStart[oi + 1])` (one array for all operators, not one each). */
+  opSvcStart: Int32Array
+  opSvcIdx: Int32Array
   /** Which pairs a position already considered: stamped with the position's number (no Set per position). */
   seenStamp: Int32Array
   /** Set to the block's stamp for the pairs its position holds stake on (so most candidates skip the map of them). */
@@ -110,15 +111,16 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
       if (si !== undefined) opSvc[oi * nS + si] = 1
     }
   }
-  // The services of each operator, ascending.
-  const opSvcList = arrayOf(nO, (oi) => {
+  // The services of each operator, ascending (a small typed array is ~260 bytes on the JS heap: one pair of arrays for
+  // all 2,000 operators at bench size, not one array each).
+  const opSvcStart = new Int32Array(nO + 1)
+  for (let oi = 0; oi < nO; oi++) {
     let n = 0
     for (let si = 0; si < nS; si++) n += opSvc[oi * nS + si] as number
-    const list = new Int32Array(n)
-    let k = 0
-    for (let si = 0; si < nS; si++) if (opSvc[oi * nS + si] === 1) list[k++] = si
-    return list
-  })
+    opSvcStart[oi + 1] = (opSvcStart[oi] as number) + n
+  }
+  const opSvcIdx = new Int32Array(opSvcStart[nO] as number)
+  for (let oi = 0, k = 0; oi < nO; oi++) for (let si = 0; si < nS; si++) if (opSvc[oi * nS + si] === 1) opSvcIdx[k++] = si
 
   const opAllow = policy.operators.allow ? new Set<string>(policy.operators.allow) : undefined
   const opDeny = new Set<string>(policy.operators.deny)
@@ -194,7 +196,8 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     pProb,
     pScore,
     opSvc,
-    opSvcList,
+    opSvcStart,
+    opSvcIdx,
     seenStamp: new Int32Array(nP),
     curStamp: new Int32Array(nP),
     candX0: [],
