@@ -170,9 +170,9 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
   const byName = [...policy.caps.perRiskGroup].sort((a, b) => cmp(a.group, b.group))
   const groups = arrayOf(byName.length, (i) => {
     const g = byName[i] as Policy['caps']['perRiskGroup'][number]
-    return { group: g.group, cap: g.cap, members: g.members }
+    return { group: g.group, cap: g.cap }
   })
-  const groupMembers = arrayOf(groups.length, (i) => new Set<string>((groups[i] as { members: string[] }).members))
+  const groupMembers = arrayOf(byName.length, (i) => new Set<string>((byName[i] as Policy['caps']['perRiskGroup'][number]).members))
   const groupIndex = new Map(groups.map((g, i) => [g.group, i]))
   for (const md of policy.scoring.serviceMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.service)
   for (const md of policy.scoring.operatorMetadata) if (md.riskGroup !== undefined) groupMembers[groupIndex.get(md.riskGroup) ?? -1]?.add(md.operator)
@@ -214,7 +214,7 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     svBan,
     svInsecure,
     opHeld,
-    groups: arrayOf(groups.length, (i) => ({ group: (groups[i] as { group: string }).group, cap: (groups[i] as { cap: number }).cap })),
+    groups,
     groupMembers,
     derisk,
     arena: new LpArena(),
