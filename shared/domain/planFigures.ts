@@ -117,12 +117,18 @@ function buildPositionPlan(
     const stake = target.get(k) ?? 0n
     const cur = current.get(k) ?? 0n
     if (stake === 0n && !touched.has(k)) continue
-    const [s, o] = k.split('|') as [ServiceId, Address]
-    const ps = known?.get(k) ?? pairScoreOf(pairScores, s, o, k)
+    // The plan keeps the scores' own strings (the same ids); the key is split only for a pair the block did not score.
+    let ps = known?.get(k)
+    let service: ServiceId
+    let operator: Address
+    if (ps !== undefined) ({ service, operator } = ps)
+    else {
+      const [s, o] = k.split('|') as [ServiceId, Address]
+      ps = pairScoreOf(pairScores, s, o, k)
+      service = ps?.service ?? s
+      operator = ps?.operator ?? o
+    }
     scoreOf.push(ps)
-    // The plan keeps the scores' own strings (the same ids) rather than the copies the split made.
-    const service = ps?.service ?? s
-    const operator = ps?.operator ?? o
     targets.push({ service, operator, stake, current: cur, netValuePerYear: ps?.netValuePerYear ?? 0, reason: ps ? reasonOf(pairScores, ps) : '' })
   }
   const limitBy = new Map<string, bigint>()
