@@ -47,7 +47,7 @@ import { type UniverseScores, managedPositions, pairKey } from './score.js'
 import { cmp } from './format.js'
 import { mulFloor } from './exact.js'
 import { assembleBlock, emptyBlock } from './lpMatrix.js'
-import { type BuildContext, buildContext, deriskFor } from './lpContext.js'
+import { type BuildContext, buildContext, deriskFor, edgeOf } from './lpContext.js'
 import { type BuildLpOptions, type FixedPosition, type ForcedMove, type LpBlock, type LpModel, type SecurityHold, allocatableStake, isSteerable, newPairs } from './lpModel.js'
 
 export * from './lpModel.js'
@@ -149,7 +149,10 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const stamp = ++ctx.stamp
   // Opted-in operators are stamped too (opStamp), so "opted into the vault" is one array read.
   for (const oi of optedIn) ctx.opStamp[oi] = stamp
-  for (const pid of current.keys()) ctx.curStamp[pid] = stamp
+  for (const pid of current.keys()) {
+    const k = edgeOf(ctx, Math.floor(pid / nS), pid % nS)
+    if (k >= 0) ctx.curStamp[k] = stamp
+  }
 
   // Candidate pairs: every eligible (service, operator) plus every pair holding stake. An eligible pair is always met
   // in the first loop (operator opted in, service of the operator and of the vault), in operator then service order.
@@ -163,8 +166,8 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const cSi = arena.scratchI32(S_SI, maxC)
   const cOi = arena.scratchI32(S_OI, maxC)
   const cUp = arena.scratchI32(S_UP, maxC)
-  // The pair figures, copied here while candidates come operator by operator (adjacent in the pid-indexed arrays): the
-  // pairs below are written service by service, where reading the pid-indexed arrays would stride across them.
+  // The pair figures, copied here while candidates come operator by operator (adjacent in the edge-indexed arrays): the
+  // pairs below are written service by service, where reading the edge-indexed arrays would stride across them.
   const cValue = arena.scratchF64(S_VALUE, maxC)
   const cLoss = arena.scratchF64(S_LOSS, maxC)
   const cLossFactor = arena.scratchF64(S_LOSSFACTOR, maxC)
@@ -176,12 +179,9 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   const cX0 = ctx.candX0
   const cCur = ctx.candCur
   let nC = 0
-  const consider = (si: number, oi: number) => {
-    const pid = oi * nS + si
-    if (ctx.seenStamp[pid] === stamp) return
-    ctx.seenStamp[pid] = stamp
-    const cur = ctx.curStamp[pid] === stamp ? (current.get(pid) ?? 0n) : 0n
-    const why = whyNot(ctx, posSvc, si, oi, stamp)
+  // Pair (si, oi) with its edge k (−1: the operator is not opted into the service) and its current stake.
+  const consider = (si: number, oi: number, k: number, cur: bigint) => {
+    const why = whyNot(ctx, posSvc, si, oi, k, stamp)
     if (why !== undefined) {
       const s = svcIds[si] as ServiceId
       const o = opIds[oi] as Address
@@ -195,7 +195,7 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
       return
     }
     let x0Wei = cur
-    let canIncrease = (ctx.pValue[pid] as number) > 0
+    let canIncrease = (ctx.eValue[k] as number) > 0
     const held = ctx.opHeld[oi]
     if (held !== undefined && canIncrease) {
       canIncrease = false
@@ -215,11 +215,11 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
     if (x0Wei === 0n && !canIncrease) return
     cSi[nC] = si
     cOi[nC] = oi
-    cValue[nC] = ctx.pValue[pid] as number
-    cLoss[nC] = ctx.pLoss[pid] as number
-    cLossFactor[nC] = ctx.pLossFactor[pid] as number
-    cProb[nC] = ctx.pProb[pid] as number
-    cScore[nC] = ctx.pScore[pid] as number
+    cValue[nC] = ctx.eValue[k] as number
+    cLoss[nC] = ctx.eLoss[k] as number
+    cLossFactor[nC] = ctx.eLossFactor[k] as number
+    cProb[nC] = ctx.eProb[k] as number
+    cScore[nC] = ctx.eScore[k] as number
     cX0[nC] = x0Wei
     cHeld[nC] = x0Wei > 0n ? 1 : 0
     cCur[nC] = cur
@@ -228,9 +228,17 @@ function buildBlock(ctx: BuildContext, pos: Position): LpBlock | FixedPosition {
   for (const oi of optedIn)
     for (let k = opSvcStart[oi] as number; k < (opSvcStart[oi + 1] as number); k++) {
       const si = opSvcIdx[k] as number
-      if (posSvc[si] !== undefined) consider(si, oi)
+      if (posSvc[si] !== undefined) consider(si, oi, k, ctx.curStamp[k] === stamp ? (current.get(oi * nS + si) ?? 0n) : 0n)
     }
-  for (const pid of [...current.keys()].sort((x, y) => x - y)) consider(pid % nS, Math.floor(pid / nS))
+  // Then the pairs holding stake that the loop above did not meet (it meets every edge of an opted-in operator on a
+  // service of the vault).
+  for (const pid of [...current.keys()].sort((x, y) => x - y)) {
+    const si = pid % nS
+    const oi = Math.floor(pid / nS)
+    const k = edgeOf(ctx, oi, si)
+    if (k >= 0 && ctx.opStamp[oi] === stamp && posSvc[si] !== undefined) continue
+    consider(si, oi, k, current.get(pid) ?? 0n)
+  }
 
   // Compounded slash probability filter per operator (see module comment). Candidates come grouped by operator in
   // ascending order; admitted pairs are then counted and placed by service (a stable counting sort), which leaves them
@@ -368,15 +376,14 @@ const S_LOSS = 17
 const S_LOSSFACTOR = 18
 const S_PROB = 19
 
-/** Why a pair may not receive stake in this position (undefined = eligible). */
-function whyNot(ctx: BuildContext, posSvc: (PositionService | undefined)[], si: number, oi: number, stamp: number): string | undefined {
+/** Why a pair (with its edge k, −1 for none) may not receive stake in this position (undefined = eligible). */
+function whyNot(ctx: BuildContext, posSvc: (PositionService | undefined)[], si: number, oi: number, k: number, stamp: number): string | undefined {
   if (posSvc[si] === undefined) return `service ${ctx.svcIds[si]} is not enabled for this vault`
   if (ctx.svBan[si] !== undefined) return ctx.svBan[si]
   if (ctx.opBan[oi] !== undefined) return ctx.opBan[oi]
   if (ctx.opStamp[oi] !== stamp) return `operator ${ctx.opIds[oi]} is not opted into the vault`
-  const pid = oi * ctx.nS + si
-  if (!ctx.opSvc[pid]) return `operator ${ctx.opIds[oi]} is not opted into service ${ctx.svcIds[si]}`
-  if (ctx.hasScore[pid] === 0) return 'pair has no score'
+  if (k < 0) return `operator ${ctx.opIds[oi]} is not opted into service ${ctx.svcIds[si]}`
+  if ((ctx.eScore[k] as number) < 0) return 'pair has no score'
   return undefined
 }
 

@@ -20,8 +20,13 @@ export interface Derisk {
 
 /**
  * What every block of one buildLp call shares: services and operators as integer indices (sorted id order), the pair
- * figures in flat arrays indexed by pid = oi·nS + si, bans and holds per index. Built once per call; each position's
- * block is then built by `buildBlock` from integer indices only (no string keys in the per-pair loops).
+ * figures in flat arrays indexed by edge, bans and holds per index. Built once per call; each position's block is then
+ * built by `buildBlock` from integer indices only (no string keys in the per-pair loops).
+ *
+ * An edge is an (operator, service) pair the operator is opted into: edges are numbered operator by operator, each
+ * operator's services ascending (`opSvcStart` / `opSvcIdx`). Only an edge can be eligible, so the figures are kept per
+ * edge: an operator's figures lie side by side (a block reads them operator by operator), and the arrays hold the
+ * universe's edges, not every (operator, service) of the cross product (at bench size 20,000 entries, not 100,000).
  */
 export interface BuildContext {
   policy: Policy
@@ -30,21 +35,16 @@ export interface BuildContext {
   nS: number
   sIdx: Map<string, number>
   oIdx: Map<string, number>
-  hasScore: Uint8Array
-  pValue: Float64Array
-  pLoss: Float64Array
-  pLossFactor: Float64Array
-  pProb: Float64Array
-  /** Index of each pair's score in `scores.pairs` (where hasScore). */
-  pScore: Int32Array
-  /** Operator oi is opted into service si (pid-indexed). */
-  opSvc: Uint8Array
-  /** Services of operator oi, ascending: `opSvcIdx[opSvcStart[oi] .. opSvcStart[oi + 1])` (one array for all operators, not one each). */
+  /** Services of operator oi, ascending: `opSvcIdx[opSvcStart[oi] .. opSvcStart[oi + 1])`; the position k in `opSvcIdx` numbers the edge. */
   opSvcStart: Int32Array
   opSvcIdx: Int32Array
-  /** Which pairs a position already considered: stamped with the position's number (no Set per position). */
-  seenStamp: Int32Array
-  /** Set to the block's stamp for the pairs its position holds stake on (so most candidates skip the map of them). */
+  /** Index of the edge's score in `scores.pairs`, or −1 when the pair has no score. */
+  eScore: Int32Array
+  eValue: Float64Array
+  eLoss: Float64Array
+  eLossFactor: Float64Array
+  eProb: Float64Array
+  /** Set to the block's stamp for the edges its position holds stake on (so most candidates skip the map of them). */
   curStamp: Int32Array
   /** buildBlock's candidates' stake (x0 and current), reused block after block (entries past the block's count are stale). */
   candX0: bigint[]
@@ -69,6 +69,17 @@ export interface BuildContext {
   arena: LpArena
 }
 
+/** The edge of operator oi and service si (its index in `opSvcIdx`), or −1 when the operator is not opted into the service. */
+export function edgeOf(ctx: Pick<BuildContext, 'opSvcStart' | 'opSvcIdx'>, oi: number, si: number): number {
+  const { opSvcStart, opSvcIdx } = ctx
+  for (let k = opSvcStart[oi] as number; k < (opSvcStart[oi + 1] as number); k++) {
+    const s = opSvcIdx[k] as number
+    if (s === si) return k
+    if (s > si) break
+  }
+  return -1
+}
+
 export function buildContext(universe: Universe, scores: UniverseScores, policy: Policy, opts: BuildLpOptions): BuildContext {
   const svcIds = [...new Set(universe.services.map((s) => s.id.toLowerCase()))].sort()
   const opIds = [...new Set(universe.operators.map((o) => o.address.toLowerCase()))].sort()
@@ -76,14 +87,33 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
   const nO = opIds.length
   const sIdx = new Map(svcIds.map((s, i) => [s, i]))
   const oIdx = new Map(opIds.map((o, i) => [o, i]))
-  const nP = nO * nS
-  const hasScore = new Uint8Array(nP)
-  const pValue = new Float64Array(nP)
-  const pLoss = new Float64Array(nP)
-  const pLossFactor = new Float64Array(nP)
-  const pProb = new Float64Array(nP)
-  const pScore = new Int32Array(nP)
-  // Scores come sorted by service (scoreUniverse): a service's index is looked up once per run of its pairs.
+  // Edges: the services of each operator, ascending, in one pair of arrays for every operator (a small typed array is
+  // ~260 bytes on the JS heap: not one array each). An operator listed twice secures the union of its lists.
+  const opSvc = new Uint8Array(nO * nS)
+  for (const o of universe.operators) {
+    const oi = oIdx.get(o.address.toLowerCase()) as number
+    for (const s of o.services) {
+      const si = sIdx.get(s.toLowerCase())
+      if (si !== undefined) opSvc[oi * nS + si] = 1
+    }
+  }
+  const opSvcStart = new Int32Array(nO + 1)
+  for (let oi = 0; oi < nO; oi++) {
+    let n = 0
+    for (let si = 0; si < nS; si++) n += opSvc[oi * nS + si] as number
+    opSvcStart[oi + 1] = (opSvcStart[oi] as number) + n
+  }
+  const nE = opSvcStart[nO] as number
+  const opSvcIdx = new Int32Array(nE)
+  for (let oi = 0, k = 0; oi < nO; oi++) for (let si = 0; si < nS; si++) if (opSvc[oi * nS + si] === 1) opSvcIdx[k++] = si
+  const edges = { opSvcStart, opSvcIdx }
+  const eScore = new Int32Array(nE).fill(-1)
+  const eValue = new Float64Array(nE)
+  const eLoss = new Float64Array(nE)
+  const eLossFactor = new Float64Array(nE)
+  const eProb = new Float64Array(nE)
+  // Scores come sorted by service (scoreUniverse): a service's index is looked up once per run of its pairs. A score of
+  // a pair that is not an edge is never read (such a pair is not eligible).
   let lastService: string | undefined
   let lastSi: number | undefined
   for (let i = 0; i < scores.pairs.length; i++) {
@@ -95,32 +125,14 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     const si = lastSi
     const oi = oIdx.get(p.operator)
     if (si === undefined || oi === undefined) continue
-    const pid = oi * nS + si
-    hasScore[pid] = 1
-    pValue[pid] = p.netValuePerYear
-    pLoss[pid] = p.expectedLossPerYear
-    pLossFactor[pid] = lossFactor(p.severity, p.contractFactor)
-    pProb[pid] = p.slashProbabilityPerYear
-    pScore[pid] = i
+    const k = edgeOf(edges, oi, si)
+    if (k < 0) continue
+    eScore[k] = i
+    eValue[k] = p.netValuePerYear
+    eLoss[k] = p.expectedLossPerYear
+    eLossFactor[k] = lossFactor(p.severity, p.contractFactor)
+    eProb[k] = p.slashProbabilityPerYear
   }
-  const opSvc = new Uint8Array(nP)
-  for (const o of universe.operators) {
-    const oi = oIdx.get(o.address.toLowerCase()) as number
-    for (const s of o.services) {
-      const si = sIdx.get(s.toLowerCase())
-      if (si !== undefined) opSvc[oi * nS + si] = 1
-    }
-  }
-  // The services of each operator, ascending (a small typed array is ~260 bytes on the JS heap: one pair of arrays for
-  // all 2,000 operators at bench size, not one array each).
-  const opSvcStart = new Int32Array(nO + 1)
-  for (let oi = 0; oi < nO; oi++) {
-    let n = 0
-    for (let si = 0; si < nS; si++) n += opSvc[oi * nS + si] as number
-    opSvcStart[oi + 1] = (opSvcStart[oi] as number) + n
-  }
-  const opSvcIdx = new Int32Array(opSvcStart[nO] as number)
-  for (let oi = 0, k = 0; oi < nO; oi++) for (let si = 0; si < nS; si++) if (opSvc[oi * nS + si] === 1) opSvcIdx[k++] = si
 
   const opAllow = policy.operators.allow ? new Set<string>(policy.operators.allow) : undefined
   const opDeny = new Set<string>(policy.operators.deny)
@@ -189,17 +201,14 @@ export function buildContext(universe: Universe, scores: UniverseScores, policy:
     nS,
     sIdx,
     oIdx,
-    hasScore,
-    pValue,
-    pLoss,
-    pLossFactor,
-    pProb,
-    pScore,
-    opSvc,
     opSvcStart,
     opSvcIdx,
-    seenStamp: new Int32Array(nP),
-    curStamp: new Int32Array(nP),
+    eScore,
+    eValue,
+    eLoss,
+    eLossFactor,
+    eProb,
+    curStamp: new Int32Array(nE),
     candX0: [],
     candCur: [],
     stamp: 0,
