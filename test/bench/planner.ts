@@ -25,6 +25,8 @@ export interface BenchPlannerOptions {
   seed?: number
   /** Repetitions of the fast path (the median is reported). */
   fastRuns?: number
+  /** Timed planAllocation calls after the warm-up ones (the median is reported). */
+  planRuns?: number
 }
 
 /** The benchmark policy: every constraint family present, several binding. */
@@ -69,7 +71,7 @@ export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Reco
   // its solution) is out of reach when the planner is timed, which then shares the heap with the universe, the scores
   // and the policy only, as in a run.
   const solvers = await benchSolvers(universe, scores, policy, runs)
-  const planner = benchPlanAllocation(universe, scores, policy, runs)
+  const planner = benchPlanAllocation(universe, scores, policy, Math.max(1, opts.planRuns ?? 10), runs)
   return {
     operators: spec.operators,
     services: spec.services,
@@ -99,6 +101,8 @@ export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Reco
     planEndToEndMinMs: round(planner.planMinMs),
     // The same, as CPU time of the main thread (GC work done on it included): stable when other processes share the cores.
     planEndToEndCpuMs: round(planner.planCpuMs),
+    // The mean of the same calls: the garbage collection of the steady state amortised over them.
+    planEndToEndMeanMs: round(planner.planMeanMs),
     // The first call of the process (JIT compiling the planner): a cold Lambda container's first plan.
     planFirstCallMs: round(planner.planFirstCallMs),
     planFirstCallCpuMs: round(planner.planFirstCallCpuMs),
@@ -157,14 +161,20 @@ async function benchSolvers(universe: Universe, scores: UniverseScores, policy: 
   }
 }
 
+/** Untimed planAllocation calls between the first call and the timed ones (see benchPlanAllocation). */
+const PLAN_WARMUP_CALLS = 4
+
 /**
- * planAllocation end to end (build LP + solve + exact bigint rounding + figures). The first calls of a process run
- * while V8 compiles the planner (a warm Lambda container has it compiled): the first call is reported on its own
- * (planFirstCallMs), a second is a warm-up, then the median of `runs` consecutive calls, each paying for its own
- * garbage. Then, separately, the same with scoring in front (what a run does after reading the chain), whose garbage
- * (~64 MB a call) is not billed to planning alone.
+ * planAllocation end to end (build LP + solve + exact bigint rounding + figures), as a warm Lambda container runs it.
+ * The first call of a process runs while V8 compiles the planner and is reported on its own (planFirstCallMs). Then
+ * PLAN_WARMUP_CALLS untimed calls: V8 deoptimises parts of the planner in the first two calls and compiles and tiers
+ * it up over about the first five, and calls 2–5 take 1.2–1.8× a settled call (docs/risk.md §3). Then the median of
+ * `runs` consecutive calls, each paying for its own garbage: in steady state about one call in three carries a
+ * mark-compact (~40–50 ms more), which the mean shows (planEndToEndMeanMs). Then, separately, `scoreRuns` calls with
+ * scoring in front (what a run does after reading the chain), whose garbage (~64 MB a call) is not billed to planning
+ * alone.
  */
-function benchPlanAllocation(universe: Universe, scores: UniverseScores, policy: Policy, runs: number) {
+function benchPlanAllocation(universe: Universe, scores: UniverseScores, policy: Policy, runs: number, scoreRuns: number) {
   const now = universe.timestamp
   const hostLoopMs = hostLoop()
   const c7 = threadCpuMs()
@@ -172,7 +182,7 @@ function benchPlanAllocation(universe: Universe, scores: UniverseScores, policy:
   planAllocation(universe, scores, policy, { now })
   const planFirstCallMs = performance.now() - t7
   const planFirstCallCpuMs = threadCpuMs() - c7
-  planAllocation(universe, scores, policy, { now })
+  for (let i = 0; i < PLAN_WARMUP_CALLS; i++) planAllocation(universe, scores, policy, { now })
   const planTimes: number[] = []
   const planCpuTimes: number[] = []
   for (let i = 0; i < runs; i++) {
@@ -183,7 +193,7 @@ function benchPlanAllocation(universe: Universe, scores: UniverseScores, policy:
     planCpuTimes.push(threadCpuMs() - c4)
   }
   const scorePlanTimes: number[] = []
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < scoreRuns; i++) {
     const t6 = performance.now()
     planAllocation(universe, scoreUniverse(universe, policy, { now }), policy, { now })
     scorePlanTimes.push(performance.now() - t6)
@@ -194,6 +204,7 @@ function benchPlanAllocation(universe: Universe, scores: UniverseScores, policy:
     planFirstCallCpuMs,
     planMs: median(planTimes),
     planMinMs: Math.min(...planTimes),
+    planMeanMs: planTimes.reduce((a, b) => a + b, 0) / planTimes.length,
     planCpuMs: median(planCpuTimes),
     scoreAndPlanMs: median(scorePlanTimes),
   }
