@@ -167,6 +167,12 @@ describe('retries', () => {
     expect(retryWaitMs(new HttpRequestError({ url: 'u', status: 429, headers: new Headers({ 'Retry-After': '3600' }) }), 'eth_call', 0, opts)).toBeUndefined()
   })
 
+  it('never waits less than the backoff, even when the answer names a shorter wait (Retry-After: 0)', () => {
+    const now = new HttpRequestError({ url: 'u', status: 429, headers: new Headers({ 'Retry-After': '0' }) })
+    expect([0, 1, 2, 3].map((attempt) => retryWaitMs(now, 'eth_call', attempt, opts))).toEqual([100, 200, 400, 800])
+    expect(retryWaitMs(rpcError(-32005, 'project ID request rate exceeded', { data: { backoff_seconds: 0.3 } }), 'eth_call', 2, opts)).toBe(400)
+  })
+
   it('never retries a revert, a range refusal, the gas cap or a client error; an eth_getLogs timeout is a range refusal', () => {
     expect(retryWaitMs(rpcError(3, 'execution reverted: AlreadySet()'), 'eth_call', 0, opts)).toBeUndefined()
     expect(retryWaitMs(rpcError(-32005, 'query returned more than 10000 results'), 'eth_getLogs', 0, opts)).toBeUndefined()

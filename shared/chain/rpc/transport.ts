@@ -102,7 +102,8 @@ export function isFinalAnswer(e: unknown, method: string): boolean {
 
 /**
  * The wait before retrying `method` after `e` (attempt 0 = first retry), or undefined when it must not be retried:
- * rate limits and transient failures (HTTP 408/5xx, a dropped connection, a timeout — except for `eth_getLogs`,
+ * the wait the answer names (`Retry-After`, `backoff_seconds`) or the backoff `retryDelayMs × 2^attempt`, whichever is
+ * longer. Rate limits and transient failures (HTTP 408/5xx, a dropped connection, a timeout — except for `eth_getLogs`,
  * whose timeout means "range too large") are retried; everything else is an answer.
  */
 export function retryWaitMs(e: unknown, method: string, attempt: number, p: { retryDelayMs: number; maxRetryWaitMs: number }): number | undefined {
@@ -116,9 +117,13 @@ export function retryWaitMs(e: unknown, method: string, attempt: number, p: { re
   const collateral = method !== 'eth_getLogs' && getLogsAdvice(e) !== undefined
   const transient = (status !== undefined && [408, 500, 502, 503, 504].includes(status)) || dropped || collateral || (timedOut && method !== 'eth_getLogs')
   if (!isRateLimited(e) && !transient) return undefined
+  const backoff = Math.min(p.retryDelayMs * 2 ** attempt, p.maxRetryWaitMs)
+  // A named wait is waited for, but never less than the backoff: a `Retry-After: 0` retried at once can land on the
+  // limiter's next refusal again and again while other requests fill its window (benchSync's first sync, every 7th
+  // request refused: one batch was refused seven times in a row).
   const named = namedWaitMs(e)
-  if (named !== undefined) return named <= p.maxRetryWaitMs ? named : undefined
-  return Math.min(p.retryDelayMs * 2 ** attempt, p.maxRetryWaitMs)
+  if (named !== undefined) return named <= p.maxRetryWaitMs ? Math.max(named, backoff) : undefined
+  return backoff
 }
 
 /** Errors a URL answered that are final for their request (marked where the method is known, read by `fallback`). */
