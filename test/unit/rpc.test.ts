@@ -167,10 +167,11 @@ describe('retries', () => {
     expect(retryWaitMs(new HttpRequestError({ url: 'u', status: 429, headers: new Headers({ 'Retry-After': '3600' }) }), 'eth_call', 0, opts)).toBeUndefined()
   })
 
-  it('never waits less than the backoff, even when the answer names a shorter wait (Retry-After: 0)', () => {
+  it('honours a named wait once, then backs off too: a request refused again after Retry-After: 0 waits', () => {
     const now = new HttpRequestError({ url: 'u', status: 429, headers: new Headers({ 'Retry-After': '0' }) })
-    expect([0, 1, 2, 3].map((attempt) => retryWaitMs(now, 'eth_call', attempt, opts))).toEqual([100, 200, 400, 800])
-    expect(retryWaitMs(rpcError(-32005, 'project ID request rate exceeded', { data: { backoff_seconds: 0.3 } }), 'eth_call', 2, opts)).toBe(400)
+    expect([0, 1, 2, 3].map((attempt) => retryWaitMs(now, 'eth_call', attempt, opts))).toEqual([0, 100, 200, 400])
+    expect(retryWaitMs(rpcError(-32005, 'project ID request rate exceeded', { data: { backoff_seconds: 0.3 } }), 'eth_call', 3, opts)).toBe(400)
+    expect(retryWaitMs(rpcError(-32005, 'project ID request rate exceeded', { data: { backoff_seconds: 0.3 } }), 'eth_call', 1, opts)).toBe(300)
   })
 
   it('never retries a revert, a range refusal, the gas cap or a client error; an eth_getLogs timeout is a range refusal', () => {

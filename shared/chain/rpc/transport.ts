@@ -102,9 +102,10 @@ export function isFinalAnswer(e: unknown, method: string): boolean {
 
 /**
  * The wait before retrying `method` after `e` (attempt 0 = first retry), or undefined when it must not be retried:
- * the wait the answer names (`Retry-After`, `backoff_seconds`) or the backoff `retryDelayMs × 2^attempt`, whichever is
- * longer. Rate limits and transient failures (HTTP 408/5xx, a dropped connection, a timeout — except for `eth_getLogs`,
- * whose timeout means "range too large") are retried; everything else is an answer.
+ * the wait the answer names (`Retry-After`, `backoff_seconds`), from the second retry on at least the backoff
+ * `retryDelayMs × 2^(attempt − 1)`; with no named wait, the backoff `retryDelayMs × 2^attempt`. Rate limits and
+ * transient failures (HTTP 408/5xx, a dropped connection, a timeout — except for `eth_getLogs`, whose timeout means
+ * "range too large") are retried; everything else is an answer.
  */
 export function retryWaitMs(e: unknown, method: string, attempt: number, p: { retryDelayMs: number; maxRetryWaitMs: number }): number | undefined {
   if (isFinalAnswer(e, method)) return undefined
@@ -117,13 +118,14 @@ export function retryWaitMs(e: unknown, method: string, attempt: number, p: { re
   const collateral = method !== 'eth_getLogs' && getLogsAdvice(e) !== undefined
   const transient = (status !== undefined && [408, 500, 502, 503, 504].includes(status)) || dropped || collateral || (timedOut && method !== 'eth_getLogs')
   if (!isRateLimited(e) && !transient) return undefined
-  const backoff = Math.min(p.retryDelayMs * 2 ** attempt, p.maxRetryWaitMs)
-  // A named wait is waited for, but never less than the backoff: a `Retry-After: 0` retried at once can land on the
-  // limiter's next refusal again and again while other requests fill its window (benchSync's first sync, every 7th
-  // request refused: one batch was refused seven times in a row).
+  const backoff = (n: number) => Math.min(p.retryDelayMs * 2 ** n, p.maxRetryWaitMs)
   const named = namedWaitMs(e)
-  if (named !== undefined) return named <= p.maxRetryWaitMs ? Math.max(named, backoff) : undefined
-  return backoff
+  if (named === undefined) return backoff(attempt)
+  if (named > p.maxRetryWaitMs) return undefined
+  // A named wait is honoured, but a request refused again also backs off: a `Retry-After: 0` retried at once each time
+  // can land on the limiter's next refusal again and again while other requests fill its window (benchSync's first
+  // sync, every 7th request refused: one batch was refused on all seven attempts).
+  return attempt === 0 ? named : Math.max(named, backoff(attempt - 1))
 }
 
 /** Errors a URL answered that are final for their request (marked where the method is known, read by `fallback`). */
