@@ -67,11 +67,12 @@ export async function benchPlanner(opts: BenchPlannerOptions = {}): Promise<Reco
   const scores = scoreUniverse(universe, policy, { now })
   const scoreMs = performance.now() - t0
   const runs = Math.max(1, opts.fastRuns ?? 5)
-  // The solvers first, in a function of their own: what they leave (the monolithic LP, its 22 MB of LP text, HiGHS and
-  // its solution) is out of reach when the planner is timed, which then shares the heap with the universe, the scores
-  // and the policy only, as in a run.
-  const solvers = await benchSolvers(universe, scores, policy, runs)
+  // The planner first, then the solver comparison, each in a function of its own, as a run holds it: a run never loads
+  // HiGHS, and once HiGHS has solved the bench's LP, all JavaScript of the same process runs 1.7–2.5x slower for the
+  // rest of its life (a fixed arithmetic or integer loop, compiled before or after, the CPU time with it: docs/risk.md
+  // §3). Timed after it, the planner read that slowdown, and so did hostLoopMs.
   const planner = benchPlanAllocation(universe, scores, policy, Math.max(1, opts.planRuns ?? 10), runs)
+  const solvers = await benchSolvers(universe, scores, policy, runs)
   return {
     operators: spec.operators,
     services: spec.services,
@@ -168,11 +169,11 @@ const PLAN_WARMUP_CALLS = 4
  * planAllocation end to end (build LP + solve + exact bigint rounding + figures), as a warm Lambda container runs it.
  * The first call of a process runs while V8 compiles the planner and is reported on its own (planFirstCallMs). Then
  * PLAN_WARMUP_CALLS untimed calls: V8 deoptimises parts of the planner in the first two calls and compiles and tiers
- * it up over about the first five, and calls 2–5 take 1.2–1.8× a settled call (docs/risk.md §3). Then the median of
- * `runs` consecutive calls, each paying for its own garbage: in steady state about one call in three carries a
- * mark-compact (~40–50 ms more), which the mean shows (planEndToEndMeanMs). Then, separately, `scoreRuns` calls with
- * scoring in front (what a run does after reading the chain), whose garbage (~64 MB a call) is not billed to planning
- * alone.
+ * it up over about the first five, which take up to three times as long as a settled call (docs/risk.md §3). Then
+ * the median of `runs` consecutive calls, each paying for its own garbage: in steady state about one call in three
+ * carries a mark-compact (~40–50 ms more), which the mean shows (planEndToEndMeanMs). Then, separately, `scoreRuns`
+ * calls with scoring in front (what a run does after reading the chain), whose garbage (~64 MB a call) is not billed
+ * to planning alone.
  */
 function benchPlanAllocation(universe: Universe, scores: UniverseScores, policy: Policy, runs: number, scoreRuns: number) {
   const now = universe.timestamp
