@@ -1,6 +1,6 @@
 /**
  * The reference solver: HiGHS (npm `highs`, WebAssembly) on the same LP as the fast path.
- * Used by tests, the benchmark and the CLI only — never imported by `plan.ts`, so the Lambda bundles
+ * Used by tests and the benchmark only — never imported by `plan.ts`, so the Lambda bundles
  * do not carry the 3.5 MB WASM.
  */
 import { SolverError } from '../errors.js'
